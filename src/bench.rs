@@ -1,0 +1,135 @@
+//! `localoffer bench bookings`: bookings per second and latency percentiles over real HTTP against
+//! a fresh SQLite database with durable (synchronous=FULL) commits.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::db::{self, budget_holders, councils, organisations, services, users};
+use crate::domain::budget::BudgetHolderInput;
+use crate::domain::organisation::RegistrationInput;
+use crate::domain::service::ServiceInput;
+use crate::domain::taxonomy::Taxonomy;
+use crate::{Application, DataDir, Settings};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    #[error("setup failed: {0}")]
+    Setup(String),
+    #[error("request failed: {0}")]
+    Http(#[from] reqwest::Error),
+}
+
+fn setup_err(e: impl std::fmt::Display) -> BenchError {
+    BenchError::Setup(e.to_string())
+}
+
+const HOLDERS: usize = 8;
+
+pub fn bookings(requests: usize, concurrency: usize) -> Result<(), BenchError> {
+    let dir = tempfile::tempdir().map_err(setup_err)?;
+    let taxonomy = Taxonomy::builtin().map_err(setup_err)?;
+    let db = DataDir::prepare(dir.path()).and_then(|d| d.open_db()).map_err(setup_err)?;
+    let hash = users::hash_password("bench password").map_err(setup_err)?;
+    let (council, _) = db.write(|c| councils::create(c, "Bench Council", "council@bench.example", &hash)).map_err(setup_err)?;
+    let reg: RegistrationInput = serde_json::from_value(serde_json::json!({
+        "organisation": {"name": "Bench Club", "kind": "vcs"},
+        "user": {"email": "provider@bench.example", "password": "bench password"}
+    }))
+    .map_err(setup_err)?;
+    let reg = reg.validate().map_err(setup_err)?;
+    let (org, _) = db.write(|c| organisations::register(c, &reg, &hash)).map_err(setup_err)?;
+    let service: ServiceInput = serde_json::from_value(serde_json::json!({
+        "name": "Saturday Club", "outcomes": ["pfa-friends-community"], "min_age": 0, "max_age": 25,
+        "funding_streams": ["social_care"], "location": {"lat": 51.42, "lon": -0.2}, "capacity": 20,
+        "status": "published", "price_options": [{"label": "Session", "unit": "session", "price": "1.00"}]
+    }))
+    .map_err(setup_err)?;
+    let service = service.validate(&taxonomy).map_err(setup_err)?;
+    let service_id = db.write(|c| services::create(c, org, &service)).map_err(setup_err)?;
+    let option = db.read(|c| services::get(c, None, service_id)).map_err(setup_err)?.price_options[0].id;
+    let today = chrono::Utc::now().date_naive();
+    let mut holders = Vec::new();
+    for i in 0..HOLDERS {
+        let input: BudgetHolderInput = serde_json::from_value(serde_json::json!({
+            "reference": format!("B-{i}"), "first_name": "Sam", "date_of_birth": "2014-01-01", "postcode": "SW19 2HR",
+            "plan_start": today.to_string(), "plan_end": (today + chrono::Duration::days(365)).to_string(),
+            "family": {"email": format!("family{i}@bench.example"), "password": "bench password"},
+            "outcomes": [{"text": "Friends", "terms": ["pfa-friends-community"]}],
+            "allocations": [{"stream": "social_care", "management": "direct_payment", "amount": "10000000.00"}]
+        }))
+        .map_err(setup_err)?;
+        let valid = input.validate(&taxonomy, today).map_err(setup_err)?;
+        let created = db.write(|c| budget_holders::create(c, council, &valid, &hash)).map_err(setup_err)?;
+        holders.push((created.id, created.allocations[0].id, format!("family{i}@bench.example")));
+    }
+    drop(db);
+
+    let runtime = actix_web::rt::System::new();
+    runtime.block_on(async move {
+        let app = Application::build(&Settings { bind: "127.0.0.1:0".into(), data_dir: dir.path().to_path_buf(), demo: false, workers: 2 })
+            .map_err(setup_err)?;
+        let base = format!("http://127.0.0.1:{}/api/v1", app.port());
+        actix_web::rt::spawn(app.run_until_stopped());
+        let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
+        let mut tokens = Vec::new();
+        for (_, _, email) in &holders {
+            let login: serde_json::Value = client
+                .post(format!("{base}/auth/login"))
+                .json(&serde_json::json!({"email": email, "password": "bench password"}))
+                .send()
+                .await?
+                .json()
+                .await?;
+            tokens.push(login["token"].as_str().unwrap_or_default().to_string());
+        }
+        let work = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for _ in 0..concurrency {
+            let (client, base, work, tokens, holders) = (client.clone(), base.clone(), work.clone(), tokens.clone(), holders.clone());
+            tasks.push(actix_web::rt::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut failures = 0usize;
+                loop {
+                    let n = work.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if n >= requests {
+                        break;
+                    }
+                    let (holder, allocation, _) = &holders[n % HOLDERS];
+                    let t = Instant::now();
+                    let res = client
+                        .post(format!("{base}/bookings"))
+                        .bearer_auth(&tokens[n % HOLDERS])
+                        .header("Idempotency-Key", format!("bench-{n}"))
+                        .json(&serde_json::json!({"budget_holder_id": holder, "allocation_id": allocation, "price_option_id": option, "quantity": 1}))
+                        .send()
+                        .await;
+                    latencies.push(t.elapsed());
+                    if !matches!(res, Ok(ref r) if r.status().as_u16() == 201) {
+                        failures += 1;
+                    }
+                }
+                (latencies, failures)
+            }));
+        }
+        let mut latencies: Vec<Duration> = Vec::with_capacity(requests);
+        let mut failures = 0;
+        for task in tasks {
+            let (l, f) = task.await.map_err(setup_err)?;
+            latencies.extend(l);
+            failures += f;
+        }
+        let elapsed = started.elapsed();
+        latencies.sort();
+        let pct = |p: f64| latencies.get(((latencies.len() as f64 * p).ceil() as usize).saturating_sub(1)).copied().unwrap_or_default();
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        println!("bookings benchmark (SQLite, WAL, synchronous=FULL, over HTTP on 127.0.0.1)");
+        println!("  requests     {requests} ({failures} failed), concurrency {concurrency}");
+        println!("  throughput   {:.0} bookings/s", requests as f64 / elapsed.as_secs_f64());
+        println!("  latency ms   p50 {:.2}  p95 {:.2}  p99 {:.2}  max {:.2}", ms(pct(0.50)), ms(pct(0.95)), ms(pct(0.99)), ms(pct(1.0)));
+        let db = DataDir(dir.path().to_path_buf()).open_db().map_err(setup_err)?;
+        let report = db.read(db::ledger::verify).map_err(setup_err)?;
+        println!("  ledger check {} allocations, {} problems", report.allocations_checked, report.problems.len());
+        Ok(())
+    })
+}

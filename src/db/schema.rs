@@ -1,0 +1,193 @@
+// One schema for every backend; the migrations folders hold each backend's DDL.
+
+diesel::table! {
+    councils (id) {
+        id -> BigInt,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    organisations (id) {
+        id -> BigInt,
+        name -> Text,
+        kind -> Text,
+        charity_number -> Nullable<Text>,
+        company_number -> Nullable<Text>,
+        website -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        email -> Nullable<Text>,
+        description -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        email -> Text,
+        password_hash -> Text,
+        role -> Text,
+        organisation_id -> Nullable<BigInt>,
+        council_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        user_id -> BigInt,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    services (id) {
+        id -> BigInt,
+        organisation_id -> BigInt,
+        name -> Text,
+        description -> Text,
+        min_age -> Integer,
+        max_age -> Integer,
+        postcode -> Nullable<Text>,
+        lat -> Double,
+        lon -> Double,
+        address -> Nullable<Text>,
+        reach_miles -> Nullable<Double>,
+        capacity -> Integer,
+        status -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    service_terms (service_id, term_id) {
+        service_id -> BigInt,
+        term_id -> Text,
+        vocabulary -> Text,
+    }
+}
+
+diesel::table! {
+    service_streams (service_id, stream) {
+        service_id -> BigInt,
+        stream -> Text,
+    }
+}
+
+diesel::table! {
+    price_options (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        position -> Integer,
+        label -> Text,
+        unit -> Text,
+        price_pence -> BigInt,
+        fcr_annual_direct_pence -> Nullable<BigInt>,
+        fcr_annual_overheads_pence -> Nullable<BigInt>,
+        fcr_units_per_year -> Nullable<BigInt>,
+        fcr_occupancy_bp -> Nullable<Integer>,
+        fcr_full_cost_pence -> Nullable<BigInt>,
+        active -> Bool,
+    }
+}
+
+diesel::table! {
+    budget_holders (id) {
+        id -> BigInt,
+        council_id -> BigInt,
+        reference -> Text,
+        first_name -> Text,
+        date_of_birth -> Date,
+        postcode -> Text,
+        plan_start -> Date,
+        plan_end -> Date,
+        family_user_id -> BigInt,
+        broker_organisation_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    plan_outcomes (id) {
+        id -> BigInt,
+        budget_holder_id -> BigInt,
+        position -> Integer,
+        text -> Text,
+        status -> Text,
+    }
+}
+
+diesel::table! {
+    plan_outcome_terms (plan_outcome_id, term_id) {
+        plan_outcome_id -> BigInt,
+        term_id -> Text,
+    }
+}
+
+diesel::table! {
+    allocations (id) {
+        id -> BigInt,
+        budget_holder_id -> BigInt,
+        stream -> Text,
+        management -> Text,
+        amount_pence -> BigInt,
+        committed_pence -> BigInt,
+        admin_fee_pence -> BigInt,
+    }
+}
+
+diesel::table! {
+    bookings (id) {
+        id -> BigInt,
+        budget_holder_id -> BigInt,
+        allocation_id -> BigInt,
+        service_id -> BigInt,
+        organisation_id -> BigInt,
+        price_option_id -> BigInt,
+        quantity -> BigInt,
+        unit_price_pence -> BigInt,
+        total_pence -> BigInt,
+        status -> Text,
+        created_by -> BigInt,
+        idempotency_key -> Nullable<Text>,
+        request_fingerprint -> Nullable<Text>,
+        remaining_after_pence -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ledger_entries (id) {
+        id -> BigInt,
+        allocation_id -> BigInt,
+        booking_id -> Nullable<BigInt>,
+        kind -> Text,
+        amount_pence -> BigInt,
+        balance_after_pence -> BigInt,
+        description -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(users -> organisations (organisation_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(services -> organisations (organisation_id));
+diesel::joinable!(price_options -> services (service_id));
+diesel::joinable!(allocations -> budget_holders (budget_holder_id));
+diesel::joinable!(bookings -> services (service_id));
+diesel::joinable!(bookings -> price_options (price_option_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    councils, organisations, users, sessions, services, service_terms, service_streams,
+    price_options, budget_holders, plan_outcomes, plan_outcome_terms, allocations, bookings,
+    ledger_entries,
+);

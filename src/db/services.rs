@@ -1,0 +1,383 @@
+//! Services, their taxonomy terms, funding streams and price options.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::organisations::OrganisationSummary;
+use super::schema::{organisations, price_options, service_streams, service_terms, services};
+use super::users::Actor;
+use super::{Conn, DbError, DbResult, now};
+use crate::domain::fcr::{FcrBreakdown, FcrInput, Occupancy};
+use crate::domain::service::{Location, ValidPriceOption, ValidService};
+use crate::domain::taxonomy::Vocabulary;
+use crate::domain::validate::Invalid;
+use crate::domain::{OrganisationId, Pence, PriceOptionId, Role, ServiceId, ServiceStatus, Stream, Unit};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PriceOptionView {
+    pub id: PriceOptionId,
+    pub label: String,
+    pub unit: Unit,
+    pub price: Pence,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fcr: Option<FcrBreakdown>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceView {
+    pub id: ServiceId,
+    pub organisation: OrganisationSummary,
+    pub name: String,
+    pub description: String,
+    pub outcomes: Vec<String>,
+    pub service_types: Vec<String>,
+    pub needs: Vec<String>,
+    pub min_age: i32,
+    pub max_age: i32,
+    pub funding_streams: Vec<Stream>,
+    pub location: Location,
+    pub reach_miles: Option<f64>,
+    pub capacity: i32,
+    pub status: ServiceStatus,
+    pub price_options: Vec<PriceOptionView>,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Queryable)]
+struct ServiceRow {
+    id: i64,
+    organisation_id: i64,
+    organisation_name: String,
+    name: String,
+    description: String,
+    min_age: i32,
+    max_age: i32,
+    postcode: Option<String>,
+    lat: f64,
+    lon: f64,
+    address: Option<String>,
+    reach_miles: Option<f64>,
+    capacity: i32,
+    status: String,
+    updated_at: NaiveDateTime,
+}
+
+#[derive(Queryable)]
+struct PriceOptionRow {
+    id: i64,
+    label: String,
+    unit: String,
+    price_pence: i64,
+    fcr_annual_direct_pence: Option<i64>,
+    fcr_annual_overheads_pence: Option<i64>,
+    fcr_units_per_year: Option<i64>,
+    fcr_occupancy_bp: Option<i32>,
+}
+
+impl PriceOptionRow {
+    fn view(self) -> PriceOptionView {
+        let fcr = match (self.fcr_annual_direct_pence, self.fcr_annual_overheads_pence, self.fcr_units_per_year, self.fcr_occupancy_bp) {
+            (Some(direct), Some(overheads), Some(units), Some(bp)) => Occupancy::from_basis_points(bp).and_then(|occupancy| {
+                FcrInput {
+                    annual_direct_costs: Pence::from_stored(direct),
+                    annual_overheads: Pence::from_stored(overheads),
+                    units_per_year: units,
+                    occupancy,
+                }
+                .calculate()
+                .ok()
+            }),
+            _ => None,
+        };
+        PriceOptionView {
+            id: PriceOptionId(self.id),
+            label: self.label,
+            unit: self.unit.parse().unwrap_or(Unit::Session),
+            price: Pence::from_stored(self.price_pence),
+            fcr,
+        }
+    }
+}
+
+fn insert_children(conn: &mut Conn, id: ServiceId, s: &ValidService) -> DbResult<()> {
+    diesel::delete(service_terms::table.filter(service_terms::service_id.eq(id.0))).execute(conn)?;
+    diesel::delete(service_streams::table.filter(service_streams::service_id.eq(id.0))).execute(conn)?;
+    let terms: Vec<_> = [(Vocabulary::Outcome, &s.outcomes), (Vocabulary::ServiceType, &s.service_types), (Vocabulary::Need, &s.needs)]
+        .into_iter()
+        .flat_map(|(vocabulary, ids)| {
+            ids.iter().map(move |t| {
+                (service_terms::service_id.eq(id.0), service_terms::term_id.eq(t.0.clone()), service_terms::vocabulary.eq(vocabulary.as_str()))
+            })
+        })
+        .collect();
+    diesel::insert_into(service_terms::table).values(&terms).execute(conn)?;
+    let streams: Vec<_> = s
+        .funding_streams
+        .iter()
+        .map(|st| (service_streams::service_id.eq(id.0), service_streams::stream.eq(st.as_str())))
+        .collect();
+    diesel::insert_into(service_streams::table).values(&streams).execute(conn)?;
+    Ok(())
+}
+
+type PriceOptionValues = (
+    diesel::dsl::Eq<price_options::position, i32>,
+    diesel::dsl::Eq<price_options::label, String>,
+    diesel::dsl::Eq<price_options::unit, &'static str>,
+    diesel::dsl::Eq<price_options::price_pence, i64>,
+    diesel::dsl::Eq<price_options::fcr_annual_direct_pence, Option<i64>>,
+    diesel::dsl::Eq<price_options::fcr_annual_overheads_pence, Option<i64>>,
+    diesel::dsl::Eq<price_options::fcr_units_per_year, Option<i64>>,
+    diesel::dsl::Eq<price_options::fcr_occupancy_bp, Option<i32>>,
+    diesel::dsl::Eq<price_options::fcr_full_cost_pence, Option<i64>>,
+    diesel::dsl::Eq<price_options::active, bool>,
+);
+
+fn price_option_values(position: usize, o: &ValidPriceOption) -> PriceOptionValues {
+    let fcr = o.fcr.as_ref();
+    (
+        price_options::position.eq(i32::try_from(position).unwrap_or(i32::MAX)),
+        price_options::label.eq(o.label.clone()),
+        price_options::unit.eq(o.unit.as_str()),
+        price_options::price_pence.eq(o.price.pence()),
+        price_options::fcr_annual_direct_pence.eq(fcr.map(|f| f.annual_direct_costs.pence())),
+        price_options::fcr_annual_overheads_pence.eq(fcr.map(|f| f.annual_overheads.pence())),
+        price_options::fcr_units_per_year.eq(fcr.map(|f| f.units_per_year)),
+        price_options::fcr_occupancy_bp.eq(fcr.map(|f| f.occupancy.basis_points())),
+        price_options::fcr_full_cost_pence.eq(fcr.map(|f| f.full_cost_per_unit.pence())),
+        price_options::active.eq(true),
+    )
+}
+
+pub fn create(conn: &mut Conn, organisation: OrganisationId, s: &ValidService) -> DbResult<ServiceId> {
+    if let Some((i, _)) = s.price_options.iter().enumerate().find(|(_, o)| o.id.is_some()) {
+        return Err(Invalid::one(format!("price_options[{i}].id"), "a new service's price options cannot carry ids").into());
+    }
+    let at = now();
+    let id = diesel::insert_into(services::table)
+        .values((
+            services::organisation_id.eq(organisation.0),
+            services::name.eq(&s.name),
+            services::description.eq(&s.description),
+            services::min_age.eq(s.min_age),
+            services::max_age.eq(s.max_age),
+            services::postcode.eq(&s.location.postcode),
+            services::lat.eq(s.location.lat),
+            services::lon.eq(s.location.lon),
+            services::address.eq(&s.location.address),
+            services::reach_miles.eq(s.reach_miles),
+            services::capacity.eq(s.capacity),
+            services::status.eq(s.status.as_str()),
+            services::created_at.eq(at),
+            services::updated_at.eq(at),
+        ))
+        .returning(services::id)
+        .get_result::<i64>(conn)?;
+    let id = ServiceId(id);
+    insert_children(conn, id, s)?;
+    for (position, option) in s.price_options.iter().enumerate() {
+        diesel::insert_into(price_options::table)
+            .values((price_options::service_id.eq(id.0), price_option_values(position, option)))
+            .execute(conn)?;
+    }
+    Ok(id)
+}
+
+/// The owning organisation, or NotFound. Providers may change only their own services (403 otherwise).
+pub fn authorise_owner(conn: &mut Conn, actor: &Actor, id: ServiceId) -> DbResult<()> {
+    let owner: i64 = services::table
+        .find(id.0)
+        .select(services::organisation_id)
+        .first(conn)
+        .optional()?
+        .ok_or(DbError::NotFound("service"))?;
+    if actor.role == Role::Provider && actor.organisation_id == Some(OrganisationId(owner)) {
+        Ok(())
+    } else {
+        Err(DbError::forbidden("only the organisation that lists this service can change it"))
+    }
+}
+
+/// Replace a service's details. Price options sent with an `id` are re-priced in place; new ones
+/// are added; existing ones left out are retired (kept for the bookings that point at them).
+pub fn update(conn: &mut Conn, actor: &Actor, id: ServiceId, s: &ValidService) -> DbResult<()> {
+    authorise_owner(conn, actor, id)?;
+    diesel::update(services::table.find(id.0))
+        .set((
+            services::name.eq(&s.name),
+            services::description.eq(&s.description),
+            services::min_age.eq(s.min_age),
+            services::max_age.eq(s.max_age),
+            services::postcode.eq(&s.location.postcode),
+            services::lat.eq(s.location.lat),
+            services::lon.eq(s.location.lon),
+            services::address.eq(&s.location.address),
+            services::reach_miles.eq(s.reach_miles),
+            services::capacity.eq(s.capacity),
+            services::status.eq(s.status.as_str()),
+            services::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    insert_children(conn, id, s)?;
+    let existing: Vec<i64> = price_options::table.filter(price_options::service_id.eq(id.0)).select(price_options::id).load(conn)?;
+    for (i, option) in s.price_options.iter().enumerate() {
+        if let Some(PriceOptionId(option_id)) = option.id
+            && !existing.contains(&option_id)
+        {
+            return Err(Invalid::one(format!("price_options[{i}].id"), "is not a price option of this service").into());
+        }
+    }
+    diesel::update(price_options::table.filter(price_options::service_id.eq(id.0)))
+        .set(price_options::active.eq(false))
+        .execute(conn)?;
+    for (position, option) in s.price_options.iter().enumerate() {
+        match option.id {
+            Some(option_id) => {
+                diesel::update(price_options::table.find(option_id.0)).set(price_option_values(position, option)).execute(conn)?;
+            }
+            None => {
+                diesel::insert_into(price_options::table)
+                    .values((price_options::service_id.eq(id.0), price_option_values(position, option)))
+                    .execute(conn)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn set_status(conn: &mut Conn, actor: &Actor, id: ServiceId, status: ServiceStatus) -> DbResult<()> {
+    authorise_owner(conn, actor, id)?;
+    diesel::update(services::table.find(id.0))
+        .set((services::status.eq(status.as_str()), services::updated_at.eq(now())))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Load a service as `viewer` may see it: published services are public, others only to their
+/// own organisation (anyone else gets NotFound, as if it did not exist).
+pub fn get(conn: &mut Conn, viewer: Option<&Actor>, id: ServiceId) -> DbResult<ServiceView> {
+    let row: ServiceRow = services::table
+        .inner_join(organisations::table)
+        .filter(services::id.eq(id.0))
+        .select((
+            services::id,
+            services::organisation_id,
+            organisations::name,
+            services::name,
+            services::description,
+            services::min_age,
+            services::max_age,
+            services::postcode,
+            services::lat,
+            services::lon,
+            services::address,
+            services::reach_miles,
+            services::capacity,
+            services::status,
+            services::updated_at,
+        ))
+        .first(conn)
+        .optional()?
+        .ok_or(DbError::NotFound("service"))?;
+    let status: ServiceStatus = row.status.parse().unwrap_or(ServiceStatus::Draft);
+    let owner = viewer.is_some_and(|a| a.role == Role::Provider && a.organisation_id == Some(OrganisationId(row.organisation_id)));
+    if status != ServiceStatus::Published && !owner {
+        return Err(DbError::NotFound("service"));
+    }
+    let terms: Vec<(String, String)> = service_terms::table
+        .filter(service_terms::service_id.eq(id.0))
+        .select((service_terms::term_id, service_terms::vocabulary))
+        .order(service_terms::term_id)
+        .load(conn)?;
+    let of = |v: Vocabulary| terms.iter().filter(|(_, voc)| voc == v.as_str()).map(|(t, _)| t.clone()).collect::<Vec<_>>();
+    let streams: Vec<String> = service_streams::table.filter(service_streams::service_id.eq(id.0)).select(service_streams::stream).load(conn)?;
+    let options: Vec<PriceOptionRow> = price_options::table
+        .filter(price_options::service_id.eq(id.0))
+        .filter(price_options::active.eq(true))
+        .order(price_options::position)
+        .select((
+            price_options::id,
+            price_options::label,
+            price_options::unit,
+            price_options::price_pence,
+            price_options::fcr_annual_direct_pence,
+            price_options::fcr_annual_overheads_pence,
+            price_options::fcr_units_per_year,
+            price_options::fcr_occupancy_bp,
+        ))
+        .load(conn)?;
+    let mut funding_streams: Vec<Stream> = streams.iter().filter_map(|s| s.parse().ok()).collect();
+    funding_streams.sort();
+    Ok(ServiceView {
+        id: ServiceId(row.id),
+        organisation: OrganisationSummary { id: row.organisation_id, name: row.organisation_name },
+        name: row.name,
+        description: row.description,
+        outcomes: of(Vocabulary::Outcome),
+        service_types: of(Vocabulary::ServiceType),
+        needs: of(Vocabulary::Need),
+        min_age: row.min_age,
+        max_age: row.max_age,
+        funding_streams,
+        location: Location { postcode: row.postcode, lat: row.lat, lon: row.lon, address: row.address },
+        reach_miles: row.reach_miles,
+        capacity: row.capacity,
+        status,
+        price_options: options.into_iter().map(PriceOptionRow::view).collect(),
+        updated_at: row.updated_at,
+    })
+}
+
+/// Ids of an organisation's services the viewer may see, newest first.
+pub fn ids_for_organisation(conn: &mut Conn, viewer: Option<&Actor>, organisation: OrganisationId) -> DbResult<Vec<ServiceId>> {
+    let own = viewer.is_some_and(|a| a.role == Role::Provider && a.organisation_id == Some(organisation));
+    let mut q = services::table.filter(services::organisation_id.eq(organisation.0)).into_boxed();
+    if !own {
+        q = q.filter(services::status.eq(ServiceStatus::Published.as_str()));
+    }
+    Ok(q.order(services::id.desc()).select(services::id).load::<i64>(conn)?.into_iter().map(ServiceId).collect())
+}
+
+/// What a booking needs to know about the option being bought.
+#[derive(Debug, Clone, Queryable)]
+pub struct Bookable {
+    pub service_id: i64,
+    pub organisation_id: i64,
+    pub service_name: String,
+    pub status: String,
+    pub min_age: i32,
+    pub max_age: i32,
+    pub price_pence: i64,
+    pub active: bool,
+    pub label: String,
+}
+
+pub fn bookable(conn: &mut Conn, option: PriceOptionId) -> DbResult<Bookable> {
+    price_options::table
+        .inner_join(services::table)
+        .filter(price_options::id.eq(option.0))
+        .select((
+            services::id,
+            services::organisation_id,
+            services::name,
+            services::status,
+            services::min_age,
+            services::max_age,
+            price_options::price_pence,
+            price_options::active,
+            price_options::label,
+        ))
+        .first(conn)
+        .optional()?
+        .ok_or(DbError::NotFound("price option"))
+}
+
+pub fn accepts_stream(conn: &mut Conn, service: ServiceId, stream: Stream) -> DbResult<bool> {
+    let n: i64 = service_streams::table
+        .filter(service_streams::service_id.eq(service.0))
+        .filter(service_streams::stream.eq(stream.as_str()))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}

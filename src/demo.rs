@@ -1,0 +1,128 @@
+//! The demo data set: a borough's worth of providers, priced services and budget holders around
+//! Merton, loaded through the same validation and database code as the API.
+
+use diesel::prelude::*;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::{Deserialize, Serialize};
+
+use crate::db::{Db, DbError, DbResult, budget_holders, councils, organisations, services, users};
+use crate::domain::budget::{BudgetHolderInput, LoginInput};
+use crate::domain::organisation::{OrganisationInput, RegistrationInput};
+use crate::domain::service::ServiceInput;
+use crate::domain::taxonomy::Taxonomy;
+
+const DEMO: &str = include_str!("demo.json");
+
+#[derive(Deserialize)]
+struct DemoFile {
+    council: DemoCouncil,
+    organisations: Vec<DemoOrganisation>,
+    budget_holders: Vec<BudgetHolderInput>,
+}
+
+#[derive(Deserialize)]
+struct DemoCouncil {
+    name: String,
+    email: String,
+    password: String,
+}
+
+#[derive(Deserialize)]
+struct DemoOrganisation {
+    organisation: OrganisationInput,
+    user: LoginInput,
+    services: Vec<ServiceInput>,
+}
+
+/// A login printed on start so people can try each role.
+#[derive(Debug, Clone, Serialize)]
+pub struct Login {
+    pub role: &'static str,
+    pub who: String,
+    pub email: String,
+    pub password: String,
+}
+
+fn parse() -> DbResult<DemoFile> {
+    serde_json::from_str(DEMO).map_err(|e| DbError::Open(format!("demo data does not parse: {e}")))
+}
+
+fn logins(file: &DemoFile) -> Vec<Login> {
+    let mut out = vec![Login { role: "council", who: file.council.name.clone(), email: file.council.email.clone(), password: file.council.password.clone() }];
+    out.extend(file.organisations.iter().take(3).map(|o| Login {
+        role: "provider",
+        who: o.organisation.name.clone(),
+        email: o.user.email.clone(),
+        password: o.user.password.clone(),
+    }));
+    out.extend(file.budget_holders.iter().map(|h| Login {
+        role: "family",
+        who: format!("{} ({})", h.first_name, h.reference),
+        email: h.family.email.clone(),
+        password: h.family.password.clone(),
+    }));
+    out
+}
+
+/// Load the demo set unless the database already has a council. Returns the demo logins when the
+/// database holds the demo data (loaded now or earlier), nothing otherwise.
+pub fn load_if_empty(db: &Db, taxonomy: &Taxonomy) -> DbResult<Vec<Login>> {
+    use crate::db::schema::councils::dsl as c;
+    let file = parse()?;
+    let has_council: i64 = db.read(|conn| Ok(c::councils.count().get_result(conn)?))?;
+    if has_council > 0 {
+        let is_demo = db.read(|conn| users::find_by_email(conn, &file.council.email))?.is_some();
+        return Ok(if is_demo { logins(&file) } else { Vec::new() });
+    }
+    let today = chrono::Utc::now().date_naive();
+    let total = 1 + file.organisations.iter().map(|o| 1 + o.services.len()).sum::<usize>() + file.budget_holders.len();
+    let bar = ProgressBar::new(total as u64);
+    bar.set_style(ProgressStyle::with_template("loading demo data {bar:40} {pos}/{len} {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+
+    let council_hash = users::hash_password(&file.council.password)?;
+    let (council, _) = db.write(|conn| councils::create(conn, &file.council.name, &file.council.email, &council_hash))?;
+    bar.inc(1);
+    for org in &file.organisations {
+        bar.set_message(org.organisation.name.clone());
+        let reg = RegistrationInput { organisation: org.organisation.clone(), user: org.user.clone() }.validate()?;
+        let hash = users::hash_password(&reg.user.password)?;
+        let (organisation_id, _) = db.write(|conn| organisations::register(conn, &reg, &hash))?;
+        bar.inc(1);
+        for service in &org.services {
+            let valid = service.validate(taxonomy)?;
+            db.write(|conn| services::create(conn, organisation_id, &valid))?;
+            bar.inc(1);
+        }
+    }
+    for holder in &file.budget_holders {
+        let valid = holder.validate(taxonomy, today)?;
+        let hash = users::hash_password(&valid.family.password)?;
+        db.write(|conn| budget_holders::create(conn, council, &valid, &hash))?;
+        bar.inc(1);
+    }
+    bar.finish_with_message("done");
+    tracing::info!(organisations = file.organisations.len(), budget_holders = file.budget_holders.len(), "demo data loaded");
+    Ok(logins(&file))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_demo_record_passes_the_api_validation() {
+        let taxonomy = Taxonomy::builtin().unwrap();
+        let file = parse().unwrap();
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        for org in &file.organisations {
+            RegistrationInput { organisation: org.organisation.clone(), user: org.user.clone() }.validate().unwrap();
+            for s in &org.services {
+                s.validate(&taxonomy).unwrap_or_else(|e| panic!("{}: {e}", s.name));
+            }
+        }
+        for h in &file.budget_holders {
+            h.validate(&taxonomy, today).unwrap_or_else(|e| panic!("{}: {e}", h.reference));
+        }
+        assert!(file.organisations.iter().map(|o| o.services.len()).sum::<usize>() >= 50);
+    }
+}

@@ -1,0 +1,317 @@
+//! Budget holders (a child or young person with an EHC plan), their plan outcomes and their
+//! Section J allocations, and the ledger rule that ties money together.
+
+use chrono::{Datelike, NaiveDate};
+use serde::Deserialize;
+
+use super::money::{Pence, SignedPence};
+use super::taxonomy::{Taxonomy, TermId, Vocabulary};
+use super::validate::{self, Checker, FieldError, Invalid};
+use super::{Management, OrganisationId, Stream};
+
+pub const MAX_OUTCOMES: usize = 30;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetHolderInput {
+    pub reference: String,
+    pub first_name: String,
+    pub date_of_birth: NaiveDate,
+    pub postcode: String,
+    pub plan_start: NaiveDate,
+    pub plan_end: NaiveDate,
+    pub family: LoginInput,
+    #[serde(default)]
+    pub broker_organisation_id: Option<OrganisationId>,
+    pub outcomes: Vec<PlanOutcomeInput>,
+    pub allocations: Vec<AllocationInput>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginInput {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanOutcomeInput {
+    pub text: String,
+    pub terms: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllocationInput {
+    pub stream: Stream,
+    pub management: Management,
+    pub amount: Pence,
+    #[serde(default)]
+    pub admin_fee: Option<Pence>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidLogin {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidPlanOutcome {
+    pub text: String,
+    pub terms: Vec<TermId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidAllocation {
+    pub stream: Stream,
+    pub management: Management,
+    pub amount: Pence,
+    pub admin_fee: Pence,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidBudgetHolder {
+    pub reference: String,
+    pub first_name: String,
+    pub date_of_birth: NaiveDate,
+    pub postcode: String,
+    pub plan_start: NaiveDate,
+    pub plan_end: NaiveDate,
+    pub family: ValidLogin,
+    pub broker_organisation_id: Option<OrganisationId>,
+    pub outcomes: Vec<ValidPlanOutcome>,
+    pub allocations: Vec<ValidAllocation>,
+}
+
+impl LoginInput {
+    pub fn validate(&self, prefix: &str) -> Result<ValidLogin, Invalid> {
+        let mut c = Checker::new();
+        let email = c.take(validate::email(&format!("{prefix}email"), &self.email));
+        let password = c.take(validate::password(&format!("{prefix}password"), &self.password));
+        c.finish(|| ())?;
+        match (email, password) {
+            (Some(email), Some(password)) => Ok(ValidLogin { email, password }),
+            _ => Err(Invalid::one(format!("{prefix}email"), "is required")),
+        }
+    }
+}
+
+/// Whole years of age on `day`.
+pub fn age_on(date_of_birth: NaiveDate, day: NaiveDate) -> i32 {
+    let mut years = day.year() - date_of_birth.year();
+    if (day.month(), day.day()) < (date_of_birth.month(), date_of_birth.day()) {
+        years -= 1;
+    }
+    years
+}
+
+impl BudgetHolderInput {
+    pub fn validate(&self, taxonomy: &Taxonomy, today: NaiveDate) -> Result<ValidBudgetHolder, Invalid> {
+        let mut c = Checker::new();
+        let reference = c.take(validate::text("reference", &self.reference, 1, 50));
+        let first_name = c.take(validate::text("first_name", &self.first_name, 1, 100));
+        if self.date_of_birth > today {
+            c.add("date_of_birth", "must not be in the future");
+        } else if age_on(self.date_of_birth, self.plan_start.max(today)) > validate::MAX_AGE {
+            c.add("date_of_birth", "an EHC plan covers ages 0 to 25");
+        }
+        let postcode = c.take(validate::postcode("postcode", &self.postcode));
+        if self.plan_end <= self.plan_start {
+            c.add("plan_end", "must be after plan_start");
+        } else if (self.plan_end - self.plan_start).num_days() > 3 * 366 {
+            c.add("plan_end", "a plan period must be at most three years");
+        }
+        if self.plan_start < self.date_of_birth {
+            c.add("plan_start", "must not be before date_of_birth");
+        }
+        let family = match self.family.validate("family.") {
+            Ok(f) => Some(f),
+            Err(Invalid(errors)) => {
+                errors.into_iter().for_each(|e| c.add(e.field, e.message));
+                None
+            }
+        };
+        if self.outcomes.is_empty() {
+            c.add("outcomes", "must list at least one outcome from the plan");
+        } else if self.outcomes.len() > MAX_OUTCOMES {
+            c.add("outcomes", format!("must list at most {MAX_OUTCOMES} outcomes"));
+        }
+        let mut outcomes = Vec::new();
+        for (i, o) in self.outcomes.iter().enumerate() {
+            let text = c.take(validate::text(&format!("outcomes[{i}].text"), &o.text, 1, 1000));
+            let field = format!("outcomes[{i}].terms");
+            let terms = if o.terms.is_empty() {
+                c.add(&field, "must map the outcome to at least one outcome term");
+                None
+            } else {
+                c.take(taxonomy.check(&field, &o.terms, Vocabulary::Outcome))
+            };
+            if let (Some(text), Some(terms)) = (text, terms) {
+                outcomes.push(ValidPlanOutcome { text, terms });
+            }
+        }
+        if self.allocations.is_empty() {
+            c.add("allocations", "must list at least one allocation");
+        }
+        let mut allocations: Vec<ValidAllocation> = Vec::new();
+        for (i, a) in self.allocations.iter().enumerate() {
+            if allocations.iter().any(|x| x.stream == a.stream) || self.allocations[..i].iter().any(|x| x.stream == a.stream) {
+                c.add(format!("allocations[{i}].stream"), "a plan has one allocation per funding stream");
+                continue;
+            }
+            let admin_fee = a.admin_fee.unwrap_or(Pence::ZERO);
+            if admin_fee > Pence::ZERO && a.management != Management::ThirdParty {
+                c.add(format!("allocations[{i}].admin_fee"), "only a third-party arrangement carries an admin fee");
+                continue;
+            }
+            if admin_fee > a.amount {
+                c.add(format!("allocations[{i}].admin_fee"), "must not exceed the amount");
+                continue;
+            }
+            allocations.push(ValidAllocation { stream: a.stream, management: a.management, amount: a.amount, admin_fee });
+        }
+        c.finish(|| ())?;
+        match (reference, first_name, postcode, family) {
+            (Some(reference), Some(first_name), Some(postcode), Some(family)) => Ok(ValidBudgetHolder {
+                reference,
+                first_name,
+                date_of_birth: self.date_of_birth,
+                postcode,
+                plan_start: self.plan_start,
+                plan_end: self.plan_end,
+                family,
+                broker_organisation_id: self.broker_organisation_id,
+                outcomes,
+                allocations,
+            }),
+            _ => Err(FieldError::new("budget_holder", "is incomplete").into()),
+        }
+    }
+}
+
+/// One allocation's figures as the books hold them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AllocationBooks {
+    pub amount: Pence,
+    pub committed: Pence,
+    pub admin_fee: Pence,
+    /// Sum of every ledger entry on the allocation.
+    pub ledger_sum: SignedPence,
+    /// Sum of the totals of bookings that hold money (requested, confirmed, delivered).
+    pub held_by_bookings: Pence,
+}
+
+/// Rule 3: remaining = amount - committed = the ledger's sum; committed = admin fee + live bookings;
+/// and rule 2: committed never exceeds amount.
+pub fn reconcile(books: AllocationBooks) -> Vec<String> {
+    let mut problems = Vec::new();
+    let remaining = books.amount.pence() - books.committed.pence();
+    if remaining < 0 {
+        problems.push(format!("overspent: committed {} exceeds amount {}", books.committed, books.amount));
+    }
+    if books.ledger_sum.pence() != remaining {
+        problems.push(format!("ledger sums to {} but remaining is {}", books.ledger_sum, SignedPence::from_stored(remaining)));
+    }
+    let expected = books.admin_fee.pence() + books.held_by_bookings.pence();
+    if books.committed.pence() != expected {
+        problems.push(format!(
+            "committed is {} but the admin fee and live bookings add up to {}",
+            books.committed,
+            SignedPence::from_stored(expected)
+        ));
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn sam() -> serde_json::Value {
+        serde_json::json!({
+            "reference": "EHC-0001", "first_name": "Sam", "date_of_birth": "2014-05-01",
+            "postcode": "SW19 2HR", "plan_start": "2026-09-01", "plan_end": "2027-08-31",
+            "family": {"email": "parent@example.org", "password": "correct horse battery"},
+            "outcomes": [{"text": "To make friends", "terms": ["pfa-friends-community"]}],
+            "allocations": [
+                {"stream": "social_care", "management": "direct_payment", "amount": "1200.00"},
+                {"stream": "education", "management": "third_party", "amount": "800.00", "admin_fee": "40.00"}
+            ]
+        })
+    }
+
+    fn check(v: serde_json::Value) -> Result<ValidBudgetHolder, Invalid> {
+        let input: BudgetHolderInput = serde_json::from_value(v).unwrap();
+        input.validate(&Taxonomy::builtin().unwrap(), d("2026-11-23"))
+    }
+
+    #[test]
+    fn a_plan_validates() {
+        let h = check(sam()).unwrap();
+        assert_eq!(h.allocations[1].admin_fee.to_string(), "40.00");
+        assert_eq!(h.family.email, "parent@example.org");
+    }
+
+    #[test]
+    fn dates_must_make_sense() {
+        let mut v = sam();
+        v["plan_end"] = "2026-08-01".into();
+        assert_eq!(check(v).unwrap_err().0[0].field, "plan_end");
+        let mut v = sam();
+        v["date_of_birth"] = "1990-01-01".into();
+        assert_eq!(check(v).unwrap_err().0[0].field, "date_of_birth");
+        let mut v = sam();
+        v["date_of_birth"] = "2030-01-01".into();
+        assert_eq!(check(v).unwrap_err().0[0].field, "date_of_birth");
+    }
+
+    #[test]
+    fn allocations_follow_section_j_rules() {
+        let mut v = sam();
+        v["allocations"][1]["stream"] = "social_care".into();
+        assert_eq!(check(v).unwrap_err().0[0].field, "allocations[1].stream");
+        let mut v = sam();
+        v["allocations"][0]["admin_fee"] = "1.00".into();
+        assert_eq!(check(v).unwrap_err().0[0].field, "allocations[0].admin_fee");
+        let mut v = sam();
+        v["allocations"][1]["admin_fee"] = "900.00".into();
+        assert_eq!(check(v).unwrap_err().0[0].field, "allocations[1].admin_fee");
+    }
+
+    #[test]
+    fn outcomes_map_to_outcome_terms() {
+        let mut v = sam();
+        v["outcomes"][0]["terms"] = serde_json::json!(["need-semh"]);
+        assert_eq!(check(v).unwrap_err().0[0].field, "outcomes[0].terms[0]");
+        let mut v = sam();
+        v["outcomes"][0]["terms"] = serde_json::json!([]);
+        assert_eq!(check(v).unwrap_err().0[0].field, "outcomes[0].terms");
+    }
+
+    #[test]
+    fn ages_count_birthdays() {
+        assert_eq!(age_on(d("2014-05-01"), d("2026-04-30")), 11);
+        assert_eq!(age_on(d("2014-05-01"), d("2026-05-01")), 12);
+        assert_eq!(age_on(d("2012-02-29"), d("2026-02-28")), 13);
+    }
+
+    #[test]
+    fn reconcile_finds_every_kind_of_drift() {
+        let p = |s: &str| s.parse::<Pence>().unwrap();
+        let good = AllocationBooks {
+            amount: p("1000"), committed: p("140"), admin_fee: p("40"),
+            ledger_sum: SignedPence::from_stored(86000), held_by_bookings: p("100"),
+        };
+        assert!(reconcile(good).is_empty());
+        assert_eq!(reconcile(AllocationBooks { ledger_sum: SignedPence::from_stored(1), ..good }).len(), 1);
+        assert_eq!(reconcile(AllocationBooks { held_by_bookings: p("90"), ..good }).len(), 1);
+        let over = AllocationBooks { committed: p("1100"), ledger_sum: SignedPence::from_stored(-10000), held_by_bookings: p("1060"), ..good };
+        assert_eq!(reconcile(over), vec!["overspent: committed 1100.00 exceeds amount 1000.00".to_string()]);
+    }
+}

@@ -1,0 +1,105 @@
+//! Pure rules: no I/O here. Everything a request carries is checked against these types before the
+//! database sees it.
+
+pub mod booking;
+pub mod budget;
+pub mod fcr;
+pub mod money;
+pub mod organisation;
+pub mod service;
+pub mod taxonomy;
+pub mod validate;
+
+pub use money::{Pence, SignedPence};
+
+/// Declares a closed set of words stored as text and exchanged as snake_case JSON strings.
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        pub enum $name {
+            $(#[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(format!(
+                        "must be one of: {}",
+                        [$($text),+].join(", ")
+                    )),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+pub(crate) use text_enum;
+
+text_enum!(
+    /// The three funding streams of an EHC plan's personal budget.
+    Stream { Education = "education", Health = "health", SocialCare = "social_care" }
+);
+
+text_enum!(
+    /// How an allocation is held (Birmingham policy: direct payment, organised/notional, third party).
+    Management { DirectPayment = "direct_payment", Organised = "organised", ThirdParty = "third_party" }
+);
+
+text_enum!(
+    Role { Provider = "provider", Family = "family", Broker = "broker", Council = "council" }
+);
+
+text_enum!(
+    OrganisationKind { Vcs = "vcs", Private = "private", Broker = "broker" }
+);
+
+text_enum!(
+    OrganisationStatus { Unverified = "unverified", Verified = "verified", Suspended = "suspended" }
+);
+
+text_enum!(
+    ServiceStatus { Draft = "draft", Published = "published", Unpublished = "unpublished" }
+);
+
+text_enum!(
+    Unit {
+        Session = "session", Hour = "hour", Day = "day", Night = "night",
+        Week = "week", Journey = "journey", Item = "item",
+    }
+);
+
+/// Identifiers are database-assigned integers wrapped so one kind cannot stand in for another.
+macro_rules! id_type {
+    ($($name:ident),+ $(,)?) => {$(
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    )+};
+}
+
+id_type!(
+    CouncilId, OrganisationId, UserId, ServiceId, PriceOptionId, BudgetHolderId, AllocationId,
+    BookingId, PlanOutcomeId
+);

@@ -1,0 +1,304 @@
+//! A provider's service as submitted, and the checks that make it listable.
+
+use serde::{Deserialize, Serialize};
+
+use super::fcr::{FcrBreakdown, FcrInput};
+use super::money::Pence;
+use super::taxonomy::{Taxonomy, TermId, Vocabulary};
+use super::validate::{self, Checker, FieldError, Invalid};
+use super::{PriceOptionId, ServiceStatus, Stream, Unit};
+
+pub const MAX_TERMS: usize = 20;
+pub const MAX_PRICE_OPTIONS: usize = 20;
+pub const MAX_REACH_MILES: f64 = 100.0;
+pub const MAX_CAPACITY: i32 = 10_000;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceInput {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub outcomes: Vec<String>,
+    #[serde(default)]
+    pub service_types: Vec<String>,
+    #[serde(default)]
+    pub needs: Vec<String>,
+    pub min_age: i32,
+    pub max_age: i32,
+    pub funding_streams: Vec<Stream>,
+    pub location: LocationInput,
+    #[serde(default)]
+    pub reach_miles: Option<f64>,
+    pub capacity: i32,
+    #[serde(default = "default_status")]
+    pub status: ServiceStatus,
+    pub price_options: Vec<PriceOptionInput>,
+}
+
+fn default_status() -> ServiceStatus {
+    ServiceStatus::Draft
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocationInput {
+    #[serde(default)]
+    pub postcode: Option<String>,
+    #[serde(default)]
+    pub lat: Option<f64>,
+    #[serde(default)]
+    pub lon: Option<f64>,
+    #[serde(default)]
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriceOptionInput {
+    /// Present when re-pricing an existing option through `PUT`, so bookings keep pointing at it.
+    #[serde(default)]
+    pub id: Option<PriceOptionId>,
+    pub label: String,
+    pub unit: Unit,
+    #[serde(default)]
+    pub price: Option<Pence>,
+    #[serde(default)]
+    pub fcr: Option<FcrInput>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Location {
+    pub postcode: Option<String>,
+    pub lat: f64,
+    pub lon: f64,
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidPriceOption {
+    pub id: Option<PriceOptionId>,
+    pub label: String,
+    pub unit: Unit,
+    pub price: Pence,
+    pub fcr: Option<FcrBreakdown>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidService {
+    pub name: String,
+    pub description: String,
+    pub outcomes: Vec<TermId>,
+    pub service_types: Vec<TermId>,
+    pub needs: Vec<TermId>,
+    pub min_age: i32,
+    pub max_age: i32,
+    pub funding_streams: Vec<Stream>,
+    pub location: Location,
+    pub reach_miles: Option<f64>,
+    pub capacity: i32,
+    pub status: ServiceStatus,
+    pub price_options: Vec<ValidPriceOption>,
+}
+
+impl ServiceInput {
+    pub fn validate(&self, taxonomy: &Taxonomy) -> Result<ValidService, Invalid> {
+        let mut c = Checker::new();
+        let name = c.take(validate::text("name", &self.name, 1, 200));
+        let description = c.take(validate::text("description", &self.description, 0, 10_000));
+        let terms = |field: &str, ids: &[String], vocabulary| {
+            if ids.len() > MAX_TERMS {
+                return Err(FieldError::new(field, format!("must list at most {MAX_TERMS} terms")));
+            }
+            taxonomy.check(field, ids, vocabulary)
+        };
+        let outcomes = c.take(terms("outcomes", &self.outcomes, Vocabulary::Outcome));
+        let service_types = c.take(terms("service_types", &self.service_types, Vocabulary::ServiceType));
+        let needs = c.take(terms("needs", &self.needs, Vocabulary::Need));
+        if self.status == ServiceStatus::Published && outcomes.as_ref().is_some_and(Vec::is_empty) {
+            c.add("outcomes", "a published service must name at least one outcome it helps achieve");
+        }
+        let min_age = c.take(validate::age("min_age", self.min_age));
+        let max_age = c.take(validate::age("max_age", self.max_age));
+        if let (Some(min), Some(max)) = (min_age, max_age)
+            && min > max
+        {
+            c.add("max_age", "must not be below min_age");
+        }
+        let mut funding_streams = self.funding_streams.clone();
+        funding_streams.sort();
+        funding_streams.dedup();
+        if funding_streams.is_empty() {
+            c.add("funding_streams", "must name at least one of education, health, social_care");
+        }
+        let location = c.take(self.location.validate());
+        let reach_miles = match self.reach_miles {
+            Some(r) if !(r.is_finite() && r > 0.0 && r <= MAX_REACH_MILES) => {
+                c.add("reach_miles", format!("must be more than 0 and at most {MAX_REACH_MILES} miles"));
+                None
+            }
+            r => r,
+        };
+        if !(1..=MAX_CAPACITY).contains(&self.capacity) {
+            c.add("capacity", format!("must be from 1 to {MAX_CAPACITY} places"));
+        }
+        if self.price_options.is_empty() {
+            c.add("price_options", "must list at least one price option");
+        } else if self.price_options.len() > MAX_PRICE_OPTIONS {
+            c.add("price_options", format!("must list at most {MAX_PRICE_OPTIONS} price options"));
+        }
+        let mut price_options = Vec::with_capacity(self.price_options.len());
+        for (i, option) in self.price_options.iter().enumerate() {
+            if let Some(o) = c.take(option.validate(&format!("price_options[{i}]"))) {
+                if o.id.is_some() && price_options.iter().any(|p: &ValidPriceOption| p.id == o.id) {
+                    c.add(format!("price_options[{i}].id"), "is listed twice");
+                }
+                price_options.push(o);
+            }
+        }
+        if !c.is_ok() {
+            return Err(c.finish(|| ()).unwrap_err());
+        }
+        match (name, description, outcomes, service_types, needs, min_age, max_age, location) {
+            (Some(name), Some(description), Some(outcomes), Some(service_types), Some(needs), Some(min_age), Some(max_age), Some(location)) => {
+                Ok(ValidService {
+                    name,
+                    description,
+                    outcomes,
+                    service_types,
+                    needs,
+                    min_age,
+                    max_age,
+                    funding_streams,
+                    location,
+                    reach_miles,
+                    capacity: self.capacity,
+                    status: self.status,
+                    price_options,
+                })
+            }
+            _ => Err(Invalid::one("service", "is incomplete")),
+        }
+    }
+}
+
+impl LocationInput {
+    fn validate(&self) -> Result<Location, FieldError> {
+        let postcode = match self.postcode.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+            Some(p) => Some(validate::postcode("location.postcode", p)?),
+            None => None,
+        };
+        let address = validate::optional_text("location.address", self.address.as_deref(), 300)?;
+        let lat = self.lat.ok_or_else(|| FieldError::new("location.lat", "is required: give the latitude and longitude of where the service happens"))?;
+        let lon = self.lon.ok_or_else(|| FieldError::new("location.lon", "is required: give the latitude and longitude of where the service happens"))?;
+        if !(lat.is_finite() && (-90.0..=90.0).contains(&lat)) {
+            return Err(FieldError::new("location.lat", "must be a latitude from -90 to 90"));
+        }
+        if !(lon.is_finite() && (-180.0..=180.0).contains(&lon)) {
+            return Err(FieldError::new("location.lon", "must be a longitude from -180 to 180"));
+        }
+        Ok(Location { postcode, lat, lon, address })
+    }
+}
+
+impl PriceOptionInput {
+    fn validate(&self, field: &str) -> Result<ValidPriceOption, FieldError> {
+        let label = validate::text(&format!("{field}.label"), &self.label, 1, 200)?;
+        let fcr = match &self.fcr {
+            Some(input) => Some(input.calculate().map_err(|e| {
+                let sub = match e {
+                    super::fcr::FcrError::UnitsPerYear => "units_per_year",
+                    super::fcr::FcrError::Occupancy => "occupancy",
+                    _ => "annual_direct_costs",
+                };
+                FieldError::new(format!("{field}.fcr.{sub}"), e.to_string())
+            })?),
+            None => None,
+        };
+        // A price given alongside the calculator is the provider's choice (it may sit below full
+        // cost; the council's reports flag that). Without one, the full cost is the price.
+        let price = match (self.price, &fcr) {
+            (Some(p), _) => p,
+            (None, Some(b)) => b.full_cost_per_unit,
+            (None, None) => {
+                return Err(FieldError::new(format!("{field}.price"), "is required unless the full-cost-recovery calculator (fcr) is used"));
+            }
+        };
+        Ok(ValidPriceOption { id: self.id, label, unit: self.unit, price, fcr })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(json: serde_json::Value) -> ServiceInput {
+        serde_json::from_value(json).unwrap()
+    }
+
+    fn saturday_club() -> serde_json::Value {
+        serde_json::json!({
+            "name": "Saturday Club", "description": "Games and trips", "outcomes": ["pfa-friends-community"],
+            "service_types": ["st-short-break-day"], "needs": [], "min_age": 5, "max_age": 18,
+            "funding_streams": ["social_care", "social_care"],
+            "location": {"postcode": "sw19 2hr", "lat": 51.4214, "lon": -0.2064},
+            "reach_miles": 10, "capacity": 12, "status": "published",
+            "price_options": [
+                {"label": "Saturday session", "unit": "session", "price": "45.00"},
+                {"label": "Overnight", "unit": "night", "fcr": {"annual_direct_costs": "52000.00",
+                 "annual_overheads": "13000.00", "units_per_year": 400, "occupancy": "0.85"}}
+            ]
+        })
+    }
+
+    #[test]
+    fn a_complete_service_validates_and_prices_from_the_calculator() {
+        let t = Taxonomy::builtin().unwrap();
+        let s = input(saturday_club()).validate(&t).unwrap();
+        assert_eq!(s.location.postcode.as_deref(), Some("SW19 2HR"));
+        assert_eq!(s.funding_streams, vec![Stream::SocialCare]);
+        assert_eq!(s.price_options[0].price.to_string(), "45.00");
+        assert_eq!(s.price_options[1].price.to_string(), "191.18");
+        assert!(s.price_options[1].fcr.is_some());
+    }
+
+    #[test]
+    fn every_problem_is_named() {
+        let t = Taxonomy::builtin().unwrap();
+        let mut v = saturday_club();
+        v["name"] = "".into();
+        v["min_age"] = 30.into();
+        v["outcomes"] = serde_json::json!(["st-salt"]);
+        v["location"]["lat"] = serde_json::Value::Null;
+        v["capacity"] = 0.into();
+        v["price_options"][0]["price"] = serde_json::Value::Null;
+        v["price_options"][1]["fcr"]["units_per_year"] = 0.into();
+        let err = input(v).validate(&t).unwrap_err();
+        let fields: Vec<_> = err.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, [
+            "name", "outcomes[0]", "min_age", "location.lat", "capacity",
+            "price_options[0].price", "price_options[1].fcr.units_per_year"
+        ]);
+    }
+
+    #[test]
+    fn ages_must_be_in_order_and_published_services_need_an_outcome() {
+        let t = Taxonomy::builtin().unwrap();
+        let mut v = saturday_club();
+        v["min_age"] = 12.into();
+        v["max_age"] = 8.into();
+        v["outcomes"] = serde_json::json!([]);
+        let err = input(v).validate(&t).unwrap_err();
+        let fields: Vec<_> = err.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["outcomes", "max_age"]);
+    }
+
+    #[test]
+    fn reach_must_be_sensible() {
+        let t = Taxonomy::builtin().unwrap();
+        let mut v = saturday_club();
+        v["reach_miles"] = 500.into();
+        assert_eq!(input(v).validate(&t).unwrap_err().0[0].field, "reach_miles");
+    }
+}

@@ -1,0 +1,132 @@
+//! Request parsing: JSON bodies whose errors name the field, and bearer-token callers.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::error::PayloadError;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+use super::{AppState, blocking};
+use crate::db::users::{self, Actor};
+use crate::domain::Role;
+
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// A JSON body. A malformed body is a 400 saying where it broke; a field of the wrong type is a
+/// 400 naming the field's path (`price_options[1].price`).
+pub struct Json<T>(pub T);
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    let result: Result<T, _> = serde_path_to_error::deserialize(de);
+    result.map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() || path == "." {
+            let code = if inner.is_data() { "invalid_field" } else { "malformed_json" };
+            ApiError::bad_request(code, format!("the request body is not valid: {inner}"), None)
+        } else {
+            ApiError::bad_request("invalid_field", format!("{path}: {}", strip_position(&inner.to_string())), Some(&path))
+        }
+    })
+}
+
+/// serde_json appends " at line 1 column 42"; the field path already says where.
+fn strip_position(message: &str) -> &str {
+    message.rfind(" at line ").map_or(message, |i| &message[..i])
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json"));
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if json_type == Some(false) {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+            let bytes = body.await.map_err(|e| match e.as_error::<PayloadError>() {
+                Some(PayloadError::Overflow) => ApiError::TooLarge(MAX_BODY_BYTES),
+                _ => ApiError::bad_request("unreadable_body", "the request body could not be read", None),
+            })?;
+            if bytes.is_empty() {
+                return Err(ApiError::bad_request("malformed_json", "the request needs a JSON body", None));
+            }
+            parse_json(&bytes).map(Json)
+        })
+    }
+}
+
+fn bearer_token(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| ApiError::Unauthorized("the Authorization header is not readable"))?;
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => Ok(Some(token.trim().to_string())),
+        _ => Err(ApiError::Unauthorized("use Authorization: Bearer <token> with a token from /api/v1/auth/login")),
+    }
+}
+
+async fn resolve(req: HttpRequest) -> Result<Option<(Actor, String)>, ApiError> {
+    let Some(token) = bearer_token(&req)? else {
+        return Ok(None);
+    };
+    let state = req.app_data::<web::Data<AppState>>().cloned().ok_or(ApiError::Busy)?;
+    let lookup = token.clone();
+    let actor = blocking(&state, move |db| db.read(|conn| users::actor_for_token(conn, &lookup))).await?;
+    match actor {
+        Some(actor) => Ok(Some((actor, token))),
+        None => Err(ApiError::Unauthorized("the token is unknown, expired or revoked; log in again")),
+    }
+}
+
+/// A logged-in caller (401 otherwise), with the token it presented.
+pub struct Auth {
+    pub actor: Actor,
+    pub token: String,
+}
+
+impl Auth {
+    pub fn require(&self, role: Role) -> Result<&Actor, ApiError> {
+        if self.actor.role == role { Ok(&self.actor) } else { Err(ApiError::WrongRole(self.actor.role.as_str())) }
+    }
+}
+
+impl FromRequest for Auth {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            match resolve(req).await? {
+                Some((actor, token)) => Ok(Auth { actor, token }),
+                None => Err(ApiError::Unauthorized("log in first: send Authorization: Bearer <token>")),
+            }
+        })
+    }
+}
+
+/// A caller who may or may not be logged in (public pages). A bad token is still a 401.
+pub struct MaybeAuth(pub Option<Actor>);
+
+impl FromRequest for MaybeAuth {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { Ok(MaybeAuth(resolve(req).await?.map(|(actor, _)| actor))) })
+    }
+}
