@@ -66,7 +66,7 @@ impl ApiError {
     fn message(&self) -> String {
         match self {
             ApiError::Db(DbError::Invalid(Invalid(errors))) => {
-                errors.first().map(|e| format!("{} {}", e.field, e.message)).unwrap_or_else(|| "invalid request".into())
+                errors.first().map(|e| format!("{}: {}", e.field, e.message)).unwrap_or_else(|| "invalid request".into())
             }
             e if e.status_code().is_server_error() && !matches!(e, ApiError::Busy) => {
                 "something went wrong on our side; nothing was changed".into()

@@ -1,0 +1,188 @@
+//! Test harness: the real server on a free port, a fresh data directory, reqwest as the client.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::Command;
+
+use localoffer::{Application, Settings};
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+pub const PASSWORD: &str = "a long enough password";
+
+pub struct TestApp {
+    pub base: String,
+    pub client: Client,
+    pub dir: TempDir,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+pub async fn spawn() -> TestApp {
+    spawn_in(tempfile::tempdir().expect("temp dir")).await
+}
+
+/// Start the server on a data directory (a restart reuses the directory of an earlier app).
+pub async fn spawn_in(dir: TempDir) -> TestApp {
+    let settings = Settings { bind: "127.0.0.1:0".into(), data_dir: dir.path().to_path_buf(), demo: false, workers: 2 };
+    let app = Application::build(&settings).expect("server starts");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let server = tokio::spawn(app.run_until_stopped());
+    TestApp { base, client: Client::new(), dir, server }
+}
+
+impl TestApp {
+    /// Stop this server and start another on the same data directory.
+    pub async fn restart(self) -> TestApp {
+        let TestApp { dir, server, .. } = self;
+        server.abort();
+        let _ = server.await;
+        spawn_in(dir).await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/api/v1{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        let mut req = self.client.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
+        let mut req = self.client.post(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    pub async fn put(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
+        let mut req = self.client.put(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let res = self.post("/auth/login", None, &json!({"email": email, "password": password})).await;
+        let body = expect(res, StatusCode::OK).await;
+        body["token"].as_str().expect("token").to_string()
+    }
+
+    /// A council through the real CLI; returns the officer's token.
+    pub async fn council(&self, name: &str, email: &str) -> String {
+        let out = council_create(self.dir.path(), name, email, PASSWORD);
+        assert!(out.status.success(), "council create failed: {}", String::from_utf8_lossy(&out.stderr));
+        self.login(email, PASSWORD).await
+    }
+
+    /// A provider organisation and its first user; returns (organisation id, token).
+    pub async fn provider(&self, name: &str, email: &str) -> (i64, String) {
+        let res = self
+            .post(
+                "/providers",
+                None,
+                &json!({"organisation": {"name": name, "kind": "vcs", "charity_number": "1123456"}, "user": {"email": email, "password": PASSWORD}}),
+            )
+            .await;
+        let body = expect(res, StatusCode::CREATED).await;
+        (body["organisation_id"].as_i64().expect("organisation id"), self.login(email, PASSWORD).await)
+    }
+
+    pub async fn service(&self, token: &str, body: &Value) -> Value {
+        expect(self.post("/services", Some(token), body).await, StatusCode::CREATED).await
+    }
+
+    pub async fn holder(&self, council_token: &str, body: &Value) -> Value {
+        expect(self.post("/budget-holders", Some(council_token), body).await, StatusCode::CREATED).await
+    }
+
+    pub async fn book(&self, token: &str, holder: &Value, allocation: usize, option: i64, quantity: i64) -> Response {
+        let body = json!({
+            "budget_holder_id": holder["id"], "allocation_id": holder["allocations"][allocation]["id"],
+            "price_option_id": option, "quantity": quantity
+        });
+        self.post("/bookings", Some(token), &body).await
+    }
+}
+
+pub fn council_create(dir: &Path, name: &str, email: &str, password: &str) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_localoffer"))
+        .args(["council", "create", "--name", name, "--email", email, "--password", password, "--data-dir"])
+        .arg(dir)
+        .output()
+        .expect("localoffer binary runs")
+}
+
+/// Assert the status (showing the body when it is wrong) and return the JSON body.
+pub async fn expect(res: Response, status: StatusCode) -> Value {
+    let got = res.status();
+    let text = res.text().await.expect("body");
+    assert_eq!(got, status, "unexpected status; body: {text}");
+    if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}")) }
+}
+
+/// Assert a JSON error with this status, code and (when given) field.
+pub async fn expect_error(res: Response, status: StatusCode, code: &str, field: Option<&str>) -> Value {
+    let body = expect(res, status).await;
+    assert_eq!(body["error"]["code"], code, "{body}");
+    if let Some(field) = field {
+        assert_eq!(body["error"]["field"], field, "{body}");
+    }
+    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    body
+}
+
+pub fn saturday_club() -> Value {
+    json!({
+        "name": "Saturday Club", "description": "Games, cooking and trips for disabled children.",
+        "outcomes": ["pfa-friends-community"], "service_types": ["st-short-break-day"],
+        "needs": ["need-autism"], "min_age": 5, "max_age": 18, "funding_streams": ["social_care"],
+        "location": {"postcode": "SW19 2HR", "lat": 51.4214, "lon": -0.2064, "address": "1 High Street, Wimbledon"},
+        "reach_miles": 10, "capacity": 12, "status": "published",
+        "price_options": [
+            {"label": "Saturday session 10:00-15:00", "unit": "session", "price": "45.00"},
+            {"label": "Overnight", "unit": "night",
+             "fcr": {"annual_direct_costs": "52000.00", "annual_overheads": "13000.00", "units_per_year": 400, "occupancy": "0.85"}}
+        ]
+    })
+}
+
+pub fn sam(reference: &str, email: &str, amount: &str) -> Value {
+    json!({
+        "reference": reference, "first_name": "Sam", "date_of_birth": "2014-05-01",
+        "postcode": "SW19 2HR", "plan_start": "2026-09-01", "plan_end": "2027-08-31",
+        "family": {"email": email, "password": PASSWORD},
+        "outcomes": [{"text": "To make friends and join in activities outside school", "terms": ["pfa-friends-community"]}],
+        "allocations": [{"stream": "social_care", "management": "direct_payment", "amount": amount}]
+    })
+}
+
+/// A council, a provider with a published Saturday Club, and a family with `amount` of social care
+/// budget: the cast most tests need.
+pub struct World {
+    pub council: String,
+    pub provider: String,
+    pub organisation_id: i64,
+    pub service: Value,
+    pub family: String,
+    pub holder: Value,
+}
+
+pub async fn world(app: &TestApp, amount: &str) -> World {
+    let council = app.council("Merton", "officer@merton.example").await;
+    let (organisation_id, provider) = app.provider("Wandle Club", "staff@wandle.example").await;
+    let service = app.service(&provider, &saturday_club()).await;
+    let holder = app.holder(&council, &sam("EHC-0001", "parent@family.example", amount)).await;
+    let family = app.login("parent@family.example", PASSWORD).await;
+    World { council, provider, organisation_id, service, family, holder }
+}
+
+pub fn option_id(service: &Value, index: usize) -> i64 {
+    service["price_options"][index]["id"].as_i64().expect("price option id")
+}
