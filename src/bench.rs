@@ -28,16 +28,26 @@ const HOLDERS: usize = 8;
 pub fn bookings(requests: usize, concurrency: usize) -> Result<(), BenchError> {
     let dir = tempfile::tempdir().map_err(setup_err)?;
     let taxonomy = Taxonomy::builtin().map_err(setup_err)?;
-    let db = DataDir::prepare(dir.path()).and_then(|d| d.open_db()).map_err(setup_err)?;
+    let db = DataDir::prepare(dir.path())
+        .and_then(|d| d.open_db())
+        .map_err(setup_err)?;
     let hash = users::hash_password("bench password").map_err(setup_err)?;
-    let (council, _) = db.write(|c| councils::create(c, "Bench Council", "council@bench.example", &hash)).map_err(setup_err)?;
+    let (council, _) = {
+        let hash = hash.clone();
+        db.write(move |c| councils::create(c, "Bench Council", "council@bench.example", &hash))
+    }
+    .map_err(setup_err)?;
     let reg: RegistrationInput = serde_json::from_value(serde_json::json!({
         "organisation": {"name": "Bench Club", "kind": "vcs"},
         "user": {"email": "provider@bench.example", "password": "bench password"}
     }))
     .map_err(setup_err)?;
     let reg = reg.validate().map_err(setup_err)?;
-    let (org, _) = db.write(|c| organisations::register(c, &reg, &hash)).map_err(setup_err)?;
+    let (org, _) = {
+        let hash = hash.clone();
+        db.write(move |c| organisations::register(c, &reg, &hash))
+    }
+    .map_err(setup_err)?;
     let service: ServiceInput = serde_json::from_value(serde_json::json!({
         "name": "Saturday Club", "outcomes": ["pfa-friends-community"], "min_age": 0, "max_age": 25,
         "funding_streams": ["social_care"], "location": {"lat": 51.42, "lon": -0.2}, "capacity": 20,
@@ -45,8 +55,14 @@ pub fn bookings(requests: usize, concurrency: usize) -> Result<(), BenchError> {
     }))
     .map_err(setup_err)?;
     let service = service.validate(&taxonomy).map_err(setup_err)?;
-    let service_id = db.write(|c| services::create(c, org, &service)).map_err(setup_err)?;
-    let option = db.read(|c| services::get(c, None, service_id)).map_err(setup_err)?.price_options[0].id;
+    let service_id = db
+        .write(move |c| services::create(c, org, &service))
+        .map_err(setup_err)?;
+    let option = db
+        .read(|c| services::get(c, None, service_id))
+        .map_err(setup_err)?
+        .price_options[0]
+        .id;
     let today = chrono::Utc::now().date_naive();
     let mut holders = Vec::new();
     for i in 0..HOLDERS {
@@ -59,8 +75,16 @@ pub fn bookings(requests: usize, concurrency: usize) -> Result<(), BenchError> {
         }))
         .map_err(setup_err)?;
         let valid = input.validate(&taxonomy, today).map_err(setup_err)?;
-        let created = db.write(|c| budget_holders::create(c, council, &valid, &hash)).map_err(setup_err)?;
-        holders.push((created.id, created.allocations[0].id, format!("family{i}@bench.example")));
+        let created = {
+            let hash = hash.clone();
+            db.write(move |c| budget_holders::create(c, council, &valid, &hash))
+        }
+        .map_err(setup_err)?;
+        holders.push((
+            created.id,
+            created.allocations[0].id,
+            format!("family{i}@bench.example"),
+        ));
     }
     drop(db);
 

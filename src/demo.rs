@@ -48,7 +48,12 @@ fn parse() -> DbResult<DemoFile> {
 }
 
 fn logins(file: &DemoFile) -> Vec<Login> {
-    let mut out = vec![Login { role: "council", who: file.council.name.clone(), email: file.council.email.clone(), password: file.council.password.clone() }];
+    let mut out = vec![Login {
+        role: "council",
+        who: file.council.name.clone(),
+        email: file.council.email.clone(),
+        password: file.council.password.clone(),
+    }];
     out.extend(file.organisations.iter().take(3).map(|o| Login {
         role: "provider",
         who: o.organisation.name.clone(),
@@ -71,37 +76,51 @@ pub fn load_if_empty(db: &Db, taxonomy: &Taxonomy) -> DbResult<Vec<Login>> {
     let file = parse()?;
     let has_council: i64 = db.read(|conn| Ok(c::councils.count().get_result(conn)?))?;
     if has_council > 0 {
-        let is_demo = db.read(|conn| users::find_by_email(conn, &file.council.email))?.is_some();
+        let is_demo = db
+            .read(|conn| users::find_by_email(conn, &file.council.email))?
+            .is_some();
         return Ok(if is_demo { logins(&file) } else { Vec::new() });
     }
     let today = chrono::Utc::now().date_naive();
     let total = 1 + file.organisations.iter().map(|o| 1 + o.services.len()).sum::<usize>() + file.budget_holders.len();
     let bar = ProgressBar::new(total as u64);
-    bar.set_style(ProgressStyle::with_template("loading demo data {bar:40} {pos}/{len} {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+    bar.set_style(
+        ProgressStyle::with_template("loading demo data {bar:40} {pos}/{len} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
 
     let council_hash = users::hash_password(&file.council.password)?;
-    let (council, _) = db.write(|conn| councils::create(conn, &file.council.name, &file.council.email, &council_hash))?;
+    let (name, email) = (file.council.name.clone(), file.council.email.clone());
+    let (council, _) = db.write(move |conn| councils::create(conn, &name, &email, &council_hash))?;
     bar.inc(1);
     for org in &file.organisations {
         bar.set_message(org.organisation.name.clone());
-        let reg = RegistrationInput { organisation: org.organisation.clone(), user: org.user.clone() }.validate()?;
+        let reg = RegistrationInput {
+            organisation: org.organisation.clone(),
+            user: org.user.clone(),
+        }
+        .validate()?;
         let hash = users::hash_password(&reg.user.password)?;
-        let (organisation_id, _) = db.write(|conn| organisations::register(conn, &reg, &hash))?;
+        let (organisation_id, _) = db.write(move |conn| organisations::register(conn, &reg, &hash))?;
         bar.inc(1);
         for service in &org.services {
             let valid = service.validate(taxonomy)?;
-            db.write(|conn| services::create(conn, organisation_id, &valid))?;
+            db.write(move |conn| services::create(conn, organisation_id, &valid))?;
             bar.inc(1);
         }
     }
     for holder in &file.budget_holders {
         let valid = holder.validate(taxonomy, today)?;
         let hash = users::hash_password(&valid.family.password)?;
-        db.write(|conn| budget_holders::create(conn, council, &valid, &hash))?;
+        db.write(move |conn| budget_holders::create(conn, council, &valid, &hash))?;
         bar.inc(1);
     }
     bar.finish_with_message("done");
-    tracing::info!(organisations = file.organisations.len(), budget_holders = file.budget_holders.len(), "demo data loaded");
+    tracing::info!(
+        organisations = file.organisations.len(),
+        budget_holders = file.budget_holders.len(),
+        "demo data loaded"
+    );
     Ok(logins(&file))
 }
 
@@ -115,13 +134,19 @@ mod tests {
         let file = parse().unwrap();
         let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
         for org in &file.organisations {
-            RegistrationInput { organisation: org.organisation.clone(), user: org.user.clone() }.validate().unwrap();
+            RegistrationInput {
+                organisation: org.organisation.clone(),
+                user: org.user.clone(),
+            }
+            .validate()
+            .unwrap();
             for s in &org.services {
                 s.validate(&taxonomy).unwrap_or_else(|e| panic!("{}: {e}", s.name));
             }
         }
         for h in &file.budget_holders {
-            h.validate(&taxonomy, today).unwrap_or_else(|e| panic!("{}: {e}", h.reference));
+            h.validate(&taxonomy, today)
+                .unwrap_or_else(|e| panic!("{}: {e}", h.reference));
         }
         assert!(file.organisations.iter().map(|o| o.services.len()).sum::<usize>() >= 50);
     }

@@ -75,9 +75,16 @@ impl Application {
         let db = data.open_db()?;
         let taxonomy = Arc::new(Taxonomy::builtin()?);
         tracing::info!(version = %taxonomy.version, terms = taxonomy.terms.len(), "taxonomy loaded");
-        let demo_logins = if settings.demo { demo::load_if_empty(&db, &taxonomy).map_err(|e| StartError::Demo(e.to_string()))? } else { Vec::new() };
+        let demo_logins = if settings.demo {
+            demo::load_if_empty(&db, &taxonomy).map_err(|e| StartError::Demo(e.to_string()))?
+        } else {
+            Vec::new()
+        };
         let listener = TcpListener::bind(&settings.bind).map_err(|e| StartError::Bind(settings.bind.clone(), e))?;
-        let port = listener.local_addr().map_err(|e| StartError::Bind(settings.bind.clone(), e))?.port();
+        let port = listener
+            .local_addr()
+            .map_err(|e| StartError::Bind(settings.bind.clone(), e))?
+            .port();
         let state = aw::Data::new(web::AppState { db, taxonomy });
         let mut server = HttpServer::new(move || {
             App::new()
@@ -89,9 +96,16 @@ impl Application {
         if settings.workers > 0 {
             server = server.workers(settings.workers);
         }
-        let server = server.listen(listener).map_err(|e| StartError::Bind(settings.bind.clone(), e))?.run();
+        let server = server
+            .listen(listener)
+            .map_err(|e| StartError::Bind(settings.bind.clone(), e))?
+            .run();
         tracing::info!(port, data_dir = %settings.data_dir.display(), "localoffer listening");
-        Ok(Application { port, server, demo_logins })
+        Ok(Application {
+            port,
+            server,
+            demo_logins,
+        })
     }
 
     pub fn port(&self) -> u16 {

@@ -5,7 +5,11 @@ use clap::{Parser, Subcommand};
 use localoffer::{Application, DataDir, Settings, bench, db};
 
 #[derive(Parser)]
-#[command(name = "localoffer", version, about = "SEND Local Offer directory and personal-budget marketplace")]
+#[command(
+    name = "localoffer",
+    version,
+    about = "SEND Local Offer directory and personal-budget marketplace"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -67,8 +71,12 @@ enum BenchCommand {
 }
 
 fn init_tracing(default: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 fn main() -> ExitCode {
@@ -76,9 +84,22 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve { bind, data_dir, demo } => {
             init_tracing("info");
-            serve(Settings { bind, data_dir, demo, workers: 0 })
+            serve(Settings {
+                bind,
+                data_dir,
+                demo,
+                workers: 0,
+            })
         }
-        Command::Council { command: CouncilCommand::Create { name, email, password, data_dir } } => {
+        Command::Council {
+            command:
+                CouncilCommand::Create {
+                    name,
+                    email,
+                    password,
+                    data_dir,
+                },
+        } => {
             init_tracing("warn");
             create_council(&data_dir, &name, &email, &password)
         }
@@ -86,7 +107,9 @@ fn main() -> ExitCode {
             init_tracing("warn");
             verify(&data_dir)
         }
-        Command::Bench { command: BenchCommand::Bookings { requests, concurrency } } => {
+        Command::Bench {
+            command: BenchCommand::Bookings { requests, concurrency },
+        } => {
             init_tracing("warn");
             bench::bookings(requests, concurrency).map_err(|e| e.to_string())
         }
@@ -119,15 +142,21 @@ fn create_council(data_dir: &std::path::Path, name: &str, email: &str, password:
     let name = validate::text("name", name, 1, 200).map_err(|e| format!("--{} {}", e.field, e.message))?;
     let email = validate::email("email", email).map_err(|e| format!("--{} {}", e.field, e.message))?;
     let password = validate::password("password", password).map_err(|e| format!("--{} {}", e.field, e.message))?;
-    let db = DataDir::prepare(data_dir).and_then(|d| d.open_db()).map_err(|e| e.to_string())?;
+    let db = DataDir::prepare(data_dir)
+        .and_then(|d| d.open_db())
+        .map_err(|e| e.to_string())?;
     let hash = db::users::hash_password(&password).map_err(|e| e.to_string())?;
-    let (council_id, user_id) = db.write(|conn| db::councils::create(conn, &name, &email, &hash)).map_err(|e| e.to_string())?;
+    let (council_id, user_id) = db
+        .write(move |conn| db::councils::create(conn, &name, &email, &hash))
+        .map_err(|e| e.to_string())?;
     println!("{}", serde_json::json!({"council_id": council_id, "user_id": user_id}));
     Ok(())
 }
 
 fn verify(data_dir: &std::path::Path) -> Result<(), String> {
-    let db = DataDir::prepare(data_dir).and_then(|d| d.open_db()).map_err(|e| e.to_string())?;
+    let db = DataDir::prepare(data_dir)
+        .and_then(|d| d.open_db())
+        .map_err(|e| e.to_string())?;
     let report = db.read(db::ledger::verify).map_err(|e| e.to_string())?;
     println!("{}", serde_json::to_string(&report).map_err(|e| e.to_string())?);
     if report.problems.is_empty() {

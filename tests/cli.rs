@@ -11,7 +11,12 @@ use reqwest::StatusCode;
 #[tokio::test]
 async fn council_create_prints_ids_and_the_officer_can_log_in() {
     let app = spawn().await;
-    let out = council_create(app.dir.path(), "London Borough of Merton", "officer@merton.example", PASSWORD);
+    let out = council_create(
+        app.dir.path(),
+        "London Borough of Merton",
+        "officer@merton.example",
+        PASSWORD,
+    );
     assert!(out.status.success());
     let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(printed["council_id"].as_i64().unwrap() > 0);
@@ -33,8 +38,18 @@ async fn council_create_prints_ids_and_the_officer_can_log_in() {
 async fn verify_passes_on_honest_books_and_catches_tampering() {
     let app = spawn().await;
     let w = world(&app, "300.00").await;
-    expect(app.book(&w.family, &w.holder, 0, option_id(&w.service, 0), 2).await, StatusCode::CREATED).await;
-    let verify = || Command::new(env!("CARGO_BIN_EXE_localoffer")).args(["verify", "--data-dir"]).arg(app.dir.path()).output().unwrap();
+    expect(
+        app.book(&w.family, &w.holder, 0, option_id(&w.service, 0), 2).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let verify = || {
+        Command::new(env!("CARGO_BIN_EXE_localoffer"))
+            .args(["verify", "--data-dir"])
+            .arg(app.dir.path())
+            .output()
+            .unwrap()
+    };
     let ok = verify();
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
     let report: serde_json::Value = serde_json::from_slice(&ok.stdout).unwrap();
@@ -42,31 +57,67 @@ async fn verify_passes_on_honest_books_and_catches_tampering() {
 
     // Someone edits the balance behind the ledger's back.
     let db = localoffer::DataDir(app.dir.path().to_path_buf()).open_db().unwrap();
-    db.write(|conn| Ok(diesel::sql_query("UPDATE allocations SET committed_pence = committed_pence - 100").execute(conn)?)).unwrap();
+    db.write(move |conn| {
+        Ok(diesel::sql_query("UPDATE allocations SET committed_pence = committed_pence - 100").execute(conn)?)
+    })
+    .unwrap();
     let bad = verify();
     assert!(!bad.status.success());
     let report: serde_json::Value = serde_json::from_slice(&bad.stdout).unwrap();
     assert!(!report["problems"].as_array().unwrap().is_empty());
     // And the ledger itself cannot be rewritten.
-    let refused = db.write(|conn| Ok(diesel::sql_query("DELETE FROM ledger_entries").execute(conn)?));
+    let refused = db.write(move |conn| Ok(diesel::sql_query("DELETE FROM ledger_entries").execute(conn)?));
     assert!(refused.is_err());
 }
 
 #[tokio::test]
 async fn the_demo_data_set_loads_with_working_logins() {
     let dir = tempfile::tempdir().unwrap();
-    let settings = localoffer::Settings { bind: "127.0.0.1:0".into(), data_dir: dir.path().to_path_buf(), demo: true, workers: 1 };
+    let settings = localoffer::Settings {
+        bind: "127.0.0.1:0".into(),
+        data_dir: dir.path().to_path_buf(),
+        demo: true,
+        workers: 1,
+    };
     let app = localoffer::Application::build(&settings).unwrap();
     let logins = app.demo_logins.clone();
     let base = format!("http://127.0.0.1:{}/api/v1", app.port());
     let server = tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::new();
     let family = logins.iter().find(|l| l.role == "family").unwrap();
-    let login: serde_json::Value = client.post(format!("{base}/auth/login")).json(&serde_json::json!({"email": family.email, "password": family.password})).send().await.unwrap().json().await.unwrap();
+    let login: serde_json::Value = client
+        .post(format!("{base}/auth/login"))
+        .json(&serde_json::json!({"email": family.email, "password": family.password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let token = login["token"].as_str().unwrap();
-    let holders: serde_json::Value = client.get(format!("{base}/budget-holders")).bearer_auth(token).send().await.unwrap().json().await.unwrap();
-    assert!(!holders["budget_holders"][0]["allocations"].as_array().unwrap().is_empty());
-    let service: serde_json::Value = client.get(format!("{base}/services/1")).send().await.unwrap().json().await.unwrap();
+    let holders: serde_json::Value = client
+        .get(format!("{base}/budget-holders"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        !holders["budget_holders"][0]["allocations"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let service: serde_json::Value = client
+        .get(format!("{base}/services/1"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(service["price_options"][0]["price"].as_str().is_some());
     server.abort();
     // A second start on the same directory does not load it twice.

@@ -29,7 +29,12 @@ async fn hammer(keys: impl Fn(usize) -> Option<String>) -> (usize, usize, serde_
             other => panic!("unexpected status {other}"),
         }
     }
-    let plan = expect(app.get(&format!("/budget-holders/{}", w.holder["id"]), Some(&w.family)).await, StatusCode::OK).await;
+    let plan = expect(
+        app.get(&format!("/budget-holders/{}", w.holder["id"]), Some(&w.family))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
     (created, refused, plan, app)
 }
 
@@ -40,14 +45,28 @@ async fn exactly_the_affordable_bookings_succeed() {
     assert_eq!(plan["allocations"][0]["committed"], "1000.00");
     assert_eq!(plan["allocations"][0]["remaining"], "0.00");
     let family = app.login("parent@family.example", PASSWORD).await;
-    let st = expect(app.get(&format!("/budget-holders/{}/statement", plan["id"]), Some(&family)).await, StatusCode::OK).await;
-    let sum: i64 = st["entries"].as_array().unwrap().iter().map(|e| {
-        let s = e["amount"].as_str().unwrap().replace('.', "");
-        s.parse::<i64>().unwrap()
-    }).sum();
+    let st = expect(
+        app.get(&format!("/budget-holders/{}/statement", plan["id"]), Some(&family))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let sum: i64 = st["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let s = e["amount"].as_str().unwrap().replace('.', "");
+            s.parse::<i64>().unwrap()
+        })
+        .sum();
     assert_eq!(sum, 0, "the ledger sums to the remaining balance");
     assert_eq!(st["entries"].as_array().unwrap().len(), 101);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_localoffer")).args(["verify", "--data-dir"]).arg(app.dir.path()).output().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_localoffer"))
+        .args(["verify", "--data-dir"])
+        .arg(app.dir.path())
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
 }
 
@@ -59,10 +78,18 @@ async fn duplicated_idempotency_keys_book_once_per_key() {
     assert_eq!(plan["allocations"][0]["remaining"], "0.00");
     let family = app.login("parent@family.example", PASSWORD).await;
     let bookings = expect(app.get("/bookings", Some(&family)).await, StatusCode::OK).await;
-    assert_eq!(bookings["bookings"].as_array().unwrap().len(), 100, "one booking per affordable key");
+    assert_eq!(
+        bookings["bookings"].as_array().unwrap().len(),
+        100,
+        "one booking per affordable key"
+    );
     // Each replay of a successful key answered 201 with the same booking; refusals were 409.
     assert_eq!(created + refused, 320);
-    assert!(created >= 100 && created <= 200, "{created}");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_localoffer")).args(["verify", "--data-dir"]).arg(app.dir.path()).output().unwrap();
+    assert!((100..=200).contains(&created), "{created}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_localoffer"))
+        .args(["verify", "--data-dir"])
+        .arg(app.dir.path())
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
 }

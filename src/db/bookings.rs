@@ -14,7 +14,9 @@ use super::{Conn, DbError, DbResult, now};
 use crate::domain::booking::{BookingAction, BookingInput, BookingStatus, LedgerKind};
 use crate::domain::budget::age_on;
 use crate::domain::validate::Invalid;
-use crate::domain::{AllocationId, BookingId, BudgetHolderId, Pence, PriceOptionId, Role, ServiceId, ServiceStatus, Stream};
+use crate::domain::{
+    AllocationId, BookingId, BudgetHolderId, Pence, PriceOptionId, Role, ServiceId, ServiceStatus, Stream,
+};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct BookingView {
@@ -50,9 +52,15 @@ pub struct Idempotency {
 
 impl Idempotency {
     pub fn new(key: String, input: &BookingInput) -> Idempotency {
-        let canonical = format!("{}|{}|{}|{}", input.budget_holder_id, input.allocation_id, input.price_option_id, input.quantity);
+        let canonical = format!(
+            "{}|{}|{}|{}",
+            input.budget_holder_id, input.allocation_id, input.price_option_id, input.quantity
+        );
         let digest = Sha256::digest(canonical.as_bytes());
-        Idempotency { key, fingerprint: digest.iter().map(|b| format!("{b:02x}")).collect() }
+        Idempotency {
+            key,
+            fingerprint: digest.iter().map(|b| format!("{b:02x}")).collect(),
+        }
     }
 }
 
@@ -141,7 +149,9 @@ impl BookingRow {
 /// Bookings with the names a person reads them by.
 macro_rules! joined {
     () => {
-        bookings::table.inner_join(services::table).inner_join(price_options::table)
+        bookings::table
+            .inner_join(services::table)
+            .inner_join(price_options::table)
     };
 }
 
@@ -181,7 +191,13 @@ pub fn create(
                 ));
             }
             let remaining = Pence::from_stored(row.remaining_after_pence);
-            return Ok((CreatedBooking { booking: row.view(), remaining }, true));
+            return Ok((
+                CreatedBooking {
+                    booking: row.view(),
+                    remaining,
+                },
+                true,
+            ));
         }
     }
 
@@ -192,10 +208,16 @@ pub fn create(
         other => other?,
     };
     if !holder.can_book(actor) {
-        return Err(DbError::forbidden("only the family or its broker can book against this plan"));
+        return Err(DbError::forbidden(
+            "only the family or its broker can book against this plan",
+        ));
     }
     if today > holder.plan_end {
-        return Err(DbError::conflict("plan_ended", format!("the plan period ended on {}", holder.plan_end), Some("budget_holder_id")));
+        return Err(DbError::conflict(
+            "plan_ended",
+            format!("the plan period ended on {}", holder.plan_end),
+            Some("budget_holder_id"),
+        ));
     }
     let allocation: Option<(String, i64)> = allocations::table
         .filter(allocations::id.eq(input.allocation_id.0))
@@ -209,20 +231,36 @@ pub fn create(
     let stream: Stream = stream.parse().unwrap_or(Stream::SocialCare);
 
     let option = match service_db::bookable(conn, input.price_option_id) {
-        Err(DbError::NotFound(_)) => return Err(DbError::conflict_not_found("price_option_id", "no such price option")),
+        Err(DbError::NotFound(_)) => {
+            return Err(DbError::conflict_not_found("price_option_id", "no such price option"));
+        }
         other => other?,
     };
     if option.status != ServiceStatus::Published.as_str() || !option.active {
-        return Err(DbError::conflict("not_bookable", "this price option is no longer offered", Some("price_option_id")));
+        return Err(DbError::conflict(
+            "not_bookable",
+            "this price option is no longer offered",
+            Some("price_option_id"),
+        ));
     }
     if !service_db::accepts_stream(conn, ServiceId(option.service_id), stream)? {
-        return Err(Invalid::one("allocation_id", format!("{} cannot be paid for from the {stream} allocation", option.service_name)).into());
+        return Err(Invalid::one(
+            "allocation_id",
+            format!(
+                "{} cannot be paid for from the {stream} allocation",
+                option.service_name
+            ),
+        )
+        .into());
     }
     let age = age_on(holder.date_of_birth, today);
     if !(option.min_age..=option.max_age).contains(&age) {
         return Err(Invalid::one(
             "budget_holder_id",
-            format!("{} is for ages {} to {}; this child is {age}", option.service_name, option.min_age, option.max_age),
+            format!(
+                "{} is for ages {} to {}; this child is {age}",
+                option.service_name, option.min_age, option.max_age
+            ),
         )
         .into());
     }
@@ -309,32 +347,52 @@ pub fn transition(conn: &mut Conn, actor: &Actor, id: BookingId, action: Booking
     let row = load(conn, id)?;
     if action.by_provider() {
         if !(actor.role == Role::Provider && actor.organisation_id.map(|o| o.0) == Some(row.organisation_id)) {
-            return Err(DbError::forbidden("only the provider of this service can answer this booking"));
+            return Err(DbError::forbidden(
+                "only the provider of this service can answer this booking",
+            ));
         }
     } else {
         let holder = budget_holders::authorised(conn, actor, BudgetHolderId(row.budget_holder_id))?;
         if !holder.can_book(actor) {
-            return Err(DbError::forbidden("only the family or its broker can cancel this booking"));
+            return Err(DbError::forbidden(
+                "only the family or its broker can cancel this booking",
+            ));
         }
     }
     let from = row.status();
-    let to = from.apply(action).map_err(|e| DbError::conflict("invalid_transition", e.to_string(), Some("status")))?;
+    let to = from
+        .apply(action)
+        .map_err(|e| DbError::conflict("invalid_transition", e.to_string(), Some("status")))?;
     let at = now();
-    let changed = diesel::update(bookings::table.filter(bookings::id.eq(id.0)).filter(bookings::status.eq(from.as_str())))
-        .set((bookings::status.eq(to.as_str()), bookings::updated_at.eq(at)))
-        .execute(conn)?;
+    let changed = diesel::update(
+        bookings::table
+            .filter(bookings::id.eq(id.0))
+            .filter(bookings::status.eq(from.as_str())),
+    )
+    .set((bookings::status.eq(to.as_str()), bookings::updated_at.eq(at)))
+    .execute(conn)?;
     if changed != 1 {
-        return Err(DbError::conflict("invalid_transition", "the booking changed meanwhile; reload it", Some("status")));
+        return Err(DbError::conflict(
+            "invalid_transition",
+            "the booking changed meanwhile; reload it",
+            Some("status"),
+        ));
     }
     if from.holds_money() && !to.holds_money() {
         let total = row.total_pence;
         let released = diesel::update(
-            allocations::table.filter(allocations::id.eq(row.allocation_id)).filter(allocations::committed_pence.ge(total)),
+            allocations::table
+                .filter(allocations::id.eq(row.allocation_id))
+                .filter(allocations::committed_pence.ge(total)),
         )
         .set(allocations::committed_pence.eq(allocations::committed_pence - total))
         .execute(conn)?;
         if released != 1 {
-            return Err(DbError::conflict("ledger_mismatch", "the allocation does not hold this booking's money", None));
+            return Err(DbError::conflict(
+                "ledger_mismatch",
+                "the allocation does not hold this booking's money",
+                None,
+            ));
         }
         let (amount, committed): (i64, i64) = allocations::table
             .find(row.allocation_id)
@@ -360,18 +418,33 @@ pub fn transition(conn: &mut Conn, actor: &Actor, id: BookingId, action: Booking
 
 /// The bookings `actor` may see, newest first.
 pub fn list(conn: &mut Conn, actor: &Actor) -> DbResult<Vec<BookingView>> {
-    let q = joined!().select(BOOKING_COLUMNS).order(bookings::id.desc()).into_boxed();
+    let q = joined!()
+        .select(BOOKING_COLUMNS)
+        .order(bookings::id.desc())
+        .into_boxed();
     let q = match actor.role {
         Role::Provider => q.filter(bookings::organisation_id.eq(actor.organisation_id.map(|o| o.0).unwrap_or(-1))),
-        Role::Family => q.filter(bookings::budget_holder_id.eq_any(
-            holders::table.filter(holders::family_user_id.eq(actor.user_id.0)).select(holders::id),
-        )),
-        Role::Broker => q.filter(bookings::budget_holder_id.eq_any(
-            holders::table.filter(holders::broker_organisation_id.eq(actor.organisation_id.map(|o| o.0).unwrap_or(-1))).select(holders::id),
-        )),
-        Role::Council => q.filter(bookings::budget_holder_id.eq_any(
-            holders::table.filter(holders::council_id.eq(actor.council_id.map(|c| c.0).unwrap_or(-1))).select(holders::id),
-        )),
+        Role::Family => q.filter(
+            bookings::budget_holder_id.eq_any(
+                holders::table
+                    .filter(holders::family_user_id.eq(actor.user_id.0))
+                    .select(holders::id),
+            ),
+        ),
+        Role::Broker => q.filter(
+            bookings::budget_holder_id.eq_any(
+                holders::table
+                    .filter(holders::broker_organisation_id.eq(actor.organisation_id.map(|o| o.0).unwrap_or(-1)))
+                    .select(holders::id),
+            ),
+        ),
+        Role::Council => q.filter(
+            bookings::budget_holder_id.eq_any(
+                holders::table
+                    .filter(holders::council_id.eq(actor.council_id.map(|c| c.0).unwrap_or(-1)))
+                    .select(holders::id),
+            ),
+        ),
     };
     let rows: Vec<BookingRow> = q.limit(1000).load(conn)?;
     Ok(rows.iter().map(BookingRow::view).collect())
@@ -383,5 +456,9 @@ pub fn get(conn: &mut Conn, actor: &Actor, id: BookingId) -> DbResult<BookingVie
         Role::Provider => actor.organisation_id.map(|o| o.0) == Some(row.organisation_id),
         _ => budget_holders::authorised(conn, actor, BudgetHolderId(row.budget_holder_id)).is_ok(),
     };
-    if allowed { Ok(row.view()) } else { Err(DbError::forbidden("this booking is not yours")) }
+    if allowed {
+        Ok(row.view())
+    } else {
+        Err(DbError::forbidden("this booking is not yours"))
+    }
 }

@@ -12,7 +12,8 @@ use crate::domain::booking::LedgerKind;
 use crate::domain::budget::ValidBudgetHolder;
 use crate::domain::validate::Invalid;
 use crate::domain::{
-    AllocationId, BudgetHolderId, CouncilId, Management, OrganisationId, OrganisationKind, Pence, PlanOutcomeId, Role, Stream, UserId,
+    AllocationId, BudgetHolderId, CouncilId, Management, OrganisationId, OrganisationKind, Pence, PlanOutcomeId, Role,
+    Stream, UserId,
 };
 
 #[derive(Debug, Clone, Serialize)]
@@ -25,23 +26,41 @@ pub struct Created {
 }
 
 /// `family_password_hash` is computed before the write transaction (argon2 is slow).
-pub fn create(conn: &mut Conn, council: CouncilId, h: &ValidBudgetHolder, family_password_hash: &str) -> DbResult<Created> {
+pub fn create(
+    conn: &mut Conn,
+    council: CouncilId,
+    h: &ValidBudgetHolder,
+    family_password_hash: &str,
+) -> DbResult<Created> {
     if let Some(broker) = h.broker_organisation_id
         && super::organisations::kind(conn, broker)? != Some(OrganisationKind::Broker)
     {
         return Err(Invalid::one("broker_organisation_id", "is not a registered broker organisation").into());
     }
-    let existing: Option<(i64, String)> =
-        users::table.filter(users::email.eq(&h.family.email)).select((users::id, users::role)).first(conn).optional()?;
+    let existing: Option<(i64, String)> = users::table
+        .filter(users::email.eq(&h.family.email))
+        .select((users::id, users::role))
+        .first(conn)
+        .optional()?;
     let (family_user, family_account_created) = match existing {
         Some((id, role)) if role == Role::Family.as_str() => (UserId(id), false),
         Some(_) => {
-            return Err(DbError::conflict("email_taken", "this email belongs to an account that is not a family's", Some("family.email")));
+            return Err(DbError::conflict(
+                "email_taken",
+                "this email belongs to an account that is not a family's",
+                Some("family.email"),
+            ));
         }
         None => {
             let id = super::users::insert(
                 conn,
-                NewUser { email: &h.family.email, password_hash: family_password_hash, role: Role::Family, organisation_id: None, council_id: None },
+                NewUser {
+                    email: &h.family.email,
+                    password_hash: family_password_hash,
+                    role: Role::Family,
+                    organisation_id: None,
+                    council_id: None,
+                },
             )?;
             (id, true)
         }
@@ -65,7 +84,11 @@ pub fn create(conn: &mut Conn, council: CouncilId, h: &ValidBudgetHolder, family
     let id = match inserted {
         Ok(id) => BudgetHolderId(id),
         Err(e) if super::is_unique_violation(&e) => {
-            return Err(DbError::conflict("reference_taken", "this council already has a budget holder with this reference", Some("reference")));
+            return Err(DbError::conflict(
+                "reference_taken",
+                "this council already has a budget holder with this reference",
+                Some("reference"),
+            ));
         }
         Err(e) => return Err(e),
     };
@@ -78,9 +101,19 @@ pub fn create(conn: &mut Conn, council: CouncilId, h: &ValidBudgetHolder, family
             ))
             .returning(plan_outcomes::id)
             .get_result::<i64>(conn)?;
-        let terms: Vec<_> =
-            outcome.terms.iter().map(|t| (plan_outcome_terms::plan_outcome_id.eq(outcome_id), plan_outcome_terms::term_id.eq(t.0.clone()))).collect();
-        diesel::insert_into(plan_outcome_terms::table).values(&terms).execute(conn)?;
+        let terms: Vec<_> = outcome
+            .terms
+            .iter()
+            .map(|t| {
+                (
+                    plan_outcome_terms::plan_outcome_id.eq(outcome_id),
+                    plan_outcome_terms::term_id.eq(t.0.clone()),
+                )
+            })
+            .collect();
+        diesel::insert_into(plan_outcome_terms::table)
+            .values(&terms)
+            .execute(conn)?;
     }
     for a in &h.allocations {
         let allocation = diesel::insert_into(allocations::table)
@@ -121,7 +154,12 @@ pub fn create(conn: &mut Conn, council: CouncilId, h: &ValidBudgetHolder, family
         }
     }
     let allocations = allocations_of(conn, id)?;
-    Ok(Created { id, family_user_id: family_user, family_account_created, allocations })
+    Ok(Created {
+        id,
+        family_user_id: family_user,
+        family_account_created,
+        allocations,
+    })
 }
 
 #[derive(Debug, Clone, Queryable)]
@@ -143,7 +181,10 @@ impl HolderRow {
     pub fn visible_to(&self, actor: &Actor) -> bool {
         match actor.role {
             Role::Family => self.family_user_id == actor.user_id.0,
-            Role::Broker => self.broker_organisation_id.is_some() && self.broker_organisation_id.map(OrganisationId) == actor.organisation_id,
+            Role::Broker => {
+                self.broker_organisation_id.is_some()
+                    && self.broker_organisation_id.map(OrganisationId) == actor.organisation_id
+            }
             Role::Council => actor.council_id == Some(CouncilId(self.council_id)),
             Role::Provider => false,
         }
@@ -190,7 +231,11 @@ pub fn authorised(conn: &mut Conn, actor: &Actor, id: BudgetHolderId) -> DbResul
         .first(conn)
         .optional()?
         .ok_or(DbError::NotFound("budget holder"))?;
-    if row.visible_to(actor) { Ok(row) } else { Err(DbError::forbidden("this budget holder is not yours")) }
+    if row.visible_to(actor) {
+        Ok(row)
+    } else {
+        Err(DbError::forbidden("this budget holder is not yours"))
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -219,15 +264,17 @@ pub fn allocations_of(conn: &mut Conn, holder: BudgetHolderId) -> DbResult<Vec<A
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, stream, management, amount, committed, admin_fee)| AllocationView {
-            id: AllocationId(id),
-            stream: stream.parse().unwrap_or(Stream::SocialCare),
-            management: management.parse().unwrap_or(Management::Organised),
-            amount: Pence::from_stored(amount),
-            committed: Pence::from_stored(committed),
-            remaining: Pence::from_stored(amount - committed),
-            admin_fee: Pence::from_stored(admin_fee),
-        })
+        .map(
+            |(id, stream, management, amount, committed, admin_fee)| AllocationView {
+                id: AllocationId(id),
+                stream: stream.parse().unwrap_or(Stream::SocialCare),
+                management: management.parse().unwrap_or(Management::Organised),
+                amount: Pence::from_stored(amount),
+                committed: Pence::from_stored(committed),
+                remaining: Pence::from_stored(amount - committed),
+                admin_fee: Pence::from_stored(admin_fee),
+            },
+        )
         .collect())
 }
 
@@ -282,7 +329,11 @@ pub fn view(conn: &mut Conn, row: HolderRow) -> DbResult<BudgetHolderView> {
             .map(|(oid, text, status)| PlanOutcomeView {
                 id: PlanOutcomeId(oid),
                 text,
-                terms: terms.iter().filter(|(o, _)| *o == oid).map(|(_, t)| t.clone()).collect(),
+                terms: terms
+                    .iter()
+                    .filter(|(o, _)| *o == oid)
+                    .map(|(_, t)| t.clone())
+                    .collect(),
                 status,
             })
             .collect(),
@@ -292,10 +343,15 @@ pub fn view(conn: &mut Conn, row: HolderRow) -> DbResult<BudgetHolderView> {
 
 /// The budget holders the actor may see, by id.
 pub fn list(conn: &mut Conn, actor: &Actor) -> DbResult<Vec<BudgetHolderView>> {
-    let q = budget_holders::table.select(HOLDER_COLUMNS).order(budget_holders::id).into_boxed();
+    let q = budget_holders::table
+        .select(HOLDER_COLUMNS)
+        .order(budget_holders::id)
+        .into_boxed();
     let q = match actor.role {
         Role::Family => q.filter(budget_holders::family_user_id.eq(actor.user_id.0)),
-        Role::Broker => q.filter(budget_holders::broker_organisation_id.eq(actor.organisation_id.map(|o| o.0).unwrap_or(-1))),
+        Role::Broker => {
+            q.filter(budget_holders::broker_organisation_id.eq(actor.organisation_id.map(|o| o.0).unwrap_or(-1)))
+        }
         Role::Council => q.filter(budget_holders::council_id.eq(actor.council_id.map(|c| c.0).unwrap_or(-1))),
         Role::Provider => return Err(DbError::forbidden("providers do not see budget holders")),
     };

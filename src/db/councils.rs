@@ -14,11 +14,21 @@ pub fn create(conn: &mut Conn, name: &str, email: &str, password_hash: &str) -> 
         .get_result::<i64>(conn)?;
     let user = users::insert(
         conn,
-        NewUser { email, password_hash, role: Role::Council, organisation_id: None, council_id: Some(CouncilId(council)) },
+        NewUser {
+            email,
+            password_hash,
+            role: Role::Council,
+            organisation_id: None,
+            council_id: Some(CouncilId(council)),
+        },
     )?;
     Ok((CouncilId(council), user))
 }
 
 pub fn name(conn: &mut Conn, id: CouncilId) -> DbResult<Option<String>> {
-    Ok(councils::table.find(id.0).select(councils::name).first(conn).optional()?)
+    Ok(councils::table
+        .find(id.0)
+        .select(councils::name)
+        .first(conn)
+        .optional()?)
 }

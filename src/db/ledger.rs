@@ -70,17 +70,19 @@ pub fn statement(conn: &mut Conn, holder: BudgetHolderId) -> DbResult<Vec<Statem
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, allocation, stream, booking, kind, amount, balance, description, at)| StatementEntry {
-            id,
-            allocation_id: AllocationId(allocation),
-            stream,
-            booking_id: booking.map(BookingId),
-            kind: kind.parse().unwrap_or(LedgerKind::Booked),
-            amount: SignedPence::from_stored(amount),
-            balance_after: Pence::from_stored(balance),
-            description,
-            at,
-        })
+        .map(
+            |(id, allocation, stream, booking, kind, amount, balance, description, at)| StatementEntry {
+                id,
+                allocation_id: AllocationId(allocation),
+                stream,
+                booking_id: booking.map(BookingId),
+                kind: kind.parse().unwrap_or(LedgerKind::Booked),
+                amount: SignedPence::from_stored(amount),
+                balance_after: Pence::from_stored(balance),
+                description,
+                at,
+            },
+        )
         .collect())
 }
 
@@ -94,7 +96,12 @@ pub struct VerifyReport {
 pub fn verify(conn: &mut Conn) -> DbResult<VerifyReport> {
     conn.transaction(|conn| {
         let rows: Vec<(i64, i64, i64, i64)> = allocations::table
-            .select((allocations::id, allocations::amount_pence, allocations::committed_pence, allocations::admin_fee_pence))
+            .select((
+                allocations::id,
+                allocations::amount_pence,
+                allocations::committed_pence,
+                allocations::admin_fee_pence,
+            ))
             .order(allocations::id)
             .load(conn)?;
         // Summed here rather than in SQL: SUM(BIGINT) is NUMERIC on PostgreSQL, and exact i64 sums
@@ -108,9 +115,15 @@ pub fn verify(conn: &mut Conn) -> DbResult<VerifyReport> {
         }
         let mut held: HashMap<i64, i64> = HashMap::new();
         for (allocation, total) in bookings::table
-            .filter(bookings::status.eq_any(
-                BookingStatus::ALL.iter().filter(|s| s.holds_money()).map(|s| s.as_str()).collect::<Vec<_>>(),
-            ))
+            .filter(
+                bookings::status.eq_any(
+                    BookingStatus::ALL
+                        .iter()
+                        .filter(|s| s.holds_money())
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>(),
+                ),
+            )
             .select((bookings::allocation_id, bookings::total_pence))
             .load::<(i64, i64)>(conn)?
         {
@@ -128,6 +141,9 @@ pub fn verify(conn: &mut Conn) -> DbResult<VerifyReport> {
             };
             problems.extend(reconcile(books).into_iter().map(|p| (AllocationId(id), p)));
         }
-        Ok(VerifyReport { allocations_checked: rows.len(), problems })
+        Ok(VerifyReport {
+            allocations_checked: rows.len(),
+            problems,
+        })
     })
 }

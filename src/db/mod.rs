@@ -11,7 +11,6 @@ pub mod services;
 pub mod users;
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -36,7 +35,11 @@ pub enum DbError {
     #[error("{0}")]
     Forbidden(String),
     #[error("{message}")]
-    Conflict { code: &'static str, message: String, field: Option<String> },
+    Conflict {
+        code: &'static str,
+        message: String,
+        field: Option<String>,
+    },
     #[error(transparent)]
     Invalid(#[from] Invalid),
     #[error("database query failed: {0}")]
@@ -53,11 +56,18 @@ pub enum DbError {
 
 impl DbError {
     pub fn conflict(code: &'static str, message: impl Into<String>, field: Option<&str>) -> DbError {
-        DbError::Conflict { code, message: message.into(), field: field.map(str::to_string) }
+        DbError::Conflict {
+            code,
+            message: message.into(),
+            field: field.map(str::to_string),
+        }
     }
 
     pub fn conflict_not_found(field: &str, message: impl Into<String>) -> DbError {
-        DbError::UnknownReference { field: field.to_string(), message: message.into() }
+        DbError::UnknownReference {
+            field: field.to_string(),
+            message: message.into(),
+        }
     }
 
     pub fn forbidden(message: impl Into<String>) -> DbError {
@@ -79,23 +89,36 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragma
     }
 }
 
-/// Pooled readers and one writer. All SQLite writes go through the single writer connection with
-/// `BEGIN IMMEDIATE`: measured here, that beats a pool of writers on tail latency and never sees
-/// "database is locked".
+/// A unit of write work queued for the writer thread. It runs inside a savepoint of the batch's
+/// transaction and hands back what to do once the batch has committed (or failed to).
+type Job = Box<dyn FnOnce(&mut SqliteConnection) -> Completion + Send>;
+type Completion = Box<dyn FnOnce(Option<&DbError>) + Send>;
+
+/// Most jobs one commit (one fsync) covers.
+const MAX_BATCH: usize = 128;
+
+/// Pooled readers and one writer thread. All SQLite writes go through the writer's one connection
+/// with `BEGIN IMMEDIATE` (measured here: one writer beats a pool of writers on tail latency and
+/// never sees "database is locked"). The writer commits whatever work has queued up together
+/// (group commit): each request still gets all-or-nothing through its own savepoint, and nobody
+/// hears "done" before the commit that made it durable.
 #[derive(Clone)]
 pub struct Db {
     readers: Pool<ConnectionManager<SqliteConnection>>,
-    writer: Arc<Mutex<SqliteConnection>>,
+    jobs: std::sync::mpsc::Sender<Job>,
 }
 
 impl Db {
     pub fn open_sqlite(path: &Path) -> DbResult<Db> {
         let url = path.to_string_lossy().to_string();
-        let mut writer = SqliteConnection::establish(&url).map_err(|e| DbError::Open(format!("{}: {e}", path.display())))?;
+        let mut writer =
+            SqliteConnection::establish(&url).map_err(|e| DbError::Open(format!("{}: {e}", path.display())))?;
         writer
-            .batch_execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;")
+            .batch_execute("PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
             .map_err(|e| DbError::Open(e.to_string()))?;
-        let applied = writer.run_pending_migrations(SQLITE_MIGRATIONS).map_err(|e| DbError::Migration(e.to_string()))?;
+        let applied = writer
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map_err(|e| DbError::Migration(e.to_string()))?;
         for m in applied {
             tracing::info!(migration = %m, "applied migration");
         }
@@ -104,7 +127,17 @@ impl Db {
             .connection_timeout(Duration::from_secs(10))
             .connection_customizer(Box::new(SqlitePragmas))
             .build(ConnectionManager::<SqliteConnection>::new(url))?;
-        Ok(Db { readers, writer: Arc::new(Mutex::new(writer)) })
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || run_writer(writer, queue))
+            .map_err(|e| DbError::Open(format!("cannot start the writer thread: {e}")))?;
+        Ok(Db { readers, jobs })
+    }
+
+    /// A cheap query proving the database answers (health checks).
+    pub fn ping(&self) -> DbResult<()> {
+        self.read(|conn| Ok(diesel::sql_query("SELECT 1").execute(conn).map(|_| ())?))
     }
 
     /// Run `f` on a pooled connection. Blocking: call from a blocking thread.
@@ -113,16 +146,50 @@ impl Db {
         f(&mut conn)
     }
 
-    /// A cheap query proving the database answers (health checks).
-    pub fn ping(&self) -> DbResult<()> {
-        self.read(|conn| Ok(diesel::sql_query("SELECT 1").execute(conn).map(|_| ())?))
+    /// Run `f` as one all-or-nothing write and wait until it is durably committed. Blocking.
+    pub fn write<T: Send + 'static>(&self, f: impl FnOnce(&mut Conn) -> DbResult<T> + Send + 'static) -> DbResult<T> {
+        let (done, outcome) = std::sync::mpsc::sync_channel::<DbResult<T>>(1);
+        let job: Job = Box::new(move |conn| {
+            // Nested inside the batch's transaction, diesel makes this a savepoint.
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| conn.transaction(f)))
+                .unwrap_or_else(|_| Err(DbError::Open("a write panicked and was rolled back".into())));
+            Box::new(move |commit_error: Option<&DbError>| {
+                let result = match commit_error {
+                    None => result,
+                    Some(e) => Err(DbError::Open(format!("commit failed: {e}"))),
+                };
+                let _ = done.send(result);
+            })
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| DbError::Open("the database writer has stopped".into()))?;
+        outcome
+            .recv()
+            .map_err(|_| DbError::Open("the database writer has stopped".into()))?
     }
+}
 
-    /// Run `f` in one write transaction: all of it commits, or none of it. Blocking.
-    pub fn write<T>(&self, f: impl FnOnce(&mut Conn) -> DbResult<T>) -> DbResult<T> {
-        // A panic while holding the lock leaves the connection usable: the transaction rolled back.
-        let mut conn = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        conn.immediate_transaction(f)
+fn run_writer(mut conn: SqliteConnection, queue: std::sync::mpsc::Receiver<Job>) {
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut completions = Vec::with_capacity(batch.len());
+        let committed = conn.immediate_transaction(|c| {
+            completions.extend(batch.into_iter().map(|job| job(c)));
+            Ok::<_, DbError>(())
+        });
+        if let Err(e) = &committed {
+            tracing::error!(error = %e, jobs = completions.len(), "write batch failed to commit");
+        }
+        for complete in completions {
+            complete(committed.as_ref().err());
+        }
     }
 }
 
@@ -134,6 +201,9 @@ pub fn now() -> chrono::NaiveDateTime {
 pub fn is_unique_violation(e: &DbError) -> bool {
     matches!(
         e,
-        DbError::Query(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
+        DbError::Query(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _
+        ))
     )
 }

@@ -26,7 +26,11 @@ pub fn register(conn: &mut Conn, reg: &ValidRegistration, password_hash: &str) -
         ))
         .returning(organisations::id)
         .get_result::<i64>(conn)?;
-    let role = if o.kind == OrganisationKind::Broker { Role::Broker } else { Role::Provider };
+    let role = if o.kind == OrganisationKind::Broker {
+        Role::Broker
+    } else {
+        Role::Provider
+    };
     let user = users::insert(
         conn,
         NewUser {
@@ -38,7 +42,11 @@ pub fn register(conn: &mut Conn, reg: &ValidRegistration, password_hash: &str) -
         },
     )
     .map_err(|e| match e {
-        DbError::Conflict { code, message, .. } => DbError::Conflict { code, message, field: Some("user.email".into()) },
+        DbError::Conflict { code, message, .. } => DbError::Conflict {
+            code,
+            message,
+            field: Some("user.email".into()),
+        },
         e => e,
     })?;
     Ok((OrganisationId(id), user))
@@ -90,6 +98,10 @@ pub fn get(conn: &mut Conn, id: OrganisationId) -> DbResult<OrganisationView> {
 }
 
 pub fn kind(conn: &mut Conn, id: OrganisationId) -> DbResult<Option<OrganisationKind>> {
-    let kind: Option<String> = organisations::table.find(id.0).select(organisations::kind).first(conn).optional()?;
+    let kind: Option<String> = organisations::table
+        .find(id.0)
+        .select(organisations::kind)
+        .first(conn)
+        .optional()?;
     Ok(kind.and_then(|k| k.parse().ok()))
 }

@@ -187,7 +187,18 @@ diesel::joinable!(bookings -> services (service_id));
 diesel::joinable!(bookings -> price_options (price_option_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
-    councils, organisations, users, sessions, services, service_terms, service_streams,
-    price_options, budget_holders, plan_outcomes, plan_outcome_terms, allocations, bookings,
+    councils,
+    organisations,
+    users,
+    sessions,
+    services,
+    service_terms,
+    service_streams,
+    price_options,
+    budget_holders,
+    plan_outcomes,
+    plan_outcome_terms,
+    allocations,
+    bookings,
     ledger_entries,
 );

@@ -77,17 +77,24 @@ struct PriceOptionRow {
 
 impl PriceOptionRow {
     fn view(self) -> PriceOptionView {
-        let fcr = match (self.fcr_annual_direct_pence, self.fcr_annual_overheads_pence, self.fcr_units_per_year, self.fcr_occupancy_bp) {
-            (Some(direct), Some(overheads), Some(units), Some(bp)) => Occupancy::from_basis_points(bp).and_then(|occupancy| {
-                FcrInput {
-                    annual_direct_costs: Pence::from_stored(direct),
-                    annual_overheads: Pence::from_stored(overheads),
-                    units_per_year: units,
-                    occupancy,
-                }
-                .calculate()
-                .ok()
-            }),
+        let fcr = match (
+            self.fcr_annual_direct_pence,
+            self.fcr_annual_overheads_pence,
+            self.fcr_units_per_year,
+            self.fcr_occupancy_bp,
+        ) {
+            (Some(direct), Some(overheads), Some(units), Some(bp)) => {
+                Occupancy::from_basis_points(bp).and_then(|occupancy| {
+                    FcrInput {
+                        annual_direct_costs: Pence::from_stored(direct),
+                        annual_overheads: Pence::from_stored(overheads),
+                        units_per_year: units,
+                        occupancy,
+                    }
+                    .calculate()
+                    .ok()
+                })
+            }
             _ => None,
         };
         PriceOptionView {
@@ -103,21 +110,36 @@ impl PriceOptionRow {
 fn insert_children(conn: &mut Conn, id: ServiceId, s: &ValidService) -> DbResult<()> {
     diesel::delete(service_terms::table.filter(service_terms::service_id.eq(id.0))).execute(conn)?;
     diesel::delete(service_streams::table.filter(service_streams::service_id.eq(id.0))).execute(conn)?;
-    let terms: Vec<_> = [(Vocabulary::Outcome, &s.outcomes), (Vocabulary::ServiceType, &s.service_types), (Vocabulary::Need, &s.needs)]
-        .into_iter()
-        .flat_map(|(vocabulary, ids)| {
-            ids.iter().map(move |t| {
-                (service_terms::service_id.eq(id.0), service_terms::term_id.eq(t.0.clone()), service_terms::vocabulary.eq(vocabulary.as_str()))
-            })
+    let terms: Vec<_> = [
+        (Vocabulary::Outcome, &s.outcomes),
+        (Vocabulary::ServiceType, &s.service_types),
+        (Vocabulary::Need, &s.needs),
+    ]
+    .into_iter()
+    .flat_map(|(vocabulary, ids)| {
+        ids.iter().map(move |t| {
+            (
+                service_terms::service_id.eq(id.0),
+                service_terms::term_id.eq(t.0.clone()),
+                service_terms::vocabulary.eq(vocabulary.as_str()),
+            )
         })
-        .collect();
+    })
+    .collect();
     diesel::insert_into(service_terms::table).values(&terms).execute(conn)?;
     let streams: Vec<_> = s
         .funding_streams
         .iter()
-        .map(|st| (service_streams::service_id.eq(id.0), service_streams::stream.eq(st.as_str())))
+        .map(|st| {
+            (
+                service_streams::service_id.eq(id.0),
+                service_streams::stream.eq(st.as_str()),
+            )
+        })
         .collect();
-    diesel::insert_into(service_streams::table).values(&streams).execute(conn)?;
+    diesel::insert_into(service_streams::table)
+        .values(&streams)
+        .execute(conn)?;
     Ok(())
 }
 
@@ -152,7 +174,11 @@ fn price_option_values(position: usize, o: &ValidPriceOption) -> PriceOptionValu
 
 pub fn create(conn: &mut Conn, organisation: OrganisationId, s: &ValidService) -> DbResult<ServiceId> {
     if let Some((i, _)) = s.price_options.iter().enumerate().find(|(_, o)| o.id.is_some()) {
-        return Err(Invalid::one(format!("price_options[{i}].id"), "a new service's price options cannot carry ids").into());
+        return Err(Invalid::one(
+            format!("price_options[{i}].id"),
+            "a new service's price options cannot carry ids",
+        )
+        .into());
     }
     let at = now();
     let id = diesel::insert_into(services::table)
@@ -178,7 +204,10 @@ pub fn create(conn: &mut Conn, organisation: OrganisationId, s: &ValidService) -
     insert_children(conn, id, s)?;
     for (position, option) in s.price_options.iter().enumerate() {
         diesel::insert_into(price_options::table)
-            .values((price_options::service_id.eq(id.0), price_option_values(position, option)))
+            .values((
+                price_options::service_id.eq(id.0),
+                price_option_values(position, option),
+            ))
             .execute(conn)?;
     }
     Ok(id)
@@ -195,7 +224,9 @@ pub fn authorise_owner(conn: &mut Conn, actor: &Actor, id: ServiceId) -> DbResul
     if actor.role == Role::Provider && actor.organisation_id == Some(OrganisationId(owner)) {
         Ok(())
     } else {
-        Err(DbError::forbidden("only the organisation that lists this service can change it"))
+        Err(DbError::forbidden(
+            "only the organisation that lists this service can change it",
+        ))
     }
 }
 
@@ -220,12 +251,19 @@ pub fn update(conn: &mut Conn, actor: &Actor, id: ServiceId, s: &ValidService) -
         ))
         .execute(conn)?;
     insert_children(conn, id, s)?;
-    let existing: Vec<i64> = price_options::table.filter(price_options::service_id.eq(id.0)).select(price_options::id).load(conn)?;
+    let existing: Vec<i64> = price_options::table
+        .filter(price_options::service_id.eq(id.0))
+        .select(price_options::id)
+        .load(conn)?;
     for (i, option) in s.price_options.iter().enumerate() {
         if let Some(PriceOptionId(option_id)) = option.id
             && !existing.contains(&option_id)
         {
-            return Err(Invalid::one(format!("price_options[{i}].id"), "is not a price option of this service").into());
+            return Err(Invalid::one(
+                format!("price_options[{i}].id"),
+                "is not a price option of this service",
+            )
+            .into());
         }
     }
     diesel::update(price_options::table.filter(price_options::service_id.eq(id.0)))
@@ -234,11 +272,16 @@ pub fn update(conn: &mut Conn, actor: &Actor, id: ServiceId, s: &ValidService) -
     for (position, option) in s.price_options.iter().enumerate() {
         match option.id {
             Some(option_id) => {
-                diesel::update(price_options::table.find(option_id.0)).set(price_option_values(position, option)).execute(conn)?;
+                diesel::update(price_options::table.find(option_id.0))
+                    .set(price_option_values(position, option))
+                    .execute(conn)?;
             }
             None => {
                 diesel::insert_into(price_options::table)
-                    .values((price_options::service_id.eq(id.0), price_option_values(position, option)))
+                    .values((
+                        price_options::service_id.eq(id.0),
+                        price_option_values(position, option),
+                    ))
                     .execute(conn)?;
             }
         }
@@ -281,7 +324,8 @@ pub fn get(conn: &mut Conn, viewer: Option<&Actor>, id: ServiceId) -> DbResult<S
         .optional()?
         .ok_or(DbError::NotFound("service"))?;
     let status: ServiceStatus = row.status.parse().unwrap_or(ServiceStatus::Draft);
-    let owner = viewer.is_some_and(|a| a.role == Role::Provider && a.organisation_id == Some(OrganisationId(row.organisation_id)));
+    let owner = viewer
+        .is_some_and(|a| a.role == Role::Provider && a.organisation_id == Some(OrganisationId(row.organisation_id)));
     if status != ServiceStatus::Published && !owner {
         return Err(DbError::NotFound("service"));
     }
@@ -290,8 +334,17 @@ pub fn get(conn: &mut Conn, viewer: Option<&Actor>, id: ServiceId) -> DbResult<S
         .select((service_terms::term_id, service_terms::vocabulary))
         .order(service_terms::term_id)
         .load(conn)?;
-    let of = |v: Vocabulary| terms.iter().filter(|(_, voc)| voc == v.as_str()).map(|(t, _)| t.clone()).collect::<Vec<_>>();
-    let streams: Vec<String> = service_streams::table.filter(service_streams::service_id.eq(id.0)).select(service_streams::stream).load(conn)?;
+    let of = |v: Vocabulary| {
+        terms
+            .iter()
+            .filter(|(_, voc)| voc == v.as_str())
+            .map(|(t, _)| t.clone())
+            .collect::<Vec<_>>()
+    };
+    let streams: Vec<String> = service_streams::table
+        .filter(service_streams::service_id.eq(id.0))
+        .select(service_streams::stream)
+        .load(conn)?;
     let options: Vec<PriceOptionRow> = price_options::table
         .filter(price_options::service_id.eq(id.0))
         .filter(price_options::active.eq(true))
@@ -311,7 +364,10 @@ pub fn get(conn: &mut Conn, viewer: Option<&Actor>, id: ServiceId) -> DbResult<S
     funding_streams.sort();
     Ok(ServiceView {
         id: ServiceId(row.id),
-        organisation: OrganisationSummary { id: row.organisation_id, name: row.organisation_name },
+        organisation: OrganisationSummary {
+            id: row.organisation_id,
+            name: row.organisation_name,
+        },
         name: row.name,
         description: row.description,
         outcomes: of(Vocabulary::Outcome),
@@ -320,7 +376,12 @@ pub fn get(conn: &mut Conn, viewer: Option<&Actor>, id: ServiceId) -> DbResult<S
         min_age: row.min_age,
         max_age: row.max_age,
         funding_streams,
-        location: Location { postcode: row.postcode, lat: row.lat, lon: row.lon, address: row.address },
+        location: Location {
+            postcode: row.postcode,
+            lat: row.lat,
+            lon: row.lon,
+            address: row.address,
+        },
         reach_miles: row.reach_miles,
         capacity: row.capacity,
         status,
@@ -330,13 +391,24 @@ pub fn get(conn: &mut Conn, viewer: Option<&Actor>, id: ServiceId) -> DbResult<S
 }
 
 /// Ids of an organisation's services the viewer may see, newest first.
-pub fn ids_for_organisation(conn: &mut Conn, viewer: Option<&Actor>, organisation: OrganisationId) -> DbResult<Vec<ServiceId>> {
+pub fn ids_for_organisation(
+    conn: &mut Conn,
+    viewer: Option<&Actor>,
+    organisation: OrganisationId,
+) -> DbResult<Vec<ServiceId>> {
     let own = viewer.is_some_and(|a| a.role == Role::Provider && a.organisation_id == Some(organisation));
-    let mut q = services::table.filter(services::organisation_id.eq(organisation.0)).into_boxed();
+    let mut q = services::table
+        .filter(services::organisation_id.eq(organisation.0))
+        .into_boxed();
     if !own {
         q = q.filter(services::status.eq(ServiceStatus::Published.as_str()));
     }
-    Ok(q.order(services::id.desc()).select(services::id).load::<i64>(conn)?.into_iter().map(ServiceId).collect())
+    Ok(q.order(services::id.desc())
+        .select(services::id)
+        .load::<i64>(conn)?
+        .into_iter()
+        .map(ServiceId)
+        .collect())
 }
 
 /// What a booking needs to know about the option being bought.

@@ -1,8 +1,8 @@
 //! Users, password hashes and server-side sessions (so a revoked token is dead at once, on every
 //! server).
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
@@ -63,9 +63,11 @@ pub fn insert(conn: &mut Conn, user: NewUser<'_>) -> DbResult<UserId> {
         .map_err(DbError::from);
     match result {
         Ok(id) => Ok(UserId(id)),
-        Err(e) if super::is_unique_violation(&e) => {
-            Err(DbError::conflict("email_taken", "an account with this email already exists", Some("email")))
-        }
+        Err(e) if super::is_unique_violation(&e) => Err(DbError::conflict(
+            "email_taken",
+            "an account with this email already exists",
+            Some("email"),
+        )),
         Err(e) => Err(e),
     }
 }
@@ -95,7 +97,14 @@ impl UserRow {
 pub fn find_by_email(conn: &mut Conn, email: &str) -> DbResult<Option<UserRow>> {
     Ok(users::table
         .filter(users::email.eq(email.trim().to_lowercase()))
-        .select((users::id, users::email, users::password_hash, users::role, users::organisation_id, users::council_id))
+        .select((
+            users::id,
+            users::email,
+            users::password_hash,
+            users::role,
+            users::organisation_id,
+            users::council_id,
+        ))
         .first::<UserRow>(conn)
         .optional()?)
 }
@@ -140,16 +149,27 @@ pub fn actor_for_token(conn: &mut Conn, token: &str) -> DbResult<Option<Actor>> 
         .filter(sessions::token_hash.eq(token_hash(token)))
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(now()))
-        .select((users::id, users::email, users::password_hash, users::role, users::organisation_id, users::council_id))
+        .select((
+            users::id,
+            users::email,
+            users::password_hash,
+            users::role,
+            users::organisation_id,
+            users::council_id,
+        ))
         .first::<UserRow>(conn)
         .optional()?;
     Ok(row.map(|u| u.actor()))
 }
 
 pub fn revoke_session(conn: &mut Conn, token: &str) -> DbResult<bool> {
-    let n = diesel::update(sessions::table.filter(sessions::token_hash.eq(token_hash(token))).filter(sessions::revoked_at.is_null()))
-        .set(sessions::revoked_at.eq(Some(now())))
-        .execute(conn)?;
+    let n = diesel::update(
+        sessions::table
+            .filter(sessions::token_hash.eq(token_hash(token)))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(Some(now())))
+    .execute(conn)?;
     Ok(n == 1)
 }
 
@@ -163,6 +183,9 @@ mod tests {
         assert!(verify_password("correct horse battery", &h));
         assert!(!verify_password("wrong horse battery", &h));
         assert!(!verify_password("anything at all", decoy_hash()));
-        assert!(PasswordHash::new(decoy_hash()).is_ok(), "the decoy must parse so it costs a real verification");
+        assert!(
+            PasswordHash::new(decoy_hash()).is_ok(),
+            "the decoy must parse so it costs a real verification"
+        );
     }
 }

@@ -49,7 +49,10 @@ impl BookingAction {
 impl BookingStatus {
     /// Money stays committed while a booking is live (requested, confirmed) or spent (delivered).
     pub fn holds_money(self) -> bool {
-        matches!(self, BookingStatus::Requested | BookingStatus::Confirmed | BookingStatus::Delivered)
+        matches!(
+            self,
+            BookingStatus::Requested | BookingStatus::Confirmed | BookingStatus::Delivered
+        )
     }
 
     /// The state after `action`, or why it is not allowed. A move out of a money-holding state into
@@ -62,7 +65,10 @@ impl BookingStatus {
             (S::Requested, A::Decline) => Ok(S::Declined),
             (S::Requested | S::Confirmed, A::Cancel) => Ok(S::Cancelled),
             (S::Confirmed, A::Deliver) => Ok(S::Delivered),
-            (from, action) => Err(TransitionError { from, verb: action.past_tense() }),
+            (from, action) => Err(TransitionError {
+                from,
+                verb: action.past_tense(),
+            }),
         }
     }
 }
@@ -99,7 +105,11 @@ mod tests {
 
     #[test]
     fn releases_happen_only_when_money_stops_being_held() {
-        for (from, action) in [(S::Requested, A::Cancel), (S::Confirmed, A::Cancel), (S::Requested, A::Decline)] {
+        for (from, action) in [
+            (S::Requested, A::Cancel),
+            (S::Confirmed, A::Cancel),
+            (S::Requested, A::Decline),
+        ] {
             let to = from.apply(action).unwrap();
             assert!(from.holds_money() && !to.holds_money(), "{from} -> {to}");
         }
@@ -117,13 +127,19 @@ mod tests {
                 assert_eq!(from.apply(action).is_ok(), allowed, "{from} {action}");
             }
         }
-        assert_eq!(S::Delivered.apply(A::Cancel).unwrap_err().to_string(), "a delivered booking cannot be cancelled");
+        assert_eq!(
+            S::Delivered.apply(A::Cancel).unwrap_err().to_string(),
+            "a delivered booking cannot be cancelled"
+        );
     }
 
     #[test]
     fn quantity_is_bounded() {
         let input = |quantity| BookingInput {
-            budget_holder_id: BudgetHolderId(1), price_option_id: PriceOptionId(1), quantity, allocation_id: AllocationId(1),
+            budget_holder_id: BudgetHolderId(1),
+            price_option_id: PriceOptionId(1),
+            quantity,
+            allocation_id: AllocationId(1),
         };
         assert!(input(1).validate().is_ok());
         assert!(input(1000).validate().is_ok());

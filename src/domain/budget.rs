@@ -157,20 +157,33 @@ impl BudgetHolderInput {
         }
         let mut allocations: Vec<ValidAllocation> = Vec::new();
         for (i, a) in self.allocations.iter().enumerate() {
-            if allocations.iter().any(|x| x.stream == a.stream) || self.allocations[..i].iter().any(|x| x.stream == a.stream) {
-                c.add(format!("allocations[{i}].stream"), "a plan has one allocation per funding stream");
+            if allocations.iter().any(|x| x.stream == a.stream)
+                || self.allocations[..i].iter().any(|x| x.stream == a.stream)
+            {
+                c.add(
+                    format!("allocations[{i}].stream"),
+                    "a plan has one allocation per funding stream",
+                );
                 continue;
             }
             let admin_fee = a.admin_fee.unwrap_or(Pence::ZERO);
             if admin_fee > Pence::ZERO && a.management != Management::ThirdParty {
-                c.add(format!("allocations[{i}].admin_fee"), "only a third-party arrangement carries an admin fee");
+                c.add(
+                    format!("allocations[{i}].admin_fee"),
+                    "only a third-party arrangement carries an admin fee",
+                );
                 continue;
             }
             if admin_fee > a.amount {
                 c.add(format!("allocations[{i}].admin_fee"), "must not exceed the amount");
                 continue;
             }
-            allocations.push(ValidAllocation { stream: a.stream, management: a.management, amount: a.amount, admin_fee });
+            allocations.push(ValidAllocation {
+                stream: a.stream,
+                management: a.management,
+                amount: a.amount,
+                admin_fee,
+            });
         }
         c.finish(|| ())?;
         match (reference, first_name, postcode, family) {
@@ -209,10 +222,17 @@ pub fn reconcile(books: AllocationBooks) -> Vec<String> {
     let mut problems = Vec::new();
     let remaining = books.amount.pence() - books.committed.pence();
     if remaining < 0 {
-        problems.push(format!("overspent: committed {} exceeds amount {}", books.committed, books.amount));
+        problems.push(format!(
+            "overspent: committed {} exceeds amount {}",
+            books.committed, books.amount
+        ));
     }
     if books.ledger_sum.pence() != remaining {
-        problems.push(format!("ledger sums to {} but remaining is {}", books.ledger_sum, SignedPence::from_stored(remaining)));
+        problems.push(format!(
+            "ledger sums to {} but remaining is {}",
+            books.ledger_sum,
+            SignedPence::from_stored(remaining)
+        ));
     }
     let expected = books.admin_fee.pence() + books.held_by_bookings.pence();
     if books.committed.pence() != expected {
@@ -305,13 +325,38 @@ mod tests {
     fn reconcile_finds_every_kind_of_drift() {
         let p = |s: &str| s.parse::<Pence>().unwrap();
         let good = AllocationBooks {
-            amount: p("1000"), committed: p("140"), admin_fee: p("40"),
-            ledger_sum: SignedPence::from_stored(86000), held_by_bookings: p("100"),
+            amount: p("1000"),
+            committed: p("140"),
+            admin_fee: p("40"),
+            ledger_sum: SignedPence::from_stored(86000),
+            held_by_bookings: p("100"),
         };
         assert!(reconcile(good).is_empty());
-        assert_eq!(reconcile(AllocationBooks { ledger_sum: SignedPence::from_stored(1), ..good }).len(), 1);
-        assert_eq!(reconcile(AllocationBooks { held_by_bookings: p("90"), ..good }).len(), 1);
-        let over = AllocationBooks { committed: p("1100"), ledger_sum: SignedPence::from_stored(-10000), held_by_bookings: p("1060"), ..good };
-        assert_eq!(reconcile(over), vec!["overspent: committed 1100.00 exceeds amount 1000.00".to_string()]);
+        assert_eq!(
+            reconcile(AllocationBooks {
+                ledger_sum: SignedPence::from_stored(1),
+                ..good
+            })
+            .len(),
+            1
+        );
+        assert_eq!(
+            reconcile(AllocationBooks {
+                held_by_bookings: p("90"),
+                ..good
+            })
+            .len(),
+            1
+        );
+        let over = AllocationBooks {
+            committed: p("1100"),
+            ledger_sum: SignedPence::from_stored(-10000),
+            held_by_bookings: p("1060"),
+            ..good
+        };
+        assert_eq!(
+            reconcile(over),
+            vec!["overspent: committed 1100.00 exceeds amount 1000.00".to_string()]
+        );
     }
 }

@@ -29,7 +29,10 @@ impl Occupancy {
     pub const FULL: Occupancy = Occupancy(10_000);
 
     pub fn from_basis_points(bp: i32) -> Option<Occupancy> {
-        u16::try_from(bp).ok().filter(|bp| (1..=10_000).contains(bp)).map(Occupancy)
+        u16::try_from(bp)
+            .ok()
+            .filter(|bp| (1..=10_000).contains(bp))
+            .map(Occupancy)
     }
 
     pub fn basis_points(self) -> i32 {
@@ -52,7 +55,11 @@ impl FromStr for Occupancy {
             return Err(FcrError::Occupancy);
         }
         let bp = (d * Decimal::new(10_000, 0)).trunc();
-        bp.to_string().parse::<i32>().ok().and_then(Occupancy::from_basis_points).ok_or(FcrError::Occupancy)
+        bp.to_string()
+            .parse::<i32>()
+            .ok()
+            .and_then(Occupancy::from_basis_points)
+            .ok_or(FcrError::Occupancy)
     }
 }
 
@@ -117,9 +124,8 @@ impl FcrInput {
         }
         let units_sold = Decimal::from(self.units_per_year) * self.occupancy.to_decimal();
         let per_unit = |cost: Pence| cost.to_decimal() / units_sold;
-        let nearest_penny = |d: Decimal| {
-            Pence::from_decimal_ceil(d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero))
-        };
+        let nearest_penny =
+            |d: Decimal| Pence::from_decimal_ceil(d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero));
         Ok(FcrBreakdown {
             annual_direct_costs: self.annual_direct_costs,
             annual_overheads: self.annual_overheads,
@@ -163,7 +169,11 @@ mod tests {
         let b = input("1000.00", "0", 100, "1").calculate().unwrap();
         assert_eq!(b.full_cost_per_unit.to_string(), "10.00");
         let b = input("0.01", "0", 3, "1").calculate().unwrap();
-        assert_eq!(b.full_cost_per_unit.to_string(), "0.01", "a third of a penny still costs a penny");
+        assert_eq!(
+            b.full_cost_per_unit.to_string(),
+            "0.01",
+            "a third of a penny still costs a penny"
+        );
     }
 
     #[test]

@@ -100,6 +100,13 @@ macro_rules! id_type {
 }
 
 id_type!(
-    CouncilId, OrganisationId, UserId, ServiceId, PriceOptionId, BudgetHolderId, AllocationId,
-    BookingId, PlanOutcomeId
+    CouncilId,
+    OrganisationId,
+    UserId,
+    ServiceId,
+    PriceOptionId,
+    BudgetHolderId,
+    AllocationId,
+    BookingId,
+    PlanOutcomeId
 );

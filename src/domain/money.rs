@@ -103,9 +103,7 @@ impl FromStr for Pence {
         if let Some(rest) = s.strip_prefix('-') {
             return match rest.parse::<Pence>() {
                 Ok(p) if p == Pence::ZERO => Ok(Pence::ZERO),
-                Ok(_) | Err(MoneyError::TooPrecise) | Err(MoneyError::TooLarge) => {
-                    Err(MoneyError::Negative)
-                }
+                Ok(_) | Err(MoneyError::TooPrecise) | Err(MoneyError::TooLarge) => Err(MoneyError::Negative),
                 Err(e) => Err(e),
             };
         }
@@ -125,7 +123,11 @@ impl FromStr for Pence {
         if whole.len() > 10 {
             return Err(MoneyError::TooLarge);
         }
-        let pounds: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| MoneyError::TooLarge)? };
+        let pounds: i64 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().map_err(|_| MoneyError::TooLarge)?
+        };
         let mut cents = 0i64;
         for (i, b) in fraction.bytes().take(2).enumerate() {
             cents += i64::from(b - b'0') * if i == 0 { 10 } else { 1 };
@@ -206,7 +208,9 @@ mod tests {
         assert_eq!(p("-1.00"), Err(MoneyError::Negative));
         assert_eq!(p("-0.001"), Err(MoneyError::Negative));
         assert_eq!(p("-0.00"), Ok(Pence::ZERO));
-        for bad in ["", ".", "1.", ".5", "1e3", "1,000", " 1", "1_000", "£5", "NaN", "+1", "1.2.3"] {
+        for bad in [
+            "", ".", "1.", ".5", "1e3", "1,000", " 1", "1_000", "£5", "NaN", "+1", "1.2.3",
+        ] {
             assert_eq!(p(bad), Err(MoneyError::Malformed), "{bad:?}");
         }
         assert_eq!(p("1000000000.01"), Err(MoneyError::TooLarge));

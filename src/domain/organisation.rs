@@ -2,9 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::OrganisationKind;
 use super::budget::{LoginInput, ValidLogin};
 use super::validate::{self, Checker, FieldError, Invalid};
-use super::OrganisationKind;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -42,11 +42,15 @@ pub struct ValidRegistration {
 fn charity_number(value: &str) -> Result<String, FieldError> {
     let v = value.trim();
     let (main, suffix) = v.split_once('-').unwrap_or((v, "00"));
-    let digits = |s: &str, min: usize, max: usize| (min..=max).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit());
+    let digits =
+        |s: &str, min: usize, max: usize| (min..=max).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit());
     if digits(main, 6, 8) && digits(suffix, 1, 2) {
         Ok(v.to_string())
     } else {
-        Err(FieldError::new("organisation.charity_number", "must be a registered charity number such as 1123456"))
+        Err(FieldError::new(
+            "organisation.charity_number",
+            "must be a registered charity number such as 1123456",
+        ))
     }
 }
 
@@ -56,7 +60,14 @@ fn company_number(value: &str) -> Result<String, FieldError> {
     let ok = v.len() == 8
         && v.bytes().skip(2).all(|b| b.is_ascii_digit())
         && v.bytes().take(2).all(|b| b.is_ascii_alphanumeric());
-    if ok { Ok(v) } else { Err(FieldError::new("organisation.company_number", "must be a Companies House number such as 01234567")) }
+    if ok {
+        Ok(v)
+    } else {
+        Err(FieldError::new(
+            "organisation.company_number",
+            "must be a Companies House number such as 01234567",
+        ))
+    }
 }
 
 fn website(value: &str) -> Result<String, FieldError> {
@@ -64,7 +75,10 @@ fn website(value: &str) -> Result<String, FieldError> {
     if (v.starts_with("https://") || v.starts_with("http://")) && !v.contains(char::is_whitespace) {
         Ok(v)
     } else {
-        Err(FieldError::new("organisation.website", "must be a web address starting https://"))
+        Err(FieldError::new(
+            "organisation.website",
+            "must be a web address starting https://",
+        ))
     }
 }
 
@@ -73,11 +87,18 @@ impl RegistrationInput {
         let o = &self.organisation;
         let mut c = Checker::new();
         let name = c.take(validate::text("organisation.name", &o.name, 1, 200));
-        let present = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+        let present = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
         let charity = present(&o.charity_number).and_then(|v| c.take(charity_number(&v)));
         let company = present(&o.company_number).and_then(|v| c.take(company_number(&v)));
         let site = present(&o.website).and_then(|v| c.take(website(&v)));
-        let phone = c.take(validate::optional_text("organisation.phone", o.phone.as_deref(), 40)).flatten();
+        let phone = c
+            .take(validate::optional_text("organisation.phone", o.phone.as_deref(), 40))
+            .flatten();
         let email = present(&o.email).and_then(|v| c.take(validate::email("organisation.email", &v)));
         let description = c.take(validate::text("organisation.description", &o.description, 0, 5000));
         let user = match self.user.validate("user.") {
@@ -127,7 +148,8 @@ mod tests {
         assert_eq!(e.0[0].field, "organisation.charity_number");
         let ok = reg(serde_json::json!({"name": "Co", "kind": "private", "company_number": "sc123456"})).unwrap();
         assert_eq!(ok.organisation.company_number.as_deref(), Some("SC123456"));
-        let e = reg(serde_json::json!({"name": "Co", "kind": "private", "website": "javascript:alert(1)"})).unwrap_err();
+        let e =
+            reg(serde_json::json!({"name": "Co", "kind": "private", "website": "javascript:alert(1)"})).unwrap_err();
         assert_eq!(e.0[0].field, "organisation.website");
     }
 }

@@ -117,7 +117,10 @@ impl ServiceInput {
         let service_types = c.take(terms("service_types", &self.service_types, Vocabulary::ServiceType));
         let needs = c.take(terms("needs", &self.needs, Vocabulary::Need));
         if self.status == ServiceStatus::Published && outcomes.as_ref().is_some_and(Vec::is_empty) {
-            c.add("outcomes", "a published service must name at least one outcome it helps achieve");
+            c.add(
+                "outcomes",
+                "a published service must name at least one outcome it helps achieve",
+            );
         }
         let min_age = c.take(validate::age("min_age", self.min_age));
         let max_age = c.take(validate::age("max_age", self.max_age));
@@ -130,12 +133,18 @@ impl ServiceInput {
         funding_streams.sort();
         funding_streams.dedup();
         if funding_streams.is_empty() {
-            c.add("funding_streams", "must name at least one of education, health, social_care");
+            c.add(
+                "funding_streams",
+                "must name at least one of education, health, social_care",
+            );
         }
         let location = c.take(self.location.validate());
         let reach_miles = match self.reach_miles {
             Some(r) if !(r.is_finite() && r > 0.0 && r <= MAX_REACH_MILES) => {
-                c.add("reach_miles", format!("must be more than 0 and at most {MAX_REACH_MILES} miles"));
+                c.add(
+                    "reach_miles",
+                    format!("must be more than 0 and at most {MAX_REACH_MILES} miles"),
+                );
                 None
             }
             r => r,
@@ -146,7 +155,10 @@ impl ServiceInput {
         if self.price_options.is_empty() {
             c.add("price_options", "must list at least one price option");
         } else if self.price_options.len() > MAX_PRICE_OPTIONS {
-            c.add("price_options", format!("must list at most {MAX_PRICE_OPTIONS} price options"));
+            c.add(
+                "price_options",
+                format!("must list at most {MAX_PRICE_OPTIONS} price options"),
+            );
         }
         let mut price_options = Vec::with_capacity(self.price_options.len());
         for (i, option) in self.price_options.iter().enumerate() {
@@ -160,24 +172,40 @@ impl ServiceInput {
         if !c.is_ok() {
             return Err(c.finish(|| ()).unwrap_err());
         }
-        match (name, description, outcomes, service_types, needs, min_age, max_age, location) {
-            (Some(name), Some(description), Some(outcomes), Some(service_types), Some(needs), Some(min_age), Some(max_age), Some(location)) => {
-                Ok(ValidService {
-                    name,
-                    description,
-                    outcomes,
-                    service_types,
-                    needs,
-                    min_age,
-                    max_age,
-                    funding_streams,
-                    location,
-                    reach_miles,
-                    capacity: self.capacity,
-                    status: self.status,
-                    price_options,
-                })
-            }
+        match (
+            name,
+            description,
+            outcomes,
+            service_types,
+            needs,
+            min_age,
+            max_age,
+            location,
+        ) {
+            (
+                Some(name),
+                Some(description),
+                Some(outcomes),
+                Some(service_types),
+                Some(needs),
+                Some(min_age),
+                Some(max_age),
+                Some(location),
+            ) => Ok(ValidService {
+                name,
+                description,
+                outcomes,
+                service_types,
+                needs,
+                min_age,
+                max_age,
+                funding_streams,
+                location,
+                reach_miles,
+                capacity: self.capacity,
+                status: self.status,
+                price_options,
+            }),
             _ => Err(Invalid::one("service", "is incomplete")),
         }
     }
@@ -190,15 +218,30 @@ impl LocationInput {
             None => None,
         };
         let address = validate::optional_text("location.address", self.address.as_deref(), 300)?;
-        let lat = self.lat.ok_or_else(|| FieldError::new("location.lat", "is required: give the latitude and longitude of where the service happens"))?;
-        let lon = self.lon.ok_or_else(|| FieldError::new("location.lon", "is required: give the latitude and longitude of where the service happens"))?;
+        let lat = self.lat.ok_or_else(|| {
+            FieldError::new(
+                "location.lat",
+                "is required: give the latitude and longitude of where the service happens",
+            )
+        })?;
+        let lon = self.lon.ok_or_else(|| {
+            FieldError::new(
+                "location.lon",
+                "is required: give the latitude and longitude of where the service happens",
+            )
+        })?;
         if !(lat.is_finite() && (-90.0..=90.0).contains(&lat)) {
             return Err(FieldError::new("location.lat", "must be a latitude from -90 to 90"));
         }
         if !(lon.is_finite() && (-180.0..=180.0).contains(&lon)) {
             return Err(FieldError::new("location.lon", "must be a longitude from -180 to 180"));
         }
-        Ok(Location { postcode, lat, lon, address })
+        Ok(Location {
+            postcode,
+            lat,
+            lon,
+            address,
+        })
     }
 }
 
@@ -222,10 +265,19 @@ impl PriceOptionInput {
             (Some(p), _) => p,
             (None, Some(b)) => b.full_cost_per_unit,
             (None, None) => {
-                return Err(FieldError::new(format!("{field}.price"), "is required unless the full-cost-recovery calculator (fcr) is used"));
+                return Err(FieldError::new(
+                    format!("{field}.price"),
+                    "is required unless the full-cost-recovery calculator (fcr) is used",
+                ));
             }
         };
-        Ok(ValidPriceOption { id: self.id, label, unit: self.unit, price, fcr })
+        Ok(ValidPriceOption {
+            id: self.id,
+            label,
+            unit: self.unit,
+            price,
+            fcr,
+        })
     }
 }
 
@@ -276,10 +328,18 @@ mod tests {
         v["price_options"][1]["fcr"]["units_per_year"] = 0.into();
         let err = input(v).validate(&t).unwrap_err();
         let fields: Vec<_> = err.0.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, [
-            "name", "outcomes[0]", "min_age", "location.lat", "capacity",
-            "price_options[0].price", "price_options[1].fcr.units_per_year"
-        ]);
+        assert_eq!(
+            fields,
+            [
+                "name",
+                "outcomes[0]",
+                "min_age",
+                "location.lat",
+                "capacity",
+                "price_options[0].price",
+                "price_options[1].fcr.units_per_year"
+            ]
+        );
     }
 
     #[test]

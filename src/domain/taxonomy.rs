@@ -72,7 +72,11 @@ impl Taxonomy {
         let mut by_id = HashMap::with_capacity(file.terms.len());
         for (i, term) in file.terms.iter().enumerate() {
             let id = term.id.as_str();
-            if id.is_empty() || !id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+            if id.is_empty()
+                || !id
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            {
                 return Err(TaxonomyError::BadId(id.to_string()));
             }
             if let Some(parent) = &term.parent {
@@ -87,7 +91,12 @@ impl Taxonomy {
                 return Err(TaxonomyError::Duplicate(id.to_string()));
             }
         }
-        Ok(Taxonomy { version: file.version, source: file.source, terms: file.terms, by_id })
+        Ok(Taxonomy {
+            version: file.version,
+            source: file.source,
+            terms: file.terms,
+            by_id,
+        })
     }
 
     pub fn get(&self, id: &str) -> Option<&Term> {
@@ -97,7 +106,9 @@ impl Taxonomy {
     /// The term and its ancestors, nearest first: a service meeting `pfa-friends-community-activities`
     /// also serves a plan asking for `pfa-friends-community`.
     pub fn lineage<'a>(&'a self, id: &str) -> impl Iterator<Item = &'a Term> + 'a {
-        std::iter::successors(self.get(id), move |t| t.parent.as_ref().and_then(|p| self.get(p.as_str())))
+        std::iter::successors(self.get(id), move |t| {
+            t.parent.as_ref().and_then(|p| self.get(p.as_str()))
+        })
     }
 
     /// Check a list of ids from a request: each must exist and belong to `vocabulary`.
@@ -107,10 +118,24 @@ impl Taxonomy {
         for (i, id) in ids.iter().enumerate() {
             let field = format!("{field}[{i}]");
             let term = self.get(id.trim()).ok_or_else(|| {
-                FieldError::new(&field, format!("{:?} is not a term in the taxonomy (GET /api/v1/taxonomy lists them)", truncate(id)))
+                FieldError::new(
+                    &field,
+                    format!(
+                        "{:?} is not a term in the taxonomy (GET /api/v1/taxonomy lists them)",
+                        truncate(id)
+                    ),
+                )
             })?;
             if term.vocabulary != vocabulary {
-                return Err(FieldError::new(&field, format!("{:?} is a {} term, not {}", term.id.as_str(), term.vocabulary, vocabulary)));
+                return Err(FieldError::new(
+                    &field,
+                    format!(
+                        "{:?} is a {} term, not {}",
+                        term.id.as_str(),
+                        term.vocabulary,
+                        vocabulary
+                    ),
+                ));
             }
             if !out.contains(&term.id) {
                 out.push(term.id.clone());
@@ -165,11 +190,25 @@ mod tests {
     #[test]
     fn check_names_the_offending_entry() {
         let t = Taxonomy::builtin().unwrap();
-        let ok = t.check("outcomes", &["pfa-employment".into(), "pfa-employment".into()], Vocabulary::Outcome).unwrap();
+        let ok = t
+            .check(
+                "outcomes",
+                &["pfa-employment".into(), "pfa-employment".into()],
+                Vocabulary::Outcome,
+            )
+            .unwrap();
         assert_eq!(ok.len(), 1);
-        let e = t.check("outcomes", &["pfa-employment".into(), "nope".into()], Vocabulary::Outcome).unwrap_err();
+        let e = t
+            .check(
+                "outcomes",
+                &["pfa-employment".into(), "nope".into()],
+                Vocabulary::Outcome,
+            )
+            .unwrap_err();
         assert_eq!(e.field, "outcomes[1]");
-        let e = t.check("outcomes", &["st-salt".into()], Vocabulary::Outcome).unwrap_err();
+        let e = t
+            .check("outcomes", &["st-salt".into()], Vocabulary::Outcome)
+            .unwrap_err();
         assert!(e.message.contains("service_type"), "{}", e.message);
     }
 
@@ -177,7 +216,8 @@ mod tests {
     fn broken_files_are_refused() {
         let dup = r#"{"version":"1","source":"x","terms":[{"id":"a","vocabulary":"need","label":"A","parent":null},{"id":"a","vocabulary":"need","label":"A","parent":null}]}"#;
         assert!(matches!(Taxonomy::parse(dup), Err(TaxonomyError::Duplicate(_))));
-        let orphan = r#"{"version":"1","source":"x","terms":[{"id":"a","vocabulary":"need","label":"A","parent":"b"}]}"#;
+        let orphan =
+            r#"{"version":"1","source":"x","terms":[{"id":"a","vocabulary":"need","label":"A","parent":"b"}]}"#;
         assert!(matches!(Taxonomy::parse(orphan), Err(TaxonomyError::BadParent(_))));
         let mixed = r#"{"version":"1","source":"x","terms":[{"id":"a","vocabulary":"need","label":"A","parent":null},{"id":"b","vocabulary":"outcome","label":"B","parent":"a"}]}"#;
         assert!(matches!(Taxonomy::parse(mixed), Err(TaxonomyError::BadParent(_))));

@@ -14,7 +14,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
-        FieldError { field: field.into(), message: message.into() }
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -65,7 +68,11 @@ impl Checker {
     }
 
     pub fn finish<T>(self, value: impl FnOnce() -> T) -> Result<T, Invalid> {
-        if self.errors.is_empty() { Ok(value()) } else { Err(Invalid(self.errors)) }
+        if self.errors.is_empty() {
+            Ok(value())
+        } else {
+            Err(Invalid(self.errors))
+        }
     }
 }
 
@@ -74,12 +81,22 @@ pub fn text(field: &str, value: &str, min: usize, max: usize) -> Result<String, 
     let trimmed = value.trim();
     let len = trimmed.chars().count();
     if len < min {
-        return Err(FieldError::new(field, if min == 1 { "must not be empty".to_string() } else { format!("must be at least {min} characters") }));
+        return Err(FieldError::new(
+            field,
+            if min == 1 {
+                "must not be empty".to_string()
+            } else {
+                format!("must be at least {min} characters")
+            },
+        ));
     }
     if len > max {
         return Err(FieldError::new(field, format!("must be at most {max} characters")));
     }
-    if trimmed.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
         return Err(FieldError::new(field, "must not contain control characters"));
     }
     Ok(trimmed.to_string())
@@ -107,7 +124,14 @@ pub fn email(field: &str, value: &str) -> Result<String, FieldError> {
         }
         None => false,
     };
-    if ok { Ok(v) } else { Err(FieldError::new(field, "must be an email address such as name@example.org")) }
+    if ok {
+        Ok(v)
+    } else {
+        Err(FieldError::new(
+            field,
+            "must be an email address such as name@example.org",
+        ))
+    }
 }
 
 pub fn password(field: &str, value: &str) -> Result<String, FieldError> {
@@ -132,7 +156,11 @@ fn postcode_pattern() -> &'static Regex {
 
 /// A full UK postcode, normalised to upper case with one space before the inward code.
 pub fn postcode(field: &str, value: &str) -> Result<String, FieldError> {
-    let compact: String = value.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase();
+    let compact: String = value
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_uppercase();
     if compact.len() > 8 || !postcode_pattern().is_match(&compact) {
         return Err(FieldError::new(field, "must be a UK postcode such as SW19 2HR"));
     }
@@ -162,7 +190,16 @@ mod tests {
         assert_eq!(postcode("p", "EC1A 1BB").unwrap(), "EC1A 1BB");
         assert_eq!(postcode("p", "W1A 0AX").unwrap(), "W1A 0AX");
         assert_eq!(postcode("p", "M1 1AE").unwrap(), "M1 1AE");
-        for bad in ["", "SW19", "12345", "SW19 2H", "QW1 1AA", "SW19 2HRX", "not a postcode", "SW19 2CI"] {
+        for bad in [
+            "",
+            "SW19",
+            "12345",
+            "SW19 2H",
+            "QW1 1AA",
+            "SW19 2HRX",
+            "not a postcode",
+            "SW19 2CI",
+        ] {
             let e = postcode("location.postcode", bad).unwrap_err();
             assert_eq!(e.field, "location.postcode");
         }

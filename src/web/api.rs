@@ -62,17 +62,30 @@ struct LoginReply {
 async fn login(state: Data, Json(input): Json<LoginInput>) -> Reply {
     let email = input.email.clone();
     let user = blocking(&state, move |db| db.read(|conn| users::find_by_email(conn, &email))).await?;
-    let actor = web::block(move || users::authenticate(user.as_ref(), &input.password)).await.map_err(|_| ApiError::Busy)?;
+    let actor = web::block(move || users::authenticate(user.as_ref(), &input.password))
+        .await
+        .map_err(|_| ApiError::Busy)?;
     let Some(actor) = actor else {
         return Err(ApiError::Unauthorized("the email or password is wrong"));
     };
     let user_id = actor.user_id;
-    let (token, expires_at) = blocking(&state, move |db| db.write(|conn| users::create_session(conn, user_id))).await?;
-    Ok(HttpResponse::Ok().json(LoginReply { token, role: actor.role, user_id: user_id.0, expires_at }))
+    let (token, expires_at) = blocking(&state, move |db| {
+        db.write(move |conn| users::create_session(conn, user_id))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(LoginReply {
+        token,
+        role: actor.role,
+        user_id: user_id.0,
+        expires_at,
+    }))
 }
 
 async fn logout(state: Data, auth: Auth) -> Reply {
-    blocking(&state, move |db| db.write(|conn| users::revoke_session(conn, &auth.token))).await?;
+    blocking(&state, move |db| {
+        db.write(move |conn| users::revoke_session(conn, &auth.token))
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -86,8 +99,13 @@ async fn me(auth: Auth) -> Reply {
 async fn register_provider(state: Data, Json(input): Json<RegistrationInput>) -> Reply {
     let reg = input.validate()?;
     let password = reg.user.password.clone();
-    let hash = web::block(move || users::hash_password(&password)).await.map_err(|_| ApiError::Busy)??;
-    let (organisation_id, user_id) = blocking(&state, move |db| db.write(|conn| organisations::register(conn, &reg, &hash))).await?;
+    let hash = web::block(move || users::hash_password(&password))
+        .await
+        .map_err(|_| ApiError::Busy)??;
+    let (organisation_id, user_id) = blocking(&state, move |db| {
+        db.write(move |conn| organisations::register(conn, &reg, &hash))
+    })
+    .await?;
     tracing::info!(%organisation_id, "provider registered");
     Ok(HttpResponse::Created().json(json!({"organisation_id": organisation_id, "user_id": user_id})))
 }
@@ -104,7 +122,10 @@ async fn organisation_services(state: Data, viewer: MaybeAuth, path: web::Path<i
         db.read(|conn| {
             organisations::get(conn, id)?;
             let viewer = viewer.0.as_ref();
-            services::ids_for_organisation(conn, viewer, id)?.into_iter().map(|s| services::get(conn, viewer, s)).collect::<Result<Vec<_>, _>>()
+            services::ids_for_organisation(conn, viewer, id)?
+                .into_iter()
+                .map(|s| services::get(conn, viewer, s))
+                .collect::<Result<Vec<_>, _>>()
         })
     })
     .await?;
@@ -113,10 +134,12 @@ async fn organisation_services(state: Data, viewer: MaybeAuth, path: web::Path<i
 
 async fn create_service(state: Data, auth: Auth, Json(input): Json<ServiceInput>) -> Reply {
     let actor = auth.require(Role::Provider)?.clone();
-    let organisation = actor.organisation_id.ok_or(ApiError::WrongRole("provider without an organisation"))?;
+    let organisation = actor
+        .organisation_id
+        .ok_or(ApiError::WrongRole("provider without an organisation"))?;
     let service = input.validate(&state.taxonomy)?;
     let view = blocking(&state, move |db| {
-        let id = db.write(|conn| services::create(conn, organisation, &service))?;
+        let id = db.write(move |conn| services::create(conn, organisation, &service))?;
         db.read(|conn| services::get(conn, Some(&actor), id))
     })
     .await?;
@@ -126,7 +149,10 @@ async fn create_service(state: Data, auth: Auth, Json(input): Json<ServiceInput>
 
 async fn service(state: Data, viewer: MaybeAuth, path: web::Path<i64>) -> Reply {
     let id = ServiceId(path.into_inner());
-    let view = blocking(&state, move |db| db.read(|conn| services::get(conn, viewer.0.as_ref(), id))).await?;
+    let view = blocking(&state, move |db| {
+        db.read(|conn| services::get(conn, viewer.0.as_ref(), id))
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -135,7 +161,8 @@ async fn update_service(state: Data, auth: Auth, path: web::Path<i64>, Json(inpu
     let service = input.validate(&state.taxonomy)?;
     let actor = auth.actor;
     let view = blocking(&state, move |db| {
-        db.write(|conn| services::update(conn, &actor, id, &service))?;
+        let writer = actor.clone();
+        db.write(move |conn| services::update(conn, &writer, id, &service))?;
         db.read(|conn| services::get(conn, Some(&actor), id))
     })
     .await?;
@@ -152,7 +179,8 @@ async fn set_service_status(state: Data, auth: Auth, path: web::Path<(i64, Strin
     let id = ServiceId(id);
     let actor = auth.actor;
     let view = blocking(&state, move |db| {
-        db.write(|conn| services::set_status(conn, &actor, id, status))?;
+        let writer = actor.clone();
+        db.write(move |conn| services::set_status(conn, &writer, id, status))?;
         db.read(|conn| services::get(conn, Some(&actor), id))
     })
     .await?;
@@ -166,18 +194,27 @@ struct TaxonomyQuery {
 
 async fn taxonomy(state: Data, query: web::Query<TaxonomyQuery>) -> Reply {
     let t = &state.taxonomy;
-    let terms: Vec<_> = t.terms.iter().filter(|term| query.vocabulary.is_none_or(|v| term.vocabulary == v)).collect();
+    let terms: Vec<_> = t
+        .terms
+        .iter()
+        .filter(|term| query.vocabulary.is_none_or(|v| term.vocabulary == v))
+        .collect();
     Ok(HttpResponse::Ok().json(json!({"version": t.version, "source": t.source, "terms": terms})))
 }
 
 async fn create_budget_holder(state: Data, auth: Auth, Json(input): Json<BudgetHolderInput>) -> Reply {
-    let council = auth.require(Role::Council)?.council_id.ok_or(ApiError::WrongRole("council user without a council"))?;
+    let council = auth
+        .require(Role::Council)?
+        .council_id
+        .ok_or(ApiError::WrongRole("council user without a council"))?;
     let holder = input.validate(&state.taxonomy, today())?;
     let password = holder.family.password.clone();
-    let hash = web::block(move || users::hash_password(&password)).await.map_err(|_| ApiError::Busy)??;
+    let hash = web::block(move || users::hash_password(&password))
+        .await
+        .map_err(|_| ApiError::Busy)??;
     let actor = auth.actor;
     let (created, view) = blocking(&state, move |db| {
-        let created = db.write(|conn| budget_holders::create(conn, council, &holder, &hash))?;
+        let created = db.write(move |conn| budget_holders::create(conn, council, &holder, &hash))?;
         let view = db.read(|conn| {
             let row = budget_holders::authorised(conn, &actor, created.id)?;
             budget_holders::view(conn, row)
@@ -192,7 +229,10 @@ async fn create_budget_holder(state: Data, auth: Auth, Json(input): Json<BudgetH
 }
 
 async fn list_budget_holders(state: Data, auth: Auth) -> Reply {
-    let list = blocking(&state, move |db| db.read(|conn| budget_holders::list(conn, &auth.actor))).await?;
+    let list = blocking(&state, move |db| {
+        db.read(|conn| budget_holders::list(conn, &auth.actor))
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(json!({ "budget_holders": list })))
 }
 
@@ -224,7 +264,13 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     let Some(value) = req.headers().get("Idempotency-Key") else {
         return Ok(None);
     };
-    let bad = || ApiError::bad_request("invalid_header", "Idempotency-Key must be 1 to 255 visible ASCII characters", Some("Idempotency-Key"));
+    let bad = || {
+        ApiError::bad_request(
+            "invalid_header",
+            "Idempotency-Key must be 1 to 255 visible ASCII characters",
+            Some("Idempotency-Key"),
+        )
+    };
     let key = value.to_str().map_err(|_| bad())?.trim();
     if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(bad());
@@ -237,8 +283,10 @@ async fn create_booking(state: Data, auth: Auth, req: HttpRequest, Json(input): 
     input.validate()?;
     let idempotency = key.map(|k| Idempotency::new(k, &input));
     let actor = auth.actor;
-    let (created, replayed) =
-        blocking(&state, move |db| db.write(|conn| bookings::create(conn, &actor, &input, idempotency.as_ref(), today()))).await?;
+    let (created, replayed) = blocking(&state, move |db| {
+        db.write(move |conn| bookings::create(conn, &actor, &input, idempotency.as_ref(), today()))
+    })
+    .await?;
     let mut response = HttpResponse::Created();
     if replayed {
         response.insert_header(("Idempotent-Replayed", HeaderValue::from_static("true")));
@@ -259,8 +307,13 @@ async fn booking(state: Data, auth: Auth, path: web::Path<i64>) -> Reply {
 
 async fn booking_action(state: Data, auth: Auth, path: web::Path<(i64, String)>) -> Reply {
     let (id, verb) = path.into_inner();
-    let action: BookingAction = verb.parse().map_err(|_| ApiError::NotFound("bookings/{id}/ accepts cancel, confirm, decline or deliver".into()))?;
+    let action: BookingAction = verb
+        .parse()
+        .map_err(|_| ApiError::NotFound("bookings/{id}/ accepts cancel, confirm, decline or deliver".into()))?;
     let id = BookingId(id);
-    let view = blocking(&state, move |db| db.write(|conn| bookings::transition(conn, &auth.actor, id, action))).await?;
+    let view = blocking(&state, move |db| {
+        db.write(move |conn| bookings::transition(conn, &auth.actor, id, action))
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }

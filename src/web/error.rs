@@ -13,7 +13,11 @@ pub enum ApiError {
     #[error(transparent)]
     Db(#[from] DbError),
     #[error("{message}")]
-    BadRequest { code: &'static str, message: String, field: Option<String> },
+    BadRequest {
+        code: &'static str,
+        message: String,
+        field: Option<String>,
+    },
     #[error("{0}")]
     Unauthorized(&'static str),
     #[error("you cannot do this as a {0}")]
@@ -36,12 +40,18 @@ impl From<Invalid> for ApiError {
 
 impl ApiError {
     pub fn bad_request(code: &'static str, message: impl Into<String>, field: Option<&str>) -> ApiError {
-        ApiError::BadRequest { code, message: message.into(), field: field.map(str::to_string) }
+        ApiError::BadRequest {
+            code,
+            message: message.into(),
+            field: field.map(str::to_string),
+        }
     }
 
     fn code(&self) -> &'static str {
         match self {
-            ApiError::Db(DbError::NotFound(_)) | ApiError::Db(DbError::UnknownReference { .. }) | ApiError::NotFound(_) => "not_found",
+            ApiError::Db(DbError::NotFound(_))
+            | ApiError::Db(DbError::UnknownReference { .. })
+            | ApiError::NotFound(_) => "not_found",
             ApiError::Db(DbError::Forbidden(_)) | ApiError::WrongRole(_) => "forbidden",
             ApiError::Db(DbError::Conflict { code, .. }) => code,
             ApiError::Db(DbError::Invalid(_)) => "invalid",
@@ -65,9 +75,10 @@ impl ApiError {
 
     fn message(&self) -> String {
         match self {
-            ApiError::Db(DbError::Invalid(Invalid(errors))) => {
-                errors.first().map(|e| format!("{}: {}", e.field, e.message)).unwrap_or_else(|| "invalid request".into())
-            }
+            ApiError::Db(DbError::Invalid(Invalid(errors))) => errors
+                .first()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .unwrap_or_else(|| "invalid request".into()),
             e if e.status_code().is_server_error() && !matches!(e, ApiError::Busy) => {
                 "something went wrong on our side; nothing was changed".into()
             }
@@ -94,7 +105,9 @@ struct ErrorBody<'a> {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            ApiError::Db(DbError::NotFound(_)) | ApiError::Db(DbError::UnknownReference { .. }) | ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Db(DbError::NotFound(_))
+            | ApiError::Db(DbError::UnknownReference { .. })
+            | ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Db(DbError::Forbidden(_)) | ApiError::WrongRole(_) => StatusCode::FORBIDDEN,
             ApiError::Db(DbError::Conflict { .. }) => StatusCode::CONFLICT,
             ApiError::Db(DbError::Invalid(_)) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -116,7 +129,14 @@ impl ResponseError for ApiError {
             ApiError::Db(DbError::Invalid(Invalid(errors))) => Some(errors.as_slice()),
             _ => None,
         };
-        let body = Body { error: ErrorBody { code: self.code(), message: self.message(), field: self.field(), fields } };
+        let body = Body {
+            error: ErrorBody {
+                code: self.code(),
+                message: self.message(),
+                field: self.field(),
+                fields,
+            },
+        };
         let mut response = HttpResponse::build(status);
         if status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));

@@ -27,10 +27,18 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let path = e.path().to_string();
         let inner = e.into_inner();
         if inner.is_syntax() || inner.is_eof() || path == "." {
-            let code = if inner.is_data() { "invalid_field" } else { "malformed_json" };
+            let code = if inner.is_data() {
+                "invalid_field"
+            } else {
+                "malformed_json"
+            };
             ApiError::bad_request(code, format!("the request body is not valid: {inner}"), None)
         } else {
-            ApiError::bad_request("invalid_field", format!("{path}: {}", strip_position(&inner.to_string())), Some(&path))
+            ApiError::bad_request(
+                "invalid_field",
+                format!("{path}: {}", strip_position(&inner.to_string())),
+                Some(&path),
+            )
         }
     })
 }
@@ -49,7 +57,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json"));
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .eq_ignore_ascii_case("application/json")
+            });
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             if json_type == Some(false) {
@@ -60,7 +74,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                 _ => ApiError::bad_request("unreadable_body", "the request body could not be read", None),
             })?;
             if bytes.is_empty() {
-                return Err(ApiError::bad_request("malformed_json", "the request needs a JSON body", None));
+                return Err(ApiError::bad_request(
+                    "malformed_json",
+                    "the request needs a JSON body",
+                    None,
+                ));
             }
             parse_json(&bytes).map(Json)
         })
@@ -71,10 +89,16 @@ fn bearer_token(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
         return Ok(None);
     };
-    let value = value.to_str().map_err(|_| ApiError::Unauthorized("the Authorization header is not readable"))?;
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::Unauthorized("the Authorization header is not readable"))?;
     match value.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => Ok(Some(token.trim().to_string())),
-        _ => Err(ApiError::Unauthorized("use Authorization: Bearer <token> with a token from /api/v1/auth/login")),
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+            Ok(Some(token.trim().to_string()))
+        }
+        _ => Err(ApiError::Unauthorized(
+            "use Authorization: Bearer <token> with a token from /api/v1/auth/login",
+        )),
     }
 }
 
@@ -87,7 +111,9 @@ async fn resolve(req: HttpRequest) -> Result<Option<(Actor, String)>, ApiError> 
     let actor = blocking(&state, move |db| db.read(|conn| users::actor_for_token(conn, &lookup))).await?;
     match actor {
         Some(actor) => Ok(Some((actor, token))),
-        None => Err(ApiError::Unauthorized("the token is unknown, expired or revoked; log in again")),
+        None => Err(ApiError::Unauthorized(
+            "the token is unknown, expired or revoked; log in again",
+        )),
     }
 }
 
@@ -99,7 +125,11 @@ pub struct Auth {
 
 impl Auth {
     pub fn require(&self, role: Role) -> Result<&Actor, ApiError> {
-        if self.actor.role == role { Ok(&self.actor) } else { Err(ApiError::WrongRole(self.actor.role.as_str())) }
+        if self.actor.role == role {
+            Ok(&self.actor)
+        } else {
+            Err(ApiError::WrongRole(self.actor.role.as_str()))
+        }
     }
 }
 
@@ -112,7 +142,9 @@ impl FromRequest for Auth {
         Box::pin(async move {
             match resolve(req).await? {
                 Some((actor, token)) => Ok(Auth { actor, token }),
-                None => Err(ApiError::Unauthorized("log in first: send Authorization: Bearer <token>")),
+                None => Err(ApiError::Unauthorized(
+                    "log in first: send Authorization: Bearer <token>",
+                )),
             }
         })
     }

@@ -26,21 +26,28 @@ pub async fn blocking<T: Send + 'static>(
     f: impl FnOnce(&Db) -> DbResult<T> + Send + 'static,
 ) -> Result<T, ApiError> {
     let db = state.db.clone();
-    web::block(move || f(&db)).await.map_err(|_| ApiError::Busy)?.map_err(ApiError::from)
+    web::block(move || f(&db))
+        .await
+        .map_err(|_| ApiError::Busy)?
+        .map_err(ApiError::from)
 }
 
 /// Everything the server answers, in one place (tests build the same app).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::PayloadConfig::new(extract::MAX_BODY_BYTES))
-        .app_data(web::PathConfig::default().error_handler(|e, _| {
-            ApiError::NotFound(format!("no such resource: {e}")).into()
-        }))
-        .app_data(web::QueryConfig::default().error_handler(|e, _| {
-            ApiError::bad_request("invalid_query", e.to_string(), None).into()
-        }))
+        .app_data(
+            web::PathConfig::default()
+                .error_handler(|e, _| ApiError::NotFound(format!("no such resource: {e}")).into()),
+        )
+        .app_data(
+            web::QueryConfig::default()
+                .error_handler(|e, _| ApiError::bad_request("invalid_query", e.to_string(), None).into()),
+        )
         .route("/healthz", web::get().to(api::healthz))
         .service(web::scope("/api/v1").configure(api::routes))
-        .default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError::NotFound("no such page or endpoint".into())) }));
+        .default_service(web::to(|| async {
+            Err::<HttpResponse, _>(ApiError::NotFound("no such page or endpoint".into()))
+        }));
 }
 
 /// Security headers every response carries.
@@ -49,7 +56,10 @@ pub fn security_headers() -> middleware::DefaultHeaders {
         .add((header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .add((header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
         .add((header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-        .add((header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'")))
+        .add((
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'"),
+        ))
 }
 
 /// One tracing line per request: method, path, status and time taken.

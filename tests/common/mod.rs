@@ -24,11 +24,21 @@ pub async fn spawn() -> TestApp {
 
 /// Start the server on a data directory (a restart reuses the directory of an earlier app).
 pub async fn spawn_in(dir: TempDir) -> TestApp {
-    let settings = Settings { bind: "127.0.0.1:0".into(), data_dir: dir.path().to_path_buf(), demo: false, workers: 2 };
+    let settings = Settings {
+        bind: "127.0.0.1:0".into(),
+        data_dir: dir.path().to_path_buf(),
+        demo: false,
+        workers: 2,
+    };
     let app = Application::build(&settings).expect("server starts");
     let base = format!("http://127.0.0.1:{}", app.port());
     let server = tokio::spawn(app.run_until_stopped());
-    TestApp { base, client: Client::new(), dir, server }
+    TestApp {
+        base,
+        client: Client::new(),
+        dir,
+        server,
+    }
 }
 
 impl TestApp {
@@ -69,7 +79,9 @@ impl TestApp {
     }
 
     pub async fn login(&self, email: &str, password: &str) -> String {
-        let res = self.post("/auth/login", None, &json!({"email": email, "password": password})).await;
+        let res = self
+            .post("/auth/login", None, &json!({"email": email, "password": password}))
+            .await;
         let body = expect(res, StatusCode::OK).await;
         body["token"].as_str().expect("token").to_string()
     }
@@ -77,7 +89,11 @@ impl TestApp {
     /// A council through the real CLI; returns the officer's token.
     pub async fn council(&self, name: &str, email: &str) -> String {
         let out = council_create(self.dir.path(), name, email, PASSWORD);
-        assert!(out.status.success(), "council create failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "council create failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         self.login(email, PASSWORD).await
     }
 
@@ -91,7 +107,10 @@ impl TestApp {
             )
             .await;
         let body = expect(res, StatusCode::CREATED).await;
-        (body["organisation_id"].as_i64().expect("organisation id"), self.login(email, PASSWORD).await)
+        (
+            body["organisation_id"].as_i64().expect("organisation id"),
+            self.login(email, PASSWORD).await,
+        )
     }
 
     pub async fn service(&self, token: &str, body: &Value) -> Value {
@@ -99,7 +118,11 @@ impl TestApp {
     }
 
     pub async fn holder(&self, council_token: &str, body: &Value) -> Value {
-        expect(self.post("/budget-holders", Some(council_token), body).await, StatusCode::CREATED).await
+        expect(
+            self.post("/budget-holders", Some(council_token), body).await,
+            StatusCode::CREATED,
+        )
+        .await
     }
 
     pub async fn book(&self, token: &str, holder: &Value, allocation: usize, option: i64, quantity: i64) -> Response {
@@ -113,7 +136,17 @@ impl TestApp {
 
 pub fn council_create(dir: &Path, name: &str, email: &str, password: &str) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_localoffer"))
-        .args(["council", "create", "--name", name, "--email", email, "--password", password, "--data-dir"])
+        .args([
+            "council",
+            "create",
+            "--name",
+            name,
+            "--email",
+            email,
+            "--password",
+            password,
+            "--data-dir",
+        ])
         .arg(dir)
         .output()
         .expect("localoffer binary runs")
@@ -124,7 +157,11 @@ pub async fn expect(res: Response, status: StatusCode) -> Value {
     let got = res.status();
     let text = res.text().await.expect("body");
     assert_eq!(got, status, "unexpected status; body: {text}");
-    if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}")) }
+    if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+    }
 }
 
 /// Assert a JSON error with this status, code and (when given) field.
@@ -134,7 +171,10 @@ pub async fn expect_error(res: Response, status: StatusCode, code: &str, field: 
     if let Some(field) = field {
         assert_eq!(body["error"]["field"], field, "{body}");
     }
-    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert!(
+        body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
     body
 }
 
@@ -178,9 +218,18 @@ pub async fn world(app: &TestApp, amount: &str) -> World {
     let council = app.council("Merton", "officer@merton.example").await;
     let (organisation_id, provider) = app.provider("Wandle Club", "staff@wandle.example").await;
     let service = app.service(&provider, &saturday_club()).await;
-    let holder = app.holder(&council, &sam("EHC-0001", "parent@family.example", amount)).await;
+    let holder = app
+        .holder(&council, &sam("EHC-0001", "parent@family.example", amount))
+        .await;
     let family = app.login("parent@family.example", PASSWORD).await;
-    World { council, provider, organisation_id, service, family, holder }
+    World {
+        council,
+        provider,
+        organisation_id,
+        service,
+        family,
+        holder,
+    }
 }
 
 pub fn option_id(service: &Value, index: usize) -> i64 {
