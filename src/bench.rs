@@ -90,7 +90,7 @@ pub fn bookings(requests: usize, concurrency: usize) -> Result<(), BenchError> {
 
     let runtime = actix_web::rt::System::new();
     runtime.block_on(async move {
-        let app = Application::build(&Settings { bind: "127.0.0.1:0".into(), data_dir: dir.path().to_path_buf(), demo: false, workers: 2 })
+        let app = Application::build(&Settings::local(dir.path()))
             .map_err(setup_err)?;
         let base = format!("http://127.0.0.1:{}/api/v1", app.port());
         actix_web::rt::spawn(app.run_until_stopped());

@@ -4,6 +4,8 @@ pub mod bench;
 pub mod db;
 pub mod demo;
 pub mod domain;
+pub mod geocode;
+pub mod search;
 pub mod web;
 
 use std::net::TcpListener;
@@ -28,6 +30,10 @@ pub enum StartError {
     Bind(String, std::io::Error),
     #[error("loading demo data failed: {0}")]
     Demo(String),
+    #[error(transparent)]
+    Search(#[from] search::SearchError),
+    #[error(transparent)]
+    Outcodes(#[from] domain::geo::OutcodeTableError),
 }
 
 /// Where the service keeps its state.
@@ -60,6 +66,38 @@ pub struct Settings {
     pub demo: bool,
     /// HTTP worker threads; 0 means one per core.
     pub workers: usize,
+    /// A postcodes.io-compatible service for full postcodes; the shipped district table otherwise.
+    pub postcodes_url: Option<String>,
+}
+
+impl Settings {
+    /// Local defaults for a data directory: an ephemeral port, two workers, no online services.
+    pub fn local(data_dir: &Path) -> Settings {
+        Settings {
+            bind: "127.0.0.1:0".into(),
+            data_dir: data_dir.to_path_buf(),
+            demo: false,
+            workers: 2,
+            postcodes_url: None,
+        }
+    }
+}
+
+/// How often each server re-reads the change log for writes made by other servers.
+pub const INDEX_POLL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Open the search index of a data directory and bring it up to date with the database.
+pub fn open_search(data: &DataDir, db: &Db, taxonomy: Arc<Taxonomy>) -> Result<Arc<search::SearchIndex>, StartError> {
+    let index = search::SearchIndex::open(&data.index(), taxonomy)?;
+    let started = std::time::Instant::now();
+    let applied = index.catch_up(db)?;
+    tracing::info!(
+        documents = index.num_docs(),
+        changes_applied = applied,
+        ms = started.elapsed().as_millis() as u64,
+        "search index ready"
+    );
+    Ok(Arc::new(index))
 }
 
 /// The running service: built once here, by `serve` and by the tests alike.
@@ -80,12 +118,24 @@ impl Application {
         } else {
             Vec::new()
         };
+        let search = open_search(&data, &db, taxonomy.clone())?;
+        let reindex = search::spawn_follower(search.clone(), db.clone(), INDEX_POLL);
+        let geocoder = geocode::Geocoder::new(
+            Arc::new(domain::geo::OutcodeTable::builtin()?),
+            settings.postcodes_url.clone(),
+        );
         let listener = TcpListener::bind(&settings.bind).map_err(|e| StartError::Bind(settings.bind.clone(), e))?;
         let port = listener
             .local_addr()
             .map_err(|e| StartError::Bind(settings.bind.clone(), e))?
             .port();
-        let state = aw::Data::new(web::AppState { db, taxonomy });
+        let state = aw::Data::new(web::AppState {
+            db,
+            taxonomy,
+            search,
+            geocoder,
+            reindex,
+        });
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -110,6 +160,12 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Stops the server: `handle().stop(true).await` finishes in-flight requests, then releases
+    /// the database and the search index.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {

@@ -26,6 +26,15 @@ enum Command {
         /// Load the demo data set (Merton providers, services and budget holders) into an empty database.
         #[arg(long)]
         demo: bool,
+        /// Base URL of a postcodes.io-compatible service for full postcodes (e.g. https://api.postcodes.io);
+        /// without it, postcodes are placed at their district's centre from the shipped table.
+        #[arg(long, env = "LOCALOFFER_POSTCODES_URL")]
+        postcodes_url: Option<String>,
+    },
+    /// Rebuild the search index from the database.
+    Reindex {
+        #[arg(long, default_value = ".", env = "LOCALOFFER_DATA_DIR")]
+        data_dir: PathBuf,
     },
     /// Manage councils.
     Council {
@@ -82,14 +91,24 @@ fn init_tracing(default: &str) {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve { bind, data_dir, demo } => {
+        Command::Serve {
+            bind,
+            data_dir,
+            demo,
+            postcodes_url,
+        } => {
             init_tracing("info");
             serve(Settings {
                 bind,
                 data_dir,
                 demo,
                 workers: 0,
+                postcodes_url,
             })
+        }
+        Command::Reindex { data_dir } => {
+            init_tracing("warn");
+            reindex(&data_dir)
         }
         Command::Council {
             command:
@@ -150,6 +169,20 @@ fn create_council(data_dir: &std::path::Path, name: &str, email: &str, password:
         .write(move |conn| db::councils::create(conn, &name, &email, &hash))
         .map_err(|e| e.to_string())?;
     println!("{}", serde_json::json!({"council_id": council_id, "user_id": user_id}));
+    Ok(())
+}
+
+fn reindex(data_dir: &std::path::Path) -> Result<(), String> {
+    let data = DataDir::prepare(data_dir).map_err(|e| e.to_string())?;
+    let db = data.open_db().map_err(|e| e.to_string())?;
+    let taxonomy = std::sync::Arc::new(localoffer::domain::taxonomy::Taxonomy::builtin().map_err(|e| e.to_string())?);
+    let index = localoffer::search::SearchIndex::open(&data.index(), taxonomy).map_err(|e| e.to_string())?;
+    let started = std::time::Instant::now();
+    let indexed = index.rebuild(&db, true).map_err(|e| e.to_string())?;
+    println!(
+        "indexed {indexed} published services in {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

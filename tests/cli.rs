@@ -74,15 +74,14 @@ async fn verify_passes_on_honest_books_and_catches_tampering() {
 async fn the_demo_data_set_loads_with_working_logins() {
     let dir = tempfile::tempdir().unwrap();
     let settings = localoffer::Settings {
-        bind: "127.0.0.1:0".into(),
-        data_dir: dir.path().to_path_buf(),
         demo: true,
-        workers: 1,
+        ..localoffer::Settings::local(dir.path())
     };
     let app = localoffer::Application::build(&settings).unwrap();
     let logins = app.demo_logins.clone();
     let base = format!("http://127.0.0.1:{}/api/v1", app.port());
-    let server = tokio::spawn(app.run_until_stopped());
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::new();
     let family = logins.iter().find(|l| l.role == "family").unwrap();
     let login: serde_json::Value = client
@@ -119,7 +118,7 @@ async fn the_demo_data_set_loads_with_working_logins() {
         .await
         .unwrap();
     assert!(service["price_options"][0]["price"].as_str().is_some());
-    server.abort();
+    handle.stop(true).await;
     // A second start on the same directory does not load it twice.
     let app = localoffer::Application::build(&settings).unwrap();
     assert_eq!(app.demo_logins.len(), logins.len());

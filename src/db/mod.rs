@@ -7,6 +7,7 @@ pub mod councils;
 pub mod ledger;
 pub mod organisations;
 pub mod schema;
+pub mod search_log;
 pub mod services;
 pub mod users;
 

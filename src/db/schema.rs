@@ -202,3 +202,36 @@ diesel::allow_tables_to_appear_in_same_query!(
     bookings,
     ledger_entries,
 );
+
+diesel::table! {
+    service_sessions (service_id, position) {
+        service_id -> BigInt,
+        position -> Integer,
+        day -> Text,
+        starts -> Text,
+        ends -> Text,
+    }
+}
+
+diesel::table! {
+    service_changes (seq) {
+        seq -> BigInt,
+        service_id -> BigInt,
+        changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    search_log (id) {
+        id -> BigInt,
+        searched_at -> Timestamp,
+        query_text -> Nullable<Text>,
+        outcomes -> Text,
+        service_types -> Text,
+        needs -> Text,
+        postcode_district -> Nullable<Text>,
+        radius_miles -> Nullable<Double>,
+        age -> Nullable<Integer>,
+        result_count -> BigInt,
+    }
+}

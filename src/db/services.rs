@@ -1,15 +1,20 @@
 //! Services, their taxonomy terms, funding streams and price options.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
 use super::organisations::OrganisationSummary;
-use super::schema::{organisations, price_options, service_streams, service_terms, services};
+use super::schema::{
+    organisations, price_options, service_changes, service_sessions, service_streams, service_terms, services,
+};
 use super::users::Actor;
 use super::{Conn, DbError, DbResult, now};
 use crate::domain::fcr::{FcrBreakdown, FcrInput, Occupancy};
-use crate::domain::service::{Location, ValidPriceOption, ValidService};
+use crate::domain::geo::Coordinates;
+use crate::domain::service::{Day, Location, Session, ValidPriceOption, ValidService};
 use crate::domain::taxonomy::Vocabulary;
 use crate::domain::validate::Invalid;
 use crate::domain::{OrganisationId, Pence, PriceOptionId, Role, ServiceId, ServiceStatus, Stream, Unit};
@@ -39,6 +44,7 @@ pub struct ServiceView {
     pub location: Location,
     pub reach_miles: Option<f64>,
     pub capacity: i32,
+    pub schedule: Vec<Session>,
     pub status: ServiceStatus,
     pub price_options: Vec<PriceOptionView>,
     pub updated_at: NaiveDateTime,
@@ -140,6 +146,24 @@ fn insert_children(conn: &mut Conn, id: ServiceId, s: &ValidService) -> DbResult
     diesel::insert_into(service_streams::table)
         .values(&streams)
         .execute(conn)?;
+    diesel::delete(service_sessions::table.filter(service_sessions::service_id.eq(id.0))).execute(conn)?;
+    let sessions: Vec<_> = s
+        .schedule
+        .iter()
+        .enumerate()
+        .map(|(i, session)| {
+            (
+                service_sessions::service_id.eq(id.0),
+                service_sessions::position.eq(i32::try_from(i).unwrap_or(i32::MAX)),
+                service_sessions::day.eq(session.day.as_str()),
+                service_sessions::starts.eq(session.starts.clone()),
+                service_sessions::ends.eq(session.ends.clone()),
+            )
+        })
+        .collect();
+    diesel::insert_into(service_sessions::table)
+        .values(&sessions)
+        .execute(conn)?;
     Ok(())
 }
 
@@ -202,6 +226,7 @@ pub fn create(conn: &mut Conn, organisation: OrganisationId, s: &ValidService) -
         .get_result::<i64>(conn)?;
     let id = ServiceId(id);
     insert_children(conn, id, s)?;
+    record_change(conn, id)?;
     for (position, option) in s.price_options.iter().enumerate() {
         diesel::insert_into(price_options::table)
             .values((
@@ -251,6 +276,7 @@ pub fn update(conn: &mut Conn, actor: &Actor, id: ServiceId, s: &ValidService) -
         ))
         .execute(conn)?;
     insert_children(conn, id, s)?;
+    record_change(conn, id)?;
     let existing: Vec<i64> = price_options::table
         .filter(price_options::service_id.eq(id.0))
         .select(price_options::id)
@@ -294,6 +320,7 @@ pub fn set_status(conn: &mut Conn, actor: &Actor, id: ServiceId, status: Service
     diesel::update(services::table.find(id.0))
         .set((services::status.eq(status.as_str()), services::updated_at.eq(now())))
         .execute(conn)?;
+    record_change(conn, id)?;
     Ok(())
 }
 
@@ -360,6 +387,19 @@ pub fn get(conn: &mut Conn, viewer: Option<&Actor>, id: ServiceId) -> DbResult<S
             price_options::fcr_occupancy_bp,
         ))
         .load(conn)?;
+    let schedule: Vec<(String, String, String)> = service_sessions::table
+        .filter(service_sessions::service_id.eq(id.0))
+        .order(service_sessions::position)
+        .select((service_sessions::day, service_sessions::starts, service_sessions::ends))
+        .load(conn)?;
+    let schedule: Vec<Session> = schedule
+        .into_iter()
+        .map(|(day, starts, ends)| Session {
+            day: day.parse().unwrap_or(Day::Monday),
+            starts,
+            ends,
+        })
+        .collect();
     let mut funding_streams: Vec<Stream> = streams.iter().filter_map(|s| s.parse().ok()).collect();
     funding_streams.sort();
     Ok(ServiceView {
@@ -384,6 +424,7 @@ pub fn get(conn: &mut Conn, viewer: Option<&Actor>, id: ServiceId) -> DbResult<S
         },
         reach_miles: row.reach_miles,
         capacity: row.capacity,
+        schedule,
         status,
         price_options: options.into_iter().map(PriceOptionRow::view).collect(),
         updated_at: row.updated_at,
@@ -452,4 +493,193 @@ pub fn accepts_stream(conn: &mut Conn, service: ServiceId, stream: Stream) -> Db
         .count()
         .get_result(conn)?;
     Ok(n > 0)
+}
+
+/// Append to the change log the search index follows (same transaction as the change).
+pub fn record_change(conn: &mut Conn, id: ServiceId) -> DbResult<()> {
+    diesel::insert_into(service_changes::table)
+        .values((
+            service_changes::service_id.eq(id.0),
+            service_changes::changed_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Changes after `seq`, oldest first: (seq, service id).
+pub fn changes_after(conn: &mut Conn, seq: i64, limit: i64) -> DbResult<Vec<(i64, ServiceId)>> {
+    let rows: Vec<(i64, i64)> = service_changes::table
+        .filter(service_changes::seq.gt(seq))
+        .order(service_changes::seq)
+        .limit(limit)
+        .select((service_changes::seq, service_changes::service_id))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(seq, id)| (seq, ServiceId(id))).collect())
+}
+
+pub fn last_change(conn: &mut Conn) -> DbResult<i64> {
+    let seq: Option<i64> = service_changes::table
+        .select(diesel::dsl::max(service_changes::seq))
+        .first(conn)?;
+    Ok(seq.unwrap_or(0))
+}
+
+/// Published service ids after `after`, in id order (for rebuilding the index in chunks).
+pub fn published_ids_after(conn: &mut Conn, after: i64, limit: i64) -> DbResult<Vec<ServiceId>> {
+    let ids: Vec<i64> = services::table
+        .filter(services::id.gt(after))
+        .filter(services::status.eq(ServiceStatus::Published.as_str()))
+        .order(services::id)
+        .limit(limit)
+        .select(services::id)
+        .load(conn)?;
+    Ok(ids.into_iter().map(ServiceId).collect())
+}
+
+pub fn count_published(conn: &mut Conn) -> DbResult<i64> {
+    Ok(services::table
+        .filter(services::status.eq(ServiceStatus::Published.as_str()))
+        .count()
+        .get_result(conn)?)
+}
+
+/// What the search index holds about one published service.
+#[derive(Debug, Clone)]
+pub struct ServiceForIndex {
+    pub id: ServiceId,
+    pub organisation_id: i64,
+    pub organisation_name: String,
+    pub name: String,
+    pub description: String,
+    pub outcomes: Vec<String>,
+    pub service_types: Vec<String>,
+    pub needs: Vec<String>,
+    pub streams: Vec<String>,
+    pub days: Vec<String>,
+    pub at: Coordinates,
+    pub postcode: Option<String>,
+    pub reach_miles: Option<f64>,
+    pub min_age: i32,
+    pub max_age: i32,
+    pub price_from: Option<Pence>,
+}
+
+type IndexRow = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    f64,
+    f64,
+    Option<String>,
+    Option<f64>,
+    i32,
+    i32,
+);
+
+/// Load the index view of these services; ids that are missing or not published are left out
+/// (the caller removes them from the index).
+pub fn for_index(conn: &mut Conn, ids: &[ServiceId]) -> DbResult<Vec<ServiceForIndex>> {
+    let raw: Vec<i64> = ids.iter().map(|i| i.0).collect();
+    let rows: Vec<IndexRow> = services::table
+        .inner_join(organisations::table)
+        .filter(services::id.eq_any(&raw))
+        .filter(services::status.eq(ServiceStatus::Published.as_str()))
+        .select((
+            services::id,
+            services::organisation_id,
+            organisations::name,
+            services::name,
+            services::description,
+            services::lat,
+            services::lon,
+            services::postcode,
+            services::reach_miles,
+            services::min_age,
+            services::max_age,
+        ))
+        .load(conn)?;
+    let mut terms: HashMap<i64, Vec<(String, String)>> = HashMap::new();
+    for (sid, term, vocabulary) in service_terms::table
+        .filter(service_terms::service_id.eq_any(&raw))
+        .select((
+            service_terms::service_id,
+            service_terms::term_id,
+            service_terms::vocabulary,
+        ))
+        .load::<(i64, String, String)>(conn)?
+    {
+        terms.entry(sid).or_default().push((term, vocabulary));
+    }
+    let mut streams: HashMap<i64, Vec<String>> = HashMap::new();
+    for (sid, stream) in service_streams::table
+        .filter(service_streams::service_id.eq_any(&raw))
+        .select((service_streams::service_id, service_streams::stream))
+        .load::<(i64, String)>(conn)?
+    {
+        streams.entry(sid).or_default().push(stream);
+    }
+    let mut days: HashMap<i64, Vec<String>> = HashMap::new();
+    for (sid, day) in service_sessions::table
+        .filter(service_sessions::service_id.eq_any(&raw))
+        .select((service_sessions::service_id, service_sessions::day))
+        .load::<(i64, String)>(conn)?
+    {
+        days.entry(sid).or_default().push(day);
+    }
+    let mut price_from: HashMap<i64, i64> = HashMap::new();
+    for (sid, price) in price_options::table
+        .filter(price_options::service_id.eq_any(&raw))
+        .filter(price_options::active.eq(true))
+        .select((price_options::service_id, price_options::price_pence))
+        .load::<(i64, i64)>(conn)?
+    {
+        let lowest = price_from.entry(sid).or_insert(price);
+        *lowest = (*lowest).min(price);
+    }
+    Ok(rows
+        .into_iter()
+        .map(
+            |(
+                id,
+                organisation_id,
+                organisation_name,
+                name,
+                description,
+                lat,
+                lon,
+                postcode,
+                reach_miles,
+                min_age,
+                max_age,
+            )| {
+                let own = terms.remove(&id).unwrap_or_default();
+                let of = |v: Vocabulary| {
+                    own.iter()
+                        .filter(|(_, voc)| voc == v.as_str())
+                        .map(|(t, _)| t.clone())
+                        .collect()
+                };
+                ServiceForIndex {
+                    id: ServiceId(id),
+                    organisation_id,
+                    organisation_name,
+                    name,
+                    description,
+                    outcomes: of(Vocabulary::Outcome),
+                    service_types: of(Vocabulary::ServiceType),
+                    needs: of(Vocabulary::Need),
+                    streams: streams.remove(&id).unwrap_or_default(),
+                    days: days.remove(&id).unwrap_or_default(),
+                    at: Coordinates { lat, lon },
+                    postcode,
+                    reach_miles,
+                    min_age,
+                    max_age,
+                    price_from: price_from.get(&id).map(|p| Pence::from_stored(*p)),
+                }
+            },
+        )
+        .collect())
 }

@@ -4,8 +4,10 @@
 pub mod booking;
 pub mod budget;
 pub mod fcr;
+pub mod geo;
 pub mod money;
 pub mod organisation;
+pub mod search;
 pub mod service;
 pub mod taxonomy;
 pub mod validate;

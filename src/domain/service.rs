@@ -6,7 +6,50 @@ use super::fcr::{FcrBreakdown, FcrInput};
 use super::money::Pence;
 use super::taxonomy::{Taxonomy, TermId, Vocabulary};
 use super::validate::{self, Checker, FieldError, Invalid};
-use super::{PriceOptionId, ServiceStatus, Stream, Unit};
+use super::{PriceOptionId, ServiceStatus, Stream, Unit, text_enum};
+
+text_enum!(
+    Day {
+        Monday = "monday", Tuesday = "tuesday", Wednesday = "wednesday", Thursday = "thursday",
+        Friday = "friday", Saturday = "saturday", Sunday = "sunday",
+    }
+);
+
+pub const MAX_SESSIONS: usize = 50;
+
+/// One weekly session, e.g. Saturdays 10:00-15:00.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Session {
+    pub day: Day,
+    pub starts: String,
+    pub ends: String,
+}
+
+/// Minutes after midnight of an "HH:MM" time.
+fn minutes(field: &str, value: &str) -> Result<u32, FieldError> {
+    let bad = || FieldError::new(field, "must be a 24-hour time such as 09:30");
+    let (h, m) = value.split_once(':').ok_or_else(bad)?;
+    if h.len() != 2 || m.len() != 2 {
+        return Err(bad());
+    }
+    let (h, m): (u32, u32) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    if h > 23 || m > 59 {
+        return Err(bad());
+    }
+    Ok(h * 60 + m)
+}
+
+impl Session {
+    fn validate(&self, field: &str) -> Result<Session, FieldError> {
+        let starts = minutes(&format!("{field}.starts"), &self.starts)?;
+        let ends = minutes(&format!("{field}.ends"), &self.ends)?;
+        if ends <= starts {
+            return Err(FieldError::new(format!("{field}.ends"), "must be after starts"));
+        }
+        Ok(self.clone())
+    }
+}
 
 pub const MAX_TERMS: usize = 20;
 pub const MAX_PRICE_OPTIONS: usize = 20;
@@ -32,6 +75,8 @@ pub struct ServiceInput {
     #[serde(default)]
     pub reach_miles: Option<f64>,
     pub capacity: i32,
+    #[serde(default)]
+    pub schedule: Vec<Session>,
     #[serde(default = "default_status")]
     pub status: ServiceStatus,
     pub price_options: Vec<PriceOptionInput>,
@@ -98,6 +143,7 @@ pub struct ValidService {
     pub location: Location,
     pub reach_miles: Option<f64>,
     pub capacity: i32,
+    pub schedule: Vec<Session>,
     pub status: ServiceStatus,
     pub price_options: Vec<ValidPriceOption>,
 }
@@ -152,6 +198,15 @@ impl ServiceInput {
         if !(1..=MAX_CAPACITY).contains(&self.capacity) {
             c.add("capacity", format!("must be from 1 to {MAX_CAPACITY} places"));
         }
+        if self.schedule.len() > MAX_SESSIONS {
+            c.add("schedule", format!("must list at most {MAX_SESSIONS} sessions"));
+        }
+        let schedule: Vec<Session> = self
+            .schedule
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| c.take(s.validate(&format!("schedule[{i}]"))))
+            .collect();
         if self.price_options.is_empty() {
             c.add("price_options", "must list at least one price option");
         } else if self.price_options.len() > MAX_PRICE_OPTIONS {
@@ -203,6 +258,7 @@ impl ServiceInput {
                 location,
                 reach_miles,
                 capacity: self.capacity,
+                schedule,
                 status: self.status,
                 price_options,
             }),
@@ -352,6 +408,18 @@ mod tests {
         let err = input(v).validate(&t).unwrap_err();
         let fields: Vec<_> = err.0.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["outcomes", "max_age"]);
+    }
+
+    #[test]
+    fn schedules_need_real_times_in_order() {
+        let t = Taxonomy::builtin().unwrap();
+        let mut v = saturday_club();
+        v["schedule"] = serde_json::json!([{"day": "saturday", "starts": "10:00", "ends": "15:00"}]);
+        assert_eq!(input(v.clone()).validate(&t).unwrap().schedule[0].day, Day::Saturday);
+        v["schedule"] = serde_json::json!([{"day": "saturday", "starts": "10:00", "ends": "09:00"}, {"day": "sunday", "starts": "25:00", "ends": "26:00"}]);
+        let err = input(v).validate(&t).unwrap_err();
+        let fields: Vec<_> = err.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["schedule[0].ends", "schedule[1].starts"]);
     }
 
     #[test]

@@ -9,12 +9,15 @@ use super::error::ApiError;
 use super::extract::{Auth, Json, MaybeAuth};
 use super::{AppState, blocking};
 use crate::db::bookings::{self, Idempotency};
-use crate::db::{budget_holders, ledger, organisations, services, users};
+use crate::db::users::Actor;
+use crate::db::{Conn, DbResult, budget_holders, ledger, organisations, services, users};
 use crate::domain::booking::{BookingAction, BookingInput};
 use crate::domain::budget::{BudgetHolderInput, LoginInput};
+use crate::domain::geo::Postcode;
 use crate::domain::organisation::RegistrationInput;
 use crate::domain::service::ServiceInput;
 use crate::domain::taxonomy::Vocabulary;
+use crate::domain::validate::Invalid;
 use crate::domain::{BookingId, BudgetHolderId, OrganisationId, Role, ServiceId, ServiceStatus};
 
 type Data = web::Data<AppState>;
@@ -36,6 +39,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/budget-holders", web::get().to(list_budget_holders))
         .route("/budget-holders/{id}", web::get().to(budget_holder))
         .route("/budget-holders/{id}/statement", web::get().to(statement))
+        .route("/budget-holders/{id}/matches", web::get().to(super::search::matches))
+        .route("/search", web::get().to(super::search::search))
         .route("/bookings", web::post().to(create_booking))
         .route("/bookings", web::get().to(list_bookings))
         .route("/bookings/{id}", web::get().to(booking))
@@ -132,17 +137,40 @@ async fn organisation_services(state: Data, viewer: MaybeAuth, path: web::Path<i
     Ok(HttpResponse::Ok().json(json!({ "services": list })))
 }
 
-async fn create_service(state: Data, auth: Auth, Json(input): Json<ServiceInput>) -> Reply {
+/// A location given only as a postcode is placed at the postcode (or its district's centre).
+async fn locate_service(state: &AppState, input: &mut ServiceInput) -> Result<(), ApiError> {
+    let location = &mut input.location;
+    if location.lat.is_some() || location.lon.is_some() {
+        return Ok(());
+    }
+    let Some(postcode) = location.postcode.as_deref().filter(|p| !p.trim().is_empty()) else {
+        return Ok(());
+    };
+    let parsed = Postcode::parse("location.postcode", postcode).map_err(Invalid::from)?;
+    let found = state.geocoder.locate(&parsed).await.ok_or_else(|| {
+        Invalid::one(
+            "location.postcode",
+            "we cannot place this postcode; give lat and lon as well",
+        )
+    })?;
+    location.lat = Some(found.at.lat);
+    location.lon = Some(found.at.lon);
+    Ok(())
+}
+
+async fn create_service(state: Data, auth: Auth, Json(mut input): Json<ServiceInput>) -> Reply {
     let actor = auth.require(Role::Provider)?.clone();
     let organisation = actor
         .organisation_id
         .ok_or(ApiError::WrongRole("provider without an organisation"))?;
+    locate_service(&state, &mut input).await?;
     let service = input.validate(&state.taxonomy)?;
     let view = blocking(&state, move |db| {
         let id = db.write(move |conn| services::create(conn, organisation, &service))?;
         db.read(|conn| services::get(conn, Some(&actor), id))
     })
     .await?;
+    state.services_changed();
     tracing::info!(service_id = %view.id, "service created");
     Ok(HttpResponse::Created().json(view))
 }
@@ -156,16 +184,30 @@ async fn service(state: Data, viewer: MaybeAuth, path: web::Path<i64>) -> Reply 
     Ok(HttpResponse::Ok().json(view))
 }
 
-async fn update_service(state: Data, auth: Auth, path: web::Path<i64>, Json(input): Json<ServiceInput>) -> Reply {
+async fn update_service(state: Data, auth: Auth, path: web::Path<i64>, Json(mut input): Json<ServiceInput>) -> Reply {
     let id = ServiceId(path.into_inner());
+    locate_service(&state, &mut input).await?;
     let service = input.validate(&state.taxonomy)?;
-    let actor = auth.actor;
-    let view = blocking(&state, move |db| {
+    change_service(&state, auth.actor, id, move |conn, actor| {
+        services::update(conn, actor, id, &service)
+    })
+    .await
+}
+
+/// Apply a provider's change to its service, wake the search index, answer with the service.
+async fn change_service(
+    state: &Data,
+    actor: Actor,
+    id: ServiceId,
+    change: impl FnOnce(&mut Conn, &Actor) -> DbResult<()> + Send + 'static,
+) -> Reply {
+    let view = blocking(state, move |db| {
         let writer = actor.clone();
-        db.write(move |conn| services::update(conn, &writer, id, &service))?;
+        db.write(move |conn| change(conn, &writer))?;
         db.read(|conn| services::get(conn, Some(&actor), id))
     })
     .await?;
+    state.services_changed();
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -177,14 +219,10 @@ async fn set_service_status(state: Data, auth: Auth, path: web::Path<(i64, Strin
         _ => return Err(ApiError::NotFound("services/{id}/ accepts publish or unpublish".into())),
     };
     let id = ServiceId(id);
-    let actor = auth.actor;
-    let view = blocking(&state, move |db| {
-        let writer = actor.clone();
-        db.write(move |conn| services::set_status(conn, &writer, id, status))?;
-        db.read(|conn| services::get(conn, Some(&actor), id))
+    change_service(&state, auth.actor, id, move |conn, actor| {
+        services::set_status(conn, actor, id, status)
     })
-    .await?;
-    Ok(HttpResponse::Ok().json(view))
+    .await
 }
 
 #[derive(Deserialize)]

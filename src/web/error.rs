@@ -30,6 +30,8 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("the server is too busy to answer; try again")]
     Busy,
+    #[error(transparent)]
+    Search(#[from] crate::search::SearchError),
 }
 
 impl From<Invalid> for ApiError {
@@ -39,6 +41,19 @@ impl From<Invalid> for ApiError {
 }
 
 impl ApiError {
+    /// Query-string problems are 400s naming the parameter.
+    pub fn bad_parameters(invalid: Invalid) -> ApiError {
+        let first = invalid.0.into_iter().next();
+        ApiError::BadRequest {
+            code: "invalid_parameter",
+            message: first.as_ref().map_or_else(
+                || "invalid parameters".into(),
+                |e| format!("{}: {}", e.field, e.message),
+            ),
+            field: first.map(|e| e.field),
+        }
+    }
+
     pub fn bad_request(code: &'static str, message: impl Into<String>, field: Option<&str>) -> ApiError {
         ApiError::BadRequest {
             code,
@@ -56,7 +71,7 @@ impl ApiError {
             ApiError::Db(DbError::Conflict { code, .. }) => code,
             ApiError::Db(DbError::Invalid(_)) => "invalid",
             ApiError::Db(DbError::Pool(_)) | ApiError::Busy => "busy",
-            ApiError::Db(_) => "internal",
+            ApiError::Db(_) | ApiError::Search(_) => "internal",
             ApiError::BadRequest { code, .. } => code,
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::TooLarge(_) => "too_large",
@@ -112,7 +127,7 @@ impl ResponseError for ApiError {
             ApiError::Db(DbError::Conflict { .. }) => StatusCode::CONFLICT,
             ApiError::Db(DbError::Invalid(_)) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Db(DbError::Pool(_)) | ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Db(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Db(_) | ApiError::Search(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,

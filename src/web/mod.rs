@@ -3,6 +3,7 @@
 pub mod api;
 pub mod error;
 pub mod extract;
+pub mod search;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -13,11 +14,24 @@ use actix_web::{HttpResponse, middleware, web};
 
 use crate::db::{Db, DbResult};
 use crate::domain::taxonomy::Taxonomy;
+use crate::geocode::Geocoder;
+use crate::search::SearchIndex;
 use error::ApiError;
 
 pub struct AppState {
     pub db: Db,
     pub taxonomy: Arc<Taxonomy>,
+    pub search: Arc<SearchIndex>,
+    pub geocoder: Geocoder,
+    /// Wakes the search follower after a write on this server, so the index is fresh at once.
+    pub reindex: std::sync::mpsc::Sender<()>,
+}
+
+impl AppState {
+    pub fn services_changed(&self) {
+        // The follower also polls, so a lost nudge only delays freshness by one poll.
+        let _ = self.reindex.send(());
+    }
 }
 
 /// Run blocking database work on actix's blocking pool.

@@ -15,7 +15,7 @@ pub struct TestApp {
     pub base: String,
     pub client: Client,
     pub dir: TempDir,
-    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    handle: actix_web::dev::ServerHandle,
 }
 
 pub async fn spawn() -> TestApp {
@@ -24,29 +24,19 @@ pub async fn spawn() -> TestApp {
 
 /// Start the server on a data directory (a restart reuses the directory of an earlier app).
 pub async fn spawn_in(dir: TempDir) -> TestApp {
-    let settings = Settings {
-        bind: "127.0.0.1:0".into(),
-        data_dir: dir.path().to_path_buf(),
-        demo: false,
-        workers: 2,
-    };
+    let settings = Settings::local(dir.path());
     let app = Application::build(&settings).expect("server starts");
     let base = format!("http://127.0.0.1:{}", app.port());
-    let server = tokio::spawn(app.run_until_stopped());
-    TestApp {
-        base,
-        client: Client::new(),
-        dir,
-        server,
-    }
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+    TestApp { base, client: Client::new(), dir, handle }
 }
 
 impl TestApp {
     /// Stop this server and start another on the same data directory.
     pub async fn restart(self) -> TestApp {
-        let TestApp { dir, server, .. } = self;
-        server.abort();
-        let _ = server.await;
+        let TestApp { dir, handle, .. } = self;
+        handle.stop(true).await;
         spawn_in(dir).await
     }
 

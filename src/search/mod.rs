@@ -1,0 +1,358 @@
+//! Everything tantivy: the schema, keeping the index in step with the database (the source of
+//! truth) through its change log, and outcome-driven, location-aware queries.
+
+mod query;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
+
+pub use query::{Hit, SearchRequest, SearchResults};
+
+use crate::db::services::{self, ServiceForIndex};
+use crate::db::{Db, DbError};
+use crate::domain::ServiceId;
+use crate::domain::taxonomy::Taxonomy;
+
+/// Bump when the schema or what is indexed changes: an index of another version is rebuilt.
+const SCHEMA_VERSION: u32 = 1;
+const CHUNK: i64 = 2000;
+const WRITER_MEMORY: usize = 100_000_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("search index: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    #[error("search index directory: {0}")]
+    Directory(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// What the index's last commit records: which schema wrote it and the last change it holds.
+#[derive(Debug, Serialize, Deserialize)]
+struct Payload {
+    schema: u32,
+    seq: i64,
+}
+
+#[derive(Clone, Copy)]
+pub(crate) struct Fields {
+    id: Field,
+    organisation_id: Field,
+    organisation_name: Field,
+    name: Field,
+    description: Field,
+    taxonomy_text: Field,
+    outcome: Field,
+    own_outcome: Field,
+    service_type: Field,
+    own_service_type: Field,
+    need: Field,
+    stream: Field,
+    day: Field,
+    lat: Field,
+    lon: Field,
+    reach_miles: Field,
+    min_age: Field,
+    max_age: Field,
+    price_from: Field,
+    postcode: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = |stored: bool| {
+        let indexing = TextFieldIndexing::default()
+            .set_tokenizer("en_stem")
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions);
+        let options = TextOptions::default().set_indexing_options(indexing);
+        if stored { options.set_stored() } else { options }
+    };
+    let fields = Fields {
+        id: b.add_u64_field("id", INDEXED | FAST | STORED),
+        organisation_id: b.add_u64_field("organisation_id", STORED),
+        organisation_name: b.add_text_field("organisation_name", text(true)),
+        name: b.add_text_field("name", text(true)),
+        description: b.add_text_field("description", text(false)),
+        taxonomy_text: b.add_text_field("taxonomy_text", text(false)),
+        // With ancestors, so a search for a broad outcome finds services tagged with a narrower one.
+        outcome: b.add_text_field("outcome", STRING | FAST),
+        own_outcome: b.add_text_field("own_outcome", STORED),
+        service_type: b.add_text_field("service_type", STRING | FAST),
+        own_service_type: b.add_text_field("own_service_type", STORED),
+        need: b.add_text_field("need", STRING),
+        stream: b.add_text_field("stream", STRING),
+        day: b.add_text_field("day", STRING),
+        lat: b.add_f64_field("lat", INDEXED | FAST | STORED),
+        lon: b.add_f64_field("lon", INDEXED | FAST | STORED),
+        reach_miles: b.add_f64_field("reach_miles", INDEXED | FAST | STORED),
+        min_age: b.add_u64_field("min_age", INDEXED | FAST | STORED),
+        max_age: b.add_u64_field("max_age", INDEXED | FAST | STORED),
+        price_from: b.add_u64_field("price_from", INDEXED | FAST | STORED),
+        postcode: b.add_text_field("postcode", STORED),
+    };
+    (b.build(), fields)
+}
+
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    fields: Fields,
+    taxonomy: Arc<Taxonomy>,
+    /// The last change-log entry the searchable index reflects.
+    applied: AtomicI64,
+    dir: PathBuf,
+}
+
+/// The index's one writer. Another process (or a server still shutting down) may hold it for a
+/// moment, so wait a little before giving up with a clear message.
+fn acquire_writer(index: &Index) -> Result<IndexWriter, SearchError> {
+    for _ in 0..100 {
+        match index.writer(WRITER_MEMORY) {
+            Err(tantivy::TantivyError::LockFailure(..)) => std::thread::sleep(Duration::from_millis(50)),
+            other => return Ok(other?),
+        }
+    }
+    Err(SearchError::Directory(
+        "the search index is in use by another localoffer process on this data directory; stop it first".into(),
+    ))
+}
+
+fn read_payload(index: &Index) -> Option<Payload> {
+    let metas = index.load_metas().ok()?;
+    serde_json::from_str(metas.payload.as_deref()?).ok()
+}
+
+impl SearchIndex {
+    /// Open the index in `dir`, or create it. An index from another schema version, or one that
+    /// cannot be read, is wiped: it is derived data and [`SearchIndex::catch_up`] rebuilds it.
+    pub fn open(dir: &Path, taxonomy: Arc<Taxonomy>) -> Result<SearchIndex, SearchError> {
+        std::fs::create_dir_all(dir).map_err(|e| SearchError::Directory(format!("{}: {e}", dir.display())))?;
+        let (schema, fields) = schema();
+        let existing = if dir.join("meta.json").exists() {
+            match Index::open_in_dir(dir) {
+                Ok(index)
+                    if read_payload(&index).is_some_and(|p| p.schema == SCHEMA_VERSION) && index.schema() == schema =>
+                {
+                    Some(index)
+                }
+                Ok(_) => {
+                    tracing::warn!(dir = %dir.display(), "search index is from another version; rebuilding");
+                    None
+                }
+                Err(e) => {
+                    tracing::warn!(dir = %dir.display(), error = %e, "search index is unreadable; rebuilding");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let (index, applied) = match existing {
+            Some(index) => {
+                let seq = read_payload(&index).map_or(0, |p| p.seq);
+                (index, seq)
+            }
+            None => {
+                for entry in std::fs::read_dir(dir)
+                    .map_err(|e| SearchError::Directory(e.to_string()))?
+                    .flatten()
+                {
+                    let path = entry.path();
+                    let removed = if path.is_dir() {
+                        std::fs::remove_dir_all(&path)
+                    } else {
+                        std::fs::remove_file(&path)
+                    };
+                    removed.map_err(|e| SearchError::Directory(format!("{}: {e}", path.display())))?;
+                }
+                (Index::create_in_dir(dir, schema)?, -1)
+            }
+        };
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let writer = acquire_writer(&index)?;
+        Ok(SearchIndex {
+            index,
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+            taxonomy,
+            applied: AtomicI64::new(applied),
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn applied_seq(&self) -> i64 {
+        self.applied.load(Ordering::SeqCst)
+    }
+
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    fn document(&self, s: &ServiceForIndex) -> TantivyDocument {
+        let f = &self.fields;
+        let mut d = doc!(
+            f.id => s.id.0 as u64,
+            f.organisation_id => s.organisation_id as u64,
+            f.organisation_name => s.organisation_name.as_str(),
+            f.name => s.name.as_str(),
+            f.description => s.description.as_str(),
+            f.lat => s.at.lat,
+            f.lon => s.at.lon,
+            f.reach_miles => s.reach_miles.unwrap_or(0.0),
+            f.min_age => s.min_age.max(0) as u64,
+            f.max_age => s.max_age.max(0) as u64,
+            // A service with no price on offer never passes a price filter.
+            f.price_from => s.price_from.map_or(u64::MAX, |p| p.pence().max(0) as u64),
+        );
+        if let Some(pc) = &s.postcode {
+            d.add_text(f.postcode, pc);
+        }
+        let mut words = Vec::new();
+        for (own, lineage_field, own_field) in [
+            (&s.outcomes, f.outcome, Some(f.own_outcome)),
+            (&s.service_types, f.service_type, Some(f.own_service_type)),
+            (&s.needs, f.need, None),
+        ] {
+            let mut seen = HashSet::new();
+            for id in own {
+                if let Some(own_field) = own_field {
+                    d.add_text(own_field, id);
+                }
+                for term in self.taxonomy.lineage(id) {
+                    if seen.insert(term.id.as_str()) {
+                        d.add_text(lineage_field, term.id.as_str());
+                        words.push(term.label.as_str());
+                        words.extend(term.synonyms.iter().map(String::as_str));
+                    }
+                }
+            }
+        }
+        d.add_text(f.taxonomy_text, words.join(" \n "));
+        for stream in &s.streams {
+            d.add_text(f.stream, stream);
+        }
+        for day in &s.days {
+            d.add_text(f.day, day);
+        }
+        d
+    }
+
+    fn commit(&self, writer: &mut IndexWriter, seq: i64) -> Result<(), SearchError> {
+        let mut prepared = writer.prepare_commit()?;
+        prepared.set_payload(
+            &serde_json::json!(Payload {
+                schema: SCHEMA_VERSION,
+                seq
+            })
+            .to_string(),
+        );
+        prepared.commit()?;
+        self.reader.reload()?;
+        self.applied.store(seq, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Rebuild from the database, with a progress bar when `progress` is set.
+    pub fn rebuild(&self, db: &Db, progress: bool) -> Result<usize, SearchError> {
+        let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        // Changes made while we rebuild are replayed by the next catch-up: indexing is idempotent.
+        let seq = db.read(services::last_change)?;
+        let total = db.read(services::count_published)?;
+        let bar = if progress {
+            let bar = indicatif::ProgressBar::new(total.max(0) as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "indexing {bar:40} {pos}/{len} services ({per_sec}, {eta} left)",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        writer.delete_all_documents()?;
+        let mut after = 0;
+        let mut indexed = 0;
+        loop {
+            let ids = db.read(|conn| services::published_ids_after(conn, after, CHUNK))?;
+            let Some(last) = ids.last() else { break };
+            after = last.0;
+            for s in db.read(|conn| services::for_index(conn, &ids))? {
+                writer.add_document(self.document(&s))?;
+                indexed += 1;
+            }
+            bar.set_position(indexed as u64);
+        }
+        self.commit(&mut writer, seq)?;
+        bar.finish_and_clear();
+        tracing::info!(services = indexed, seq, "search index rebuilt");
+        Ok(indexed)
+    }
+
+    /// Apply every change logged since the index's last commit. A fresh (or wiped) index is rebuilt.
+    pub fn catch_up(&self, db: &Db) -> Result<usize, SearchError> {
+        if self.applied_seq() < 0 {
+            return self.rebuild(db, false);
+        }
+        let mut applied = 0;
+        loop {
+            let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+            let from = self.applied_seq();
+            let changes = db.read(|conn| services::changes_after(conn, from, CHUNK))?;
+            let Some(&(last_seq, _)) = changes.last() else {
+                return Ok(applied);
+            };
+            let mut ids: Vec<ServiceId> = changes.iter().map(|(_, id)| *id).collect();
+            ids.sort();
+            ids.dedup();
+            for id in &ids {
+                writer.delete_term(Term::from_field_u64(self.fields.id, id.0 as u64));
+            }
+            for s in db.read(|conn| services::for_index(conn, &ids))? {
+                writer.add_document(self.document(&s))?;
+            }
+            self.commit(&mut writer, last_seq)?;
+            applied += ids.len();
+        }
+    }
+}
+
+/// Follow the database's change log: apply changes when nudged (a write on this server) and on
+/// every `poll` (writes by other servers, or a nudge that was missed).
+pub fn spawn_follower(index: Arc<SearchIndex>, db: Db, poll: Duration) -> std::sync::mpsc::Sender<()> {
+    let (nudge, nudges) = std::sync::mpsc::channel::<()>();
+    let spawned = std::thread::Builder::new()
+        .name("search-follower".into())
+        .spawn(move || {
+            loop {
+                match nudges.recv_timeout(poll) {
+                    Ok(()) | Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+                }
+                while nudges.try_recv().is_ok() {}
+                if let Err(e) = index.catch_up(&db) {
+                    tracing::error!(error = %e, "search index could not catch up; will retry");
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the search follower; the index will not follow changes");
+    }
+    nudge
+}

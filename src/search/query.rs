@@ -1,0 +1,421 @@
+//! Building and running a search: filters are exact (the radius test is haversine on every
+//! candidate), scoring blends BM25 text relevance, outcome matches and distance.
+
+use std::collections::HashMap;
+use std::ops::Bound;
+
+use serde::Serialize;
+use tantivy::aggregation::agg_req::Aggregations;
+use tantivy::aggregation::{AggContextParams, AggregationCollector};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::doc_predicate_query::{DocPredicateQuery, FunctionPredicate};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, RangeQuery, TermQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption, Value};
+use tantivy::{DocAddress, DocId, Score, SegmentReader, TantivyDocument, Term};
+
+use super::{Fields, SearchError, SearchIndex};
+use crate::domain::geo::Coordinates;
+use crate::domain::search::Sort;
+use crate::domain::service::{Day, MAX_REACH_MILES};
+use crate::domain::taxonomy::TermId;
+use crate::domain::{Pence, Stream};
+
+/// A search ready to run: the origin is already located.
+#[derive(Debug, Clone, Default)]
+pub struct SearchRequest {
+    pub text: Option<String>,
+    /// The service must meet at least one of these.
+    pub outcomes: Vec<TermId>,
+    /// Scored, not required: services meeting more of these rank higher (a plan's other outcomes).
+    pub prefer_outcomes: Vec<TermId>,
+    pub service_types: Vec<TermId>,
+    pub needs: Vec<TermId>,
+    pub origin: Option<Coordinates>,
+    pub radius_miles: Option<f64>,
+    pub age: Option<i32>,
+    pub stream: Option<Stream>,
+    pub max_price: Option<Pence>,
+    /// The service must be payable from one of these: an allocation's stream and what it has left.
+    pub payable_from: Vec<(Stream, Pence)>,
+    pub day: Option<Day>,
+    pub sort: Option<Sort>,
+    pub offset: usize,
+    pub limit: usize,
+    pub facets: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrganisationRef {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    pub service_id: i64,
+    pub name: String,
+    pub organisation: OrganisationRef,
+    pub distance_miles: Option<f64>,
+    pub price_from: Option<Pence>,
+    /// Which of the requested outcomes (or the plan's outcomes) the service meets.
+    pub outcomes_matched: Vec<String>,
+    pub score: f64,
+    pub outcomes: Vec<String>,
+    pub service_types: Vec<String>,
+    pub min_age: u64,
+    pub max_age: u64,
+    pub postcode: Option<String>,
+    pub reach_miles: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Facets {
+    pub outcomes: HashMap<String, u64>,
+    pub service_types: HashMap<String, u64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResults {
+    pub total: usize,
+    pub results: Vec<Hit>,
+    pub facets: Facets,
+}
+
+const MAX_TOKENS: usize = 12;
+
+fn term_query(field: Field, text: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, text),
+        IndexRecordOption::WithFreqs,
+    ))
+}
+
+fn any_of(field: Field, ids: &[TermId], boost: Score) -> Box<dyn Query> {
+    Box::new(BooleanQuery::new(
+        ids.iter()
+            .map(|id| {
+                (
+                    Occur::Should,
+                    Box::new(BoostQuery::new(term_query(field, id.as_str()), boost)) as Box<dyn Query>,
+                )
+            })
+            .collect(),
+    ))
+}
+
+fn filter(q: Box<dyn Query>) -> (Occur, Box<dyn Query>) {
+    (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0)))
+}
+
+fn f64_range(field: Field, lo: f64, hi: f64) -> Box<dyn Query> {
+    Box::new(RangeQuery::new(
+        Bound::Included(Term::from_field_f64(field, lo)),
+        Bound::Included(Term::from_field_f64(field, hi)),
+    ))
+}
+
+fn u64_range(field: Field, lo: Bound<u64>, hi: Bound<u64>) -> Box<dyn Query> {
+    let t = |b: Bound<u64>| match b {
+        Bound::Included(v) => Bound::Included(Term::from_field_u64(field, v)),
+        Bound::Excluded(v) => Bound::Excluded(Term::from_field_u64(field, v)),
+        Bound::Unbounded => Bound::Unbounded,
+    };
+    Box::new(RangeQuery::new(t(lo), t(hi)))
+}
+
+/// Decay that keeps relevance first but lets nearer services win ties: 1 at the door, 0.5 at 5 miles.
+fn nearness(miles: f64) -> f64 {
+    1.0 / (1.0 + miles / 5.0)
+}
+
+impl SearchIndex {
+    fn text_query(&self, text: &str) -> Result<Option<Box<dyn Query>>, SearchError> {
+        let f = &self.fields;
+        let mut analyzer = self.index.tokenizer_for_field(f.name)?;
+        let mut tokens: Vec<String> = Vec::new();
+        let mut stream = analyzer.token_stream(text);
+        stream.process(&mut |t| {
+            if tokens.len() < MAX_TOKENS && !tokens.contains(&t.text) {
+                tokens.push(t.text.clone());
+            }
+        });
+        if tokens.is_empty() {
+            return Ok(None);
+        }
+        let per_token: Vec<(Occur, Box<dyn Query>)> = tokens
+            .iter()
+            .map(|token| {
+                let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+                for (field, boost) in [
+                    (f.name, 3.0),
+                    (f.taxonomy_text, 2.5),
+                    (f.description, 1.0),
+                    (f.organisation_name, 0.5),
+                ] {
+                    alternatives.push((
+                        Occur::Should,
+                        Box::new(BoostQuery::new(term_query(field, token), boost)),
+                    ));
+                    // Typo tolerance: one edit on words long enough for that to be safe.
+                    if token.chars().count() >= 4 {
+                        let fuzzy = FuzzyTermQuery::new(Term::from_field_text(field, token), 1, true);
+                        alternatives.push((Occur::Should, Box::new(BoostQuery::new(Box::new(fuzzy), boost * 0.4))));
+                    }
+                }
+                (
+                    Occur::Should,
+                    Box::new(BooleanQuery::new(alternatives)) as Box<dyn Query>,
+                )
+            })
+            .collect();
+        Ok(Some(Box::new(BooleanQuery::new(per_token))))
+    }
+
+    fn geo_filter(&self, origin: Coordinates, radius: f64) -> Box<dyn Query> {
+        let f = self.fields;
+        let near = origin.bounding_box(radius);
+        let reachable = origin.bounding_box(MAX_REACH_MILES);
+        // Candidates: inside the radius's box, or a service that travels and is inside the box of
+        // the largest reach we allow; then the exact test on each candidate.
+        let candidates = BooleanQuery::new(vec![
+            (
+                Occur::Should,
+                Box::new(BooleanQuery::new(vec![
+                    (Occur::Must, f64_range(f.lat, near.min_lat, near.max_lat)),
+                    (Occur::Must, f64_range(f.lon, near.min_lon, near.max_lon)),
+                ])),
+            ),
+            (
+                Occur::Should,
+                Box::new(BooleanQuery::new(vec![
+                    (
+                        Occur::Must,
+                        f64_range(f.reach_miles, f64::MIN_POSITIVE, MAX_REACH_MILES),
+                    ),
+                    (Occur::Must, f64_range(f.lat, reachable.min_lat, reachable.max_lat)),
+                    (Occur::Must, f64_range(f.lon, reachable.min_lon, reachable.max_lon)),
+                ])),
+            ),
+        ]);
+        let exact = FunctionPredicate::from(move |segment: &SegmentReader| {
+            let ff = segment.fast_fields();
+            let lat = ff.f64("lat")?.first_or_default_col(0.0);
+            let lon = ff.f64("lon")?.first_or_default_col(0.0);
+            let reach = ff.f64("reach_miles")?.first_or_default_col(0.0);
+            Ok(move |doc: DocId| {
+                let miles = origin.miles_to(Coordinates {
+                    lat: lat.get_val(doc),
+                    lon: lon.get_val(doc),
+                });
+                miles <= radius || miles <= reach.get_val(doc)
+            })
+        });
+        let exact: DocPredicateQuery = exact.into();
+        Box::new(BooleanQuery::new(vec![
+            (Occur::Must, Box::new(candidates)),
+            (Occur::Must, Box::new(exact)),
+        ]))
+    }
+
+    fn build(&self, r: &SearchRequest) -> Result<Box<dyn Query>, SearchError> {
+        let f = self.fields;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if let Some(text) = r.text.as_deref()
+            && let Some(q) = self.text_query(text)?
+        {
+            clauses.push((Occur::Must, q));
+        }
+        if !r.outcomes.is_empty() {
+            clauses.push((Occur::Must, any_of(f.outcome, &r.outcomes, 2.0)));
+        }
+        if !r.prefer_outcomes.is_empty() {
+            clauses.push((Occur::Should, any_of(f.outcome, &r.prefer_outcomes, 1.0)));
+        }
+        if !r.service_types.is_empty() {
+            clauses.push(filter(any_of(f.service_type, &r.service_types, 1.0)));
+        }
+        if !r.needs.is_empty() {
+            clauses.push(filter(any_of(f.need, &r.needs, 1.0)));
+        }
+        if let (Some(origin), Some(radius)) = (r.origin, r.radius_miles) {
+            clauses.push(filter(self.geo_filter(origin, radius)));
+        }
+        if let Some(age) = r.age {
+            let age = age.max(0) as u64;
+            clauses.push(filter(u64_range(f.min_age, Bound::Unbounded, Bound::Included(age))));
+            clauses.push(filter(u64_range(f.max_age, Bound::Included(age), Bound::Unbounded)));
+        }
+        if let Some(stream) = r.stream {
+            clauses.push(filter(term_query(f.stream, stream.as_str())));
+        }
+        if let Some(max) = r.max_price {
+            clauses.push(filter(u64_range(
+                f.price_from,
+                Bound::Unbounded,
+                Bound::Included(max.pence().max(0) as u64),
+            )));
+        }
+        if !r.payable_from.is_empty() {
+            let any: Vec<(Occur, Box<dyn Query>)> = r
+                .payable_from
+                .iter()
+                .map(|(stream, left)| {
+                    let both = BooleanQuery::new(vec![
+                        (Occur::Must, term_query(f.stream, stream.as_str())),
+                        (
+                            Occur::Must,
+                            u64_range(
+                                f.price_from,
+                                Bound::Unbounded,
+                                Bound::Included(left.pence().max(0) as u64),
+                            ),
+                        ),
+                    ]);
+                    (Occur::Should, Box::new(both) as Box<dyn Query>)
+                })
+                .collect();
+            clauses.push(filter(Box::new(BooleanQuery::new(any))));
+        }
+        if let Some(day) = r.day {
+            clauses.push(filter(term_query(f.day, day.as_str())));
+        }
+        if clauses.iter().all(|(occur, _)| *occur == Occur::Should) {
+            clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0))));
+        }
+        Ok(Box::new(BooleanQuery::new(clauses)))
+    }
+
+    pub fn search(&self, r: &SearchRequest) -> Result<SearchResults, SearchError> {
+        let query = self.build(r)?;
+        let searcher = self.reader.searcher();
+        let origin = r.origin;
+        let sort = r.sort.unwrap_or(Sort::Relevance);
+        let top =
+            TopDocs::with_limit(r.limit.max(1))
+                .and_offset(r.offset)
+                .tweak_score(move |segment: &SegmentReader| {
+                    let ff = segment.fast_fields();
+                    let col = |name: &str| ff.f64(name).ok().map(|c| c.first_or_default_col(0.0));
+                    let (lat, lon) = (col("lat"), col("lon"));
+                    let price = ff.u64("price_from").ok().map(|c| c.first_or_default_col(u64::MAX));
+                    move |doc: DocId, score: Score| {
+                        let miles = match (origin, &lat, &lon) {
+                            (Some(o), Some(lat), Some(lon)) => Some(o.miles_to(Coordinates {
+                                lat: lat.get_val(doc),
+                                lon: lon.get_val(doc),
+                            })),
+                            _ => None,
+                        };
+                        match sort {
+                            Sort::Relevance => f64::from(score) * miles.map_or(1.0, |m| 0.5 + 0.5 * nearness(m)),
+                            Sort::Distance => -miles.unwrap_or(f64::MAX),
+                            Sort::Price => {
+                                let p = price.as_ref().map_or(u64::MAX, |c| c.get_val(doc)) as f64;
+                                -p - miles.unwrap_or(0.0) * 1e-6
+                            }
+                        }
+                    }
+                });
+        let (total, top) = searcher.search(&query, &(Count, top))?;
+        let facets = if r.facets {
+            self.facets(&searcher, query.as_ref())?
+        } else {
+            Facets::default()
+        };
+        let wanted: Vec<&TermId> = r.outcomes.iter().chain(r.prefer_outcomes.iter()).collect();
+        let mut results = Vec::with_capacity(top.len());
+        for (score, address) in top {
+            results.push(self.hit(&searcher, address, score, origin, &wanted, sort)?);
+        }
+        Ok(SearchResults { total, results, facets })
+    }
+
+    fn facets(&self, searcher: &tantivy::Searcher, query: &dyn Query) -> Result<Facets, SearchError> {
+        let request: Aggregations = serde_json::from_value(serde_json::json!({
+            "outcomes": {"terms": {"field": "outcome", "size": 1000}},
+            "service_types": {"terms": {"field": "service_type", "size": 1000}},
+        }))
+        .map_err(|e| SearchError::Directory(format!("facet request: {e}")))?;
+        let collector = AggregationCollector::from_aggs(request, AggContextParams::default());
+        let results = searcher.search(query, &collector)?;
+        let json = serde_json::to_value(&results).map_err(|e| SearchError::Directory(format!("facet results: {e}")))?;
+        let counts = |name: &str| -> HashMap<String, u64> {
+            json[name]["buckets"]
+                .as_array()
+                .map(|buckets| {
+                    buckets
+                        .iter()
+                        .filter_map(|b| Some((b["key"].as_str()?.to_string(), b["doc_count"].as_u64()?)))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        Ok(Facets {
+            outcomes: counts("outcomes"),
+            service_types: counts("service_types"),
+        })
+    }
+
+    fn hit(
+        &self,
+        searcher: &tantivy::Searcher,
+        address: DocAddress,
+        score: f64,
+        origin: Option<Coordinates>,
+        wanted: &[&TermId],
+        sort: Sort,
+    ) -> Result<Hit, SearchError> {
+        let f: &Fields = &self.fields;
+        let doc: TantivyDocument = searcher.doc(address)?;
+        let text = |field: Field| doc.get_first(field).and_then(|v| v.as_str()).map(str::to_string);
+        let texts = |field: Field| {
+            doc.get_all(field)
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect::<Vec<_>>()
+        };
+        let u64_of = |field: Field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0);
+        let f64_of = |field: Field| doc.get_first(field).and_then(|v| v.as_f64()).unwrap_or(0.0);
+        let at = Coordinates {
+            lat: f64_of(f.lat),
+            lon: f64_of(f.lon),
+        };
+        let outcomes = texts(f.own_outcome);
+        let outcomes_matched = wanted
+            .iter()
+            .filter(|w| {
+                outcomes
+                    .iter()
+                    .any(|own| self.taxonomy.lineage(own).any(|t| t.id == ***w))
+            })
+            .map(|w| w.0.clone())
+            .collect::<Vec<_>>();
+        let mut outcomes_matched = outcomes_matched;
+        outcomes_matched.dedup();
+        let price = u64_of(f.price_from);
+        let reach = f64_of(f.reach_miles);
+        Ok(Hit {
+            service_id: u64_of(f.id) as i64,
+            name: text(f.name).unwrap_or_default(),
+            organisation: OrganisationRef {
+                id: u64_of(f.organisation_id) as i64,
+                name: text(f.organisation_name).unwrap_or_default(),
+            },
+            distance_miles: origin.map(|o| (o.miles_to(at) * 100.0).round() / 100.0),
+            price_from: (price != u64::MAX).then(|| Pence::from_stored(price as i64)),
+            outcomes_matched,
+            score: if sort == Sort::Relevance {
+                (score * 1000.0).round() / 1000.0
+            } else {
+                0.0
+            },
+            outcomes,
+            service_types: texts(f.own_service_type),
+            min_age: u64_of(f.min_age),
+            max_age: u64_of(f.max_age),
+            postcode: text(f.postcode),
+            reach_miles: (reach > 0.0).then_some(reach),
+        })
+    }
+}
