@@ -36,7 +36,10 @@ pub fn insert(conn: &mut Conn, s: &LoggedSearch) -> DbResult<()> {
 }
 
 /// Rows as stored, newest first (tests and reports).
-pub fn recent(conn: &mut Conn, limit: i64) -> DbResult<Vec<(Option<String>, String, Option<String>, i64)>> {
+/// (query text, outcome ids, postcode district, result count)
+pub type LogRow = (Option<String>, String, Option<String>, i64);
+
+pub fn recent(conn: &mut Conn, limit: i64) -> DbResult<Vec<LogRow>> {
     Ok(search_log::table
         .order(search_log::id.desc())
         .limit(limit)

@@ -340,11 +340,10 @@ pub fn spawn_follower(index: Arc<SearchIndex>, db: Db, poll: Duration) -> std::s
     let spawned = std::thread::Builder::new()
         .name("search-follower".into())
         .spawn(move || {
-            loop {
-                match nudges.recv_timeout(poll) {
-                    Ok(()) | Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
-                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
-                }
+            while !matches!(
+                nudges.recv_timeout(poll),
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected)
+            ) {
                 while nudges.try_recv().is_ok() {}
                 if let Err(e) = index.catch_up(&db) {
                     tracing::error!(error = %e, "search index could not catch up; will retry");

@@ -29,7 +29,12 @@ pub async fn spawn_in(dir: TempDir) -> TestApp {
     let base = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
-    TestApp { base, client: Client::new(), dir, handle }
+    TestApp {
+        base,
+        client: Client::new(),
+        dir,
+        handle,
+    }
 }
 
 impl TestApp {
