@@ -112,6 +112,9 @@ pub struct SearchIndex {
     /// The last change-log entry the searchable index reflects.
     applied: AtomicI64,
     dir: PathBuf,
+    /// Every taxonomy label and synonym as stemmed words, with the field and term it stands for:
+    /// free text naming an outcome ("make friends", "respite") scores services tagged with it.
+    phrases: Vec<(Vec<String>, Field, String)>,
 }
 
 /// The index's one writer. Another process (or a server still shutting down) may hold it for a
@@ -126,6 +129,36 @@ fn acquire_writer(index: &Index) -> Result<IndexWriter, SearchError> {
     Err(SearchError::Directory(
         "the search index is in use by another localoffer process on this data directory; stop it first".into(),
     ))
+}
+
+fn stems(index: &Index, field: Field, text: &str) -> Result<Vec<String>, SearchError> {
+    let mut analyzer = index.tokenizer_for_field(field)?;
+    let mut out = Vec::new();
+    analyzer.token_stream(text).process(&mut |t| out.push(t.text.clone()));
+    Ok(out)
+}
+
+fn taxonomy_phrases(
+    index: &Index,
+    f: &Fields,
+    taxonomy: &Taxonomy,
+) -> Result<Vec<(Vec<String>, Field, String)>, SearchError> {
+    use crate::domain::taxonomy::Vocabulary;
+    let mut phrases = Vec::new();
+    for term in &taxonomy.terms {
+        let field = match term.vocabulary {
+            Vocabulary::Outcome => f.outcome,
+            Vocabulary::ServiceType => f.service_type,
+            Vocabulary::Need => f.need,
+        };
+        for text in std::iter::once(&term.label).chain(term.synonyms.iter()) {
+            let words = stems(index, f.name, text)?;
+            if !words.is_empty() {
+                phrases.push((words, field, term.id.0.clone()));
+            }
+        }
+    }
+    Ok(phrases)
 }
 
 fn read_payload(index: &Index) -> Option<Payload> {
@@ -181,7 +214,9 @@ impl SearchIndex {
         };
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let writer = acquire_writer(&index)?;
+        let phrases = taxonomy_phrases(&index, &fields, &taxonomy)?;
         Ok(SearchIndex {
+            phrases,
             index,
             reader,
             writer: Mutex::new(writer),

@@ -92,19 +92,19 @@ fn term_query(field: Field, text: &str) -> Box<dyn Query> {
     ))
 }
 
-fn any_of(field: Field, ids: &[TermId], boost: Score) -> Box<dyn Query> {
+/// Matches any of the terms; scores `weight` for each one matched, so the score counts outcomes met.
+fn any_of(field: Field, ids: &[TermId], weight: Score) -> Box<dyn Query> {
     Box::new(BooleanQuery::new(
         ids.iter()
             .map(|id| {
                 (
                     Occur::Should,
-                    Box::new(BoostQuery::new(term_query(field, id.as_str()), boost)) as Box<dyn Query>,
+                    Box::new(ConstScoreQuery::new(term_query(field, id.as_str()), weight)) as Box<dyn Query>,
                 )
             })
             .collect(),
     ))
 }
-
 fn filter(q: Box<dyn Query>) -> (Occur, Box<dyn Query>) {
     (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0)))
 }
@@ -144,33 +144,62 @@ impl SearchIndex {
         if tokens.is_empty() {
             return Ok(None);
         }
-        let per_token: Vec<(Occur, Box<dyn Query>)> = tokens
-            .iter()
-            .map(|token| {
-                let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-                for (field, boost) in [
-                    (f.name, 3.0),
-                    (f.taxonomy_text, 2.5),
-                    (f.description, 1.0),
-                    (f.organisation_name, 0.5),
-                ] {
+        let searcher = self.reader.searcher();
+        let text_fields = [
+            (f.name, 3.0),
+            (f.taxonomy_text, 2.5),
+            (f.description, 1.0),
+            (f.organisation_name, 0.5),
+        ];
+        let mut per_token: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(tokens.len());
+        for token in &tokens {
+            // A word no service uses is most likely a typo: let its one-edit neighbours score like
+            // a real match. A word that exists keeps fuzzy matches as a faint extra.
+            let mut known = false;
+            for (field, _) in text_fields {
+                known |= searcher.doc_freq(&Term::from_field_text(field, token))? > 0;
+            }
+            let fuzzy_weight = if known { 0.4 } else { 4.0 };
+            let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            for (field, boost) in text_fields {
+                alternatives.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(term_query(field, token), boost)),
+                ));
+                // Typo tolerance: one edit, on words long enough for that to be safe.
+                if token.chars().count() >= 4 {
+                    let fuzzy = FuzzyTermQuery::new(Term::from_field_text(field, token), 1, true);
                     alternatives.push((
                         Occur::Should,
-                        Box::new(BoostQuery::new(term_query(field, token), boost)),
+                        Box::new(BoostQuery::new(Box::new(fuzzy), boost * fuzzy_weight)),
                     ));
-                    // Typo tolerance: one edit on words long enough for that to be safe.
-                    if token.chars().count() >= 4 {
-                        let fuzzy = FuzzyTermQuery::new(Term::from_field_text(field, token), 1, true);
-                        alternatives.push((Occur::Should, Box::new(BoostQuery::new(Box::new(fuzzy), boost * 0.4))));
-                    }
                 }
+            }
+            per_token.push((Occur::Should, Box::new(BooleanQuery::new(alternatives))));
+        }
+        Ok(Some(Box::new(BooleanQuery::new(per_token))))
+    }
+
+    /// Taxonomy terms the text names outright ("make friends" names the friendships outcome),
+    /// as scoring clauses on the term fields: meeting an outcome beats mentioning a word.
+    fn named_terms(&self, text: &str) -> Result<Vec<(Occur, Box<dyn Query>)>, SearchError> {
+        let words = super::stems(&self.index, self.fields.name, text)?;
+        let mut named: Vec<(Field, &str)> = Vec::new();
+        for (phrase, field, id) in &self.phrases {
+            let found = words.windows(phrase.len()).any(|w| w == phrase.as_slice());
+            if found && !named.contains(&(*field, id.as_str())) {
+                named.push((*field, id.as_str()));
+            }
+        }
+        Ok(named
+            .into_iter()
+            .map(|(field, id)| {
                 (
                     Occur::Should,
-                    Box::new(BooleanQuery::new(alternatives)) as Box<dyn Query>,
+                    Box::new(ConstScoreQuery::new(term_query(field, id), 6.0)) as Box<dyn Query>,
                 )
             })
-            .collect();
-        Ok(Some(Box::new(BooleanQuery::new(per_token))))
+            .collect())
     }
 
     fn geo_filter(&self, origin: Coordinates, radius: f64) -> Box<dyn Query> {
@@ -226,6 +255,7 @@ impl SearchIndex {
             && let Some(q) = self.text_query(text)?
         {
             clauses.push((Occur::Must, q));
+            clauses.extend(self.named_terms(text)?);
         }
         if !r.outcomes.is_empty() {
             clauses.push((Occur::Must, any_of(f.outcome, &r.outcomes, 2.0)));
@@ -292,6 +322,9 @@ impl SearchIndex {
         let searcher = self.reader.searcher();
         let origin = r.origin;
         let sort = r.sort.unwrap_or(Sort::Relevance);
+        // With words, BM25 leads and nearness scales it. Without, the score counts outcomes met
+        // (whole numbers) and nearness (under 1) only breaks ties: more outcomes always come first.
+        let text_led = r.text.as_deref().is_some_and(|t| !t.trim().is_empty());
         let top =
             TopDocs::with_limit(r.limit.max(1))
                 .and_offset(r.offset)
@@ -309,7 +342,10 @@ impl SearchIndex {
                             _ => None,
                         };
                         match sort {
-                            Sort::Relevance => f64::from(score) * miles.map_or(1.0, |m| 0.5 + 0.5 * nearness(m)),
+                            Sort::Relevance if text_led => {
+                                f64::from(score) * miles.map_or(1.0, |m| 0.5 + 0.5 * nearness(m))
+                            }
+                            Sort::Relevance => f64::from(score) + miles.map_or(0.0, nearness),
                             Sort::Distance => -miles.unwrap_or(f64::MAX),
                             Sort::Price => {
                                 let p = price.as_ref().map_or(u64::MAX, |c| c.get_val(doc)) as f64;
@@ -392,6 +428,7 @@ impl SearchIndex {
             .map(|w| w.0.clone())
             .collect::<Vec<_>>();
         let mut outcomes_matched = outcomes_matched;
+        outcomes_matched.sort();
         outcomes_matched.dedup();
         let price = u64_of(f.price_from);
         let reach = f64_of(f.reach_miles);

@@ -45,6 +45,16 @@ impl TestApp {
         spawn_in(dir).await
     }
 
+    /// Stop this server, do something to its data directory while nothing runs, start again.
+    pub async fn restart_with(self, meanwhile: impl FnOnce()) -> TestApp {
+        let TestApp { dir, handle, .. } = self;
+        handle.stop(true).await;
+        // The search follower lets go of the index once the server's state is dropped.
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        meanwhile();
+        spawn_in(dir).await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}/api/v1{path}", self.base)
     }
