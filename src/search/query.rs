@@ -85,6 +85,8 @@ pub struct SearchResults {
 
 const MAX_TOKENS: usize = 12;
 
+type Clause = (Occur, Box<dyn Query>);
+
 fn term_query(field: Field, text: &str) -> Box<dyn Query> {
     Box::new(TermQuery::new(
         Term::from_field_text(field, text),
@@ -182,7 +184,7 @@ impl SearchIndex {
 
     /// Taxonomy terms the text names outright ("make friends" names the friendships outcome),
     /// as scoring clauses on the term fields: meeting an outcome beats mentioning a word.
-    fn named_terms(&self, text: &str) -> Result<Vec<(Occur, Box<dyn Query>)>, SearchError> {
+    fn named_terms(&self, text: &str) -> Result<Vec<Clause>, SearchError> {
         let words = super::stems(&self.index, self.fields.name, text)?;
         let mut named: Vec<(Field, &str)> = Vec::new();
         for (phrase, field, id) in &self.phrases {
