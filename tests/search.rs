@@ -373,13 +373,10 @@ async fn the_index_is_rebuilt_when_deleted_and_repaired_after_a_crash() {
     settle(&app, 2).await;
     let before = search(&app, "q=club").await;
     let dir = app.dir.path().to_path_buf();
-    let app = {
-        // Stop, delete the whole index, start again: rebuilt from the database.
-        let stopped = app
-            .restart_with(|| std::fs::remove_dir_all(dir.join("index")).unwrap())
-            .await;
-        stopped
-    };
+    // Stop, delete the whole index, start again: rebuilt from the database.
+    let app = app
+        .restart_with(|| std::fs::remove_dir_all(dir.join("index")).unwrap())
+        .await;
     assert_eq!(search(&app, "q=club").await["results"], before["results"]);
     assert_eq!(search(&app, "").await["total"], 2);
 
