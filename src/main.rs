@@ -77,6 +77,14 @@ enum BenchCommand {
         #[arg(long, default_value_t = 64)]
         concurrency: usize,
     },
+    /// Index build time and query latency on a generated England-wide data set, through the
+    /// tantivy index and through a plain SQLite FTS5 + haversine baseline.
+    Search {
+        #[arg(long, default_value_t = 100_000)]
+        services: usize,
+        #[arg(long, default_value_t = 600)]
+        queries: usize,
+    },
 }
 
 fn init_tracing(default: &str) {
@@ -131,6 +139,10 @@ fn main() -> ExitCode {
         } => {
             init_tracing("warn");
             bench::bookings(requests, concurrency).map_err(|e| e.to_string())
+        }
+        Command::Bench { command: BenchCommand::Search { services, queries } } => {
+            init_tracing("warn");
+            bench::search(services, queries).map_err(|e| e.to_string())
         }
     };
     match result {

@@ -11,17 +11,7 @@ use crate::domain::service::ServiceInput;
 use crate::domain::taxonomy::Taxonomy;
 use crate::{Application, DataDir, Settings};
 
-#[derive(Debug, thiserror::Error)]
-pub enum BenchError {
-    #[error("setup failed: {0}")]
-    Setup(String),
-    #[error("request failed: {0}")]
-    Http(#[from] reqwest::Error),
-}
-
-fn setup_err(e: impl std::fmt::Display) -> BenchError {
-    BenchError::Setup(e.to_string())
-}
+use super::{BenchError, percentile_ms, setup_err};
 
 const HOLDERS: usize = 8;
 
@@ -145,12 +135,11 @@ pub fn bookings(requests: usize, concurrency: usize) -> Result<(), BenchError> {
         }
         let elapsed = started.elapsed();
         latencies.sort();
-        let pct = |p: f64| latencies.get(((latencies.len() as f64 * p).ceil() as usize).saturating_sub(1)).copied().unwrap_or_default();
-        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        let pct = |p: f64| percentile_ms(&latencies, p);
         println!("bookings benchmark (SQLite, WAL, synchronous=FULL, over HTTP on 127.0.0.1)");
         println!("  requests     {requests} ({failures} failed), concurrency {concurrency}");
         println!("  throughput   {:.0} bookings/s", requests as f64 / elapsed.as_secs_f64());
-        println!("  latency ms   p50 {:.2}  p95 {:.2}  p99 {:.2}  max {:.2}", ms(pct(0.50)), ms(pct(0.95)), ms(pct(0.99)), ms(pct(1.0)));
+        println!("  latency ms   p50 {:.2}  p95 {:.2}  p99 {:.2}  max {:.2}", pct(0.50), pct(0.95), pct(0.99), pct(1.0));
         let db = DataDir(dir.path().to_path_buf()).open_db().map_err(setup_err)?;
         let report = db.read(db::ledger::verify).map_err(setup_err)?;
         println!("  ledger check {} allocations, {} problems", report.allocations_checked, report.problems.len());
