@@ -140,7 +140,9 @@ fn main() -> ExitCode {
             init_tracing("warn");
             bench::bookings(requests, concurrency).map_err(|e| e.to_string())
         }
-        Command::Bench { command: BenchCommand::Search { services, queries } } => {
+        Command::Bench {
+            command: BenchCommand::Search { services, queries },
+        } => {
             init_tracing("warn");
             bench::search(services, queries).map_err(|e| e.to_string())
         }

@@ -22,16 +22,54 @@ use crate::domain::{Pence, Stream};
 use crate::search::{SearchIndex, SearchRequest};
 
 const SCOTLAND_AND_WALES: &[&str] = &[
-    "AB", "DD", "DG", "EH", "FK", "G", "HS", "IV", "KA", "KW", "KY", "ML", "PA", "PH", "ZE", "CF", "LD", "LL", "NP", "SA",
+    "AB", "DD", "DG", "EH", "FK", "G", "HS", "IV", "KA", "KW", "KY", "ML", "PA", "PH", "ZE", "CF", "LD", "LL", "NP",
+    "SA",
 ];
 const WORDS: &[&str] = &[
-    "club", "group", "sessions", "support", "activities", "trips", "games", "swimming", "music", "drama", "art", "cooking",
-    "sensory", "calm", "outdoor", "football", "dance", "youth", "family", "respite", "overnight", "weekend", "holiday",
-    "therapy", "speech", "language", "communication", "independence", "travel", "skills", "friendship", "confidence",
+    "club",
+    "group",
+    "sessions",
+    "support",
+    "activities",
+    "trips",
+    "games",
+    "swimming",
+    "music",
+    "drama",
+    "art",
+    "cooking",
+    "sensory",
+    "calm",
+    "outdoor",
+    "football",
+    "dance",
+    "youth",
+    "family",
+    "respite",
+    "overnight",
+    "weekend",
+    "holiday",
+    "therapy",
+    "speech",
+    "language",
+    "communication",
+    "independence",
+    "travel",
+    "skills",
+    "friendship",
+    "confidence",
 ];
 const TEXT_QUERIES: &[&str] = &[
-    "respite", "speech therapy", "swimming club", "autism social group", "overnight short breaks", "travel training",
-    "music sessions", "personal assistant", "holiday club", "sensory play",
+    "respite",
+    "speech therapy",
+    "swimming club",
+    "autism social group",
+    "overnight short breaks",
+    "travel training",
+    "music sessions",
+    "personal assistant",
+    "holiday club",
+    "sensory play",
 ];
 
 fn england_outcodes(table: &OutcodeTable) -> Vec<(String, Coordinates)> {
@@ -48,7 +86,12 @@ fn england_outcodes(table: &OutcodeTable) -> Vec<(String, Coordinates)> {
 }
 
 fn leaves(taxonomy: &Taxonomy, vocabulary: Vocabulary) -> Vec<String> {
-    taxonomy.terms.iter().filter(|t| t.vocabulary == vocabulary).map(|t| t.id.0.clone()).collect()
+    taxonomy
+        .terms
+        .iter()
+        .filter(|t| t.vocabulary == vocabulary)
+        .map(|t| t.id.0.clone())
+        .collect()
 }
 
 /// Insert `count` generated services, spread over England's postcode districts.
@@ -79,7 +122,8 @@ fn generate(db: &Db, taxonomy: &Taxonomy, places: &[(String, Coordinates)], coun
     .map_err(setup_err)?;
     let bar = indicatif::ProgressBar::new(count as u64);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("generating {bar:40} {pos}/{len} services").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        indicatif::ProgressStyle::with_template("generating {bar:40} {pos}/{len} services")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let batch = 1000;
     let mut next_id = 1i64;
@@ -92,8 +136,16 @@ fn generate(db: &Db, taxonomy: &Taxonomy, places: &[(String, Coordinates)], coun
             let lon = centre.lon + rng.random_range(-0.03..0.03);
             let min_age = rng.random_range(0..18);
             let max_age = rng.random_range(min_age..26);
-            let name = format!("{} {} {}", WORDS[rng.random_range(0..WORDS.len())], WORDS[rng.random_range(0..WORDS.len())], id);
-            let description = (0..12).map(|_| WORDS[rng.random_range(0..WORDS.len())]).collect::<Vec<_>>().join(" ");
+            let name = format!(
+                "{} {} {}",
+                WORDS[rng.random_range(0..WORDS.len())],
+                WORDS[rng.random_range(0..WORDS.len())],
+                id
+            );
+            let description = (0..12)
+                .map(|_| WORDS[rng.random_range(0..WORDS.len())])
+                .collect::<Vec<_>>()
+                .join(" ");
             let reach = (rng.random_range(0..5) == 0).then(|| f64::from(rng.random_range(3..15)));
             rows.push((
                 services::id.eq(id),
@@ -122,11 +174,21 @@ fn generate(db: &Db, taxonomy: &Taxonomy, places: &[(String, Coordinates)], coun
             own.sort();
             own.dedup_by(|a, b| a.0 == b.0);
             for (term, vocabulary) in own {
-                terms.push((service_terms::service_id.eq(id), service_terms::term_id.eq(term), service_terms::vocabulary.eq(vocabulary)));
+                terms.push((
+                    service_terms::service_id.eq(id),
+                    service_terms::term_id.eq(term),
+                    service_terms::vocabulary.eq(vocabulary),
+                ));
             }
             // Every service takes social care money; some also education or health.
-            for stream in Stream::ALL.iter().filter(|s| **s == Stream::SocialCare || rng.random_range(0..2) == 0) {
-                streams.push((service_streams::service_id.eq(id), service_streams::stream.eq(stream.as_str())));
+            for stream in Stream::ALL
+                .iter()
+                .filter(|s| **s == Stream::SocialCare || rng.random_range(0..2) == 0)
+            {
+                streams.push((
+                    service_streams::service_id.eq(id),
+                    service_streams::stream.eq(stream.as_str()),
+                ));
             }
             options.push((
                 price_options::service_id.eq(id),
@@ -144,10 +206,16 @@ fn generate(db: &Db, taxonomy: &Taxonomy, places: &[(String, Coordinates)], coun
                 diesel::insert_into(service_terms::table).values(chunk).execute(conn)?;
             }
             for chunk in streams.chunks(5000) {
-                diesel::insert_into(service_streams::table).values(chunk).execute(conn)?;
+                diesel::insert_into(service_streams::table)
+                    .values(chunk)
+                    .execute(conn)?;
             }
-            diesel::insert_into(price_options::table).values(&options).execute(conn)?;
-            diesel::insert_into(service_changes::table).values(&changes).execute(conn)?;
+            diesel::insert_into(price_options::table)
+                .values(&options)
+                .execute(conn)?;
+            diesel::insert_into(service_changes::table)
+                .values(&changes)
+                .execute(conn)?;
             Ok(())
         })
         .map_err(setup_err)?;
@@ -165,7 +233,12 @@ fn build_baseline(db: &Db, taxonomy: &Taxonomy) -> Result<Duration, BenchError> 
     let lineage: Vec<(String, String)> = taxonomy
         .terms
         .iter()
-        .flat_map(|t| taxonomy.lineage(t.id.as_str()).map(|a| (t.id.0.clone(), a.id.0.clone())).collect::<Vec<_>>())
+        .flat_map(|t| {
+            taxonomy
+                .lineage(t.id.as_str())
+                .map(|a| (t.id.0.clone(), a.id.0.clone()))
+                .collect::<Vec<_>>()
+        })
         .collect();
     let labels: Vec<(String, String)> = taxonomy
         .terms
@@ -216,7 +289,13 @@ struct Candidate {
 
 /// Baseline: services meeting any of `terms`, inside the radius (or their reach), right for the
 /// age; nearest 20 and the total.
-fn baseline_outcome(conn: &mut SqliteConnection, terms: &[TermId], origin: Coordinates, radius: f64, age: i32) -> QueryResult<(usize, Vec<i64>)> {
+fn baseline_outcome(
+    conn: &mut SqliteConnection,
+    terms: &[TermId],
+    origin: Coordinates,
+    radius: f64,
+    age: i32,
+) -> QueryResult<(usize, Vec<i64>)> {
     let near = origin.bounding_box(radius);
     let wide = origin.bounding_box(crate::domain::service::MAX_REACH_MILES);
     let placeholders = vec!["?"; terms.len()].join(",");
@@ -269,12 +348,18 @@ struct Total {
 
 /// Baseline: FTS5 with BM25, top 20 and the total.
 fn baseline_text(conn: &mut SqliteConnection, text: &str) -> QueryResult<(usize, Vec<i64>)> {
-    let query = text.split_whitespace().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(" OR ");
+    let query = text
+        .split_whitespace()
+        .map(|w| format!("\"{w}\""))
+        .collect::<Vec<_>>()
+        .join(" OR ");
     let top: Vec<TextHit> =
         diesel::sql_query("SELECT rowid AS id FROM baseline_fts WHERE baseline_fts MATCH ? ORDER BY bm25(baseline_fts, 3.0, 1.0, 2.5) LIMIT 20")
             .bind::<Text, _>(&query)
             .load(conn)?;
-    let total: Total = diesel::sql_query("SELECT count(*) AS n FROM baseline_fts WHERE baseline_fts MATCH ?").bind::<Text, _>(&query).get_result(conn)?;
+    let total: Total = diesel::sql_query("SELECT count(*) AS n FROM baseline_fts WHERE baseline_fts MATCH ?")
+        .bind::<Text, _>(&query)
+        .get_result(conn)?;
     Ok((total.n as usize, top.into_iter().map(|t| t.id).collect()))
 }
 
@@ -284,7 +369,10 @@ impl Timings {
     fn line(mut self, label: &str) -> (f64, f64) {
         self.0.sort();
         let (p50, p99) = (percentile_ms(&self.0, 0.5), percentile_ms(&self.0, 0.99));
-        println!("  {label:<46} p50 {p50:>8.3} ms   p99 {p99:>8.3} ms   ({} queries)", self.0.len());
+        println!(
+            "  {label:<46} p50 {p50:>8.3} ms   p99 {p99:>8.3} ms   ({} queries)",
+            self.0.len()
+        );
         (p50, p99)
     }
 }
@@ -302,29 +390,51 @@ pub fn search(count: usize, queries: usize) -> Result<(), BenchError> {
     let taxonomy = Arc::new(Taxonomy::builtin().map_err(setup_err)?);
     let table = OutcodeTable::builtin().map_err(setup_err)?;
     let places = england_outcodes(&table);
-    println!("search benchmark: {count} services over {} English postcode districts", places.len());
+    println!(
+        "search benchmark: {count} services over {} English postcode districts",
+        places.len()
+    );
     let (took, generated) = time(|| generate(&db, &taxonomy, &places, count));
     generated?;
-    println!("  generated and stored in SQLite                 {:>8.2} s", took.as_secs_f64());
+    println!(
+        "  generated and stored in SQLite                 {:>8.2} s",
+        took.as_secs_f64()
+    );
 
     let index = SearchIndex::open(&data.index(), taxonomy.clone()).map_err(setup_err)?;
     let (took, built) = time(|| index.rebuild(&db, true));
     let built = built.map_err(setup_err)?;
-    println!("  tantivy full rebuild from the database         {:>8.2} s ({built} documents)", took.as_secs_f64());
+    println!(
+        "  tantivy full rebuild from the database         {:>8.2} s ({built} documents)",
+        took.as_secs_f64()
+    );
     let took = build_baseline(&db, &taxonomy)?;
-    println!("  baseline FTS5 + indexes built                  {:>8.2} s", took.as_secs_f64());
+    println!(
+        "  baseline FTS5 + indexes built                  {:>8.2} s",
+        took.as_secs_f64()
+    );
 
     let outcomes = leaves(&taxonomy, Vocabulary::Outcome);
     let mut rng = StdRng::seed_from_u64(7);
     let cases: Vec<(TermId, Coordinates, i32)> = (0..queries)
         .map(|_| {
-            (TermId(outcomes[rng.random_range(0..outcomes.len())].clone()), places[rng.random_range(0..places.len())].1, rng.random_range(0..26))
+            (
+                TermId(outcomes[rng.random_range(0..outcomes.len())].clone()),
+                places[rng.random_range(0..places.len())].1,
+                rng.random_range(0..26),
+            )
         })
         .collect();
     let plans: Vec<(Vec<TermId>, Coordinates, i32)> = (0..queries / 3)
         .map(|_| {
-            let terms = (0..3).map(|_| TermId(outcomes[rng.random_range(0..outcomes.len())].clone())).collect();
-            (terms, places[rng.random_range(0..places.len())].1, rng.random_range(0..26))
+            let terms = (0..3)
+                .map(|_| TermId(outcomes[rng.random_range(0..outcomes.len())].clone()))
+                .collect();
+            (
+                terms,
+                places[rng.random_range(0..places.len())].1,
+                rng.random_range(0..26),
+            )
         })
         .collect();
     let radius = 5.0;
@@ -341,7 +451,16 @@ pub fn search(count: usize, queries: usize) -> Result<(), BenchError> {
     // Warm both up so neither pays for cold caches.
     for case in cases.iter().take(20) {
         index.search(&outcome_request(case, true)).map_err(setup_err)?;
-        db.read(|conn| Ok(baseline_outcome(conn, std::slice::from_ref(&case.0), case.1, radius, case.2)?)).map_err(setup_err)?;
+        db.read(|conn| {
+            Ok(baseline_outcome(
+                conn,
+                std::slice::from_ref(&case.0),
+                case.1,
+                radius,
+                case.2,
+            )?)
+        })
+        .map_err(setup_err)?;
     }
 
     println!("query latency (release build, one thread, {queries} queries each, radius {radius} miles):");
@@ -354,14 +473,29 @@ pub fn search(count: usize, queries: usize) -> Result<(), BenchError> {
         index_times.0.push(t);
         let (t, _) = time(|| index.search(&outcome_request(case, true)));
         index_times.1.push(t);
-        let (t, base) = time(|| db.read(|conn| Ok(baseline_outcome(conn, std::slice::from_ref(&case.0), case.1, radius, case.2)?)));
+        let (t, base) = time(|| {
+            db.read(|conn| {
+                Ok(baseline_outcome(
+                    conn,
+                    std::slice::from_ref(&case.0),
+                    case.1,
+                    radius,
+                    case.2,
+                )?)
+            })
+        });
         let (base_total, _) = base.map_err(setup_err)?;
         baseline_times.0.push(t);
         agree += usize::from(base_total == found.total);
     }
     for i in 0..queries {
         let text = TEXT_QUERIES[i % TEXT_QUERIES.len()];
-        let request = SearchRequest { text: Some(text.into()), sort: Some(Sort::Relevance), limit: 20, ..SearchRequest::default() };
+        let request = SearchRequest {
+            text: Some(text.into()),
+            sort: Some(Sort::Relevance),
+            limit: 20,
+            ..SearchRequest::default()
+        };
         let (t, found) = time(|| index.search(&request));
         found.map_err(setup_err)?;
         index_times.2.push(t);
@@ -370,25 +504,19 @@ pub fn search(count: usize, queries: usize) -> Result<(), BenchError> {
         baseline_times.1.push(t);
     }
     for (terms, at, age) in &plans {
-        let payable_from = vec![(Stream::SocialCare, Pence::from_stored(50_000)), (Stream::Education, Pence::from_stored(20_000))];
-        let (t, found) = time(|| {
-            terms
-                .iter()
-                .map(|term| {
-                    index.search(&SearchRequest {
-                        outcomes: vec![term.clone()],
-                        prefer_outcomes: terms.clone(),
-                        origin: Some(*at),
-                        radius_miles: Some(10.0),
-                        age: Some(*age),
-                        payable_from: payable_from.clone(),
-                        sort: Some(Sort::Relevance),
-                        limit: 5,
-                        ..SearchRequest::default()
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()
-        });
+        let payable_from = vec![
+            (Stream::SocialCare, Pence::from_stored(50_000)),
+            (Stream::Education, Pence::from_stored(20_000)),
+        ];
+        let base = SearchRequest {
+            origin: Some(*at),
+            radius_miles: Some(10.0),
+            age: Some(*age),
+            payable_from: payable_from.clone(),
+            ..SearchRequest::default()
+        };
+        let outcomes: Vec<Vec<TermId>> = terms.iter().map(|t| vec![t.clone()]).collect();
+        let (t, found) = time(|| index.plan_matches(&outcomes, &base, 5));
         found.map_err(setup_err)?;
         index_times.3.push(t);
         let (t, base) = time(|| {
@@ -415,6 +543,9 @@ pub fn search(count: usize, queries: usize) -> Result<(), BenchError> {
         b_text / i_text.max(1e-9),
         b_plan / i_plan.max(1e-9)
     );
-    println!("index and baseline agree on the result count for {agree} of {} outcome+radius queries", cases.len());
+    println!(
+        "index and baseline agree on the result count for {agree} of {} outcome+radius queries",
+        cases.len()
+    );
     Ok(())
 }

@@ -204,32 +204,41 @@ impl SearchIndex {
             .collect())
     }
 
-    fn geo_filter(&self, origin: Coordinates, radius: f64) -> Box<dyn Query> {
+    /// The longest reach of any service in the index (0 when none travels).
+    fn longest_reach(searcher: &tantivy::Searcher) -> f64 {
+        searcher
+            .segment_readers()
+            .iter()
+            .filter_map(|segment| segment.fast_fields().f64("reach_miles").ok())
+            .map(|column| column.max_value())
+            .fold(0.0, f64::max)
+            .min(MAX_REACH_MILES)
+    }
+
+    /// Candidates from boxes (inside the radius's box, or a travelling service inside the box of
+    /// the longest reach in the index), then the exact haversine test on each candidate.
+    fn geo_filter(&self, origin: Coordinates, radius: f64, longest_reach: f64) -> Box<dyn Query> {
         let f = self.fields;
         let near = origin.bounding_box(radius);
-        let reachable = origin.bounding_box(MAX_REACH_MILES);
-        // Candidates: inside the radius's box, or a service that travels and is inside the box of
-        // the largest reach we allow; then the exact test on each candidate.
-        let candidates = BooleanQuery::new(vec![
-            (
+        let mut candidates: Vec<Clause> = vec![(
+            Occur::Should,
+            Box::new(BooleanQuery::new(vec![
+                (Occur::Must, f64_range(f.lat, near.min_lat, near.max_lat)),
+                (Occur::Must, f64_range(f.lon, near.min_lon, near.max_lon)),
+            ])),
+        )];
+        // A reach shorter than the radius adds nothing the radius's box does not already hold.
+        if longest_reach > radius {
+            let reachable = origin.bounding_box(longest_reach);
+            candidates.push((
                 Occur::Should,
                 Box::new(BooleanQuery::new(vec![
-                    (Occur::Must, f64_range(f.lat, near.min_lat, near.max_lat)),
-                    (Occur::Must, f64_range(f.lon, near.min_lon, near.max_lon)),
-                ])),
-            ),
-            (
-                Occur::Should,
-                Box::new(BooleanQuery::new(vec![
-                    (
-                        Occur::Must,
-                        f64_range(f.reach_miles, f64::MIN_POSITIVE, MAX_REACH_MILES),
-                    ),
+                    (Occur::Must, f64_range(f.reach_miles, radius, longest_reach)),
                     (Occur::Must, f64_range(f.lat, reachable.min_lat, reachable.max_lat)),
                     (Occur::Must, f64_range(f.lon, reachable.min_lon, reachable.max_lon)),
                 ])),
-            ),
-        ]);
+            ));
+        }
         let exact = FunctionPredicate::from(move |segment: &SegmentReader| {
             let ff = segment.fast_fields();
             let lat = ff.f64("lat")?.first_or_default_col(0.0);
@@ -245,12 +254,12 @@ impl SearchIndex {
         });
         let exact: DocPredicateQuery = exact.into();
         Box::new(BooleanQuery::new(vec![
-            (Occur::Must, Box::new(candidates)),
+            (Occur::Must, Box::new(BooleanQuery::new(candidates))),
             (Occur::Must, Box::new(exact)),
         ]))
     }
 
-    fn build(&self, r: &SearchRequest) -> Result<Box<dyn Query>, SearchError> {
+    fn build(&self, r: &SearchRequest, searcher: &tantivy::Searcher) -> Result<Box<dyn Query>, SearchError> {
         let f = self.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         if let Some(text) = r.text.as_deref()
@@ -272,7 +281,7 @@ impl SearchIndex {
             clauses.push(filter(any_of(f.need, &r.needs, 1.0)));
         }
         if let (Some(origin), Some(radius)) = (r.origin, r.radius_miles) {
-            clauses.push(filter(self.geo_filter(origin, radius)));
+            clauses.push(filter(self.geo_filter(origin, radius, Self::longest_reach(searcher))));
         }
         if let Some(age) = r.age {
             let age = age.max(0) as u64;
@@ -320,8 +329,8 @@ impl SearchIndex {
     }
 
     pub fn search(&self, r: &SearchRequest) -> Result<SearchResults, SearchError> {
-        let query = self.build(r)?;
         let searcher = self.reader.searcher();
+        let query = self.build(r, &searcher)?;
         let origin = r.origin;
         let sort = r.sort.unwrap_or(Sort::Relevance);
         // With words, BM25 leads and nearness scales it. Without, the score counts outcomes met
@@ -456,5 +465,55 @@ impl SearchIndex {
             postcode: text(f.postcode),
             reach_miles: (reach > 0.0).then_some(reach),
         })
+    }
+
+    /// Matches for a plan: for each outcome (a list of terms), up to `limit` services meeting it,
+    /// services meeting more of the plan's outcomes first. One pass over the index serves every
+    /// outcome; an outcome crowded out of that pass gets a query of its own.
+    pub fn plan_matches(
+        &self,
+        outcomes: &[Vec<TermId>],
+        base: &SearchRequest,
+        limit: usize,
+    ) -> Result<Vec<Vec<Hit>>, SearchError> {
+        let mut all: Vec<TermId> = outcomes.iter().flatten().cloned().collect();
+        all.sort();
+        all.dedup();
+        let pool = (limit * outcomes.len() * 8).max(50);
+        let combined = self.search(&SearchRequest {
+            outcomes: all.clone(),
+            prefer_outcomes: Vec::new(),
+            sort: Some(Sort::Relevance),
+            offset: 0,
+            limit: pool,
+            facets: false,
+            ..base.clone()
+        })?;
+        let meets = |hit: &Hit, terms: &[TermId]| terms.iter().any(|t| hit.outcomes_matched.iter().any(|m| *m == t.0));
+        let mut per_outcome = Vec::with_capacity(outcomes.len());
+        for terms in outcomes {
+            let mut hits: Vec<Hit> = combined
+                .results
+                .iter()
+                .filter(|h| meets(h, terms))
+                .take(limit)
+                .cloned()
+                .collect();
+            if hits.len() < limit && combined.total > combined.results.len() {
+                hits = self
+                    .search(&SearchRequest {
+                        outcomes: terms.clone(),
+                        prefer_outcomes: all.clone(),
+                        sort: Some(Sort::Relevance),
+                        offset: 0,
+                        limit,
+                        facets: false,
+                        ..base.clone()
+                    })?
+                    .results;
+            }
+            per_outcome.push(hits);
+        }
+        Ok(per_outcome)
     }
 }

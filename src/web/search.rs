@@ -11,7 +11,7 @@ use crate::db::budget_holders;
 use crate::db::search_log::{self, LoggedSearch};
 use crate::domain::budget::age_on;
 use crate::domain::geo::{Coordinates, Postcode};
-use crate::domain::search::{MAX_RADIUS_MILES, Origin, SearchParams, Sort};
+use crate::domain::search::{MAX_RADIUS_MILES, Origin, SearchParams};
 use crate::domain::taxonomy::TermId;
 use crate::domain::validate::{FieldError, Invalid};
 use crate::domain::{BudgetHolderId, Pence};
@@ -151,45 +151,39 @@ pub async fn matches(state: Data, auth: Auth, path: web::Path<i64>, query: Pairs
         .filter(|a| a.remaining > Pence::ZERO)
         .map(|a| (a.stream, a.remaining))
         .collect();
-    let mut all_terms: Vec<TermId> = plan
+    let plan_terms: Vec<Vec<TermId>> = plan
         .outcomes
         .iter()
-        .flat_map(|o| o.terms.iter().cloned().map(TermId))
+        .map(|o| o.terms.iter().cloned().map(TermId).collect())
         .collect();
-    all_terms.sort();
-    all_terms.dedup();
-
-    let mut outcomes = Vec::with_capacity(plan.outcomes.len());
-    for outcome in &plan.outcomes {
-        let services = match (&home, payable_from.is_empty()) {
-            // Nothing left to spend, or nowhere to measure from: no matches rather than wrong ones.
-            (None, _) | (_, true) => Vec::new(),
-            (Some(home), false) => {
-                let request = SearchRequest {
-                    outcomes: outcome.terms.iter().cloned().map(TermId).collect(),
-                    prefer_outcomes: all_terms.clone(),
-                    origin: Some(home.at),
-                    radius_miles: Some(radius),
-                    age: Some(age),
-                    payable_from: payable_from.clone(),
-                    sort: Some(Sort::Relevance),
-                    limit,
-                    ..SearchRequest::default()
-                };
-                let index = state.search.clone();
-                web::block(move || index.search(&request))
-                    .await
-                    .map_err(|_| ApiError::Busy)??
-                    .results
-            }
-        };
-        outcomes.push(OutcomeMatches {
-            outcome_id: outcome.id.0,
-            text: outcome.text.clone(),
-            terms: outcome.terms.clone(),
+    // Nothing left to spend, or nowhere to measure from: no matches rather than wrong ones.
+    let found = match &home {
+        Some(home) if !payable_from.is_empty() => {
+            let base = SearchRequest {
+                origin: Some(home.at),
+                radius_miles: Some(radius),
+                age: Some(age),
+                payable_from,
+                ..SearchRequest::default()
+            };
+            let index = state.search.clone();
+            web::block(move || index.plan_matches(&plan_terms, &base, limit))
+                .await
+                .map_err(|_| ApiError::Busy)??
+        }
+        _ => vec![Vec::new(); plan.outcomes.len()],
+    };
+    let outcomes: Vec<OutcomeMatches> = plan
+        .outcomes
+        .iter()
+        .zip(found)
+        .map(|(o, services)| OutcomeMatches {
+            outcome_id: o.id.0,
+            text: o.text.clone(),
+            terms: o.terms.clone(),
             services,
-        });
-    }
+        })
+        .collect();
     Ok(HttpResponse::Ok().json(json!({
         "budget_holder_id": plan.id,
         "radius_miles": radius,
