@@ -489,7 +489,7 @@ impl SearchIndex {
             facets: false,
             ..base.clone()
         })?;
-        let meets = |hit: &Hit, terms: &[TermId]| terms.iter().any(|t| hit.outcomes_matched.iter().any(|m| *m == t.0));
+        let meets = |hit: &Hit, terms: &[TermId]| terms.iter().any(|t| hit.outcomes_matched.contains(&t.0));
         let mut per_outcome = Vec::with_capacity(outcomes.len());
         for terms in outcomes {
             let mut hits: Vec<Hit> = combined
