@@ -24,7 +24,13 @@ pub async fn spawn() -> TestApp {
 
 /// Start the server on a data directory (a restart reuses the directory of an earlier app).
 pub async fn spawn_in(dir: TempDir) -> TestApp {
-    let settings = Settings::local(dir.path());
+    spawn_with(dir, |_| {}).await
+}
+
+/// Start the server with adjusted settings.
+pub async fn spawn_with(dir: TempDir, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut settings = Settings::local(dir.path());
+    adjust(&mut settings);
     let app = Application::build(&settings).expect("server starts");
     let base = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
