@@ -15,7 +15,7 @@ use std::sync::Arc;
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web as aw};
 
-use db::{Db, DbError};
+use db::{DatabaseUrl, Db, DbError};
 use domain::taxonomy::{Taxonomy, TaxonomyError};
 
 #[derive(Debug, thiserror::Error)]
@@ -54,8 +54,16 @@ impl DataDir {
         self.0.join("index")
     }
 
-    pub fn open_db(&self) -> Result<Db, StartError> {
-        Ok(Db::open_sqlite(&self.database())?)
+    /// The database to use: the URL given (`--database-url` / `DATABASE_URL`), or the SQLite
+    /// file in this directory.
+    pub fn database_url(&self, given: Option<&str>) -> DatabaseUrl {
+        given
+            .filter(|u| !u.trim().is_empty())
+            .map_or_else(|| DatabaseUrl::Sqlite(self.database()), DatabaseUrl::parse)
+    }
+
+    pub fn open_db(&self, given: Option<&str>) -> Result<Db, StartError> {
+        Ok(Db::open(&self.database_url(given))?)
     }
 }
 
@@ -68,6 +76,8 @@ pub struct Settings {
     pub workers: usize,
     /// A postcodes.io-compatible service for full postcodes; the shipped district table otherwise.
     pub postcodes_url: Option<String>,
+    /// PostgreSQL or SQLite URL; the SQLite file in the data directory when absent.
+    pub database_url: Option<String>,
 }
 
 impl Settings {
@@ -79,6 +89,7 @@ impl Settings {
             demo: false,
             workers: 2,
             postcodes_url: None,
+            database_url: None,
         }
     }
 }
@@ -110,7 +121,7 @@ pub struct Application {
 impl Application {
     pub fn build(settings: &Settings) -> Result<Application, StartError> {
         let data = DataDir::prepare(&settings.data_dir)?;
-        let db = data.open_db()?;
+        let db = data.open_db(settings.database_url.as_deref())?;
         let taxonomy = Arc::new(Taxonomy::builtin()?);
         tracing::info!(version = %taxonomy.version, terms = taxonomy.terms.len(), "taxonomy loaded");
         let demo_logins = if settings.demo {

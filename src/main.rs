@@ -1,4 +1,4 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -30,11 +30,16 @@ enum Command {
         /// without it, postcodes are placed at their district's centre from the shipped table.
         #[arg(long, env = "LOCALOFFER_POSTCODES_URL")]
         postcodes_url: Option<String>,
+        /// postgres://... for PostgreSQL; a path or sqlite://path for SQLite (default: DIR/localoffer.db).
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: Option<String>,
     },
     /// Rebuild the search index from the database.
     Reindex {
         #[arg(long, default_value = ".", env = "LOCALOFFER_DATA_DIR")]
         data_dir: PathBuf,
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: Option<String>,
     },
     /// Manage councils.
     Council {
@@ -45,6 +50,8 @@ enum Command {
     Verify {
         #[arg(long, default_value = ".", env = "LOCALOFFER_DATA_DIR")]
         data_dir: PathBuf,
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: Option<String>,
     },
     /// Measure performance and print the figures.
     Bench {
@@ -65,6 +72,8 @@ enum CouncilCommand {
         password: String,
         #[arg(long, default_value = ".", env = "LOCALOFFER_DATA_DIR")]
         data_dir: PathBuf,
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: Option<String>,
     },
 }
 
@@ -76,6 +85,10 @@ enum BenchCommand {
         requests: usize,
         #[arg(long, default_value_t = 64)]
         concurrency: usize,
+        /// A PostgreSQL server (postgres://...) to run against: the benchmark creates and drops
+        /// its own database there. Without it, a fresh SQLite file.
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: Option<String>,
     },
     /// Index build time and query latency on a generated England-wide data set, through the
     /// tantivy index and through a plain SQLite FTS5 + haversine baseline.
@@ -104,6 +117,7 @@ fn main() -> ExitCode {
             data_dir,
             demo,
             postcodes_url,
+            database_url,
         } => {
             init_tracing("info");
             serve(Settings {
@@ -112,11 +126,12 @@ fn main() -> ExitCode {
                 demo,
                 workers: 0,
                 postcodes_url,
+                database_url,
             })
         }
-        Command::Reindex { data_dir } => {
+        Command::Reindex { data_dir, database_url } => {
             init_tracing("warn");
-            reindex(&data_dir)
+            reindex(&data_dir, database_url.as_deref())
         }
         Command::Council {
             command:
@@ -125,20 +140,26 @@ fn main() -> ExitCode {
                     email,
                     password,
                     data_dir,
+                    database_url,
                 },
         } => {
             init_tracing("warn");
-            create_council(&data_dir, &name, &email, &password)
+            create_council(&data_dir, database_url.as_deref(), &name, &email, &password)
         }
-        Command::Verify { data_dir } => {
+        Command::Verify { data_dir, database_url } => {
             init_tracing("warn");
-            verify(&data_dir)
+            verify(&data_dir, database_url.as_deref())
         }
         Command::Bench {
-            command: BenchCommand::Bookings { requests, concurrency },
+            command:
+                BenchCommand::Bookings {
+                    requests,
+                    concurrency,
+                    database_url,
+                },
         } => {
             init_tracing("warn");
-            bench::bookings(requests, concurrency).map_err(|e| e.to_string())
+            bench::bookings(requests, concurrency, database_url.as_deref()).map_err(|e| e.to_string())
         }
         Command::Bench {
             command: BenchCommand::Search { services, queries },
@@ -160,8 +181,14 @@ fn serve(settings: Settings) -> Result<(), String> {
     let runtime = actix_web::rt::System::new();
     runtime.block_on(async {
         let app = Application::build(&settings).map_err(|e| e.to_string())?;
+        // Scripts (and the multi-server test) read the address from this line.
+        let host = settings
+            .bind
+            .rsplit_once(':')
+            .map_or(settings.bind.as_str(), |(h, _)| h);
+        println!("localoffer listening on http://{host}:{}", app.port());
         if !app.demo_logins.is_empty() {
-            println!("Demo logins (http://{}):", settings.bind);
+            println!("Demo logins:");
             for l in &app.demo_logins {
                 println!("  {:<8} {:<45} {} / {}", l.role, l.who, l.email, l.password);
             }
@@ -170,14 +197,25 @@ fn serve(settings: Settings) -> Result<(), String> {
     })
 }
 
-fn create_council(data_dir: &std::path::Path, name: &str, email: &str, password: &str) -> Result<(), String> {
+fn open(data_dir: &Path, database_url: Option<&str>) -> Result<(DataDir, db::Db), String> {
+    let data = DataDir::prepare(data_dir).map_err(|e| e.to_string())?;
+    let db = data.open_db(database_url).map_err(|e| e.to_string())?;
+    Ok((data, db))
+}
+
+fn create_council(
+    data_dir: &Path,
+    database_url: Option<&str>,
+    name: &str,
+    email: &str,
+    password: &str,
+) -> Result<(), String> {
     use localoffer::domain::validate;
-    let name = validate::text("name", name, 1, 200).map_err(|e| format!("--{} {}", e.field, e.message))?;
-    let email = validate::email("email", email).map_err(|e| format!("--{} {}", e.field, e.message))?;
-    let password = validate::password("password", password).map_err(|e| format!("--{} {}", e.field, e.message))?;
-    let db = DataDir::prepare(data_dir)
-        .and_then(|d| d.open_db())
-        .map_err(|e| e.to_string())?;
+    let flag = |e: validate::FieldError| format!("--{} {}", e.field, e.message);
+    let name = validate::text("name", name, 1, 200).map_err(flag)?;
+    let email = validate::email("email", email).map_err(flag)?;
+    let password = validate::password("password", password).map_err(flag)?;
+    let (_, db) = open(data_dir, database_url)?;
     let hash = db::users::hash_password(&password).map_err(|e| e.to_string())?;
     let (council_id, user_id) = db
         .write(move |conn| db::councils::create(conn, &name, &email, &hash))
@@ -186,9 +224,8 @@ fn create_council(data_dir: &std::path::Path, name: &str, email: &str, password:
     Ok(())
 }
 
-fn reindex(data_dir: &std::path::Path) -> Result<(), String> {
-    let data = DataDir::prepare(data_dir).map_err(|e| e.to_string())?;
-    let db = data.open_db().map_err(|e| e.to_string())?;
+fn reindex(data_dir: &Path, database_url: Option<&str>) -> Result<(), String> {
+    let (data, db) = open(data_dir, database_url)?;
     let taxonomy = std::sync::Arc::new(localoffer::domain::taxonomy::Taxonomy::builtin().map_err(|e| e.to_string())?);
     let index = localoffer::search::SearchIndex::open(&data.index(), taxonomy).map_err(|e| e.to_string())?;
     let started = std::time::Instant::now();
@@ -200,10 +237,8 @@ fn reindex(data_dir: &std::path::Path) -> Result<(), String> {
     Ok(())
 }
 
-fn verify(data_dir: &std::path::Path) -> Result<(), String> {
-    let db = DataDir::prepare(data_dir)
-        .and_then(|d| d.open_db())
-        .map_err(|e| e.to_string())?;
+fn verify(data_dir: &Path, database_url: Option<&str>) -> Result<(), String> {
+    let (_, db) = open(data_dir, database_url)?;
     let report = db.read(db::ledger::verify).map_err(|e| e.to_string())?;
     println!("{}", serde_json::to_string(&report).map_err(|e| e.to_string())?);
     if report.problems.is_empty() {

@@ -56,7 +56,7 @@ async fn verify_passes_on_honest_books_and_catches_tampering() {
     assert_eq!(report["allocations_checked"], 1);
 
     // Someone edits the balance behind the ledger's back.
-    let db = localoffer::DataDir(app.dir.path().to_path_buf()).open_db().unwrap();
+    let db = localoffer::DataDir(app.dir.path().to_path_buf()).open_db(None).unwrap();
     db.write(move |conn| {
         Ok(diesel::sql_query("UPDATE allocations SET committed_pence = committed_pence - 100").execute(conn)?)
     })

@@ -385,7 +385,7 @@ async fn the_index_is_rebuilt_when_deleted_and_repaired_after_a_crash() {
     let dir = app.dir.path().to_path_buf();
     let app = app
         .restart_with(|| {
-            let db = localoffer::DataDir(dir.clone()).open_db().unwrap();
+            let db = localoffer::DataDir(dir.clone()).open_db(None).unwrap();
             db.write(|conn| {
                 use diesel::RunQueryDsl;
                 diesel::sql_query("UPDATE services SET name = 'Renamed Club' WHERE name = 'Saturday Club'").execute(conn)?;
@@ -454,7 +454,7 @@ async fn searches_are_logged_without_personal_data() {
     .await;
     settle(&app, 1).await;
     search(&app, "outcome=pfa-employment&postcode=SW19%202HR&radius_miles=3").await;
-    let db = localoffer::DataDir(app.dir.path().to_path_buf()).open_db().unwrap();
+    let db = localoffer::DataDir(app.dir.path().to_path_buf()).open_db(None).unwrap();
     let started = Instant::now();
     let rows = loop {
         let rows = db.read(|conn| localoffer::db::search_log::recent(conn, 10)).unwrap();

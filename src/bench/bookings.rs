@@ -1,10 +1,10 @@
 //! `localoffer bench bookings`: bookings per second and latency percentiles over real HTTP against
-//! a fresh SQLite database with durable (synchronous=FULL) commits.
+//! a fresh database: SQLite with durable (synchronous=FULL) commits, or a PostgreSQL scratch database.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::db::{self, budget_holders, councils, organisations, services, users};
+use crate::db::{self, DatabaseUrl, budget_holders, councils, organisations, services, users};
 use crate::domain::budget::BudgetHolderInput;
 use crate::domain::organisation::RegistrationInput;
 use crate::domain::service::ServiceInput;
@@ -15,12 +15,32 @@ use super::{BenchError, percentile_ms, setup_err};
 
 const HOLDERS: usize = 8;
 
-pub fn bookings(requests: usize, concurrency: usize) -> Result<(), BenchError> {
+/// `server`: a PostgreSQL server to run against (a scratch database is created and dropped);
+/// without it, a fresh SQLite file.
+pub fn bookings(requests: usize, concurrency: usize, server: Option<&str>) -> Result<(), BenchError> {
+    let server = server.filter(|u| DatabaseUrl::parse(u).is_postgres());
+    let scratch = server
+        .map(|s| db::create_scratch_postgres(s, "localoffer_bench"))
+        .transpose()
+        .map_err(setup_err)?;
+    let result = run(requests, concurrency, scratch.clone());
+    if let (Some(server), Some(scratch)) = (server, scratch) {
+        db::drop_scratch_postgres(server, &scratch).map_err(setup_err)?;
+    }
+    result
+}
+
+fn run(requests: usize, concurrency: usize, database_url: Option<String>) -> Result<(), BenchError> {
     let dir = tempfile::tempdir().map_err(setup_err)?;
     let taxonomy = Taxonomy::builtin().map_err(setup_err)?;
     let db = DataDir::prepare(dir.path())
-        .and_then(|d| d.open_db())
+        .and_then(|d| d.open_db(database_url.as_deref()))
         .map_err(setup_err)?;
+    let backend = if database_url.is_some() {
+        "PostgreSQL, one transaction per booking"
+    } else {
+        "SQLite, WAL, synchronous=FULL, group commit"
+    };
     let hash = users::hash_password("bench password").map_err(setup_err)?;
     let (council, _) = {
         let hash = hash.clone();
@@ -80,7 +100,8 @@ pub fn bookings(requests: usize, concurrency: usize) -> Result<(), BenchError> {
 
     let runtime = actix_web::rt::System::new();
     runtime.block_on(async move {
-        let app = Application::build(&Settings::local(dir.path()))
+        let settings = Settings { database_url: database_url.clone(), ..Settings::local(dir.path()) };
+        let app = Application::build(&settings)
             .map_err(setup_err)?;
         let base = format!("http://127.0.0.1:{}/api/v1", app.port());
         actix_web::rt::spawn(app.run_until_stopped());
@@ -136,11 +157,11 @@ pub fn bookings(requests: usize, concurrency: usize) -> Result<(), BenchError> {
         let elapsed = started.elapsed();
         latencies.sort();
         let pct = |p: f64| percentile_ms(&latencies, p);
-        println!("bookings benchmark (SQLite, WAL, synchronous=FULL, over HTTP on 127.0.0.1)");
+        println!("bookings benchmark ({backend}; over HTTP on 127.0.0.1)");
         println!("  requests     {requests} ({failures} failed), concurrency {concurrency}");
         println!("  throughput   {:.0} bookings/s", requests as f64 / elapsed.as_secs_f64());
         println!("  latency ms   p50 {:.2}  p95 {:.2}  p99 {:.2}  max {:.2}", pct(0.50), pct(0.95), pct(0.99), pct(1.0));
-        let db = DataDir(dir.path().to_path_buf()).open_db().map_err(setup_err)?;
+        let db = DataDir(dir.path().to_path_buf()).open_db(database_url.as_deref()).map_err(setup_err)?;
         let report = db.read(db::ledger::verify).map_err(setup_err)?;
         println!("  ledger check {} allocations, {} problems", report.allocations_checked, report.problems.len());
         Ok(())

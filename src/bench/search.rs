@@ -14,7 +14,7 @@ use rand::{Rng, SeedableRng};
 use super::{BenchError, percentile_ms, setup_err};
 use crate::DataDir;
 use crate::db::schema::{organisations, price_options, service_changes, service_streams, service_terms, services};
-use crate::db::{Db, now};
+use crate::db::{AnyConnection, Db, DbResult, now, sqlite};
 use crate::domain::geo::{Coordinates, OutcodeTable};
 use crate::domain::search::Sort;
 use crate::domain::taxonomy::{Taxonomy, TermId, Vocabulary};
@@ -114,6 +114,7 @@ fn generate(db: &Db, taxonomy: &Taxonomy, places: &[(String, Coordinates)], coun
         })
         .collect();
     db.write(move |conn| {
+        let conn = sqlite(conn)?;
         for chunk in org_rows.chunks(1000) {
             diesel::insert_into(organisations::table).values(chunk).execute(conn)?;
         }
@@ -201,6 +202,7 @@ fn generate(db: &Db, taxonomy: &Taxonomy, places: &[(String, Coordinates)], coun
             changes.push((service_changes::service_id.eq(id), service_changes::changed_at.eq(at)));
         }
         db.write(move |conn| {
+            let conn = sqlite(conn)?;
             diesel::insert_into(services::table).values(&rows).execute(conn)?;
             for chunk in terms.chunks(5000) {
                 diesel::insert_into(service_terms::table).values(chunk).execute(conn)?;
@@ -246,6 +248,7 @@ fn build_baseline(db: &Db, taxonomy: &Taxonomy) -> Result<Duration, BenchError> 
         .map(|t| (t.id.0.clone(), format!("{} {}", t.label, t.synonyms.join(" "))))
         .collect();
     db.write(move |conn| {
+        let conn = sqlite(conn)?;
         conn.batch_execute(
             "CREATE TABLE baseline_lineage (term_id TEXT NOT NULL, ancestor TEXT NOT NULL);
              CREATE TABLE baseline_labels (term_id TEXT PRIMARY KEY, words TEXT NOT NULL);",
@@ -290,12 +293,13 @@ struct Candidate {
 /// Baseline: services meeting any of `terms`, inside the radius (or their reach), right for the
 /// age; nearest 20 and the total.
 fn baseline_outcome(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     terms: &[TermId],
     origin: Coordinates,
     radius: f64,
     age: i32,
-) -> QueryResult<(usize, Vec<i64>)> {
+) -> DbResult<(usize, Vec<i64>)> {
+    let conn = sqlite(conn)?;
     let near = origin.bounding_box(radius);
     let wide = origin.bounding_box(crate::domain::service::MAX_REACH_MILES);
     let placeholders = vec!["?"; terms.len()].join(",");
@@ -347,7 +351,8 @@ struct Total {
 }
 
 /// Baseline: FTS5 with BM25, top 20 and the total.
-fn baseline_text(conn: &mut SqliteConnection, text: &str) -> QueryResult<(usize, Vec<i64>)> {
+fn baseline_text(conn: &mut AnyConnection, text: &str) -> DbResult<(usize, Vec<i64>)> {
+    let conn = sqlite(conn)?;
     let query = text
         .split_whitespace()
         .map(|w| format!("\"{w}\""))
@@ -386,7 +391,7 @@ fn time<T>(f: impl FnOnce() -> T) -> (Duration, T) {
 pub fn search(count: usize, queries: usize) -> Result<(), BenchError> {
     let dir = tempfile::tempdir().map_err(setup_err)?;
     let data = DataDir::prepare(dir.path()).map_err(setup_err)?;
-    let db = data.open_db().map_err(setup_err)?;
+    let db = data.open_db(None).map_err(setup_err)?;
     let taxonomy = Arc::new(Taxonomy::builtin().map_err(setup_err)?);
     let table = OutcodeTable::builtin().map_err(setup_err)?;
     let places = england_outcodes(&table);

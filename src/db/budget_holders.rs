@@ -111,9 +111,12 @@ pub fn create(
                 )
             })
             .collect();
-        diesel::insert_into(plan_outcome_terms::table)
-            .values(&terms)
-            .execute(conn)?;
+        // One row at a time: multi-row VALUES is not available across backends.
+        for row in terms {
+            diesel::insert_into(plan_outcome_terms::table)
+                .values(row)
+                .execute(conn)?;
+        }
     }
     for a in &h.allocations {
         let allocation = diesel::insert_into(allocations::table)

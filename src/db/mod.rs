@@ -11,20 +11,50 @@ pub mod search_log;
 pub mod services;
 pub mod users;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use diesel::connection::SimpleConnection;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::domain::validate::Invalid;
 
-/// The connection every query in `db/` is written against.
-pub type Conn = SqliteConnection;
+/// One connection type over both backends: every query in `db/` is written once against it.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type Conn = AnyConnection;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgresql");
+
+/// Which database to use: a `postgres://` URL selects PostgreSQL; a path or `sqlite://` URL selects
+/// SQLite.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Postgres(String),
+    Sqlite(PathBuf),
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> DatabaseUrl {
+        let url = url.trim();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            DatabaseUrl::Postgres(url.to_string())
+        } else {
+            DatabaseUrl::Sqlite(PathBuf::from(url.strip_prefix("sqlite://").unwrap_or(url)))
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, DatabaseUrl::Postgres(_))
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -81,59 +111,112 @@ pub type DbResult<T> = Result<T, DbError>;
 /// Settings every SQLite connection needs. WAL lets readers run beside the one writer;
 /// synchronous=FULL makes each commit durable before we answer.
 #[derive(Debug, Clone, Copy)]
-struct SqlitePragmas;
+struct ConnectionSettings;
 
-impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
-    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
-        conn.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
-            .map_err(diesel::r2d2::Error::QueryError)
+const SQLITE_PRAGMAS: &str =
+    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
+
+impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for ConnectionSettings {
+    fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), diesel::r2d2::Error> {
+        match conn {
+            AnyConnection::Sqlite(c) => c
+                .batch_execute("PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
+                .map_err(diesel::r2d2::Error::QueryError),
+            AnyConnection::Postgresql(_) => Ok(()),
+        }
     }
 }
 
-/// A unit of write work queued for the writer thread. It runs inside a savepoint of the batch's
-/// transaction and hands back what to do once the batch has committed (or failed to).
-type Job = Box<dyn FnOnce(&mut SqliteConnection) -> Completion + Send>;
+/// A unit of write work queued for the SQLite writer thread. It runs inside a savepoint of the
+/// batch's transaction and hands back what to do once the batch has committed (or failed to).
+type Job = Box<dyn FnOnce(&mut AnyConnection) -> Completion + Send>;
 type Completion = Box<dyn FnOnce(Option<&DbError>) + Send>;
 
 /// Most jobs one commit (one fsync) covers.
 const MAX_BATCH: usize = 128;
 
-/// Pooled readers and one writer thread. All SQLite writes go through the writer's one connection
-/// with `BEGIN IMMEDIATE` (measured here: one writer beats a pool of writers on tail latency and
-/// never sees "database is locked"). The writer commits whatever work has queued up together
-/// (group commit): each request still gets all-or-nothing through its own savepoint, and nobody
-/// hears "done" before the commit that made it durable.
+/// How writes reach the database.
+#[derive(Clone)]
+enum Writes {
+    /// SQLite: one writer thread, one connection, `BEGIN IMMEDIATE`, group commit. Measured here,
+    /// one writer beats a pool of writers on tail latency and never sees "database is locked";
+    /// committing what has queued up together makes one fsync serve many requests, and nobody
+    /// hears "done" before the commit that made it durable.
+    Sqlite(std::sync::mpsc::Sender<Job>),
+    /// PostgreSQL: pooled connections, one transaction per request; row locks make the guarded
+    /// debit safe across connections and servers.
+    Pooled,
+}
+
 #[derive(Clone)]
 pub struct Db {
-    readers: Pool<ConnectionManager<SqliteConnection>>,
-    jobs: std::sync::mpsc::Sender<Job>,
+    pool: Pool<ConnectionManager<AnyConnection>>,
+    writes: Writes,
+    url: DatabaseUrl,
+}
+
+fn open_error(e: impl std::fmt::Display) -> DbError {
+    DbError::Open(e.to_string())
 }
 
 impl Db {
-    pub fn open_sqlite(path: &Path) -> DbResult<Db> {
+    pub fn open(url: &DatabaseUrl) -> DbResult<Db> {
+        match url {
+            DatabaseUrl::Sqlite(path) => Db::open_sqlite(path),
+            DatabaseUrl::Postgres(pg) => Db::open_postgres(pg),
+        }
+    }
+
+    fn open_sqlite(path: &Path) -> DbResult<Db> {
         let url = path.to_string_lossy().to_string();
         let mut writer =
             SqliteConnection::establish(&url).map_err(|e| DbError::Open(format!("{}: {e}", path.display())))?;
-        writer
-            .batch_execute("PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
-            .map_err(|e| DbError::Open(e.to_string()))?;
-        let applied = writer
-            .run_pending_migrations(SQLITE_MIGRATIONS)
-            .map_err(|e| DbError::Migration(e.to_string()))?;
-        for m in applied {
-            tracing::info!(migration = %m, "applied migration");
-        }
-        let readers = Pool::builder()
+        writer.batch_execute(SQLITE_PRAGMAS).map_err(open_error)?;
+        log_migrations(
+            writer
+                .run_pending_migrations(SQLITE_MIGRATIONS)
+                .map_err(|e| DbError::Migration(e.to_string()))?,
+        );
+        let pool = Pool::builder()
             .max_size(8)
             .connection_timeout(Duration::from_secs(10))
-            .connection_customizer(Box::new(SqlitePragmas))
-            .build(ConnectionManager::<SqliteConnection>::new(url))?;
+            .connection_customizer(Box::new(ConnectionSettings))
+            .build(ConnectionManager::<AnyConnection>::new(url))?;
         let (jobs, queue) = std::sync::mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run_writer(writer, queue))
+            .spawn(move || run_writer(AnyConnection::Sqlite(writer), queue))
             .map_err(|e| DbError::Open(format!("cannot start the writer thread: {e}")))?;
-        Ok(Db { readers, jobs })
+        Ok(Db {
+            pool,
+            writes: Writes::Sqlite(jobs),
+            url: DatabaseUrl::Sqlite(path.to_path_buf()),
+        })
+    }
+
+    fn open_postgres(url: &str) -> DbResult<Db> {
+        let mut conn = PgConnection::establish(url).map_err(|e| DbError::Open(format!("PostgreSQL: {e}")))?;
+        // Several servers may start at once: one migrates, the others wait for it.
+        diesel::sql_query("SELECT pg_advisory_lock(7061626)").execute(&mut conn)?;
+        let migrated = conn
+            .run_pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|applied| log_migrations(applied));
+        diesel::sql_query("SELECT pg_advisory_unlock(7061626)").execute(&mut conn)?;
+        migrated.map_err(|e| DbError::Migration(e.to_string()))?;
+        let pool = Pool::builder()
+            .max_size(16)
+            .connection_timeout(Duration::from_secs(10))
+            .connection_customizer(Box::new(ConnectionSettings))
+            .build(ConnectionManager::<AnyConnection>::new(url))?;
+        Ok(Db {
+            pool,
+            writes: Writes::Pooled,
+            url: DatabaseUrl::Postgres(url.to_string()),
+        })
+    }
+
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
     }
 
     /// A cheap query proving the database answers (health checks).
@@ -143,12 +226,20 @@ impl Db {
 
     /// Run `f` on a pooled connection. Blocking: call from a blocking thread.
     pub fn read<T>(&self, f: impl FnOnce(&mut Conn) -> DbResult<T>) -> DbResult<T> {
-        let mut conn = self.readers.get()?;
+        let mut conn = self.pool.get()?;
         f(&mut conn)
     }
 
     /// Run `f` as one all-or-nothing write and wait until it is durably committed. Blocking.
     pub fn write<T: Send + 'static>(&self, f: impl FnOnce(&mut Conn) -> DbResult<T> + Send + 'static) -> DbResult<T> {
+        let jobs = match &self.writes {
+            Writes::Pooled => {
+                let mut conn = self.pool.get()?;
+                let conn: &mut AnyConnection = &mut conn;
+                return conn.transaction(f);
+            }
+            Writes::Sqlite(jobs) => jobs,
+        };
         let (done, outcome) = std::sync::mpsc::sync_channel::<DbResult<T>>(1);
         let job: Job = Box::new(move |conn| {
             // Nested inside the batch's transaction, diesel makes this a savepoint.
@@ -162,8 +253,7 @@ impl Db {
                 let _ = done.send(result);
             })
         });
-        self.jobs
-            .send(job)
+        jobs.send(job)
             .map_err(|_| DbError::Open("the database writer has stopped".into()))?;
         outcome
             .recv()
@@ -171,7 +261,21 @@ impl Db {
     }
 }
 
-fn run_writer(mut conn: SqliteConnection, queue: std::sync::mpsc::Receiver<Job>) {
+fn log_migrations(applied: Vec<diesel::migration::MigrationVersion<'_>>) {
+    for m in applied {
+        tracing::info!(migration = %m, "applied migration");
+    }
+}
+
+/// The inner SQLite connection (for the few things only SQLite has).
+pub fn sqlite(conn: &mut AnyConnection) -> DbResult<&mut SqliteConnection> {
+    match conn {
+        AnyConnection::Sqlite(c) => Ok(c),
+        AnyConnection::Postgresql(_) => Err(DbError::Open("this needs the SQLite backend".into())),
+    }
+}
+
+fn run_writer(mut conn: AnyConnection, queue: std::sync::mpsc::Receiver<Job>) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -180,11 +284,22 @@ fn run_writer(mut conn: SqliteConnection, queue: std::sync::mpsc::Receiver<Job>)
                 Err(_) => break,
             }
         }
+        let begun =
+            sqlite(&mut conn).and_then(|c| Ok(AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?));
         let mut completions = Vec::with_capacity(batch.len());
-        let committed = conn.immediate_transaction(|c| {
-            completions.extend(batch.into_iter().map(|job| job(c)));
-            Ok::<_, DbError>(())
-        });
+        let committed = match begun {
+            Ok(()) => {
+                completions.extend(batch.into_iter().map(|job| job(&mut conn)));
+                let commit = sqlite(&mut conn).and_then(|c| Ok(AnsiTransactionManager::commit_transaction(c)?));
+                if commit.is_err()
+                    && let Ok(c) = sqlite(&mut conn)
+                {
+                    let _ = AnsiTransactionManager::rollback_transaction(c);
+                }
+                commit
+            }
+            Err(e) => Err(e),
+        };
         if let Err(e) = &committed {
             tracing::error!(error = %e, jobs = completions.len(), "write batch failed to commit");
         }
@@ -207,4 +322,35 @@ pub fn is_unique_violation(e: &DbError) -> bool {
             _
         ))
     )
+}
+
+/// Create an empty database on the PostgreSQL server of `server_url` and return its URL (tests
+/// and benchmarks each get their own).
+pub fn create_scratch_postgres(server_url: &str, prefix: &str) -> DbResult<String> {
+    let mut conn = PgConnection::establish(server_url).map_err(|e| DbError::Open(format!("PostgreSQL: {e}")))?;
+    let name = format!("{prefix}_{}_{:08x}", std::process::id(), rand::random::<u32>());
+    diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn)?;
+    let (base, query) = server_url
+        .split_once('?')
+        .map_or((server_url, None), |(b, q)| (b, Some(q)));
+    let root = base.rsplit_once('/').map_or(base, |(root, _)| root);
+    Ok(match query {
+        Some(q) => format!("{root}/{name}?{q}"),
+        None => format!("{root}/{name}"),
+    })
+}
+
+/// Drop a database made by [`create_scratch_postgres`], closing any connections still open on it.
+pub fn drop_scratch_postgres(server_url: &str, scratch_url: &str) -> DbResult<()> {
+    let name = scratch_url
+        .split('?')
+        .next()
+        .and_then(|u| u.rsplit('/').next())
+        .unwrap_or_default();
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Err(DbError::Open(format!("not a scratch database: {name}")));
+    }
+    let mut conn = PgConnection::establish(server_url).map_err(|e| DbError::Open(format!("PostgreSQL: {e}")))?;
+    diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn)?;
+    Ok(())
 }

@@ -132,7 +132,10 @@ fn insert_children(conn: &mut Conn, id: ServiceId, s: &ValidService) -> DbResult
         })
     })
     .collect();
-    diesel::insert_into(service_terms::table).values(&terms).execute(conn)?;
+    // One row at a time: multi-row VALUES is not available across backends.
+    for row in terms {
+        diesel::insert_into(service_terms::table).values(row).execute(conn)?;
+    }
     let streams: Vec<_> = s
         .funding_streams
         .iter()
@@ -143,9 +146,10 @@ fn insert_children(conn: &mut Conn, id: ServiceId, s: &ValidService) -> DbResult
             )
         })
         .collect();
-    diesel::insert_into(service_streams::table)
-        .values(&streams)
-        .execute(conn)?;
+    // One row at a time: multi-row VALUES is not available across backends.
+    for row in streams {
+        diesel::insert_into(service_streams::table).values(row).execute(conn)?;
+    }
     diesel::delete(service_sessions::table.filter(service_sessions::service_id.eq(id.0))).execute(conn)?;
     let sessions: Vec<_> = s
         .schedule
@@ -161,9 +165,10 @@ fn insert_children(conn: &mut Conn, id: ServiceId, s: &ValidService) -> DbResult
             )
         })
         .collect();
-    diesel::insert_into(service_sessions::table)
-        .values(&sessions)
-        .execute(conn)?;
+    // One row at a time: multi-row VALUES is not available across backends.
+    for row in sessions {
+        diesel::insert_into(service_sessions::table).values(row).execute(conn)?;
+    }
     Ok(())
 }
 

@@ -1,0 +1,16 @@
+DROP TRIGGER ledger_entries_no_update ON ledger_entries;
+DROP FUNCTION ledger_entries_append_only();
+DROP TABLE ledger_entries;
+DROP TABLE bookings;
+DROP TABLE allocations;
+DROP TABLE plan_outcome_terms;
+DROP TABLE plan_outcomes;
+DROP TABLE budget_holders;
+DROP TABLE price_options;
+DROP TABLE service_streams;
+DROP TABLE service_terms;
+DROP TABLE services;
+DROP TABLE sessions;
+DROP TABLE users;
+DROP TABLE organisations;
+DROP TABLE councils;
