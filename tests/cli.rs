@@ -1,125 +1,95 @@
-//! The command line: council bootstrap and the ledger check.
+//! The command line: council bootstrap, the ledger check, the demo data set.
 
+#[macro_use]
 mod common;
-
-use std::process::Command;
 
 use common::*;
 use diesel::RunQueryDsl;
 use reqwest::StatusCode;
 
-#[tokio::test]
-async fn council_create_prints_ids_and_the_officer_can_log_in() {
-    let app = spawn().await;
-    let out = council_create(
-        app.dir.path(),
-        "London Borough of Merton",
-        "officer@merton.example",
-        PASSWORD,
-    );
-    assert!(out.status.success());
-    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(printed["council_id"].as_i64().unwrap() > 0);
-    assert!(printed["user_id"].as_i64().unwrap() > 0);
-    let token = app.login("officer@merton.example", PASSWORD).await;
-    let me = expect(app.get("/me", Some(&token)).await, StatusCode::OK).await;
-    assert_eq!(me["role"], "council");
-    assert_eq!(me["council_id"], printed["council_id"]);
+both_backends! {
+    #[tokio::test]
+    async fn council_create_prints_ids_and_the_officer_can_log_in() {
+        let app = spawn().await;
+        let out = app.council_create("London Borough of Merton", "officer@merton.example", PASSWORD);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(printed["council_id"].as_i64().unwrap() > 0);
+        assert!(printed["user_id"].as_i64().unwrap() > 0);
+        let token = app.login("officer@merton.example", PASSWORD).await;
+        let me = expect(app.get("/me", Some(&token)).await, StatusCode::OK).await;
+        assert_eq!(me["role"], "council");
+        assert_eq!(me["council_id"], printed["council_id"]);
 
-    let again = council_create(app.dir.path(), "Merton again", "officer@merton.example", PASSWORD);
-    assert!(!again.status.success());
-    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
-    let bad = council_create(app.dir.path(), "Sutton", "not-an-email", PASSWORD);
-    assert!(!bad.status.success());
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("--email"));
-}
+        let again = app.council_create("Merton again", "officer@merton.example", PASSWORD);
+        assert!(!again.status.success());
+        assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+        let bad = app.council_create("Sutton", "not-an-email", PASSWORD);
+        assert!(!bad.status.success());
+        assert!(String::from_utf8_lossy(&bad.stderr).contains("--email"));
+    }
 
-#[tokio::test]
-async fn verify_passes_on_honest_books_and_catches_tampering() {
-    let app = spawn().await;
-    let w = world(&app, "300.00").await;
-    expect(
-        app.book(&w.family, &w.holder, 0, option_id(&w.service, 0), 2).await,
-        StatusCode::CREATED,
-    )
-    .await;
-    let verify = || {
-        Command::new(env!("CARGO_BIN_EXE_localoffer"))
-            .args(["verify", "--data-dir"])
-            .arg(app.dir.path())
-            .output()
+    #[tokio::test]
+    async fn verify_passes_on_honest_books_and_catches_tampering() {
+        let app = spawn().await;
+        let w = world(&app, "300.00").await;
+        expect(app.book(&w.family, &w.holder, 0, option_id(&w.service, 0), 2).await, StatusCode::CREATED).await;
+        let ok = app.cli(&["verify"]);
+        assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+        let report: serde_json::Value = serde_json::from_slice(&ok.stdout).unwrap();
+        assert_eq!(report["allocations_checked"], 1);
+
+        // Someone edits the balance behind the ledger's back.
+        let db = app.db();
+        db.write(|conn| Ok(diesel::sql_query("UPDATE allocations SET committed_pence = committed_pence - 100").execute(conn)?))
+            .unwrap();
+        let bad = app.cli(&["verify"]);
+        assert!(!bad.status.success());
+        let report: serde_json::Value = serde_json::from_slice(&bad.stdout).unwrap();
+        assert!(!report["problems"].as_array().unwrap().is_empty());
+        // And the ledger itself cannot be rewritten.
+        let refused = db.write(|conn| Ok(diesel::sql_query("DELETE FROM ledger_entries").execute(conn)?));
+        assert!(refused.is_err());
+    }
+
+    #[tokio::test]
+    async fn the_demo_data_set_loads_with_working_logins() {
+        let dir = tempfile::tempdir().unwrap();
+        let scratch = fresh_database();
+        let settings = localoffer::Settings {
+            demo: true,
+            database_url: scratch.as_ref().map(|s| s.url.clone()),
+            ..localoffer::Settings::local(dir.path())
+        };
+        let app = localoffer::Application::build(&settings).unwrap();
+        let logins = app.demo_logins.clone();
+        let base = format!("http://127.0.0.1:{}/api/v1", app.port());
+        let handle = app.handle();
+        tokio::spawn(app.run_until_stopped());
+        let client = reqwest::Client::new();
+        let family = logins.iter().find(|l| l.role == "family").unwrap();
+        let login: serde_json::Value = client
+            .post(format!("{base}/auth/login"))
+            .json(&serde_json::json!({"email": family.email, "password": family.password}))
+            .send()
+            .await
             .unwrap()
-    };
-    let ok = verify();
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
-    let report: serde_json::Value = serde_json::from_slice(&ok.stdout).unwrap();
-    assert_eq!(report["allocations_checked"], 1);
-
-    // Someone edits the balance behind the ledger's back.
-    let db = localoffer::DataDir(app.dir.path().to_path_buf()).open_db(None).unwrap();
-    db.write(move |conn| {
-        Ok(diesel::sql_query("UPDATE allocations SET committed_pence = committed_pence - 100").execute(conn)?)
-    })
-    .unwrap();
-    let bad = verify();
-    assert!(!bad.status.success());
-    let report: serde_json::Value = serde_json::from_slice(&bad.stdout).unwrap();
-    assert!(!report["problems"].as_array().unwrap().is_empty());
-    // And the ledger itself cannot be rewritten.
-    let refused = db.write(move |conn| Ok(diesel::sql_query("DELETE FROM ledger_entries").execute(conn)?));
-    assert!(refused.is_err());
-}
-
-#[tokio::test]
-async fn the_demo_data_set_loads_with_working_logins() {
-    let dir = tempfile::tempdir().unwrap();
-    let settings = localoffer::Settings {
-        demo: true,
-        ..localoffer::Settings::local(dir.path())
-    };
-    let app = localoffer::Application::build(&settings).unwrap();
-    let logins = app.demo_logins.clone();
-    let base = format!("http://127.0.0.1:{}/api/v1", app.port());
-    let handle = app.handle();
-    tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::new();
-    let family = logins.iter().find(|l| l.role == "family").unwrap();
-    let login: serde_json::Value = client
-        .post(format!("{base}/auth/login"))
-        .json(&serde_json::json!({"email": family.email, "password": family.password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"].as_str().unwrap();
-    let holders: serde_json::Value = client
-        .get(format!("{base}/budget-holders"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(
-        !holders["budget_holders"][0]["allocations"]
-            .as_array()
-            .unwrap()
-            .is_empty()
-    );
-    let service: serde_json::Value = client
-        .get(format!("{base}/services/1"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(service["price_options"][0]["price"].as_str().is_some());
-    handle.stop(true).await;
-    // A second start on the same directory does not load it twice.
-    let app = localoffer::Application::build(&settings).unwrap();
-    assert_eq!(app.demo_logins.len(), logins.len());
+            .json()
+            .await
+            .unwrap();
+        let token = login["token"].as_str().unwrap();
+        let holders: serde_json::Value =
+            client.get(format!("{base}/budget-holders")).bearer_auth(token).send().await.unwrap().json().await.unwrap();
+        assert!(!holders["budget_holders"][0]["allocations"].as_array().unwrap().is_empty());
+        let service: serde_json::Value = client.get(format!("{base}/services/1")).send().await.unwrap().json().await.unwrap();
+        assert!(service["price_options"][0]["price"].as_str().is_some());
+        let found: serde_json::Value =
+            client.get(format!("{base}/search?q=respite&postcode=SW19")).send().await.unwrap().json().await.unwrap();
+        assert!(found["total"].as_u64().unwrap() > 0, "{found}");
+        handle.stop(true).await;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        // A second start on the same data does not load it twice.
+        let app = localoffer::Application::build(&settings).unwrap();
+        assert_eq!(app.demo_logins.len(), logins.len());
+    }
 }

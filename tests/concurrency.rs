@@ -1,5 +1,6 @@
 //! Rule 2 under load: many clients at once never overspend an allocation.
 
+#[macro_use]
 mod common;
 
 use common::*;
@@ -38,58 +39,52 @@ async fn hammer(keys: impl Fn(usize) -> Option<String>) -> (usize, usize, serde_
     (created, refused, plan, app)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn exactly_the_affordable_bookings_succeed() {
-    let (created, refused, plan, app) = hammer(|i| Some(format!("key-{i}"))).await;
-    assert_eq!((created, refused), (100, 220));
-    assert_eq!(plan["allocations"][0]["committed"], "1000.00");
-    assert_eq!(plan["allocations"][0]["remaining"], "0.00");
-    let family = app.login("parent@family.example", PASSWORD).await;
-    let st = expect(
-        app.get(&format!("/budget-holders/{}/statement", plan["id"]), Some(&family))
-            .await,
-        StatusCode::OK,
-    )
-    .await;
-    let sum: i64 = st["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            let s = e["amount"].as_str().unwrap().replace('.', "");
-            s.parse::<i64>().unwrap()
-        })
-        .sum();
-    assert_eq!(sum, 0, "the ledger sums to the remaining balance");
-    assert_eq!(st["entries"].as_array().unwrap().len(), 101);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_localoffer"))
-        .args(["verify", "--data-dir"])
-        .arg(app.dir.path())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
-}
+both_backends! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn exactly_the_affordable_bookings_succeed() {
+        let (created, refused, plan, app) = hammer(|i| Some(format!("key-{i}"))).await;
+        assert_eq!((created, refused), (100, 220));
+        assert_eq!(plan["allocations"][0]["committed"], "1000.00");
+        assert_eq!(plan["allocations"][0]["remaining"], "0.00");
+        let family = app.login("parent@family.example", PASSWORD).await;
+        let st = expect(
+            app.get(&format!("/budget-holders/{}/statement", plan["id"]), Some(&family))
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        let sum: i64 = st["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                let s = e["amount"].as_str().unwrap().replace('.', "");
+                s.parse::<i64>().unwrap()
+            })
+            .sum();
+        assert_eq!(sum, 0, "the ledger sums to the remaining balance");
+        assert_eq!(st["entries"].as_array().unwrap().len(), 101);
+        let out = app.cli(&["verify"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn duplicated_idempotency_keys_book_once_per_key() {
-    // 320 requests carrying 160 distinct keys, each sent twice at once: the 160 distinct bookings
-    // compete for 100 places' worth of money.
-    let (created, refused, plan, app) = hammer(|i| Some(format!("dup-{}", i / 2))).await;
-    assert_eq!(plan["allocations"][0]["remaining"], "0.00");
-    let family = app.login("parent@family.example", PASSWORD).await;
-    let bookings = expect(app.get("/bookings", Some(&family)).await, StatusCode::OK).await;
-    assert_eq!(
-        bookings["bookings"].as_array().unwrap().len(),
-        100,
-        "one booking per affordable key"
-    );
-    // Each replay of a successful key answered 201 with the same booking; refusals were 409.
-    assert_eq!(created + refused, 320);
-    assert!((100..=200).contains(&created), "{created}");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_localoffer"))
-        .args(["verify", "--data-dir"])
-        .arg(app.dir.path())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn duplicated_idempotency_keys_book_once_per_key() {
+        // 320 requests carrying 160 distinct keys, each sent twice at once: the 160 distinct bookings
+        // compete for 100 places' worth of money.
+        let (created, refused, plan, app) = hammer(|i| Some(format!("dup-{}", i / 2))).await;
+        assert_eq!(plan["allocations"][0]["remaining"], "0.00");
+        let family = app.login("parent@family.example", PASSWORD).await;
+        let bookings = expect(app.get("/bookings", Some(&family)).await, StatusCode::OK).await;
+        assert_eq!(
+            bookings["bookings"].as_array().unwrap().len(),
+            100,
+            "one booking per affordable key"
+        );
+        // Each replay of a successful key answered 201 with the same booking; refusals were 409.
+        assert_eq!(created + refused, 320);
+        assert!((100..=200).contains(&created), "{created}");
+        let out = app.cli(&["verify"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    }
 }

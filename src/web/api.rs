@@ -322,7 +322,16 @@ async fn create_booking(state: Data, auth: Auth, req: HttpRequest, Json(input): 
     let idempotency = key.map(|k| Idempotency::new(k, &input));
     let actor = auth.actor;
     let (created, replayed) = blocking(&state, move |db| {
-        db.write(move |conn| bookings::create(conn, &actor, &input, idempotency.as_ref(), today()))
+        let attempt = |db: &crate::db::Db| {
+            let (actor, input, idempotency) = (actor.clone(), input.clone(), idempotency.clone());
+            db.write(move |conn| bookings::create(conn, &actor, &input, idempotency.as_ref(), today()))
+        };
+        match attempt(db) {
+            // Two requests with one key raced past the lookup (PostgreSQL runs them side by side):
+            // the loser's transaction rolled back; asking again replays the winner's booking.
+            Err(e) if crate::db::is_unique_violation(&e) && idempotency.is_some() => attempt(db),
+            result => result,
+        }
     })
     .await?;
     let mut response = HttpResponse::Created();

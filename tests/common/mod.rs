@@ -1,7 +1,6 @@
 //! Test harness: the real server on a free port, a fresh data directory, reqwest as the client.
 #![allow(dead_code)]
 
-use std::path::Path;
 use std::process::Command;
 
 use localoffer::{Application, Settings};
@@ -11,25 +10,99 @@ use tempfile::TempDir;
 
 pub const PASSWORD: &str = "a long enough password";
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+tokio::task_local! {
+    /// The backend the current test runs on (set by `both_backends!`).
+    pub static BACKEND: Backend;
+}
+
+/// The PostgreSQL server the tests may use, from `LOCALOFFER_TEST_POSTGRES_URL`.
+pub fn postgres_server() -> Option<String> {
+    std::env::var("LOCALOFFER_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+}
+
+/// Runs each test once on SQLite and once on PostgreSQL (in its own scratch database; skipped
+/// with a message when no server is configured).
+#[macro_export]
+macro_rules! both_backends {
+    ($($(#[$meta:meta])* async fn $name:ident() $body:block)*) => {
+        mod sqlite {
+            #[allow(unused_imports)]
+            use super::*;
+            $( $(#[$meta])* async fn $name() {
+                crate::common::BACKEND.scope(crate::common::Backend::Sqlite, async move $body).await
+            } )*
+        }
+        mod postgres {
+            #[allow(unused_imports)]
+            use super::*;
+            $( $(#[$meta])* async fn $name() {
+                if crate::common::postgres_server().is_none() {
+                    eprintln!("skipped on PostgreSQL: set LOCALOFFER_TEST_POSTGRES_URL to run it");
+                    return;
+                }
+                crate::common::BACKEND.scope(crate::common::Backend::Postgres, async move $body).await
+            } )*
+        }
+    };
+}
+
+/// A scratch PostgreSQL database, dropped with the last app that used it.
+pub struct Scratch {
+    pub url: String,
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if let Some(server) = postgres_server() {
+            let _ = localoffer::db::drop_scratch_postgres(&server, &self.url);
+        }
+    }
+}
+
 pub struct TestApp {
     pub base: String,
     pub client: Client,
     pub dir: TempDir,
+    pub scratch: Option<std::sync::Arc<Scratch>>,
     handle: actix_web::dev::ServerHandle,
 }
 
+fn backend() -> Backend {
+    BACKEND.try_with(|b| *b).unwrap_or(Backend::Sqlite)
+}
+
+/// A fresh database for the current backend: `None` means the SQLite file in the data directory.
+pub fn fresh_database() -> Option<std::sync::Arc<Scratch>> {
+    match backend() {
+        Backend::Sqlite => None,
+        Backend::Postgres => {
+            let server = postgres_server().expect("LOCALOFFER_TEST_POSTGRES_URL");
+            let url = localoffer::db::create_scratch_postgres(&server, "localoffer_test").expect("scratch database");
+            Some(std::sync::Arc::new(Scratch { url }))
+        }
+    }
+}
+
 pub async fn spawn() -> TestApp {
-    spawn_in(tempfile::tempdir().expect("temp dir")).await
+    spawn_with(tempfile::tempdir().expect("temp dir"), fresh_database(), |_| {}).await
 }
 
-/// Start the server on a data directory (a restart reuses the directory of an earlier app).
-pub async fn spawn_in(dir: TempDir) -> TestApp {
-    spawn_with(dir, |_| {}).await
-}
-
-/// Start the server with adjusted settings.
-pub async fn spawn_with(dir: TempDir, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+/// Start the server with adjusted settings on a data directory and database.
+pub async fn spawn_with(
+    dir: TempDir,
+    scratch: Option<std::sync::Arc<Scratch>>,
+    adjust: impl FnOnce(&mut Settings),
+) -> TestApp {
     let mut settings = Settings::local(dir.path());
+    settings.database_url = scratch.as_ref().map(|s| s.url.clone());
     adjust(&mut settings);
     let app = Application::build(&settings).expect("server starts");
     let base = format!("http://127.0.0.1:{}", app.port());
@@ -39,26 +112,61 @@ pub async fn spawn_with(dir: TempDir, adjust: impl FnOnce(&mut Settings)) -> Tes
         base,
         client: Client::new(),
         dir,
+        scratch,
         handle,
     }
 }
 
 impl TestApp {
-    /// Stop this server and start another on the same data directory.
+    /// Stop this server and start another on the same data directory and database.
     pub async fn restart(self) -> TestApp {
-        let TestApp { dir, handle, .. } = self;
-        handle.stop(true).await;
-        spawn_in(dir).await
+        self.restart_with(|| {}).await
     }
 
-    /// Stop this server, do something to its data directory while nothing runs, start again.
+    /// Stop this server, do something to its data while nothing runs, start again.
     pub async fn restart_with(self, meanwhile: impl FnOnce()) -> TestApp {
-        let TestApp { dir, handle, .. } = self;
+        let TestApp {
+            dir, handle, scratch, ..
+        } = self;
         handle.stop(true).await;
         // The search follower lets go of the index once the server's state is dropped.
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         meanwhile();
-        spawn_in(dir).await
+        spawn_with(dir, scratch, |_| {}).await
+    }
+
+    pub fn database_url(&self) -> Option<String> {
+        self.scratch.as_ref().map(|s| s.url.clone())
+    }
+
+    /// The app's database, opened directly (as an operator's tool would).
+    pub fn db(&self) -> localoffer::db::Db {
+        localoffer::DataDir(self.dir.path().to_path_buf())
+            .open_db(self.database_url().as_deref())
+            .expect("database opens")
+    }
+
+    /// The `localoffer` binary pointed at this app's data directory and database.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_localoffer"));
+        cmd.args(args).arg("--data-dir").arg(self.dir.path());
+        if let Some(url) = self.database_url() {
+            cmd.arg("--database-url").arg(url);
+        }
+        cmd.env_remove("DATABASE_URL").output().expect("localoffer binary runs")
+    }
+
+    pub fn council_create(&self, name: &str, email: &str, password: &str) -> std::process::Output {
+        self.cli(&[
+            "council",
+            "create",
+            "--name",
+            name,
+            "--email",
+            email,
+            "--password",
+            password,
+        ])
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -99,7 +207,7 @@ impl TestApp {
 
     /// A council through the real CLI; returns the officer's token.
     pub async fn council(&self, name: &str, email: &str) -> String {
-        let out = council_create(self.dir.path(), name, email, PASSWORD);
+        let out = self.council_create(name, email, PASSWORD);
         assert!(
             out.status.success(),
             "council create failed: {}",
@@ -143,24 +251,6 @@ impl TestApp {
         });
         self.post("/bookings", Some(token), &body).await
     }
-}
-
-pub fn council_create(dir: &Path, name: &str, email: &str, password: &str) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_localoffer"))
-        .args([
-            "council",
-            "create",
-            "--name",
-            name,
-            "--email",
-            email,
-            "--password",
-            password,
-            "--data-dir",
-        ])
-        .arg(dir)
-        .output()
-        .expect("localoffer binary runs")
 }
 
 /// Assert the status (showing the body when it is wrong) and return the JSON body.
