@@ -456,16 +456,8 @@ pub fn search(count: usize, queries: usize) -> Result<(), BenchError> {
     // Warm both up so neither pays for cold caches.
     for case in cases.iter().take(20) {
         index.search(&outcome_request(case, true)).map_err(setup_err)?;
-        db.read(|conn| {
-            Ok(baseline_outcome(
-                conn,
-                std::slice::from_ref(&case.0),
-                case.1,
-                radius,
-                case.2,
-            )?)
-        })
-        .map_err(setup_err)?;
+        db.read(|conn| baseline_outcome(conn, std::slice::from_ref(&case.0), case.1, radius, case.2))
+            .map_err(setup_err)?;
     }
 
     println!("query latency (release build, one thread, {queries} queries each, radius {radius} miles):");
@@ -478,17 +470,8 @@ pub fn search(count: usize, queries: usize) -> Result<(), BenchError> {
         index_times.0.push(t);
         let (t, _) = time(|| index.search(&outcome_request(case, true)));
         index_times.1.push(t);
-        let (t, base) = time(|| {
-            db.read(|conn| {
-                Ok(baseline_outcome(
-                    conn,
-                    std::slice::from_ref(&case.0),
-                    case.1,
-                    radius,
-                    case.2,
-                )?)
-            })
-        });
+        let (t, base) =
+            time(|| db.read(|conn| baseline_outcome(conn, std::slice::from_ref(&case.0), case.1, radius, case.2)));
         let (base_total, _) = base.map_err(setup_err)?;
         baseline_times.0.push(t);
         agree += usize::from(base_total == found.total);
@@ -504,7 +487,7 @@ pub fn search(count: usize, queries: usize) -> Result<(), BenchError> {
         let (t, found) = time(|| index.search(&request));
         found.map_err(setup_err)?;
         index_times.2.push(t);
-        let (t, base) = time(|| db.read(|conn| Ok(baseline_text(conn, text)?)));
+        let (t, base) = time(|| db.read(|conn| baseline_text(conn, text)));
         base.map_err(setup_err)?;
         baseline_times.1.push(t);
     }

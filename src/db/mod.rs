@@ -198,9 +198,7 @@ impl Db {
         let mut conn = PgConnection::establish(url).map_err(|e| DbError::Open(format!("PostgreSQL: {e}")))?;
         // Several servers may start at once: one migrates, the others wait for it.
         diesel::sql_query("SELECT pg_advisory_lock(7061626)").execute(&mut conn)?;
-        let migrated = conn
-            .run_pending_migrations(POSTGRES_MIGRATIONS)
-            .map(|applied| log_migrations(applied));
+        let migrated = conn.run_pending_migrations(POSTGRES_MIGRATIONS).map(log_migrations);
         diesel::sql_query("SELECT pg_advisory_unlock(7061626)").execute(&mut conn)?;
         migrated.map_err(|e| DbError::Migration(e.to_string()))?;
         let pool = Pool::builder()

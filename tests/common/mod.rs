@@ -37,18 +37,18 @@ macro_rules! both_backends {
             #[allow(unused_imports)]
             use super::*;
             $( $(#[$meta])* async fn $name() {
-                crate::common::BACKEND.scope(crate::common::Backend::Sqlite, async move $body).await
+                $crate::common::BACKEND.scope($crate::common::Backend::Sqlite, async move $body).await
             } )*
         }
         mod postgres {
             #[allow(unused_imports)]
             use super::*;
             $( $(#[$meta])* async fn $name() {
-                if crate::common::postgres_server().is_none() {
+                if $crate::common::postgres_server().is_none() {
                     eprintln!("skipped on PostgreSQL: set LOCALOFFER_TEST_POSTGRES_URL to run it");
                     return;
                 }
-                crate::common::BACKEND.scope(crate::common::Backend::Postgres, async move $body).await
+                $crate::common::BACKEND.scope($crate::common::Backend::Postgres, async move $body).await
             } )*
         }
     };
