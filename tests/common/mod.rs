@@ -72,7 +72,7 @@ pub struct TestApp {
     pub client: Client,
     pub dir: TempDir,
     pub scratch: Option<std::sync::Arc<Scratch>>,
-    handle: actix_web::dev::ServerHandle,
+    handle: Option<actix_web::dev::ServerHandle>,
 }
 
 fn backend() -> Backend {
@@ -113,11 +113,22 @@ pub async fn spawn_with(
         client: Client::new(),
         dir,
         scratch,
-        handle,
+        handle: Some(handle),
     }
 }
 
 impl TestApp {
+    /// A server running elsewhere (another process), driven with the same helpers.
+    pub fn remote(base: &str) -> TestApp {
+        TestApp {
+            base: base.to_string(),
+            client: Client::new(),
+            dir: tempfile::tempdir().expect("temp dir"),
+            scratch: None,
+            handle: None,
+        }
+    }
+
     /// Stop this server and start another on the same data directory and database.
     pub async fn restart(self) -> TestApp {
         self.restart_with(|| {}).await
@@ -125,10 +136,10 @@ impl TestApp {
 
     /// Stop this server, do something to its data while nothing runs, start again.
     pub async fn restart_with(self, meanwhile: impl FnOnce()) -> TestApp {
-        let TestApp {
-            dir, handle, scratch, ..
-        } = self;
-        handle.stop(true).await;
+        let TestApp { dir, handle, scratch, .. } = self;
+        if let Some(handle) = handle {
+            handle.stop(true).await;
+        }
         // The search follower lets go of the index once the server's state is dropped.
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         meanwhile();

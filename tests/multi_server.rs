@@ -1,0 +1,123 @@
+//! Several `localoffer serve` processes on one PostgreSQL database, as a region would run them.
+
+#[macro_use]
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+/// A real server process; killed when dropped.
+struct Server {
+    child: Child,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(database_url: &str) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_localoffer"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--database-url", database_url, "--data-dir"])
+        .arg(dir.path())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("server process starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).expect("server prints its address");
+    let base = line.trim().strip_prefix("localoffer listening on ").expect("address line").to_string();
+    Server { child, base, _dir: dir }
+}
+
+/// Drive a server process with the same helpers as the in-process tests.
+fn as_app(server: &Server) -> TestApp {
+    TestApp::remote(&server.base)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_servers_share_one_postgresql_database() {
+    let Some(server_url) = postgres_server() else {
+        eprintln!("skipped: set LOCALOFFER_TEST_POSTGRES_URL to run the multi-server test");
+        return;
+    };
+    let database = localoffer::db::create_scratch_postgres(&server_url, "localoffer_test").unwrap();
+    let _cleanup = Scratch { url: database.clone() };
+    let (a, b) = (start(&database), start(&database));
+    let (app_a, app_b) = (as_app(&a), as_app(&b));
+
+    // Set-up through server A; a token issued by A works on B (sessions live in the database).
+    let out = Command::new(env!("CARGO_BIN_EXE_localoffer"))
+        .args(["council", "create", "--name", "Merton", "--email", "officer@merton.example", "--password", PASSWORD])
+        .args(["--database-url", &database])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let council = app_a.login("officer@merton.example", PASSWORD).await;
+    let (_, provider) = app_a.provider("Wandle Club", "staff@wandle.example").await;
+    let mut ten = saturday_club();
+    ten["price_options"] = json!([{"label": "Ten pound session", "unit": "session", "price": "10.00"}]);
+    let service = app_a.service(&provider, &ten).await;
+    let holder = app_a.holder(&council, &sam("EHC-0001", "parent@family.example", "1000.00")).await;
+    let family = app_a.login("parent@family.example", PASSWORD).await;
+    expect(app_b.get(&format!("/budget-holders/{}", holder["id"]), Some(&family)).await, StatusCode::OK).await;
+
+    // 320 concurrent bookings of 10.00 split across both servers against one 1,000.00 allocation.
+    let body = json!({"budget_holder_id": holder["id"], "allocation_id": holder["allocations"][0]["id"],
+                      "price_option_id": option_id(&service, 0), "quantity": 1});
+    let mut tasks = Vec::new();
+    for i in 0..320 {
+        let app = if i % 2 == 0 { &app_a } else { &app_b };
+        let req = app.client.post(app.url("/bookings")).bearer_auth(&family).header("Idempotency-Key", format!("k-{i}")).json(&body);
+        tasks.push(tokio::spawn(async move { req.send().await.map(|r| r.status()) }));
+    }
+    let (mut created, mut refused) = (0, 0);
+    for t in tasks {
+        match t.await.unwrap().unwrap() {
+            StatusCode::CREATED => created += 1,
+            StatusCode::CONFLICT => refused += 1,
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert_eq!((created, refused), (100, 220));
+    let plan = expect(app_b.get(&format!("/budget-holders/{}", holder["id"]), Some(&family)).await, StatusCode::OK).await;
+    assert_eq!(plan["allocations"][0]["remaining"], "0.00", "nothing overspent");
+    let verify = Command::new(env!("CARGO_BIN_EXE_localoffer")).args(["verify", "--database-url", &database]).output().unwrap();
+    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stdout));
+
+    // A service created on A is found by search on B within two seconds.
+    let mut new = saturday_club();
+    new["name"] = json!("Riverside Kayaking");
+    app_a.service(&provider, &new).await;
+    let started = Instant::now();
+    loop {
+        let found = expect(app_b.get("/search?q=kayaking", None).await, StatusCode::OK).await;
+        if found["total"] == 1 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(2), "not on server B within 2 s: {found}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    println!("service reached the other server's index in {} ms", started.elapsed().as_millis());
+
+    // A server that was down catches up when it starts.
+    drop(b);
+    let mut later = saturday_club();
+    later["name"] = json!("Moonlight Orienteering");
+    app_a.service(&provider, &later).await;
+    let c = start(&database);
+    let found = expect(as_app(&c).get("/search?q=orienteering", None).await, StatusCode::OK).await;
+    assert_eq!(found["total"], 1, "{found}");
+}
