@@ -28,7 +28,14 @@ impl Drop for Server {
 fn start(database_url: &str) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_localoffer"))
-        .args(["serve", "--bind", "127.0.0.1:0", "--database-url", database_url, "--data-dir"])
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--database-url",
+            database_url,
+            "--data-dir",
+        ])
         .arg(dir.path())
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
@@ -37,8 +44,14 @@ fn start(database_url: &str) -> Server {
         .expect("server process starts");
     let stdout = child.stdout.take().expect("stdout");
     let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).expect("server prints its address");
-    let base = line.trim().strip_prefix("localoffer listening on ").expect("address line").to_string();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("server prints its address");
+    let base = line
+        .trim()
+        .strip_prefix("localoffer listening on ")
+        .expect("address line")
+        .to_string();
     Server { child, base, _dir: dir }
 }
 
@@ -60,7 +73,16 @@ async fn two_servers_share_one_postgresql_database() {
 
     // Set-up through server A; a token issued by A works on B (sessions live in the database).
     let out = Command::new(env!("CARGO_BIN_EXE_localoffer"))
-        .args(["council", "create", "--name", "Merton", "--email", "officer@merton.example", "--password", PASSWORD])
+        .args([
+            "council",
+            "create",
+            "--name",
+            "Merton",
+            "--email",
+            "officer@merton.example",
+            "--password",
+            PASSWORD,
+        ])
         .args(["--database-url", &database])
         .output()
         .unwrap();
@@ -70,9 +92,17 @@ async fn two_servers_share_one_postgresql_database() {
     let mut ten = saturday_club();
     ten["price_options"] = json!([{"label": "Ten pound session", "unit": "session", "price": "10.00"}]);
     let service = app_a.service(&provider, &ten).await;
-    let holder = app_a.holder(&council, &sam("EHC-0001", "parent@family.example", "1000.00")).await;
+    let holder = app_a
+        .holder(&council, &sam("EHC-0001", "parent@family.example", "1000.00"))
+        .await;
     let family = app_a.login("parent@family.example", PASSWORD).await;
-    expect(app_b.get(&format!("/budget-holders/{}", holder["id"]), Some(&family)).await, StatusCode::OK).await;
+    expect(
+        app_b
+            .get(&format!("/budget-holders/{}", holder["id"]), Some(&family))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
 
     // 320 concurrent bookings of 10.00 split across both servers against one 1,000.00 allocation.
     let body = json!({"budget_holder_id": holder["id"], "allocation_id": holder["allocations"][0]["id"],
@@ -80,7 +110,12 @@ async fn two_servers_share_one_postgresql_database() {
     let mut tasks = Vec::new();
     for i in 0..320 {
         let app = if i % 2 == 0 { &app_a } else { &app_b };
-        let req = app.client.post(app.url("/bookings")).bearer_auth(&family).header("Idempotency-Key", format!("k-{i}")).json(&body);
+        let req = app
+            .client
+            .post(app.url("/bookings"))
+            .bearer_auth(&family)
+            .header("Idempotency-Key", format!("k-{i}"))
+            .json(&body);
         tasks.push(tokio::spawn(async move { req.send().await.map(|r| r.status()) }));
     }
     let (mut created, mut refused) = (0, 0);
@@ -92,9 +127,18 @@ async fn two_servers_share_one_postgresql_database() {
         }
     }
     assert_eq!((created, refused), (100, 220));
-    let plan = expect(app_b.get(&format!("/budget-holders/{}", holder["id"]), Some(&family)).await, StatusCode::OK).await;
+    let plan = expect(
+        app_b
+            .get(&format!("/budget-holders/{}", holder["id"]), Some(&family))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(plan["allocations"][0]["remaining"], "0.00", "nothing overspent");
-    let verify = Command::new(env!("CARGO_BIN_EXE_localoffer")).args(["verify", "--database-url", &database]).output().unwrap();
+    let verify = Command::new(env!("CARGO_BIN_EXE_localoffer"))
+        .args(["verify", "--database-url", &database])
+        .output()
+        .unwrap();
     assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stdout));
 
     // A service created on A is found by search on B within two seconds.
@@ -107,10 +151,16 @@ async fn two_servers_share_one_postgresql_database() {
         if found["total"] == 1 {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(2), "not on server B within 2 s: {found}");
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "not on server B within 2 s: {found}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    println!("service reached the other server's index in {} ms", started.elapsed().as_millis());
+    println!(
+        "service reached the other server's index in {} ms",
+        started.elapsed().as_millis()
+    );
 
     // A server that was down catches up when it starts.
     drop(b);

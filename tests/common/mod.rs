@@ -136,7 +136,9 @@ impl TestApp {
 
     /// Stop this server, do something to its data while nothing runs, start again.
     pub async fn restart_with(self, meanwhile: impl FnOnce()) -> TestApp {
-        let TestApp { dir, handle, scratch, .. } = self;
+        let TestApp {
+            dir, handle, scratch, ..
+        } = self;
         if let Some(handle) = handle {
             handle.stop(true).await;
         }
