@@ -352,3 +352,22 @@ pub fn drop_scratch_postgres(server_url: &str, scratch_url: &str) -> DbResult<()
     diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_url_scheme_picks_the_backend() {
+        assert!(DatabaseUrl::parse("postgres://u@h/db").is_postgres());
+        assert!(DatabaseUrl::parse("postgresql://u@h/db").is_postgres());
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///var/lib/lo.db"),
+            DatabaseUrl::Sqlite(PathBuf::from("/var/lib/lo.db"))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("data/lo.db"),
+            DatabaseUrl::Sqlite(PathBuf::from("data/lo.db"))
+        );
+    }
+}

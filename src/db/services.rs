@@ -512,14 +512,27 @@ pub fn record_change(conn: &mut Conn, id: ServiceId) -> DbResult<()> {
 }
 
 /// Changes after `seq`, oldest first: (seq, service id).
-pub fn changes_after(conn: &mut Conn, seq: i64, limit: i64) -> DbResult<Vec<(i64, ServiceId)>> {
-    let rows: Vec<(i64, i64)> = service_changes::table
+pub fn changes_after(conn: &mut Conn, seq: i64, limit: i64) -> DbResult<Vec<(i64, ServiceId, NaiveDateTime)>> {
+    let rows: Vec<(i64, i64, NaiveDateTime)> = service_changes::table
         .filter(service_changes::seq.gt(seq))
         .order(service_changes::seq)
         .limit(limit)
-        .select((service_changes::seq, service_changes::service_id))
+        .select((
+            service_changes::seq,
+            service_changes::service_id,
+            service_changes::changed_at,
+        ))
         .load(conn)?;
-    Ok(rows.into_iter().map(|(seq, id)| (seq, ServiceId(id))).collect())
+    Ok(rows.into_iter().map(|(seq, id, at)| (seq, ServiceId(id), at)).collect())
+}
+
+/// The last change logged before `at` (0 if none).
+pub fn last_change_before(conn: &mut Conn, at: NaiveDateTime) -> DbResult<i64> {
+    let seq: Option<i64> = service_changes::table
+        .filter(service_changes::changed_at.lt(at))
+        .select(diesel::dsl::max(service_changes::seq))
+        .first(conn)?;
+    Ok(seq.unwrap_or(0))
 }
 
 pub fn last_change(conn: &mut Conn) -> DbResult<i64> {

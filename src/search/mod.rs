@@ -306,8 +306,10 @@ impl SearchIndex {
     /// Rebuild from the database, with a progress bar when `progress` is set.
     pub fn rebuild(&self, db: &Db, progress: bool) -> Result<usize, SearchError> {
         let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        // Changes made while we rebuild are replayed by the next catch-up: indexing is idempotent.
-        let seq = db.read(services::last_change)?;
+        // Replay what changed shortly before and during the rebuild with the next catch-up
+        // (indexing is idempotent): a PostgreSQL transaction may commit a change log entry after
+        // later entries are already visible.
+        let seq = db.read(|conn| services::last_change_before(conn, crate::db::now() - SETTLE))?;
         let total = db.read(services::count_published)?;
         let bar = if progress {
             let bar = indicatif::ProgressBar::new(total.max(0) as u64);
@@ -350,10 +352,11 @@ impl SearchIndex {
             let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
             let from = self.applied_seq();
             let changes = db.read(|conn| services::changes_after(conn, from, CHUNK))?;
-            let Some(&(last_seq, _)) = changes.last() else {
+            if changes.is_empty() {
                 return Ok(applied);
-            };
-            let mut ids: Vec<ServiceId> = changes.iter().map(|(_, id)| *id).collect();
+            }
+            let settled = settled_through(from, &changes, crate::db::now());
+            let mut ids: Vec<ServiceId> = changes.iter().map(|(_, id, _)| *id).collect();
             ids.sort();
             ids.dedup();
             for id in &ids {
@@ -362,9 +365,56 @@ impl SearchIndex {
             for s in db.read(|conn| services::for_index(conn, &ids))? {
                 writer.add_document(self.document(&s))?;
             }
-            self.commit(&mut writer, last_seq)?;
+            self.commit(&mut writer, settled)?;
             applied += ids.len();
+            if changes.last().is_some_and(|(seq, _, _)| *seq > settled) {
+                // A gap: wait for the missing entry (or for it to be old enough to be a rollback).
+                return Ok(applied);
+            }
         }
+    }
+}
+
+/// How long a gap in the change log may be an uncommitted transaction rather than a rollback.
+const SETTLE: chrono::Duration = chrono::Duration::seconds(10);
+
+/// The last sequence number up to which the log is known complete. On PostgreSQL, sequence values
+/// are taken at insert but become visible at commit, so entry 11 can be seen before entry 10: never
+/// record progress past a gap younger than [`SETTLE`].
+fn settled_through(from: i64, changes: &[(i64, ServiceId, chrono::NaiveDateTime)], now: chrono::NaiveDateTime) -> i64 {
+    let mut settled = from;
+    for (seq, _, at) in changes {
+        if *seq != settled + 1 && now - *at < SETTLE {
+            break;
+        }
+        settled = *seq;
+    }
+    settled
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_stops_at_a_young_gap_and_passes_an_old_one() {
+        let now = chrono::NaiveDate::from_ymd_opt(2026, 11, 23)
+            .and_then(|d| d.and_hms_opt(12, 0, 0))
+            .unwrap();
+        let at = |secs_ago: i64| now - chrono::Duration::seconds(secs_ago);
+        let c = |seq: i64, secs_ago: i64| (seq, ServiceId(seq), at(secs_ago));
+        assert_eq!(settled_through(3, &[c(4, 0), c(5, 0)], now), 5);
+        assert_eq!(
+            settled_through(3, &[c(4, 0), c(6, 0), c(7, 0)], now),
+            4,
+            "5 may still commit"
+        );
+        assert_eq!(
+            settled_through(3, &[c(4, 30), c(6, 30), c(7, 0)], now),
+            7,
+            "5 was rolled back long ago"
+        );
+        assert_eq!(settled_through(0, &[c(2, 1)], now), 0);
     }
 }
 
