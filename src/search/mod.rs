@@ -392,6 +392,29 @@ fn settled_through(from: i64, changes: &[(i64, ServiceId, chrono::NaiveDateTime)
     settled
 }
 
+/// Follow the database's change log: apply changes when nudged (a write on this server) and on
+/// every `poll` (writes by other servers, or a nudge that was missed).
+pub fn spawn_follower(index: Arc<SearchIndex>, db: Db, poll: Duration) -> std::sync::mpsc::Sender<()> {
+    let (nudge, nudges) = std::sync::mpsc::channel::<()>();
+    let spawned = std::thread::Builder::new()
+        .name("search-follower".into())
+        .spawn(move || {
+            while !matches!(
+                nudges.recv_timeout(poll),
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected)
+            ) {
+                while nudges.try_recv().is_ok() {}
+                if let Err(e) = index.catch_up(&db) {
+                    tracing::error!(error = %e, "search index could not catch up; will retry");
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the search follower; the index will not follow changes");
+    }
+    nudge
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -416,27 +439,4 @@ mod tests {
         );
         assert_eq!(settled_through(0, &[c(2, 1)], now), 0);
     }
-}
-
-/// Follow the database's change log: apply changes when nudged (a write on this server) and on
-/// every `poll` (writes by other servers, or a nudge that was missed).
-pub fn spawn_follower(index: Arc<SearchIndex>, db: Db, poll: Duration) -> std::sync::mpsc::Sender<()> {
-    let (nudge, nudges) = std::sync::mpsc::channel::<()>();
-    let spawned = std::thread::Builder::new()
-        .name("search-follower".into())
-        .spawn(move || {
-            while !matches!(
-                nudges.recv_timeout(poll),
-                Err(std::sync::mpsc::RecvTimeoutError::Disconnected)
-            ) {
-                while nudges.try_recv().is_ok() {}
-                if let Err(e) = index.catch_up(&db) {
-                    tracing::error!(error = %e, "search index could not catch up; will retry");
-                }
-            }
-        });
-    if let Err(e) = spawned {
-        tracing::error!(error = %e, "cannot start the search follower; the index will not follow changes");
-    }
-    nudge
 }
