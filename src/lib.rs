@@ -6,6 +6,8 @@ pub mod demo;
 pub mod domain;
 pub mod geocode;
 pub mod search;
+#[path = "../templates/mod.rs"]
+pub mod templates;
 pub mod web;
 
 use std::net::TcpListener;

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod error;
 pub mod extract;
+pub mod pages;
 pub mod search;
 
 use std::sync::Arc;
@@ -58,6 +59,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .error_handler(|e, _| ApiError::bad_request("invalid_query", e.to_string(), None).into()),
         )
         .route("/healthz", web::get().to(api::healthz))
+        .configure(pages::routes)
         .service(web::scope("/api/v1").configure(api::routes))
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(ApiError::NotFound("no such page or endpoint".into()))

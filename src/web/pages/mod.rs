@@ -1,0 +1,254 @@
+//! The website: server-rendered pages (maud) for the public, families, providers and councils.
+//! Sessions are the same server-side sessions as the API's tokens, carried in an HttpOnly cookie;
+//! every form carries a CSRF token that must match the visitor's CSRF cookie.
+
+mod family;
+mod provider;
+mod public;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::Payload;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
+use maud::{Markup, html};
+
+use super::{AppState, blocking};
+use crate::db::users::{self, Actor};
+use crate::db::DbError;
+use crate::domain::Role;
+use crate::domain::validate::Invalid;
+use crate::templates::{self, Chrome, FormErrors};
+
+pub const SESSION_COOKIE: &str = "lo_session";
+pub const CSRF_COOKIE: &str = "lo_csrf";
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/assets/site.css", web::get().to(stylesheet))
+        .route("/", web::get().to(public::home))
+        .route("/search", web::get().to(public::search))
+        .route("/services/{id}", web::get().to(public::service))
+        .route("/services/{id}/book", web::post().to(family::book))
+        .route("/login", web::get().to(public::login_form))
+        .route("/login", web::post().to(public::login))
+        .route("/logout", web::post().to(public::logout))
+        .route("/my-plan", web::get().to(family::my_plan))
+        .route("/my-plan/statement", web::get().to(family::statement))
+        .route("/bookings/{id}/cancel", web::post().to(family::cancel))
+        .route("/provider/register", web::get().to(provider::register_form))
+        .route("/provider/register", web::post().to(provider::register))
+        .route("/provider/services", web::get().to(provider::services))
+        .route("/provider/services/new", web::get().to(provider::new_service_form))
+        .route("/provider/services/new", web::post().to(provider::create_service))
+        .route("/provider/services/{id}/{status}", web::post().to(provider::set_status))
+        .route("/provider/bookings", web::get().to(provider::bookings))
+        .route("/provider/bookings/{id}/{action}", web::post().to(provider::answer_booking));
+}
+
+async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/css; charset=utf-8"))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(templates::STYLESHEET)
+}
+
+/// Whoever is looking at a page: maybe logged in, always with a CSRF token.
+pub struct Visitor {
+    pub actor: Option<Actor>,
+    pub session: Option<String>,
+    pub csrf: String,
+    new_csrf: bool,
+    secure: bool,
+}
+
+fn random_hex() -> String {
+    let bytes: [u8; 32] = rand::random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl FromRequest for Visitor {
+    type Error = PageError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, PageError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let secure = req.connection_info().scheme() == "https";
+            let (csrf, new_csrf) = match req.cookie(CSRF_COOKIE).map(|c| c.value().to_string()) {
+                Some(token) if token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit()) => (token, false),
+                _ => (random_hex(), true),
+            };
+            let session = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string());
+            let actor = match &session {
+                Some(token) => {
+                    let state = req.app_data::<web::Data<AppState>>().cloned().ok_or(PageError::Unavailable)?;
+                    let token = token.clone();
+                    blocking(&state, move |db| db.read(|conn| users::actor_for_token(conn, &token)))
+                        .await
+                        .map_err(|_| PageError::Unavailable)?
+                }
+                None => None,
+            };
+            Ok(Visitor { session: actor.as_ref().and(session), actor, csrf, new_csrf, secure })
+        })
+    }
+}
+
+impl Visitor {
+    pub fn chrome(&self) -> Chrome<'_> {
+        Chrome { role: self.actor.as_ref().map(|a| a.role.as_str()), csrf: &self.csrf }
+    }
+
+    /// The logged-in actor of one of `roles`; a logged-out visitor is sent to log in.
+    pub fn require(&self, roles: &[Role], return_to: &str) -> Result<&Actor, PageError> {
+        match &self.actor {
+            None => Err(PageError::LogIn(return_to.to_string())),
+            Some(a) if roles.contains(&a.role) => Ok(a),
+            Some(_) => Err(PageError::Forbidden),
+        }
+    }
+
+    /// Render a page. Pages behind login are never cached.
+    pub fn page(&self, title: &str, private: bool, body: Markup) -> HttpResponse {
+        self.page_with_status(StatusCode::OK, title, private, body)
+    }
+
+    pub fn page_with_status(&self, status: StatusCode, title: &str, private: bool, body: Markup) -> HttpResponse {
+        let mut response = HttpResponse::build(status);
+        response.content_type("text/html; charset=utf-8");
+        if private || self.actor.is_some() {
+            response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        }
+        if self.new_csrf {
+            response.cookie(self.cookie(CSRF_COOKIE, self.csrf.clone(), SameSite::Strict));
+        }
+        response.body(templates::layout(title, &self.chrome(), body).into_string())
+    }
+
+    fn cookie(&self, name: &'static str, value: String, same_site: SameSite) -> Cookie<'static> {
+        Cookie::build(name, value).path("/").http_only(true).secure(self.secure).same_site(same_site).finish()
+    }
+
+    pub fn session_cookie(&self, token: String) -> Cookie<'static> {
+        self.cookie(SESSION_COOKIE, token, SameSite::Lax)
+    }
+}
+
+/// A submitted form, keeping repeated fields (checkboxes) in order.
+pub struct Form(pub Vec<(String, String)>);
+
+impl Form {
+    pub fn get(&self, name: &str) -> &str {
+        self.0.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
+    }
+
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
+    }
+
+    /// Rule: a form must carry the visitor's CSRF token.
+    pub fn check_csrf(&self, visitor: &Visitor) -> Result<(), PageError> {
+        let sent = self.get("csrf_token");
+        if !visitor.new_csrf && !sent.is_empty() && sent == visitor.csrf { Ok(()) } else { Err(PageError::Csrf) }
+    }
+}
+
+pub async fn read_form(body: web::Bytes) -> Result<Form, PageError> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body).map(Form).map_err(|_| PageError::BadForm)
+}
+
+pub fn see_other(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, to.to_string())).finish()
+}
+
+/// Validation problems from the domain, with API field names mapped to this form's field names.
+pub fn form_errors(invalid: Invalid, rename: impl Fn(&str) -> String) -> FormErrors {
+    FormErrors(invalid.0.into_iter().map(|e| (rename(&e.field), capitalise(&e.message))).collect())
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    #[error("log in to see this page")]
+    LogIn(String),
+    #[error("this page is not for your account")]
+    Forbidden,
+    #[error("page not found")]
+    NotFound,
+    #[error("this form has expired")]
+    Csrf,
+    #[error("the form could not be read")]
+    BadForm,
+    #[error("the service is unavailable")]
+    Unavailable,
+}
+
+impl From<super::error::ApiError> for PageError {
+    fn from(e: super::error::ApiError) -> PageError {
+        use super::error::ApiError;
+        match e {
+            ApiError::Db(DbError::NotFound(_)) | ApiError::NotFound(_) => PageError::NotFound,
+            ApiError::Db(DbError::Forbidden(_)) | ApiError::WrongRole(_) => PageError::Forbidden,
+            other => {
+                tracing::error!(error = %other, "page failed");
+                PageError::Unavailable
+            }
+        }
+    }
+}
+
+impl From<DbError> for PageError {
+    fn from(e: DbError) -> PageError {
+        super::error::ApiError::Db(e).into()
+    }
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            PageError::LogIn(_) => StatusCode::SEE_OTHER,
+            PageError::Forbidden | PageError::Csrf => StatusCode::FORBIDDEN,
+            PageError::NotFound => StatusCode::NOT_FOUND,
+            PageError::BadForm => StatusCode::BAD_REQUEST,
+            PageError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let PageError::LogIn(to) = self {
+            let target = format!("/login?next={}", url_escape(to));
+            return see_other(&target);
+        }
+        let (title, text) = match self {
+            PageError::Forbidden => ("Not available to you", "This page belongs to another kind of account. Log out and log in with the right one."),
+            PageError::NotFound => ("Page not found", "If you typed the web address, check it is correct."),
+            PageError::Csrf => ("This form has expired", "Go back, reload the page and try again. Nothing was changed."),
+            PageError::BadForm => ("Sorry, there is a problem", "The form could not be read. Go back and try again."),
+            _ => ("Sorry, there is a problem with the service", "Try again later. Nothing was changed."),
+        };
+        let chrome = Chrome { role: None, csrf: "" };
+        let body = html! { h1 { (title) } p { (text) } p { a href="/" { "Go to the home page" } } };
+        HttpResponse::build(self.status_code())
+            .content_type("text/html; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(templates::layout(title, &chrome, body).into_string())
+    }
+}
+
+fn url_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"/-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+/// Only local paths are followed after login, never another site.
+pub fn safe_next(next: &str) -> Option<&str> {
+    (next.starts_with('/') && !next.starts_with("//") && !next.contains('\\')).then_some(next)
+}
