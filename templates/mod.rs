@@ -128,7 +128,13 @@ pub fn input(errors: &FormErrors, name: &str, label: &str, value: &str, kind: &s
     }
 }
 
-pub fn checkboxes(errors: &FormErrors, name: &str, legend: &str, options: &[(String, String)], checked: &[String]) -> Markup {
+pub fn checkboxes(
+    errors: &FormErrors,
+    name: &str,
+    legend: &str,
+    options: &[(String, String)],
+    checked: &[String],
+) -> Markup {
     let error = errors.get(name);
     html! {
         div.form-group.form-group-error[error.is_some()] id=(name) {

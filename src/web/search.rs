@@ -88,11 +88,11 @@ pub async fn search(state: Data, query: Pairs) -> Reply {
 }
 
 #[derive(Serialize)]
-struct OutcomeMatches {
-    outcome_id: i64,
-    text: String,
-    terms: Vec<String>,
-    services: Vec<Hit>,
+pub struct OutcomeMatches {
+    pub outcome_id: i64,
+    pub text: String,
+    pub terms: Vec<String>,
+    pub services: Vec<Hit>,
 }
 
 pub const DEFAULT_MATCH_RADIUS_MILES: f64 = 10.0;
@@ -128,9 +128,6 @@ fn match_params(pairs: &[(String, String)]) -> Result<(f64, usize), Invalid> {
     Ok((radius, limit))
 }
 
-/// For each of the plan's outcomes, the best services within reach of home, right for the child's
-/// age and affordable from an allocation with money left; services meeting more of the plan's
-/// outcomes rank first.
 pub async fn matches(state: Data, auth: Auth, path: web::Path<i64>, query: Pairs) -> Reply {
     let (radius, limit) = match_params(&query).map_err(ApiError::bad_parameters)?;
     let id = BudgetHolderId(path.into_inner());
@@ -141,10 +138,35 @@ pub async fn matches(state: Data, auth: Auth, path: web::Path<i64>, query: Pairs
         })
     })
     .await?;
+    let m = plan_matches(&state, &plan, radius, limit).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "budget_holder_id": plan.id,
+        "radius_miles": radius,
+        "age": m.age,
+        "home": m.home.map(|h| json!({"postcode_district": m.district, "precision": h.precision})),
+        "outcomes": m.outcomes,
+    })))
+}
+
+pub struct PlanMatches {
+    pub age: i32,
+    pub home: Option<crate::geocode::Located>,
+    pub district: String,
+    pub outcomes: Vec<OutcomeMatches>,
+}
+
+/// For each of the plan's outcomes, the best services within reach of home, right for the child's
+/// age and affordable from an allocation with money left; services meeting more of the plan's
+/// outcomes rank first. Shared by the API and the "matches for my plan" page.
+pub async fn plan_matches(
+    state: &AppState,
+    plan: &budget_holders::BudgetHolderView,
+    radius: f64,
+    limit: usize,
+) -> Result<PlanMatches, ApiError> {
     let home_postcode = Postcode::parse("postcode", &plan.postcode).map_err(Invalid::from)?;
     let home = state.geocoder.locate(&home_postcode).await;
-    let today = chrono::Utc::now().date_naive();
-    let age = age_on(plan.date_of_birth, today);
+    let age = age_on(plan.date_of_birth, chrono::Utc::now().date_naive());
     let payable_from: Vec<_> = plan
         .allocations
         .iter()
@@ -173,7 +195,7 @@ pub async fn matches(state: Data, auth: Auth, path: web::Path<i64>, query: Pairs
         }
         _ => vec![Vec::new(); plan.outcomes.len()],
     };
-    let outcomes: Vec<OutcomeMatches> = plan
+    let outcomes = plan
         .outcomes
         .iter()
         .zip(found)
@@ -184,11 +206,10 @@ pub async fn matches(state: Data, auth: Auth, path: web::Path<i64>, query: Pairs
             services,
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({
-        "budget_holder_id": plan.id,
-        "radius_miles": radius,
-        "age": age,
-        "home": home.map(|h| json!({"postcode_district": home_postcode.outcode, "precision": h.precision})),
-        "outcomes": outcomes,
-    })))
+    Ok(PlanMatches {
+        age,
+        home,
+        district: home_postcode.outcode,
+        outcomes,
+    })
 }

@@ -49,7 +49,7 @@ pub async fn my_plan(state: Data, visitor: Visitor) -> Result<HttpResponse, Page
             }
         }
         @if !plans.is_empty() {
-            p { a href="/search" { "Matches for my plan" } " · " a href="/my-plan/statement" { "Statement" } }
+            p { a href="/my-plan/matches" { "Matches for my plan" } " · " a href="/my-plan/statement" { "Statement" } }
             div.table-wrap {
                 table {
                     caption { "Bookings" }
@@ -80,7 +80,12 @@ pub async fn my_plan(state: Data, visitor: Visitor) -> Result<HttpResponse, Page
     Ok(visitor.page("My plan", true, body))
 }
 
-pub async fn book(state: Data, visitor: Visitor, path: web::Path<i64>, body: web::Bytes) -> Result<HttpResponse, PageError> {
+pub async fn book(
+    state: Data,
+    visitor: Visitor,
+    path: web::Path<i64>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
     let service_id = path.into_inner();
     let actor = visitor.require(SPENDERS, &format!("/services/{service_id}"))?.clone();
     let form = read_form(body).await?;
@@ -90,9 +95,13 @@ pub async fn book(state: Data, visitor: Visitor, path: web::Path<i64>, body: web
     let parse = |v: &str| v.trim().parse::<i64>().ok();
     let quantity = parse(form.get("quantity"));
     if quantity.is_none() {
-        errors.0.push(("quantity".into(), "Enter how many, as a whole number".into()));
+        errors
+            .0
+            .push(("quantity".into(), "Enter how many, as a whole number".into()));
     }
-    let (Some(holder), Some(allocation), Some(option)) = (parse(holder), parse(allocation), parse(form.get("price_option_id"))) else {
+    let (Some(holder), Some(allocation), Some(option)) =
+        (parse(holder), parse(allocation), parse(form.get("price_option_id")))
+    else {
         return Err(PageError::BadForm);
     };
     let input = BookingInput {
@@ -110,10 +119,14 @@ pub async fn book(state: Data, visitor: Visitor, path: web::Path<i64>, body: web
             .filter(|k| !k.is_empty() && k.len() <= 100)
             .map(|k| Idempotency::new(format!("page-{k}"), &input));
         let today = chrono::Utc::now().date_naive();
-        blocking(&state, move |db| db.write(move |conn| bookings::create(conn, &actor, &input, idempotency.as_ref(), today)))
-            .await
+        blocking(&state, move |db| {
+            db.write(move |conn| bookings::create(conn, &actor, &input, idempotency.as_ref(), today))
+        })
+        .await
     } else {
-        Err(crate::web::error::ApiError::Db(crate::db::DbError::Invalid(crate::domain::validate::Invalid(vec![]))))
+        Err(crate::web::error::ApiError::Db(crate::db::DbError::Invalid(
+            crate::domain::validate::Invalid(vec![]),
+        )))
     };
     match result {
         Ok((created, _)) => Ok(visitor.page(
@@ -159,12 +172,20 @@ pub async fn book(state: Data, visitor: Visitor, path: web::Path<i64>, body: web
     }
 }
 
-pub async fn cancel(state: Data, visitor: Visitor, path: web::Path<i64>, body: web::Bytes) -> Result<HttpResponse, PageError> {
+pub async fn cancel(
+    state: Data,
+    visitor: Visitor,
+    path: web::Path<i64>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
     let actor = visitor.require(SPENDERS, "/my-plan")?.clone();
     let form = read_form(body).await?;
     form.check_csrf(&visitor)?;
     let id = BookingId(path.into_inner());
-    let result = blocking(&state, move |db| db.write(move |conn| bookings::transition(conn, &actor, id, BookingAction::Cancel))).await;
+    let result = blocking(&state, move |db| {
+        db.write(move |conn| bookings::transition(conn, &actor, id, BookingAction::Cancel))
+    })
+    .await;
     match result {
         Ok(_) => Ok(see_other("/my-plan")),
         Err(crate::web::error::ApiError::Db(crate::db::DbError::Conflict { .. })) => Ok(see_other("/my-plan")),
@@ -196,6 +217,46 @@ pub async fn statement(state: Data, visitor: Visitor) -> Result<HttpResponse, Pa
                         tbody {
                             @for e in entries {
                                 tr { td { (e.at.format("%-d %b %Y").to_string()) } td { (e.stream.replace('_', " ")) } td { (e.description) } td { (e.amount.to_string()) } td { (money(e.balance_after)) } }
+                            }
+                        }
+                    }
+                }
+            }
+            p { a href="/my-plan" { "Back to my plan" } }
+        },
+    ))
+}
+
+pub async fn matches(state: Data, visitor: Visitor) -> Result<HttpResponse, PageError> {
+    let actor = visitor.require(SPENDERS, "/my-plan/matches")?.clone();
+    let plans = blocking(&state, move |db| db.read(|conn| budget_holders::list(conn, &actor))).await?;
+    let mut sections = Vec::new();
+    for plan in &plans {
+        let m =
+            crate::web::search::plan_matches(&state, plan, crate::web::search::DEFAULT_MATCH_RADIUS_MILES, 5).await?;
+        sections.push((plan.first_name.clone(), m));
+    }
+    let taxonomy = &state.taxonomy;
+    Ok(visitor.page(
+        "Matches for my plan",
+        true,
+        html! {
+            h1 { "Matches for my plan" }
+            p { "Services within " (crate::web::search::DEFAULT_MATCH_RADIUS_MILES) " miles of home, right for your child's age, that your budget can still pay for. Services that meet more of the plan's outcomes come first." }
+            @for (name, m) in &sections {
+                h2 { (name) }
+                @for o in &m.outcomes {
+                    h3 { (o.text) }
+                    @if o.services.is_empty() { p { "Nothing nearby matches this outcome yet." } }
+                    ul.results {
+                        @for hit in &o.services {
+                            li {
+                                a href={ "/services/" (hit.service_id) } { (hit.name) }
+                                " – " (hit.organisation.name)
+                                @if let Some(d) = hit.distance_miles { ", " (format!("{d:.1}")) " miles" }
+                                @if let Some(p) = hit.price_from { ", from " (money(p)) }
+                                br;
+                                @for t in &hit.outcomes_matched { span.tag { (super::public::term_label(taxonomy, t)) } }
                             }
                         }
                     }

@@ -2,6 +2,7 @@
 //! Sessions are the same server-side sessions as the API's tokens, carried in an HttpOnly cookie;
 //! every form carries a CSRF token that must match the visitor's CSRF cookie.
 
+mod council;
 mod family;
 mod provider;
 mod public;
@@ -11,14 +12,14 @@ use std::pin::Pin;
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::Payload;
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
 use maud::{Markup, html};
 
 use super::{AppState, blocking};
-use crate::db::users::{self, Actor};
 use crate::db::DbError;
+use crate::db::users::{self, Actor};
 use crate::domain::Role;
 use crate::domain::validate::Invalid;
 use crate::templates::{self, Chrome, FormErrors};
@@ -37,6 +38,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/logout", web::post().to(public::logout))
         .route("/my-plan", web::get().to(family::my_plan))
         .route("/my-plan/statement", web::get().to(family::statement))
+        .route("/my-plan/matches", web::get().to(family::matches))
         .route("/bookings/{id}/cancel", web::post().to(family::cancel))
         .route("/provider/register", web::get().to(provider::register_form))
         .route("/provider/register", web::post().to(provider::register))
@@ -45,7 +47,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/provider/services/new", web::post().to(provider::create_service))
         .route("/provider/services/{id}/{status}", web::post().to(provider::set_status))
         .route("/provider/bookings", web::get().to(provider::bookings))
-        .route("/provider/bookings/{id}/{action}", web::post().to(provider::answer_booking));
+        .route(
+            "/provider/bookings/{id}/{action}",
+            web::post().to(provider::answer_booking),
+        )
+        .route("/council/budget-holders", web::get().to(council::budget_holders));
 }
 
 async fn stylesheet() -> HttpResponse {
@@ -84,7 +90,10 @@ impl FromRequest for Visitor {
             let session = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string());
             let actor = match &session {
                 Some(token) => {
-                    let state = req.app_data::<web::Data<AppState>>().cloned().ok_or(PageError::Unavailable)?;
+                    let state = req
+                        .app_data::<web::Data<AppState>>()
+                        .cloned()
+                        .ok_or(PageError::Unavailable)?;
                     let token = token.clone();
                     blocking(&state, move |db| db.read(|conn| users::actor_for_token(conn, &token)))
                         .await
@@ -92,14 +101,23 @@ impl FromRequest for Visitor {
                 }
                 None => None,
             };
-            Ok(Visitor { session: actor.as_ref().and(session), actor, csrf, new_csrf, secure })
+            Ok(Visitor {
+                session: actor.as_ref().and(session),
+                actor,
+                csrf,
+                new_csrf,
+                secure,
+            })
         })
     }
 }
 
 impl Visitor {
     pub fn chrome(&self) -> Chrome<'_> {
-        Chrome { role: self.actor.as_ref().map(|a| a.role.as_str()), csrf: &self.csrf }
+        Chrome {
+            role: self.actor.as_ref().map(|a| a.role.as_str()),
+            csrf: &self.csrf,
+        }
     }
 
     /// The logged-in actor of one of `roles`; a logged-out visitor is sent to log in.
@@ -129,7 +147,12 @@ impl Visitor {
     }
 
     fn cookie(&self, name: &'static str, value: String, same_site: SameSite) -> Cookie<'static> {
-        Cookie::build(name, value).path("/").http_only(true).secure(self.secure).same_site(same_site).finish()
+        Cookie::build(name, value)
+            .path("/")
+            .http_only(true)
+            .secure(self.secure)
+            .same_site(same_site)
+            .finish()
     }
 
     pub fn session_cookie(&self, token: String) -> Cookie<'static> {
@@ -146,32 +169,52 @@ impl Form {
     }
 
     pub fn all(&self, name: &str) -> Vec<String> {
-        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
     }
 
     /// Rule: a form must carry the visitor's CSRF token.
     pub fn check_csrf(&self, visitor: &Visitor) -> Result<(), PageError> {
         let sent = self.get("csrf_token");
-        if !visitor.new_csrf && !sent.is_empty() && sent == visitor.csrf { Ok(()) } else { Err(PageError::Csrf) }
+        if !visitor.new_csrf && !sent.is_empty() && sent == visitor.csrf {
+            Ok(())
+        } else {
+            Err(PageError::Csrf)
+        }
     }
 }
 
 pub async fn read_form(body: web::Bytes) -> Result<Form, PageError> {
-    serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body).map(Form).map_err(|_| PageError::BadForm)
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
+        .map(Form)
+        .map_err(|_| PageError::BadForm)
 }
 
 pub fn see_other(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, to.to_string())).finish()
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to.to_string()))
+        .finish()
 }
 
 /// Validation problems from the domain, with API field names mapped to this form's field names.
 pub fn form_errors(invalid: Invalid, rename: impl Fn(&str) -> String) -> FormErrors {
-    FormErrors(invalid.0.into_iter().map(|e| (rename(&e.field), capitalise(&e.message))).collect())
+    FormErrors(
+        invalid
+            .0
+            .into_iter()
+            .map(|e| (rename(&e.field), capitalise(&e.message)))
+            .collect(),
+    )
 }
 
 fn capitalise(s: &str) -> String {
     let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -227,11 +270,23 @@ impl ResponseError for PageError {
             return see_other(&target);
         }
         let (title, text) = match self {
-            PageError::Forbidden => ("Not available to you", "This page belongs to another kind of account. Log out and log in with the right one."),
+            PageError::Forbidden => (
+                "Not available to you",
+                "This page belongs to another kind of account. Log out and log in with the right one.",
+            ),
             PageError::NotFound => ("Page not found", "If you typed the web address, check it is correct."),
-            PageError::Csrf => ("This form has expired", "Go back, reload the page and try again. Nothing was changed."),
-            PageError::BadForm => ("Sorry, there is a problem", "The form could not be read. Go back and try again."),
-            _ => ("Sorry, there is a problem with the service", "Try again later. Nothing was changed."),
+            PageError::Csrf => (
+                "This form has expired",
+                "Go back, reload the page and try again. Nothing was changed.",
+            ),
+            PageError::BadForm => (
+                "Sorry, there is a problem",
+                "The form could not be read. Go back and try again.",
+            ),
+            _ => (
+                "Sorry, there is a problem with the service",
+                "Try again later. Nothing was changed.",
+            ),
         };
         let chrome = Chrome { role: None, csrf: "" };
         let body = html! { h1 { (title) } p { (text) } p { a href="/" { "Go to the home page" } } };
@@ -244,7 +299,13 @@ impl ResponseError for PageError {
 
 fn url_escape(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"/-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"/-_.".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 

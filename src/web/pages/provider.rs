@@ -54,7 +54,12 @@ pub async fn register(state: Data, visitor: Visitor, body: web::Bytes) -> Result
     form.check_csrf(&visitor)?;
     let fail = |visitor: &Visitor, errors: FormErrors, form: &Form| {
         let page = register_page(visitor, &errors, form);
-        Ok(visitor.page_with_status(StatusCode::UNPROCESSABLE_ENTITY, "Error: Register your organisation", false, page))
+        Ok(visitor.page_with_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Error: Register your organisation",
+            false,
+            page,
+        ))
     };
     let kind: Option<OrganisationKind> = match form.get("kind") {
         "vcs" => Some(OrganisationKind::Vcs),
@@ -62,7 +67,11 @@ pub async fn register(state: Data, visitor: Visitor, body: web::Bytes) -> Result
         _ => None,
     };
     let Some(kind) = kind else {
-        return fail(&visitor, FormErrors(vec![("kind".into(), "Choose what kind of organisation it is".into())]), &form);
+        return fail(
+            &visitor,
+            FormErrors(vec![("kind".into(), "Choose what kind of organisation it is".into())]),
+            &form,
+        );
     };
     let optional = |name: &str| Some(form.get(name).trim().to_string()).filter(|v| !v.is_empty());
     let input = RegistrationInput {
@@ -76,7 +85,10 @@ pub async fn register(state: Data, visitor: Visitor, body: web::Bytes) -> Result
             email: None,
             description: String::new(),
         },
-        user: LoginInput { email: form.get("email").to_string(), password: form.get("password").to_string() },
+        user: LoginInput {
+            email: form.get("email").to_string(),
+            password: form.get("password").to_string(),
+        },
     };
     let rename = |f: &str| match f {
         "organisation.name" => "organisation_name".to_string(),
@@ -90,7 +102,9 @@ pub async fn register(state: Data, visitor: Visitor, body: web::Bytes) -> Result
         Err(invalid) => return fail(&visitor, form_errors(invalid, rename), &form),
     };
     let password = reg.user.password.clone();
-    let hash = web::block(move || users::hash_password(&password)).await.map_err(|_| PageError::Unavailable)??;
+    let hash = web::block(move || users::hash_password(&password))
+        .await
+        .map_err(|_| PageError::Unavailable)??;
     let registered = blocking(&state, move |db| {
         let (_, user) = db.write(move |conn| organisations::register(conn, &reg, &hash))?;
         db.write(move |conn| users::create_session(conn, user))
@@ -99,12 +113,16 @@ pub async fn register(state: Data, visitor: Visitor, body: web::Bytes) -> Result
     match registered {
         Ok((token, _)) => {
             let mut response = see_other("/provider/services");
-            response.add_cookie(&visitor.session_cookie(token)).map_err(|_| PageError::Unavailable)?;
+            response
+                .add_cookie(&visitor.session_cookie(token))
+                .map_err(|_| PageError::Unavailable)?;
             Ok(response)
         }
-        Err(crate::web::error::ApiError::Db(crate::db::DbError::Conflict { message, .. })) => {
-            fail(&visitor, FormErrors(vec![("email".into(), super::capitalise(&message))]), &form)
-        }
+        Err(crate::web::error::ApiError::Db(crate::db::DbError::Conflict { message, .. })) => fail(
+            &visitor,
+            FormErrors(vec![("email".into(), super::capitalise(&message))]),
+            &form,
+        ),
         Err(e) => Err(e.into()),
     }
 }
@@ -161,11 +179,22 @@ fn service_page(state: &AppState, visitor: &Visitor, errors: &FormErrors, form: 
         .terms
         .iter()
         .filter(|t| t.vocabulary == Vocabulary::Outcome && t.parent.is_some())
-        .filter(|t| t.parent.as_ref().and_then(|p| taxonomy.get(p.as_str())).is_some_and(|p| p.parent.is_none()))
+        .filter(|t| {
+            t.parent
+                .as_ref()
+                .and_then(|p| taxonomy.get(p.as_str()))
+                .is_some_and(|p| p.parent.is_none())
+        })
         .map(|t| (t.id.0.clone(), t.label.clone()))
         .collect();
-    let streams: Vec<(String, String)> =
-        [("education", "Education"), ("health", "Health"), ("social_care", "Social care")].iter().map(|(v, l)| (v.to_string(), l.to_string())).collect();
+    let streams: Vec<(String, String)> = [
+        ("education", "Education"),
+        ("health", "Health"),
+        ("social_care", "Social care"),
+    ]
+    .iter()
+    .map(|(v, l)| (v.to_string(), l.to_string()))
+    .collect();
     html! {
         h1 { "Add a service" }
         (errors.summary())
@@ -215,7 +244,12 @@ fn service_page(state: &AppState, visitor: &Visitor, errors: &FormErrors, form: 
 
 pub async fn new_service_form(state: Data, visitor: Visitor) -> Result<HttpResponse, PageError> {
     visitor.require(&[Role::Provider], "/provider/services/new")?;
-    let page = service_page(&state, &visitor, &FormErrors::default(), &Form(vec![("price_unit".into(), "session".into())]));
+    let page = service_page(
+        &state,
+        &visitor,
+        &FormErrors::default(),
+        &Form(vec![("price_unit".into(), "session".into())]),
+    );
     Ok(visitor.page("Add a service", true, page))
 }
 
@@ -225,21 +259,38 @@ fn service_input(form: &Form) -> Result<ServiceInput, FormErrors> {
     let mut errors = FormErrors::default();
     let mut int = |name: &str, what: &str| -> i32 {
         form.get(name).trim().parse().unwrap_or_else(|_| {
-            errors.0.push((name.to_string(), format!("Enter {what} as a whole number")));
+            errors
+                .0
+                .push((name.to_string(), format!("Enter {what} as a whole number")));
             0
         })
     };
-    let (min_age, max_age, capacity) = (int("min_age", "the youngest age"), int("max_age", "the oldest age"), int("capacity", "the number of places"));
+    let (min_age, max_age, capacity) = (
+        int("min_age", "the youngest age"),
+        int("max_age", "the oldest age"),
+        int("capacity", "the number of places"),
+    );
     let reach_miles = match form.get("reach_miles").trim() {
         "" => None,
         r => r.parse().ok().or_else(|| {
-            errors.0.push(("reach_miles".into(), "Enter the distance as a number of miles".into()));
+            errors
+                .0
+                .push(("reach_miles".into(), "Enter the distance as a number of miles".into()));
             None
         }),
     };
-    let money = |name: &str, errors: &mut FormErrors| match form.get(name).trim().trim_start_matches('£').replace(',', "").as_str() {
+    let money = |name: &str, errors: &mut FormErrors| match form
+        .get(name)
+        .trim()
+        .trim_start_matches('£')
+        .replace(',', "")
+        .as_str()
+    {
         "" => None,
-        v => v.parse().map_err(|e: crate::domain::money::MoneyError| errors.0.push((name.to_string(), format!("Amount {e}")))).ok(),
+        v => v
+            .parse()
+            .map_err(|e: crate::domain::money::MoneyError| errors.0.push((name.to_string(), format!("Amount {e}"))))
+            .ok(),
     };
     let price = money("price", &mut errors);
     let fcr = if form.get("fcr_direct").trim().is_empty() && form.get("fcr_units").trim().is_empty() {
@@ -250,10 +301,15 @@ fn service_input(form: &Form) -> Result<ServiceInput, FormErrors> {
         let units = form.get("fcr_units").trim().parse().ok();
         let occupancy = form.get("fcr_occupancy").trim().parse().ok();
         if units.is_none() {
-            errors.0.push(("fcr_units".into(), "Enter the units a year as a whole number".into()));
+            errors
+                .0
+                .push(("fcr_units".into(), "Enter the units a year as a whole number".into()));
         }
         if occupancy.is_none() {
-            errors.0.push(("fcr_occupancy".into(), "Enter occupancy as a fraction such as 0.85".into()));
+            errors.0.push((
+                "fcr_occupancy".into(),
+                "Enter occupancy as a fraction such as 0.85".into(),
+            ));
         }
         match (direct, overheads, units, occupancy) {
             (Some(d), o, Some(u), Some(occ)) => Some(crate::domain::fcr::FcrInput {
@@ -265,7 +321,11 @@ fn service_input(form: &Form) -> Result<ServiceInput, FormErrors> {
             _ => None,
         }
     };
-    let streams: Vec<Stream> = form.all("funding_stream").iter().filter_map(|s| s.parse().ok()).collect();
+    let streams: Vec<Stream> = form
+        .all("funding_stream")
+        .iter()
+        .filter_map(|s| s.parse().ok())
+        .collect();
     let unit: Unit = form.get("price_unit").parse().unwrap_or(Unit::Session);
     if !errors.is_empty() {
         return Err(errors);
@@ -279,12 +339,27 @@ fn service_input(form: &Form) -> Result<ServiceInput, FormErrors> {
         min_age,
         max_age,
         funding_streams: streams,
-        location: LocationInput { postcode: Some(form.get("postcode").to_string()), lat: None, lon: None, address: None },
+        location: LocationInput {
+            postcode: Some(form.get("postcode").to_string()),
+            lat: None,
+            lon: None,
+            address: None,
+        },
         reach_miles,
         capacity,
         schedule: Vec::new(),
-        status: if form.get("publish") == "yes" { ServiceStatus::Published } else { ServiceStatus::Draft },
-        price_options: vec![PriceOptionInput { id: None, label: form.get("price_label").to_string(), unit, price, fcr }],
+        status: if form.get("publish") == "yes" {
+            ServiceStatus::Published
+        } else {
+            ServiceStatus::Draft
+        },
+        price_options: vec![PriceOptionInput {
+            id: None,
+            label: form.get("price_label").to_string(),
+            unit,
+            price,
+            fcr,
+        }],
     })
 }
 
@@ -324,22 +399,38 @@ pub async fn create_service(state: Data, visitor: Visitor, body: web::Bytes) -> 
                     input.location.lat = Some(found.at.lat);
                     input.location.lon = Some(found.at.lon);
                 }
-                None => return fail(FormErrors(vec![("postcode".into(), "We cannot find where this postcode is".into())])),
+                None => {
+                    return fail(FormErrors(vec![(
+                        "postcode".into(),
+                        "We cannot find where this postcode is".into(),
+                    )]));
+                }
             },
         }
     } else {
-        return fail(FormErrors(vec![("postcode".into(), "Enter the postcode where the service happens".into())]));
+        return fail(FormErrors(vec![(
+            "postcode".into(),
+            "Enter the postcode where the service happens".into(),
+        )]));
     }
     let service = match input.validate(&state.taxonomy) {
         Ok(s) => s,
         Err(invalid) => return fail(form_errors(invalid, form_field)),
     };
-    blocking(&state, move |db| db.write(move |conn| services::create(conn, organisation, &service))).await?;
+    blocking(&state, move |db| {
+        db.write(move |conn| services::create(conn, organisation, &service))
+    })
+    .await?;
     state.services_changed();
     Ok(see_other("/provider/services"))
 }
 
-pub async fn set_status(state: Data, visitor: Visitor, path: web::Path<(i64, String)>, body: web::Bytes) -> Result<HttpResponse, PageError> {
+pub async fn set_status(
+    state: Data,
+    visitor: Visitor,
+    path: web::Path<(i64, String)>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
     let actor = visitor.require(&[Role::Provider], "/provider/services")?.clone();
     let form = read_form(body).await?;
     form.check_csrf(&visitor)?;
@@ -349,7 +440,10 @@ pub async fn set_status(state: Data, visitor: Visitor, path: web::Path<(i64, Str
         "unpublish" => ServiceStatus::Unpublished,
         _ => return Err(PageError::NotFound),
     };
-    blocking(&state, move |db| db.write(move |conn| services::set_status(conn, &actor, ServiceId(id), status))).await?;
+    blocking(&state, move |db| {
+        db.write(move |conn| services::set_status(conn, &actor, ServiceId(id), status))
+    })
+    .await?;
     state.services_changed();
     Ok(see_other("/provider/services"))
 }
@@ -397,7 +491,12 @@ pub async fn bookings(state: Data, visitor: Visitor) -> Result<HttpResponse, Pag
     ))
 }
 
-pub async fn answer_booking(state: Data, visitor: Visitor, path: web::Path<(i64, String)>, body: web::Bytes) -> Result<HttpResponse, PageError> {
+pub async fn answer_booking(
+    state: Data,
+    visitor: Visitor,
+    path: web::Path<(i64, String)>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
     let actor = visitor.require(&[Role::Provider], "/provider/bookings")?.clone();
     let form = read_form(body).await?;
     form.check_csrf(&visitor)?;
@@ -406,9 +505,14 @@ pub async fn answer_booking(state: Data, visitor: Visitor, path: web::Path<(i64,
     if !action.by_provider() {
         return Err(PageError::NotFound);
     }
-    let result = blocking(&state, move |db| db.write(move |conn| bookings::transition(conn, &actor, BookingId(id), action))).await;
+    let result = blocking(&state, move |db| {
+        db.write(move |conn| bookings::transition(conn, &actor, BookingId(id), action))
+    })
+    .await;
     match result {
-        Ok(_) | Err(crate::web::error::ApiError::Db(crate::db::DbError::Conflict { .. })) => Ok(see_other("/provider/bookings")),
+        Ok(_) | Err(crate::web::error::ApiError::Db(crate::db::DbError::Conflict { .. })) => {
+            Ok(see_other("/provider/bookings"))
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -39,7 +39,11 @@ fn outcome_choices(taxonomy: &Taxonomy) -> Vec<(String, String)> {
         .terms
         .iter()
         .filter(|t| t.vocabulary == Vocabulary::Outcome)
-        .filter(|t| t.parent.as_ref().is_some_and(|p| taxonomy.get(p.as_str()).is_some_and(|pt| pt.parent.is_none())))
+        .filter(|t| {
+            t.parent
+                .as_ref()
+                .is_some_and(|p| taxonomy.get(p.as_str()).is_some_and(|pt| pt.parent.is_none()))
+        })
         .map(|t| (t.id.0.clone(), t.label.clone()))
         .collect()
 }
@@ -88,8 +92,18 @@ fn map(hits: &[Hit], radius: f64) -> Markup {
 
 pub async fn search(state: Data, visitor: Visitor, req: HttpRequest) -> Result<HttpResponse, PageError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
-    let value = |k: &str| pairs.iter().find(|(key, _)| key == k).map_or("", |(_, v)| v.as_str()).to_string();
-    let chosen: Vec<String> = pairs.iter().filter(|(k, _)| k == "outcome").map(|(_, v)| v.clone()).collect();
+    let value = |k: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == k)
+            .map_or("", |(_, v)| v.as_str())
+            .to_string()
+    };
+    let chosen: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "outcome")
+        .map(|(_, v)| v.clone())
+        .collect();
     let searched = !pairs.is_empty();
     let mut errors = FormErrors::default();
     let mut results = None;
@@ -101,7 +115,9 @@ pub async fn search(state: Data, visitor: Visitor, req: HttpRequest) -> Result<H
                     Some(Origin::Postcode(pc)) => match state.geocoder.locate(pc).await {
                         Some(found) => Some(found.at),
                         None => {
-                            errors.0.push(("postcode".into(), "We cannot find where this postcode is".into()));
+                            errors
+                                .0
+                                .push(("postcode".into(), "We cannot find where this postcode is".into()));
                             None
                         }
                     },
@@ -127,7 +143,9 @@ pub async fn search(state: Data, visitor: Visitor, req: HttpRequest) -> Result<H
                         ..SearchRequest::default()
                     };
                     let index = state.search.clone();
-                    let found = web::block(move || index.search(&request)).await.map_err(|_| PageError::Unavailable)?;
+                    let found = web::block(move || index.search(&request))
+                        .await
+                        .map_err(|_| PageError::Unavailable)?;
                     let found = found.map_err(|e| PageError::from(crate::web::error::ApiError::from(e)))?;
                     results = Some((found, origin, radius.unwrap_or(5.0)));
                 }
@@ -135,7 +153,11 @@ pub async fn search(state: Data, visitor: Visitor, req: HttpRequest) -> Result<H
         }
     }
     let taxonomy = &state.taxonomy;
-    let title = if errors.is_empty() { "Search the Local Offer" } else { "Error: Search the Local Offer" };
+    let title = if errors.is_empty() {
+        "Search the Local Offer"
+    } else {
+        "Error: Search the Local Offer"
+    };
     Ok(visitor.page(
         title,
         false,
@@ -266,7 +288,11 @@ pub async fn login_form(visitor: Visitor, req: HttpRequest) -> HttpResponse {
 pub async fn login(state: Data, visitor: Visitor, body: web::Bytes) -> Result<HttpResponse, PageError> {
     let form: Form = read_form(body).await?;
     form.check_csrf(&visitor)?;
-    let (email, password, next) = (form.get("email").trim().to_string(), form.get("password").to_string(), form.get("next").to_string());
+    let (email, password, next) = (
+        form.get("email").trim().to_string(),
+        form.get("password").to_string(),
+        form.get("next").to_string(),
+    );
     let mut errors = FormErrors::default();
     if email.is_empty() {
         errors.0.push(("email".into(), "Enter your email address".into()));
@@ -277,26 +303,40 @@ pub async fn login(state: Data, visitor: Visitor, body: web::Bytes) -> Result<Ht
     let actor = if errors.is_empty() {
         let lookup = email.clone();
         let user = blocking(&state, move |db| db.read(|conn| users::find_by_email(conn, &lookup))).await?;
-        web::block(move || users::authenticate(user.as_ref(), &password)).await.map_err(|_| PageError::Unavailable)?
+        web::block(move || users::authenticate(user.as_ref(), &password))
+            .await
+            .map_err(|_| PageError::Unavailable)?
     } else {
         None
     };
     let Some(actor) = actor else {
         if errors.is_empty() {
-            errors.0.push(("email".into(), "The email address or password is wrong".into()));
+            errors
+                .0
+                .push(("email".into(), "The email address or password is wrong".into()));
         }
         let page = login_page(&visitor, &errors, &email, &next);
-        return Ok(visitor.page_with_status(actix_web::http::StatusCode::UNPROCESSABLE_ENTITY, "Error: Log in", false, page));
+        return Ok(visitor.page_with_status(
+            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "Error: Log in",
+            false,
+            page,
+        ));
     };
     let user = actor.user_id;
-    let (token, _) = blocking(&state, move |db| db.write(move |conn| users::create_session(conn, user))).await?;
+    let (token, _) = blocking(&state, move |db| {
+        db.write(move |conn| users::create_session(conn, user))
+    })
+    .await?;
     let home = match actor.role {
         Role::Family | Role::Broker => "/my-plan",
         Role::Provider => "/provider/services",
         Role::Council => "/council/budget-holders",
     };
     let mut response = see_other(safe_next(&next).unwrap_or(home));
-    response.add_cookie(&visitor.session_cookie(token)).map_err(|_| PageError::Unavailable)?;
+    response
+        .add_cookie(&visitor.session_cookie(token))
+        .map_err(|_| PageError::Unavailable)?;
     Ok(response)
 }
 
@@ -304,7 +344,10 @@ pub async fn logout(state: Data, visitor: Visitor, body: web::Bytes) -> Result<H
     let form = read_form(body).await?;
     form.check_csrf(&visitor)?;
     if let Some(token) = visitor.session.clone() {
-        blocking(&state, move |db| db.write(move |conn| users::revoke_session(conn, &token))).await?;
+        blocking(&state, move |db| {
+            db.write(move |conn| users::revoke_session(conn, &token))
+        })
+        .await?;
     }
     let mut response = see_other("/");
     let mut gone = visitor.session_cookie(String::new());

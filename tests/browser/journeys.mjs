@@ -1,0 +1,660 @@
+// Real-browser journeys through localoffer's server-rendered pages.
+//
+//   node tests/browser/journeys.mjs http://127.0.0.1:PORT
+//
+// (normally started by tests/browser/run.sh, which starts `localoffer serve --demo` first).
+// Drives Debian's Chromium with playwright-core. For every page it visits it:
+//   - runs axe-core with the WCAG 2.0/2.1/2.2 A and AA rules and fails on any violation,
+//   - checks that at 320 CSS px wide nothing scrolls sideways (WCAG 1.4.10 reflow),
+//   - checks the layout contract (lang="en", skip link, <main id="main-content">, home link,
+//     a csrf_token in every POST form),
+//   - saves a full-page screenshot in tests/browser/screenshots/NN-name.png.
+// Plain Node, no test framework. Exit code 0 when everything passed, 1 otherwise.
+
+import { existsSync, mkdirSync, readdirSync, rmSync, copyFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, '..', '..');
+const SHOTS = path.join(HERE, 'screenshots');
+const DOC_SHOTS = path.join(REPO, 'docs', 'screenshots');
+const AXE = path.join(HERE, 'node_modules', 'axe-core', 'axe.min.js');
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+const DESKTOP = { width: 1280, height: 900 };
+const NARROW = { width: 320, height: 800 };
+
+const FAMILY = { email: 'family4@demo.example', password: 'demo-family-pass', child: 'Jayden' };
+const DEMO_SERVICE = 'Saturday Club';
+const FULL_SOCIAL_CARE = 120000; // £1,200.00 in pence
+
+const BASE = (process.argv[2] || '').replace(/\/+$/, '');
+if (!/^https?:\/\/[^/]+$/.test(BASE)) {
+  console.error('usage: node tests/browser/journeys.mjs http://127.0.0.1:PORT');
+  process.exit(2);
+}
+
+// ---------------------------------------------------------------- results
+
+const results = []; // { ok, what, detail, journey }
+let shotNumber = 0;
+let currentJourney = null;
+
+function pass(what) {
+  results.push({ ok: true, what });
+  console.log(`  ok    ${what}`);
+}
+
+function fail(what, detail = '') {
+  results.push({ ok: false, what, detail, journey: currentJourney });
+  console.log(`  FAIL  ${what}`);
+  if (detail) console.log(indent(detail, 8));
+}
+
+function indent(text, n) {
+  const pad = ' '.repeat(n);
+  return String(text)
+    .split('\n')
+    .map((l) => pad + l)
+    .join('\n');
+}
+
+/** An expectation inside a journey: records it, and stops the journey when it does not hold. */
+class JourneyStop extends Error {}
+function expect(cond, what, detail = '') {
+  if (cond) {
+    pass(what);
+  } else {
+    fail(what, detail);
+    throw new JourneyStop(what);
+  }
+}
+
+/** "£1,200.00" -> 120000 (pence); null when there is no amount. */
+function pence(text) {
+  const m = /£\s*([\d,]+)(?:\.(\d{2}))?/.exec(text || '');
+  if (!m) return null;
+  return Number(m[1].replace(/,/g, '')) * 100 + Number(m[2] || 0);
+}
+
+function shortError(e) {
+  const msg = String((e && e.message) || e);
+  // Playwright's messages carry a call log; the first lines say what went wrong.
+  return msg.split('\n').slice(0, 12).join('\n');
+}
+
+// ---------------------------------------------------------------- per-page checks
+
+/**
+ * Every page visited goes through here: layout contract, axe, reflow at 320 px, screenshot.
+ * Returns the screenshot's path. Failures are recorded but do not stop the journey.
+ */
+async function checkPage(page, name) {
+  shotNumber += 1;
+  const label = `${String(shotNumber).padStart(2, '0')}-${name}`;
+  const url = page.url().replace(BASE, '');
+  console.log(`\n[${label}] ${url}`);
+  await page.waitForLoadState('load');
+
+  // Layout contract.
+  const layout = await page.evaluate(() => {
+    const problems = [];
+    if (document.documentElement.getAttribute('lang') !== 'en') problems.push('<html> has no lang="en"');
+    if (!document.querySelector('main#main-content')) problems.push('no <main id="main-content">');
+    const skip = document.querySelector('a[href="#main-content"]');
+    if (!skip) problems.push('no skip link (a[href="#main-content"])');
+    const home = [...document.querySelectorAll('header a[href="/"]')].find(
+      (a) => a.textContent.trim() === 'localoffer',
+    );
+    if (!home) problems.push('no link "localoffer" to / in the <header>');
+    for (const form of document.querySelectorAll('form')) {
+      if ((form.getAttribute('method') || 'get').toLowerCase() !== 'post') continue;
+      const token = form.querySelector('input[type="hidden"][name="csrf_token"]');
+      if (!token || !token.value) problems.push(`POST form to ${form.getAttribute('action')} has no csrf_token`);
+    }
+    if (!document.title.trim()) problems.push('the page has no <title>');
+    return problems;
+  });
+  if (layout.length) fail(`${label}: page layout contract`, layout.join('\n'));
+  else pass(`${label}: page layout contract`);
+
+  // Accessibility: axe-core with the WCAG A/AA tags.
+  try {
+    if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) {
+      await page.addScriptTag({ path: AXE });
+    }
+    const violations = await page.evaluate(async (tags) => {
+      const r = await window.axe.run(document, { runOnly: { type: 'tag', values: tags } });
+      return r.violations.map((v) => ({
+        id: v.id,
+        impact: v.impact,
+        help: v.help,
+        nodes: v.nodes.map((n) => ({ target: n.target.join(' '), summary: n.failureSummary || '' })),
+      }));
+    }, WCAG_TAGS);
+    if (violations.length) {
+      const detail = violations
+        .map(
+          (v) =>
+            `${v.id} (${v.impact}): ${v.help}\n` +
+            v.nodes
+              .slice(0, 8)
+              .map((n) => `  - ${n.target}${n.summary ? '\n' + indent(n.summary, 6) : ''}`)
+              .join('\n') +
+            (v.nodes.length > 8 ? `\n  ... and ${v.nodes.length - 8} more` : ''),
+        )
+        .join('\n');
+      fail(`${label}: axe WCAG A/AA (${violations.length} violation${violations.length === 1 ? '' : 's'})`, detail);
+    } else {
+      pass(`${label}: axe WCAG A/AA`);
+    }
+  } catch (e) {
+    fail(`${label}: axe could not run`, shortError(e));
+  }
+
+  // Reflow: nothing wider than 320 CSS px at a 320 px viewport.
+  try {
+    await page.setViewportSize(NARROW);
+    await settle(page);
+    const reflow = await page.evaluate((limit) => {
+      const width = document.documentElement.scrollWidth;
+      const wide = [];
+      if (width > limit) {
+        for (const el of document.body.querySelectorAll('*')) {
+          const r = el.getBoundingClientRect();
+          if (r.right > limit + 0.5 && r.width > 0) {
+            const id = el.id ? `#${el.id}` : '';
+            const cls = el.classList.length ? '.' + [...el.classList].join('.') : '';
+            wide.push(`${el.tagName.toLowerCase()}${id}${cls} (right edge ${Math.round(r.right)}px)`);
+          }
+        }
+      }
+      return { width, wide: wide.slice(0, 10) };
+    }, NARROW.width);
+    if (reflow.width <= NARROW.width) {
+      pass(`${label}: no sideways scrolling at 320 px`);
+    } else {
+      fail(
+        `${label}: scrolls sideways at 320 px (scrollWidth ${reflow.width})`,
+        'widest elements:\n' + reflow.wide.join('\n'),
+      );
+    }
+  } catch (e) {
+    fail(`${label}: reflow check could not run`, shortError(e));
+  } finally {
+    await page.setViewportSize(DESKTOP);
+    await settle(page);
+  }
+
+  const file = path.join(SHOTS, `${label}.png`);
+  try {
+    await page.screenshot({ path: file, fullPage: true });
+  } catch (e) {
+    fail(`${label}: screenshot`, shortError(e));
+  }
+  return file;
+}
+
+async function settle(page) {
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+}
+
+function keepForDocs(file, name) {
+  try {
+    mkdirSync(DOC_SHOTS, { recursive: true });
+    copyFileSync(file, path.join(DOC_SHOTS, name));
+    console.log(`  saved docs/screenshots/${name}`);
+  } catch (e) {
+    fail(`copy screenshot to docs/screenshots/${name}`, shortError(e));
+  }
+}
+
+// ---------------------------------------------------------------- helpers for the pages
+
+const main = (page) => page.locator('#main-content');
+
+async function goto(page, pathname) {
+  const response = await page.goto(BASE + pathname, { waitUntil: 'load' });
+  const status = response ? response.status() : 0;
+  expect(status === 200, `GET ${pathname} answers 200`, `status ${status}`);
+}
+
+/** Click something that submits a form or follows a link, and wait for the next page. */
+async function clickAndWait(page, locator, urlPattern) {
+  const before = page.url();
+  try {
+    await Promise.all([
+      urlPattern ? page.waitForURL(urlPattern, { waitUntil: 'load' }) : page.waitForEvent('load'),
+      locator.click(),
+    ]);
+  } catch (e) {
+    const wanted = urlPattern ? ` to ${urlPattern}` : '';
+    throw new Error(`clicking ${locator} did not lead${wanted} (from ${before}, now at ${page.url()}):\n${shortError(e)}`);
+  }
+  await page.waitForLoadState('load');
+  return before;
+}
+
+async function loggedIn(page) {
+  return (await page.getByRole('button', { name: 'Log out', exact: true }).count()) > 0;
+}
+
+async function logOut(page, name) {
+  const button = page.locator('header').getByRole('button', { name: 'Log out', exact: true });
+  expect((await button.count()) === 1, 'the header has a "Log out" button');
+  await clickAndWait(page, button);
+  expect(!(await loggedIn(page)), 'after "Log out" there is no "Log out" button', `now at ${page.url()}`);
+  await checkPage(page, name);
+}
+
+async function logIn(page, email, password, expectedPath) {
+  await goto(page, '/login');
+  await checkPage(page, 'login');
+  const m = main(page);
+  await m.getByLabel('Email address', { exact: true }).fill(email);
+  await m.getByLabel('Password', { exact: true }).fill(password);
+  await clickAndWait(page, m.getByRole('button', { name: 'Log in', exact: true }));
+  const now = new URL(page.url()).pathname;
+  expect(now === expectedPath, `logging in as ${email} lands on ${expectedPath}`, `landed on ${page.url()}`);
+  expect(await loggedIn(page), 'once logged in, the header has "Log out"');
+}
+
+/** Tick a checkbox by its name and value; clicking its label if the input itself is covered. */
+async function tick(scope, name, value) {
+  const box = scope.locator(`input[type="checkbox"][name="${name}"][value="${value}"]`);
+  const n = await box.count();
+  expect(n === 1, `there is one checkbox ${name}=${value}`, `found ${n}`);
+  try {
+    await box.check({ timeout: 3000 });
+  } catch {
+    const id = await box.getAttribute('id');
+    await scope.locator(`label[for="${id}"]`).click();
+  }
+  expect(await box.isChecked(), `checkbox ${name}=${value} is ticked`);
+}
+
+async function resultNames(page) {
+  return main(page)
+    .locator('ol.results > li a[href^="/services/"]')
+    .evaluateAll((as) => as.map((a) => a.textContent.trim()));
+}
+
+// ---------------------------------------------------------------- journeys
+
+async function failedLogin(page) {
+  await goto(page, '/login');
+  await checkPage(page, 'login-form');
+  const m = main(page);
+  await m.getByLabel('Email address', { exact: true }).fill(FAMILY.email);
+  await m.getByLabel('Password', { exact: true }).fill('not-the-password');
+  await clickAndWait(page, m.getByRole('button', { name: 'Log in', exact: true }));
+  expect(new URL(page.url()).pathname === '/login', 'a wrong password stays on /login', `now at ${page.url()}`);
+  const alert = m.getByRole('alert');
+  expect((await alert.count()) === 1, 'a wrong password shows an error summary (role=alert)');
+  expect(
+    (await alert.getByRole('heading', { name: 'There is a problem' }).count()) === 1,
+    'the error summary has the heading "There is a problem"',
+    await alert.innerText(),
+  );
+  expect(!(await loggedIn(page)), 'a wrong password does not log in');
+  await checkPage(page, 'login-failed');
+}
+
+async function familyJourney(page) {
+  await goto(page, '/');
+  await checkPage(page, 'home');
+
+  await goto(page, '/search');
+  await checkPage(page, 'search-form');
+  const m = main(page);
+  await m.getByLabel('Postcode', { exact: true }).fill('SW19');
+  await m.getByLabel('Distance in miles', { exact: true }).fill('5');
+  await m.getByLabel("Child's age", { exact: true }).fill('13');
+  const outcomes = m.getByRole('group', { name: 'Outcomes', exact: true });
+  expect((await outcomes.count()) === 1, 'the search form has a fieldset "Outcomes"');
+  await tick(outcomes, 'outcome', 'pfa-friends-community');
+  expect(
+    (await outcomes.getByLabel('Friends, relationships and community inclusion', { exact: true }).count()) === 1,
+    'outcome pfa-friends-community is labelled "Friends, relationships and community inclusion"',
+  );
+  await clickAndWait(page, m.getByRole('button', { name: 'Search', exact: true }), /\/search\?/);
+  const query = new URL(page.url()).searchParams;
+  expect(
+    query.get('postcode') === 'SW19' && query.getAll('outcome').includes('pfa-friends-community'),
+    'the search form is sent by GET with postcode and outcome',
+    page.url(),
+  );
+  const searchShot = await checkPage(page, 'search-results');
+  keepForDocs(searchShot, 'search.png');
+
+  const count = m.getByRole('heading', { level: 2, name: /^\d+ services? found$/ });
+  expect((await count.count()) === 1, 'the results have a count heading like "12 services found"');
+  const names = await resultNames(page);
+  console.log(`  results: ${names.join(' | ')}`);
+  expect(names.includes(DEMO_SERVICE), `the results include "${DEMO_SERVICE}"`, `results were: ${JSON.stringify(names)}`);
+  const item = m.locator('ol.results > li').filter({
+    has: page.getByRole('link', { name: DEMO_SERVICE, exact: true }),
+  });
+  const itemText = (await item.first().innerText()).replace(/\s+/g, ' ');
+  expect(/\d+(\.\d+)?\s*miles?/i.test(itemText), `the "${DEMO_SERVICE}" result shows its distance`, itemText);
+  expect(/From £[\d,]+\.\d\d/.test(itemText), `the "${DEMO_SERVICE}" result shows "From £X"`, itemText);
+
+  await clickAndWait(
+    page,
+    item.first().getByRole('link', { name: DEMO_SERVICE, exact: true }),
+    /\/services\/[^/?#]+$/,
+  );
+  const serviceUrl = new URL(page.url()).pathname;
+  await checkService(page, DEMO_SERVICE, 'service');
+
+  if (!(await loggedIn(page))) {
+    await logIn(page, FAMILY.email, FAMILY.password, '/my-plan');
+    await checkPage(page, 'my-plan-before');
+    await goto(page, serviceUrl);
+    await checkPage(page, 'service-logged-in');
+  }
+
+  // Book.
+  const form = m.locator(`form[method="post"][action$="${serviceUrl}/book"]`);
+  expect((await form.count()) === 1, `a logged-in family sees a booking form posting to ${serviceUrl}/book`);
+  const payFrom = form.getByLabel('Pay from', { exact: true });
+  const options = await payFrom.locator('option').evaluateAll((os) => os.map((o) => ({ value: o.value, text: o.textContent.trim() })));
+  console.log(`  pay from: ${options.map((o) => `${o.value}=${o.text}`).join(' | ')}`);
+  const social = options.find((o) => /social care/i.test(o.text));
+  expect(!!social, '"Pay from" has a social care allocation', JSON.stringify(options));
+  expect(/^\d+:\d+$/.test(social.value), '"Pay from" option values look like HOLDER:ALLOCATION', social.value);
+  expect(
+    social.text.includes(FAMILY.child) && pence(social.text) === FULL_SOCIAL_CARE,
+    `the social care option names ${FAMILY.child} and shows £1,200.00 left`,
+    social.text,
+  );
+  await payFrom.selectOption(social.value);
+  const priceOption = form.getByLabel('Price option', { exact: true });
+  expect((await priceOption.locator('option').count()) > 0, '"Price option" offers at least one option');
+  const chosenPrice = await priceOption.evaluate((s) => s.options[s.selectedIndex].textContent.trim());
+  console.log(`  price option: ${chosenPrice}`);
+  await form.getByLabel('How many', { exact: true }).fill('2');
+  await clickAndWait(page, form.getByRole('button', { name: 'Book', exact: true }));
+
+  const h1 = await m.locator('h1').first().innerText().catch(() => '');
+  expect(h1.trim() === 'Booking requested', 'booking shows a page headed "Booking requested"', `h1 was "${h1}" at ${page.url()}\n${(await m.innerText()).slice(0, 600)}`);
+  const confirmation = await m.innerText();
+  const left = /Remaining on this allocation\s*:?\s*(£[\d,]+\.\d\d)/.exec(confirmation);
+  expect(!!left, 'the confirmation says "Remaining on this allocation £X"', confirmation.slice(0, 600));
+  const remainingAfterBooking = pence(left[1]);
+  console.log(`  remaining on this allocation: ${left[1]}`);
+  expect(remainingAfterBooking < FULL_SOCIAL_CARE, 'the remaining amount is less than £1,200.00', left[1]);
+  await checkPage(page, 'booking-requested');
+
+  await clickAndWait(page, m.getByRole('link', { name: 'Go to my plan', exact: true }), /\/my-plan$/);
+  const planShot = await checkPage(page, 'my-plan-booked');
+  keepForDocs(planShot, 'my-plan.png');
+  expect(
+    (await m.getByRole('heading', { level: 2, name: FAMILY.child, exact: true }).count()) === 1,
+    `my plan has a heading "${FAMILY.child}"`,
+  );
+  const before = await socialCareRemaining(page);
+  expect(
+    before === remainingAfterBooking,
+    `my plan's social care Remaining equals the confirmation's ${left[1]}`,
+    `my plan shows ${before / 100}`,
+  );
+  for (const link of ['Matches for my plan', 'Statement']) {
+    expect((await m.getByRole('link', { name: link, exact: true }).count()) === 1, `my plan links to "${link}"`);
+  }
+  const bookings = m.getByRole('table', { name: 'Bookings', exact: true });
+  expect((await bookings.count()) === 1, 'my plan has a table captioned "Bookings"');
+  const row = bookings.locator('tr').filter({ hasText: DEMO_SERVICE });
+  expect((await row.count()) >= 1, `the Bookings table lists ${DEMO_SERVICE}`);
+  console.log(`  booking row: ${(await row.first().innerText()).replace(/\s+/g, ' ')}`);
+
+  // Cancel.
+  const cancel = m.getByRole('button', { name: `Cancel booking for ${DEMO_SERVICE}`, exact: true });
+  expect((await cancel.count()) >= 1, `there is a button named "Cancel booking for ${DEMO_SERVICE}"`);
+  expect(
+    (await cancel.first().innerText()).trim() === 'Cancel booking',
+    'the cancel button reads "Cancel booking"',
+  );
+  await clickAndWait(page, cancel.first());
+  if (new URL(page.url()).pathname !== '/my-plan') {
+    // A confirmation step is allowed: check it, then confirm.
+    await checkPage(page, 'cancel-confirm');
+    const confirm = m.getByRole('button', { name: /cancel/i });
+    expect((await confirm.count()) >= 1, 'the cancel confirmation page has a cancel button', page.url());
+    await clickAndWait(page, confirm.first(), /\/my-plan$/);
+  }
+  await checkPage(page, 'my-plan-cancelled');
+  const after = await socialCareRemaining(page);
+  expect(after === FULL_SOCIAL_CARE, 'after cancelling, social care Remaining is back to £1,200.00', `it shows ${after / 100}`);
+  const rowText = (await bookings.locator('tr').filter({ hasText: DEMO_SERVICE }).first().innerText()).toLowerCase();
+  expect(/cancel/.test(rowText), 'the booking is now shown as cancelled', rowText);
+
+  await clickAndWait(page, m.getByRole('link', { name: 'Statement', exact: true }));
+  await checkPage(page, 'statement');
+
+  await logOut(page, 'logged-out-family');
+}
+
+/** Pence in the Remaining cell of the social care row of the Budget table. */
+async function socialCareRemaining(page) {
+  const budget = main(page).getByRole('table', { name: 'Budget', exact: true });
+  expect((await budget.count()) >= 1, 'my plan has a table captioned "Budget"');
+  const headers = (await budget.first().locator('thead th').allInnerTexts()).map((t) => t.trim());
+  for (const col of ['Stream', 'Amount', 'Committed', 'Remaining']) {
+    expect(headers.includes(col), `the Budget table has a column "${col}"`, headers.join(' | '));
+  }
+  const row = budget.first().locator('tbody tr').filter({ hasText: /social care/i });
+  expect((await row.count()) === 1, 'the Budget table has one social care row');
+  const cell = row.locator('.remaining');
+  expect((await cell.count()) === 1, 'the social care row has a cell with class "remaining"');
+  const text = await cell.innerText();
+  const p = pence(text);
+  expect(p !== null, 'the Remaining cell holds an amount', text);
+  console.log(`  social care remaining: ${text.trim()}`);
+  return p;
+}
+
+/** A service page: its name as the h1 and a "Prices" table; optionally a price it must list. */
+async function checkService(page, name, shotName, price) {
+  await checkPage(page, shotName);
+  const m = main(page);
+  const h1 = (await m.locator('h1').first().innerText().catch(() => '')).trim();
+  expect(h1 === name, `the service page's h1 is "${name}"`, `h1 was "${h1}"`);
+  const prices = m.getByRole('table', { name: 'Prices', exact: true });
+  expect((await prices.count()) === 1, 'the service page has a table captioned "Prices"');
+  if (price) {
+    const text = await prices.innerText();
+    expect(text.includes(price), `the Prices table shows ${price}`, text);
+  }
+}
+
+async function providerJourney(page) {
+  const stamp = Date.now();
+  const org = `Browser Test Paddlers ${stamp}`;
+  const email = `browser-${stamp}@provider.example`;
+  const service = `Browser Test Kayak Club ${stamp}`;
+
+  await goto(page, '/provider/register');
+  await checkPage(page, 'provider-register');
+  let m = main(page);
+  await m.getByLabel('Organisation name', { exact: true }).fill(org);
+  const vcs = m.getByLabel('Charity or voluntary group', { exact: true });
+  expect((await vcs.getAttribute('value')) === 'vcs', '"Charity or voluntary group" is the radio kind=vcs');
+  expect(
+    (await m.getByLabel('Private company', { exact: true }).getAttribute('value')) === 'private',
+    '"Private company" is the radio kind=private',
+  );
+  await vcs.check();
+  await m.getByLabel('Email address', { exact: true }).fill(email);
+  await m.getByLabel('Password', { exact: true }).fill('browser-test-pass');
+  await clickAndWait(page, m.getByRole('button', { name: 'Register', exact: true }));
+  expect(
+    new URL(page.url()).pathname === '/provider/services',
+    'registering lands on /provider/services',
+    `landed on ${page.url()}\n${(await main(page).innerText().catch(() => '')).slice(0, 600)}`,
+  );
+  expect(await loggedIn(page), 'a registered provider is logged in');
+  await checkPage(page, 'provider-services-empty');
+  m = main(page);
+  expect(
+    (await m.getByRole('heading', { level: 1, name: 'Your services', exact: true }).count()) === 1,
+    '/provider/services is headed "Your services"',
+  );
+
+  await clickAndWait(page, m.getByRole('link', { name: 'Add a service', exact: true }), /\/provider\/services\/new$/);
+  await checkPage(page, 'provider-service-new');
+  await m.getByLabel('Service name', { exact: true }).fill(service);
+  await m
+    .getByLabel('Description', { exact: true })
+    .fill('Sit-on-top kayaking on the lake for young people with SEND. Instructors are trained in supporting autistic young people; all kit provided.');
+  await tick(m.getByRole('group', { name: 'Outcomes', exact: true }), 'outcome', 'pfa-friends-community');
+  await m.getByLabel('Youngest age', { exact: true }).fill('8');
+  await m.getByLabel('Oldest age', { exact: true }).fill('18');
+  const payers = m.getByRole('group', { name: 'Who can pay', exact: true });
+  expect((await payers.count()) === 1, 'the service form has a fieldset "Who can pay"');
+  for (const [value, label] of [['education', 'Education'], ['health', 'Health'], ['social_care', 'Social care']]) {
+    expect(
+      (await payers.getByLabel(label, { exact: true }).getAttribute('value')) === value,
+      `"Who can pay" has "${label}" (funding_stream=${value})`,
+    );
+  }
+  await tick(payers, 'funding_stream', 'social_care');
+  await m.getByLabel('Postcode', { exact: true }).fill('SW19 2HR');
+  await m.getByLabel('Places per session', { exact: true }).fill('10');
+  await m.getByLabel('Price option', { exact: true }).fill('Session');
+  const units = await m.getByLabel('Charged per', { exact: true }).locator('option').evaluateAll((os) => os.map((o) => o.value));
+  expect(
+    ['session', 'hour', 'day', 'night', 'week', 'journey', 'item'].every((u) => units.includes(u)),
+    '"Charged per" offers session/hour/day/night/week/journey/item',
+    units.join(', '),
+  );
+  await m.getByLabel('Charged per', { exact: true }).selectOption('session');
+  await m.getByLabel('Price in pounds', { exact: true }).fill('25.00');
+  const publish = m.getByLabel('Publish now', { exact: true });
+  expect((await publish.getAttribute('value')) === 'yes', '"Publish now" is the checkbox publish=yes');
+  await publish.check();
+  await clickAndWait(page, m.getByRole('button', { name: 'Save service', exact: true }));
+  expect(
+    new URL(page.url()).pathname === '/provider/services',
+    'saving the service lands on /provider/services',
+    `landed on ${page.url()}\n${(await main(page).innerText().catch(() => '')).slice(0, 800)}`,
+  );
+  await checkPage(page, 'provider-services-listed');
+  const listed = await m.locator('table').filter({ hasText: service }).count();
+  expect(listed >= 1, `the services table lists "${service}"`);
+
+  // Public search finds it once the index has caught up (allow about 3 s).
+  let names = [];
+  const deadline = Date.now() + 3500;
+  for (;;) {
+    await goto(page, '/search?q=Kayak');
+    names = await resultNames(page);
+    if (names.includes(service) || Date.now() > deadline) break;
+    await page.waitForTimeout(500);
+  }
+  await checkPage(page, 'search-kayak');
+  expect(names.includes(service), `/search?q=Kayak finds "${service}" within 3 s`, `results were: ${JSON.stringify(names)}`);
+  await clickAndWait(page, m.getByRole('link', { name: service, exact: true }), /\/services\/[^/?#]+$/);
+  await checkService(page, service, 'service-kayak', '£25.00');
+
+  await logOut(page, 'logged-out-provider');
+}
+
+// ---------------------------------------------------------------- main
+
+async function run() {
+  rmSync(SHOTS, { recursive: true, force: true });
+  mkdirSync(SHOTS, { recursive: true });
+  if (!existsSync(AXE)) {
+    console.error(`axe-core is not installed (${AXE}); run npm ci in tests/browser`);
+    process.exit(2);
+  }
+  if (!existsSync(CHROMIUM)) {
+    console.error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+    process.exit(2);
+  }
+
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+
+  const journeys = [
+    ['Failed login shows an error summary', failedLogin],
+    ['Family: search, book with the personal budget, cancel', familyJourney],
+    ['Provider: register, add a service, find it in search', providerJourney],
+  ];
+  const journeyResults = [];
+  try {
+    for (const [name, journey] of journeys) {
+      console.log(`\n=== ${name}`);
+      // Each journey starts logged out, with its own cookies.
+      const context = await browser.newContext({ viewport: DESKTOP, bypassCSP: true, locale: 'en-GB' });
+      const page = await context.newPage();
+      page.setDefaultTimeout(10_000);
+      page.setDefaultNavigationTimeout(15_000);
+      const serverErrors = [];
+      page.on('response', (r) => {
+        if (r.status() >= 500) serverErrors.push(`${r.status()} ${r.request().method()} ${r.url()}`);
+      });
+      page.on('pageerror', (e) => serverErrors.push(`script error: ${e.message}`));
+      let ok = true;
+      currentJourney = name;
+      try {
+        await journey(page);
+      } catch (e) {
+        ok = false;
+        if (!(e instanceof JourneyStop)) fail(`${name}: stopped at ${page.url()}`, shortError(e));
+        try {
+          await page.screenshot({ path: path.join(SHOTS, `zz-failed-${journeyResults.length + 1}.png`), fullPage: true });
+        } catch {
+          /* the page may be gone */
+        }
+      }
+      if (serverErrors.length) {
+        ok = false;
+        fail(`${name}: server or script errors`, serverErrors.join('\n'));
+      }
+      journeyResults.push({ name, ok });
+      await context.close();
+    }
+  } finally {
+    await browser.close();
+  }
+
+  const failed = results.filter((r) => !r.ok);
+  const passed = results.length - failed.length;
+  console.log('\n================ summary');
+  for (const j of journeyResults) {
+    const clean = j.ok && !failed.some((f) => f.journey === j.name);
+    console.log(`${clean ? 'PASS' : 'FAIL'}  ${j.name}`);
+  }
+  if (failed.length) {
+    console.log('\nFailures:');
+    for (const f of failed) {
+      console.log(`- ${f.what}`);
+      if (f.detail) console.log(indent(f.detail, 4));
+    }
+  }
+  console.log(`\nScreenshots: ${path.relative(REPO, SHOTS)}/ (${readdirSync(SHOTS).length} files)`);
+  console.log(failed.length ? 'FAIL' : 'PASS');
+  console.log(`browser: ${passed} passed, ${failed.length} failed`);
+  return failed.length ? 1 : 0;
+}
+
+process.exitCode = await run().catch((e) => {
+  console.error(shortError(e));
+  console.log('FAIL');
+  return 1;
+});

@@ -1,0 +1,295 @@
+//! The website through the real server: rendering, forms, CSRF, cookies and every page's role check.
+
+#[macro_use]
+mod common;
+
+use std::collections::HashMap;
+
+use common::*;
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+
+/// A minimal browser: keeps cookies, does not follow redirects, reads the CSRF token from forms.
+struct Browser {
+    client: reqwest::Client,
+    base: String,
+    cookies: HashMap<String, String>,
+}
+
+struct Page {
+    status: StatusCode,
+    location: Option<String>,
+    headers: reqwest::header::HeaderMap,
+    html: String,
+}
+
+impl Page {
+    fn csrf(&self) -> String {
+        let at = self
+            .html
+            .find("name=\"csrf_token\" value=\"")
+            .expect("a form with a CSRF token")
+            + 25;
+        self.html[at..at + 64].to_string()
+    }
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Browser {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Browser {
+            client,
+            base: app.base.clone(),
+            cookies: HashMap::new(),
+        }
+    }
+
+    async fn finish(&mut self, res: reqwest::Response) -> Page {
+        for value in res.headers().get_all(SET_COOKIE) {
+            let pair = value.to_str().unwrap().split(';').next().unwrap();
+            let (k, v) = pair.split_once('=').unwrap();
+            if v.is_empty() {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_string(), v.to_string());
+            }
+        }
+        let status = res.status();
+        let location = res.headers().get(LOCATION).map(|v| v.to_str().unwrap().to_string());
+        let headers = res.headers().clone();
+        Page {
+            status,
+            location,
+            headers,
+            html: res.text().await.unwrap(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let res = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header(COOKIE, self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.finish(res).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let res = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(COOKIE, self.cookie_header())
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        self.finish(res).await
+    }
+
+    async fn log_in(&mut self, email: &str, password: &str) -> Page {
+        let csrf = self.get("/login").await.csrf();
+        self.post(
+            "/login",
+            &[("csrf_token", &csrf), ("email", email), ("password", password)],
+        )
+        .await
+    }
+}
+
+both_backends! {
+    #[tokio::test]
+    async fn public_pages_render_with_security_headers() {
+        let app = spawn().await;
+        let w = world(&app, "1000.00").await;
+        let mut b = Browser::new(&app);
+        let home = b.get("/").await;
+        assert_eq!(home.status, StatusCode::OK);
+        assert!(home.html.contains("<html lang=\"en\">"));
+        assert!(home.html.contains("Search the Local Offer"));
+        for h in ["content-security-policy", "x-content-type-options", "referrer-policy", "x-frame-options"] {
+            assert!(home.headers.contains_key(h), "{h}");
+        }
+        assert!(home.headers["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+        let css = b.get("/assets/site.css").await;
+        assert!(css.html.contains(".error-summary"));
+
+        let id = w.service["id"].as_i64().unwrap();
+        let mut found = String::new();
+        for _ in 0..50 {
+            let page = b.get("/search?q=&postcode=SW19&radius_miles=5&age=12&outcome=pfa-friends-community").await;
+            found = page.html;
+            if found.contains(&format!("/services/{id}\"")) { break; }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(found.contains("1 service found"), "{found}");
+        assert!(found.contains("From £45.00"));
+        assert!(found.contains("<svg"), "a map of the results");
+        let bad = b.get("/search?postcode=NOPE").await;
+        assert!(bad.html.contains("There is a problem") && bad.html.contains("href=\"#postcode\""), "{}", bad.html);
+
+        let service = b.get(&format!("/services/{id}")).await;
+        assert!(service.html.contains("<h1>Saturday Club</h1>"));
+        assert!(service.html.contains("£191.18"), "the full-cost price and its breakdown");
+        assert!(service.html.contains("Log in to book"));
+        assert_eq!(b.get("/services/999999").await.status, StatusCode::NOT_FOUND);
+    }
+
+    #[tokio::test]
+    async fn every_private_page_checks_who_is_asking() {
+        let app = spawn().await;
+        let w = world(&app, "1000.00").await;
+        drop(w);
+        let pages = ["/my-plan", "/my-plan/statement", "/my-plan/matches", "/provider/services", "/provider/services/new", "/provider/bookings", "/council/budget-holders"];
+        let mut anonymous = Browser::new(&app);
+        for path in pages {
+            let page = anonymous.get(path).await;
+            assert_eq!(page.status, StatusCode::SEE_OTHER, "{path}");
+            assert_eq!(page.location.as_deref(), Some(format!("/login?next={path}").as_str()));
+        }
+        for (email, allowed) in [
+            ("parent@family.example", &["/my-plan", "/my-plan/statement", "/my-plan/matches"][..]),
+            ("staff@wandle.example", &["/provider/services", "/provider/services/new", "/provider/bookings"][..]),
+            ("officer@merton.example", &["/council/budget-holders"][..]),
+        ] {
+            let mut b = Browser::new(&app);
+            let login = b.log_in(email, PASSWORD).await;
+            assert_eq!(login.status, StatusCode::SEE_OTHER);
+            for path in pages {
+                let page = b.get(path).await;
+                let expected = if allowed.contains(&path) { StatusCode::OK } else { StatusCode::FORBIDDEN };
+                assert_eq!(page.status, expected, "{email} {path}");
+                if expected == StatusCode::OK {
+                    assert_eq!(page.headers["cache-control"], "no-store", "{path}");
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn logging_in_and_out_with_cookies_and_csrf() {
+        let app = spawn().await;
+        world(&app, "1000.00").await;
+        let mut b = Browser::new(&app);
+        // Without the CSRF token, or with a wrong one, nothing happens.
+        let form = b.get("/login").await;
+        assert!(b.cookies.contains_key("lo_csrf"));
+        let refused = b.post("/login", &[("email", "parent@family.example"), ("password", PASSWORD)]).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        let wrong = b.post("/login", &[("csrf_token", &"0".repeat(64)), ("email", "parent@family.example"), ("password", PASSWORD)]).await;
+        assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+        assert!(!b.cookies.contains_key("lo_session"));
+        // A wrong password: the form again, with the error summary and the email kept.
+        let bad = b.post("/login", &[("csrf_token", &form.csrf()), ("email", "parent@family.example"), ("password", "not the password")]).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.html.contains("There is a problem") && bad.html.contains("value=\"parent@family.example\""));
+        // The right one: a session cookie, HttpOnly, and the family's home.
+        let csrf = b.get("/login").await.csrf();
+        let res = b.client.post(format!("{}/login", b.base)).header(COOKIE, b.cookie_header())
+            .form(&[("csrf_token", csrf.as_str()), ("email", "parent@family.example"), ("password", PASSWORD)]).send().await.unwrap();
+        let set = res.headers().get_all(SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_string()).collect::<Vec<_>>().join("\n");
+        assert!(set.contains("lo_session=") && set.contains("HttpOnly") && set.contains("SameSite=Lax"), "{set}");
+        let ok = b.finish(res).await;
+        assert_eq!(ok.location.as_deref(), Some("/my-plan"));
+        let plan = b.get("/my-plan").await;
+        assert!(plan.html.contains("<h2>Sam</h2>"));
+        // Logging out revokes the session at once, even for a copied cookie.
+        let copied = b.cookies.clone();
+        let out = b.post("/logout", &[("csrf_token", &plan.csrf())]).await;
+        assert_eq!(out.location.as_deref(), Some("/"));
+        let mut thief = Browser::new(&app);
+        thief.cookies = copied;
+        assert_eq!(thief.get("/my-plan").await.status, StatusCode::SEE_OTHER);
+    }
+
+    #[tokio::test]
+    async fn a_family_books_sees_the_remaining_drop_and_cancels() {
+        let app = spawn().await;
+        let w = world(&app, "1000.00").await;
+        let mut b = Browser::new(&app);
+        b.log_in("parent@family.example", PASSWORD).await;
+        let id = w.service["id"].as_i64().unwrap();
+        let service = b.get(&format!("/services/{id}")).await;
+        assert!(service.html.contains("Pay from") && service.html.contains("(£1,000.00 left)"), "{}", service.html);
+        let allocation = format!("{}:{}", w.holder["id"], w.holder["allocations"][0]["id"]);
+        let option = option_id(&w.service, 0).to_string();
+        let csrf = service.csrf();
+        // Without the token: refused, and nothing is booked.
+        let refused = b.post(&format!("/services/{id}/book"), &[("allocation", &allocation), ("price_option_id", &option), ("quantity", "2")]).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        let form = [("csrf_token", csrf.as_str()), ("request_id", "r1"), ("allocation", &allocation), ("price_option_id", &option), ("quantity", "2")];
+        let booked = b.post(&format!("/services/{id}/book"), &form).await;
+        assert_eq!(booked.status, StatusCode::OK, "{}", booked.html);
+        assert!(booked.html.contains("Booking requested") && booked.html.contains("£910.00"), "{}", booked.html);
+        // A double-click sends the same request id: still one booking.
+        b.post(&format!("/services/{id}/book"), &form).await;
+        let plan = b.get("/my-plan").await;
+        assert!(plan.html.contains("class=\"remaining\">£910.00"), "{}", plan.html);
+        assert_eq!(plan.html.matches("Cancel booking for Saturday Club").count(), 1);
+        // Too many: the form's error, nothing taken.
+        let too_many = [("csrf_token", csrf.as_str()), ("request_id", "r2"), ("allocation", &allocation), ("price_option_id", &option), ("quantity", "100")];
+        let refused = b.post(&format!("/services/{id}/book"), &too_many).await;
+        assert_eq!(refused.status, StatusCode::CONFLICT);
+        assert!(refused.html.contains("There is a problem"));
+        // Cancel: the money comes back.
+        let booking = expect(app.get("/bookings", Some(&w.family)).await, StatusCode::OK).await["bookings"][0]["id"].as_i64().unwrap();
+        let cancelled = b.post(&format!("/bookings/{booking}/cancel"), &[("csrf_token", &plan.csrf())]).await;
+        assert_eq!(cancelled.location.as_deref(), Some("/my-plan"));
+        assert!(b.get("/my-plan").await.html.contains("class=\"remaining\">£1,000.00"));
+        let statement = b.get("/my-plan/statement").await;
+        assert!(statement.html.contains("-90.00") && statement.html.contains("90.00"));
+        let matches = b.get("/my-plan/matches").await;
+        assert!(matches.html.contains("To make friends and join in activities outside school"));
+    }
+
+    #[tokio::test]
+    async fn a_provider_registers_and_lists_a_priced_service() {
+        let app = spawn().await;
+        let mut b = Browser::new(&app);
+        let csrf = b.get("/provider/register").await.csrf();
+        // Mistakes come back with messages next to the fields and what was typed kept.
+        let bad = b.post("/provider/register", &[("csrf_token", &csrf), ("organisation_name", "Kayak Club"), ("kind", "vcs"), ("email", "nope"), ("password", "short")]).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.html.contains("href=\"#email\"") && bad.html.contains("href=\"#password\"") && bad.html.contains("value=\"Kayak Club\""));
+        let ok = b.post("/provider/register", &[("csrf_token", &csrf), ("organisation_name", "Kayak Club"), ("kind", "vcs"), ("email", "staff@kayak.example"), ("password", PASSWORD)]).await;
+        assert_eq!(ok.location.as_deref(), Some("/provider/services"));
+        let csrf = b.get("/provider/services/new").await.csrf();
+        let mut form = vec![
+            ("csrf_token", csrf.as_str()), ("name", "Kayak Club"), ("description", "Paddling on the lake."),
+            ("outcome", "pfa-friends-community"), ("outcome", "ecm-be-healthy"), ("min_age", "8"), ("max_age", "18"),
+            ("funding_stream", "social_care"), ("postcode", "SW19 2HR"), ("capacity", "10"), ("price_label", "Session"),
+            ("price_unit", "session"), ("price", ""), ("fcr_direct", "9000"), ("fcr_overheads", "3000"), ("fcr_units", "400"),
+            ("fcr_occupancy", "0.75"), ("publish", "yes"),
+        ];
+        let broken: Vec<_> = form.iter().map(|(k, v)| if *k == "max_age" { (*k, "99") } else { (*k, *v) }).collect();
+        let refused = b.post("/provider/services/new", &broken).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(refused.html.contains("href=\"#max_age\"") && refused.html.contains("value=\"Kayak Club\""), "{}", refused.html);
+        form.retain(|(k, _)| *k != "csrf_token");
+        form.push(("csrf_token", &csrf));
+        let saved = b.post("/provider/services/new", &form).await;
+        assert_eq!(saved.location.as_deref(), Some("/provider/services"), "{}", saved.html);
+        let list = b.get("/provider/services").await;
+        // 12,000 a year over 300 sessions sold: £40.00 a session.
+        assert!(list.html.contains("Kayak Club") && list.html.contains("£40.00"), "{}", list.html);
+        let mut found = false;
+        for _ in 0..50 {
+            let res = b.get("/search?q=kayak").await;
+            if res.html.contains("1 service found") { found = true; break; }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(found, "the new service is searchable");
+    }
+}
