@@ -48,7 +48,10 @@ pub fn layout(title: &str, chrome: &Chrome<'_>, body: Markup) -> Markup {
                                         li { a href="/provider/services" { "Your services" } }
                                         li { a href="/provider/bookings" { "Bookings" } }
                                     }
-                                    Some("council") => { li { a href="/council/budget-holders" { "Budget holders" } } }
+                                    Some("council") => {
+                                        li { a href="/council/budget-holders" { "Budget holders" } }
+                                        li { a href="/council/providers" { "Providers" } }
+                                    }
                                     _ => {}
                                 }
                                 @if chrome.role.is_some() {

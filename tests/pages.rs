@@ -152,7 +152,10 @@ both_backends! {
         let app = spawn().await;
         let w = world(&app, "1000.00").await;
         drop(w);
-        let pages = ["/my-plan", "/my-plan/statement", "/my-plan/matches", "/provider/services", "/provider/services/new", "/provider/bookings", "/council/budget-holders"];
+        let pages = [
+            "/my-plan", "/my-plan/statement", "/my-plan/matches", "/provider/services", "/provider/services/new",
+            "/provider/bookings", "/council/budget-holders", "/council/budget-holders/new", "/council/providers",
+        ];
         let mut anonymous = Browser::new(&app);
         for path in pages {
             let page = anonymous.get(path).await;
@@ -162,7 +165,7 @@ both_backends! {
         for (email, allowed) in [
             ("parent@family.example", &["/my-plan", "/my-plan/statement", "/my-plan/matches"][..]),
             ("staff@wandle.example", &["/provider/services", "/provider/services/new", "/provider/bookings"][..]),
-            ("officer@merton.example", &["/council/budget-holders"][..]),
+            ("officer@merton.example", &["/council/budget-holders", "/council/budget-holders/new", "/council/providers"][..]),
         ] {
             let mut b = Browser::new(&app);
             let login = b.log_in(email, PASSWORD).await;
@@ -291,5 +294,52 @@ both_backends! {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         assert!(found, "the new service is searchable");
+    }
+
+    #[tokio::test]
+    async fn a_council_adds_a_budget_holder_and_suspends_a_provider() {
+        let app = spawn().await;
+        let w = world(&app, "1000.00").await;
+        let mut b = Browser::new(&app);
+        b.log_in("officer@merton.example", PASSWORD).await;
+        let csrf = b.get("/council/budget-holders/new").await.csrf();
+        let mut form = vec![
+            ("csrf_token", csrf.as_str()), ("reference", "EHC-0042"), ("first_name", "Priya"), ("date_of_birth", "2012-03-04"),
+            ("postcode", "CR4 3AA"), ("plan_start", "2026-09-01"), ("plan_end", "2027-08-31"),
+            ("family_email", "priya@family.example"), ("family_password", PASSWORD),
+            ("outcome_text_0", "To travel to college on her own"), ("outcome_term_0", "pfa-independent-living"),
+            ("outcome_text_1", ""), ("outcome_term_1", ""),
+            ("amount_social_care", "2,400.00"), ("management_social_care", "third_party"), ("admin_fee_social_care", "120.00"),
+            ("amount_education", ""), ("management_education", "direct_payment"), ("admin_fee_education", ""),
+        ];
+        let mut broken = form.clone();
+        broken.retain(|(k, _)| *k != "plan_end");
+        broken.push(("plan_end", "2026-01-01"));
+        let refused = b.post("/council/budget-holders/new", &broken).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(refused.html.contains("href=\"#plan_end\"") && refused.html.contains("value=\"Priya\""), "{}", refused.html);
+        let saved = b.post("/council/budget-holders/new", &form).await;
+        assert_eq!(saved.location.as_deref(), Some("/council/budget-holders"), "{}", saved.html);
+        let list = b.get("/council/budget-holders").await;
+        assert!(list.html.contains("EHC-0042") && list.html.contains("£2,400.00") && list.html.contains("£2,280.00"), "{}", list.html);
+        form.clear();
+
+        // Suspending the provider takes its services out of search and stops bookings.
+        let providers = b.get("/council/providers").await;
+        assert!(providers.html.contains("Wandle Club"));
+        let suspended = b.post(&format!("/council/providers/{}/suspend", w.organisation_id), &[("csrf_token", &providers.csrf())]).await;
+        assert_eq!(suspended.location.as_deref(), Some("/council/providers"));
+        let mut gone = false;
+        for _ in 0..50 {
+            if expect(app.get("/search?q=saturday", None).await, StatusCode::OK).await["total"] == 0 { gone = true; break; }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(gone, "a suspended provider's services leave search");
+        expect_error(app.book(&w.family, &w.holder, 0, option_id(&w.service, 0), 1).await, StatusCode::CONFLICT, "not_bookable", Some("price_option_id")).await;
+        // Only councils may do this, through the API too.
+        expect_error(app.post(&format!("/organisations/{}/verify", w.organisation_id), Some(&w.provider), &serde_json::json!({})).await, StatusCode::FORBIDDEN, "forbidden", None).await;
+        let verified = expect(app.post(&format!("/organisations/{}/verify", w.organisation_id), Some(&w.council), &serde_json::json!({})).await, StatusCode::OK).await;
+        assert_eq!(verified["status"], "verified");
+        expect(app.book(&w.family, &w.holder, 0, option_id(&w.service, 0), 1).await, StatusCode::CREATED).await;
     }
 }

@@ -236,6 +236,13 @@ pub fn create(
         }
         other => other?,
     };
+    if option.organisation_status == crate::domain::OrganisationStatus::Suspended.as_str() {
+        return Err(DbError::conflict(
+            "not_bookable",
+            "this provider is suspended by the council",
+            Some("price_option_id"),
+        ));
+    }
     if option.status != ServiceStatus::Published.as_str() || !option.active {
         return Err(DbError::conflict(
             "not_bookable",

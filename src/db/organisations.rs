@@ -3,7 +3,8 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::schema::organisations;
+use super::schema::{organisations, services};
+use super::users::Actor;
 use super::users::{self, NewUser};
 use super::{Conn, DbError, DbResult, now};
 use crate::domain::organisation::ValidRegistration;
@@ -104,4 +105,45 @@ pub fn kind(conn: &mut Conn, id: OrganisationId) -> DbResult<Option<Organisation
         .first(conn)
         .optional()?;
     Ok(kind.and_then(|k| k.parse().ok()))
+}
+
+/// Every organisation, for councils verifying providers (newest first).
+pub fn list(conn: &mut Conn) -> DbResult<Vec<OrganisationView>> {
+    Ok(organisations::table
+        .order(organisations::id.desc())
+        .limit(2000)
+        .select((
+            organisations::id,
+            organisations::name,
+            organisations::kind,
+            organisations::charity_number,
+            organisations::company_number,
+            organisations::website,
+            organisations::phone,
+            organisations::email,
+            organisations::description,
+            organisations::status,
+        ))
+        .load(conn)?)
+}
+
+/// A council verifies, suspends or reinstates a provider. Its services' index entries follow.
+pub fn set_status(conn: &mut Conn, actor: &Actor, id: OrganisationId, status: OrganisationStatus) -> DbResult<()> {
+    if actor.role != Role::Council {
+        return Err(DbError::forbidden("only a council can verify or suspend providers"));
+    }
+    let n = diesel::update(organisations::table.find(id.0))
+        .set(organisations::status.eq(status.as_str()))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(DbError::NotFound("organisation"));
+    }
+    let ids: Vec<i64> = services::table
+        .filter(services::organisation_id.eq(id.0))
+        .select(services::id)
+        .load(conn)?;
+    for service in ids {
+        super::services::record_change(conn, crate::domain::ServiceId(service))?;
+    }
+    Ok(())
 }

@@ -469,11 +469,12 @@ pub struct Bookable {
     pub price_pence: i64,
     pub active: bool,
     pub label: String,
+    pub organisation_status: String,
 }
 
 pub fn bookable(conn: &mut Conn, option: PriceOptionId) -> DbResult<Bookable> {
     price_options::table
-        .inner_join(services::table)
+        .inner_join(services::table.inner_join(organisations::table))
         .filter(price_options::id.eq(option.0))
         .select((
             services::id,
@@ -485,6 +486,7 @@ pub fn bookable(conn: &mut Conn, option: PriceOptionId) -> DbResult<Bookable> {
             price_options::price_pence,
             price_options::active,
             price_options::label,
+            organisations::status,
         ))
         .first(conn)
         .optional()?
@@ -604,6 +606,8 @@ pub fn for_index(conn: &mut Conn, ids: &[ServiceId]) -> DbResult<Vec<ServiceForI
         .inner_join(organisations::table)
         .filter(services::id.eq_any(&raw))
         .filter(services::status.eq(ServiceStatus::Published.as_str()))
+        // A suspended provider's services leave search until the council reinstates it.
+        .filter(organisations::status.ne(crate::domain::OrganisationStatus::Suspended.as_str()))
         .select((
             services::id,
             services::organisation_id,

@@ -18,7 +18,7 @@ use crate::domain::organisation::RegistrationInput;
 use crate::domain::service::ServiceInput;
 use crate::domain::taxonomy::Vocabulary;
 use crate::domain::validate::Invalid;
-use crate::domain::{BookingId, BudgetHolderId, OrganisationId, Role, ServiceId, ServiceStatus};
+use crate::domain::{BookingId, BudgetHolderId, OrganisationId, OrganisationStatus, Role, ServiceId, ServiceStatus};
 
 type Data = web::Data<AppState>;
 type Reply = Result<HttpResponse, ApiError>;
@@ -30,6 +30,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/providers", web::post().to(register_provider))
         .route("/organisations/{id}", web::get().to(organisation))
         .route("/organisations/{id}/services", web::get().to(organisation_services))
+        .route("/organisations/{id}/{status}", web::post().to(set_organisation_status))
         .route("/services", web::post().to(create_service))
         .route("/services/{id}", web::get().to(service))
         .route("/services/{id}", web::put().to(update_service))
@@ -362,5 +363,27 @@ async fn booking_action(state: Data, auth: Auth, path: web::Path<(i64, String)>)
         db.write(move |conn| bookings::transition(conn, &auth.actor, id, action))
     })
     .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+async fn set_organisation_status(state: Data, auth: Auth, path: web::Path<(i64, String)>) -> Reply {
+    let (id, verb) = path.into_inner();
+    let status = match verb.as_str() {
+        "verify" | "reinstate" => OrganisationStatus::Verified,
+        "suspend" => OrganisationStatus::Suspended,
+        _ => {
+            return Err(ApiError::NotFound(
+                "organisations/{id}/ accepts verify, suspend or reinstate".into(),
+            ));
+        }
+    };
+    let id = OrganisationId(id);
+    let actor = auth.actor;
+    let view = blocking(&state, move |db| {
+        db.write(move |conn| organisations::set_status(conn, &actor, id, status))?;
+        db.read(|conn| organisations::get(conn, id))
+    })
+    .await?;
+    state.services_changed();
     Ok(HttpResponse::Ok().json(view))
 }

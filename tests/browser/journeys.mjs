@@ -14,6 +14,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, copyFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import http from 'node:http';
 import { chromium } from 'playwright-core';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -99,41 +100,13 @@ async function checkPage(page, name) {
   await page.waitForLoadState('load');
 
   // Layout contract.
-  const layout = await page.evaluate(() => {
-    const problems = [];
-    if (document.documentElement.getAttribute('lang') !== 'en') problems.push('<html> has no lang="en"');
-    if (!document.querySelector('main#main-content')) problems.push('no <main id="main-content">');
-    const skip = document.querySelector('a[href="#main-content"]');
-    if (!skip) problems.push('no skip link (a[href="#main-content"])');
-    const home = [...document.querySelectorAll('header a[href="/"]')].find(
-      (a) => a.textContent.trim() === 'localoffer',
-    );
-    if (!home) problems.push('no link "localoffer" to / in the <header>');
-    for (const form of document.querySelectorAll('form')) {
-      if ((form.getAttribute('method') || 'get').toLowerCase() !== 'post') continue;
-      const token = form.querySelector('input[type="hidden"][name="csrf_token"]');
-      if (!token || !token.value) problems.push(`POST form to ${form.getAttribute('action')} has no csrf_token`);
-    }
-    if (!document.title.trim()) problems.push('the page has no <title>');
-    return problems;
-  });
+  const layout = await layoutProblems(page);
   if (layout.length) fail(`${label}: page layout contract`, layout.join('\n'));
   else pass(`${label}: page layout contract`);
 
   // Accessibility: axe-core with the WCAG A/AA tags.
   try {
-    if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) {
-      await page.addScriptTag({ path: AXE });
-    }
-    const violations = await page.evaluate(async (tags) => {
-      const r = await window.axe.run(document, { runOnly: { type: 'tag', values: tags } });
-      return r.violations.map((v) => ({
-        id: v.id,
-        impact: v.impact,
-        help: v.help,
-        nodes: v.nodes.map((n) => ({ target: n.target.join(' '), summary: n.failureSummary || '' })),
-      }));
-    }, WCAG_TAGS);
+    const violations = await axeViolations(page);
     if (violations.length) {
       const detail = violations
         .map(
@@ -156,9 +129,72 @@ async function checkPage(page, name) {
 
   // Reflow: nothing wider than 320 CSS px at a 320 px viewport.
   try {
-    await page.setViewportSize(NARROW);
+    const reflow = await reflowAt320(page);
+    if (reflow.width <= NARROW.width) {
+      pass(`${label}: no sideways scrolling at 320 px`);
+    } else {
+      fail(
+        `${label}: scrolls sideways at 320 px (scrollWidth ${reflow.width})`,
+        'widest elements:\n' + reflow.wide.join('\n'),
+      );
+    }
+  } catch (e) {
+    fail(`${label}: reflow check could not run`, shortError(e));
+  }
+
+  const file = path.join(SHOTS, `${label}.png`);
+  try {
+    await page.screenshot({ path: file, fullPage: true });
+  } catch (e) {
+    fail(`${label}: screenshot`, shortError(e));
+  }
+  return file;
+}
+
+/** What the page breaks of the layout contract every page shares. */
+async function layoutProblems(page) {
+  return page.evaluate(() => {
+    const problems = [];
+    if (document.documentElement.getAttribute('lang') !== 'en') problems.push('<html> has no lang="en"');
+    if (!document.querySelector('main#main-content')) problems.push('no <main id="main-content">');
+    const skip = document.querySelector('a[href="#main-content"]');
+    if (!skip) problems.push('no skip link (a[href="#main-content"])');
+    const home = [...document.querySelectorAll('header a[href="/"]')].find(
+      (a) => a.textContent.trim() === 'localoffer',
+    );
+    if (!home) problems.push('no link "localoffer" to / in the <header>');
+    for (const form of document.querySelectorAll('form')) {
+      if ((form.getAttribute('method') || 'get').toLowerCase() !== 'post') continue;
+      const token = form.querySelector('input[type="hidden"][name="csrf_token"]');
+      if (!token || !token.value) problems.push(`POST form to ${form.getAttribute('action')} has no csrf_token`);
+    }
+    if (!document.title.trim()) problems.push('the page has no <title>');
+    return problems;
+  });
+}
+
+/** axe-core's WCAG 2.x A/AA violations on the page as it is now. */
+async function axeViolations(page) {
+  if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) {
+    await page.addScriptTag({ path: AXE });
+  }
+  return page.evaluate(async (tags) => {
+    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: tags } });
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n) => ({ target: n.target.join(' '), summary: n.failureSummary || '' })),
+    }));
+  }, WCAG_TAGS);
+}
+
+/** The page's scroll width at a 320 x 800 viewport (and what sticks out), then back to 1280 x 900. */
+async function reflowAt320(page) {
+  await page.setViewportSize(NARROW);
+  try {
     await settle(page);
-    const reflow = await page.evaluate((limit) => {
+    return await page.evaluate((limit) => {
       const width = document.documentElement.scrollWidth;
       const wide = [];
       if (width > limit) {
@@ -173,28 +209,51 @@ async function checkPage(page, name) {
       }
       return { width, wide: wide.slice(0, 10) };
     }, NARROW.width);
-    if (reflow.width <= NARROW.width) {
-      pass(`${label}: no sideways scrolling at 320 px`);
-    } else {
-      fail(
-        `${label}: scrolls sideways at 320 px (scrollWidth ${reflow.width})`,
-        'widest elements:\n' + reflow.wide.join('\n'),
-      );
-    }
-  } catch (e) {
-    fail(`${label}: reflow check could not run`, shortError(e));
   } finally {
     await page.setViewportSize(DESKTOP);
     await settle(page);
   }
+}
 
-  const file = path.join(SHOTS, `${label}.png`);
+/**
+ * The checks must be able to fail: on a deliberately broken page (no lang, an image without alt,
+ * a 500 px wide box, a POST form without csrf_token) each of them has to report its problem.
+ */
+async function canary(browser) {
+  console.log('\n=== Canary: the page checks catch a broken page');
+  const server = http.createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(
+      '<!doctype html><html><head><title>Broken</title></head><body>' +
+        '<main><h1>Broken on purpose</h1><img src="/x.png">' +
+        '<div style="width:500px">too wide</div>' +
+        '<form method="post" action="/x"><button>Go</button></form></main></body></html>',
+    );
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const context = await browser.newContext({ viewport: DESKTOP });
   try {
-    await page.screenshot({ path: file, fullPage: true });
-  } catch (e) {
-    fail(`${label}: screenshot`, shortError(e));
+    const page = await context.newPage();
+    await page.goto(`http://127.0.0.1:${server.address().port}/`);
+    const layout = await layoutProblems(page);
+    const problems = [];
+    for (const bit of ['lang="en"', 'main-content', 'skip link', '"localoffer"', 'csrf_token']) {
+      if (!layout.some((p) => p.includes(bit))) problems.push(`layout check missed: ${bit}`);
+    }
+    const ids = (await axeViolations(page)).map((v) => v.id);
+    for (const id of ['image-alt', 'html-has-lang']) {
+      if (!ids.includes(id)) problems.push(`axe missed ${id} (found: ${ids.join(', ') || 'nothing'})`);
+    }
+    const reflow = await reflowAt320(page);
+    if (reflow.width <= NARROW.width) problems.push(`reflow check missed a 500 px box (scrollWidth ${reflow.width})`);
+    const back = await page.evaluate(() => window.innerWidth);
+    if (back !== DESKTOP.width) problems.push(`viewport not restored to ${DESKTOP.width} (is ${back})`);
+    if (problems.length) fail('canary: every page check catches its problem', problems.join('\n'));
+    else pass('canary: layout, axe and reflow checks each catch a broken page');
+  } finally {
+    await context.close();
+    server.close();
   }
-  return file;
 }
 
 async function settle(page) {
@@ -597,6 +656,7 @@ async function run() {
   ];
   const journeyResults = [];
   try {
+    await canary(browser);
     for (const [name, journey] of journeys) {
       console.log(`\n=== ${name}`);
       // Each journey starts logged out, with its own cookies.

@@ -51,7 +51,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/provider/bookings/{id}/{action}",
             web::post().to(provider::answer_booking),
         )
-        .route("/council/budget-holders", web::get().to(council::budget_holders));
+        .route("/council/budget-holders", web::get().to(council::budget_holders))
+        .route("/council/budget-holders/new", web::get().to(council::new_holder_form))
+        .route("/council/budget-holders/new", web::post().to(council::create_holder))
+        .route("/council/providers", web::get().to(council::providers))
+        .route(
+            "/council/providers/{id}/{status}",
+            web::post().to(council::set_provider_status),
+        );
 }
 
 async fn stylesheet() -> HttpResponse {
