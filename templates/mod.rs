@@ -8,6 +8,8 @@ use crate::domain::Pence;
 pub struct Chrome<'a> {
     pub role: Option<&'a str>,
     pub csrf: &'a str,
+    /// How many services the visitor has shortlisted.
+    pub shortlisted: usize,
 }
 
 /// Pounds for people: "£1,200.00".
@@ -42,6 +44,7 @@ pub fn layout(title: &str, chrome: &Chrome<'_>, body: Markup) -> Markup {
                         nav aria-label="Main" {
                             ul.nav {
                                 li { a href="/search" { "Search" } }
+                                li { a href="/shortlist" { "Shortlist" @if chrome.shortlisted > 0 { " (" (chrome.shortlisted) ")" } } }
                                 @match chrome.role {
                                     Some("family") | Some("broker") => { li { a href="/my-plan" { "My plan" } } }
                                     Some("provider") => {

@@ -342,4 +342,64 @@ both_backends! {
         assert_eq!(verified["status"], "verified");
         expect(app.book(&w.family, &w.holder, 0, option_id(&w.service, 0), 1).await, StatusCode::CREATED).await;
     }
+
+    #[tokio::test]
+    async fn a_shortlist_is_kept_while_browsing_without_logging_in() {
+        let app = spawn().await;
+        let w = world(&app, "1000.00").await;
+        let id = w.service["id"].as_i64().unwrap();
+        let mut b = Browser::new(&app);
+        let page = b.get(&format!("/services/{id}")).await;
+        assert!(page.html.contains("Add to shortlist"));
+        let refused = b.post(&format!("/shortlist/{id}/add"), &[]).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        let added = b.post(&format!("/shortlist/{id}/add"), &[("csrf_token", &page.csrf())]).await;
+        assert_eq!(added.location.as_deref(), Some(format!("/services/{id}").as_str()));
+        let list = b.get("/shortlist").await;
+        assert!(list.html.contains("Saturday Club") && list.html.contains("Shortlist (1)"), "{}", list.html);
+        assert!(b.get(&format!("/services/{id}")).await.html.contains("on your"));
+        let removed = b.post(&format!("/shortlist/{id}/remove"), &[("csrf_token", &list.csrf())]).await;
+        assert_eq!(removed.location.as_deref(), Some("/shortlist"));
+        assert!(b.get("/shortlist").await.html.contains("Nothing on your shortlist"));
+    }
+
+    #[tokio::test]
+    async fn a_provider_edits_and_reprices_its_own_service_only() {
+        let app = spawn().await;
+        let w = world(&app, "1000.00").await;
+        let id = w.service["id"].as_i64().unwrap();
+        let mut b = Browser::new(&app);
+        b.log_in("staff@wandle.example", PASSWORD).await;
+        let form_page = b.get(&format!("/provider/services/{id}/edit")).await;
+        assert_eq!(form_page.status, StatusCode::OK);
+        assert!(form_page.html.contains("value=\"Saturday Club\"") && form_page.html.contains("value=\"45.00\""), "{}", form_page.html);
+        let csrf = form_page.csrf();
+        let form = [
+            ("csrf_token", csrf.as_str()), ("name", "Saturday Club (Wimbledon)"), ("description", "Games."),
+            ("outcome", "pfa-friends-community"), ("min_age", "5"), ("max_age", "18"), ("funding_stream", "social_care"),
+            ("postcode", "SW19 2HR"), ("capacity", "12"), ("price_label", "Saturday session"), ("price_unit", "session"),
+            ("price", "50.00"), ("publish", "yes"),
+        ];
+        let saved = b.post(&format!("/provider/services/{id}/edit"), &form).await;
+        assert_eq!(saved.location.as_deref(), Some("/provider/services"), "{}", saved.html);
+        let view = expect(app.get(&format!("/services/{id}"), None).await, StatusCode::OK).await;
+        assert_eq!(view["name"], "Saturday Club (Wimbledon)");
+        assert_eq!(view["price_options"][0]["id"], w.service["price_options"][0]["id"], "re-priced in place");
+        assert_eq!(view["price_options"][0]["price"], "50.00");
+        assert_eq!(view["price_options"][1]["price"], "191.18", "the option this form does not show is kept");
+        // Another provider can neither see the form nor post it.
+        let mut other = Browser::new(&app);
+        let csrf = other.get("/provider/register").await.csrf();
+        other.post("/provider/register", &[("csrf_token", &csrf), ("organisation_name", "Other"), ("kind", "private"), ("email", "o@other.example"), ("password", PASSWORD)]).await;
+        assert_eq!(other.get(&format!("/provider/services/{id}/edit")).await.status, StatusCode::FORBIDDEN);
+        let csrf = other.get("/provider/services").await.csrf();
+        let mut hijack = form.to_vec();
+        hijack[0] = ("csrf_token", csrf.as_str());
+        hijack[1] = ("name", "Hijacked");
+        assert_eq!(other.post(&format!("/provider/services/{id}/edit"), &hijack).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(expect(app.get(&format!("/services/{id}"), None).await, StatusCode::OK).await["name"], "Saturday Club (Wimbledon)");
+        // The search page offers kinds of service as well as outcomes.
+        let search = b.get("/search?service_type=st-short-break").await;
+        assert!(search.html.contains("Kinds of service") && search.html.contains("value=\"st-short-break\" checked"), "{}", search.html);
+    }
 }

@@ -6,6 +6,7 @@ mod council;
 mod family;
 mod provider;
 mod public;
+mod shortlist;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -26,6 +27,7 @@ use crate::templates::{self, Chrome, FormErrors};
 
 pub const SESSION_COOKIE: &str = "lo_session";
 pub const CSRF_COOKIE: &str = "lo_csrf";
+pub const SHORTLIST_COOKIE: &str = "lo_shortlist";
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/assets/site.css", web::get().to(stylesheet))
@@ -33,6 +35,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/search", web::get().to(public::search))
         .route("/services/{id}", web::get().to(public::service))
         .route("/services/{id}/book", web::post().to(family::book))
+        .route("/shortlist", web::get().to(shortlist::page))
+        .route("/shortlist/{id}/{action}", web::post().to(shortlist::change))
         .route("/login", web::get().to(public::login_form))
         .route("/login", web::post().to(public::login))
         .route("/logout", web::post().to(public::logout))
@@ -45,6 +49,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/provider/services", web::get().to(provider::services))
         .route("/provider/services/new", web::get().to(provider::new_service_form))
         .route("/provider/services/new", web::post().to(provider::create_service))
+        .route(
+            "/provider/services/{id}/edit",
+            web::get().to(provider::edit_service_form),
+        )
+        .route("/provider/services/{id}/edit", web::post().to(provider::update_service))
         .route("/provider/services/{id}/{status}", web::post().to(provider::set_status))
         .route("/provider/bookings", web::get().to(provider::bookings))
         .route(
@@ -73,6 +82,8 @@ pub struct Visitor {
     pub actor: Option<Actor>,
     pub session: Option<String>,
     pub csrf: String,
+    /// Services kept while browsing (no login needed), newest first.
+    pub shortlist: Vec<i64>,
     new_csrf: bool,
     secure: bool,
 }
@@ -108,10 +119,21 @@ impl FromRequest for Visitor {
                 }
                 None => None,
             };
+            let shortlist = req
+                .cookie(SHORTLIST_COOKIE)
+                .map(|c| {
+                    c.value()
+                        .split('.')
+                        .filter_map(|id| id.parse().ok())
+                        .take(shortlist::MAX)
+                        .collect()
+                })
+                .unwrap_or_default();
             Ok(Visitor {
                 session: actor.as_ref().and(session),
                 actor,
                 csrf,
+                shortlist,
                 new_csrf,
                 secure,
             })
@@ -124,6 +146,7 @@ impl Visitor {
         Chrome {
             role: self.actor.as_ref().map(|a| a.role.as_str()),
             csrf: &self.csrf,
+            shortlisted: self.shortlist.len(),
         }
     }
 
@@ -153,7 +176,7 @@ impl Visitor {
         response.body(templates::layout(title, &self.chrome(), body).into_string())
     }
 
-    fn cookie(&self, name: &'static str, value: String, same_site: SameSite) -> Cookie<'static> {
+    pub fn cookie(&self, name: &'static str, value: String, same_site: SameSite) -> Cookie<'static> {
         Cookie::build(name, value)
             .path("/")
             .http_only(true)
@@ -295,7 +318,11 @@ impl ResponseError for PageError {
                 "Try again later. Nothing was changed.",
             ),
         };
-        let chrome = Chrome { role: None, csrf: "" };
+        let chrome = Chrome {
+            role: None,
+            csrf: "",
+            shortlisted: 0,
+        };
         let body = html! { h1 { (title) } p { (text) } p { a href="/" { "Go to the home page" } } };
         HttpResponse::build(self.status_code())
             .content_type("text/html; charset=utf-8")

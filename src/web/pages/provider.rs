@@ -5,6 +5,8 @@ use actix_web::{HttpResponse, web};
 use maud::{Markup, html};
 
 use super::{Form, PageError, Visitor, form_errors, read_form, see_other};
+use crate::db::services::ServiceView;
+use crate::db::users::Actor;
 use crate::db::{bookings, organisations, services, users};
 use crate::domain::booking::{BookingAction, BookingStatus};
 use crate::domain::budget::LoginInput;
@@ -153,7 +155,7 @@ pub async fn services(state: Data, visitor: Visitor) -> Result<HttpResponse, Pag
                         @if list.is_empty() { tr { td colspan="4" { "You have not listed a service yet." } } }
                         @for s in &list {
                             tr {
-                                td { a href={ "/services/" (s.id) } { (s.name) } }
+                                td { a href={ "/services/" (s.id) } { (s.name) } br; a href={ "/provider/services/" (s.id) "/edit" } aria-label={ "Edit " (s.name) } { "Edit" } }
                                 td { @for o in &s.price_options { (o.label) ": " (money(o.price)) br; } }
                                 td { (s.status.as_str()) }
                                 td {
@@ -173,20 +175,19 @@ pub async fn services(state: Data, visitor: Visitor) -> Result<HttpResponse, Pag
     ))
 }
 
-fn service_page(state: &AppState, visitor: &Visitor, errors: &FormErrors, form: &Form) -> Markup {
+fn service_page(
+    state: &AppState,
+    visitor: &Visitor,
+    errors: &FormErrors,
+    form: &Form,
+    editing: Option<ServiceId>,
+) -> Markup {
+    let (title, action) = match editing {
+        Some(id) => ("Edit a service".to_string(), format!("/provider/services/{id}/edit")),
+        None => ("Add a service".to_string(), "/provider/services/new".to_string()),
+    };
     let taxonomy = &state.taxonomy;
-    let outcomes: Vec<(String, String)> = taxonomy
-        .terms
-        .iter()
-        .filter(|t| t.vocabulary == Vocabulary::Outcome && t.parent.is_some())
-        .filter(|t| {
-            t.parent
-                .as_ref()
-                .and_then(|p| taxonomy.get(p.as_str()))
-                .is_some_and(|p| p.parent.is_none())
-        })
-        .map(|t| (t.id.0.clone(), t.label.clone()))
-        .collect();
+    let outcomes = super::public::choices(taxonomy, Vocabulary::Outcome, 1);
     let streams: Vec<(String, String)> = [
         ("education", "Education"),
         ("health", "Health"),
@@ -196,9 +197,9 @@ fn service_page(state: &AppState, visitor: &Visitor, errors: &FormErrors, form: 
     .map(|(v, l)| (v.to_string(), l.to_string()))
     .collect();
     html! {
-        h1 { "Add a service" }
+        h1 { (title) }
         (errors.summary())
-        form method="post" action="/provider/services/new" novalidate {
+        form method="post" action=(action) novalidate {
             (templates::csrf_field(&visitor.chrome()))
             (templates::input(errors, "name", "Service name", form.get("name"), "text", None))
             div.form-group.form-group-error[errors.get("description").is_some()] {
@@ -249,6 +250,7 @@ pub async fn new_service_form(state: Data, visitor: Visitor) -> Result<HttpRespo
         &visitor,
         &FormErrors::default(),
         &Form(vec![("price_unit".into(), "session".into())]),
+        None,
     );
     Ok(visitor.page("Add a service", true, page))
 }
@@ -378,47 +380,161 @@ fn form_field(api_field: &str) -> String {
     }
 }
 
+/// The form as a service input, placed at its postcode; or the form's errors.
+async fn located_input(state: &AppState, form: &Form) -> Result<ServiceInput, FormErrors> {
+    let mut input = service_input(form)?;
+    let postcode = input.location.postcode.clone().unwrap_or_default();
+    if postcode.trim().is_empty() {
+        return Err(FormErrors(vec![(
+            "postcode".into(),
+            "Enter the postcode where the service happens".into(),
+        )]));
+    }
+    let parsed = crate::domain::geo::Postcode::parse("postcode", &postcode)
+        .map_err(|e| FormErrors(vec![("postcode".into(), super::capitalise(&e.message))]))?;
+    let found = state.geocoder.locate(&parsed).await.ok_or_else(|| {
+        FormErrors(vec![(
+            "postcode".into(),
+            "We cannot find where this postcode is".into(),
+        )])
+    })?;
+    input.location.lat = Some(found.at.lat);
+    input.location.lon = Some(found.at.lon);
+    Ok(input)
+}
+
 pub async fn create_service(state: Data, visitor: Visitor, body: web::Bytes) -> Result<HttpResponse, PageError> {
     let actor = visitor.require(&[Role::Provider], "/provider/services/new")?.clone();
     let organisation = actor.organisation_id.ok_or(PageError::Forbidden)?;
     let form = read_form(body).await?;
     form.check_csrf(&visitor)?;
     let fail = |errors: FormErrors| {
-        let page = service_page(&state, &visitor, &errors, &form);
+        let page = service_page(&state, &visitor, &errors, &form, None);
         Ok(visitor.page_with_status(StatusCode::UNPROCESSABLE_ENTITY, "Error: Add a service", true, page))
     };
-    let mut input = match service_input(&form) {
+    let input = match located_input(&state, &form).await {
         Ok(input) => input,
         Err(errors) => return fail(errors),
     };
-    if let Some(pc) = input.location.postcode.clone().filter(|p| !p.trim().is_empty()) {
-        match crate::domain::geo::Postcode::parse("postcode", &pc) {
-            Err(e) => return fail(FormErrors(vec![("postcode".into(), super::capitalise(&e.message))])),
-            Ok(parsed) => match state.geocoder.locate(&parsed).await {
-                Some(found) => {
-                    input.location.lat = Some(found.at.lat);
-                    input.location.lon = Some(found.at.lon);
-                }
-                None => {
-                    return fail(FormErrors(vec![(
-                        "postcode".into(),
-                        "We cannot find where this postcode is".into(),
-                    )]));
-                }
-            },
-        }
-    } else {
-        return fail(FormErrors(vec![(
-            "postcode".into(),
-            "Enter the postcode where the service happens".into(),
-        )]));
-    }
     let service = match input.validate(&state.taxonomy) {
         Ok(s) => s,
         Err(invalid) => return fail(form_errors(invalid, form_field)),
     };
     blocking(&state, move |db| {
         db.write(move |conn| services::create(conn, organisation, &service))
+    })
+    .await?;
+    state.services_changed();
+    Ok(see_other("/provider/services"))
+}
+
+/// The provider's own service, or 404/403.
+async fn own_service(state: &Data, actor: &Actor, id: ServiceId) -> Result<ServiceView, PageError> {
+    let viewer = actor.clone();
+    let view = blocking(state, move |db| db.read(|conn| services::get(conn, Some(&viewer), id))).await?;
+    if actor.organisation_id.map(|o| o.0) == Some(view.organisation.id) {
+        Ok(view)
+    } else {
+        Err(PageError::Forbidden)
+    }
+}
+
+/// The edit form, filled in from the service (its first price option is the one edited here).
+fn form_from(view: &ServiceView) -> Form {
+    let mut f: Vec<(String, String)> = vec![
+        ("name".into(), view.name.clone()),
+        ("description".into(), view.description.clone()),
+        ("min_age".into(), view.min_age.to_string()),
+        ("max_age".into(), view.max_age.to_string()),
+        ("postcode".into(), view.location.postcode.clone().unwrap_or_default()),
+        (
+            "reach_miles".into(),
+            view.reach_miles.map(|r| r.to_string()).unwrap_or_default(),
+        ),
+        ("capacity".into(), view.capacity.to_string()),
+    ];
+    f.extend(view.outcomes.iter().map(|o| ("outcome".to_string(), o.clone())));
+    f.extend(
+        view.funding_streams
+            .iter()
+            .map(|s| ("funding_stream".to_string(), s.as_str().to_string())),
+    );
+    if let Some(o) = view.price_options.first() {
+        f.push(("price_label".into(), o.label.clone()));
+        f.push(("price_unit".into(), o.unit.as_str().into()));
+        f.push(("price".into(), o.price.to_string()));
+        if let Some(b) = &o.fcr {
+            f.push(("fcr_direct".into(), b.annual_direct_costs.to_string()));
+            f.push(("fcr_overheads".into(), b.annual_overheads.to_string()));
+            f.push(("fcr_units".into(), b.units_per_year.to_string()));
+            f.push(("fcr_occupancy".into(), b.occupancy.to_string()));
+        }
+    }
+    if view.status == ServiceStatus::Published {
+        f.push(("publish".into(), "yes".into()));
+    }
+    Form(f)
+}
+
+pub async fn edit_service_form(state: Data, visitor: Visitor, path: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    let id = ServiceId(path.into_inner());
+    let actor = visitor
+        .require(&[Role::Provider], &format!("/provider/services/{id}/edit"))?
+        .clone();
+    let view = own_service(&state, &actor, id).await?;
+    let page = service_page(&state, &visitor, &FormErrors::default(), &form_from(&view), Some(id));
+    Ok(visitor.page("Edit a service", true, page))
+}
+
+pub async fn update_service(
+    state: Data,
+    visitor: Visitor,
+    path: web::Path<i64>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let id = ServiceId(path.into_inner());
+    let actor = visitor
+        .require(&[Role::Provider], &format!("/provider/services/{id}/edit"))?
+        .clone();
+    let form = read_form(body).await?;
+    form.check_csrf(&visitor)?;
+    let view = own_service(&state, &actor, id).await?;
+    let fail = |errors: FormErrors| {
+        let page = service_page(&state, &visitor, &errors, &form, Some(id));
+        Ok(visitor.page_with_status(StatusCode::UNPROCESSABLE_ENTITY, "Error: Edit a service", true, page))
+    };
+    let mut input = match located_input(&state, &form).await {
+        Ok(input) => input,
+        Err(errors) => return fail(errors),
+    };
+    // What this form does not show is kept: the other price options, types, needs, schedule.
+    if let (Some(edited), Some(first)) = (input.price_options.first_mut(), view.price_options.first()) {
+        edited.id = Some(first.id);
+    }
+    input
+        .price_options
+        .extend(view.price_options.iter().skip(1).map(|o| PriceOptionInput {
+            id: Some(o.id),
+            label: o.label.clone(),
+            unit: o.unit,
+            price: Some(o.price),
+            fcr: o.fcr.as_ref().map(|b| crate::domain::fcr::FcrInput {
+                annual_direct_costs: b.annual_direct_costs,
+                annual_overheads: b.annual_overheads,
+                units_per_year: b.units_per_year,
+                occupancy: b.occupancy,
+            }),
+        }));
+    input.service_types = view.service_types.clone();
+    input.needs = view.needs.clone();
+    input.schedule = view.schedule.clone();
+    input.location.address = view.location.address.clone();
+    let service = match input.validate(&state.taxonomy) {
+        Ok(s) => s,
+        Err(invalid) => return fail(form_errors(invalid, form_field)),
+    };
+    blocking(&state, move |db| {
+        db.write(move |conn| services::update(conn, &actor, id, &service))
     })
     .await?;
     state.services_changed();

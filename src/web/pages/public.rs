@@ -33,17 +33,12 @@ pub async fn home(visitor: Visitor) -> HttpResponse {
     )
 }
 
-/// The taxonomy's top two levels of outcomes as search choices.
-fn outcome_choices(taxonomy: &Taxonomy) -> Vec<(String, String)> {
+/// Terms of one vocabulary at one depth (0 = the roots, 1 = their children), as form choices.
+pub fn choices(taxonomy: &Taxonomy, vocabulary: Vocabulary, depth: usize) -> Vec<(String, String)> {
     taxonomy
         .terms
         .iter()
-        .filter(|t| t.vocabulary == Vocabulary::Outcome)
-        .filter(|t| {
-            t.parent
-                .as_ref()
-                .is_some_and(|p| taxonomy.get(p.as_str()).is_some_and(|pt| pt.parent.is_none()))
-        })
+        .filter(|t| t.vocabulary == vocabulary && taxonomy.lineage(t.id.as_str()).count() == depth + 1)
         .map(|t| (t.id.0.clone(), t.label.clone()))
         .collect()
 }
@@ -99,11 +94,13 @@ pub async fn search(state: Data, visitor: Visitor, req: HttpRequest) -> Result<H
             .map_or("", |(_, v)| v.as_str())
             .to_string()
     };
-    let chosen: Vec<String> = pairs
-        .iter()
-        .filter(|(k, _)| k == "outcome")
-        .map(|(_, v)| v.clone())
-        .collect();
+    let chosen = |name: &str| -> Vec<String> {
+        pairs
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    };
     let searched = !pairs.is_empty();
     let mut errors = FormErrors::default();
     let mut results = None;
@@ -166,7 +163,11 @@ pub async fn search(state: Data, visitor: Visitor, req: HttpRequest) -> Result<H
             (errors.summary())
             form method="get" action="/search" {
                 (templates::input(&errors, "q", "What are you looking for?", &value("q"), "text", Some("For example: short breaks, swimming, speech therapy")))
-                (templates::checkboxes(&errors, "outcome", "Outcomes", &outcome_choices(taxonomy), &chosen))
+                (templates::checkboxes(&errors, "outcome", "Outcomes", &choices(taxonomy, Vocabulary::Outcome, 1), &chosen("outcome")))
+                details open[!chosen("service_type").is_empty()] {
+                    summary { "Kinds of service" }
+                    (templates::checkboxes(&errors, "service_type", "Kinds of service", &choices(taxonomy, Vocabulary::ServiceType, 0), &chosen("service_type")))
+                }
                 (templates::input(&errors, "postcode", "Postcode", &value("postcode"), "text", Some("For example: SW19 2HR, or just SW19")))
                 (templates::input(&errors, "radius_miles", "Distance in miles", &value("radius_miles"), "text", Some("How far from the postcode; 5 if you leave it empty")))
                 (templates::input(&errors, "age", "Child's age", &value("age"), "text", None))
@@ -230,6 +231,14 @@ pub async fn service(state: Data, visitor: Visitor, path: web::Path<i64>) -> Res
                         }
                     }
                 }
+            }
+        }
+        @if visitor.shortlist.contains(&view.id.0) {
+            p { "This service is on your " a href="/shortlist" { "shortlist" } "." }
+        } @else {
+            form method="post" action={ "/shortlist/" (view.id) "/add" } {
+                (templates::csrf_field(&visitor.chrome()))
+                button.button.button-secondary type="submit" { "Add to shortlist" }
             }
         }
         @if plans.iter().any(|p| !p.allocations.is_empty()) {
