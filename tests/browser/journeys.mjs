@@ -621,6 +621,41 @@ async function providerJourney(page) {
   await logOut(page, 'logged-out-provider');
 }
 
+/** The remaining pages of each role, checked for accessibility and reflow. */
+async function otherPages(page) {
+  await goto(page, '/shortlist');
+  await checkPage(page, 'shortlist-empty');
+  await goto(page, '/services/1');
+  await clickAndWait(page, main(page).getByRole('button', { name: 'Add to shortlist', exact: true }));
+  await goto(page, '/shortlist');
+  await checkPage(page, 'shortlist');
+  expect((await main(page).getByRole('link', { name: DEMO_SERVICE, exact: true }).count()) === 1, 'the shortlist lists the service');
+
+  await logIn(page, FAMILY.email, FAMILY.password, '/my-plan');
+  await goto(page, '/my-plan/matches');
+  await checkPage(page, 'matches');
+  await logOut(page, 'logged-out-family-2');
+
+  await logIn(page, 'manager@wandlevalleyshortbreaks.example', 'demo-provider-pass', '/provider/services');
+  await goto(page, '/provider/bookings');
+  await checkPage(page, 'provider-bookings');
+  await goto(page, '/provider/services/1/edit');
+  await checkPage(page, 'provider-service-edit');
+  await logOut(page, 'logged-out-provider-2');
+
+  await logIn(page, 'officer@merton.example', 'demo-council-pass', '/council/budget-holders');
+  await checkPage(page, 'council-budget-holders');
+  await goto(page, '/council/budget-holders/new');
+  await checkPage(page, 'council-budget-holder-new');
+  // Submitting the empty form shows the error summary and inline errors.
+  await clickAndWait(page, main(page).getByRole('button', { name: 'Add budget holder', exact: true }));
+  expect((await page.getByRole('alert').count()) === 1, 'the empty budget-holder form shows an error summary');
+  await checkPage(page, 'council-budget-holder-errors');
+  await goto(page, '/council/providers');
+  await checkPage(page, 'council-providers');
+  await logOut(page, 'logged-out-council');
+}
+
 // ---------------------------------------------------------------- main
 
 async function run() {
@@ -653,6 +688,7 @@ async function run() {
     ['Failed login shows an error summary', failedLogin],
     ['Family: search, book with the personal budget, cancel', familyJourney],
     ['Provider: register, add a service, find it in search', providerJourney],
+    ['Other pages of every role: shortlist, matches, bookings, council', otherPages],
   ];
   const journeyResults = [];
   try {
