@@ -54,6 +54,7 @@ pub fn layout(title: &str, chrome: &Chrome<'_>, body: Markup) -> Markup {
                                     Some("council") => {
                                         li { a href="/council/budget-holders" { "Budget holders" } }
                                         li { a href="/council/providers" { "Providers" } }
+                                        li { a href="/council/reports" { "Reports" } }
                                     }
                                     _ => {}
                                 }

@@ -154,7 +154,7 @@ both_backends! {
         drop(w);
         let pages = [
             "/my-plan", "/my-plan/statement", "/my-plan/matches", "/provider/services", "/provider/services/new",
-            "/provider/bookings", "/council/budget-holders", "/council/budget-holders/new", "/council/providers",
+            "/provider/bookings", "/council/budget-holders", "/council/budget-holders/new", "/council/providers", "/council/reports",
         ];
         let mut anonymous = Browser::new(&app);
         for path in pages {
@@ -165,7 +165,7 @@ both_backends! {
         for (email, allowed) in [
             ("parent@family.example", &["/my-plan", "/my-plan/statement", "/my-plan/matches"][..]),
             ("staff@wandle.example", &["/provider/services", "/provider/services/new", "/provider/bookings"][..]),
-            ("officer@merton.example", &["/council/budget-holders", "/council/budget-holders/new", "/council/providers"][..]),
+            ("officer@merton.example", &["/council/budget-holders", "/council/budget-holders/new", "/council/providers", "/council/reports"][..]),
         ] {
             let mut b = Browser::new(&app);
             let login = b.log_in(email, PASSWORD).await;
@@ -323,6 +323,10 @@ both_backends! {
         let list = b.get("/council/budget-holders").await;
         assert!(list.html.contains("EHC-0042") && list.html.contains("£2,400.00") && list.html.contains("£2,280.00"), "{}", list.html);
         form.clear();
+        // The reports page: a chart drawn on the server, the numbers in tables, CSV links.
+        let reports = b.get("/council/reports").await;
+        assert_eq!(reports.status, StatusCode::OK);
+        assert!(reports.html.contains("<svg") && reports.html.contains("Gaps, worst first") && reports.html.contains("gaps.csv"), "{}", reports.html);
 
         // Suspending the provider takes its services out of search and stops bookings.
         let providers = b.get("/council/providers").await;

@@ -6,6 +6,7 @@ pub mod budget_holders;
 pub mod councils;
 pub mod ledger;
 pub mod organisations;
+pub mod reports;
 pub mod schema;
 pub mod search_log;
 pub mod services;

@@ -13,6 +13,10 @@ pub struct FieldError {
 }
 
 impl FieldError {
+    pub fn into_invalid(self) -> Invalid {
+        Invalid(vec![self])
+    }
+
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
         FieldError {
             field: field.into(),

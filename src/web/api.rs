@@ -42,6 +42,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/budget-holders/{id}/statement", web::get().to(statement))
         .route("/budget-holders/{id}/matches", web::get().to(super::search::matches))
         .route("/search", web::get().to(super::search::search))
+        .configure(super::reports::routes)
         .route("/bookings", web::post().to(create_booking))
         .route("/bookings", web::get().to(list_bookings))
         .route("/bookings/{id}", web::get().to(booking))

@@ -4,6 +4,7 @@ pub mod api;
 pub mod error;
 pub mod extract;
 pub mod pages;
+pub mod reports;
 pub mod search;
 
 use std::sync::Arc;

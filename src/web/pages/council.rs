@@ -327,3 +327,104 @@ pub async fn set_provider_status(
     state.services_changed();
     Ok(see_other("/council/providers"))
 }
+
+/// A horizontal bar chart drawn on the server: each bar labelled with its value, so it reads
+/// without colour; the same numbers are in the table below it.
+fn bar_chart(title: &str, bars: &[(String, f64, String)]) -> Markup {
+    let max = bars.iter().map(|b| b.1).fold(0.0, f64::max).max(f64::MIN_POSITIVE);
+    let height = 30 * bars.len().max(1) + 10;
+    html! {
+        figure {
+            svg.map viewBox={ "0 0 320 " (height) } role="img" aria-label=(title) {
+                @for (i, (label, value, shown)) in bars.iter().enumerate() {
+                    @let y = 10 + i * 30;
+                    @let width = (value / max * 150.0).max(1.0);
+                    text x="0" y=(y + 14) font-size="10" { (label.chars().take(28).collect::<String>()) }
+                    rect x="150" y=(y) width=(format!("{width:.0}")) height="18" fill="#1d70b8" {}
+                    text x=(format!("{:.0}", 154.0 + width)) y=(y + 14) font-size="10" { (shown) }
+                }
+            }
+            figcaption { (title) }
+        }
+    }
+}
+
+pub async fn reports(state: Data, visitor: Visitor) -> Result<HttpResponse, PageError> {
+    let actor = visitor.require(&[Role::Council], "/council/reports")?.clone();
+    let council = actor.council_id.ok_or(PageError::Forbidden)?;
+    let query = crate::web::reports::GapQuery {
+        area: None,
+        outcome: None,
+        min_holders: None,
+    };
+    let gaps = crate::web::reports::gap_rows(&state, council, &query).await?;
+    let spending = crate::web::reports::spending_rows(&state, council).await?;
+    let taxonomy = &state.taxonomy;
+    let label = |id: &str| super::public::term_label(taxonomy, id);
+    let top: Vec<_> = gaps.iter().filter(|g| !g.suppressed).take(10).collect();
+    let chart: Vec<(String, f64, String)> = top
+        .iter()
+        .map(|g| {
+            (
+                format!("{} ({})", label(&g.outcome), g.area),
+                g.gap_score,
+                format!("{:.2}", g.gap_score),
+            )
+        })
+        .collect();
+    let flagged: Vec<_> = spending.iter().filter(|s| !s.flags.is_empty()).collect();
+    Ok(visitor.page(
+        "Reports",
+        true,
+        html! {
+            h1 { "Market gaps and spending" }
+            p { "Areas with fewer than " (crate::domain::reports::DEFAULT_MIN_HOLDERS) " budget holders are pooled into “OTHER” and their figures withheld. No report shows a name." }
+            h2 { "Where the market fails" }
+            (bar_chart("Gap score by outcome and postcode district (higher means more need, less supply)", &chart))
+            p { a href="/api/v1/reports/gaps.csv" { "Download the gap report (CSV)" } }
+            div.table-wrap {
+                table {
+                    caption { "Gaps, worst first" }
+                    thead { tr {
+                        th scope="col" { "Outcome" } th scope="col" { "Area" } th scope="col" { "Families" } th scope="col" { "Their budgets" }
+                        th scope="col" { "Services nearby" } th scope="col" { "Places" } th scope="col" { "Median price" } th scope="col" { "Searches that found nothing" } th scope="col" { "Gap score" }
+                    } }
+                    tbody {
+                        @for g in gaps.iter().take(50) {
+                            tr {
+                                td { (label(&g.outcome)) @if g.unaffordable { br; span.tag { "Cheapest costs more than the median budget left" } } }
+                                td { (g.area) }
+                                td { @if let Some(n) = g.demand_holders { (n) } @else { "withheld" } }
+                                td { @if let Some(m) = g.demand_money { (money(m)) } @else { "withheld" } }
+                                td { (g.supply_services) } td { (g.supply_places) }
+                                td { (g.median_price.map(money).unwrap_or_else(|| "–".into())) }
+                                td { (g.unmet_searches) } td { (format!("{:.2}", g.gap_score)) }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { "Budgets to look at" }
+            p { a href="/api/v1/reports/spending.csv" { "Download spending for every allocation (CSV)" } }
+            div.table-wrap {
+                table {
+                    caption { "Allocations with a flag" }
+                    thead { tr {
+                        th scope="col" { "Plan" } th scope="col" { "Stream" } th scope="col" { "Allocated" } th scope="col" { "Committed" }
+                        th scope="col" { "Delivered" } th scope="col" { "Remaining" } th scope="col" { "Plan elapsed" } th scope="col" { "Flags" }
+                    } }
+                    tbody {
+                        @if flagged.is_empty() { tr { td colspan="8" { "No allocation is flagged." } } }
+                        @for s in &flagged {
+                            tr {
+                                td { (s.reference) } td { (s.stream.replace('_', " ")) } td { (money(s.allocated)) } td { (money(s.committed)) }
+                                td { (money(s.delivered)) } td { (money(s.remaining)) } td { (format!("{:.0}%", s.elapsed * 100.0)) }
+                                td { @for f in &s.flags { span.tag { (f.replace('_', " ")) } } }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}

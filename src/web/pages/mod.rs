@@ -63,6 +63,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/council/budget-holders", web::get().to(council::budget_holders))
         .route("/council/budget-holders/new", web::get().to(council::new_holder_form))
         .route("/council/budget-holders/new", web::post().to(council::create_holder))
+        .route("/council/reports", web::get().to(council::reports))
         .route("/council/providers", web::get().to(council::providers))
         .route(
             "/council/providers/{id}/{status}",
