@@ -236,13 +236,13 @@ async fn quarterly(
     };
     let id = BudgetHolderId(id);
     let actor = auth.actor;
-    Ok(blocking(state, move |db| {
+    blocking(state, move |db| {
         db.read(|conn| {
             budget_holders::authorised(conn, &actor, id)?;
             reports::quarterly_returns(conn, id, quarter)
         })
     })
-    .await?)
+    .await
 }
 
 async fn quarterly_return(state: Data, auth: Auth, path: web::Path<i64>, q: web::Query<QuarterQuery>) -> Reply {
