@@ -98,6 +98,13 @@ enum BenchCommand {
         #[arg(long, default_value_t = 600)]
         queries: usize,
     },
+    /// How long the council's gap and spending reports take on a large generated council.
+    Reports {
+        #[arg(long, default_value_t = 100_000)]
+        services: usize,
+        #[arg(long, default_value_t = 50_000)]
+        holders: usize,
+    },
 }
 
 fn init_tracing(default: &str) {
@@ -160,6 +167,12 @@ fn main() -> ExitCode {
         } => {
             init_tracing("warn");
             bench::bookings(requests, concurrency, database_url.as_deref()).map_err(|e| e.to_string())
+        }
+        Command::Bench {
+            command: BenchCommand::Reports { services, holders },
+        } => {
+            init_tracing("warn");
+            bench::reports(services, holders).map_err(|e| e.to_string())
         }
         Command::Bench {
             command: BenchCommand::Search { services, queries },

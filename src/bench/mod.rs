@@ -1,9 +1,11 @@
-//! Benchmarks that print figures: `localoffer bench bookings` and `localoffer bench search`.
+//! Benchmarks that print figures: `localoffer bench bookings`, `bench search` and `bench reports`.
 
 mod bookings;
+mod reports;
 mod search;
 
 pub use bookings::bookings;
+pub use reports::reports;
 pub use search::search;
 
 #[derive(Debug, thiserror::Error)]

@@ -72,7 +72,7 @@ const TEXT_QUERIES: &[&str] = &[
     "sensory play",
 ];
 
-fn england_outcodes(table: &OutcodeTable) -> Vec<(String, Coordinates)> {
+pub(super) fn england_outcodes(table: &OutcodeTable) -> Vec<(String, Coordinates)> {
     let mut out: Vec<(String, Coordinates)> = table
         .iter()
         .filter(|(code, _)| {
@@ -85,7 +85,7 @@ fn england_outcodes(table: &OutcodeTable) -> Vec<(String, Coordinates)> {
     out
 }
 
-fn leaves(taxonomy: &Taxonomy, vocabulary: Vocabulary) -> Vec<String> {
+pub(super) fn leaves(taxonomy: &Taxonomy, vocabulary: Vocabulary) -> Vec<String> {
     taxonomy
         .terms
         .iter()
@@ -95,7 +95,12 @@ fn leaves(taxonomy: &Taxonomy, vocabulary: Vocabulary) -> Vec<String> {
 }
 
 /// Insert `count` generated services, spread over England's postcode districts.
-fn generate(db: &Db, taxonomy: &Taxonomy, places: &[(String, Coordinates)], count: usize) -> Result<(), BenchError> {
+pub(super) fn generate(
+    db: &Db,
+    taxonomy: &Taxonomy,
+    places: &[(String, Coordinates)],
+    count: usize,
+) -> Result<(), BenchError> {
     let outcomes = leaves(taxonomy, Vocabulary::Outcome);
     let types = leaves(taxonomy, Vocabulary::ServiceType);
     let needs = leaves(taxonomy, Vocabulary::Need);

@@ -124,12 +124,59 @@ pub fn gap_score(demand_holders: u64, unmet_searches: u64, supply_services: u64,
     (need / (1.0 + supply) * 100.0).round() / 100.0
 }
 
+/// Demand and supply for one outcome in one area (or pooled across areas).
 struct Cell {
     holders: u64,
     money: i64,
     remaining: Vec<Pence>,
-    services: BTreeSet<i64>,
+    /// Indices into the services slice; deduplicated before use.
+    services: Vec<u32>,
     unmet: u64,
+}
+
+impl Cell {
+    fn new() -> Cell {
+        Cell {
+            holders: 0,
+            money: 0,
+            remaining: Vec::new(),
+            services: Vec::new(),
+            unmet: 0,
+        }
+    }
+
+    fn absorb(&mut self, other: &Cell) {
+        self.holders += other.holders;
+        self.money += other.money;
+        self.remaining.extend(other.remaining.iter().copied());
+        self.unmet += other.unmet;
+    }
+}
+
+/// A union of service indices across areas, cheap however many areas share a service.
+struct Union {
+    seen: Vec<bool>,
+    members: Vec<u32>,
+}
+
+impl Union {
+    fn new(size: usize) -> Union {
+        Union {
+            seen: vec![false; size],
+            members: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, items: &[u32]) {
+        for &i in items {
+            if let Some(seen) = self.seen.get_mut(i as usize)
+                && !*seen
+            {
+                *seen = true;
+                self.members.push(i);
+            }
+        }
+    }
 }
 
 /// The gap report. `min_holders` suppresses small areas: their figures are withheld and pooled
@@ -141,43 +188,45 @@ pub fn gaps(
     min_holders: usize,
 ) -> Vec<GapRow> {
     let grid = Grid::new(services);
-    let by_id: HashMap<i64, &ServiceFacts> = services.iter().map(|s| (s.id, s)).collect();
+    let index: HashMap<i64, u32> = services.iter().enumerate().map(|(i, s)| (s.id, i as u32)).collect();
     let max_reach = services.iter().map(|s| s.reach_miles).fold(0.0, f64::max);
-    // Supply near each district where families live (measured from the first family's point there,
-    // which is the district centre when placed from the district table).
+    // Supply is measured from each district where families live (its centre, when families are
+    // placed from the district table).
     let mut district_at: BTreeMap<&str, Coordinates> = BTreeMap::new();
     for h in holders {
         if let Some(at) = h.at {
             district_at.entry(h.district.as_str()).or_insert(at);
         }
     }
-    let near: HashMap<&str, Vec<&ServiceFacts>> = district_at
+    // For each district, the nearby services per outcome they meet: built once, looked up per cell.
+    let near: HashMap<&str, HashMap<&str, Vec<u32>>> = district_at
         .iter()
-        .map(|(d, at)| (*d, grid.near(*at, SUPPLY_MILES, max_reach)))
+        .map(|(d, at)| {
+            let mut by_outcome: HashMap<&str, Vec<u32>> = HashMap::new();
+            for s in grid.near(*at, SUPPLY_MILES, max_reach) {
+                let i = index.get(&s.id).copied().unwrap_or(0);
+                for o in &s.outcomes {
+                    by_outcome.entry(o.as_str()).or_default().push(i);
+                }
+            }
+            (*d, by_outcome)
+        })
         .collect();
-    let mut cells: BTreeMap<(String, String), Cell> = BTreeMap::new();
-    let new_cell = || Cell {
-        holders: 0,
-        money: 0,
-        remaining: Vec::new(),
-        services: BTreeSet::new(),
-        unmet: 0,
+    let supply = |district: &str, outcome: &str| -> Vec<u32> {
+        near.get(district)
+            .and_then(|m| m.get(outcome))
+            .cloned()
+            .unwrap_or_default()
     };
+    let mut cells: BTreeMap<(&str, &str), Cell> = BTreeMap::new();
     for h in holders {
         for outcome in &h.outcomes {
             let c = cells
-                .entry((outcome.clone(), h.district.clone()))
-                .or_insert_with(new_cell);
+                .entry((outcome.as_str(), h.district.as_str()))
+                .or_insert_with(Cell::new);
             c.holders += 1;
             c.money += h.remaining.pence();
             c.remaining.push(h.remaining);
-        }
-    }
-    for ((outcome, district), c) in cells.iter_mut() {
-        for s in near.get(district.as_str()).into_iter().flatten() {
-            if s.outcomes.contains(outcome) {
-                c.services.insert(s.id);
-            }
         }
     }
     for u in unmet {
@@ -186,40 +235,29 @@ pub fn gaps(
             continue; // a search from outside this council's area
         }
         for outcome in &u.outcomes {
-            let c = cells
-                .entry((outcome.clone(), district.clone()))
-                .or_insert_with(new_cell);
-            c.unmet += 1;
-            if c.services.is_empty() {
-                for s in near.get(district.as_str()).into_iter().flatten() {
-                    if s.outcomes.contains(outcome) {
-                        c.services.insert(s.id);
-                    }
-                }
-            }
+            cells
+                .entry((outcome.as_str(), district.as_str()))
+                .or_insert_with(Cell::new)
+                .unmet += 1;
         }
     }
-    let row = |outcome: &str, area: &str, c: &Cell, suppressed: bool| {
-        let prices: Vec<Pence> = c
-            .services
-            .iter()
-            .filter_map(|id| by_id.get(id).and_then(|s| s.price_from))
-            .collect();
-        let places: i64 = c
-            .services
-            .iter()
-            .filter_map(|id| by_id.get(id))
-            .map(|s| s.capacity)
-            .sum();
+    for ((outcome, district), c) in cells.iter_mut() {
+        c.services = supply(district, outcome);
+    }
+    let row = |outcome: &str, area: &str, c: &Cell, ids: &[u32], suppressed: bool| {
+        let picked: Vec<&ServiceFacts> = ids.iter().filter_map(|&i| services.get(i as usize)).collect();
+        let prices: Vec<Pence> = picked.iter().filter_map(|s| s.price_from).collect();
+        let places: i64 = picked.iter().map(|s| s.capacity).sum();
         let min_price = prices.iter().min().copied();
         let median_remaining = median(c.remaining.clone());
+        let count = picked.len() as u64;
         GapRow {
             outcome: outcome.to_string(),
             area: area.to_string(),
             suppressed,
             demand_holders: (!suppressed).then_some(c.holders),
             demand_money: (!suppressed).then_some(Pence::from_stored(c.money)),
-            supply_services: c.services.len() as u64,
+            supply_services: count,
             supply_places: places,
             median_price: median(prices),
             min_price,
@@ -227,40 +265,45 @@ pub fn gaps(
             gap_score: if suppressed {
                 0.0
             } else {
-                gap_score(c.holders, c.unmet, c.services.len() as u64, places)
+                gap_score(c.holders, c.unmet, count, places)
             },
             unaffordable: !suppressed && matches!((min_price, median_remaining), (Some(p), Some(m)) if p > m),
         }
     };
     let mut rows = Vec::new();
-    let mut pooled: BTreeMap<String, Cell> = BTreeMap::new();
-    let mut council: BTreeMap<String, Cell> = BTreeMap::new();
+    let mut pooled: BTreeMap<&str, (Cell, Union)> = BTreeMap::new();
+    let mut council: BTreeMap<&str, (Cell, Union)> = BTreeMap::new();
     for ((outcome, district), c) in &cells {
-        let total = council.entry(outcome.clone()).or_insert_with(new_cell);
-        total.holders += c.holders;
-        total.money += c.money;
-        total.remaining.extend(c.remaining.iter().copied());
-        total.services.extend(c.services.iter().copied());
-        total.unmet += c.unmet;
+        let (total, union) = council
+            .entry(outcome)
+            .or_insert_with(|| (Cell::new(), Union::new(services.len())));
+        total.absorb(c);
+        union.add(&c.services);
         if (c.holders as usize) < min_holders && c.holders > 0 {
-            let p = pooled.entry(outcome.clone()).or_insert_with(new_cell);
-            p.holders += c.holders;
-            p.money += c.money;
-            p.remaining.extend(c.remaining.iter().copied());
-            p.services.extend(c.services.iter().copied());
-            p.unmet += c.unmet;
+            let (p, union) = pooled
+                .entry(outcome)
+                .or_insert_with(|| (Cell::new(), Union::new(services.len())));
+            p.absorb(c);
+            union.add(&c.services);
         } else {
-            rows.push(row(outcome, district, c, false));
+            rows.push(row(outcome, district, c, &c.services, false));
         }
     }
-    for (outcome, p) in &pooled {
-        rows.push(row(outcome, MERGED, p, (p.holders as usize) < min_holders));
+    for (outcome, (p, union)) in &pooled {
+        rows.push(row(
+            outcome,
+            MERGED,
+            p,
+            &union.members,
+            (p.holders as usize) < min_holders,
+        ));
     }
-    for (outcome, t) in &council {
+    for (outcome, (t, union)) in &council {
         rows.push(row(
             outcome,
             COUNCIL_WIDE,
             t,
+            &union.members,
             (t.holders as usize) < min_holders && t.holders > 0,
         ));
     }
