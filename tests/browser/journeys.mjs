@@ -653,6 +653,8 @@ async function otherPages(page) {
   await checkPage(page, 'council-budget-holder-errors');
   await goto(page, '/council/providers');
   await checkPage(page, 'council-providers');
+  await goto(page, '/council/reports');
+  await checkPage(page, 'council-reports');
   await logOut(page, 'logged-out-council');
 }
 

@@ -335,13 +335,14 @@ fn bar_chart(title: &str, bars: &[(String, f64, String)]) -> Markup {
     let height = 30 * bars.len().max(1) + 10;
     html! {
         figure {
-            svg.map viewBox={ "0 0 320 " (height) } role="img" aria-label=(title) {
+            svg.chart viewBox={ "0 0 480 " (height) } role="img" aria-label=(title) {
                 @for (i, (label, value, shown)) in bars.iter().enumerate() {
                     @let y = 10 + i * 30;
-                    @let width = (value / max * 150.0).max(1.0);
-                    text x="0" y=(y + 14) font-size="10" { (label.chars().take(28).collect::<String>()) }
-                    rect x="150" y=(y) width=(format!("{width:.0}")) height="18" fill="#1d70b8" {}
-                    text x=(format!("{:.0}", 154.0 + width)) y=(y + 14) font-size="10" { (shown) }
+                    @let width = (value / max * 130.0).max(1.0);
+                    @let short = if label.chars().count() > 44 { format!("{}…", label.chars().take(43).collect::<String>()) } else { label.clone() };
+                    text x="0" y=(y + 14) font-size="11" { (short) }
+                    rect x="290" y=(y) width=(format!("{width:.0}")) height="18" fill="#1d70b8" {}
+                    text x=(format!("{:.0}", 295.0 + width)) y=(y + 14) font-size="11" { (shown) }
                 }
             }
             figcaption { (title) }
