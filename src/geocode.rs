@@ -60,7 +60,7 @@ impl Geocoder {
         }
     }
 
-    pub fn outcodes(&self) -> &OutcodeTable {
+    pub fn outcodes(&self) -> &Arc<OutcodeTable> {
         &self.outcodes
     }
 

@@ -64,53 +64,18 @@ impl Idempotency {
     }
 }
 
-type BookingSelect = (
-    bookings::id,
-    bookings::status,
-    bookings::budget_holder_id,
-    bookings::allocation_id,
-    bookings::service_id,
-    services::name,
-    bookings::price_option_id,
-    price_options::label,
-    bookings::quantity,
-    bookings::unit_price_pence,
-    bookings::total_pence,
-    bookings::created_at,
-    bookings::updated_at,
-    bookings::remaining_after_pence,
-    bookings::organisation_id,
-    bookings::request_fingerprint,
-);
-
-const BOOKING_COLUMNS: BookingSelect = (
-    bookings::id,
-    bookings::status,
-    bookings::budget_holder_id,
-    bookings::allocation_id,
-    bookings::service_id,
-    services::name,
-    bookings::price_option_id,
-    price_options::label,
-    bookings::quantity,
-    bookings::unit_price_pence,
-    bookings::total_pence,
-    bookings::created_at,
-    bookings::updated_at,
-    bookings::remaining_after_pence,
-    bookings::organisation_id,
-    bookings::request_fingerprint,
-);
-
-#[derive(Queryable)]
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = bookings)]
 struct BookingRow {
     id: i64,
     status: String,
     budget_holder_id: i64,
     allocation_id: i64,
     service_id: i64,
+    #[diesel(select_expression = services::name)]
     service_name: String,
     price_option_id: i64,
+    #[diesel(select_expression = price_options::label)]
     price_option_label: String,
     quantity: i64,
     unit_price_pence: i64,
@@ -158,7 +123,7 @@ macro_rules! joined {
 fn load(conn: &mut Conn, id: BookingId) -> DbResult<BookingRow> {
     joined!()
         .filter(bookings::id.eq(id.0))
-        .select(BOOKING_COLUMNS)
+        .select(BookingRow::as_select())
         .first(conn)
         .optional()?
         .ok_or(DbError::NotFound("booking"))
@@ -179,7 +144,7 @@ pub fn create(
         let earlier = joined!()
             .filter(bookings::created_by.eq(actor.user_id.0))
             .filter(bookings::idempotency_key.eq(&idem.key))
-            .select(BOOKING_COLUMNS)
+            .select(BookingRow::as_select())
             .first::<BookingRow>(conn)
             .optional()?;
         if let Some(row) = earlier {
@@ -426,7 +391,7 @@ pub fn transition(conn: &mut Conn, actor: &Actor, id: BookingId, action: Booking
 /// The bookings `actor` may see, newest first.
 pub fn list(conn: &mut Conn, actor: &Actor) -> DbResult<Vec<BookingView>> {
     let q = joined!()
-        .select(BOOKING_COLUMNS)
+        .select(BookingRow::as_select())
         .order(bookings::id.desc())
         .into_boxed();
     let q = match actor.role {

@@ -165,7 +165,8 @@ pub fn create(
     })
 }
 
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = budget_holders)]
 pub struct HolderRow {
     pub id: i64,
     pub council_id: i64,
@@ -199,37 +200,11 @@ impl HolderRow {
     }
 }
 
-type HolderSelect = (
-    budget_holders::id,
-    budget_holders::council_id,
-    budget_holders::reference,
-    budget_holders::first_name,
-    budget_holders::date_of_birth,
-    budget_holders::postcode,
-    budget_holders::plan_start,
-    budget_holders::plan_end,
-    budget_holders::family_user_id,
-    budget_holders::broker_organisation_id,
-);
-
-const HOLDER_COLUMNS: HolderSelect = (
-    budget_holders::id,
-    budget_holders::council_id,
-    budget_holders::reference,
-    budget_holders::first_name,
-    budget_holders::date_of_birth,
-    budget_holders::postcode,
-    budget_holders::plan_start,
-    budget_holders::plan_end,
-    budget_holders::family_user_id,
-    budget_holders::broker_organisation_id,
-);
-
 /// Load a holder and check the actor may see it (NotFound before Forbidden, so ids of other
 /// families are not confirmed to anyone but their own council).
 pub fn authorised(conn: &mut Conn, actor: &Actor, id: BudgetHolderId) -> DbResult<HolderRow> {
     let row: HolderRow = budget_holders::table
-        .select(HOLDER_COLUMNS)
+        .select(HolderRow::as_select())
         .filter(budget_holders::id.eq(id.0))
         .first(conn)
         .optional()?
@@ -347,7 +322,7 @@ pub fn view(conn: &mut Conn, row: HolderRow) -> DbResult<BudgetHolderView> {
 /// The budget holders the actor may see, by id.
 pub fn list(conn: &mut Conn, actor: &Actor) -> DbResult<Vec<BudgetHolderView>> {
     let q = budget_holders::table
-        .select(HOLDER_COLUMNS)
+        .select(HolderRow::as_select())
         .order(budget_holders::id)
         .into_boxed();
     let q = match actor.role {

@@ -201,6 +201,37 @@ fn price_option_values(position: usize, o: &ValidPriceOption) -> PriceOptionValu
     )
 }
 
+type ServiceValues<'a> = (
+    diesel::dsl::Eq<services::name, &'a String>,
+    diesel::dsl::Eq<services::description, &'a String>,
+    diesel::dsl::Eq<services::min_age, i32>,
+    diesel::dsl::Eq<services::max_age, i32>,
+    diesel::dsl::Eq<services::postcode, &'a Option<String>>,
+    diesel::dsl::Eq<services::lat, f64>,
+    diesel::dsl::Eq<services::lon, f64>,
+    diesel::dsl::Eq<services::address, &'a Option<String>>,
+    diesel::dsl::Eq<services::reach_miles, Option<f64>>,
+    diesel::dsl::Eq<services::capacity, i32>,
+    diesel::dsl::Eq<services::status, &'static str>,
+);
+
+/// A service's own columns, written the same way on create and on update.
+fn service_values(s: &ValidService) -> ServiceValues<'_> {
+    (
+        services::name.eq(&s.name),
+        services::description.eq(&s.description),
+        services::min_age.eq(s.min_age),
+        services::max_age.eq(s.max_age),
+        services::postcode.eq(&s.location.postcode),
+        services::lat.eq(s.location.lat),
+        services::lon.eq(s.location.lon),
+        services::address.eq(&s.location.address),
+        services::reach_miles.eq(s.reach_miles),
+        services::capacity.eq(s.capacity),
+        services::status.eq(s.status.as_str()),
+    )
+}
+
 pub fn create(conn: &mut Conn, organisation: OrganisationId, s: &ValidService) -> DbResult<ServiceId> {
     if let Some((i, _)) = s.price_options.iter().enumerate().find(|(_, o)| o.id.is_some()) {
         return Err(Invalid::one(
@@ -213,17 +244,7 @@ pub fn create(conn: &mut Conn, organisation: OrganisationId, s: &ValidService) -
     let id = diesel::insert_into(services::table)
         .values((
             services::organisation_id.eq(organisation.0),
-            services::name.eq(&s.name),
-            services::description.eq(&s.description),
-            services::min_age.eq(s.min_age),
-            services::max_age.eq(s.max_age),
-            services::postcode.eq(&s.location.postcode),
-            services::lat.eq(s.location.lat),
-            services::lon.eq(s.location.lon),
-            services::address.eq(&s.location.address),
-            services::reach_miles.eq(s.reach_miles),
-            services::capacity.eq(s.capacity),
-            services::status.eq(s.status.as_str()),
+            service_values(s),
             services::created_at.eq(at),
             services::updated_at.eq(at),
         ))
@@ -265,20 +286,7 @@ pub fn authorise_owner(conn: &mut Conn, actor: &Actor, id: ServiceId) -> DbResul
 pub fn update(conn: &mut Conn, actor: &Actor, id: ServiceId, s: &ValidService) -> DbResult<()> {
     authorise_owner(conn, actor, id)?;
     diesel::update(services::table.find(id.0))
-        .set((
-            services::name.eq(&s.name),
-            services::description.eq(&s.description),
-            services::min_age.eq(s.min_age),
-            services::max_age.eq(s.max_age),
-            services::postcode.eq(&s.location.postcode),
-            services::lat.eq(s.location.lat),
-            services::lon.eq(s.location.lon),
-            services::address.eq(&s.location.address),
-            services::reach_miles.eq(s.reach_miles),
-            services::capacity.eq(s.capacity),
-            services::status.eq(s.status.as_str()),
-            services::updated_at.eq(now()),
-        ))
+        .set((service_values(s), services::updated_at.eq(now())))
         .execute(conn)?;
     insert_children(conn, id, s)?;
     record_change(conn, id)?;

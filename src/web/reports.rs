@@ -1,5 +1,7 @@
 //! Council reports: JSON, CSV, and the data behind the reports page.
 
+use std::sync::Arc;
+
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -57,7 +59,7 @@ pub async fn gap_rows(state: &Data, council: CouncilId, q: &GapQuery) -> Result<
         ));
     }
     let taxonomy = state.taxonomy.clone();
-    let places = state.geocoder.outcodes().clone();
+    let places = Arc::clone(state.geocoder.outcodes());
     let (holders, services, unmet) = blocking(state, move |db| {
         db.read(|conn| {
             Ok((
