@@ -749,6 +749,8 @@ both_backends! {
             None,
         )
         .await;
+        // Odd bytes in an email are a wrong login, not a server error (PostgreSQL cannot store NUL).
+        expect_error(app.post("/auth/login", None, &json!({"email": "staff\u{0}@wandle.example", "password": PASSWORD})).await, StatusCode::UNAUTHORIZED, "unauthorized", None).await;
         // Emails are case-insensitive.
         app.login("STAFF@Wandle.example", PASSWORD).await;
         let res = app

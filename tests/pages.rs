@@ -406,4 +406,21 @@ both_backends! {
         let search = b.get("/search?service_type=st-short-break").await;
         assert!(search.html.contains("Kinds of service") && search.html.contains("value=\"st-short-break\" checked"), "{}", search.html);
     }
+
+    #[tokio::test]
+    async fn login_never_sends_people_to_another_site() {
+        let app = spawn().await;
+        world(&app, "1000.00").await;
+        for next in ["/\t/evil.example", "//evil.example", "https://evil.example", "/x\r\nSet-Cookie: a=b"] {
+            let mut b = Browser::new(&app);
+            let csrf = b.get("/login").await.csrf();
+            let page = b.post("/login", &[("csrf_token", &csrf), ("email", "parent@family.example"), ("password", PASSWORD), ("next", next)]).await;
+            assert_eq!(page.status, StatusCode::SEE_OTHER, "{next:?}");
+            assert_eq!(page.location.as_deref(), Some("/my-plan"), "{next:?}");
+        }
+        let mut b = Browser::new(&app);
+        let csrf = b.get("/login").await.csrf();
+        let page = b.post("/login", &[("csrf_token", &csrf), ("email", "parent@family.example"), ("password", PASSWORD), ("next", "/my-plan/statement")]).await;
+        assert_eq!(page.location.as_deref(), Some("/my-plan/statement"));
+    }
 }

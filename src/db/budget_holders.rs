@@ -200,8 +200,8 @@ impl HolderRow {
     }
 }
 
-/// Load a holder and check the actor may see it (NotFound before Forbidden, so ids of other
-/// families are not confirmed to anyone but their own council).
+/// Load a holder and check the actor may see it: NotFound for an unknown id, Forbidden for
+/// someone else's.
 pub fn authorised(conn: &mut Conn, actor: &Actor, id: BudgetHolderId) -> DbResult<HolderRow> {
     let row: HolderRow = budget_holders::table
         .select(HolderRow::as_select())

@@ -243,7 +243,7 @@ impl Db {
         let job: Job = Box::new(move |conn| {
             // Nested inside the batch's transaction, diesel makes this a savepoint.
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| conn.transaction(f)))
-                .unwrap_or_else(|_| Err(DbError::Open("a write panicked and was rolled back".into())));
+                .unwrap_or_else(|_| Err(DbError::Open("a write panicked; its batch is rolled back".into())));
             Box::new(move |commit_error: Option<&DbError>| {
                 let result = match commit_error {
                     None => result,
@@ -274,6 +274,16 @@ pub fn sqlite(conn: &mut AnyConnection) -> DbResult<&mut SqliteConnection> {
     }
 }
 
+/// How many transactions (the batch's and savepoints) are open on the writer connection.
+fn depth(conn: &mut AnyConnection) -> Option<u32> {
+    let c = sqlite(conn).ok()?;
+    AnsiTransactionManager::transaction_manager_status_mut(c)
+        .transaction_depth()
+        .ok()
+        .flatten()
+        .map(|d| d.get())
+}
+
 fn run_writer(mut conn: AnyConnection, queue: std::sync::mpsc::Receiver<Job>) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
@@ -288,12 +298,29 @@ fn run_writer(mut conn: AnyConnection, queue: std::sync::mpsc::Receiver<Job>) {
         let mut completions = Vec::with_capacity(batch.len());
         let committed = match begun {
             Ok(()) => {
-                completions.extend(batch.into_iter().map(|job| job(&mut conn)));
-                let commit = sqlite(&mut conn).and_then(|c| Ok(AnsiTransactionManager::commit_transaction(c)?));
-                if commit.is_err()
-                    && let Ok(c) = sqlite(&mut conn)
-                {
-                    let _ = AnsiTransactionManager::rollback_transaction(c);
+                let mut intact = true;
+                for job in batch {
+                    completions.push(job(&mut conn));
+                    // Each job must leave only the batch's own transaction open. One that did not
+                    // (a panic mid-write leaves its savepoint behind) spoils the whole batch.
+                    intact &= depth(&mut conn) == Some(1);
+                }
+                let commit = if intact {
+                    sqlite(&mut conn).and_then(|c| Ok(AnsiTransactionManager::commit_transaction(c)?))
+                } else {
+                    Err(DbError::Open(
+                        "a write failed part-way; the whole batch was rolled back".into(),
+                    ))
+                };
+                if commit.is_err() {
+                    // Roll back every level still open, so the next batch starts clean.
+                    while depth(&mut conn).is_some() {
+                        let rolled =
+                            sqlite(&mut conn).and_then(|c| Ok(AnsiTransactionManager::rollback_transaction(c)?));
+                        if rolled.is_err() {
+                            break;
+                        }
+                    }
                 }
                 commit
             }

@@ -95,6 +95,10 @@ impl UserRow {
 }
 
 pub fn find_by_email(conn: &mut Conn, email: &str) -> DbResult<Option<UserRow>> {
+    // No account has control characters in its email (and PostgreSQL text cannot hold NUL).
+    if email.chars().any(char::is_control) {
+        return Ok(None);
+    }
     Ok(users::table
         .filter(users::email.eq(email.trim().to_lowercase()))
         .select((

@@ -351,30 +351,26 @@ pub struct AllocationFacts {
 /// through), one due its six-week review, and a direct payment holding more than six weeks' worth
 /// of money beyond what the rest of the plan needs (the claw-back test).
 pub fn spending(a: &AllocationFacts, today: NaiveDate) -> SpendingRow {
-    let total_days = (a.plan_end - a.plan_start).num_days().max(1) as f64;
-    let done_days = ((today - a.plan_start).num_days() as f64).clamp(0.0, total_days);
-    let elapsed = done_days / total_days;
+    // Whole days and whole pence only: money never goes through a float (rule 1).
+    let total_days = i128::from((a.plan_end - a.plan_start).num_days().max(1));
+    let done_days = i128::from((today - a.plan_start).num_days()).clamp(0, total_days);
+    let (amount, committed) = (i128::from(a.amount.pence()), i128::from(a.committed.pence()));
     let remaining = a.amount.saturating_sub(a.committed);
     let mut flags = Vec::new();
-    let committed_share = if a.amount.pence() > 0 {
-        a.committed.pence() as f64 / a.amount.pence() as f64
-    } else {
-        1.0
-    };
-    if elapsed >= 0.5 && committed_share < 0.25 {
+    if 2 * done_days >= total_days && 4 * committed < amount {
         flags.push("underused");
     }
     let since_start = (today - a.plan_start).num_days();
     if (35..=49).contains(&since_start) {
         flags.push("six_week_review_due");
     }
-    if a.management == Management::DirectPayment {
-        let weekly = a.amount.pence() as f64 / (total_days / 7.0);
-        let still_needed = a.amount.pence() as f64 * (1.0 - elapsed);
-        if remaining.pence() as f64 - still_needed > 6.0 * weekly {
-            flags.push("direct_payment_surplus");
-        }
+    // Surplus = remaining - amount x (days left / total days); six weeks' worth = amount x 42 / total days.
+    if a.management == Management::DirectPayment
+        && i128::from(remaining.pence()) * total_days - amount * (total_days - done_days) > 42 * amount
+    {
+        flags.push("direct_payment_surplus");
     }
+    let elapsed = done_days as f64 / total_days as f64;
     SpendingRow {
         budget_holder_id: a.budget_holder_id,
         reference: a.reference.clone(),

@@ -82,6 +82,9 @@ impl SearchParams {
                                 format!("must be at most {MAX_QUERY_CHARS} characters"),
                             ));
                         }
+                        if value.chars().any(char::is_control) {
+                            return Err(FieldError::new("q", "must not contain control characters"));
+                        }
                         p.text = Some(value.to_string());
                     }
                     "outcome" => outcome_ids.push(value.to_string()),

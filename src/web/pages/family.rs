@@ -116,7 +116,7 @@ pub async fn book(
     let result = if errors.is_empty() {
         // The form's request id makes a double-clicked Book button book once.
         let idempotency = Some(form.get("request_id").to_string())
-            .filter(|k| !k.is_empty() && k.len() <= 100)
+            .filter(|k| !k.is_empty() && k.len() <= 64 && k.bytes().all(|b| b.is_ascii_alphanumeric()))
             .map(|k| Idempotency::new(format!("page-{k}"), &input));
         let today = chrono::Utc::now().date_naive();
         blocking(&state, move |db| {

@@ -346,5 +346,29 @@ fn url_escape(s: &str) -> String {
 
 /// Only local paths are followed after login, never another site.
 pub fn safe_next(next: &str) -> Option<&str> {
-    (next.starts_with('/') && !next.starts_with("//") && !next.contains('\\')).then_some(next)
+    // Visible ASCII only: browsers drop tabs and newlines, so "/\t/evil.example" would be "//evil.example".
+    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
+    (local && next.bytes().all(|b| b.is_ascii_graphic())).then_some(next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed_after_login() {
+        assert_eq!(safe_next("/my-plan"), Some("/my-plan"));
+        assert_eq!(safe_next("/services/3?x=1"), Some("/services/3?x=1"));
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/x\r\nSet-Cookie:a=b",
+            "",
+            "evil",
+        ] {
+            assert_eq!(safe_next(bad), None, "{bad:?}");
+        }
+    }
 }
