@@ -479,7 +479,7 @@ impl SearchIndex {
         let mut all: Vec<TermId> = outcomes.iter().flatten().cloned().collect();
         all.sort();
         all.dedup();
-        let pool = (limit * outcomes.len() * 8).max(50);
+        let pool = (limit * outcomes.len() * 3).max(20);
         let combined = self.search(&SearchRequest {
             outcomes: all.clone(),
             prefer_outcomes: Vec::new(),
