@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::domain::geo::{Coordinates, OutcodeTable, Postcode};
+use crate::domain::validate::FieldError;
 
 /// How precisely a postcode was located.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -62,6 +63,15 @@ impl Geocoder {
 
     pub fn outcodes(&self) -> &Arc<OutcodeTable> {
         &self.outcodes
+    }
+
+    /// Place a postcode a person typed into `field`: a postcode that is malformed, or that
+    /// neither the service nor the table knows, is that field's error.
+    pub async fn place(&self, field: &str, text: &str) -> Result<Located, FieldError> {
+        let parsed = Postcode::parse(field, text)?;
+        self.locate(&parsed)
+            .await
+            .ok_or_else(|| FieldError::new(field, "we cannot find where this postcode is"))
     }
 
     /// Locate a parsed postcode; `None` when neither the service nor the table knows it.

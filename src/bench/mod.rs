@@ -25,3 +25,33 @@ fn percentile_ms(sorted: &[std::time::Duration], p: f64) -> f64 {
     let i = ((sorted.len() as f64 * p).ceil() as usize).saturating_sub(1);
     sorted.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
 }
+
+/// A fresh SQLite data directory with the shipped taxonomy and England's postcode districts,
+/// for the benchmarks that generate their own data.
+struct Generated {
+    dir: tempfile::TempDir,
+    data: crate::DataDir,
+    db: crate::db::Db,
+    taxonomy: std::sync::Arc<crate::domain::taxonomy::Taxonomy>,
+    table: crate::domain::geo::OutcodeTable,
+    places: Vec<(String, crate::domain::geo::Coordinates)>,
+}
+
+impl Generated {
+    fn fresh() -> Result<Generated, BenchError> {
+        let dir = tempfile::tempdir().map_err(setup_err)?;
+        let data = crate::DataDir::prepare(dir.path()).map_err(setup_err)?;
+        let db = data.open_db(None).map_err(setup_err)?;
+        let taxonomy = std::sync::Arc::new(crate::domain::taxonomy::Taxonomy::builtin().map_err(setup_err)?);
+        let table = crate::domain::geo::OutcodeTable::builtin().map_err(setup_err)?;
+        let places = search::england_outcodes(&table);
+        Ok(Generated {
+            dir,
+            data,
+            db,
+            taxonomy,
+            table,
+            places,
+        })
+    }
+}

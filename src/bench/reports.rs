@@ -1,30 +1,29 @@
 //! `localoffer bench reports`: how long the council's gap and spending reports take on a large
 //! generated council (default 100,000 services and 50,000 budget holders).
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use diesel::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::search::{england_outcodes, generate, leaves};
+use super::search::{generate, leaves};
 use super::{BenchError, setup_err};
-use crate::DataDir;
 use crate::db::schema::{allocations, budget_holders, ledger_entries, plan_outcome_terms, plan_outcomes, search_log};
 use crate::db::{councils, now, reports, sqlite, users};
 use crate::domain::CouncilId;
-use crate::domain::geo::OutcodeTable;
 use crate::domain::reports as rules;
-use crate::domain::taxonomy::{Taxonomy, Vocabulary};
+use crate::domain::taxonomy::Vocabulary;
 
 pub fn reports(services: usize, holders: usize) -> Result<(), BenchError> {
-    let dir = tempfile::tempdir().map_err(setup_err)?;
-    let data = DataDir::prepare(dir.path()).map_err(setup_err)?;
-    let db = data.open_db(None).map_err(setup_err)?;
-    let taxonomy = Arc::new(Taxonomy::builtin().map_err(setup_err)?);
-    let table = OutcodeTable::builtin().map_err(setup_err)?;
-    let places = england_outcodes(&table);
+    let super::Generated {
+        dir: _dir,
+        data: _,
+        db,
+        taxonomy,
+        table,
+        places,
+    } = super::Generated::fresh()?;
     println!(
         "reports benchmark: {services} services and {holders} budget holders over {} English districts",
         places.len()

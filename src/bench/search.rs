@@ -2,7 +2,6 @@
 //! latency through the tantivy index against a plain SQLite FTS5 + bounding box + haversine
 //! baseline on the same data.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
@@ -12,7 +11,6 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::{BenchError, percentile_ms, setup_err};
-use crate::DataDir;
 use crate::db::schema::{organisations, price_options, service_changes, service_streams, service_terms, services};
 use crate::db::{AnyConnection, Db, DbResult, now, sqlite};
 use crate::domain::geo::{Coordinates, OutcodeTable};
@@ -394,12 +392,14 @@ fn time<T>(f: impl FnOnce() -> T) -> (Duration, T) {
 }
 
 pub fn search(count: usize, queries: usize) -> Result<(), BenchError> {
-    let dir = tempfile::tempdir().map_err(setup_err)?;
-    let data = DataDir::prepare(dir.path()).map_err(setup_err)?;
-    let db = data.open_db(None).map_err(setup_err)?;
-    let taxonomy = Arc::new(Taxonomy::builtin().map_err(setup_err)?);
-    let table = OutcodeTable::builtin().map_err(setup_err)?;
-    let places = england_outcodes(&table);
+    let super::Generated {
+        dir: _dir,
+        data,
+        db,
+        taxonomy,
+        table: _,
+        places,
+    } = super::Generated::fresh()?;
     println!(
         "search benchmark: {count} services over {} English postcode districts",
         places.len()

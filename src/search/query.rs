@@ -17,7 +17,7 @@ use tantivy::{DocAddress, DocId, Score, SegmentReader, TantivyDocument, Term};
 
 use super::{Fields, SearchError, SearchIndex};
 use crate::domain::geo::Coordinates;
-use crate::domain::search::Sort;
+use crate::domain::search::{SearchParams, Sort};
 use crate::domain::service::{Day, MAX_REACH_MILES};
 use crate::domain::taxonomy::TermId;
 use crate::domain::{Pence, Stream};
@@ -44,6 +44,34 @@ pub struct SearchRequest {
     pub offset: usize,
     pub limit: usize,
     pub facets: bool,
+}
+
+impl SearchRequest {
+    /// A public search as its parameters ask, centred on `origin` once it has been located.
+    pub fn from_params(
+        params: &SearchParams,
+        origin: Option<Coordinates>,
+        radius_miles: Option<f64>,
+        facets: bool,
+    ) -> SearchRequest {
+        SearchRequest {
+            text: params.text.clone(),
+            outcomes: params.outcomes.clone(),
+            service_types: params.service_types.clone(),
+            needs: params.needs.clone(),
+            origin,
+            radius_miles,
+            age: params.age,
+            stream: params.stream,
+            max_price: params.max_price,
+            day: params.day,
+            sort: Some(params.sort),
+            offset: (params.page - 1) * params.per_page,
+            limit: params.per_page,
+            facets,
+            ..SearchRequest::default()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -13,7 +13,6 @@ use crate::db::users::Actor;
 use crate::db::{Conn, DbResult, budget_holders, ledger, organisations, services, users};
 use crate::domain::booking::{BookingAction, BookingInput};
 use crate::domain::budget::{BudgetHolderInput, LoginInput};
-use crate::domain::geo::Postcode;
 use crate::domain::organisation::RegistrationInput;
 use crate::domain::service::ServiceInput;
 use crate::domain::taxonomy::Vocabulary;
@@ -148,13 +147,11 @@ async fn locate_service(state: &AppState, input: &mut ServiceInput) -> Result<()
     let Some(postcode) = location.postcode.as_deref().filter(|p| !p.trim().is_empty()) else {
         return Ok(());
     };
-    let parsed = Postcode::parse("location.postcode", postcode).map_err(Invalid::from)?;
-    let found = state.geocoder.locate(&parsed).await.ok_or_else(|| {
-        Invalid::one(
-            "location.postcode",
-            "we cannot place this postcode; give lat and lon as well",
-        )
-    })?;
+    let found = state
+        .geocoder
+        .place("location.postcode", postcode)
+        .await
+        .map_err(Invalid::from)?;
     location.lat = Some(found.at.lat);
     location.lon = Some(found.at.lon);
     Ok(())

@@ -40,23 +40,7 @@ async fn locate(state: &AppState, origin: Option<&Origin>) -> Result<Option<(Coo
 pub async fn search(state: Data, query: Pairs) -> Reply {
     let params = SearchParams::parse(&query, &state.taxonomy).map_err(ApiError::bad_parameters)?;
     let located = locate(&state, params.origin.as_ref()).await?;
-    let request = SearchRequest {
-        text: params.text.clone(),
-        outcomes: params.outcomes.clone(),
-        service_types: params.service_types.clone(),
-        needs: params.needs.clone(),
-        origin: located.as_ref().map(|(at, _)| *at),
-        radius_miles: params.radius_miles,
-        age: params.age,
-        stream: params.stream,
-        max_price: params.max_price,
-        day: params.day,
-        sort: Some(params.sort),
-        offset: (params.page - 1) * params.per_page,
-        limit: params.per_page,
-        facets: true,
-        ..SearchRequest::default()
-    };
+    let request = SearchRequest::from_params(&params, located.as_ref().map(|(at, _)| *at), params.radius_miles, true);
     let index = state.search.clone();
     let found = web::block(move || index.search(&request))
         .await

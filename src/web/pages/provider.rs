@@ -390,14 +390,11 @@ async fn located_input(state: &AppState, form: &Form) -> Result<ServiceInput, Fo
             "Enter the postcode where the service happens".into(),
         )]));
     }
-    let parsed = crate::domain::geo::Postcode::parse("postcode", &postcode)
-        .map_err(|e| FormErrors(vec![("postcode".into(), super::capitalise(&e.message))]))?;
-    let found = state.geocoder.locate(&parsed).await.ok_or_else(|| {
-        FormErrors(vec![(
-            "postcode".into(),
-            "We cannot find where this postcode is".into(),
-        )])
-    })?;
+    let found = state
+        .geocoder
+        .place("postcode", &postcode)
+        .await
+        .map_err(|e| FormErrors(vec![(e.field, super::capitalise(&e.message))]))?;
     input.location.lat = Some(found.at.lat);
     input.location.lon = Some(found.at.lon);
     Ok(input)

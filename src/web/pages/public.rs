@@ -123,22 +123,7 @@ pub async fn search(state: Data, visitor: Visitor, req: HttpRequest) -> Result<H
                 };
                 if errors.is_empty() {
                     let radius = params.radius_miles.or(origin.map(|_| 5.0));
-                    let request = SearchRequest {
-                        text: params.text.clone(),
-                        outcomes: params.outcomes.clone(),
-                        service_types: params.service_types.clone(),
-                        needs: params.needs.clone(),
-                        origin,
-                        radius_miles: radius,
-                        age: params.age,
-                        stream: params.stream,
-                        max_price: params.max_price,
-                        day: params.day,
-                        sort: Some(params.sort),
-                        offset: (params.page - 1) * params.per_page,
-                        limit: params.per_page,
-                        ..SearchRequest::default()
-                    };
+                    let request = SearchRequest::from_params(&params, origin, radius, false);
                     let index = state.search.clone();
                     let found = web::block(move || index.search(&request))
                         .await
