@@ -5,6 +5,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod geocode;
+pub mod import;
 pub mod search;
 #[path = "../templates/mod.rs"]
 pub mod templates;

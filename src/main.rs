@@ -2,7 +2,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use localoffer::{Application, DataDir, Settings, bench, db};
+use localoffer::{Application, DataDir, Settings, bench, db, import};
 
 #[derive(Parser)]
 #[command(
@@ -53,6 +53,11 @@ enum Command {
         #[arg(long, env = "DATABASE_URL")]
         database_url: Option<String>,
     },
+    /// Import another directory's services.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Measure performance and print the figures.
     Bench {
         #[command(subcommand)]
@@ -70,6 +75,36 @@ enum CouncilCommand {
         email: String,
         #[arg(long)]
         password: String,
+        #[arg(long, default_value = ".", env = "LOCALOFFER_DATA_DIR")]
+        data_dir: PathBuf,
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// An Open Referral UK feed (ORUK 1.0 or 3.0): a JSON file of services, or the http(s)
+    /// address of a feed, read page by page. Prints a JSON summary of what went in and what was
+    /// skipped, and why. Running it again updates the same records.
+    Oruk {
+        /// A file path, or a feed's base address such as https://example.org/api (its /services is read).
+        source: String,
+        /// The name the records are kept under (default: the feed's host and path, or the file's
+        /// name). Records are matched by this name and the feed's own ids on the next import.
+        #[arg(long)]
+        feed: Option<String>,
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        per_page: u32,
+        /// Least time between two requests to the feed, in milliseconds.
+        #[arg(long, default_value_t = 250)]
+        delay_ms: u64,
+        /// Attempts per page before giving up (no answer, 429 or 5xx are retried).
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=20))]
+        attempts: u32,
+        /// A postcodes.io-compatible service to place full postcodes (default: district centres).
+        #[arg(long, env = "LOCALOFFER_POSTCODES_URL")]
+        postcodes_url: Option<String>,
         #[arg(long, default_value = ".", env = "LOCALOFFER_DATA_DIR")]
         data_dir: PathBuf,
         #[arg(long, env = "DATABASE_URL")]
@@ -156,6 +191,31 @@ fn main() -> ExitCode {
         Command::Verify { data_dir, database_url } => {
             init_tracing("warn");
             verify(&data_dir, database_url.as_deref())
+        }
+        Command::Import {
+            command:
+                ImportCommand::Oruk {
+                    source,
+                    feed,
+                    per_page,
+                    delay_ms,
+                    attempts,
+                    postcodes_url,
+                    data_dir,
+                    database_url,
+                },
+        } => {
+            init_tracing("warn");
+            let source = import::Source::parse(&source);
+            let options = import::Options {
+                feed: feed.unwrap_or_else(|| source.default_feed_name()),
+                source,
+                per_page,
+                delay: std::time::Duration::from_millis(delay_ms),
+                attempts,
+                progress: true,
+            };
+            import_oruk(&data_dir, database_url.as_deref(), postcodes_url, options)
         }
         Command::Bench {
             command:
@@ -247,6 +307,38 @@ fn reindex(data_dir: &Path, database_url: Option<&str>) -> Result<(), String> {
         "indexed {indexed} published services in {:.2} s",
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+fn import_oruk(
+    data_dir: &Path,
+    database_url: Option<&str>,
+    postcodes_url: Option<String>,
+    options: import::Options,
+) -> Result<(), String> {
+    use localoffer::domain::{geo::OutcodeTable, taxonomy::Taxonomy};
+    let (data, db) = open(data_dir, database_url)?;
+    let taxonomy = std::sync::Arc::new(Taxonomy::builtin().map_err(|e| e.to_string())?);
+    let geocoder = localoffer::geocode::Geocoder::new(
+        std::sync::Arc::new(OutcodeTable::builtin().map_err(|e| e.to_string())?),
+        postcodes_url,
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let importer = import::Importer::new(db.clone(), taxonomy.clone(), geocoder, options).map_err(|e| e.to_string())?;
+    let summary = runtime.block_on(importer.run()).map_err(|e| e.to_string())?;
+    println!("{}", serde_json::to_string_pretty(&summary).map_err(|e| e.to_string())?);
+    // Make the services searchable now. A server running on this data directory holds the index
+    // and follows the database's change log, so it shows them within a second by itself.
+    match localoffer::open_search(&data, &db, taxonomy) {
+        Ok(index) => eprintln!("search index up to date: {} services", index.num_docs()),
+        Err(localoffer::StartError::Search(localoffer::search::SearchError::InUse)) => {
+            eprintln!("a running localoffer server holds the search index; it picks the imported services up itself")
+        }
+        Err(e) => return Err(format!("imported, but updating the search index failed: {e}")),
+    }
     Ok(())
 }
 

@@ -8,6 +8,7 @@ use super::users::Actor;
 use super::users::{self, NewUser};
 use super::{Conn, DbError, DbResult, now};
 use crate::domain::organisation::ValidRegistration;
+use crate::domain::oruk::ImportedOrganisation;
 use crate::domain::{OrganisationId, OrganisationKind, OrganisationStatus, Role, UserId};
 
 pub fn register(conn: &mut Conn, reg: &ValidRegistration, password_hash: &str) -> DbResult<(OrganisationId, UserId)> {
@@ -63,7 +64,9 @@ pub struct OrganisationSummary {
 pub struct OrganisationView {
     pub id: i64,
     pub name: String,
-    pub kind: String,
+    /// Not stated for organisations imported from another directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub charity_number: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -78,33 +81,48 @@ pub struct OrganisationView {
     pub status: String,
 }
 
+type ViewColumns = (
+    organisations::id,
+    organisations::name,
+    organisations::kind,
+    organisations::charity_number,
+    organisations::company_number,
+    organisations::website,
+    organisations::phone,
+    organisations::email,
+    organisations::description,
+    organisations::status,
+);
+
+const VIEW_COLUMNS: ViewColumns = (
+    organisations::id,
+    organisations::name,
+    organisations::kind,
+    organisations::charity_number,
+    organisations::company_number,
+    organisations::website,
+    organisations::phone,
+    organisations::email,
+    organisations::description,
+    organisations::status,
+);
+
 pub fn get(conn: &mut Conn, id: OrganisationId) -> DbResult<OrganisationView> {
     organisations::table
         .find(id.0)
-        .select((
-            organisations::id,
-            organisations::name,
-            organisations::kind,
-            organisations::charity_number,
-            organisations::company_number,
-            organisations::website,
-            organisations::phone,
-            organisations::email,
-            organisations::description,
-            organisations::status,
-        ))
+        .select(VIEW_COLUMNS)
         .first(conn)
         .optional()?
         .ok_or(DbError::NotFound("organisation"))
 }
 
 pub fn kind(conn: &mut Conn, id: OrganisationId) -> DbResult<Option<OrganisationKind>> {
-    let kind: Option<String> = organisations::table
+    let kind: Option<Option<String>> = organisations::table
         .find(id.0)
         .select(organisations::kind)
         .first(conn)
         .optional()?;
-    Ok(kind.and_then(|k| k.parse().ok()))
+    Ok(kind.flatten().and_then(|k| k.parse().ok()))
 }
 
 /// Every organisation, for councils verifying providers (newest first).
@@ -112,19 +130,64 @@ pub fn list(conn: &mut Conn) -> DbResult<Vec<OrganisationView>> {
     Ok(organisations::table
         .order(organisations::id.desc())
         .limit(2000)
-        .select((
-            organisations::id,
-            organisations::name,
-            organisations::kind,
-            organisations::charity_number,
-            organisations::company_number,
-            organisations::website,
-            organisations::phone,
-            organisations::email,
-            organisations::description,
-            organisations::status,
-        ))
+        .select(VIEW_COLUMNS)
         .load(conn)?)
+}
+
+/// Organisations the public directory shows (not brokers, not suspended), oldest first, for the
+/// Open Referral feed: one page and the count of all.
+pub fn listed(conn: &mut Conn, offset: i64, limit: i64) -> DbResult<(Vec<OrganisationView>, i64)> {
+    let shown = || {
+        organisations::table
+            .filter(organisations::status.ne(OrganisationStatus::Suspended.as_str()))
+            .filter(
+                organisations::kind
+                    .ne(OrganisationKind::Broker.as_str())
+                    .or(organisations::kind.is_null()),
+            )
+    };
+    let total = shown().count().get_result(conn)?;
+    let page = shown()
+        .order(organisations::id)
+        .offset(offset)
+        .limit(limit)
+        .select(VIEW_COLUMNS)
+        .load(conn)?;
+    Ok((page, total))
+}
+
+/// Add an organisation from another directory, or bring the one imported before up to date.
+/// Its status (verified or not) is the council's business and is left as it is.
+pub fn upsert_from_feed(conn: &mut Conn, feed: &str, o: &ImportedOrganisation) -> DbResult<OrganisationId> {
+    let existing: Option<i64> = organisations::table
+        .filter(organisations::feed.eq(feed))
+        .filter(organisations::feed_id.eq(&o.feed_id))
+        .select(organisations::id)
+        .first(conn)
+        .optional()?;
+    let values = (
+        organisations::name.eq(&o.name),
+        organisations::description.eq(&o.description),
+        organisations::website.eq(&o.website),
+        organisations::email.eq(&o.email),
+    );
+    let id = match existing {
+        Some(id) => {
+            diesel::update(organisations::table.find(id)).set(values).execute(conn)?;
+            id
+        }
+        None => diesel::insert_into(organisations::table)
+            .values((
+                values,
+                organisations::status.eq(OrganisationStatus::Unverified.as_str()),
+                organisations::created_at.eq(now()),
+                organisations::feed.eq(feed),
+                organisations::feed_id.eq(&o.feed_id),
+            ))
+            .returning(organisations::id)
+            .get_result::<i64>(conn)?,
+    };
+    Ok(OrganisationId(id))
 }
 
 /// A council verifies, suspends or reinstates a provider. Its services' index entries follow.

@@ -83,9 +83,11 @@ pub fn holder_facts(
 }
 
 pub fn service_facts(conn: &mut Conn, taxonomy: &Taxonomy) -> DbResult<Vec<ServiceFacts>> {
-    let rows: Vec<(i64, f64, f64, Option<f64>, i32)> = services::table
+    // A service that did not say where it is cannot fill a gap anywhere.
+    let rows: Vec<(i64, Option<f64>, Option<f64>, Option<f64>, Option<i32>)> = services::table
         .inner_join(organisations::table)
         .filter(services::status.eq(ServiceStatus::Published.as_str()))
+        .filter(services::lat.is_not_null().and(services::lon.is_not_null()))
         .filter(organisations::status.ne(OrganisationStatus::Suspended.as_str()))
         .select((
             services::id,
@@ -114,11 +116,15 @@ pub fn service_facts(conn: &mut Conn, taxonomy: &Taxonomy) -> DbResult<Vec<Servi
     }
     Ok(rows
         .into_iter()
-        .map(|(id, lat, lon, reach, capacity)| ServiceFacts {
+        .filter_map(|(id, lat, lon, reach, capacity)| {
+            Some((id, Coordinates { lat: lat?, lon: lon? }, reach, capacity))
+        })
+        .map(|(id, at, reach, capacity)| ServiceFacts {
             id,
-            at: Coordinates { lat, lon },
+            at,
             reach_miles: reach.unwrap_or(0.0),
-            capacity: i64::from(capacity),
+            // Places not stated (imported services) count as none.
+            capacity: capacity.map_or(0, i64::from),
             price_from: price.get(&id).map(|p| Pence::from_stored(*p)),
             outcomes: with_ancestors(taxonomy, outcomes.remove(&id).unwrap_or_default()),
         })

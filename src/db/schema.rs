@@ -12,7 +12,7 @@ diesel::table! {
     organisations (id) {
         id -> BigInt,
         name -> Text,
-        kind -> Text,
+        kind -> Nullable<Text>,
         charity_number -> Nullable<Text>,
         company_number -> Nullable<Text>,
         website -> Nullable<Text>,
@@ -21,6 +21,8 @@ diesel::table! {
         description -> Text,
         status -> Text,
         created_at -> Timestamp,
+        feed -> Nullable<Text>,
+        feed_id -> Nullable<Text>,
     }
 }
 
@@ -56,14 +58,18 @@ diesel::table! {
         min_age -> Integer,
         max_age -> Integer,
         postcode -> Nullable<Text>,
-        lat -> Double,
-        lon -> Double,
+        lat -> Nullable<Double>,
+        lon -> Nullable<Double>,
         address -> Nullable<Text>,
         reach_miles -> Nullable<Double>,
-        capacity -> Integer,
+        capacity -> Nullable<Integer>,
         status -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        feed -> Nullable<Text>,
+        feed_id -> Nullable<Text>,
+        url -> Nullable<Text>,
+        email -> Nullable<Text>,
     }
 }
 
@@ -233,5 +239,12 @@ diesel::table! {
         radius_miles -> Nullable<Double>,
         age -> Nullable<Integer>,
         result_count -> BigInt,
+    }
+}
+
+diesel::table! {
+    site_identity (id) {
+        id -> Integer,
+        uuid_prefix -> Text,
     }
 }

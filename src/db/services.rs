@@ -15,7 +15,8 @@ use super::{Conn, DbError, DbResult, now};
 use crate::domain::fcr::{FcrBreakdown, FcrInput, Occupancy};
 use crate::domain::geo::Coordinates;
 use crate::domain::service::{Day, Location, Session, ValidPriceOption, ValidService};
-use crate::domain::taxonomy::Vocabulary;
+use crate::domain::oruk::ImportedService;
+use crate::domain::taxonomy::{TermId, Vocabulary};
 use crate::domain::validate::Invalid;
 use crate::domain::{OrganisationId, Pence, PriceOptionId, Role, ServiceId, ServiceStatus, Stream, Unit};
 
@@ -41,12 +42,19 @@ pub struct ServiceView {
     pub min_age: i32,
     pub max_age: i32,
     pub funding_streams: Vec<Stream>,
-    pub location: Location,
+    /// None for a service imported from a directory that did not say where it happens.
+    pub location: Option<Location>,
     pub reach_miles: Option<f64>,
-    pub capacity: i32,
+    /// Not stated for imported services.
+    pub capacity: Option<i32>,
     pub schedule: Vec<Session>,
     pub status: ServiceStatus,
     pub price_options: Vec<PriceOptionView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
 
@@ -60,12 +68,15 @@ struct ServiceRow {
     min_age: i32,
     max_age: i32,
     postcode: Option<String>,
-    lat: f64,
-    lon: f64,
+    lat: Option<f64>,
+    lon: Option<f64>,
     address: Option<String>,
     reach_miles: Option<f64>,
-    capacity: i32,
+    capacity: Option<i32>,
     status: String,
+    url: Option<String>,
+    email: Option<String>,
+    created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
 }
 
@@ -113,13 +124,34 @@ impl PriceOptionRow {
     }
 }
 
-fn insert_children(conn: &mut Conn, id: ServiceId, s: &ValidService) -> DbResult<()> {
+/// What a service lists besides its own columns.
+struct Children<'a> {
+    outcomes: &'a [TermId],
+    service_types: &'a [TermId],
+    needs: &'a [TermId],
+    funding_streams: &'a [Stream],
+    schedule: &'a [Session],
+}
+
+impl<'a> From<&'a ValidService> for Children<'a> {
+    fn from(s: &'a ValidService) -> Children<'a> {
+        Children {
+            outcomes: &s.outcomes,
+            service_types: &s.service_types,
+            needs: &s.needs,
+            funding_streams: &s.funding_streams,
+            schedule: &s.schedule,
+        }
+    }
+}
+
+fn insert_children(conn: &mut Conn, id: ServiceId, s: Children<'_>) -> DbResult<()> {
     diesel::delete(service_terms::table.filter(service_terms::service_id.eq(id.0))).execute(conn)?;
     diesel::delete(service_streams::table.filter(service_streams::service_id.eq(id.0))).execute(conn)?;
     let terms: Vec<_> = [
-        (Vocabulary::Outcome, &s.outcomes),
-        (Vocabulary::ServiceType, &s.service_types),
-        (Vocabulary::Need, &s.needs),
+        (Vocabulary::Outcome, s.outcomes),
+        (Vocabulary::ServiceType, s.service_types),
+        (Vocabulary::Need, s.needs),
     ]
     .into_iter()
     .flat_map(|(vocabulary, ids)| {
@@ -207,11 +239,11 @@ type ServiceValues<'a> = (
     diesel::dsl::Eq<services::min_age, i32>,
     diesel::dsl::Eq<services::max_age, i32>,
     diesel::dsl::Eq<services::postcode, &'a Option<String>>,
-    diesel::dsl::Eq<services::lat, f64>,
-    diesel::dsl::Eq<services::lon, f64>,
+    diesel::dsl::Eq<services::lat, Option<f64>>,
+    diesel::dsl::Eq<services::lon, Option<f64>>,
     diesel::dsl::Eq<services::address, &'a Option<String>>,
     diesel::dsl::Eq<services::reach_miles, Option<f64>>,
-    diesel::dsl::Eq<services::capacity, i32>,
+    diesel::dsl::Eq<services::capacity, Option<i32>>,
     diesel::dsl::Eq<services::status, &'static str>,
 );
 
@@ -223,11 +255,11 @@ fn service_values(s: &ValidService) -> ServiceValues<'_> {
         services::min_age.eq(s.min_age),
         services::max_age.eq(s.max_age),
         services::postcode.eq(&s.location.postcode),
-        services::lat.eq(s.location.lat),
-        services::lon.eq(s.location.lon),
+        services::lat.eq(Some(s.location.lat)),
+        services::lon.eq(Some(s.location.lon)),
         services::address.eq(&s.location.address),
         services::reach_miles.eq(s.reach_miles),
-        services::capacity.eq(s.capacity),
+        services::capacity.eq(Some(s.capacity)),
         services::status.eq(s.status.as_str()),
     )
 }
@@ -251,7 +283,7 @@ pub fn create(conn: &mut Conn, organisation: OrganisationId, s: &ValidService) -
         .returning(services::id)
         .get_result::<i64>(conn)?;
     let id = ServiceId(id);
-    insert_children(conn, id, s)?;
+    insert_children(conn, id, s.into())?;
     record_change(conn, id)?;
     for (position, option) in s.price_options.iter().enumerate() {
         diesel::insert_into(price_options::table)
@@ -288,13 +320,19 @@ pub fn update(conn: &mut Conn, actor: &Actor, id: ServiceId, s: &ValidService) -
     diesel::update(services::table.find(id.0))
         .set((service_values(s), services::updated_at.eq(now())))
         .execute(conn)?;
-    insert_children(conn, id, s)?;
+    insert_children(conn, id, s.into())?;
     record_change(conn, id)?;
+    replace_price_options(conn, id, &s.price_options)
+}
+
+/// Options with an `id` are re-priced in place; new ones are added; existing ones left out are
+/// retired (kept for the bookings that point at them).
+fn replace_price_options(conn: &mut Conn, id: ServiceId, options: &[ValidPriceOption]) -> DbResult<()> {
     let existing: Vec<i64> = price_options::table
         .filter(price_options::service_id.eq(id.0))
         .select(price_options::id)
         .load(conn)?;
-    for (i, option) in s.price_options.iter().enumerate() {
+    for (i, option) in options.iter().enumerate() {
         if let Some(PriceOptionId(option_id)) = option.id
             && !existing.contains(&option_id)
         {
@@ -308,7 +346,7 @@ pub fn update(conn: &mut Conn, actor: &Actor, id: ServiceId, s: &ValidService) -
     diesel::update(price_options::table.filter(price_options::service_id.eq(id.0)))
         .set(price_options::active.eq(false))
         .execute(conn)?;
-    for (position, option) in s.price_options.iter().enumerate() {
+    for (position, option) in options.iter().enumerate() {
         match option.id {
             Some(option_id) => {
                 diesel::update(price_options::table.find(option_id.0))
@@ -326,6 +364,93 @@ pub fn update(conn: &mut Conn, actor: &Actor, id: ServiceId, s: &ValidService) -
         }
     }
     Ok(())
+}
+
+/// Whether an import added a service or brought one up to date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upserted {
+    Created(ServiceId),
+    Updated(ServiceId),
+}
+
+/// Add a service from another directory, or bring the one imported before (same feed and id)
+/// up to date. Its cost options keep their ids by position, so a re-import does not churn them.
+pub fn upsert_from_feed(
+    conn: &mut Conn,
+    feed: &str,
+    organisation: OrganisationId,
+    s: &ImportedService,
+    location: Option<&Location>,
+) -> DbResult<Upserted> {
+    let existing: Option<i64> = services::table
+        .filter(services::feed.eq(feed))
+        .filter(services::feed_id.eq(&s.feed_id))
+        .select(services::id)
+        .first(conn)
+        .optional()?;
+    let at = now();
+    let values = (
+        services::organisation_id.eq(organisation.0),
+        services::name.eq(&s.name),
+        services::description.eq(&s.description),
+        services::min_age.eq(s.min_age),
+        services::max_age.eq(s.max_age),
+        services::postcode.eq(location.and_then(|l| l.postcode.clone())),
+        services::lat.eq(location.map(|l| l.lat)),
+        services::lon.eq(location.map(|l| l.lon)),
+        services::address.eq(location.and_then(|l| l.address.clone())),
+        services::url.eq(&s.url),
+        services::email.eq(&s.email),
+        services::status.eq(s.status.as_str()),
+        services::updated_at.eq(at),
+    );
+    let upserted = match existing {
+        Some(id) => {
+            diesel::update(services::table.find(id)).set(values).execute(conn)?;
+            Upserted::Updated(ServiceId(id))
+        }
+        None => Upserted::Created(ServiceId(
+            diesel::insert_into(services::table)
+                .values((
+                    values,
+                    services::created_at.eq(at),
+                    services::feed.eq(feed),
+                    services::feed_id.eq(&s.feed_id),
+                ))
+                .returning(services::id)
+                .get_result::<i64>(conn)?,
+        )),
+    };
+    let (Upserted::Created(id) | Upserted::Updated(id)) = upserted;
+    insert_children(
+        conn,
+        id,
+        Children {
+            outcomes: &s.outcomes,
+            service_types: &s.service_types,
+            needs: &s.needs,
+            funding_streams: &[],
+            schedule: &[],
+        },
+    )?;
+    let current: Vec<i64> = price_options::table
+        .filter(price_options::service_id.eq(id.0))
+        .filter(price_options::active.eq(true))
+        .order(price_options::position)
+        .select(price_options::id)
+        .load(conn)?;
+    let options: Vec<ValidPriceOption> = s
+        .price_options
+        .iter()
+        .enumerate()
+        .map(|(i, o)| ValidPriceOption {
+            id: current.get(i).copied().map(PriceOptionId),
+            ..o.clone()
+        })
+        .collect();
+    replace_price_options(conn, id, &options)?;
+    record_change(conn, id)?;
+    Ok(upserted)
 }
 
 pub fn set_status(conn: &mut Conn, actor: &Actor, id: ServiceId, status: ServiceStatus) -> DbResult<()> {
@@ -358,6 +483,9 @@ pub fn get(conn: &mut Conn, viewer: Option<&Actor>, id: ServiceId) -> DbResult<S
             services::reach_miles,
             services::capacity,
             services::status,
+            services::url,
+            services::email,
+            services::created_at,
             services::updated_at,
         ))
         .first(conn)
@@ -429,17 +557,23 @@ pub fn get(conn: &mut Conn, viewer: Option<&Actor>, id: ServiceId) -> DbResult<S
         min_age: row.min_age,
         max_age: row.max_age,
         funding_streams,
-        location: Location {
-            postcode: row.postcode,
-            lat: row.lat,
-            lon: row.lon,
-            address: row.address,
+        location: match (row.lat, row.lon) {
+            (Some(lat), Some(lon)) => Some(Location {
+                postcode: row.postcode,
+                lat,
+                lon,
+                address: row.address,
+            }),
+            _ => None,
         },
         reach_miles: row.reach_miles,
         capacity: row.capacity,
         schedule,
         status,
         price_options: options.into_iter().map(PriceOptionRow::view).collect(),
+        url: row.url,
+        email: row.email,
+        created_at: row.created_at,
         updated_at: row.updated_at,
     })
 }
@@ -584,12 +718,13 @@ pub struct ServiceForIndex {
     pub needs: Vec<String>,
     pub streams: Vec<String>,
     pub days: Vec<String>,
-    pub at: Coordinates,
+    pub at: Option<Coordinates>,
     pub postcode: Option<String>,
     pub reach_miles: Option<f64>,
     pub min_age: i32,
     pub max_age: i32,
     pub price_from: Option<Pence>,
+    pub updated_at: NaiveDateTime,
 }
 
 type IndexRow = (
@@ -598,12 +733,13 @@ type IndexRow = (
     String,
     String,
     String,
-    f64,
-    f64,
+    Option<f64>,
+    Option<f64>,
     Option<String>,
     Option<f64>,
     i32,
     i32,
+    NaiveDateTime,
 );
 
 /// Load the index view of these services; ids that are missing or not published are left out
@@ -628,6 +764,7 @@ pub fn for_index(conn: &mut Conn, ids: &[ServiceId]) -> DbResult<Vec<ServiceForI
             services::reach_miles,
             services::min_age,
             services::max_age,
+            services::updated_at,
         ))
         .load(conn)?;
     let mut terms: HashMap<i64, Vec<(String, String)>> = HashMap::new();
@@ -683,6 +820,7 @@ pub fn for_index(conn: &mut Conn, ids: &[ServiceId]) -> DbResult<Vec<ServiceForI
                 reach_miles,
                 min_age,
                 max_age,
+                updated_at,
             )| {
                 let own = terms.remove(&id).unwrap_or_default();
                 let of = |v: Vocabulary| {
@@ -702,12 +840,13 @@ pub fn for_index(conn: &mut Conn, ids: &[ServiceId]) -> DbResult<Vec<ServiceForI
                     needs: of(Vocabulary::Need),
                     streams: streams.remove(&id).unwrap_or_default(),
                     days: days.remove(&id).unwrap_or_default(),
-                    at: Coordinates { lat, lon },
+                    at: lat.zip(lon).map(|(lat, lon)| Coordinates { lat, lon }),
                     postcode,
                     reach_miles,
                     min_age,
                     max_age,
                     price_from: price_from.get(&id).map(|p| Pence::from_stored(*p)),
+                    updated_at,
                 }
             },
         )

@@ -7,6 +7,7 @@ pub mod fcr;
 pub mod geo;
 pub mod money;
 pub mod organisation;
+pub mod oruk;
 pub mod reports;
 pub mod search;
 pub mod service;

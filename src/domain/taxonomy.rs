@@ -103,6 +103,16 @@ impl Taxonomy {
         self.by_id.get(&TermId(id.to_string())).map(|&i| &self.terms[i])
     }
 
+    /// The terms whose label or a synonym is `name`, ignoring case and spacing: how another
+    /// directory's "Short breaks" or "Respite" finds ours ("respite" names two).
+    pub fn named<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a Term> + 'a {
+        let wanted = name.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+        self.terms.iter().filter(move |t| {
+            !wanted.is_empty()
+                && (t.label.to_lowercase() == wanted || t.synonyms.iter().any(|s| s.to_lowercase() == wanted))
+        })
+    }
+
     /// The term and its ancestors, nearest first: a service meeting `pfa-friends-community-activities`
     /// also serves a plan asking for `pfa-friends-community`.
     pub fn lineage<'a>(&'a self, id: &str) -> impl Iterator<Item = &'a Term> + 'a {

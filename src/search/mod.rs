@@ -23,7 +23,7 @@ use crate::domain::ServiceId;
 use crate::domain::taxonomy::Taxonomy;
 
 /// Bump when the schema or what is indexed changes: an index of another version is rebuilt.
-const SCHEMA_VERSION: u32 = 1;
+const SCHEMA_VERSION: u32 = 2;
 const CHUNK: i64 = 2000;
 const WRITER_MEMORY: usize = 100_000_000;
 
@@ -35,6 +35,8 @@ pub enum SearchError {
     Directory(String),
     #[error(transparent)]
     Db(#[from] DbError),
+    #[error("the search index is in use by another localoffer process on this data directory")]
+    InUse,
 }
 
 /// What the index's last commit records: which schema wrote it and the last change it holds.
@@ -66,6 +68,7 @@ pub(crate) struct Fields {
     max_age: Field,
     price_from: Field,
     postcode: Field,
+    modified: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -99,6 +102,8 @@ fn schema() -> (Schema, Fields) {
         max_age: b.add_u64_field("max_age", INDEXED | FAST | STORED),
         price_from: b.add_u64_field("price_from", INDEXED | FAST | STORED),
         postcode: b.add_text_field("postcode", STORED),
+        // Seconds since 1970 of the last change, for Open Referral's `modified_after`.
+        modified: b.add_u64_field("modified", INDEXED | FAST),
     };
     (b.build(), fields)
 }
@@ -126,9 +131,7 @@ fn acquire_writer(index: &Index) -> Result<IndexWriter, SearchError> {
             other => return Ok(other?),
         }
     }
-    Err(SearchError::Directory(
-        "the search index is in use by another localoffer process on this data directory; stop it first".into(),
-    ))
+    Err(SearchError::InUse)
 }
 
 fn stems(index: &Index, field: Field, text: &str) -> Result<Vec<String>, SearchError> {
@@ -247,14 +250,18 @@ impl SearchIndex {
             f.organisation_name => s.organisation_name.as_str(),
             f.name => s.name.as_str(),
             f.description => s.description.as_str(),
-            f.lat => s.at.lat,
-            f.lon => s.at.lon,
             f.reach_miles => s.reach_miles.unwrap_or(0.0),
             f.min_age => s.min_age.max(0) as u64,
             f.max_age => s.max_age.max(0) as u64,
             // A service with no price on offer never passes a price filter.
             f.price_from => s.price_from.map_or(u64::MAX, |p| p.pence().max(0) as u64),
+            f.modified => s.updated_at.and_utc().timestamp().max(0) as u64,
         );
+        // A service that did not say where it is has no coordinates: radius searches pass it by.
+        if let Some(at) = s.at {
+            d.add_f64(f.lat, at.lat);
+            d.add_f64(f.lon, at.lon);
+        }
         if let Some(pc) = &s.postcode {
             d.add_text(f.postcode, pc);
         }

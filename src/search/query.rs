@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::ops::Bound;
 
+use chrono::NaiveDateTime;
 use serde::Serialize;
 use tantivy::aggregation::agg_req::Aggregations;
 use tantivy::aggregation::{AggContextParams, AggregationCollector};
@@ -19,7 +20,7 @@ use super::{Fields, SearchError, SearchIndex};
 use crate::domain::geo::Coordinates;
 use crate::domain::search::{SearchParams, Sort};
 use crate::domain::service::{Day, MAX_REACH_MILES};
-use crate::domain::taxonomy::TermId;
+use crate::domain::taxonomy::{TermId, Vocabulary};
 use crate::domain::{Pence, Stream};
 
 /// A search ready to run: the origin is already located.
@@ -44,6 +45,15 @@ pub struct SearchRequest {
     pub offset: usize,
     pub limit: usize,
     pub facets: bool,
+    /// Open Referral's age filters: the service's own minimum at least this, maximum at most this.
+    pub minimum_age_from: Option<u64>,
+    pub maximum_age_to: Option<u64>,
+    /// The service names some term of this vocabulary.
+    pub vocabulary: Option<Vocabulary>,
+    /// Changed at or after this moment.
+    pub modified_since: Option<NaiveDateTime>,
+    /// Oldest listing first, whatever the score: a stable order for paging through a whole feed.
+    pub in_id_order: bool,
 }
 
 impl SearchRequest {
@@ -350,6 +360,34 @@ impl SearchIndex {
         if let Some(day) = r.day {
             clauses.push(filter(term_query(f.day, day.as_str())));
         }
+        if let Some(min) = r.minimum_age_from {
+            clauses.push(filter(u64_range(f.min_age, Bound::Included(min), Bound::Unbounded)));
+        }
+        if let Some(max) = r.maximum_age_to {
+            clauses.push(filter(u64_range(f.max_age, Bound::Unbounded, Bound::Included(max))));
+        }
+        if let Some(vocabulary) = r.vocabulary {
+            let field = match vocabulary {
+                Vocabulary::Outcome => f.outcome,
+                Vocabulary::ServiceType => f.service_type,
+                Vocabulary::Need => f.need,
+            };
+            let ids: Vec<TermId> = self
+                .taxonomy
+                .terms
+                .iter()
+                .filter(|t| t.vocabulary == vocabulary)
+                .map(|t| t.id.clone())
+                .collect();
+            clauses.push(filter(any_of(field, &ids, 1.0)));
+        }
+        if let Some(since) = r.modified_since {
+            clauses.push(filter(u64_range(
+                f.modified,
+                Bound::Included(since.and_utc().timestamp().max(0) as u64),
+                Bound::Unbounded,
+            )));
+        }
         if clauses.iter().all(|(occur, _)| *occur == Occur::Should) {
             clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0))));
         }
@@ -364,22 +402,27 @@ impl SearchIndex {
         // With words, BM25 leads and nearness scales it. Without, the score counts outcomes met
         // (whole numbers) and nearness (under 1) only breaks ties: more outcomes always come first.
         let text_led = r.text.as_deref().is_some_and(|t| !t.trim().is_empty());
+        let in_id_order = r.in_id_order;
         let top =
             TopDocs::with_limit(r.limit.max(1))
                 .and_offset(r.offset)
                 .tweak_score(move |segment: &SegmentReader| {
                     let ff = segment.fast_fields();
-                    let col = |name: &str| ff.f64(name).ok().map(|c| c.first_or_default_col(0.0));
-                    let (lat, lon) = (col("lat"), col("lon"));
+                    let (lat, lon) = (ff.f64("lat").ok(), ff.f64("lon").ok());
                     let price = ff.u64("price_from").ok().map(|c| c.first_or_default_col(u64::MAX));
+                    let id = ff.u64("id").ok().map(|c| c.first_or_default_col(0));
                     move |doc: DocId, score: Score| {
+                        // Services that did not say where they are have no distance.
                         let miles = match (origin, &lat, &lon) {
-                            (Some(o), Some(lat), Some(lon)) => Some(o.miles_to(Coordinates {
-                                lat: lat.get_val(doc),
-                                lon: lon.get_val(doc),
-                            })),
+                            (Some(o), Some(lat), Some(lon)) => lat
+                                .first(doc)
+                                .zip(lon.first(doc))
+                                .map(|(lat, lon)| o.miles_to(Coordinates { lat, lon })),
                             _ => None,
                         };
+                        if in_id_order {
+                            return -(id.as_ref().map_or(0, |c| c.get_val(doc)) as f64);
+                        }
                         match sort {
                             Sort::Relevance if text_led => {
                                 f64::from(score) * miles.map_or(1.0, |m| 0.5 + 0.5 * nearness(m))
@@ -452,10 +495,11 @@ impl SearchIndex {
         };
         let u64_of = |field: Field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0);
         let f64_of = |field: Field| doc.get_first(field).and_then(|v| v.as_f64()).unwrap_or(0.0);
-        let at = Coordinates {
-            lat: f64_of(f.lat),
-            lon: f64_of(f.lon),
-        };
+        let at = doc
+            .get_first(f.lat)
+            .and_then(|v| v.as_f64())
+            .zip(doc.get_first(f.lon).and_then(|v| v.as_f64()))
+            .map(|(lat, lon)| Coordinates { lat, lon });
         let outcomes = texts(f.own_outcome);
         let outcomes_matched = wanted
             .iter()
@@ -478,7 +522,9 @@ impl SearchIndex {
                 id: u64_of(f.organisation_id) as i64,
                 name: text(f.organisation_name).unwrap_or_default(),
             },
-            distance_miles: origin.map(|o| (o.miles_to(at) * 100.0).round() / 100.0),
+            distance_miles: origin
+                .zip(at)
+                .map(|(o, at)| (o.miles_to(at) * 100.0).round() / 100.0),
             price_from: (price != u64::MAX).then(|| Pence::from_stored(price as i64)),
             outcomes_matched,
             score: if sort == Sort::Relevance {

@@ -282,7 +282,7 @@ pub async fn providers(state: Data, visitor: Visitor) -> Result<HttpResponse, Pa
                     tbody {
                         @for o in &list {
                             tr {
-                                td { (o.name) } td { (o.kind) }
+                                td { (o.name) } td { (o.kind.as_deref().unwrap_or("Not stated (imported)")) }
                                 td { (o.charity_number.clone().or(o.company_number.clone()).unwrap_or_default()) }
                                 td { (o.status) }
                                 td {

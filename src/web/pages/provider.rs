@@ -443,12 +443,18 @@ fn form_from(view: &ServiceView) -> Form {
         ("description".into(), view.description.clone()),
         ("min_age".into(), view.min_age.to_string()),
         ("max_age".into(), view.max_age.to_string()),
-        ("postcode".into(), view.location.postcode.clone().unwrap_or_default()),
+        (
+            "postcode".into(),
+            view.location.as_ref().and_then(|l| l.postcode.clone()).unwrap_or_default(),
+        ),
         (
             "reach_miles".into(),
             view.reach_miles.map(|r| r.to_string()).unwrap_or_default(),
         ),
-        ("capacity".into(), view.capacity.to_string()),
+        (
+            "capacity".into(),
+            view.capacity.map(|c| c.to_string()).unwrap_or_default(),
+        ),
     ];
     f.extend(view.outcomes.iter().map(|o| ("outcome".to_string(), o.clone())));
     f.extend(
@@ -525,7 +531,7 @@ pub async fn update_service(
     input.service_types = view.service_types.clone();
     input.needs = view.needs.clone();
     input.schedule = view.schedule.clone();
-    input.location.address = view.location.address.clone();
+    input.location.address = view.location.as_ref().and_then(|l| l.address.clone());
     let service = match input.validate(&state.taxonomy) {
         Ok(s) => s,
         Err(invalid) => return fail(form_errors(invalid, form_field)),

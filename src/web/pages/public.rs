@@ -182,6 +182,7 @@ pub async fn service(state: Data, visitor: Visitor, path: web::Path<i64>) -> Res
     })
     .await?;
     let taxonomy = &state.taxonomy;
+    let bookable = !view.price_options.is_empty() && !view.funding_streams.is_empty();
     let page = html! {
         h1 { (view.name) }
         p.lead { (view.organisation.name) }
@@ -190,11 +191,25 @@ pub async fn service(state: Data, visitor: Visitor, path: web::Path<i64>) -> Res
             ("Helps with", html! { @for o in &view.outcomes { span.tag { (term_label(taxonomy, o)) } } }),
             ("Type of service", html! { @for t in &view.service_types { span.tag { (term_label(taxonomy, t)) } } }),
             ("Who it is for", html! { "Ages " (view.min_age) " to " (view.max_age) @if !view.needs.is_empty() { ". Suits: " @for (i, n) in view.needs.iter().enumerate() { @if i > 0 { ", " } (term_label(taxonomy, n)) } } }),
-            ("Where", html! { (view.location.address.clone().unwrap_or_default()) " " (view.location.postcode.clone().unwrap_or_default()) @if let Some(r) = view.reach_miles { ". We travel up to " (r) " miles." } }),
+            ("Where", html! {
+                @if let Some(l) = &view.location { (l.address.clone().unwrap_or_default()) " " (l.postcode.clone().unwrap_or_default()) } @else { "Not stated: ask the provider" }
+                @if let Some(r) = view.reach_miles { ". We travel up to " (r) " miles." }
+            }),
             ("When", html! { @if view.schedule.is_empty() { "Ask the provider" } @for s in &view.schedule { (s.day.as_str()) " " (s.starts) "–" (s.ends) br; } }),
-            ("Places per session", html! { (view.capacity) }),
-            ("Can be paid from", html! { @for (i, s) in view.funding_streams.iter().enumerate() { @if i > 0 { ", " } (s.as_str().replace('_', " ")) } }),
+            ("Places per session", html! { @if let Some(c) = view.capacity { (c) } @else { "Not stated" } }),
+            ("Can be paid from", html! {
+                @if view.funding_streams.is_empty() { "Not stated: ask the provider" }
+                @for (i, s) in view.funding_streams.iter().enumerate() { @if i > 0 { ", " } (s.as_str().replace('_', " ")) }
+            }),
+            ("Contact", html! {
+                @if let Some(url) = &view.url { a href=(url) { (url) } br; }
+                @if let Some(email) = &view.email { a href={ "mailto:" (email) } { (email) } }
+                @if view.url.is_none() && view.email.is_none() { "Through this site" }
+            }),
         ]))
+        @if view.price_options.is_empty() {
+            p { "No prices are listed for this service. Ask the provider what it costs." }
+        } @else {
         div.table-wrap {
             table {
                 caption { "Prices" }
@@ -218,6 +233,7 @@ pub async fn service(state: Data, visitor: Visitor, path: web::Path<i64>) -> Res
                 }
             }
         }
+        }
         @if visitor.shortlist.contains(&view.id.0) {
             p { "This service is on your " a href="/shortlist" { "shortlist" } "." }
         } @else {
@@ -226,7 +242,9 @@ pub async fn service(state: Data, visitor: Visitor, path: web::Path<i64>) -> Res
                 button.button.button-secondary type="submit" { "Add to shortlist" }
             }
         }
-        @if plans.iter().any(|p| !p.allocations.is_empty()) {
+        @if !bookable {
+            @if !plans.is_empty() { p { "This service cannot be booked here yet: it lists no price or no budget it can be paid from. Contact the provider." } }
+        } @else if plans.iter().any(|p| !p.allocations.is_empty()) {
             h2 { "Book with your personal budget" }
             form method="post" action={ "/services/" (view.id) "/book" } {
                 (templates::csrf_field(&visitor.chrome()))

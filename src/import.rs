@@ -1,0 +1,395 @@
+//! `localoffer import oruk`: bring another directory's Open Referral UK feed (1.0 or 3.0, from a
+//! file or over HTTP) into our database. Records are upserted by the feed's own ids; a record that
+//! cannot be used is skipped with its reason; the rest always go in.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use diesel::Connection;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::db::services::Upserted;
+use crate::db::{Db, DbError, organisations, services};
+use crate::domain::OrganisationId;
+use crate::domain::geo::Postcode;
+use crate::domain::oruk::{self, ImportedService, Place, Skip};
+use crate::domain::service::Location;
+use crate::domain::taxonomy::Taxonomy;
+use crate::geocode::Geocoder;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("cannot read {0}: {1}")]
+    File(PathBuf, std::io::Error),
+    #[error("{0} is not JSON: {1}")]
+    NotJson(String, serde_json::Error),
+    #[error("{0} {1}")]
+    Feed(String, String),
+    #[error("fetching {0} failed after {1} attempts: {2}")]
+    Fetch(String, u32, String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// Where the feed comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    File(PathBuf),
+    /// The `/services` address of a feed.
+    Http(String),
+}
+
+impl Source {
+    /// A path, or an http(s) base address of a feed (with or without `/services`).
+    pub fn parse(text: &str) -> Source {
+        if text.starts_with("http://") || text.starts_with("https://") {
+            let base = text.trim_end_matches('/');
+            let services = if base.ends_with("/services") {
+                base.to_string()
+            } else {
+                format!("{base}/services")
+            };
+            Source::Http(services)
+        } else {
+            Source::File(PathBuf::from(text))
+        }
+    }
+
+    /// The name records from this source are kept under, so that feeds cannot overwrite each other.
+    pub fn default_feed_name(&self) -> String {
+        match self {
+            Source::Http(url) => url
+                .split_once("://")
+                .map_or(url.as_str(), |(_, rest)| rest)
+                .trim_end_matches("/services")
+                .to_string(),
+            Source::File(path) => path
+                .file_stem()
+                .map_or_else(|| path.display().to_string(), |s| s.to_string_lossy().to_string()),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub source: Source,
+    pub feed: String,
+    pub per_page: u32,
+    /// Least time between two requests to the feed.
+    pub delay: Duration,
+    /// Attempts per page before giving up.
+    pub attempts: u32,
+    pub progress: bool,
+}
+
+/// What an import did, printed as JSON at the end.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub feed: String,
+    pub pages: u32,
+    pub records: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub skipped: usize,
+    /// Why records were skipped, with how many for each reason.
+    pub skipped_because: BTreeMap<String, usize>,
+    /// The first skipped records' ids (or positions) and reasons.
+    pub skipped_examples: Vec<(String, String)>,
+    /// What had to be left out of records that did go in, with counts.
+    pub left_out: BTreeMap<String, usize>,
+    pub organisations: usize,
+    /// Services with no place we could put on a map.
+    pub without_location: usize,
+    pub retried_requests: u32,
+    pub seconds: f64,
+}
+
+const MAX_EXAMPLES: usize = 20;
+/// Records written in one transaction.
+const BATCH: usize = 100;
+/// A feed that never says it has ended stops here.
+const MAX_PAGES: u32 = 10_000;
+
+impl Summary {
+    fn skip(&mut self, record: String, reason: String) {
+        self.skipped += 1;
+        *self.skipped_because.entry(reason.clone()).or_default() += 1;
+        if self.skipped_examples.len() < MAX_EXAMPLES {
+            self.skipped_examples.push((record, reason));
+        }
+    }
+}
+
+/// A record ready to store: what it says, and where it is once placed.
+struct Ready {
+    service: ImportedService,
+    location: Option<Location>,
+}
+
+pub struct Importer {
+    db: Db,
+    taxonomy: Arc<Taxonomy>,
+    geocoder: Geocoder,
+    options: Options,
+    client: reqwest::Client,
+    organisations: HashMap<String, OrganisationId>,
+    summary: Summary,
+    last_request: Option<Instant>,
+    bar: indicatif::ProgressBar,
+}
+
+impl Importer {
+    pub fn new(db: Db, taxonomy: Arc<Taxonomy>, geocoder: Geocoder, options: Options) -> Result<Importer, ImportError> {
+        let client = reqwest::Client::builder()
+            .user_agent(concat!(
+                "localoffer/",
+                env!("CARGO_PKG_VERSION"),
+                " (Open Referral UK import)"
+            ))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| ImportError::Feed("HTTP client".into(), e.to_string()))?;
+        let bar = if options.progress {
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} services ({eta} left)")
+                    .map_err(|e| ImportError::Feed("progress bar".into(), e.to_string()))?
+                    .progress_chars("=> "),
+            );
+            bar
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        let summary = Summary {
+            feed: options.feed.clone(),
+            ..Summary::default()
+        };
+        Ok(Importer {
+            db,
+            taxonomy,
+            geocoder,
+            options,
+            client,
+            organisations: HashMap::new(),
+            summary,
+            last_request: None,
+            bar,
+        })
+    }
+
+    pub async fn run(mut self) -> Result<Summary, ImportError> {
+        let started = Instant::now();
+        match self.options.source.clone() {
+            Source::File(path) => {
+                let text = std::fs::read_to_string(&path).map_err(|e| ImportError::File(path.clone(), e))?;
+                let body: Value =
+                    serde_json::from_str(&text).map_err(|e| ImportError::NotJson(path.display().to_string(), e))?;
+                let page = oruk::read_page(&body).map_err(|e| ImportError::Feed(path.display().to_string(), e))?;
+                self.summary.pages = 1;
+                self.bar.set_length(page.records.len() as u64);
+                self.bar.set_message("reading");
+                self.take(page.records, 0).await?;
+            }
+            Source::Http(url) => self.fetch_all(&url).await?,
+        }
+        self.bar.finish_and_clear();
+        self.summary.organisations = self.organisations.len();
+        self.summary.seconds = (started.elapsed().as_secs_f64() * 100.0).round() / 100.0;
+        Ok(self.summary)
+    }
+
+    async fn fetch_all(&mut self, url: &str) -> Result<(), ImportError> {
+        let mut seen_first: Option<String> = None;
+        for number in 1..=MAX_PAGES {
+            self.bar.set_message(format!("page {number}"));
+            let body = self.fetch(url, number).await?;
+            let page = oruk::read_page(&body).map_err(|e| ImportError::Feed(format!("{url} page {number}"), e))?;
+            // A feed that ignores `page` would hand back page 1 for ever.
+            let first = page.records.first().and_then(|r| r.get("id")).map(Value::to_string);
+            if number > 1 && first.is_some() && first == seen_first {
+                tracing::warn!(page = number, "the feed repeated its first page; stopping");
+                break;
+            }
+            seen_first = seen_first.or(first);
+            self.summary.pages = number;
+            let per_page = u64::from(self.options.per_page);
+            match page.total_pages {
+                Some(total) => self.bar.set_length(total * per_page),
+                None => self.bar.inc_length(page.records.len() as u64),
+            }
+            let offset = (number as usize - 1) * self.options.per_page as usize;
+            let last = page.last || page.total_pages.is_some_and(|t| u64::from(number) >= t);
+            self.take(page.records, offset).await?;
+            if last {
+                break;
+            }
+        }
+        self.bar.set_length(self.bar.position());
+        Ok(())
+    }
+
+    /// One page, politely: waits out the delay since the last request, and retries a failed
+    /// request (no answer, 429, 5xx) with a growing pause.
+    async fn fetch(&mut self, url: &str, page: u32) -> Result<Value, ImportError> {
+        let query = [("page", page), ("per_page", self.options.per_page)];
+        let mut pause = Duration::from_millis(500);
+        let mut last_error = String::new();
+        for attempt in 1..=self.options.attempts {
+            if let Some(last) = self.last_request {
+                let since = last.elapsed();
+                if since < self.options.delay {
+                    tokio::time::sleep(self.options.delay - since).await;
+                }
+            }
+            self.last_request = Some(Instant::now());
+            if attempt > 1 {
+                self.summary.retried_requests += 1;
+            }
+            let outcome = self.client.get(url).query(&query).send().await;
+            let retry_after = match outcome {
+                Ok(response) if response.status().is_success() => match response.json::<Value>().await {
+                    Ok(body) => return Ok(body),
+                    Err(e) => {
+                        last_error = format!("page {page} is not JSON: {e}");
+                        None
+                    }
+                },
+                Ok(response) => {
+                    let status = response.status();
+                    last_error = format!("page {page} answered {status}");
+                    if !(status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS) {
+                        return Err(ImportError::Fetch(url.to_string(), attempt, last_error));
+                    }
+                    response
+                        .headers()
+                        .get(reqwest::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                        .map(|s| Duration::from_secs(s.min(60)))
+                }
+                Err(e) => {
+                    last_error = format!("page {page}: {e}");
+                    None
+                }
+            };
+            if attempt < self.options.attempts {
+                let wait = retry_after.unwrap_or(pause);
+                tracing::warn!(page, attempt, error = %last_error, wait_ms = wait.as_millis() as u64, "retrying");
+                tokio::time::sleep(wait).await;
+                pause *= 2;
+            }
+        }
+        Err(ImportError::Fetch(url.to_string(), self.options.attempts, last_error))
+    }
+
+    /// Read, place and store one page's records.
+    async fn take(&mut self, records: Vec<Value>, offset: usize) -> Result<(), ImportError> {
+        let mut ready = Vec::with_capacity(records.len());
+        for (i, record) in records.iter().enumerate() {
+            self.summary.records += 1;
+            let label = record
+                .get("id")
+                .and_then(|v| v.as_str().map(str::to_string).or_else(|| v.as_i64().map(|n| n.to_string())))
+                .unwrap_or_else(|| format!("record {}", offset + i + 1));
+            match oruk::read_service(record, &self.taxonomy) {
+                Err(Skip(reason)) => {
+                    self.summary.skip(label, reason);
+                    self.bar.inc(1);
+                }
+                Ok(read) => {
+                    for warning in read.warnings {
+                        *self.summary.left_out.entry(warning).or_default() += 1;
+                    }
+                    let location = self.locate(read.service.place.as_ref()).await;
+                    if location.is_none() {
+                        self.summary.without_location += 1;
+                    }
+                    ready.push(Ready {
+                        service: read.service,
+                        location,
+                    });
+                }
+            }
+        }
+        while !ready.is_empty() {
+            let rest = ready.split_off(ready.len().min(BATCH));
+            let batch = std::mem::replace(&mut ready, rest);
+            self.store(batch).await?;
+        }
+        Ok(())
+    }
+
+    /// Coordinates from the feed, or the postcode's; an address we cannot place is kept only
+    /// when it can be placed.
+    async fn locate(&mut self, place: Option<&Place>) -> Option<Location> {
+        let place = place?;
+        let at = match (place.at, &place.postcode) {
+            (Some(at), _) => Some(at),
+            (None, Some(pc)) => match Postcode::parse("postcode", pc) {
+                Ok(parsed) => self.geocoder.locate(&parsed).await.map(|l| l.at),
+                Err(_) => None,
+            },
+            (None, None) => None,
+        };
+        let Some(at) = at else {
+            *self
+                .summary
+                .left_out
+                .entry("an address we could not place on a map".into())
+                .or_default() += 1;
+            return None;
+        };
+        Some(Location {
+            postcode: place.postcode.clone(),
+            lat: at.lat,
+            lon: at.lon,
+            address: place.address.clone(),
+        })
+    }
+
+    /// One transaction per batch, one savepoint per record: a record the database refuses is
+    /// skipped with the reason, and the others still go in.
+    async fn store(&mut self, batch: Vec<Ready>) -> Result<(), ImportError> {
+        let db = self.db.clone();
+        let feed = self.options.feed.clone();
+        let mut known = self.organisations.clone();
+        let count = batch.len() as u64;
+        let stored = tokio::task::spawn_blocking(move || {
+            db.write(move |conn| {
+                let mut outcomes = Vec::with_capacity(batch.len());
+                for Ready { service, location } in &batch {
+                    let result = conn.transaction(|conn| {
+                        let organisation = match known.get(&service.organisation.feed_id) {
+                            Some(id) => *id,
+                            None => organisations::upsert_from_feed(conn, &feed, &service.organisation)?,
+                        };
+                        let upserted =
+                            services::upsert_from_feed(conn, &feed, organisation, service, location.as_ref())?;
+                        Ok::<_, DbError>((organisation, upserted))
+                    });
+                    if let Ok((organisation, _)) = &result {
+                        known.insert(service.organisation.feed_id.clone(), *organisation);
+                    }
+                    outcomes.push((service.feed_id.clone(), result.map_err(|e| e.to_string())));
+                }
+                Ok((outcomes, known))
+            })
+        })
+        .await
+        .map_err(|e| ImportError::Db(DbError::Open(format!("the import's database task failed: {e}"))))??;
+        let (outcomes, known) = stored;
+        self.organisations = known;
+        for (feed_id, outcome) in outcomes {
+            match outcome {
+                Ok((_, Upserted::Created(_))) => self.summary.created += 1,
+                Ok((_, Upserted::Updated(_))) => self.summary.updated += 1,
+                Err(reason) => self.summary.skip(feed_id, format!("refused by the database: {reason}")),
+            }
+        }
+        self.bar.inc(count);
+        Ok(())
+    }
+}
