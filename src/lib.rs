@@ -138,6 +138,7 @@ impl Application {
             Arc::new(domain::geo::OutcodeTable::builtin()?),
             settings.postcodes_url.clone(),
         );
+        let public_ids = db.read(db::site::public_ids)?;
         let listener = TcpListener::bind(&settings.bind).map_err(|e| StartError::Bind(settings.bind.clone(), e))?;
         let port = listener
             .local_addr()
@@ -148,6 +149,7 @@ impl Application {
             taxonomy,
             search,
             geocoder,
+            public_ids,
             reindex,
         });
         let mut server = HttpServer::new(move || {

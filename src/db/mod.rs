@@ -10,6 +10,7 @@ pub mod reports;
 pub mod schema;
 pub mod search_log;
 pub mod services;
+pub mod site;
 pub mod users;
 
 use std::path::{Path, PathBuf};

@@ -445,8 +445,7 @@ pub enum Kind {
     ServiceAtLocation = 4,
     CostOption = 5,
     Address = 6,
-    Schedule = 7,
-    Identifier = 8,
+    Identifier = 7,
 }
 
 /// The UUIDs this deployment publishes. Ours are version 8 (RFC 9562 custom) UUIDs: six bytes
@@ -504,9 +503,9 @@ impl PublicIds {
         Uuid::new_v5(&taxonomy_namespace(), format!("term/{term}").as_bytes())
     }
 
-    /// A link between a service and one of its terms.
-    pub fn attribute(&self, service: i64, term: &str) -> Uuid {
-        Uuid::new_v5(&self.id(Kind::Service, service), format!("attribute/{term}").as_bytes())
+    /// A part of a service with no id of its own (a term link, a funding source), by its name.
+    pub fn part(&self, service: i64, name: &str) -> Uuid {
+        Uuid::new_v5(&self.id(Kind::Service, service), name.as_bytes())
     }
 }
 

@@ -54,6 +54,8 @@ pub struct SearchRequest {
     pub modified_since: Option<NaiveDateTime>,
     /// Oldest listing first, whatever the score: a stable order for paging through a whole feed.
     pub in_id_order: bool,
+    /// Only services that say where they are.
+    pub located_only: bool,
 }
 
 impl SearchRequest {
@@ -380,6 +382,9 @@ impl SearchIndex {
                 .map(|t| t.id.clone())
                 .collect();
             clauses.push(filter(any_of(field, &ids, 1.0)));
+        }
+        if r.located_only {
+            clauses.push(filter(f64_range(f.lat, -90.0, 90.0)));
         }
         if let Some(since) = r.modified_since {
             clauses.push(filter(u64_range(

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod error;
 pub mod extract;
+pub mod oruk;
 pub mod pages;
 pub mod reports;
 pub mod search;
@@ -15,6 +16,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, middleware, web};
 
 use crate::db::{Db, DbResult};
+use crate::domain::oruk::PublicIds;
 use crate::domain::taxonomy::Taxonomy;
 use crate::geocode::Geocoder;
 use crate::search::SearchIndex;
@@ -25,6 +27,8 @@ pub struct AppState {
     pub taxonomy: Arc<Taxonomy>,
     pub search: Arc<SearchIndex>,
     pub geocoder: Geocoder,
+    /// The UUIDs our records are published under in the Open Referral feed.
+    pub public_ids: PublicIds,
     /// Wakes the search follower after a write on this server, so the index is fresh at once.
     pub reindex: std::sync::mpsc::Sender<()>,
 }
@@ -62,6 +66,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/healthz", web::get().to(api::healthz))
         .configure(pages::routes)
         .service(web::scope("/api/v1").configure(api::routes))
+        .service(oruk::scope())
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(ApiError::NotFound("no such page or endpoint".into()))
         }));

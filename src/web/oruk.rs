@@ -1,0 +1,769 @@
+//! The Open Referral UK feed (HSDS 3.0, UK profile) under `/oruk/`: everything the Local Offer
+//! publishes, in the standard Family Hubs, the NHS and neighbouring councils read. Anonymous,
+//! read-only, open to pages on any origin. Empty optional fields are left out.
+
+use std::collections::HashMap;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, middleware, web};
+use chrono::{NaiveDate, NaiveDateTime};
+use rust_decimal::prelude::ToPrimitive;
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use super::error::ApiError;
+use super::{AppState, blocking};
+use crate::db::organisations::{self, OrganisationView};
+use crate::db::services::{self, ServiceView};
+use crate::db::{Conn, DbError, DbResult};
+use crate::domain::geo::Postcode;
+use crate::domain::oruk::{Kind, PublicIds, unit_words};
+use crate::domain::search::MAX_RADIUS_MILES;
+use crate::domain::service::Day;
+use crate::domain::taxonomy::{Taxonomy, Term, TermId, Vocabulary};
+use crate::domain::validate::{FieldError, Invalid};
+use crate::domain::{OrganisationId, ServiceId};
+use crate::search::SearchRequest;
+
+type Data = web::Data<AppState>;
+type Reply = Result<HttpResponse, ApiError>;
+type Pairs = web::Query<Vec<(String, String)>>;
+
+pub const PROFILE: &str = "https://github.com/openreferral/uk-profile";
+pub const OPENAPI: &str = "https://raw.githubusercontent.com/openreferral/uk-profile/main/openapi.json";
+const DEFAULT_PER_PAGE: usize = 50;
+const MAX_PER_PAGE: usize = 100;
+const METRES_PER_MILE: f64 = 1609.344;
+
+pub fn scope() -> actix_web::Scope<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<actix_web::body::BoxBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    web::scope("/oruk")
+        .wrap(
+            middleware::DefaultHeaders::new()
+                .add((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+                .add((header::VARY, "Origin")),
+        )
+        .route("", web::get().to(about))
+        .route("/", web::get().to(about))
+        .route("/services", web::get().to(list_services))
+        .route("/services/{id}", web::get().to(service))
+        .route("/service_at_locations", web::get().to(list_service_at_locations))
+        .route("/service_at_locations/{id}", web::get().to(service_at_location))
+        .route("/organizations", web::get().to(list_organizations))
+        .route("/organizations/{id}", web::get().to(organization))
+        .route("/taxonomies", web::get().to(list_taxonomies))
+        .route("/taxonomies/{id}", web::get().to(taxonomy))
+        .route("/taxonomy_terms", web::get().to(list_taxonomy_terms))
+        .route("/taxonomy_terms/{id}", web::get().to(taxonomy_term))
+        .default_service(web::to(preflight_or_missing))
+}
+
+/// Browsers ask before a cross-origin request with custom headers; anything else is not here.
+async fn preflight_or_missing(req: HttpRequest) -> Reply {
+    if req.method() == actix_web::http::Method::OPTIONS {
+        return Ok(HttpResponse::NoContent()
+            .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, "GET, OPTIONS"))
+            .insert_header((header::ACCESS_CONTROL_ALLOW_HEADERS, "*"))
+            .insert_header((header::ACCESS_CONTROL_MAX_AGE, "86400"))
+            .finish());
+    }
+    Err(ApiError::NotFound("no such Open Referral endpoint".into()))
+}
+
+async fn about() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"version": "3.0", "profile": PROFILE, "openapi_url": OPENAPI}))
+}
+
+/// What a listing asks for, checked: each bad value is a 400 naming its parameter. Parameters
+/// this feed does not know are ignored, as other readers' extras should not break them.
+#[derive(Debug, Default)]
+struct FeedQuery {
+    page: usize,
+    per_page: usize,
+    search: Option<String>,
+    term: Option<TermId>,
+    vocabulary: Option<Vocabulary>,
+    /// A term or taxonomy this directory does not use: nothing can match.
+    unknown_filter: bool,
+    minimum_age: Option<u64>,
+    maximum_age: Option<u64>,
+    day: Option<Day>,
+    postcode: Option<Postcode>,
+    proximity_miles: Option<f64>,
+    modified_after: Option<NaiveDateTime>,
+}
+
+fn day(value: &str) -> Option<Day> {
+    let v = value.trim().to_lowercase();
+    Day::ALL
+        .iter()
+        .copied()
+        .find(|d| d.as_str() == v || d.as_str()[..2] == v || ical_day(*d).eq_ignore_ascii_case(&v))
+}
+
+fn ical_day(d: Day) -> &'static str {
+    match d {
+        Day::Monday => "MO",
+        Day::Tuesday => "TU",
+        Day::Wednesday => "WE",
+        Day::Thursday => "TH",
+        Day::Friday => "FR",
+        Day::Saturday => "SA",
+        Day::Sunday => "SU",
+    }
+}
+
+fn moment(value: &str) -> Option<NaiveDateTime> {
+    let v = value.trim();
+    chrono::DateTime::parse_from_rfc3339(v)
+        .map(|d| d.naive_utc())
+        .ok()
+        .or_else(|| NaiveDateTime::parse_from_str(v, "%Y-%m-%dT%H:%M:%S%.f").ok())
+        .or_else(|| NaiveDate::parse_from_str(v, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)))
+}
+
+impl FeedQuery {
+    fn parse(pairs: &[(String, String)], taxonomy: &Taxonomy) -> Result<FeedQuery, Invalid> {
+        let mut q = FeedQuery {
+            page: 1,
+            per_page: DEFAULT_PER_PAGE,
+            ..FeedQuery::default()
+        };
+        let mut errors = Vec::new();
+        let whole = |field: &str, value: &str, min: usize, max: usize| {
+            value
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (min..=max).contains(n))
+                .ok_or_else(|| FieldError::new(field, format!("must be a whole number from {min} to {max}")))
+        };
+        for (key, value) in pairs {
+            if value.trim().is_empty() {
+                continue;
+            }
+            let checked: Result<(), FieldError> = match key.as_str() {
+                "page" => whole("page", value, 1, 100_000).map(|n| q.page = n),
+                "per_page" => whole("per_page", value, 1, MAX_PER_PAGE).map(|n| q.per_page = n),
+                "search" => crate::domain::validate::text("search", value, 1, 200).map(|t| q.search = Some(t)),
+                "taxonomy_term_id" => {
+                    match taxonomy
+                        .terms
+                        .iter()
+                        .find(|t| t.id.as_str() == value.trim() || PublicIds::term(t.id.as_str()).to_string() == value.trim())
+                    {
+                        Some(t) => q.term = Some(t.id.clone()),
+                        None => q.unknown_filter = true,
+                    }
+                    Ok(())
+                }
+                "taxonomy_id" => {
+                    match Vocabulary::ALL.iter().find(|v| {
+                        v.as_str() == value.trim() || PublicIds::taxonomy(**v).to_string() == value.trim()
+                    }) {
+                        Some(v) => q.vocabulary = Some(*v),
+                        None => q.unknown_filter = true,
+                    }
+                    Ok(())
+                }
+                "minimum_age" => whole("minimum_age", value, 0, 200).map(|n| q.minimum_age = Some(n as u64)),
+                "maximum_age" => whole("maximum_age", value, 0, 200).map(|n| q.maximum_age = Some(n as u64)),
+                "day" => day(value)
+                    .map(|d| q.day = Some(d))
+                    .ok_or_else(|| FieldError::new("day", "must be a day of the week such as Monday or MO")),
+                "postcode" => Postcode::parse("postcode", value).map(|p| q.postcode = Some(p)),
+                "proximity" => value
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|m| m.is_finite() && *m > 0.0 && *m <= MAX_RADIUS_MILES * METRES_PER_MILE)
+                    .map(|m| q.proximity_miles = Some(m / METRES_PER_MILE))
+                    .ok_or_else(|| {
+                        FieldError::new(
+                            "proximity",
+                            format!(
+                                "must be a distance in metres, more than 0 and at most {}",
+                                (MAX_RADIUS_MILES * METRES_PER_MILE) as u64
+                            ),
+                        )
+                    }),
+                "modified_after" => moment(value).map(|m| q.modified_after = Some(m)).ok_or_else(|| {
+                    FieldError::new("modified_after", "must be a date-time such as 2026-11-01T09:00:00Z")
+                }),
+                _ => Ok(()),
+            };
+            if let Err(e) = checked {
+                errors.push(e);
+            }
+        }
+        if q.proximity_miles.is_some() && q.postcode.is_none() {
+            errors.push(FieldError::new("proximity", "needs a postcode to measure from"));
+        }
+        if errors.is_empty() { Ok(q) } else { Err(Invalid(errors)) }
+    }
+
+    fn offset(&self) -> usize {
+        (self.page - 1) * self.per_page
+    }
+}
+
+/// The 3.0 paging envelope around one page of `contents`.
+fn page(q: &FeedQuery, total: usize, contents: Vec<Value>) -> HttpResponse {
+    let total_pages = total.div_ceil(q.per_page);
+    HttpResponse::Ok().json(json!({
+        "total_items": total,
+        "total_pages": total_pages,
+        "page_number": q.page,
+        "size": contents.len(),
+        "first_page": q.page == 1,
+        "last_page": q.page >= total_pages,
+        "empty": contents.is_empty(),
+        "contents": contents,
+    }))
+}
+
+/// A JSON object that leaves out what is empty.
+struct Obj(Map<String, Value>);
+
+impl Obj {
+    fn new() -> Obj {
+        Obj(Map::new())
+    }
+
+    fn set(mut self, key: &str, value: impl Into<Value>) -> Obj {
+        self.0.insert(key.into(), value.into());
+        self
+    }
+
+    fn opt(mut self, key: &str, value: Option<impl Into<Value>>) -> Obj {
+        match value.map(Into::into) {
+            None | Some(Value::Null) => {}
+            Some(Value::String(s)) if s.is_empty() => {}
+            Some(Value::Array(a)) if a.is_empty() => {}
+            Some(v) => {
+                self.0.insert(key.into(), v);
+            }
+        }
+        self
+    }
+
+    fn done(self) -> Value {
+        Value::Object(self.0)
+    }
+}
+
+fn timestamp(at: NaiveDateTime) -> String {
+    at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn vocabulary_name(v: Vocabulary) -> (&'static str, &'static str) {
+    match v {
+        Vocabulary::Outcome => (
+            "localoffer outcomes",
+            "Outcomes an EHC plan sets and a service helps achieve: Preparing for Adulthood, Every Child Matters and family outcomes.",
+        ),
+        Vocabulary::Need => (
+            "localoffer areas of need",
+            "The four broad areas of special educational need in the SEND Code of Practice, with narrower needs.",
+        ),
+        Vocabulary::ServiceType => (
+            "localoffer service types",
+            "Kinds of service a personal budget buys: short breaks, therapies, personal assistants, clubs, transport and more.",
+        ),
+    }
+}
+
+fn taxonomy_json(taxonomy: &Taxonomy, v: Vocabulary, with_terms: bool) -> Value {
+    let (name, description) = vocabulary_name(v);
+    let terms: Vec<Value> = if with_terms {
+        taxonomy
+            .terms
+            .iter()
+            .filter(|t| t.vocabulary == v)
+            .map(|t| term_json(taxonomy, t))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Obj::new()
+        .set("id", PublicIds::taxonomy(v).to_string())
+        .set("name", name)
+        .set("description", description)
+        .set("version", taxonomy.version.clone())
+        .opt("taxonomy_terms", Some(terms))
+        .done()
+}
+
+fn term_json(taxonomy: &Taxonomy, t: &Term) -> Value {
+    let (vocabulary, _) = vocabulary_name(t.vocabulary);
+    let parent = t.parent.as_ref().and_then(|p| taxonomy.get(p.as_str()));
+    let description = match parent {
+        Some(p) => format!("{}, within \"{}\" ({vocabulary})", t.label, p.label),
+        None => format!("{} ({vocabulary})", t.label),
+    };
+    Obj::new()
+        .set("id", PublicIds::term(t.id.as_str()).to_string())
+        .set("name", t.label.clone())
+        .set("description", description)
+        .opt("parent_id", parent.map(|p| PublicIds::term(p.id.as_str()).to_string()))
+        .set("taxonomy", vocabulary)
+        .set("taxonomy_id", PublicIds::taxonomy(t.vocabulary).to_string())
+        .set("term", t.id.as_str())
+        .done()
+}
+
+fn organisation_json(ids: &PublicIds, o: &OrganisationView) -> Value {
+    let org = ids.id(Kind::Organisation, o.id);
+    let identifiers: Vec<Value> = [
+        ("Charity Number", "GB-CHC", &o.charity_number),
+        ("Company Number", "GB-COH", &o.company_number),
+    ]
+    .into_iter()
+    .filter_map(|(kind, scheme, number)| {
+        number.as_ref().map(|n| {
+            json!({
+                "id": Uuid::new_v5(&org, scheme.as_bytes()).to_string(),
+                "organization_id": org.to_string(),
+                "identifier_scheme": scheme,
+                "identifier_type": kind,
+                "identifier": n,
+            })
+        })
+    })
+    .collect();
+    Obj::new()
+        .set("id", org.to_string())
+        .set("name", o.name.clone())
+        .set("description", o.description.clone())
+        .opt("email", o.email.clone())
+        .opt("website", o.website.clone())
+        .opt("organization_identifiers", Some(identifiers))
+        .done()
+}
+
+/// An address from our one line of text: its last comma-separated part is taken as the town.
+fn address_json(ids: &PublicIds, service: i64, location: &crate::domain::service::Location) -> Option<Value> {
+    let postcode = location.postcode.clone();
+    let text = location.address.clone().unwrap_or_default();
+    if text.is_empty() && postcode.is_none() {
+        return None;
+    }
+    let (street, town) = match text.rsplit_once(',') {
+        Some((street, town)) => (street.trim().to_string(), town.trim().to_string()),
+        None => (text.trim().to_string(), String::new()),
+    };
+    Some(json!({
+        "id": ids.id(Kind::Address, service).to_string(),
+        "location_id": ids.id(Kind::Location, service).to_string(),
+        "address_1": street,
+        "city": town,
+        "state_province": "",
+        "postal_code": postcode.unwrap_or_default(),
+        "country": "GB",
+        "address_type": "physical",
+    }))
+}
+
+fn location_json(ids: &PublicIds, view: &ServiceView) -> Option<Value> {
+    let l = view.location.as_ref()?;
+    let id = view.id.0;
+    Some(
+        Obj::new()
+            .set("id", ids.id(Kind::Location, id).to_string())
+            .set("location_type", "physical")
+            .set("latitude", l.lat)
+            .set("longitude", l.lon)
+            .opt("addresses", address_json(ids, id, l).map(|a| vec![a]))
+            .done(),
+    )
+}
+
+fn service_at_location_json(ids: &PublicIds, view: &ServiceView) -> Option<Value> {
+    let location = location_json(ids, view)?;
+    Some(json!({
+        "id": ids.id(Kind::ServiceAtLocation, view.id.0).to_string(),
+        "service_id": ids.id(Kind::Service, view.id.0).to_string(),
+        "location_id": ids.id(Kind::Location, view.id.0).to_string(),
+        "location": location,
+    }))
+}
+
+/// A price in pounds as a JSON number. Pence up to 2^53 print as their exact decimal (the
+/// shortest text that reads back as the same double), so readers get what we store.
+fn pounds(pence: crate::domain::Pence) -> Value {
+    pence
+        .to_decimal()
+        .to_f64()
+        .and_then(serde_json::Number::from_f64)
+        .map_or(Value::Null, Value::Number)
+}
+
+fn service_json(ids: &PublicIds, taxonomy: &Taxonomy, view: &ServiceView, org: Option<&OrganisationView>) -> Value {
+    let id = view.id.0;
+    let service = ids.id(Kind::Service, id).to_string();
+    let attributes: Vec<Value> = view
+        .outcomes
+        .iter()
+        .chain(&view.needs)
+        .chain(&view.service_types)
+        .filter_map(|t| taxonomy.get(t))
+        .map(|t| {
+            json!({
+                "id": ids.part(id, &format!("attribute/{}", t.id.as_str())).to_string(),
+                "link_id": service,
+                "link_type": "service",
+                "taxonomy_term_id": PublicIds::term(t.id.as_str()).to_string(),
+                "taxonomy_term": term_json(taxonomy, t),
+            })
+        })
+        .collect();
+    let cost_options: Vec<Value> = view
+        .price_options
+        .iter()
+        .map(|o| {
+            json!({
+                "id": ids.id(Kind::CostOption, o.id.0).to_string(),
+                "service_id": service,
+                "option": o.label,
+                "amount": pounds(o.price),
+                "currency": "GBP",
+                "amount_description": unit_words(o.unit),
+            })
+        })
+        .collect();
+    let schedules: Vec<Value> = view
+        .schedule
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            json!({
+                "id": ids.part(id, &format!("schedule/{i}")).to_string(),
+                "service_id": service,
+                "freq": "WEEKLY",
+                "interval": 1,
+                "byday": ical_day(s.day),
+                "opens_at": s.starts,
+                "closes_at": s.ends,
+                "description": format!("Every {} from {} to {}", s.day.as_str(), s.starts, s.ends),
+            })
+        })
+        .collect();
+    let funding: Vec<Value> = view
+        .funding_streams
+        .iter()
+        .map(|s| {
+            json!({
+                "id": ids.part(id, &format!("funding/{}", s.as_str())).to_string(),
+                "service_id": service,
+                "source": format!("Personal budget: {}", s.as_str().replace('_', " ")),
+            })
+        })
+        .collect();
+    let organisation_id = ids.id(Kind::Organisation, view.organisation.id).to_string();
+    Obj::new()
+        .set("id", service.clone())
+        .set("organization_id", organisation_id)
+        .set("name", view.name.clone())
+        .opt("description", Some(view.description.clone()))
+        .opt("url", view.url.clone())
+        .opt("email", view.email.clone())
+        .set("status", "active")
+        .set("minimum_age", view.min_age)
+        .set("maximum_age", view.max_age)
+        .set("last_modified", timestamp(view.updated_at))
+        .opt("organization", org.map(|o| organisation_json(ids, o)))
+        .opt("service_at_locations", service_at_location_json(ids, view).map(|s| vec![s]))
+        .opt("cost_options", Some(cost_options))
+        .opt("schedules", Some(schedules))
+        .opt("funding", Some(funding))
+        .opt("attributes", Some(attributes))
+        .done()
+}
+
+/// Published services with their organisations, in the order asked; any that left the directory
+/// since the index was read are left out.
+fn load(conn: &mut Conn, ids: &[ServiceId]) -> DbResult<Vec<(ServiceView, Option<OrganisationView>)>> {
+    let mut orgs: HashMap<i64, OrganisationView> = HashMap::new();
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let view = match services::get(conn, None, *id) {
+            Ok(v) => v,
+            Err(DbError::NotFound(_)) => continue,
+            Err(e) => return Err(e),
+        };
+        let org_id = view.organisation.id;
+        if let std::collections::hash_map::Entry::Vacant(slot) = orgs.entry(org_id) {
+            slot.insert(organisations::get(conn, OrganisationId(org_id))?);
+        }
+        let org = orgs.get(&org_id).cloned();
+        out.push((view, org));
+    }
+    Ok(out)
+}
+
+fn published(view: &ServiceView) -> bool {
+    view.status == crate::domain::ServiceStatus::Published
+}
+
+/// Run a listing through the search index and load the page it finds.
+async fn find(
+    state: &Data,
+    q: &FeedQuery,
+    located_only: bool,
+) -> Result<(usize, Vec<(ServiceView, Option<OrganisationView>)>), ApiError> {
+    if q.unknown_filter {
+        return Ok((0, Vec::new()));
+    }
+    let origin = match &q.postcode {
+        Some(pc) => Some(state.geocoder.locate(pc).await.map(|l| l.at).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_parameter",
+                "postcode: we cannot find where this postcode is",
+                Some("postcode"),
+            )
+        })?),
+        None => None,
+    };
+    let (mut outcomes, mut service_types, mut needs) = (Vec::new(), Vec::new(), Vec::new());
+    if let Some(term) = q.term.as_ref().and_then(|t| state.taxonomy.get(t.as_str())) {
+        match term.vocabulary {
+            Vocabulary::Outcome => outcomes.push(term.id.clone()),
+            Vocabulary::ServiceType => service_types.push(term.id.clone()),
+            Vocabulary::Need => needs.push(term.id.clone()),
+        }
+    }
+    let request = SearchRequest {
+        text: q.search.clone(),
+        outcomes,
+        service_types,
+        needs,
+        origin,
+        radius_miles: q.proximity_miles,
+        day: q.day,
+        sort: Some(if origin.is_some() && q.search.is_none() {
+            crate::domain::search::Sort::Distance
+        } else {
+            crate::domain::search::Sort::Relevance
+        }),
+        offset: q.offset(),
+        limit: q.per_page,
+        minimum_age_from: q.minimum_age,
+        maximum_age_to: q.maximum_age,
+        vocabulary: q.vocabulary,
+        modified_since: q.modified_after,
+        in_id_order: q.search.is_none() && origin.is_none(),
+        located_only,
+        ..SearchRequest::default()
+    };
+    let index = state.search.clone();
+    let found = web::block(move || index.search(&request))
+        .await
+        .map_err(|_| ApiError::Busy)??;
+    let ids: Vec<ServiceId> = found.results.iter().map(|h| ServiceId(h.service_id)).collect();
+    let loaded = blocking(state, move |db| db.read(|conn| load(conn, &ids))).await?;
+    Ok((found.total, loaded))
+}
+
+fn query(pairs: &Pairs, state: &Data) -> Result<FeedQuery, ApiError> {
+    FeedQuery::parse(pairs, &state.taxonomy).map_err(ApiError::bad_parameters)
+}
+
+async fn list_services(state: Data, pairs: Pairs) -> Reply {
+    let q = query(&pairs, &state)?;
+    let (total, loaded) = find(&state, &q, false).await?;
+    let contents = loaded
+        .iter()
+        .map(|(v, o)| service_json(&state.public_ids, &state.taxonomy, v, o.as_ref()))
+        .collect();
+    Ok(page(&q, total, contents))
+}
+
+async fn list_service_at_locations(state: Data, pairs: Pairs) -> Reply {
+    let q = query(&pairs, &state)?;
+    let (total, loaded) = find(&state, &q, true).await?;
+    let contents = loaded
+        .iter()
+        .filter_map(|(v, _)| service_at_location_json(&state.public_ids, v))
+        .collect();
+    Ok(page(&q, total, contents))
+}
+
+fn not_found(what: &str) -> ApiError {
+    ApiError::NotFound(format!("no {what} with this id is published here"))
+}
+
+async fn one_service(state: &Data, kind: Kind, id: &str) -> Result<(ServiceView, Option<OrganisationView>), ApiError> {
+    let service = state
+        .public_ids
+        .parse(kind, id)
+        .map(ServiceId)
+        .ok_or_else(|| not_found("record"))?;
+    let mut loaded = blocking(state, move |db| db.read(|conn| load(conn, &[service]))).await?;
+    loaded
+        .pop()
+        .filter(|(v, o)| published(v) && o.as_ref().is_none_or(|o| o.status != "suspended"))
+        .ok_or_else(|| not_found("service"))
+}
+
+async fn service(state: Data, path: web::Path<String>) -> Reply {
+    let (view, org) = one_service(&state, Kind::Service, &path).await?;
+    Ok(HttpResponse::Ok().json(service_json(
+        &state.public_ids,
+        &state.taxonomy,
+        &view,
+        org.as_ref(),
+    )))
+}
+
+async fn service_at_location(state: Data, path: web::Path<String>) -> Reply {
+    let (view, org) = one_service(&state, Kind::ServiceAtLocation, &path).await?;
+    let mut sal = service_at_location_json(&state.public_ids, &view).ok_or_else(|| not_found("location"))?;
+    sal["service"] = service_json(&state.public_ids, &state.taxonomy, &view, org.as_ref());
+    Ok(HttpResponse::Ok().json(sal))
+}
+
+async fn list_organizations(state: Data, pairs: Pairs) -> Reply {
+    let q = query(&pairs, &state)?;
+    let (offset, limit) = (q.offset() as i64, q.per_page as i64);
+    let (orgs, total) = blocking(&state, move |db| db.read(|conn| organisations::listed(conn, offset, limit))).await?;
+    let contents = orgs.iter().map(|o| organisation_json(&state.public_ids, o)).collect();
+    Ok(page(&q, usize::try_from(total).unwrap_or(0), contents))
+}
+
+async fn organization(state: Data, path: web::Path<String>) -> Reply {
+    let id = state
+        .public_ids
+        .parse(Kind::Organisation, &path)
+        .ok_or_else(|| not_found("organization"))?;
+    let (org, services) = blocking(&state, move |db| {
+        db.read(|conn| {
+            let org = organisations::get(conn, OrganisationId(id))?;
+            let ids = services::ids_for_organisation(conn, None, OrganisationId(id))?;
+            Ok((org, load(conn, &ids)?))
+        })
+    })
+    .await?;
+    if org.status == "suspended" || org.kind.as_deref() == Some("broker") {
+        return Err(not_found("organization"));
+    }
+    let mut body = organisation_json(&state.public_ids, &org);
+    body["services"] = services
+        .iter()
+        .map(|(v, _)| service_json(&state.public_ids, &state.taxonomy, v, None))
+        .collect();
+    Ok(HttpResponse::Ok().json(body))
+}
+
+async fn list_taxonomies(state: Data, pairs: Pairs) -> Reply {
+    let q = query(&pairs, &state)?;
+    let all: Vec<Value> = Vocabulary::ALL
+        .iter()
+        .map(|v| taxonomy_json(&state.taxonomy, *v, false))
+        .collect();
+    let total = all.len();
+    let contents = all.into_iter().skip(q.offset()).take(q.per_page).collect();
+    Ok(page(&q, total, contents))
+}
+
+async fn taxonomy(state: Data, path: web::Path<String>) -> Reply {
+    let v = Vocabulary::ALL
+        .iter()
+        .find(|v| PublicIds::taxonomy(**v).to_string() == path.as_str())
+        .ok_or_else(|| not_found("taxonomy"))?;
+    Ok(HttpResponse::Ok().json(taxonomy_json(&state.taxonomy, *v, true)))
+}
+
+async fn list_taxonomy_terms(state: Data, pairs: Pairs) -> Reply {
+    let q = query(&pairs, &state)?;
+    let terms: Vec<&Term> = state
+        .taxonomy
+        .terms
+        .iter()
+        .filter(|t| q.vocabulary.is_none_or(|v| t.vocabulary == v) && !q.unknown_filter)
+        .collect();
+    let total = terms.len();
+    let contents = terms
+        .into_iter()
+        .skip(q.offset())
+        .take(q.per_page)
+        .map(|t| term_json(&state.taxonomy, t))
+        .collect();
+    Ok(page(&q, total, contents))
+}
+
+async fn taxonomy_term(state: Data, path: web::Path<String>) -> Reply {
+    let term = state
+        .taxonomy
+        .terms
+        .iter()
+        .find(|t| PublicIds::term(t.id.as_str()).to_string() == path.as_str())
+        .ok_or_else(|| not_found("taxonomy term"))?;
+    Ok(HttpResponse::Ok().json(term_json(&state.taxonomy, term)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn parameters_are_checked_and_named() {
+        let t = Taxonomy::builtin().unwrap();
+        let q = FeedQuery::parse(
+            &pairs(&[
+                ("page", "2"),
+                ("per_page", "10"),
+                ("day", "SA"),
+                ("postcode", "sw19 2hr"),
+                ("proximity", "1609.344"),
+                ("modified_after", "2026-11-01"),
+                ("taxonomy_term_id", &PublicIds::term("st-salt").to_string()),
+                ("full", "true"),
+            ]),
+            &t,
+        )
+        .unwrap();
+        assert_eq!((q.page, q.per_page, q.offset()), (2, 10, 10));
+        assert_eq!(q.day, Some(Day::Saturday));
+        assert!((q.proximity_miles.unwrap() - 1.0).abs() < 1e-9);
+        assert_eq!(q.term, Some(TermId("st-salt".into())));
+        assert_eq!(q.modified_after.unwrap().to_string(), "2026-11-01 00:00:00");
+        for (key, value) in [
+            ("page", "0"),
+            ("per_page", "1000"),
+            ("minimum_age", "-1"),
+            ("day", "someday"),
+            ("postcode", "nowhere"),
+            ("proximity", "-5"),
+            ("modified_after", "yesterday"),
+        ] {
+            let err = FeedQuery::parse(&pairs(&[(key, value)]), &t).unwrap_err();
+            assert_eq!(err.0[0].field, key, "{key}={value}");
+        }
+        let err = FeedQuery::parse(&pairs(&[("proximity", "500")]), &t).unwrap_err();
+        assert_eq!(err.0[0].field, "proximity");
+        assert!(
+            FeedQuery::parse(&pairs(&[("taxonomy_id", "not-ours")]), &t)
+                .unwrap()
+                .unknown_filter
+        );
+    }
+
+    #[test]
+    fn money_is_published_as_the_exact_pounds() {
+        use crate::domain::Pence;
+        for (pence, text) in [(1250, "12.5"), (4500, "45.0"), (19118, "191.18"), (1, "0.01"), (99_999_999, "999999.99")] {
+            assert_eq!(pounds(Pence::new(pence).unwrap()).to_string(), text);
+        }
+    }
+}
