@@ -332,9 +332,13 @@ fn import_oruk(
     println!("{}", serde_json::to_string_pretty(&summary).map_err(|e| e.to_string())?);
     // Make the services searchable now. A server running on this data directory holds the index
     // and follows the database's change log, so it shows them within a second by itself.
-    match localoffer::open_search(&data, &db, taxonomy) {
-        Ok(index) => eprintln!("search index up to date: {} services", index.num_docs()),
-        Err(localoffer::StartError::Search(localoffer::search::SearchError::InUse)) => {
+    use localoffer::search::{SearchError, SearchIndex};
+    match SearchIndex::open_unless_busy(&data.index(), taxonomy).and_then(|index| {
+        index.catch_up(&db)?;
+        Ok(index.num_docs())
+    }) {
+        Ok(documents) => eprintln!("search index up to date: {documents} services"),
+        Err(SearchError::InUse) => {
             eprintln!("a running localoffer server holds the search index; it picks the imported services up itself")
         }
         Err(e) => return Err(format!("imported, but updating the search index failed: {e}")),

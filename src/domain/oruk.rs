@@ -132,9 +132,14 @@ fn tidy_lines(text: &str) -> String {
     out.join("\n")
 }
 
+/// Zero-width and other invisible characters that pasted text carries into feeds.
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}' | '\u{00ad}')
+}
+
 fn string(v: &Value, key: &str) -> Option<String> {
     match v.get(key)? {
-        Value::String(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
+        Value::String(s) => Some(s.replace(invisible, "").trim().to_string()).filter(|s| !s.is_empty()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
@@ -545,7 +550,7 @@ mod tests {
     fn v1_record() -> Value {
         json!({
             "id": "738f94e0", "name": "Saturday &amp; Sunday Club", "description": "<p>Games</p>",
-            "url": "www.example.org/club", "email": "Club@Example.org", "status": "active",
+            "url": "www.example.org/club", "email": "\u{200b}Club@Example.org", "status": "active",
             "organization": {"id": "org-1", "name": "Play Trust", "description": "<p>A charity</p>", "url": "https://play.example.org"},
             "eligibilitys": [{"minimum_age": 5, "maximum_age": 18}],
             "service_at_locations": [{"location": {"name": "Hall", "latitude": 53.58, "longitude": -0.65,
@@ -564,7 +569,7 @@ mod tests {
         assert_eq!(s.name, "Saturday & Sunday Club");
         assert_eq!(s.description, "Games");
         assert_eq!(s.url.as_deref(), Some("https://www.example.org/club"));
-        assert_eq!(s.email.as_deref(), Some("club@example.org"));
+        assert_eq!(s.email.as_deref(), Some("club@example.org"), "invisible characters are dropped");
         assert_eq!((s.min_age, s.max_age), (5, 18));
         assert_eq!(s.organisation.name, "Play Trust");
         assert_eq!(s.organisation.description, "A charity");

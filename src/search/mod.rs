@@ -124,8 +124,8 @@ pub struct SearchIndex {
 
 /// The index's one writer. Another process (or a server still shutting down) may hold it for a
 /// moment, so wait a little before giving up with a clear message.
-fn acquire_writer(index: &Index) -> Result<IndexWriter, SearchError> {
-    for _ in 0..100 {
+fn acquire_writer(index: &Index, tries: u32) -> Result<IndexWriter, SearchError> {
+    for _ in 0..tries {
         match index.writer(WRITER_MEMORY) {
             Err(tantivy::TantivyError::LockFailure(..)) => std::thread::sleep(Duration::from_millis(50)),
             other => return Ok(other?),
@@ -173,6 +173,15 @@ impl SearchIndex {
     /// Open the index in `dir`, or create it. An index from another schema version, or one that
     /// cannot be read, is wiped: it is derived data and [`SearchIndex::catch_up`] rebuilds it.
     pub fn open(dir: &Path, taxonomy: Arc<Taxonomy>) -> Result<SearchIndex, SearchError> {
+        SearchIndex::open_trying(dir, taxonomy, 100)
+    }
+
+    /// Open the index only if no other process holds it ([`SearchError::InUse`] at once if one does).
+    pub fn open_unless_busy(dir: &Path, taxonomy: Arc<Taxonomy>) -> Result<SearchIndex, SearchError> {
+        SearchIndex::open_trying(dir, taxonomy, 1)
+    }
+
+    fn open_trying(dir: &Path, taxonomy: Arc<Taxonomy>, tries: u32) -> Result<SearchIndex, SearchError> {
         std::fs::create_dir_all(dir).map_err(|e| SearchError::Directory(format!("{}: {e}", dir.display())))?;
         let (schema, fields) = schema();
         let existing = if dir.join("meta.json").exists() {
@@ -216,7 +225,7 @@ impl SearchIndex {
             }
         };
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        let writer = acquire_writer(&index)?;
+        let writer = acquire_writer(&index, tries)?;
         let phrases = taxonomy_phrases(&index, &fields, &taxonomy)?;
         Ok(SearchIndex {
             phrases,
