@@ -218,6 +218,41 @@ both_backends! {
     }
 
     #[tokio::test]
+    async fn an_imported_listing_says_what_it_does_not_know_and_cannot_be_booked() {
+        let app = spawn().await;
+        world(&app, "1000.00").await;
+        let feed = app.dir.path().join("feed.json");
+        std::fs::write(&feed, serde_json::json!([{
+            "id": "nl-1", "name": "Riverside Stay and Play", "status": "active",
+            "description": "<p>Drop-in play for families &amp; carers.</p>",
+            "url": "https://riverside.example.org/play", "email": "play@riverside.example.org",
+            "organization": {"id": "org-9", "name": "Riverside Family Hub", "description": ""}
+        }]).to_string()).unwrap();
+        let out = app.cli(&["import", "oruk", feed.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let mut b = Browser::new(&app);
+        b.log_in("parent@family.example", PASSWORD).await;
+        let mut found = None;
+        for _ in 0..50 {
+            let results = b.get("/search?q=riverside").await;
+            if let Some(at) = results.html.find("href=\"/services/") {
+                let rest = &results.html[at + 16..];
+                found = Some(rest[..rest.find('"').unwrap()].to_string());
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let id = found.expect("the imported listing is found by search");
+        let page = b.get(&format!("/services/{id}")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.html.contains("Drop-in play for families &amp; carers."), "{}", page.html);
+        assert!(page.html.contains("Not stated: ask the provider"), "no place and no budget stream given");
+        assert!(page.html.contains("href=\"mailto:play@riverside.example.org\""));
+        assert!(page.html.contains("No prices are listed"));
+        assert!(page.html.contains("cannot be booked here yet") && !page.html.contains("Pay from"), "{}", page.html);
+    }
+
+    #[tokio::test]
     async fn a_family_books_sees_the_remaining_drop_and_cancels() {
         let app = spawn().await;
         let w = world(&app, "1000.00").await;

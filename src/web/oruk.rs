@@ -45,11 +45,7 @@ pub fn scope() -> actix_web::Scope<
     >,
 > {
     web::scope("/oruk")
-        .wrap(
-            middleware::DefaultHeaders::new()
-                .add((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
-                .add((header::VARY, "Origin")),
-        )
+        .wrap(middleware::DefaultHeaders::new().add((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")))
         .route("", web::get().to(about))
         .route("/", web::get().to(about))
         .route("/services", web::get().to(list_services))
