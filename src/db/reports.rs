@@ -82,9 +82,12 @@ pub fn holder_facts(
         .collect())
 }
 
+/// id, lat, lon, reach in miles, capacity.
+type FactsRow = (i64, Option<f64>, Option<f64>, Option<f64>, Option<i32>);
+
 pub fn service_facts(conn: &mut Conn, taxonomy: &Taxonomy) -> DbResult<Vec<ServiceFacts>> {
     // A service that did not say where it is cannot fill a gap anywhere.
-    let rows: Vec<(i64, Option<f64>, Option<f64>, Option<f64>, Option<i32>)> = services::table
+    let rows: Vec<FactsRow> = services::table
         .inner_join(organisations::table)
         .filter(services::status.eq(ServiceStatus::Published.as_str()))
         .filter(services::lat.is_not_null().and(services::lon.is_not_null()))
@@ -116,9 +119,7 @@ pub fn service_facts(conn: &mut Conn, taxonomy: &Taxonomy) -> DbResult<Vec<Servi
     }
     Ok(rows
         .into_iter()
-        .filter_map(|(id, lat, lon, reach, capacity)| {
-            Some((id, Coordinates { lat: lat?, lon: lon? }, reach, capacity))
-        })
+        .filter_map(|(id, lat, lon, reach, capacity)| Some((id, Coordinates { lat: lat?, lon: lon? }, reach, capacity)))
         .map(|(id, at, reach, capacity)| ServiceFacts {
             id,
             at,
