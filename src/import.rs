@@ -292,7 +292,11 @@ impl Importer {
             self.summary.records += 1;
             let label = record
                 .get("id")
-                .and_then(|v| v.as_str().map(str::to_string).or_else(|| v.as_i64().map(|n| n.to_string())))
+                .and_then(|v| {
+                    v.as_str()
+                        .map(str::to_string)
+                        .or_else(|| v.as_i64().map(|n| n.to_string()))
+                })
                 .unwrap_or_else(|| format!("record {}", offset + i + 1));
             match oruk::read_service(record, &self.taxonomy) {
                 Err(Skip(reason)) => {

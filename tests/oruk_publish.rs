@@ -29,7 +29,8 @@ fn schemata() -> Option<PathBuf> {
 /// same folder), formats (uuid, uri, email, date-time) included.
 fn assert_valid(dir: &std::path::Path, entity: &str, value: &Value) {
     let path = dir.join(format!("{entity}.json"));
-    let schema: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("schema file")).expect("schema JSON");
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("schema file")).expect("schema JSON");
     let validator = jsonschema::options()
         .with_base_uri(format!("file://{}", path.display()))
         .should_validate_formats(true)
@@ -82,7 +83,10 @@ async fn feed_has(app: &TestApp, n: u64) {
         if body["total_items"] == n {
             return;
         }
-        assert!(started.elapsed() < Duration::from_secs(5), "feed never reached {n}: {body}");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "feed never reached {n}: {body}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

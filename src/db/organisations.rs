@@ -173,7 +173,9 @@ pub fn upsert_from_feed(conn: &mut Conn, feed: &str, o: &ImportedOrganisation) -
     );
     let id = match existing {
         Some(id) => {
-            diesel::update(organisations::table.find(id)).set(values).execute(conn)?;
+            diesel::update(organisations::table.find(id))
+                .set(values)
+                .execute(conn)?;
             id
         }
         None => diesel::insert_into(organisations::table)

@@ -173,7 +173,10 @@ fn email(raw: Option<String>) -> Option<String> {
 }
 
 fn organisation(v: &Value) -> Result<ImportedOrganisation, Skip> {
-    let org = v.get("organization").filter(|o| o.is_object()).ok_or_else(|| Skip("no organisation".into()))?;
+    let org = v
+        .get("organization")
+        .filter(|o| o.is_object())
+        .ok_or_else(|| Skip("no organisation".into()))?;
     let name = string(org, "name").ok_or_else(|| Skip("organisation has no name".into()))?;
     let feed_id = string(org, "id")
         .or_else(|| string(v, "organization_id"))
@@ -181,7 +184,10 @@ fn organisation(v: &Value) -> Result<ImportedOrganisation, Skip> {
     Ok(ImportedOrganisation {
         feed_id,
         name: clip(&html_to_text(&name), 200),
-        description: clip(&html_to_text(&string(org, "description").unwrap_or_default()), MAX_DESCRIPTION),
+        description: clip(
+            &html_to_text(&string(org, "description").unwrap_or_default()),
+            MAX_DESCRIPTION,
+        ),
         website: web_address(string(org, "website").or_else(|| string(org, "url"))),
         email: email(string(org, "email")),
     })
@@ -218,7 +224,9 @@ fn ages(v: &Value, warnings: &mut Vec<String>) -> Result<(i32, i32), Skip> {
         return Err(Skip(format!("maximum age {max} is below minimum age {min}")));
     }
     if max > i64::from(MAX_AGE) {
-        warnings.push(format!("ages above {MAX_AGE} are outside the Local Offer and were left out"));
+        warnings.push(format!(
+            "ages above {MAX_AGE} are outside the Local Offer and were left out"
+        ));
     }
     Ok((min as i32, max.min(i64::from(MAX_AGE)) as i32))
 }
@@ -264,10 +272,7 @@ fn place(v: &Value, warnings: &mut Vec<String>) -> Option<Place> {
         .filter(|p| p.at.is_some() || p.postcode.is_some() || p.address.is_some())
         .collect::<Vec<_>>();
     if places.len() > 1 {
-        warnings.push(format!(
-            "{} locations given; the first is kept",
-            places.len()
-        ));
+        warnings.push(format!("{} locations given; the first is kept", places.len()));
     }
     places.sort_by_key(|p| (p.at.is_none(), p.postcode.is_none()));
     places.into_iter().next()
@@ -340,7 +345,9 @@ fn cost_options(v: &Value, warnings: &mut Vec<String>) -> Vec<ValidPriceOption> 
         ));
         let label = clip(&option.or(description).unwrap_or_else(|| "Cost".to_string()), 200);
         if options.len() == MAX_PRICE_OPTIONS {
-            warnings.push(format!("more than {MAX_PRICE_OPTIONS} cost options; the rest were left out"));
+            warnings.push(format!(
+                "more than {MAX_PRICE_OPTIONS} cost options; the rest were left out"
+            ));
             break;
         }
         options.push(ValidPriceOption {
@@ -501,7 +508,10 @@ impl PublicIds {
     }
 
     pub fn taxonomy(vocabulary: Vocabulary) -> Uuid {
-        Uuid::new_v5(&taxonomy_namespace(), format!("vocabulary/{}", vocabulary.as_str()).as_bytes())
+        Uuid::new_v5(
+            &taxonomy_namespace(),
+            format!("vocabulary/{}", vocabulary.as_str()).as_bytes(),
+        )
     }
 
     pub fn term(term: &str) -> Uuid {
@@ -528,10 +538,16 @@ mod tests {
         let text = html_to_text(
             "<p>Struggling with Drug &amp; Alcohol?</p><p>Drop in&nbsp;on <b>Thursdays</b>.</p><ul><li>Free</li><li>Confidential</li></ul>",
         );
-        assert_eq!(text, "Struggling with Drug & Alcohol?\n\nDrop in on Thursdays.\nFree\nConfidential");
+        assert_eq!(
+            text,
+            "Struggling with Drug & Alcohol?\n\nDrop in on Thursdays.\nFree\nConfidential"
+        );
         assert_eq!(html_to_text("  plain\n\n\n\ntext  "), "plain\n\ntext");
         assert_eq!(html_to_text("<a href=\"https://x.org\">our site</a>"), "our site");
-        assert_eq!(html_to_text("<h2>How to join</h2><p>Call us</p>"), "How to join\n\nCall us");
+        assert_eq!(
+            html_to_text("<h2>How to join</h2><p>Call us</p>"),
+            "How to join\n\nCall us"
+        );
     }
 
     #[test]
@@ -569,7 +585,11 @@ mod tests {
         assert_eq!(s.name, "Saturday & Sunday Club");
         assert_eq!(s.description, "Games");
         assert_eq!(s.url.as_deref(), Some("https://www.example.org/club"));
-        assert_eq!(s.email.as_deref(), Some("club@example.org"), "invisible characters are dropped");
+        assert_eq!(
+            s.email.as_deref(),
+            Some("club@example.org"),
+            "invisible characters are dropped"
+        );
         assert_eq!((s.min_age, s.max_age), (5, 18));
         assert_eq!(s.organisation.name, "Play Trust");
         assert_eq!(s.organisation.description, "A charity");
@@ -583,7 +603,10 @@ mod tests {
         // "Respite" names both a kind of service and the outcome of a break for the family.
         assert_eq!(s.service_types, vec![TermId("st-short-break".into())]);
         assert_eq!(s.outcomes, vec![TermId("family-carer-break".into())]);
-        assert_eq!(read.warnings, vec!["cost_options[1] has no amount in pounds and pence; left out"]);
+        assert_eq!(
+            read.warnings,
+            vec!["cost_options[1] has no amount in pounds and pence; left out"]
+        );
     }
 
     #[test]
@@ -626,7 +649,10 @@ mod tests {
         assert_eq!(theirs.parse(Kind::Service, &id.to_string()), None);
         assert_ne!(id, theirs.id(Kind::Service, 42));
         assert_eq!(ours.parse(Kind::Service, "not-a-uuid"), None);
-        assert_eq!(PublicIds::term("pfa-friends-community"), PublicIds::term("pfa-friends-community"));
+        assert_eq!(
+            PublicIds::term("pfa-friends-community"),
+            PublicIds::term("pfa-friends-community")
+        );
         assert!(PublicIds::from_hex("xyz").is_none());
     }
 }

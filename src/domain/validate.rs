@@ -123,7 +123,9 @@ pub fn email(field: &str, value: &str) -> Result<String, FieldError> {
                 && domain.contains('.')
                 && !domain.starts_with('.')
                 && !domain.ends_with('.')
-                && !v.chars().any(|c| c.is_whitespace() || c.is_control() || !c.is_ascii() && !c.is_alphanumeric())
+                && !v
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control() || !c.is_ascii() && !c.is_alphanumeric())
                 && !domain.contains('@')
         }
         None => false,

@@ -527,9 +527,7 @@ impl SearchIndex {
                 id: u64_of(f.organisation_id) as i64,
                 name: text(f.organisation_name).unwrap_or_default(),
             },
-            distance_miles: origin
-                .zip(at)
-                .map(|(o, at)| (o.miles_to(at) * 100.0).round() / 100.0),
+            distance_miles: origin.zip(at).map(|(o, at)| (o.miles_to(at) * 100.0).round() / 100.0),
             price_from: (price != u64::MAX).then(|| Pence::from_stored(price as i64)),
             outcomes_matched,
             score: if sort == Sort::Relevance {

@@ -122,7 +122,11 @@ fn moment(value: &str) -> Option<NaiveDateTime> {
         .map(|d| d.naive_utc())
         .ok()
         .or_else(|| NaiveDateTime::parse_from_str(v, "%Y-%m-%dT%H:%M:%S%.f").ok())
-        .or_else(|| NaiveDate::parse_from_str(v, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)))
+        .or_else(|| {
+            NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+        })
 }
 
 impl FeedQuery {
@@ -150,20 +154,19 @@ impl FeedQuery {
                 "per_page" => whole("per_page", value, 1, MAX_PER_PAGE).map(|n| q.per_page = n),
                 "search" => crate::domain::validate::text("search", value, 1, 200).map(|t| q.search = Some(t)),
                 "taxonomy_term_id" => {
-                    match taxonomy
-                        .terms
-                        .iter()
-                        .find(|t| t.id.as_str() == value.trim() || PublicIds::term(t.id.as_str()).to_string() == value.trim())
-                    {
+                    match taxonomy.terms.iter().find(|t| {
+                        t.id.as_str() == value.trim() || PublicIds::term(t.id.as_str()).to_string() == value.trim()
+                    }) {
                         Some(t) => q.term = Some(t.id.clone()),
                         None => q.unknown_filter = true,
                     }
                     Ok(())
                 }
                 "taxonomy_id" => {
-                    match Vocabulary::ALL.iter().find(|v| {
-                        v.as_str() == value.trim() || PublicIds::taxonomy(**v).to_string() == value.trim()
-                    }) {
+                    match Vocabulary::ALL
+                        .iter()
+                        .find(|v| v.as_str() == value.trim() || PublicIds::taxonomy(**v).to_string() == value.trim())
+                    {
                         Some(v) => q.vocabulary = Some(*v),
                         None => q.unknown_filter = true,
                     }
@@ -475,7 +478,10 @@ fn service_json(ids: &PublicIds, taxonomy: &Taxonomy, view: &ServiceView, org: O
         .set("maximum_age", view.max_age)
         .set("last_modified", timestamp(view.updated_at))
         .opt("organization", org.map(|o| organisation_json(ids, o)))
-        .opt("service_at_locations", service_at_location_json(ids, view).map(|s| vec![s]))
+        .opt(
+            "service_at_locations",
+            service_at_location_json(ids, view).map(|s| vec![s]),
+        )
         .opt("cost_options", Some(cost_options))
         .opt("schedules", Some(schedules))
         .opt("funding", Some(funding))
@@ -610,12 +616,7 @@ async fn one_service(state: &Data, kind: Kind, id: &str) -> Result<(ServiceView,
 
 async fn service(state: Data, path: web::Path<String>) -> Reply {
     let (view, org) = one_service(&state, Kind::Service, &path).await?;
-    Ok(HttpResponse::Ok().json(service_json(
-        &state.public_ids,
-        &state.taxonomy,
-        &view,
-        org.as_ref(),
-    )))
+    Ok(HttpResponse::Ok().json(service_json(&state.public_ids, &state.taxonomy, &view, org.as_ref())))
 }
 
 async fn service_at_location(state: Data, path: web::Path<String>) -> Reply {
@@ -628,7 +629,10 @@ async fn service_at_location(state: Data, path: web::Path<String>) -> Reply {
 async fn list_organizations(state: Data, pairs: Pairs) -> Reply {
     let q = query(&pairs, &state)?;
     let (offset, limit) = (q.offset() as i64, q.per_page as i64);
-    let (orgs, total) = blocking(&state, move |db| db.read(|conn| organisations::listed(conn, offset, limit))).await?;
+    let (orgs, total) = blocking(&state, move |db| {
+        db.read(|conn| organisations::listed(conn, offset, limit))
+    })
+    .await?;
     let contents = orgs.iter().map(|o| organisation_json(&state.public_ids, o)).collect();
     Ok(page(&q, usize::try_from(total).unwrap_or(0), contents))
 }
@@ -758,7 +762,13 @@ mod tests {
     #[test]
     fn money_is_published_as_the_exact_pounds() {
         use crate::domain::Pence;
-        for (pence, text) in [(1250, "12.5"), (4500, "45.0"), (19118, "191.18"), (1, "0.01"), (99_999_999, "999999.99")] {
+        for (pence, text) in [
+            (1250, "12.5"),
+            (4500, "45.0"),
+            (19118, "191.18"),
+            (1, "0.01"),
+            (99_999_999, "999999.99"),
+        ] {
             assert_eq!(pounds(Pence::new(pence).unwrap()).to_string(), text);
         }
     }

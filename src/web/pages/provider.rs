@@ -445,7 +445,10 @@ fn form_from(view: &ServiceView) -> Form {
         ("max_age".into(), view.max_age.to_string()),
         (
             "postcode".into(),
-            view.location.as_ref().and_then(|l| l.postcode.clone()).unwrap_or_default(),
+            view.location
+                .as_ref()
+                .and_then(|l| l.postcode.clone())
+                .unwrap_or_default(),
         ),
         (
             "reach_miles".into(),
