@@ -60,7 +60,8 @@ pub struct OrganisationSummary {
     pub name: String,
 }
 
-#[derive(Debug, Clone, Serialize, Queryable)]
+#[derive(Debug, Clone, Serialize, Queryable, Selectable)]
+#[diesel(table_name = organisations)]
 pub struct OrganisationView {
     pub id: i64,
     pub name: String,
@@ -81,36 +82,10 @@ pub struct OrganisationView {
     pub status: String,
 }
 
-type ViewColumns = (
-    organisations::id,
-    organisations::name,
-    organisations::kind,
-    organisations::charity_number,
-    organisations::company_number,
-    organisations::website,
-    organisations::phone,
-    organisations::email,
-    organisations::description,
-    organisations::status,
-);
-
-const VIEW_COLUMNS: ViewColumns = (
-    organisations::id,
-    organisations::name,
-    organisations::kind,
-    organisations::charity_number,
-    organisations::company_number,
-    organisations::website,
-    organisations::phone,
-    organisations::email,
-    organisations::description,
-    organisations::status,
-);
-
 pub fn get(conn: &mut Conn, id: OrganisationId) -> DbResult<OrganisationView> {
     organisations::table
         .find(id.0)
-        .select(VIEW_COLUMNS)
+        .select(OrganisationView::as_select())
         .first(conn)
         .optional()?
         .ok_or(DbError::NotFound("organisation"))
@@ -130,7 +105,7 @@ pub fn list(conn: &mut Conn) -> DbResult<Vec<OrganisationView>> {
     Ok(organisations::table
         .order(organisations::id.desc())
         .limit(2000)
-        .select(VIEW_COLUMNS)
+        .select(OrganisationView::as_select())
         .load(conn)?)
 }
 
@@ -151,7 +126,7 @@ pub fn listed(conn: &mut Conn, offset: i64, limit: i64) -> DbResult<(Vec<Organis
         .order(organisations::id)
         .offset(offset)
         .limit(limit)
-        .select(VIEW_COLUMNS)
+        .select(OrganisationView::as_select())
         .load(conn)?;
     Ok((page, total))
 }
