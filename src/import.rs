@@ -103,8 +103,19 @@ pub struct Summary {
     pub organisations: usize,
     /// Services with no place we could put on a map.
     pub without_location: usize,
+    /// Services a list page gave without their organisation, fetched one by one.
+    pub fetched_details: usize,
     pub retried_requests: u32,
     pub seconds: f64,
+    /// False when the feed failed part-way: what is counted here went in, the rest did not.
+    pub complete: bool,
+}
+
+/// Why an import stopped, with what it had done by then (none when it stopped before reading).
+#[derive(Debug)]
+pub struct Stopped {
+    pub error: ImportError,
+    pub summary: Option<Summary>,
 }
 
 const MAX_EXAMPLES: usize = 20;
@@ -127,6 +138,31 @@ impl Summary {
 struct Ready {
     service: ImportedService,
     location: Option<Location>,
+}
+
+fn read_file(path: &std::path::Path) -> Result<oruk::FeedPage, ImportError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ImportError::File(path.to_path_buf(), e))?;
+    let body: Value = serde_json::from_str(&text).map_err(|e| ImportError::NotJson(path.display().to_string(), e))?;
+    oruk::read_page(&body).map_err(|e| ImportError::Feed(path.display().to_string(), e))
+}
+
+/// The id of a listed service that came without its organisation, so its details are worth fetching.
+fn brief_id(record: &Value) -> Option<String> {
+    if record.get("organization").is_some_and(Value::is_object) {
+        return None;
+    }
+    match record.get("id")? {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// `url/{id}`, the id encoded as one path segment.
+fn detail_url(url: &str, id: &str) -> Option<String> {
+    let mut detail = reqwest::Url::parse(url).ok()?;
+    detail.path_segments_mut().ok()?.push(id);
+    Some(detail.to_string())
 }
 
 pub struct Importer {
@@ -180,32 +216,37 @@ impl Importer {
         })
     }
 
-    pub async fn run(mut self) -> Result<Summary, ImportError> {
+    pub async fn run(mut self) -> Result<Summary, Stopped> {
         let started = Instant::now();
-        match self.options.source.clone() {
+        let outcome = match self.options.source.clone() {
             Source::File(path) => {
-                let text = std::fs::read_to_string(&path).map_err(|e| ImportError::File(path.clone(), e))?;
-                let body: Value =
-                    serde_json::from_str(&text).map_err(|e| ImportError::NotJson(path.display().to_string(), e))?;
-                let page = oruk::read_page(&body).map_err(|e| ImportError::Feed(path.display().to_string(), e))?;
+                let page = read_file(&path).map_err(|error| Stopped { error, summary: None })?;
                 self.summary.pages = 1;
                 self.bar.set_length(page.records.len() as u64);
                 self.bar.set_message("reading");
-                self.take(page.records, 0).await?;
+                self.take(page.records, 0, None).await
             }
-            Source::Http(url) => self.fetch_all(&url).await?,
-        }
+            Source::Http(url) => self.fetch_all(&url).await,
+        };
         self.bar.finish_and_clear();
         self.summary.organisations = self.organisations.len();
         self.summary.seconds = (started.elapsed().as_secs_f64() * 100.0).round() / 100.0;
-        Ok(self.summary)
+        self.summary.complete = outcome.is_ok();
+        match outcome {
+            Ok(()) => Ok(self.summary),
+            Err(error) => Err(Stopped {
+                error,
+                summary: Some(self.summary),
+            }),
+        }
     }
 
     async fn fetch_all(&mut self, url: &str) -> Result<(), ImportError> {
         let mut seen_first: Option<String> = None;
         for number in 1..=MAX_PAGES {
             self.bar.set_message(format!("page {number}"));
-            let body = self.fetch(url, number).await?;
+            let query = [("page", number), ("per_page", self.options.per_page)];
+            let body = self.fetch(url, &query, &format!("page {number}")).await?;
             let page = oruk::read_page(&body).map_err(|e| ImportError::Feed(format!("{url} page {number}"), e))?;
             // A feed that ignores `page` would hand back page 1 for ever.
             let first = page.records.first().and_then(|r| r.get("id")).map(Value::to_string);
@@ -222,7 +263,7 @@ impl Importer {
             }
             let offset = (number as usize - 1) * self.options.per_page as usize;
             let last = page.last || page.total_pages.is_some_and(|t| u64::from(number) >= t);
-            self.take(page.records, offset).await?;
+            self.take(page.records, offset, Some(url)).await?;
             if last {
                 break;
             }
@@ -231,10 +272,9 @@ impl Importer {
         Ok(())
     }
 
-    /// One page, politely: waits out the delay since the last request, and retries a failed
-    /// request (no answer, 429, 5xx) with a growing pause.
-    async fn fetch(&mut self, url: &str, page: u32) -> Result<Value, ImportError> {
-        let query = [("page", page), ("per_page", self.options.per_page)];
+    /// One request, politely: waits out the delay since the last one, and retries a failed
+    /// request (no answer, 429, 5xx) with a growing pause. `what` names it in messages.
+    async fn fetch(&mut self, url: &str, query: &[(&str, u32)], what: &str) -> Result<Value, ImportError> {
         let mut pause = Duration::from_millis(500);
         let mut last_error = String::new();
         for attempt in 1..=self.options.attempts {
@@ -248,18 +288,18 @@ impl Importer {
             if attempt > 1 {
                 self.summary.retried_requests += 1;
             }
-            let outcome = self.client.get(url).query(&query).send().await;
+            let outcome = self.client.get(url).query(query).send().await;
             let retry_after = match outcome {
                 Ok(response) if response.status().is_success() => match response.json::<Value>().await {
                     Ok(body) => return Ok(body),
                     Err(e) => {
-                        last_error = format!("page {page} is not JSON: {e}");
+                        last_error = format!("{what} is not JSON: {e}");
                         None
                     }
                 },
                 Ok(response) => {
                     let status = response.status();
-                    last_error = format!("page {page} answered {status}");
+                    last_error = format!("{what} answered {status}");
                     if !(status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS) {
                         return Err(ImportError::Fetch(url.to_string(), attempt, last_error));
                     }
@@ -271,13 +311,13 @@ impl Importer {
                         .map(|s| Duration::from_secs(s.min(60)))
                 }
                 Err(e) => {
-                    last_error = format!("page {page}: {e}");
+                    last_error = format!("{what}: {e}");
                     None
                 }
             };
             if attempt < self.options.attempts {
                 let wait = retry_after.unwrap_or(pause);
-                tracing::warn!(page, attempt, error = %last_error, wait_ms = wait.as_millis() as u64, "retrying");
+                tracing::warn!(request = what, attempt, error = %last_error, wait_ms = wait.as_millis() as u64, "retrying");
                 tokio::time::sleep(wait).await;
                 pause *= 2;
             }
@@ -285,10 +325,25 @@ impl Importer {
         Err(ImportError::Fetch(url.to_string(), self.options.attempts, last_error))
     }
 
-    /// Read, place and store one page's records.
-    async fn take(&mut self, records: Vec<Value>, offset: usize) -> Result<(), ImportError> {
+    /// Read, place and store one page's records. A feed's list may give services without their
+    /// organisation (3.0 lists hold only a service's own fields): those are fetched from `url/{id}`.
+    async fn take(&mut self, records: Vec<Value>, offset: usize, url: Option<&str>) -> Result<(), ImportError> {
         let mut ready = Vec::with_capacity(records.len());
-        for (i, record) in records.iter().enumerate() {
+        for (i, mut record) in records.into_iter().enumerate() {
+            if let Some((id, detail)) = url
+                .zip(brief_id(&record))
+                .and_then(|(url, id)| Some((id.clone(), detail_url(url, &id)?)))
+            {
+                match self.fetch(&detail, &[], &format!("service {id}")).await {
+                    Ok(full) if full.is_object() => {
+                        self.summary.fetched_details += 1;
+                        record = full;
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(service = %id, error = %e, "details not fetched"),
+                }
+            }
+            let record = &record;
             self.summary.records += 1;
             let label = record
                 .get("id")

@@ -328,7 +328,15 @@ fn import_oruk(
         .build()
         .map_err(|e| e.to_string())?;
     let importer = import::Importer::new(db.clone(), taxonomy.clone(), geocoder, options).map_err(|e| e.to_string())?;
-    let summary = runtime.block_on(importer.run()).map_err(|e| e.to_string())?;
+    let (summary, failure) = match runtime.block_on(importer.run()) {
+        Ok(summary) => (summary, None),
+        Err(import::Stopped { error, summary: None }) => return Err(error.to_string()),
+        Err(import::Stopped {
+            error,
+            summary: Some(summary),
+        }) => (summary, Some(error)),
+    };
+    // Printed even when the feed failed part-way: what it counts went in.
     println!("{}", serde_json::to_string_pretty(&summary).map_err(|e| e.to_string())?);
     // Make the services searchable now. A server running on this data directory holds the index
     // and follows the database's change log, so it shows them within a second by itself.
@@ -343,7 +351,10 @@ fn import_oruk(
         }
         Err(e) => return Err(format!("imported, but updating the search index failed: {e}")),
     }
-    Ok(())
+    match failure {
+        None => Ok(()),
+        Some(e) => Err(format!("the import stopped part-way: {e}")),
+    }
 }
 
 fn verify(data_dir: &Path, database_url: Option<&str>) -> Result<(), String> {

@@ -145,6 +145,16 @@ fn string(v: &Value, key: &str) -> Option<String> {
     }
 }
 
+/// A number, also when the feed sends it as text ("53.58").
+fn number(v: &Value, key: &str) -> Option<f64> {
+    match v.get(key)? {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .filter(|n: &f64| n.is_finite())
+}
+
 fn array<'a>(v: &'a Value, keys: &[&str]) -> &'a [Value] {
     keys.iter()
         .find_map(|k| v.get(*k).and_then(Value::as_array))
@@ -202,7 +212,6 @@ fn clip(text: &str, max: usize) -> String {
 
 /// Ages from 3.0's own fields or 1.0's eligibility list, within the Local Offer's 0-25.
 fn ages(v: &Value, warnings: &mut Vec<String>) -> Result<(i32, i32), Skip> {
-    let number = |v: &Value, k: &str| v.get(k).and_then(Value::as_f64).filter(|n| n.is_finite());
     let mut min = number(v, "minimum_age");
     let mut max = number(v, "maximum_age");
     for e in array(v, &["eligibilitys", "eligibilities"]) {
@@ -260,10 +269,7 @@ fn place(v: &Value, warnings: &mut Vec<String>) -> Option<Place> {
                 (n, a) => a.or(n),
             }
             .map(|a| clip(&a, 300));
-            let at = match (
-                location.get("latitude").and_then(Value::as_f64),
-                location.get("longitude").and_then(Value::as_f64),
-            ) {
+            let at = match (number(location, "latitude"), number(location, "longitude")) {
                 (Some(lat), Some(lon)) if !(lat == 0.0 && lon == 0.0) => Coordinates::new("location", lat, lon).ok(),
                 _ => None,
             };
@@ -272,7 +278,7 @@ fn place(v: &Value, warnings: &mut Vec<String>) -> Option<Place> {
         .filter(|p| p.at.is_some() || p.postcode.is_some() || p.address.is_some())
         .collect::<Vec<_>>();
     if places.len() > 1 {
-        warnings.push(format!("{} locations given; the first is kept", places.len()));
+        warnings.push("several locations given; the first with coordinates (or else a postcode) is kept".into());
     }
     places.sort_by_key(|p| (p.at.is_none(), p.postcode.is_none()));
     places.into_iter().next()
@@ -568,8 +574,8 @@ mod tests {
             "id": "738f94e0", "name": "Saturday &amp; Sunday Club", "description": "<p>Games</p>",
             "url": "www.example.org/club", "email": "\u{200b}Club@Example.org", "status": "active",
             "organization": {"id": "org-1", "name": "Play Trust", "description": "<p>A charity</p>", "url": "https://play.example.org"},
-            "eligibilitys": [{"minimum_age": 5, "maximum_age": 18}],
-            "service_at_locations": [{"location": {"name": "Hall", "latitude": 53.58, "longitude": -0.65,
+            "eligibilitys": [{"minimum_age": "5", "maximum_age": 18}],
+            "service_at_locations": [{"location": {"name": "Hall", "latitude": "53.58", "longitude": -0.65,
                 "physical_addresses": [{"address_1": "1 High St", "city": "Scunthorpe", "postal_code": "dn15 6aa"}]}}],
             "cost_options": [{"option": "Saturday session", "amount": 12.5, "amount_description": "per session"},
                              {"amount": "£3.333"}],
