@@ -2,7 +2,7 @@
 //! file or over HTTP) into our database. Records are upserted by the feed's own ids; a record that
 //! cannot be used is skipped with its reason; the rest always go in.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -66,9 +66,11 @@ impl Source {
                 .map_or(url.as_str(), |(_, rest)| rest)
                 .trim_end_matches("/services")
                 .to_string(),
-            Source::File(path) => path
-                .file_stem()
-                .map_or_else(|| path.display().to_string(), |s| s.to_string_lossy().to_string()),
+            // The whole path: two councils' `services.json` must not overwrite each other.
+            Source::File(path) => std::fs::canonicalize(path)
+                .unwrap_or_else(|_| path.clone())
+                .display()
+                .to_string(),
         }
     }
 }
@@ -93,6 +95,10 @@ pub struct Summary {
     pub records: usize,
     pub created: usize,
     pub updated: usize,
+    /// Listed again exactly as before: nothing rewritten.
+    pub unchanged: usize,
+    /// Imported before but no longer in the feed: unpublished (only after a complete read).
+    pub withdrawn: usize,
     pub skipped: usize,
     /// Why records were skipped, with how many for each reason.
     pub skipped_because: BTreeMap<String, usize>,
@@ -123,6 +129,12 @@ const MAX_EXAMPLES: usize = 20;
 const BATCH: usize = 100;
 /// A feed that never says it has ended stops here.
 const MAX_PAGES: u32 = 10_000;
+/// The longest pause between two attempts, whatever the feed asks.
+const MAX_PAUSE: Duration = Duration::from_secs(60);
+/// The largest answer read from a feed.
+const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+/// Detail requests failing in a row before the rest of the feed is read without them.
+const MAX_DETAIL_FAILURES: u32 = 5;
 
 impl Summary {
     fn skip(&mut self, record: String, reason: String) {
@@ -138,6 +150,14 @@ impl Summary {
 struct Ready {
     service: ImportedService,
     location: Option<Location>,
+    /// Stands for everything above: the same record read again gives the same fingerprint.
+    fingerprint: String,
+}
+
+fn fingerprint(service: &ImportedService, location: Option<&Location>) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("{service:?}{location:?}").as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn read_file(path: &std::path::Path) -> Result<oruk::FeedPage, ImportError> {
@@ -146,16 +166,24 @@ fn read_file(path: &std::path::Path) -> Result<oruk::FeedPage, ImportError> {
     oruk::read_page(&body).map_err(|e| ImportError::Feed(path.display().to_string(), e))
 }
 
-/// The id of a listed service that came without its organisation, so its details are worth fetching.
-fn brief_id(record: &Value) -> Option<String> {
-    if record.get("organization").is_some_and(Value::is_object) {
-        return None;
+enum Unreadable {
+    TooLarge,
+    Failed(String),
+}
+
+/// A response's JSON body, read no further than [`MAX_BODY_BYTES`].
+async fn read_json(mut response: reqwest::Response) -> Result<Value, Unreadable> {
+    if response.content_length().is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return Err(Unreadable::TooLarge);
     }
-    match record.get("id")? {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| Unreadable::Failed(e.to_string()))? {
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(Unreadable::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
     }
+    serde_json::from_slice(&body).map_err(|e| Unreadable::Failed(e.to_string()))
 }
 
 /// `url/{id}`, the id encoded as one path segment.
@@ -175,6 +203,9 @@ pub struct Importer {
     summary: Summary,
     last_request: Option<Instant>,
     bar: indicatif::ProgressBar,
+    /// Every record id the feed listed this run, usable or not.
+    listed: HashSet<String>,
+    detail_failures: u32,
 }
 
 impl Importer {
@@ -213,6 +244,8 @@ impl Importer {
             summary,
             last_request: None,
             bar,
+            listed: HashSet::new(),
+            detail_failures: 0,
         })
     }
 
@@ -231,6 +264,10 @@ impl Importer {
         self.bar.finish_and_clear();
         self.summary.organisations = self.organisations.len();
         self.summary.seconds = (started.elapsed().as_secs_f64() * 100.0).round() / 100.0;
+        let outcome = match outcome {
+            Ok(()) => self.withdraw_missing().await,
+            Err(e) => Err(e),
+        };
         self.summary.complete = outcome.is_ok();
         match outcome {
             Ok(()) => Ok(self.summary),
@@ -241,20 +278,32 @@ impl Importer {
         }
     }
 
+    /// Services the feed no longer lists leave the directory. Only after a complete read: a
+    /// feed that failed part-way says nothing about what it did not send.
+    async fn withdraw_missing(&mut self) -> Result<(), ImportError> {
+        let db = self.db.clone();
+        let feed = self.options.feed.clone();
+        let listed = std::mem::take(&mut self.listed);
+        self.summary.withdrawn = tokio::task::spawn_blocking(move || {
+            db.write(move |conn| services::withdraw_missing_from_feed(conn, &feed, &listed))
+        })
+        .await
+        .map_err(|e| ImportError::Db(DbError::Open(format!("the import's database task failed: {e}"))))??;
+        Ok(())
+    }
+
     async fn fetch_all(&mut self, url: &str) -> Result<(), ImportError> {
-        let mut seen_first: Option<String> = None;
         for number in 1..=MAX_PAGES {
             self.bar.set_message(format!("page {number}"));
             let query = [("page", number), ("per_page", self.options.per_page)];
             let body = self.fetch(url, &query, &format!("page {number}")).await?;
             let page = oruk::read_page(&body).map_err(|e| ImportError::Feed(format!("{url} page {number}"), e))?;
-            // A feed that ignores `page` would hand back page 1 for ever.
-            let first = page.records.first().and_then(|r| r.get("id")).map(Value::to_string);
-            if number > 1 && first.is_some() && first == seen_first {
-                tracing::warn!(page = number, "the feed repeated its first page; stopping");
+            // A feed that ignores `page`, or repeats its last page, would be read for ever.
+            let ids: Vec<String> = page.records.iter().filter_map(oruk::record_id).collect();
+            if number > 1 && !ids.is_empty() && ids.iter().all(|id| self.listed.contains(id)) {
+                tracing::warn!(page = number, "the page repeats services already read; stopping");
                 break;
             }
-            seen_first = seen_first.or(first);
             self.summary.pages = number;
             let per_page = u64::from(self.options.per_page);
             match page.total_pages {
@@ -290,9 +339,15 @@ impl Importer {
             }
             let outcome = self.client.get(url).query(query).send().await;
             let retry_after = match outcome {
-                Ok(response) if response.status().is_success() => match response.json::<Value>().await {
+                Ok(response) if response.status().is_success() => match read_json(response).await {
                     Ok(body) => return Ok(body),
-                    Err(e) => {
+                    Err(Unreadable::TooLarge) => {
+                        return Err(ImportError::Feed(
+                            url.to_string(),
+                            format!("{what} is larger than {} MB", MAX_BODY_BYTES / 1024 / 1024),
+                        ));
+                    }
+                    Err(Unreadable::Failed(e)) => {
                         last_error = format!("{what} is not JSON: {e}");
                         None
                     }
@@ -316,10 +371,10 @@ impl Importer {
                 }
             };
             if attempt < self.options.attempts {
-                let wait = retry_after.unwrap_or(pause);
+                let wait = retry_after.unwrap_or(pause).min(MAX_PAUSE);
                 tracing::warn!(request = what, attempt, error = %last_error, wait_ms = wait.as_millis() as u64, "retrying");
                 tokio::time::sleep(wait).await;
-                pause *= 2;
+                pause = (pause * 2).min(MAX_PAUSE);
             }
         }
         Err(ImportError::Fetch(url.to_string(), self.options.attempts, last_error))
@@ -330,29 +385,35 @@ impl Importer {
     async fn take(&mut self, records: Vec<Value>, offset: usize, url: Option<&str>) -> Result<(), ImportError> {
         let mut ready = Vec::with_capacity(records.len());
         for (i, mut record) in records.into_iter().enumerate() {
+            let id = oruk::record_id(&record);
+            if let Some(id) = &id {
+                self.listed.insert(id.clone());
+            }
+            let brief = !record.get("organization").is_some_and(Value::is_object);
             if let Some((id, detail)) = url
-                .zip(brief_id(&record))
-                .and_then(|(url, id)| Some((id.clone(), detail_url(url, &id)?)))
+                .zip(id.as_ref())
+                .filter(|_| brief && self.detail_failures < MAX_DETAIL_FAILURES)
+                .and_then(|(url, id)| Some((id.clone(), detail_url(url, id)?)))
             {
                 match self.fetch(&detail, &[], &format!("service {id}")).await {
                     Ok(full) if full.is_object() => {
                         self.summary.fetched_details += 1;
+                        self.detail_failures = 0;
                         record = full;
                     }
                     Ok(_) => {}
-                    Err(e) => tracing::warn!(service = %id, error = %e, "details not fetched"),
+                    Err(e) => {
+                        self.detail_failures += 1;
+                        tracing::warn!(service = %id, error = %e, "details not fetched");
+                        if self.detail_failures == MAX_DETAIL_FAILURES {
+                            tracing::warn!("details keep failing; reading the rest of the feed without them");
+                        }
+                    }
                 }
             }
             let record = &record;
             self.summary.records += 1;
-            let label = record
-                .get("id")
-                .and_then(|v| {
-                    v.as_str()
-                        .map(str::to_string)
-                        .or_else(|| v.as_i64().map(|n| n.to_string()))
-                })
-                .unwrap_or_else(|| format!("record {}", offset + i + 1));
+            let label = id.unwrap_or_else(|| format!("record {}", offset + i + 1));
             match oruk::read_service(record, &self.taxonomy) {
                 Err(Skip(reason)) => {
                     self.summary.skip(label, reason);
@@ -367,6 +428,7 @@ impl Importer {
                         self.summary.without_location += 1;
                     }
                     ready.push(Ready {
+                        fingerprint: fingerprint(&read.service, location.as_ref()),
                         service: read.service,
                         location,
                     });
@@ -419,14 +481,25 @@ impl Importer {
         let stored = tokio::task::spawn_blocking(move || {
             db.write(move |conn| {
                 let mut outcomes = Vec::with_capacity(batch.len());
-                for Ready { service, location } in &batch {
+                for Ready {
+                    service,
+                    location,
+                    fingerprint,
+                } in &batch
+                {
                     let result = conn.transaction(|conn| {
                         let organisation = match known.get(&service.organisation.feed_id) {
                             Some(id) => *id,
                             None => organisations::upsert_from_feed(conn, &feed, &service.organisation)?,
                         };
-                        let upserted =
-                            services::upsert_from_feed(conn, &feed, organisation, service, location.as_ref())?;
+                        let upserted = services::upsert_from_feed(
+                            conn,
+                            &feed,
+                            organisation,
+                            service,
+                            location.as_ref(),
+                            fingerprint,
+                        )?;
                         Ok::<_, DbError>((organisation, upserted))
                     });
                     if let Ok((organisation, _)) = &result {
@@ -445,6 +518,7 @@ impl Importer {
             match outcome {
                 Ok((_, Upserted::Created(_))) => self.summary.created += 1,
                 Ok((_, Upserted::Updated(_))) => self.summary.updated += 1,
+                Ok((_, Upserted::Unchanged(_))) => self.summary.unchanged += 1,
                 Err(reason) => self.summary.skip(feed_id, format!("refused by the database: {reason}")),
             }
         }

@@ -22,8 +22,6 @@ fn north_lincolnshire_file() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/oruk1-north-lincolnshire-services.json")
 }
 
-const NORTH_LINCOLNSHIRE_FEED: &str = "oruk1-north-lincolnshire-services";
-
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).to_string()
 }
@@ -376,11 +374,14 @@ both_backends! {
             eprintln!("skipping: {} not found", file.display());
             return;
         }
+        // A file's records are kept under its whole path: another council's file of the same
+        // name cannot overwrite them.
+        let feed_name = file.canonicalize().expect("path").display().to_string();
         let file = file.to_str().expect("a UTF-8 path").to_string();
         let app = spawn().await;
 
         let (summary, stderr) = import(&app, &[&file]);
-        assert_eq!(summary["feed"], NORTH_LINCOLNSHIRE_FEED, "{summary}");
+        assert_eq!(summary["feed"], feed_name.as_str(), "{summary}");
         assert_eq!(summary["pages"], 1, "{summary}");
         assert_eq!(summary["records"], 738, "{summary}");
         assert_eq!(summary["created"], 738, "{summary}");
@@ -394,7 +395,7 @@ both_backends! {
         assert_eq!(summary["retried_requests"], 0, "{summary}");
         assert!(summary["seconds"].as_f64().is_some(), "{summary}");
         assert!(stderr.contains("running localoffer server"), "{stderr}");
-        let first = stored(&app, NORTH_LINCOLNSHIRE_FEED);
+        let first = stored(&app, &feed_name);
         assert_eq!(
             first,
             Stored { services: 738, organisations: 239, services_with_their_organisation: 738, price_options: 0 }
@@ -458,13 +459,16 @@ both_backends! {
                 let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
                 assert_eq!(summary["records"], 738, "{summary}");
                 assert_eq!(summary["created"], 0, "{summary}");
-                assert_eq!(summary["updated"], 738, "{summary}");
+                // Nothing changed in the file: nothing is rewritten, so `last_modified` stays true.
+                assert_eq!(summary["updated"], 0, "{summary}");
+                assert_eq!(summary["unchanged"], 738, "{summary}");
+                assert_eq!(summary["withdrawn"], 0, "{summary}");
                 assert_eq!(summary["skipped"], 0, "{summary}");
                 assert_eq!(summary["organisations"], 239, "{summary}");
                 assert!(stderr.contains("search index up to date: 738 services"), "{stderr}");
             })
             .await;
-        assert_eq!(stored(&app, NORTH_LINCOLNSHIRE_FEED), first);
+        assert_eq!(stored(&app, &feed_name), first);
         assert_eq!(all_services(&app), 738);
         assert_eq!(search(&app, &[("per_page", "1")]).await["total"], 738);
         let again = find(&app, "Age UK Lindsey", "Age UK Lindsey - Information and Advice").await;
@@ -576,7 +580,8 @@ both_backends! {
         }
         let (summary, _) = import(&app, &[&source, "--per-page", "3", "--delay-ms", "10"]);
         assert_eq!(summary["created"], 0, "{summary}");
-        assert_eq!(summary["updated"], 6, "{summary}");
+        assert_eq!(summary["updated"], 2, "only the two corrected records are rewritten: {summary}");
+        assert_eq!(summary["unchanged"], 4, "{summary}");
         assert_eq!(summary["skipped"], 1, "{summary}");
         assert_eq!(summary["retried_requests"], 0, "{summary}");
         assert_eq!(feed.requests(), BTreeMap::from([(1, 2), (2, 3), (3, 2)]));
@@ -646,7 +651,8 @@ both_backends! {
         flaky.broken.store(false, Ordering::SeqCst);
         let (summary, _) = import(&app, &[&source, "--per-page", "3", "--attempts", "2", "--delay-ms", "10"]);
         assert_eq!(summary["created"], 4, "{summary}");
-        assert_eq!(summary["updated"], 2, "{summary}");
+        assert_eq!(summary["updated"], 0, "{summary}");
+        assert_eq!(summary["unchanged"], 2, "the first page's services, as they were: {summary}");
         assert_eq!(summary["skipped_because"], json!({"no name": 1}), "{summary}");
         assert_eq!(
             stored(&app, &feed_name),
@@ -674,6 +680,35 @@ both_backends! {
         );
         let play = find(&app, "play scheme", "Saturday Play Scheme").await;
         assert_eq!(service(&app, &play).await["location"]["postcode"], "DN15 6AA");
+    }
+
+    #[tokio::test]
+    async fn services_a_feed_no_longer_lists_leave_the_directory() {
+        let app = spawn().await;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("services.json");
+        let club = |id: &str, name: &str| json!({"id": id, "name": name, "status": "active",
+            "description": "Weekly club", "organization": organisation("org-1", "Ashby Arts Trust")});
+        std::fs::write(&file, json!([club("a", "Ashby Drama Club"), club("b", "Ashby Film Club")]).to_string()).unwrap();
+        let path = file.to_str().unwrap();
+        let (summary, _) = import(&app, &[path]);
+        assert_eq!((summary["created"].as_u64(), summary["withdrawn"].as_u64()), (Some(2), Some(0)), "{summary}");
+        find(&app, "film", "Ashby Film Club").await;
+
+        // Next month the film club has closed: the feed no longer lists it.
+        std::fs::write(&file, json!([club("a", "Ashby Drama Club")]).to_string()).unwrap();
+        let (summary, _) = import(&app, &[path]);
+        assert_eq!(summary["unchanged"], 1, "{summary}");
+        assert_eq!(summary["withdrawn"], 1, "{summary}");
+        eventually(&app, &[("q", "ashby")], Duration::from_secs(5), |v| {
+            v["total"] == 1 && hit(v, "Ashby Drama Club").is_some()
+        })
+        .await;
+        // It comes back if the feed lists it again.
+        std::fs::write(&file, json!([club("a", "Ashby Drama Club"), club("b", "Ashby Film Club")]).to_string()).unwrap();
+        let (summary, _) = import(&app, &[path]);
+        assert_eq!((summary["updated"].as_u64(), summary["withdrawn"].as_u64()), (Some(1), Some(0)), "{summary}");
+        find(&app, "film", "Ashby Film Club").await;
     }
 
     #[tokio::test]

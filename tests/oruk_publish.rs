@@ -198,6 +198,19 @@ both_backends! {
         assert_eq!(&one, salt);
         assert_valid(&dir, "taxonomy_term", &one);
 
+        // A browser's preflight for any endpoint is answered.
+        let preflight = app
+            .client
+            .request(reqwest::Method::OPTIONS, format!("{}/oruk/services", app.base))
+            .header("Origin", "https://familyhub.example")
+            .header("Access-Control-Request-Method", "GET")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(preflight.status(), StatusCode::NO_CONTENT);
+        assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+        assert!(preflight.headers()["access-control-allow-methods"].to_str().unwrap().contains("GET"));
+
         // Unknown ids are 404s, still open to every origin.
         for path in [
             "/services/00000000-0000-0000-0000-000000000000",
@@ -337,7 +350,7 @@ both_backends! {
         // Running the import again updates the same records.
         let out = b.cli(&["import", "oruk", &format!("{}/oruk", a.base), "--delay-ms", "0"]);
         let summary: Value = serde_json::from_slice(&out.stdout).expect("summary JSON");
-        assert_eq!((summary["created"].as_u64(), summary["updated"].as_u64()), (Some(0), Some(2)), "{summary}");
+        assert_eq!((summary["created"].as_u64(), summary["unchanged"].as_u64()), (Some(0), Some(2)), "{summary}");
         assert_eq!(oruk_ok(&b, "/services").await["total_items"], 2);
     }
 

@@ -178,6 +178,11 @@ pub fn set_status(conn: &mut Conn, actor: &Actor, id: OrganisationId, status: Or
     if n == 0 {
         return Err(DbError::NotFound("organisation"));
     }
+    // Their services change with them (they leave or rejoin the directory): readers syncing by
+    // `modified_after` must see that.
+    diesel::update(services::table.filter(services::organisation_id.eq(id.0)))
+        .set(services::updated_at.eq(now()))
+        .execute(conn)?;
     let ids: Vec<i64> = services::table
         .filter(services::organisation_id.eq(id.0))
         .select(services::id)

@@ -70,6 +70,7 @@ diesel::table! {
         feed_id -> Nullable<Text>,
         url -> Nullable<Text>,
         email -> Nullable<Text>,
+        feed_hash -> Nullable<Text>,
     }
 }
 

@@ -1,6 +1,6 @@
 //! Services, their taxonomy terms, funding streams and price options.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -366,28 +366,40 @@ fn replace_price_options(conn: &mut Conn, id: ServiceId, options: &[ValidPriceOp
     Ok(())
 }
 
-/// Whether an import added a service or brought one up to date.
+/// What an import did to a service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Upserted {
     Created(ServiceId),
     Updated(ServiceId),
+    /// The feed says what it said last time: nothing written, so `last_modified` stays true.
+    Unchanged(ServiceId),
 }
 
 /// Add a service from another directory, or bring the one imported before (same feed and id)
 /// up to date. Its cost options keep their ids by position, so a re-import does not churn them.
+/// `fingerprint` stands for everything the record says; when it is what was stored last time,
+/// nothing is written.
 pub fn upsert_from_feed(
     conn: &mut Conn,
     feed: &str,
     organisation: OrganisationId,
     s: &ImportedService,
     location: Option<&Location>,
+    fingerprint: &str,
 ) -> DbResult<Upserted> {
-    let existing: Option<i64> = services::table
+    let stored: Option<(i64, i64, Option<String>)> = services::table
         .filter(services::feed.eq(feed))
         .filter(services::feed_id.eq(&s.feed_id))
-        .select(services::id)
+        .select((services::id, services::organisation_id, services::feed_hash))
         .first(conn)
         .optional()?;
+    if let Some((id, _, _)) = stored
+        .as_ref()
+        .filter(|(_, org, hash)| *org == organisation.0 && hash.as_deref() == Some(fingerprint))
+    {
+        return Ok(Upserted::Unchanged(ServiceId(*id)));
+    }
+    let existing = stored.map(|(id, _, _)| id);
     let at = now();
     let values = (
         services::organisation_id.eq(organisation.0),
@@ -403,6 +415,7 @@ pub fn upsert_from_feed(
         services::email.eq(&s.email),
         services::status.eq(s.status.as_str()),
         services::updated_at.eq(at),
+        services::feed_hash.eq(fingerprint),
     );
     let upserted = match existing {
         Some(id) => {
@@ -421,7 +434,7 @@ pub fn upsert_from_feed(
                 .get_result::<i64>(conn)?,
         )),
     };
-    let (Upserted::Created(id) | Upserted::Updated(id)) = upserted;
+    let (Upserted::Created(id) | Upserted::Updated(id) | Upserted::Unchanged(id)) = upserted;
     insert_children(
         conn,
         id,
@@ -451,6 +464,32 @@ pub fn upsert_from_feed(
     replace_price_options(conn, id, &options)?;
     record_change(conn, id)?;
     Ok(upserted)
+}
+
+/// After a whole feed has been read: its services that it no longer lists leave the directory
+/// (unpublished, kept for the record). Returns how many.
+pub fn withdraw_missing_from_feed(conn: &mut Conn, feed: &str, listed: &HashSet<String>) -> DbResult<usize> {
+    let published: Vec<(i64, Option<String>)> = services::table
+        .filter(services::feed.eq(feed))
+        .filter(services::status.eq(ServiceStatus::Published.as_str()))
+        .select((services::id, services::feed_id))
+        .load(conn)?;
+    let mut withdrawn = 0;
+    for (id, feed_id) in published {
+        if feed_id.is_some_and(|f| listed.contains(&f)) {
+            continue;
+        }
+        diesel::update(services::table.find(id))
+            .set((
+                services::status.eq(ServiceStatus::Unpublished.as_str()),
+                services::updated_at.eq(now()),
+                services::feed_hash.eq(None::<String>),
+            ))
+            .execute(conn)?;
+        record_change(conn, ServiceId(id))?;
+        withdrawn += 1;
+    }
+    Ok(withdrawn)
 }
 
 pub fn set_status(conn: &mut Conn, actor: &Actor, id: ServiceId, status: ServiceStatus) -> DbResult<()> {

@@ -70,18 +70,6 @@ fn company_number(value: &str) -> Result<String, FieldError> {
     }
 }
 
-fn website(value: &str) -> Result<String, FieldError> {
-    let v = validate::text("organisation.website", value, 1, 300)?;
-    if (v.starts_with("https://") || v.starts_with("http://")) && !v.contains(char::is_whitespace) {
-        Ok(v)
-    } else {
-        Err(FieldError::new(
-            "organisation.website",
-            "must be a web address starting https://",
-        ))
-    }
-}
-
 impl RegistrationInput {
     pub fn validate(&self) -> Result<ValidRegistration, Invalid> {
         let o = &self.organisation;
@@ -95,7 +83,7 @@ impl RegistrationInput {
         };
         let charity = present(&o.charity_number).and_then(|v| c.take(charity_number(&v)));
         let company = present(&o.company_number).and_then(|v| c.take(company_number(&v)));
-        let site = present(&o.website).and_then(|v| c.take(website(&v)));
+        let site = present(&o.website).and_then(|v| c.take(validate::web_address("organisation.website", &v)));
         let phone = c
             .take(validate::optional_text("organisation.phone", o.phone.as_deref(), 40))
             .flatten();

@@ -169,13 +169,12 @@ fn web_address(raw: Option<String>) -> Option<String> {
     } else {
         format!("https://{raw}")
     };
-    let (scheme, rest) = candidate.split_once("://")?;
-    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let ok = matches!(scheme.to_ascii_lowercase().as_str(), "http" | "https")
-        && host.contains('.')
-        && !candidate.chars().any(|c| c.is_whitespace() || c.is_control())
-        && candidate.len() <= 500;
-    ok.then_some(candidate)
+    validate::web_address("url", &candidate).ok()
+}
+
+/// A record's own id, as text, whether the feed wrote it as a string or a number.
+pub fn record_id(v: &Value) -> Option<String> {
+    string(v, "id")
 }
 
 fn email(raw: Option<String>) -> Option<String> {
@@ -187,13 +186,16 @@ fn organisation(v: &Value) -> Result<ImportedOrganisation, Skip> {
         .get("organization")
         .filter(|o| o.is_object())
         .ok_or_else(|| Skip("no organisation".into()))?;
-    let name = string(org, "name").ok_or_else(|| Skip("organisation has no name".into()))?;
+    let name = string(org, "name")
+        .map(|n| html_to_text(&n))
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| Skip("organisation has no name".into()))?;
     let feed_id = string(org, "id")
         .or_else(|| string(v, "organization_id"))
         .ok_or_else(|| Skip("organisation has no id".into()))?;
     Ok(ImportedOrganisation {
         feed_id,
-        name: clip(&html_to_text(&name), 200),
+        name: clip(&name, 200),
         description: clip(
             &html_to_text(&string(org, "description").unwrap_or_default()),
             MAX_DESCRIPTION,
@@ -327,7 +329,7 @@ fn amount(v: &Value) -> Option<Pence> {
     if pounds.is_sign_negative() || pounds.scale() > 2 && pounds != pounds.round_dp(2) {
         return None;
     }
-    let pence = (pounds * Decimal::ONE_HUNDRED).trunc();
+    let pence = pounds.checked_mul(Decimal::ONE_HUNDRED)?.trunc();
     Pence::new(i64::try_from(pence.mantissa() / 10_i128.pow(pence.scale())).ok()?)
 }
 
@@ -372,7 +374,7 @@ pub fn read_service(v: &Value, taxonomy: &Taxonomy) -> Result<Read, Skip> {
     if !v.is_object() {
         return Err(Skip("is not a service record".into()));
     }
-    let feed_id = string(v, "id").ok_or_else(|| Skip("no id".into()))?;
+    let feed_id = record_id(v).ok_or_else(|| Skip("no id".into()))?;
     let name = string(v, "name")
         .map(|n| html_to_text(&n))
         .filter(|n| !n.is_empty())
@@ -625,6 +627,12 @@ mod tests {
         v.as_object_mut().unwrap().remove("id");
         assert_eq!(read_service(&v, &t).unwrap_err(), Skip("no id".into()));
         let mut v = v1_record();
+        v["organization"]["name"] = json!("<p></p>");
+        assert_eq!(
+            read_service(&v, &t).unwrap_err(),
+            Skip("organisation has no name".into())
+        );
+        let mut v = v1_record();
         v["organization"] = json!(null);
         assert_eq!(read_service(&v, &t).unwrap_err(), Skip("no organisation".into()));
         let mut v = v1_record();
@@ -642,6 +650,11 @@ mod tests {
         assert_eq!(amount(&json!(-1)), None);
         assert_eq!(amount(&json!(1.005)), None);
         assert_eq!(amount(&json!("free")), None);
+        assert_eq!(
+            amount(&json!("79228162514264337593543950335")),
+            None,
+            "too large, not a panic"
+        );
     }
 
     #[test]

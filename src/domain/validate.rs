@@ -113,20 +113,27 @@ pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> Result<Opt
     }
 }
 
-/// A deliberately plain check: something@domain.tld, lower-cased. Deliverability is the mail
-/// system's business.
+/// An address as mail systems and the Open Referral schemata accept it: an ASCII dot-atom,
+/// `@`, a host name of letters, digits and hyphens with a dot. Lower-cased. Deliverability is the
+/// mail system's business.
 pub fn email(field: &str, value: &str) -> Result<String, FieldError> {
     let v = text(field, value, 3, 254)?.to_lowercase();
+    let atom = |part: &str| {
+        !part.is_empty()
+            && part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~-".contains(c))
+    };
+    let label = |part: &str| {
+        !part.is_empty()
+            && part.len() <= 63
+            && !part.starts_with('-')
+            && !part.ends_with('-')
+            && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    };
     let ok = match v.split_once('@') {
         Some((local, domain)) => {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !v
-                    .chars()
-                    .any(|c| c.is_whitespace() || c.is_control() || !c.is_ascii() && !c.is_alphanumeric())
-                && !domain.contains('@')
+            local.len() <= 64 && local.split('.').all(atom) && domain.contains('.') && domain.split('.').all(label)
         }
         None => false,
     };
@@ -137,6 +144,34 @@ pub fn email(field: &str, value: &str) -> Result<String, FieldError> {
             field,
             "must be an email address such as name@example.org",
         ))
+    }
+}
+
+/// A web page's address: http(s), a host with a dot, and (once normalised: punycode host,
+/// percent-encoded path) only the characters RFC 3986 allows, so every reader takes it.
+pub fn web_address(field: &str, value: &str) -> Result<String, FieldError> {
+    let bad = || FieldError::new(field, "must be a web address starting https://");
+    let v = text(field, value, 1, 500)?;
+    let parsed = url::Url::parse(&v).map_err(|_| bad())?;
+    let host_ok = parsed.host_str().is_some_and(|h| h.contains('.'));
+    let normalised = parsed.as_str();
+    let uri_chars = normalised
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-._~:/?#[]@!$&'()*+,;=%".contains(c));
+    let escapes_ok = normalised
+        .split('%')
+        .skip(1)
+        .all(|rest| rest.len() >= 2 && rest.as_bytes()[..2].iter().all(u8::is_ascii_hexdigit));
+    if matches!(parsed.scheme(), "http" | "https")
+        && host_ok
+        && uri_chars
+        && escapes_ok
+        && normalised.matches('#').count() <= 1
+        && normalised.len() <= 500
+    {
+        Ok(normalised.to_string())
+    } else {
+        Err(bad())
     }
 }
 
@@ -187,6 +222,49 @@ pub fn age(field: &str, value: i32) -> Result<i32, FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn emails_are_plain_ascii_addresses() {
+        assert_eq!(email("e", " Club@Example.org ").unwrap(), "club@example.org");
+        assert_eq!(
+            email("e", "first.last+tag@mail.example.co.uk").unwrap(),
+            "first.last+tag@mail.example.co.uk"
+        );
+        for bad in [
+            "club",
+            "@x.org",
+            "a..b@x.org",
+            "mailto:a@x.org",
+            "info@my_club.org",
+            "josé@x.org",
+            "a@x",
+            "a@-x.org",
+            "a b@x.org",
+            "\u{200b}a@x.org",
+        ] {
+            assert!(email("e", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn web_addresses_are_uris_readers_accept() {
+        assert_eq!(web_address("w", "https://example.org").unwrap(), "https://example.org/");
+        assert_eq!(
+            web_address("w", "https://www.café.org/a b").unwrap(),
+            "https://www.xn--caf-dma.org/a%20b"
+        );
+        for bad in [
+            "javascript:alert(1)",
+            "ftp://x.org",
+            "https://localhost/",
+            "https://x.org/a|b",
+            "https://x.org/100%",
+            "www.x.org",
+            "https://x.org/#a#b",
+        ] {
+            assert!(web_address("w", bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn postcodes_are_normalised_or_refused() {

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, middleware, web};
+use actix_web::{HttpResponse, middleware, web};
 use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::prelude::ToPrimitive;
 use serde_json::{Map, Value, json};
@@ -18,10 +18,10 @@ use crate::db::services::{self, ServiceView};
 use crate::db::{Conn, DbError, DbResult};
 use crate::domain::geo::Postcode;
 use crate::domain::oruk::{Kind, PublicIds, unit_words};
-use crate::domain::search::MAX_RADIUS_MILES;
+use crate::domain::search::{MAX_PAGE, MAX_RADIUS_MILES};
 use crate::domain::service::Day;
 use crate::domain::taxonomy::{Taxonomy, Term, TermId, Vocabulary};
-use crate::domain::validate::{FieldError, Invalid};
+use crate::domain::validate::{self, FieldError, Invalid};
 use crate::domain::{OrganisationId, ServiceId};
 use crate::search::SearchRequest;
 
@@ -46,6 +46,12 @@ pub fn scope() -> actix_web::Scope<
 > {
     web::scope("/oruk")
         .wrap(middleware::DefaultHeaders::new().add((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")))
+        // Before every other route: a preflight for any path is answered here.
+        .service(
+            web::resource("/{tail:.*}")
+                .guard(actix_web::guard::Options())
+                .to(preflight),
+        )
         .route("", web::get().to(about))
         .route("/", web::get().to(about))
         .route("/services", web::get().to(list_services))
@@ -58,19 +64,18 @@ pub fn scope() -> actix_web::Scope<
         .route("/taxonomies/{id}", web::get().to(taxonomy))
         .route("/taxonomy_terms", web::get().to(list_taxonomy_terms))
         .route("/taxonomy_terms/{id}", web::get().to(taxonomy_term))
-        .default_service(web::to(preflight_or_missing))
+        .default_service(web::to(|| async {
+            Err::<HttpResponse, _>(ApiError::NotFound("no such Open Referral endpoint".into()))
+        }))
 }
 
-/// Browsers ask before a cross-origin request with custom headers; anything else is not here.
-async fn preflight_or_missing(req: HttpRequest) -> Reply {
-    if req.method() == actix_web::http::Method::OPTIONS {
-        return Ok(HttpResponse::NoContent()
-            .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, "GET, OPTIONS"))
-            .insert_header((header::ACCESS_CONTROL_ALLOW_HEADERS, "*"))
-            .insert_header((header::ACCESS_CONTROL_MAX_AGE, "86400"))
-            .finish());
-    }
-    Err(ApiError::NotFound("no such Open Referral endpoint".into()))
+/// Browsers ask before a cross-origin request with custom headers.
+async fn preflight() -> HttpResponse {
+    HttpResponse::NoContent()
+        .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, "GET, OPTIONS"))
+        .insert_header((header::ACCESS_CONTROL_ALLOW_HEADERS, "*"))
+        .insert_header((header::ACCESS_CONTROL_MAX_AGE, "86400"))
+        .finish()
 }
 
 async fn about() -> HttpResponse {
@@ -150,9 +155,9 @@ impl FeedQuery {
                 continue;
             }
             let checked: Result<(), FieldError> = match key.as_str() {
-                "page" => whole("page", value, 1, 100_000).map(|n| q.page = n),
+                "page" => whole("page", value, 1, MAX_PAGE).map(|n| q.page = n),
                 "per_page" => whole("per_page", value, 1, MAX_PER_PAGE).map(|n| q.per_page = n),
-                "search" => crate::domain::validate::text("search", value, 1, 200).map(|t| q.search = Some(t)),
+                "search" => validate::text("search", value, 1, 200).map(|t| q.search = Some(t)),
                 "taxonomy_term_id" => {
                     match taxonomy.terms.iter().find(|t| {
                         t.id.as_str() == value.trim() || PublicIds::term(t.id.as_str()).to_string() == value.trim()
@@ -258,6 +263,15 @@ impl Obj {
     }
 }
 
+/// Stored before the checks were strict, a value readers would refuse is left out.
+fn valid_uri(v: &str) -> Option<String> {
+    validate::web_address("url", v).ok()
+}
+
+fn valid_email(v: &str) -> Option<String> {
+    validate::email("email", v).ok()
+}
+
 fn timestamp(at: NaiveDateTime) -> String {
     at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
@@ -341,8 +355,8 @@ fn organisation_json(ids: &PublicIds, o: &OrganisationView) -> Value {
         .set("id", org.to_string())
         .set("name", o.name.clone())
         .set("description", o.description.clone())
-        .opt("email", o.email.clone())
-        .opt("website", o.website.clone())
+        .opt("email", o.email.as_deref().and_then(valid_email))
+        .opt("website", o.website.as_deref().and_then(valid_uri))
         .opt("organization_identifiers", Some(identifiers))
         .done()
 }
@@ -471,8 +485,8 @@ fn service_json(ids: &PublicIds, taxonomy: &Taxonomy, view: &ServiceView, org: O
         .set("organization_id", organisation_id)
         .set("name", view.name.clone())
         .opt("description", Some(view.description.clone()))
-        .opt("url", view.url.clone())
-        .opt("email", view.email.clone())
+        .opt("url", view.url.as_deref().and_then(valid_uri))
+        .opt("email", view.email.as_deref().and_then(valid_email))
         .set("status", "active")
         .set("minimum_age", view.min_age)
         .set("maximum_age", view.max_age)
@@ -489,9 +503,16 @@ fn service_json(ids: &PublicIds, taxonomy: &Taxonomy, view: &ServiceView, org: O
         .done()
 }
 
-/// Published services with their organisations, in the order asked; any that left the directory
-/// since the index was read are left out.
-fn load(conn: &mut Conn, ids: &[ServiceId]) -> DbResult<Vec<(ServiceView, Option<OrganisationView>)>> {
+/// Whether the public directory shows this organisation (and so its services).
+fn organisation_listed(o: &OrganisationView) -> bool {
+    o.status != crate::domain::OrganisationStatus::Suspended.as_str()
+        && o.kind.as_deref() != Some(crate::domain::OrganisationKind::Broker.as_str())
+}
+
+/// Published services of listed organisations, in the order asked, with their organisations.
+/// The database decides, not the index: one that left the directory since the index was read
+/// is left out.
+fn load(conn: &mut Conn, ids: &[ServiceId]) -> DbResult<Vec<(ServiceView, OrganisationView)>> {
     let mut orgs: HashMap<i64, OrganisationView> = HashMap::new();
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
@@ -504,14 +525,13 @@ fn load(conn: &mut Conn, ids: &[ServiceId]) -> DbResult<Vec<(ServiceView, Option
         if let std::collections::hash_map::Entry::Vacant(slot) = orgs.entry(org_id) {
             slot.insert(organisations::get(conn, OrganisationId(org_id))?);
         }
-        let org = orgs.get(&org_id).cloned();
-        out.push((view, org));
+        if let Some(org) = orgs.get(&org_id).filter(|o| organisation_listed(o))
+            && view.status == crate::domain::ServiceStatus::Published
+        {
+            out.push((view, org.clone()));
+        }
     }
     Ok(out)
-}
-
-fn published(view: &ServiceView) -> bool {
-    view.status == crate::domain::ServiceStatus::Published
 }
 
 /// Run a listing through the search index and load the page it finds.
@@ -519,7 +539,7 @@ async fn find(
     state: &Data,
     q: &FeedQuery,
     located_only: bool,
-) -> Result<(usize, Vec<(ServiceView, Option<OrganisationView>)>), ApiError> {
+) -> Result<(usize, Vec<(ServiceView, OrganisationView)>), ApiError> {
     if q.unknown_filter {
         return Ok((0, Vec::new()));
     }
@@ -582,7 +602,7 @@ async fn list_services(state: Data, pairs: Pairs) -> Reply {
     let (total, loaded) = find(&state, &q, false).await?;
     let contents = loaded
         .iter()
-        .map(|(v, o)| service_json(&state.public_ids, &state.taxonomy, v, o.as_ref()))
+        .map(|(v, o)| service_json(&state.public_ids, &state.taxonomy, v, Some(o)))
         .collect();
     Ok(page(&q, total, contents))
 }
@@ -601,28 +621,25 @@ fn not_found(what: &str) -> ApiError {
     ApiError::NotFound(format!("no {what} with this id is published here"))
 }
 
-async fn one_service(state: &Data, kind: Kind, id: &str) -> Result<(ServiceView, Option<OrganisationView>), ApiError> {
+async fn one_service(state: &Data, kind: Kind, id: &str) -> Result<(ServiceView, OrganisationView), ApiError> {
     let service = state
         .public_ids
         .parse(kind, id)
         .map(ServiceId)
         .ok_or_else(|| not_found("record"))?;
     let mut loaded = blocking(state, move |db| db.read(|conn| load(conn, &[service]))).await?;
-    loaded
-        .pop()
-        .filter(|(v, o)| published(v) && o.as_ref().is_none_or(|o| o.status != "suspended"))
-        .ok_or_else(|| not_found("service"))
+    loaded.pop().ok_or_else(|| not_found("service"))
 }
 
 async fn service(state: Data, path: web::Path<String>) -> Reply {
     let (view, org) = one_service(&state, Kind::Service, &path).await?;
-    Ok(HttpResponse::Ok().json(service_json(&state.public_ids, &state.taxonomy, &view, org.as_ref())))
+    Ok(HttpResponse::Ok().json(service_json(&state.public_ids, &state.taxonomy, &view, Some(&org))))
 }
 
 async fn service_at_location(state: Data, path: web::Path<String>) -> Reply {
     let (view, org) = one_service(&state, Kind::ServiceAtLocation, &path).await?;
     let mut sal = service_at_location_json(&state.public_ids, &view).ok_or_else(|| not_found("location"))?;
-    sal["service"] = service_json(&state.public_ids, &state.taxonomy, &view, org.as_ref());
+    sal["service"] = service_json(&state.public_ids, &state.taxonomy, &view, Some(&org));
     Ok(HttpResponse::Ok().json(sal))
 }
 
@@ -650,7 +667,7 @@ async fn organization(state: Data, path: web::Path<String>) -> Reply {
         })
     })
     .await?;
-    if org.status == "suspended" || org.kind.as_deref() == Some("broker") {
+    if !organisation_listed(&org) {
         return Err(not_found("organization"));
     }
     let mut body = organisation_json(&state.public_ids, &org);

@@ -13,6 +13,8 @@ ALTER TABLE services
     ADD COLUMN feed_id TEXT,
     ADD COLUMN url TEXT,
     ADD COLUMN email TEXT,
+    -- A fingerprint of the record as last imported: an unchanged record is not rewritten.
+    ADD COLUMN feed_hash TEXT,
     ALTER COLUMN lat DROP NOT NULL,
     ALTER COLUMN lon DROP NOT NULL,
     ALTER COLUMN capacity DROP NOT NULL;

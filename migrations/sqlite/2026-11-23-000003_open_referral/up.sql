@@ -16,6 +16,8 @@ ALTER TABLE services ADD COLUMN feed_id TEXT;
 CREATE UNIQUE INDEX services_feed ON services (feed, feed_id);
 ALTER TABLE services ADD COLUMN url TEXT;
 ALTER TABLE services ADD COLUMN email TEXT;
+-- A fingerprint of the record as last imported: an unchanged record is not rewritten.
+ALTER TABLE services ADD COLUMN feed_hash TEXT;
 ALTER TABLE services ADD COLUMN lat_given DOUBLE;
 ALTER TABLE services ADD COLUMN lon_given DOUBLE;
 ALTER TABLE services ADD COLUMN capacity_given INTEGER CHECK (capacity_given > 0);
