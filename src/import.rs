@@ -281,6 +281,11 @@ impl Importer {
     /// Services the feed no longer lists leave the directory. Only after a complete read: a
     /// feed that failed part-way says nothing about what it did not send.
     async fn withdraw_missing(&mut self) -> Result<(), ImportError> {
+        if self.listed.is_empty() {
+            // An empty feed is more likely a fault upstream than a council closing everything.
+            tracing::warn!("the feed listed no services; nothing is withdrawn");
+            return Ok(());
+        }
         let db = self.db.clone();
         let feed = self.options.feed.clone();
         let listed = std::mem::take(&mut self.listed);

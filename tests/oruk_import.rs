@@ -709,6 +709,11 @@ both_backends! {
         let (summary, _) = import(&app, &[path]);
         assert_eq!((summary["updated"].as_u64(), summary["withdrawn"].as_u64()), (Some(1), Some(0)), "{summary}");
         find(&app, "film", "Ashby Film Club").await;
+        // An empty feed is a fault upstream, not every club closing at once.
+        std::fs::write(&file, "[]").unwrap();
+        let (summary, _) = import(&app, &[path]);
+        assert_eq!(summary["withdrawn"], 0, "{summary}");
+        assert_eq!(search(&app, &[("q", "ashby")]).await["total"], 2);
     }
 
     #[tokio::test]
