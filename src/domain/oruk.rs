@@ -7,10 +7,13 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::geo::Coordinates;
-use super::service::{MAX_PRICE_OPTIONS, ValidPriceOption};
+use chrono::{NaiveDate, NaiveDateTime};
+
+use super::geo::{Coordinates, Postcode};
+use super::search::{MAX_PAGE, MAX_RADIUS_MILES};
+use super::service::{Day, MAX_PRICE_OPTIONS, ValidPriceOption};
 use super::taxonomy::{Taxonomy, TermId, Vocabulary};
-use super::validate::{self, MAX_AGE};
+use super::validate::{self, FieldError, Invalid, MAX_AGE};
 use super::{Pence, ServiceStatus, Unit};
 
 /// One page of a feed, whichever envelope it came in.
@@ -532,10 +535,198 @@ impl PublicIds {
     }
 }
 
+/// Open Referral listings: 50 a page unless asked, at most 100.
+pub const DEFAULT_PER_PAGE: usize = 50;
+pub const MAX_PER_PAGE: usize = 100;
+const METRES_PER_MILE: f64 = 1609.344;
+
+/// What a listing asks for, checked: each bad value is a 400 naming its parameter. Parameters
+/// this feed does not know are ignored, as other readers' extras should not break them.
+#[derive(Debug, Default)]
+pub struct FeedQuery {
+    pub page: usize,
+    pub per_page: usize,
+    pub search: Option<String>,
+    pub term: Option<TermId>,
+    pub vocabulary: Option<Vocabulary>,
+    /// A term or taxonomy this directory does not use: nothing can match.
+    pub unknown_filter: bool,
+    pub minimum_age: Option<u64>,
+    pub maximum_age: Option<u64>,
+    pub day: Option<Day>,
+    pub postcode: Option<Postcode>,
+    pub proximity_miles: Option<f64>,
+    pub modified_after: Option<NaiveDateTime>,
+}
+
+fn day(value: &str) -> Option<Day> {
+    let v = value.trim().to_lowercase();
+    Day::ALL
+        .iter()
+        .copied()
+        .find(|d| d.as_str() == v || d.as_str()[..2] == v || ical_day(*d).eq_ignore_ascii_case(&v))
+}
+
+pub fn ical_day(d: Day) -> &'static str {
+    match d {
+        Day::Monday => "MO",
+        Day::Tuesday => "TU",
+        Day::Wednesday => "WE",
+        Day::Thursday => "TH",
+        Day::Friday => "FR",
+        Day::Saturday => "SA",
+        Day::Sunday => "SU",
+    }
+}
+
+fn moment(value: &str) -> Option<NaiveDateTime> {
+    let v = value.trim();
+    chrono::DateTime::parse_from_rfc3339(v)
+        .map(|d| d.naive_utc())
+        .ok()
+        .or_else(|| NaiveDateTime::parse_from_str(v, "%Y-%m-%dT%H:%M:%S%.f").ok())
+        .or_else(|| {
+            NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+        })
+}
+
+impl FeedQuery {
+    pub fn parse(pairs: &[(String, String)], taxonomy: &Taxonomy) -> Result<FeedQuery, Invalid> {
+        let mut q = FeedQuery {
+            page: 1,
+            per_page: DEFAULT_PER_PAGE,
+            ..FeedQuery::default()
+        };
+        let mut errors = Vec::new();
+        let whole = |field: &str, value: &str, min: usize, max: usize| {
+            value
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (min..=max).contains(n))
+                .ok_or_else(|| FieldError::new(field, format!("must be a whole number from {min} to {max}")))
+        };
+        for (key, value) in pairs {
+            if value.trim().is_empty() {
+                continue;
+            }
+            let checked: Result<(), FieldError> = match key.as_str() {
+                "page" => whole("page", value, 1, MAX_PAGE).map(|n| q.page = n),
+                "per_page" => whole("per_page", value, 1, MAX_PER_PAGE).map(|n| q.per_page = n),
+                "search" => validate::text("search", value, 1, 200).map(|t| q.search = Some(t)),
+                "taxonomy_term_id" => {
+                    match taxonomy.terms.iter().find(|t| {
+                        t.id.as_str() == value.trim() || PublicIds::term(t.id.as_str()).to_string() == value.trim()
+                    }) {
+                        Some(t) => q.term = Some(t.id.clone()),
+                        None => q.unknown_filter = true,
+                    }
+                    Ok(())
+                }
+                "taxonomy_id" => {
+                    match Vocabulary::ALL
+                        .iter()
+                        .find(|v| v.as_str() == value.trim() || PublicIds::taxonomy(**v).to_string() == value.trim())
+                    {
+                        Some(v) => q.vocabulary = Some(*v),
+                        None => q.unknown_filter = true,
+                    }
+                    Ok(())
+                }
+                "minimum_age" => whole("minimum_age", value, 0, 200).map(|n| q.minimum_age = Some(n as u64)),
+                "maximum_age" => whole("maximum_age", value, 0, 200).map(|n| q.maximum_age = Some(n as u64)),
+                "day" => day(value)
+                    .map(|d| q.day = Some(d))
+                    .ok_or_else(|| FieldError::new("day", "must be a day of the week such as Monday or MO")),
+                "postcode" => Postcode::parse("postcode", value).map(|p| q.postcode = Some(p)),
+                "proximity" => value
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|m| m.is_finite() && *m > 0.0 && *m <= MAX_RADIUS_MILES * METRES_PER_MILE)
+                    .map(|m| q.proximity_miles = Some(m / METRES_PER_MILE))
+                    .ok_or_else(|| {
+                        FieldError::new(
+                            "proximity",
+                            format!(
+                                "must be a distance in metres, more than 0 and at most {}",
+                                (MAX_RADIUS_MILES * METRES_PER_MILE) as u64
+                            ),
+                        )
+                    }),
+                "modified_after" => moment(value).map(|m| q.modified_after = Some(m)).ok_or_else(|| {
+                    FieldError::new("modified_after", "must be a date-time such as 2026-11-01T09:00:00Z")
+                }),
+                _ => Ok(()),
+            };
+            if let Err(e) = checked {
+                errors.push(e);
+            }
+        }
+        if q.proximity_miles.is_some() && q.postcode.is_none() {
+            errors.push(FieldError::new("proximity", "needs a postcode to measure from"));
+        }
+        if errors.is_empty() { Ok(q) } else { Err(Invalid(errors)) }
+    }
+
+    pub fn offset(&self) -> usize {
+        (self.page - 1) * self.per_page
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn parameters_are_checked_and_named() {
+        let t = Taxonomy::builtin().unwrap();
+        let q = FeedQuery::parse(
+            &pairs(&[
+                ("page", "2"),
+                ("per_page", "10"),
+                ("day", "SA"),
+                ("postcode", "sw19 2hr"),
+                ("proximity", "1609.344"),
+                ("modified_after", "2026-11-01"),
+                ("taxonomy_term_id", &PublicIds::term("st-salt").to_string()),
+                ("full", "true"),
+            ]),
+            &t,
+        )
+        .unwrap();
+        assert_eq!((q.page, q.per_page, q.offset()), (2, 10, 10));
+        assert_eq!(q.day, Some(Day::Saturday));
+        assert!((q.proximity_miles.unwrap() - 1.0).abs() < 1e-9);
+        assert_eq!(q.term, Some(TermId("st-salt".into())));
+        assert_eq!(q.modified_after.unwrap().to_string(), "2026-11-01 00:00:00");
+        for (key, value) in [
+            ("page", "0"),
+            ("per_page", "1000"),
+            ("minimum_age", "-1"),
+            ("day", "someday"),
+            ("postcode", "nowhere"),
+            ("proximity", "-5"),
+            ("modified_after", "yesterday"),
+        ] {
+            let err = FeedQuery::parse(&pairs(&[(key, value)]), &t).unwrap_err();
+            assert_eq!(err.0[0].field, key, "{key}={value}");
+        }
+        let err = FeedQuery::parse(&pairs(&[("proximity", "500")]), &t).unwrap_err();
+        assert_eq!(err.0[0].field, "proximity");
+        assert!(
+            FeedQuery::parse(&pairs(&[("taxonomy_id", "not-ours")]), &t)
+                .unwrap()
+                .unknown_filter
+        );
+    }
 
     fn taxonomy() -> Taxonomy {
         Taxonomy::builtin().unwrap()

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, middleware, web};
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDateTime;
 use rust_decimal::prelude::ToPrimitive;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -16,12 +16,9 @@ use super::{AppState, blocking};
 use crate::db::organisations::{self, OrganisationView};
 use crate::db::services::{self, ServiceView};
 use crate::db::{Conn, DbError, DbResult};
-use crate::domain::geo::Postcode;
-use crate::domain::oruk::{Kind, PublicIds, unit_words};
-use crate::domain::search::{MAX_PAGE, MAX_RADIUS_MILES};
-use crate::domain::service::Day;
-use crate::domain::taxonomy::{Taxonomy, Term, TermId, Vocabulary};
-use crate::domain::validate::{self, FieldError, Invalid};
+use crate::domain::oruk::{FeedQuery, Kind, PublicIds, ical_day, unit_words};
+use crate::domain::taxonomy::{Taxonomy, Term, Vocabulary};
+use crate::domain::validate;
 use crate::domain::{OrganisationId, ServiceId};
 use crate::search::SearchRequest;
 
@@ -31,9 +28,6 @@ type Pairs = web::Query<Vec<(String, String)>>;
 
 pub const PROFILE: &str = "https://github.com/openreferral/uk-profile";
 pub const OPENAPI: &str = "https://raw.githubusercontent.com/openreferral/uk-profile/main/openapi.json";
-const DEFAULT_PER_PAGE: usize = 50;
-const MAX_PER_PAGE: usize = 100;
-const METRES_PER_MILE: f64 = 1609.344;
 
 pub fn scope() -> actix_web::Scope<
     impl actix_web::dev::ServiceFactory<
@@ -80,142 +74,6 @@ async fn preflight() -> HttpResponse {
 
 async fn about() -> HttpResponse {
     HttpResponse::Ok().json(json!({"version": "3.0", "profile": PROFILE, "openapi_url": OPENAPI}))
-}
-
-/// What a listing asks for, checked: each bad value is a 400 naming its parameter. Parameters
-/// this feed does not know are ignored, as other readers' extras should not break them.
-#[derive(Debug, Default)]
-struct FeedQuery {
-    page: usize,
-    per_page: usize,
-    search: Option<String>,
-    term: Option<TermId>,
-    vocabulary: Option<Vocabulary>,
-    /// A term or taxonomy this directory does not use: nothing can match.
-    unknown_filter: bool,
-    minimum_age: Option<u64>,
-    maximum_age: Option<u64>,
-    day: Option<Day>,
-    postcode: Option<Postcode>,
-    proximity_miles: Option<f64>,
-    modified_after: Option<NaiveDateTime>,
-}
-
-fn day(value: &str) -> Option<Day> {
-    let v = value.trim().to_lowercase();
-    Day::ALL
-        .iter()
-        .copied()
-        .find(|d| d.as_str() == v || d.as_str()[..2] == v || ical_day(*d).eq_ignore_ascii_case(&v))
-}
-
-fn ical_day(d: Day) -> &'static str {
-    match d {
-        Day::Monday => "MO",
-        Day::Tuesday => "TU",
-        Day::Wednesday => "WE",
-        Day::Thursday => "TH",
-        Day::Friday => "FR",
-        Day::Saturday => "SA",
-        Day::Sunday => "SU",
-    }
-}
-
-fn moment(value: &str) -> Option<NaiveDateTime> {
-    let v = value.trim();
-    chrono::DateTime::parse_from_rfc3339(v)
-        .map(|d| d.naive_utc())
-        .ok()
-        .or_else(|| NaiveDateTime::parse_from_str(v, "%Y-%m-%dT%H:%M:%S%.f").ok())
-        .or_else(|| {
-            NaiveDate::parse_from_str(v, "%Y-%m-%d")
-                .ok()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-        })
-}
-
-impl FeedQuery {
-    fn parse(pairs: &[(String, String)], taxonomy: &Taxonomy) -> Result<FeedQuery, Invalid> {
-        let mut q = FeedQuery {
-            page: 1,
-            per_page: DEFAULT_PER_PAGE,
-            ..FeedQuery::default()
-        };
-        let mut errors = Vec::new();
-        let whole = |field: &str, value: &str, min: usize, max: usize| {
-            value
-                .trim()
-                .parse::<usize>()
-                .ok()
-                .filter(|n| (min..=max).contains(n))
-                .ok_or_else(|| FieldError::new(field, format!("must be a whole number from {min} to {max}")))
-        };
-        for (key, value) in pairs {
-            if value.trim().is_empty() {
-                continue;
-            }
-            let checked: Result<(), FieldError> = match key.as_str() {
-                "page" => whole("page", value, 1, MAX_PAGE).map(|n| q.page = n),
-                "per_page" => whole("per_page", value, 1, MAX_PER_PAGE).map(|n| q.per_page = n),
-                "search" => validate::text("search", value, 1, 200).map(|t| q.search = Some(t)),
-                "taxonomy_term_id" => {
-                    match taxonomy.terms.iter().find(|t| {
-                        t.id.as_str() == value.trim() || PublicIds::term(t.id.as_str()).to_string() == value.trim()
-                    }) {
-                        Some(t) => q.term = Some(t.id.clone()),
-                        None => q.unknown_filter = true,
-                    }
-                    Ok(())
-                }
-                "taxonomy_id" => {
-                    match Vocabulary::ALL
-                        .iter()
-                        .find(|v| v.as_str() == value.trim() || PublicIds::taxonomy(**v).to_string() == value.trim())
-                    {
-                        Some(v) => q.vocabulary = Some(*v),
-                        None => q.unknown_filter = true,
-                    }
-                    Ok(())
-                }
-                "minimum_age" => whole("minimum_age", value, 0, 200).map(|n| q.minimum_age = Some(n as u64)),
-                "maximum_age" => whole("maximum_age", value, 0, 200).map(|n| q.maximum_age = Some(n as u64)),
-                "day" => day(value)
-                    .map(|d| q.day = Some(d))
-                    .ok_or_else(|| FieldError::new("day", "must be a day of the week such as Monday or MO")),
-                "postcode" => Postcode::parse("postcode", value).map(|p| q.postcode = Some(p)),
-                "proximity" => value
-                    .trim()
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|m| m.is_finite() && *m > 0.0 && *m <= MAX_RADIUS_MILES * METRES_PER_MILE)
-                    .map(|m| q.proximity_miles = Some(m / METRES_PER_MILE))
-                    .ok_or_else(|| {
-                        FieldError::new(
-                            "proximity",
-                            format!(
-                                "must be a distance in metres, more than 0 and at most {}",
-                                (MAX_RADIUS_MILES * METRES_PER_MILE) as u64
-                            ),
-                        )
-                    }),
-                "modified_after" => moment(value).map(|m| q.modified_after = Some(m)).ok_or_else(|| {
-                    FieldError::new("modified_after", "must be a date-time such as 2026-11-01T09:00:00Z")
-                }),
-                _ => Ok(()),
-            };
-            if let Err(e) = checked {
-                errors.push(e);
-            }
-        }
-        if q.proximity_miles.is_some() && q.postcode.is_none() {
-            errors.push(FieldError::new("proximity", "needs a postcode to measure from"));
-        }
-        if errors.is_empty() { Ok(q) } else { Err(Invalid(errors)) }
-    }
-
-    fn offset(&self) -> usize {
-        (self.page - 1) * self.per_page
-    }
 }
 
 /// The 3.0 paging envelope around one page of `contents`.
@@ -728,53 +586,6 @@ async fn taxonomy_term(state: Data, path: web::Path<String>) -> Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
-    }
-
-    #[test]
-    fn parameters_are_checked_and_named() {
-        let t = Taxonomy::builtin().unwrap();
-        let q = FeedQuery::parse(
-            &pairs(&[
-                ("page", "2"),
-                ("per_page", "10"),
-                ("day", "SA"),
-                ("postcode", "sw19 2hr"),
-                ("proximity", "1609.344"),
-                ("modified_after", "2026-11-01"),
-                ("taxonomy_term_id", &PublicIds::term("st-salt").to_string()),
-                ("full", "true"),
-            ]),
-            &t,
-        )
-        .unwrap();
-        assert_eq!((q.page, q.per_page, q.offset()), (2, 10, 10));
-        assert_eq!(q.day, Some(Day::Saturday));
-        assert!((q.proximity_miles.unwrap() - 1.0).abs() < 1e-9);
-        assert_eq!(q.term, Some(TermId("st-salt".into())));
-        assert_eq!(q.modified_after.unwrap().to_string(), "2026-11-01 00:00:00");
-        for (key, value) in [
-            ("page", "0"),
-            ("per_page", "1000"),
-            ("minimum_age", "-1"),
-            ("day", "someday"),
-            ("postcode", "nowhere"),
-            ("proximity", "-5"),
-            ("modified_after", "yesterday"),
-        ] {
-            let err = FeedQuery::parse(&pairs(&[(key, value)]), &t).unwrap_err();
-            assert_eq!(err.0[0].field, key, "{key}={value}");
-        }
-        let err = FeedQuery::parse(&pairs(&[("proximity", "500")]), &t).unwrap_err();
-        assert_eq!(err.0[0].field, "proximity");
-        assert!(
-            FeedQuery::parse(&pairs(&[("taxonomy_id", "not-ours")]), &t)
-                .unwrap()
-                .unknown_filter
-        );
-    }
 
     #[test]
     fn money_is_published_as_the_exact_pounds() {
