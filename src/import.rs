@@ -156,14 +156,24 @@ struct Ready {
 
 fn fingerprint(service: &ImportedService, location: Option<&Location>) -> String {
     use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(format!("{service:?}{location:?}").as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::domain::hex(&Sha256::digest(format!("{service:?}{location:?}").as_bytes()))
 }
 
 fn read_file(path: &std::path::Path) -> Result<oruk::FeedPage, ImportError> {
     let text = std::fs::read_to_string(path).map_err(|e| ImportError::File(path.to_path_buf(), e))?;
     let body: Value = serde_json::from_str(&text).map_err(|e| ImportError::NotJson(path.display().to_string(), e))?;
     oruk::read_page(&body).map_err(|e| ImportError::Feed(path.display().to_string(), e))
+}
+
+/// One all-or-nothing database write, off the async thread.
+async fn write<T: Send + 'static>(
+    db: Db,
+    f: impl FnOnce(&mut crate::db::Conn) -> Result<T, DbError> + Send + 'static,
+) -> Result<T, ImportError> {
+    tokio::task::spawn_blocking(move || db.write(f))
+        .await
+        .map_err(|e| ImportError::Db(DbError::Open(format!("the import's database task failed: {e}"))))?
+        .map_err(ImportError::Db)
 }
 
 enum Unreadable {
@@ -289,11 +299,10 @@ impl Importer {
         let db = self.db.clone();
         let feed = self.options.feed.clone();
         let listed = std::mem::take(&mut self.listed);
-        self.summary.withdrawn = tokio::task::spawn_blocking(move || {
-            db.write(move |conn| services::withdraw_missing_from_feed(conn, &feed, &listed))
+        self.summary.withdrawn = write(db, move |conn| {
+            services::withdraw_missing_from_feed(conn, &feed, &listed)
         })
-        .await
-        .map_err(|e| ImportError::Db(DbError::Open(format!("the import's database task failed: {e}"))))??;
+        .await?;
         Ok(())
     }
 
@@ -483,40 +492,31 @@ impl Importer {
         let feed = self.options.feed.clone();
         let mut known = self.organisations.clone();
         let count = batch.len() as u64;
-        let stored = tokio::task::spawn_blocking(move || {
-            db.write(move |conn| {
-                let mut outcomes = Vec::with_capacity(batch.len());
-                for Ready {
-                    service,
-                    location,
-                    fingerprint,
-                } in &batch
-                {
-                    let result = conn.transaction(|conn| {
-                        let organisation = match known.get(&service.organisation.feed_id) {
-                            Some(id) => *id,
-                            None => organisations::upsert_from_feed(conn, &feed, &service.organisation)?,
-                        };
-                        let upserted = services::upsert_from_feed(
-                            conn,
-                            &feed,
-                            organisation,
-                            service,
-                            location.as_ref(),
-                            fingerprint,
-                        )?;
-                        Ok::<_, DbError>((organisation, upserted))
-                    });
-                    if let Ok((organisation, _)) = &result {
-                        known.insert(service.organisation.feed_id.clone(), *organisation);
-                    }
-                    outcomes.push((service.feed_id.clone(), result.map_err(|e| e.to_string())));
+        let stored = write(db, move |conn| {
+            let mut outcomes = Vec::with_capacity(batch.len());
+            for Ready {
+                service,
+                location,
+                fingerprint,
+            } in &batch
+            {
+                let result = conn.transaction(|conn| {
+                    let organisation = match known.get(&service.organisation.feed_id) {
+                        Some(id) => *id,
+                        None => organisations::upsert_from_feed(conn, &feed, &service.organisation)?,
+                    };
+                    let upserted =
+                        services::upsert_from_feed(conn, &feed, organisation, service, location.as_ref(), fingerprint)?;
+                    Ok::<_, DbError>((organisation, upserted))
+                });
+                if let Ok((organisation, _)) = &result {
+                    known.insert(service.organisation.feed_id.clone(), *organisation);
                 }
-                Ok((outcomes, known))
-            })
+                outcomes.push((service.feed_id.clone(), result.map_err(|e| e.to_string())));
+            }
+            Ok((outcomes, known))
         })
-        .await
-        .map_err(|e| ImportError::Db(DbError::Open(format!("the import's database task failed: {e}"))))??;
+        .await?;
         let (outcomes, known) = stored;
         self.organisations = known;
         for (feed_id, outcome) in outcomes {

@@ -59,7 +59,7 @@ impl Idempotency {
         let digest = Sha256::digest(canonical.as_bytes());
         Idempotency {
             key,
-            fingerprint: digest.iter().map(|b| format!("{b:02x}")).collect(),
+            fingerprint: crate::domain::hex(&digest),
         }
     }
 }

@@ -127,13 +127,13 @@ pub fn authenticate(user: Option<&UserRow>, password: &str) -> Option<Actor> {
 
 pub fn token_hash(token: &str) -> String {
     let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::domain::hex(&digest)
 }
 
 /// Start a session; returns the bearer token (only its hash is stored).
 pub fn create_session(conn: &mut Conn, user: UserId) -> DbResult<(String, NaiveDateTime)> {
     let bytes: [u8; 32] = rand::random();
-    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let token = crate::domain::hex(&bytes);
     let created = now();
     let expires = created + Duration::hours(SESSION_LIFETIME_HOURS);
     diesel::insert_into(sessions::table)

@@ -16,6 +16,11 @@ pub mod validate;
 
 pub use money::{Pence, SignedPence};
 
+/// Bytes as lower-case hex: tokens, their hashes, request and record fingerprints.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Declares a closed set of words stored as text and exchanged as snake_case JSON strings.
 macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {

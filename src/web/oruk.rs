@@ -17,6 +17,7 @@ use crate::db::organisations::{self, OrganisationView};
 use crate::db::services::{self, ServiceView};
 use crate::db::{Conn, DbError, DbResult};
 use crate::domain::oruk::{FeedQuery, Kind, PublicIds, ical_day, unit_words};
+use crate::domain::search::Origin;
 use crate::domain::taxonomy::{Taxonomy, Term, Vocabulary};
 use crate::domain::validate;
 use crate::domain::{OrganisationId, ServiceId};
@@ -401,16 +402,9 @@ async fn find(
     if q.unknown_filter {
         return Ok((0, Vec::new()));
     }
-    let origin = match &q.postcode {
-        Some(pc) => Some(state.geocoder.locate(pc).await.map(|l| l.at).ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_parameter",
-                "postcode: we cannot find where this postcode is",
-                Some("postcode"),
-            )
-        })?),
-        None => None,
-    };
+    let origin = super::search::locate(state, q.postcode.clone().map(Origin::Postcode).as_ref())
+        .await?
+        .map(|(at, _)| at);
     let (mut outcomes, mut service_types, mut needs) = (Vec::new(), Vec::new(), Vec::new());
     if let Some(term) = q.term.as_ref().and_then(|t| state.taxonomy.get(t.as_str())) {
         match term.vocabulary {

@@ -22,7 +22,10 @@ type Reply = Result<HttpResponse, ApiError>;
 type Pairs = web::Query<Vec<(String, String)>>;
 
 /// Place a search origin; a postcode nobody can place is a 400 on `postcode`.
-async fn locate(state: &AppState, origin: Option<&Origin>) -> Result<Option<(Coordinates, Option<String>)>, ApiError> {
+pub(crate) async fn locate(
+    state: &AppState,
+    origin: Option<&Origin>,
+) -> Result<Option<(Coordinates, Option<String>)>, ApiError> {
     match origin {
         None => Ok(None),
         Some(Origin::At(at)) => Ok(Some((*at, state.geocoder.outcodes().nearest(*at).map(str::to_string)))),

@@ -91,7 +91,7 @@ pub struct Visitor {
 
 fn random_hex() -> String {
     let bytes: [u8; 32] = rand::random();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::domain::hex(&bytes)
 }
 
 impl FromRequest for Visitor {
