@@ -5,7 +5,8 @@ use diesel::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
-use crate::db::{Db, DbError, DbResult, budget_holders, councils, organisations, services, users};
+use crate::app::{AppError, AppResult, accounts, plans};
+use crate::db::{Db, councils, organisations, services, users};
 use crate::domain::budget::{BudgetHolderInput, LoginInput};
 use crate::domain::organisation::{OrganisationInput, RegistrationInput};
 use crate::domain::service::ServiceInput;
@@ -43,8 +44,8 @@ pub struct Login {
     pub password: String,
 }
 
-fn parse() -> DbResult<DemoFile> {
-    serde_json::from_str(DEMO).map_err(|e| DbError::Open(format!("demo data does not parse: {e}")))
+fn parse() -> AppResult<DemoFile> {
+    serde_json::from_str(DEMO).map_err(|e| AppError::Internal(format!("demo data does not parse: {e}")))
 }
 
 fn logins(file: &DemoFile) -> Vec<Login> {
@@ -71,7 +72,7 @@ fn logins(file: &DemoFile) -> Vec<Login> {
 
 /// Load the demo set unless the database already has a council. Returns the demo logins when the
 /// database holds the demo data (loaded now or earlier), nothing otherwise.
-pub fn load_if_empty(db: &Db, taxonomy: &Taxonomy) -> DbResult<Vec<Login>> {
+pub fn load_if_empty(db: &Db, taxonomy: &Taxonomy) -> AppResult<Vec<Login>> {
     use crate::db::schema::councils::dsl as c;
     let file = parse()?;
     let has_council: i64 = db.read(|conn| Ok(c::councils.count().get_result(conn)?))?;
@@ -89,7 +90,7 @@ pub fn load_if_empty(db: &Db, taxonomy: &Taxonomy) -> DbResult<Vec<Login>> {
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
 
-    let council_hash = users::hash_password(&file.council.password)?;
+    let council_hash = accounts::hash_password(&file.council.password)?;
     let (name, email) = (file.council.name.clone(), file.council.email.clone());
     let (council, _) = db.write(move |conn| councils::create(conn, &name, &email, &council_hash))?;
     bar.inc(1);
@@ -100,7 +101,7 @@ pub fn load_if_empty(db: &Db, taxonomy: &Taxonomy) -> DbResult<Vec<Login>> {
             user: org.user.clone(),
         }
         .validate()?;
-        let hash = users::hash_password(&reg.user.password)?;
+        let hash = accounts::hash_password(&reg.user.password)?;
         let (organisation_id, _) = db.write(move |conn| organisations::register(conn, &reg, &hash))?;
         bar.inc(1);
         for service in &org.services {
@@ -111,8 +112,8 @@ pub fn load_if_empty(db: &Db, taxonomy: &Taxonomy) -> DbResult<Vec<Login>> {
     }
     for holder in &file.budget_holders {
         let valid = holder.validate(taxonomy, today)?;
-        let hash = users::hash_password(&valid.family.password)?;
-        db.write(move |conn| budget_holders::create(conn, council, &valid, &hash))?;
+        let hash = accounts::hash_password(&valid.family.password)?;
+        db.write_as(move |conn| plans::store(conn, council, &valid, &hash))?;
         bar.inc(1);
     }
     bar.finish_with_message("done");

@@ -1,5 +1,6 @@
 //! localoffer: a SEND Local Offer directory and personal-budget marketplace.
 
+pub mod app;
 pub mod bench;
 pub mod db;
 pub mod demo;
@@ -16,7 +17,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-use actix_web::{App, HttpServer, web as aw};
+use actix_web::{HttpServer, web as aw};
+use utoipa_actix_web::AppExt;
 
 use db::{DatabaseUrl, Db, DbError};
 use domain::taxonomy::{Taxonomy, TaxonomyError};
@@ -104,7 +106,7 @@ pub const INDEX_POLL: std::time::Duration = std::time::Duration::from_millis(500
 pub fn open_search(data: &DataDir, db: &Db, taxonomy: Arc<Taxonomy>) -> Result<Arc<search::SearchIndex>, StartError> {
     let index = search::SearchIndex::open(&data.index(), taxonomy)?;
     let started = std::time::Instant::now();
-    let applied = index.catch_up(db)?;
+    let applied = index.catch_up(&app::listings::Listings(db.clone()))?;
     tracing::info!(
         documents = index.num_docs(),
         changes_applied = applied,
@@ -133,7 +135,11 @@ impl Application {
             Vec::new()
         };
         let search = open_search(&data, &db, taxonomy.clone())?;
-        let reindex = search::spawn_follower(search.clone(), db.clone(), INDEX_POLL);
+        let reindex = search::spawn_follower(
+            search.clone(),
+            Arc::new(app::listings::Listings(db.clone())),
+            INDEX_POLL,
+        );
         let geocoder = geocode::Geocoder::new(
             Arc::new(domain::geo::OutcodeTable::builtin()?),
             settings.postcodes_url.clone(),
@@ -144,17 +150,16 @@ impl Application {
             .local_addr()
             .map_err(|e| StartError::Bind(settings.bind.clone(), e))?
             .port();
-        let state = aw::Data::new(web::AppState {
-            db,
-            taxonomy,
-            search,
-            geocoder,
-            public_ids,
-            reindex,
-        });
+        let state = aw::Data::new(app::App::new(db, taxonomy, search, geocoder, public_ids, reindex));
         let mut server = HttpServer::new(move || {
-            App::new()
+            // Registering an API route documents it: the OpenAPI document comes from the same calls.
+            let (served, api) = actix_web::App::new()
+                .into_utoipa_app()
                 .app_data(state.clone())
+                .service(utoipa_actix_web::scope("/api/v1").configure(web::api::routes))
+                .split_for_parts();
+            served
+                .app_data(aw::Data::new(web::api::Document::new(api)))
                 .wrap(web::security_headers())
                 .wrap_fn(web::log_requests)
                 .configure(web::configure)

@@ -283,16 +283,19 @@ fn create_council(
     email: &str,
     password: &str,
 ) -> Result<(), String> {
-    use localoffer::domain::validate;
-    let flag = |e: validate::FieldError| format!("--{} {}", e.field, e.message);
-    let name = validate::text("name", name, 1, 200).map_err(flag)?;
-    let email = validate::email("email", email).map_err(flag)?;
-    let password = validate::password("password", password).map_err(flag)?;
+    use localoffer::app::AppError;
     let (_, db) = open(data_dir, database_url)?;
-    let hash = db::users::hash_password(&password).map_err(|e| e.to_string())?;
-    let (council_id, user_id) = db
-        .write(move |conn| db::councils::create(conn, &name, &email, &hash))
-        .map_err(|e| e.to_string())?;
+    let (council_id, user_id) =
+        localoffer::app::accounts::create_council(&db, name, email, password).map_err(|e| match e {
+            // Say which flag was wrong, in the words the flag has.
+            AppError::Invalid(invalid) => invalid
+                .0
+                .iter()
+                .map(|f| format!("--{} {}", f.field, f.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            other => other.to_string(),
+        })?;
     println!("{}", serde_json::json!({"council_id": council_id, "user_id": user_id}));
     Ok(())
 }
@@ -302,7 +305,9 @@ fn reindex(data_dir: &Path, database_url: Option<&str>) -> Result<(), String> {
     let taxonomy = std::sync::Arc::new(localoffer::domain::taxonomy::Taxonomy::builtin().map_err(|e| e.to_string())?);
     let index = localoffer::search::SearchIndex::open(&data.index(), taxonomy).map_err(|e| e.to_string())?;
     let started = std::time::Instant::now();
-    let indexed = index.rebuild(&db, true).map_err(|e| e.to_string())?;
+    let indexed = index
+        .rebuild(&localoffer::app::listings::Listings(db), true)
+        .map_err(|e| e.to_string())?;
     println!(
         "indexed {indexed} published services in {:.2} s",
         started.elapsed().as_secs_f64()
@@ -342,7 +347,7 @@ fn import_oruk(
     // and follows the database's change log, so it shows them within a second by itself.
     use localoffer::search::{SearchError, SearchIndex};
     match SearchIndex::open_unless_busy(&data.index(), taxonomy).and_then(|index| {
-        index.catch_up(&db)?;
+        index.catch_up(&localoffer::app::listings::Listings(db.clone()))?;
         Ok(index.num_docs())
     }) {
         Ok(documents) => eprintln!("search index up to date: {documents} services"),

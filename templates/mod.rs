@@ -1,30 +1,17 @@
-//! Page components (maud), shared by every page: the layout, error summary, form fields, money.
+//! All page markup (maud): the layout, the components every page shares, and one module per
+//! audience with one function per page. Each takes the view data it shows and nothing else.
 
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+pub mod components;
+pub mod council;
+pub mod family;
+pub mod provider;
+pub mod public;
 
-use crate::domain::Pence;
+use maud::{DOCTYPE, Markup, html};
 
-/// Who the page is for: the logged-in role (if any) and the CSRF token every form carries.
-pub struct Chrome<'a> {
-    pub role: Option<&'a str>,
-    pub csrf: &'a str,
-    /// How many services the visitor has shortlisted.
-    pub shortlisted: usize,
-}
+pub use components::{Chrome, FormErrors};
 
-/// Pounds for people: "£1,200.00".
-pub fn money(p: Pence) -> String {
-    let s = p.to_string();
-    let (whole, pence) = s.split_once('.').unwrap_or((&s, "00"));
-    let mut grouped = String::new();
-    for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    format!("£{grouped}.{pence}")
-}
+pub const STYLESHEET: &str = include_str!("site.css");
 
 pub fn layout(title: &str, chrome: &Chrome<'_>, body: Markup) -> Markup {
     html! {
@@ -86,111 +73,7 @@ pub fn layout(title: &str, chrome: &Chrome<'_>, body: Markup) -> Markup {
     }
 }
 
-/// A form's problems: the summary at the top links to each field.
-#[derive(Debug, Default, Clone)]
-pub struct FormErrors(pub Vec<(String, String)>);
-
-impl FormErrors {
-    pub fn get(&self, field: &str) -> Option<&str> {
-        self.0.iter().find(|(f, _)| f == field).map(|(_, m)| m.as_str())
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    pub fn summary(&self) -> Markup {
-        html! {
-            @if !self.0.is_empty() {
-                div.error-summary role="alert" aria-labelledby="error-summary-title" tabindex="-1" {
-                    h2 #error-summary-title { "There is a problem" }
-                    ul {
-                        @for (field, message) in &self.0 {
-                            li { a href={ "#" (field) } { (message) } }
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// A labelled text input that keeps what was typed and shows its error next to it.
-pub fn input(errors: &FormErrors, name: &str, label: &str, value: &str, kind: &str, hint: Option<&str>) -> Markup {
-    let error = errors.get(name);
-    let describedby = match (hint.is_some(), error.is_some()) {
-        (true, true) => format!("{name}-hint {name}-error"),
-        (true, false) => format!("{name}-hint"),
-        (false, true) => format!("{name}-error"),
-        (false, false) => String::new(),
-    };
-    html! {
-        div.form-group.form-group-error[error.is_some()] {
-            label.label for=(name) { (label) }
-            @if let Some(hint) = hint { div.hint id={ (name) "-hint" } { (hint) } }
-            @if let Some(message) = error { p.error-message id={ (name) "-error" } { span.visually-hidden { "Error: " } (message) } }
-            input.input.input-error[error.is_some()] id=(name) name=(name) type=(kind) value=(value)
-                aria-describedby=[(!describedby.is_empty()).then_some(describedby.as_str())];
-        }
-    }
-}
-
-pub fn checkboxes(
-    errors: &FormErrors,
-    name: &str,
-    legend: &str,
-    options: &[(String, String)],
-    checked: &[String],
-) -> Markup {
-    let error = errors.get(name);
-    html! {
-        div.form-group.form-group-error[error.is_some()] id=(name) {
-            fieldset.fieldset {
-                legend.legend { (legend) }
-                @if let Some(message) = error { p.error-message { span.visually-hidden { "Error: " } (message) } }
-                div.checkboxes {
-                    @for (i, (value, label)) in options.iter().enumerate() {
-                        @let id = format!("{name}-{i}");
-                        div.checkbox {
-                            input id=(id) type="checkbox" name=(name) value=(value) checked[checked.contains(value)];
-                            label for=(id) { (label) }
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-pub fn csrf_field(chrome: &Chrome<'_>) -> Markup {
-    html! { input type="hidden" name="csrf_token" value=(chrome.csrf); }
-}
-
-pub fn summary_list(rows: &[(&str, Markup)]) -> Markup {
-    html! {
-        dl.summary-list {
-            @for (key, value) in rows {
-                div.summary-row { dt { (key) } dd { (value) } }
-            }
-        }
-    }
-}
-
-pub const STYLESHEET: &str = include_str!("site.css");
-
-/// Escape hatch for trusted, static markup.
-pub fn raw(s: &'static str) -> PreEscaped<&'static str> {
-    PreEscaped(s)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn money_reads_like_money() {
-        assert_eq!(money(Pence::from_stored(120000)), "£1,200.00");
-        assert_eq!(money(Pence::from_stored(5)), "£0.05");
-        assert_eq!(money(Pence::from_stored(123456789)), "£1,234,567.89");
-    }
+/// An error page: what happened and what to do.
+pub fn error_page(title: &str, text: &str) -> Markup {
+    html! { h1 { (title) } p { (text) } p { a href="/" { "Go to the home page" } } }
 }

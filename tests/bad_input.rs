@@ -232,8 +232,8 @@ both_backends! {
         expect_error(
             app.get("/taxonomy?vocabulary=colours", None).await,
             StatusCode::BAD_REQUEST,
-            "invalid_query",
-            None,
+            "invalid_parameter",
+            Some("vocabulary"),
         )
         .await;
     }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::db::{self, DatabaseUrl, budget_holders, councils, organisations, services, users};
+use crate::db::{self, DatabaseUrl, budget_holders, councils, organisations, services};
 use crate::domain::budget::BudgetHolderInput;
 use crate::domain::organisation::RegistrationInput;
 use crate::domain::service::ServiceInput;
@@ -41,7 +41,7 @@ fn run(requests: usize, concurrency: usize, database_url: Option<String>) -> Res
     } else {
         "SQLite, WAL, synchronous=FULL, group commit"
     };
-    let hash = users::hash_password("bench password").map_err(setup_err)?;
+    let hash = crate::app::accounts::hash_password("bench password").map_err(setup_err)?;
     let (council, _) = {
         let hash = hash.clone();
         db.write(move |c| councils::create(c, "Bench Council", "council@bench.example", &hash))
@@ -69,10 +69,10 @@ fn run(requests: usize, concurrency: usize, database_url: Option<String>) -> Res
         .write(move |c| services::create(c, org, &service))
         .map_err(setup_err)?;
     let option = db
-        .read(|c| services::get(c, None, service_id))
+        .read(|c| services::get(c, service_id))
         .map_err(setup_err)?
-        .price_options[0]
-        .id;
+        .and_then(|s| s.price_options.first().map(|o| o.id))
+        .ok_or_else(|| setup_err("the bench service has no price option"))?;
     let today = chrono::Utc::now().date_naive();
     let mut holders = Vec::new();
     for i in 0..HOLDERS {
@@ -85,16 +85,18 @@ fn run(requests: usize, concurrency: usize, database_url: Option<String>) -> Res
         }))
         .map_err(setup_err)?;
         let valid = input.validate(&taxonomy, today).map_err(setup_err)?;
-        let created = {
+        let (created, _, _) = {
             let hash = hash.clone();
-            db.write(move |c| budget_holders::create(c, council, &valid, &hash))
+            db.write_as(move |c| crate::app::plans::store(c, council, &valid, &hash))
         }
         .map_err(setup_err)?;
-        holders.push((
-            created.id,
-            created.allocations[0].id,
-            format!("family{i}@bench.example"),
-        ));
+        let allocation = db
+            .read(|c| budget_holders::allocations_of(c, created))
+            .map_err(setup_err)?
+            .first()
+            .map(|a| a.id)
+            .ok_or_else(|| setup_err("the bench plan has no allocation"))?;
+        holders.push((created, allocation, format!("family{i}@bench.example")));
     }
     drop(db);
 

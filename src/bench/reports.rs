@@ -10,7 +10,7 @@ use rand::{Rng, SeedableRng};
 use super::search::{generate, leaves};
 use super::{BenchError, setup_err};
 use crate::db::schema::{allocations, budget_holders, ledger_entries, plan_outcome_terms, plan_outcomes, search_log};
-use crate::db::{councils, now, reports, sqlite, users};
+use crate::db::{councils, now, reports, sqlite};
 use crate::domain::CouncilId;
 use crate::domain::reports as rules;
 use crate::domain::taxonomy::Vocabulary;
@@ -30,7 +30,7 @@ pub fn reports(services: usize, holders: usize) -> Result<(), BenchError> {
     );
     let started = Instant::now();
     generate(&db, &taxonomy, &places, services)?;
-    let hash = users::hash_password("bench password").map_err(setup_err)?;
+    let hash = crate::app::accounts::hash_password("bench password").map_err(setup_err)?;
     let (council, officer) = db
         .write(move |c| councils::create(c, "Bench Council", "council@bench.example", &hash))
         .map_err(setup_err)?;

@@ -412,7 +412,7 @@ pub fn search(count: usize, queries: usize) -> Result<(), BenchError> {
     );
 
     let index = SearchIndex::open(&data.index(), taxonomy.clone()).map_err(setup_err)?;
-    let (took, built) = time(|| index.rebuild(&db, true));
+    let (took, built) = time(|| index.rebuild(&crate::app::listings::Listings(db.clone()), true));
     let built = built.map_err(setup_err)?;
     println!(
         "  tantivy full rebuild from the database         {:>8.2} s ({built} documents)",

@@ -2,70 +2,27 @@
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
-use serde::Serialize;
 
 use super::ledger::{self, Movement};
-use super::schema::{allocations, budget_holders, plan_outcome_terms, plan_outcomes, users};
-use super::users::{Actor, NewUser};
-use super::{Conn, DbError, DbResult, now};
+use super::schema::{allocations, budget_holders, plan_outcome_terms, plan_outcomes};
+use super::{Conn, DbResult, now};
+use crate::domain::access::{PlanOwners, PlanScope};
 use crate::domain::booking::LedgerKind;
 use crate::domain::budget::ValidBudgetHolder;
-use crate::domain::validate::Invalid;
 use crate::domain::{
-    AllocationId, BudgetHolderId, CouncilId, Management, OrganisationId, OrganisationKind, Pence, PlanOutcomeId, Role,
-    Stream, UserId,
+    AllocationId, BudgetHolderId, CouncilId, Management, OrganisationId, Pence, PlanOutcomeId, Stream, UserId,
 };
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Created {
-    pub id: BudgetHolderId,
-    pub family_user_id: UserId,
-    /// False when the family already had an account (a sibling's plan) and was linked to it.
-    pub family_account_created: bool,
-    pub allocations: Vec<AllocationView>,
-}
-
-/// `family_password_hash` is computed before the write transaction (argon2 is slow).
+/// Store a validated plan for `family_user` with its outcomes and allocations, each allocation
+/// opened in the ledger (and its admin fee taken). A reference the council already used is a
+/// unique violation for the caller to name.
 pub fn create(
     conn: &mut Conn,
     council: CouncilId,
     h: &ValidBudgetHolder,
-    family_password_hash: &str,
-) -> DbResult<Created> {
-    if let Some(broker) = h.broker_organisation_id
-        && super::organisations::kind(conn, broker)? != Some(OrganisationKind::Broker)
-    {
-        return Err(Invalid::one("broker_organisation_id", "is not a registered broker organisation").into());
-    }
-    let existing: Option<(i64, String)> = users::table
-        .filter(users::email.eq(&h.family.email))
-        .select((users::id, users::role))
-        .first(conn)
-        .optional()?;
-    let (family_user, family_account_created) = match existing {
-        Some((id, role)) if role == Role::Family.as_str() => (UserId(id), false),
-        Some(_) => {
-            return Err(DbError::conflict(
-                "email_taken",
-                "this email belongs to an account that is not a family's",
-                Some("family.email"),
-            ));
-        }
-        None => {
-            let id = super::users::insert(
-                conn,
-                NewUser {
-                    email: &h.family.email,
-                    password_hash: family_password_hash,
-                    role: Role::Family,
-                    organisation_id: None,
-                    council_id: None,
-                },
-            )?;
-            (id, true)
-        }
-    };
-    let inserted = diesel::insert_into(budget_holders::table)
+    family_user: UserId,
+) -> DbResult<BudgetHolderId> {
+    let id = diesel::insert_into(budget_holders::table)
         .values((
             budget_holders::council_id.eq(council.0),
             budget_holders::reference.eq(&h.reference),
@@ -79,19 +36,8 @@ pub fn create(
             budget_holders::created_at.eq(now()),
         ))
         .returning(budget_holders::id)
-        .get_result::<i64>(conn)
-        .map_err(DbError::from);
-    let id = match inserted {
-        Ok(id) => BudgetHolderId(id),
-        Err(e) if super::is_unique_violation(&e) => {
-            return Err(DbError::conflict(
-                "reference_taken",
-                "this council already has a budget holder with this reference",
-                Some("reference"),
-            ));
-        }
-        Err(e) => return Err(e),
-    };
+        .get_result::<i64>(conn)?;
+    let id = BudgetHolderId(id);
     for (position, outcome) in h.outcomes.iter().enumerate() {
         let outcome_id = diesel::insert_into(plan_outcomes::table)
             .values((
@@ -156,13 +102,7 @@ pub fn create(
             )?;
         }
     }
-    let allocations = allocations_of(conn, id)?;
-    Ok(Created {
-        id,
-        family_user_id: family_user,
-        family_account_created,
-        allocations,
-    })
+    Ok(id)
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -181,42 +121,29 @@ pub struct HolderRow {
 }
 
 impl HolderRow {
-    /// Rule 7: the family, its broker and its council; nobody else.
-    pub fn visible_to(&self, actor: &Actor) -> bool {
-        match actor.role {
-            Role::Family => self.family_user_id == actor.user_id.0,
-            Role::Broker => {
-                self.broker_organisation_id.is_some()
-                    && self.broker_organisation_id.map(OrganisationId) == actor.organisation_id
-            }
-            Role::Council => actor.council_id == Some(CouncilId(self.council_id)),
-            Role::Provider => false,
+    pub fn owners(&self) -> PlanOwners {
+        PlanOwners {
+            council: CouncilId(self.council_id),
+            family: UserId(self.family_user_id),
+            broker: self.broker_organisation_id.map(OrganisationId),
         }
-    }
-
-    /// Who may spend from the plan: the family and its broker (councils create plans, not bookings).
-    pub fn can_book(&self, actor: &Actor) -> bool {
-        matches!(actor.role, Role::Family | Role::Broker) && self.visible_to(actor)
     }
 }
 
-/// Load a holder and check the actor may see it: NotFound for an unknown id, Forbidden for
-/// someone else's.
-pub fn authorised(conn: &mut Conn, actor: &Actor, id: BudgetHolderId) -> DbResult<HolderRow> {
-    let row: HolderRow = budget_holders::table
+pub fn load(conn: &mut Conn, id: BudgetHolderId) -> DbResult<Option<HolderRow>> {
+    Ok(budget_holders::table
         .select(HolderRow::as_select())
         .filter(budget_holders::id.eq(id.0))
         .first(conn)
-        .optional()?
-        .ok_or(DbError::NotFound("budget holder"))?;
-    if row.visible_to(actor) {
-        Ok(row)
-    } else {
-        Err(DbError::forbidden("this budget holder is not yours"))
-    }
+        .optional()?)
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// One of the holder's allocations, or None.
+pub fn allocation(conn: &mut Conn, holder: BudgetHolderId, id: AllocationId) -> DbResult<Option<AllocationView>> {
+    Ok(allocations_of(conn, holder)?.into_iter().find(|a| a.id == id))
+}
+
+#[derive(Debug, Clone)]
 pub struct AllocationView {
     pub id: AllocationId,
     pub stream: Stream,
@@ -256,7 +183,7 @@ pub fn allocations_of(conn: &mut Conn, holder: BudgetHolderId) -> DbResult<Vec<A
         .collect())
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct PlanOutcomeView {
     pub id: PlanOutcomeId,
     pub text: String,
@@ -264,7 +191,7 @@ pub struct PlanOutcomeView {
     pub status: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct BudgetHolderView {
     pub id: BudgetHolderId,
     pub council_id: CouncilId,
@@ -319,20 +246,55 @@ pub fn view(conn: &mut Conn, row: HolderRow) -> DbResult<BudgetHolderView> {
     })
 }
 
-/// The budget holders the actor may see, by id.
-pub fn list(conn: &mut Conn, actor: &Actor) -> DbResult<Vec<BudgetHolderView>> {
+/// The budget holders in a scope, by id.
+pub fn list(conn: &mut Conn, scope: PlanScope) -> DbResult<Vec<BudgetHolderView>> {
     let q = budget_holders::table
         .select(HolderRow::as_select())
         .order(budget_holders::id)
         .into_boxed();
-    let q = match actor.role {
-        Role::Family => q.filter(budget_holders::family_user_id.eq(actor.user_id.0)),
-        Role::Broker => {
-            q.filter(budget_holders::broker_organisation_id.eq(actor.organisation_id.map(|o| o.0).unwrap_or(-1)))
-        }
-        Role::Council => q.filter(budget_holders::council_id.eq(actor.council_id.map(|c| c.0).unwrap_or(-1))),
-        Role::Provider => return Err(DbError::forbidden("providers do not see budget holders")),
+    let q = match scope {
+        PlanScope::Family(user) => q.filter(budget_holders::family_user_id.eq(user.0)),
+        PlanScope::Broker(organisation) => q.filter(budget_holders::broker_organisation_id.eq(organisation.0)),
+        PlanScope::Council(council) => q.filter(budget_holders::council_id.eq(council.0)),
     };
     let rows: Vec<HolderRow> = q.limit(1000).load(conn)?;
     rows.into_iter().map(|r| view(conn, r)).collect()
+}
+
+/// What is left on an allocation: amount less committed.
+fn remaining(conn: &mut Conn, allocation: AllocationId) -> DbResult<Pence> {
+    let (amount, committed): (i64, i64) = allocations::table
+        .find(allocation.0)
+        .select((allocations::amount_pence, allocations::committed_pence))
+        .first(conn)?;
+    Ok(Pence::from_stored(amount - committed))
+}
+
+/// Rule 2: commit `amount` against the allocation only if that much is left, in one guarded
+/// statement. Returns whether it was taken and what is left afterwards.
+pub fn debit(conn: &mut Conn, allocation: AllocationId, amount: Pence) -> DbResult<(bool, Pence)> {
+    let debited = diesel::update(
+        allocations::table
+            .filter(allocations::id.eq(allocation.0))
+            .filter((allocations::amount_pence - allocations::committed_pence).ge(amount.pence())),
+    )
+    .set(allocations::committed_pence.eq(allocations::committed_pence + amount.pence()))
+    .execute(conn)?;
+    Ok((debited == 1, remaining(conn, allocation)?))
+}
+
+/// Give committed money back to the allocation; None when it does not hold that much committed.
+pub fn release(conn: &mut Conn, allocation: AllocationId, amount: Pence) -> DbResult<Option<Pence>> {
+    let released = diesel::update(
+        allocations::table
+            .filter(allocations::id.eq(allocation.0))
+            .filter(allocations::committed_pence.ge(amount.pence())),
+    )
+    .set(allocations::committed_pence.eq(allocations::committed_pence - amount.pence()))
+    .execute(conn)?;
+    if released == 1 {
+        Ok(Some(remaining(conn, allocation)?))
+    } else {
+        Ok(None)
+    }
 }

@@ -36,7 +36,7 @@ pub fn append(conn: &mut Conn, m: Movement<'_>) -> DbResult<()> {
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct StatementEntry {
     pub id: i64,
     pub allocation_id: AllocationId,

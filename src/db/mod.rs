@@ -21,8 +21,6 @@ use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-use crate::domain::validate::Invalid;
-
 /// One connection type over both backends: every query in `db/` is written once against it.
 #[derive(diesel::MultiConnection)]
 pub enum AnyConnection {
@@ -58,23 +56,12 @@ impl DatabaseUrl {
     }
 }
 
+/// What can go wrong storing and loading. Nothing here is a rule a user would recognise: the
+/// use cases in `app/` decide what a missing row or a taken unique key means.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error("{0} not found")]
     NotFound(&'static str),
-    /// A reference in a request body to something that does not exist.
-    #[error("{message}")]
-    UnknownReference { field: String, message: String },
-    #[error("{0}")]
-    Forbidden(String),
-    #[error("{message}")]
-    Conflict {
-        code: &'static str,
-        message: String,
-        field: Option<String>,
-    },
-    #[error(transparent)]
-    Invalid(#[from] Invalid),
     #[error("database query failed: {0}")]
     Query(#[from] diesel::result::Error),
     #[error("no database connection available: {0}")]
@@ -83,28 +70,18 @@ pub enum DbError {
     Open(String),
     #[error("database migration failed: {0}")]
     Migration(String),
-    #[error("password hashing failed: {0}")]
-    Hash(String),
 }
 
 impl DbError {
-    pub fn conflict(code: &'static str, message: impl Into<String>, field: Option<&str>) -> DbError {
-        DbError::Conflict {
-            code,
-            message: message.into(),
-            field: field.map(str::to_string),
-        }
-    }
-
-    pub fn conflict_not_found(field: &str, message: impl Into<String>) -> DbError {
-        DbError::UnknownReference {
-            field: field.to_string(),
-            message: message.into(),
-        }
-    }
-
-    pub fn forbidden(message: impl Into<String>) -> DbError {
-        DbError::Forbidden(message.into())
+    /// True when a UNIQUE constraint refused the write.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(
+            self,
+            DbError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _
+            ))
+        )
     }
 }
 
@@ -226,38 +203,50 @@ impl Db {
 
     /// Run `f` on a pooled connection. Blocking: call from a blocking thread.
     pub fn read<T>(&self, f: impl FnOnce(&mut Conn) -> DbResult<T>) -> DbResult<T> {
-        let mut conn = self.pool.get()?;
-        f(&mut conn)
+        self.read_as(f)
     }
 
     /// Run `f` as one all-or-nothing write and wait until it is durably committed. Blocking.
     pub fn write<T: Send + 'static>(&self, f: impl FnOnce(&mut Conn) -> DbResult<T> + Send + 'static) -> DbResult<T> {
+        self.write_as(f)
+    }
+
+    /// [`Db::read`] with the caller's error type, so a use case can refuse with its own errors.
+    pub fn read_as<T, E: From<DbError>>(&self, f: impl FnOnce(&mut Conn) -> Result<T, E>) -> Result<T, E> {
+        let mut conn = self.pool.get().map_err(DbError::from)?;
+        f(&mut conn)
+    }
+
+    /// [`Db::write`] with the caller's error type: an `Err` from `f` rolls back everything it wrote.
+    pub fn write_as<T, E>(&self, f: impl FnOnce(&mut Conn) -> Result<T, E> + Send + 'static) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + From<diesel::result::Error> + Send + 'static,
+    {
         let jobs = match &self.writes {
             Writes::Pooled => {
-                let mut conn = self.pool.get()?;
+                let mut conn = self.pool.get().map_err(DbError::from)?;
                 let conn: &mut AnyConnection = &mut conn;
                 return conn.transaction(f);
             }
             Writes::Sqlite(jobs) => jobs,
         };
-        let (done, outcome) = std::sync::mpsc::sync_channel::<DbResult<T>>(1);
+        let (done, outcome) = std::sync::mpsc::sync_channel::<Result<T, E>>(1);
         let job: Job = Box::new(move |conn| {
             // Nested inside the batch's transaction, diesel makes this a savepoint.
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| conn.transaction(f)))
-                .unwrap_or_else(|_| Err(DbError::Open("a write panicked; its batch is rolled back".into())));
+                .unwrap_or_else(|_| Err(DbError::Open("a write panicked; its batch is rolled back".into()).into()));
             Box::new(move |commit_error: Option<&DbError>| {
                 let result = match commit_error {
                     None => result,
-                    Some(e) => Err(DbError::Open(format!("commit failed: {e}"))),
+                    Some(e) => Err(DbError::Open(format!("commit failed: {e}")).into()),
                 };
                 let _ = done.send(result);
             })
         });
-        jobs.send(job)
-            .map_err(|_| DbError::Open("the database writer has stopped".into()))?;
-        outcome
-            .recv()
-            .map_err(|_| DbError::Open("the database writer has stopped".into()))?
+        let stopped = || DbError::Open("the database writer has stopped".into());
+        jobs.send(job).map_err(|_| stopped())?;
+        outcome.recv().map_err(|_| stopped())?
     }
 }
 
@@ -338,17 +327,6 @@ fn run_writer(mut conn: AnyConnection, queue: std::sync::mpsc::Receiver<Job>) {
 
 pub fn now() -> chrono::NaiveDateTime {
     chrono::Utc::now().naive_utc()
-}
-
-/// True when `e` is a UNIQUE constraint refusal.
-pub fn is_unique_violation(e: &DbError) -> bool {
-    matches!(
-        e,
-        DbError::Query(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _
-        ))
-    )
 }
 
 /// Create an empty database on the PostgreSQL server of `server_url` and return its URL (tests

@@ -1,16 +1,16 @@
 //! Provider and broker organisations.
 
 use diesel::prelude::*;
-use serde::Serialize;
 
 use super::schema::{organisations, services};
-use super::users::Actor;
 use super::users::{self, NewUser};
 use super::{Conn, DbError, DbResult, now};
 use crate::domain::organisation::ValidRegistration;
 use crate::domain::oruk::ImportedOrganisation;
-use crate::domain::{OrganisationId, OrganisationKind, OrganisationStatus, Role, UserId};
+use crate::domain::{OrganisationId, OrganisationKind, OrganisationStatus, UserId};
 
+/// Store an organisation (unverified) and its first user. A taken email is a unique violation for
+/// the caller to name.
 pub fn register(conn: &mut Conn, reg: &ValidRegistration, password_hash: &str) -> DbResult<(OrganisationId, UserId)> {
     let o = &reg.organisation;
     let id = diesel::insert_into(organisations::table)
@@ -28,55 +28,36 @@ pub fn register(conn: &mut Conn, reg: &ValidRegistration, password_hash: &str) -
         ))
         .returning(organisations::id)
         .get_result::<i64>(conn)?;
-    let role = if o.kind == OrganisationKind::Broker {
-        Role::Broker
-    } else {
-        Role::Provider
-    };
     let user = users::insert(
         conn,
         NewUser {
             email: &reg.user.email,
             password_hash,
-            role,
+            role: reg.role(),
             organisation_id: Some(OrganisationId(id)),
             council_id: None,
         },
-    )
-    .map_err(|e| match e {
-        DbError::Conflict { code, message, .. } => DbError::Conflict {
-            code,
-            message,
-            field: Some("user.email".into()),
-        },
-        e => e,
-    })?;
+    )?;
     Ok((OrganisationId(id), user))
 }
 
-#[derive(Debug, Clone, Serialize, Queryable)]
+#[derive(Debug, Clone, Queryable)]
 pub struct OrganisationSummary {
     pub id: i64,
     pub name: String,
 }
 
-#[derive(Debug, Clone, Serialize, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = organisations)]
 pub struct OrganisationView {
     pub id: i64,
     pub name: String,
     /// Not stated for organisations imported from another directory.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub charity_number: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub company_number: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub website: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     pub description: String,
     pub status: String,
@@ -167,11 +148,8 @@ pub fn upsert_from_feed(conn: &mut Conn, feed: &str, o: &ImportedOrganisation) -
     Ok(OrganisationId(id))
 }
 
-/// A council verifies, suspends or reinstates a provider. Its services' index entries follow.
-pub fn set_status(conn: &mut Conn, actor: &Actor, id: OrganisationId, status: OrganisationStatus) -> DbResult<()> {
-    if actor.role != Role::Council {
-        return Err(DbError::forbidden("only a council can verify or suspend providers"));
-    }
+/// Set a provider's status (verified, suspended). Its services' index entries follow.
+pub fn set_status(conn: &mut Conn, id: OrganisationId, status: OrganisationStatus) -> DbResult<()> {
     let n = diesel::update(organisations::table.find(id.0))
         .set(organisations::status.eq(status.as_str()))
         .execute(conn)?;

@@ -4,7 +4,6 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
-use serde::Serialize;
 
 use super::schema::{
     allocations, bookings, budget_holders, ledger_entries, organisations, plan_outcome_terms, plan_outcomes,
@@ -195,7 +194,7 @@ pub fn allocation_facts(conn: &mut Conn, council: CouncilId) -> DbResult<Vec<All
         .collect())
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct ReturnLine {
     pub at: chrono::NaiveDateTime,
     pub kind: LedgerKind,
@@ -204,7 +203,7 @@ pub struct ReturnLine {
 }
 
 /// A direct-payment style quarterly return for one allocation, straight from the ledger.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct QuarterlyReturn {
     pub allocation_id: AllocationId,
     pub stream: String,
@@ -277,24 +276,15 @@ pub fn quarterly_returns(conn: &mut Conn, holder: BudgetHolderId, quarter: Quart
     Ok(out)
 }
 
-#[derive(Debug, Clone, Serialize, Queryable)]
+/// Prices in pence as stored.
+#[derive(Debug, Clone, Queryable)]
 pub struct PricedBelowCost {
     pub service_id: i64,
     pub service: String,
     pub organisation: String,
     pub price_option: String,
-    #[serde(serialize_with = "pence")]
     pub price: i64,
-    #[serde(serialize_with = "optional_pence")]
     pub full_cost: Option<i64>,
-}
-
-fn pence<S: serde::Serializer>(v: &i64, s: S) -> Result<S::Ok, S::Error> {
-    Pence::from_stored(*v).serialize(s)
-}
-
-fn optional_pence<S: serde::Serializer>(v: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
-    v.map(Pence::from_stored).serialize(s)
 }
 
 /// Providers at risk: published options priced below the provider's own stated full cost.
@@ -332,7 +322,7 @@ pub fn set_outcome_status(conn: &mut Conn, holder: BudgetHolderId, outcome: i64,
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct ServedBy {
     pub booking_id: i64,
     pub service_id: i64,
@@ -340,7 +330,7 @@ pub struct ServedBy {
     pub status: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct OutcomeProgress {
     pub budget_holder_id: i64,
     pub reference: String,

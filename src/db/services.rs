@@ -4,33 +4,30 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::Serialize;
 
 use super::organisations::OrganisationSummary;
 use super::schema::{
     organisations, price_options, service_changes, service_sessions, service_streams, service_terms, services,
 };
-use super::users::Actor;
-use super::{Conn, DbError, DbResult, now};
+use super::{Conn, DbResult, now};
+use crate::domain::booking::Offer;
 use crate::domain::fcr::{FcrBreakdown, FcrInput, Occupancy};
 use crate::domain::geo::Coordinates;
 use crate::domain::oruk::ImportedService;
-use crate::domain::service::{Day, Location, Session, ValidPriceOption, ValidService};
+use crate::domain::service::{Day, Listing, Location, Session, ValidPriceOption, ValidService};
 use crate::domain::taxonomy::{TermId, Vocabulary};
-use crate::domain::validate::Invalid;
-use crate::domain::{OrganisationId, Pence, PriceOptionId, Role, ServiceId, ServiceStatus, Stream, Unit};
+use crate::domain::{OrganisationId, OrganisationStatus, Pence, PriceOptionId, ServiceId, ServiceStatus, Stream, Unit};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct PriceOptionView {
     pub id: PriceOptionId,
     pub label: String,
     pub unit: Unit,
     pub price: Pence,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fcr: Option<FcrBreakdown>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct ServiceView {
     pub id: ServiceId,
     pub organisation: OrganisationSummary,
@@ -50,9 +47,7 @@ pub struct ServiceView {
     pub schedule: Vec<Session>,
     pub status: ServiceStatus,
     pub price_options: Vec<PriceOptionView>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -265,13 +260,6 @@ fn service_values(s: &ValidService) -> ServiceValues<'_> {
 }
 
 pub fn create(conn: &mut Conn, organisation: OrganisationId, s: &ValidService) -> DbResult<ServiceId> {
-    if let Some((i, _)) = s.price_options.iter().enumerate().find(|(_, o)| o.id.is_some()) {
-        return Err(Invalid::one(
-            format!("price_options[{i}].id"),
-            "a new service's price options cannot carry ids",
-        )
-        .into());
-    }
     let at = now();
     let id = diesel::insert_into(services::table)
         .values((
@@ -296,27 +284,30 @@ pub fn create(conn: &mut Conn, organisation: OrganisationId, s: &ValidService) -
     Ok(id)
 }
 
-/// The owning organisation, or NotFound. Providers may change only their own services (403 otherwise).
-pub fn authorise_owner(conn: &mut Conn, actor: &Actor, id: ServiceId) -> DbResult<()> {
-    let owner: i64 = services::table
+/// The organisation that lists a service; None for an unknown service.
+pub fn owner(conn: &mut Conn, id: ServiceId) -> DbResult<Option<OrganisationId>> {
+    Ok(services::table
         .find(id.0)
         .select(services::organisation_id)
-        .first(conn)
+        .first::<i64>(conn)
         .optional()?
-        .ok_or(DbError::NotFound("service"))?;
-    if actor.role == Role::Provider && actor.organisation_id == Some(OrganisationId(owner)) {
-        Ok(())
-    } else {
-        Err(DbError::forbidden(
-            "only the organisation that lists this service can change it",
-        ))
-    }
+        .map(OrganisationId))
 }
 
-/// Replace a service's details. Price options sent with an `id` are re-priced in place; new ones
-/// are added; existing ones left out are retired (kept for the bookings that point at them).
-pub fn update(conn: &mut Conn, actor: &Actor, id: ServiceId, s: &ValidService) -> DbResult<()> {
-    authorise_owner(conn, actor, id)?;
+/// The ids of a service's price options still on offer.
+pub fn option_ids(conn: &mut Conn, id: ServiceId) -> DbResult<Vec<PriceOptionId>> {
+    Ok(price_options::table
+        .filter(price_options::service_id.eq(id.0))
+        .select(price_options::id)
+        .load::<i64>(conn)?
+        .into_iter()
+        .map(PriceOptionId)
+        .collect())
+}
+
+/// Replace a service's details and re-price it. The caller has checked that every option id sent
+/// is one of this service's.
+pub fn update(conn: &mut Conn, id: ServiceId, s: &ValidService) -> DbResult<()> {
     diesel::update(services::table.find(id.0))
         .set((service_values(s), services::updated_at.eq(now())))
         .execute(conn)?;
@@ -328,21 +319,6 @@ pub fn update(conn: &mut Conn, actor: &Actor, id: ServiceId, s: &ValidService) -
 /// Options with an `id` are re-priced in place; new ones are added; existing ones left out are
 /// retired (kept for the bookings that point at them).
 fn replace_price_options(conn: &mut Conn, id: ServiceId, options: &[ValidPriceOption]) -> DbResult<()> {
-    let existing: Vec<i64> = price_options::table
-        .filter(price_options::service_id.eq(id.0))
-        .select(price_options::id)
-        .load(conn)?;
-    for (i, option) in options.iter().enumerate() {
-        if let Some(PriceOptionId(option_id)) = option.id
-            && !existing.contains(&option_id)
-        {
-            return Err(Invalid::one(
-                format!("price_options[{i}].id"),
-                "is not a price option of this service",
-            )
-            .into());
-        }
-    }
     diesel::update(price_options::table.filter(price_options::service_id.eq(id.0)))
         .set(price_options::active.eq(false))
         .execute(conn)?;
@@ -492,8 +468,7 @@ pub fn withdraw_missing_from_feed(conn: &mut Conn, feed: &str, listed: &HashSet<
     Ok(withdrawn)
 }
 
-pub fn set_status(conn: &mut Conn, actor: &Actor, id: ServiceId, status: ServiceStatus) -> DbResult<()> {
-    authorise_owner(conn, actor, id)?;
+pub fn set_status(conn: &mut Conn, id: ServiceId, status: ServiceStatus) -> DbResult<()> {
     diesel::update(services::table.find(id.0))
         .set((services::status.eq(status.as_str()), services::updated_at.eq(now())))
         .execute(conn)?;
@@ -501,10 +476,9 @@ pub fn set_status(conn: &mut Conn, actor: &Actor, id: ServiceId, status: Service
     Ok(())
 }
 
-/// Load a service as `viewer` may see it: published services are public, others only to their
-/// own organisation (anyone else gets NotFound, as if it did not exist).
-pub fn get(conn: &mut Conn, viewer: Option<&Actor>, id: ServiceId) -> DbResult<ServiceView> {
-    let row: ServiceRow = services::table
+/// Load a service, whatever its status: who may see it is the caller's question.
+pub fn get(conn: &mut Conn, id: ServiceId) -> DbResult<Option<ServiceView>> {
+    let row: Option<ServiceRow> = services::table
         .inner_join(organisations::table)
         .filter(services::id.eq(id.0))
         .select((
@@ -528,14 +502,9 @@ pub fn get(conn: &mut Conn, viewer: Option<&Actor>, id: ServiceId) -> DbResult<S
             services::updated_at,
         ))
         .first(conn)
-        .optional()?
-        .ok_or(DbError::NotFound("service"))?;
+        .optional()?;
+    let Some(row) = row else { return Ok(None) };
     let status: ServiceStatus = row.status.parse().unwrap_or(ServiceStatus::Draft);
-    let owner = viewer
-        .is_some_and(|a| a.role == Role::Provider && a.organisation_id == Some(OrganisationId(row.organisation_id)));
-    if status != ServiceStatus::Published && !owner {
-        return Err(DbError::NotFound("service"));
-    }
     let terms: Vec<(String, String)> = service_terms::table
         .filter(service_terms::service_id.eq(id.0))
         .select((service_terms::term_id, service_terms::vocabulary))
@@ -582,7 +551,7 @@ pub fn get(conn: &mut Conn, viewer: Option<&Actor>, id: ServiceId) -> DbResult<S
         .collect();
     let mut funding_streams: Vec<Stream> = streams.iter().filter_map(|s| s.parse().ok()).collect();
     funding_streams.sort();
-    Ok(ServiceView {
+    Ok(Some(ServiceView {
         id: ServiceId(row.id),
         organisation: OrganisationSummary {
             id: row.organisation_id,
@@ -614,20 +583,15 @@ pub fn get(conn: &mut Conn, viewer: Option<&Actor>, id: ServiceId) -> DbResult<S
         email: row.email,
         created_at: row.created_at,
         updated_at: row.updated_at,
-    })
+    }))
 }
 
-/// Ids of an organisation's services the viewer may see, newest first.
-pub fn ids_for_organisation(
-    conn: &mut Conn,
-    viewer: Option<&Actor>,
-    organisation: OrganisationId,
-) -> DbResult<Vec<ServiceId>> {
-    let own = viewer.is_some_and(|a| a.role == Role::Provider && a.organisation_id == Some(organisation));
+/// Ids of an organisation's services, newest first: only the published ones unless `drafts`.
+pub fn ids_for_organisation(conn: &mut Conn, organisation: OrganisationId, drafts: bool) -> DbResult<Vec<ServiceId>> {
     let mut q = services::table
         .filter(services::organisation_id.eq(organisation.0))
         .into_boxed();
-    if !own {
+    if !drafts {
         q = q.filter(services::status.eq(ServiceStatus::Published.as_str()));
     }
     Ok(q.order(services::id.desc())
@@ -638,23 +602,11 @@ pub fn ids_for_organisation(
         .collect())
 }
 
-/// What a booking needs to know about the option being bought.
-#[derive(Debug, Clone, Queryable)]
-pub struct Bookable {
-    pub service_id: i64,
-    pub organisation_id: i64,
-    pub service_name: String,
-    pub status: String,
-    pub min_age: i32,
-    pub max_age: i32,
-    pub price_pence: i64,
-    pub active: bool,
-    pub label: String,
-    pub organisation_status: String,
-}
-
-pub fn bookable(conn: &mut Conn, option: PriceOptionId) -> DbResult<Bookable> {
-    price_options::table
+/// A price option as a booking sees it: which service and provider it belongs to, and the facts
+/// the booking rules need.
+pub fn offer(conn: &mut Conn, option: PriceOptionId) -> DbResult<Option<(ServiceId, OrganisationId, Offer)>> {
+    type Row = (i64, i64, String, String, i32, i32, i64, bool, String, String);
+    let row: Option<Row> = price_options::table
         .inner_join(services::table.inner_join(organisations::table))
         .filter(price_options::id.eq(option.0))
         .select((
@@ -670,17 +622,32 @@ pub fn bookable(conn: &mut Conn, option: PriceOptionId) -> DbResult<Bookable> {
             organisations::status,
         ))
         .first(conn)
-        .optional()?
-        .ok_or(DbError::NotFound("price option"))
-}
-
-pub fn accepts_stream(conn: &mut Conn, service: ServiceId, stream: Stream) -> DbResult<bool> {
-    let n: i64 = service_streams::table
-        .filter(service_streams::service_id.eq(service.0))
-        .filter(service_streams::stream.eq(stream.as_str()))
-        .count()
-        .get_result(conn)?;
-    Ok(n > 0)
+        .optional()?;
+    let Some((service, organisation, name, status, min_age, max_age, price, active, label, org_status)) = row else {
+        return Ok(None);
+    };
+    let accepted_streams = service_streams::table
+        .filter(service_streams::service_id.eq(service))
+        .select(service_streams::stream)
+        .load::<String>(conn)?
+        .iter()
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    Ok(Some((
+        ServiceId(service),
+        OrganisationId(organisation),
+        Offer {
+            service_name: name,
+            option_label: label,
+            price: Pence::from_stored(price),
+            option_active: active,
+            service_published: status == ServiceStatus::Published.as_str(),
+            provider_suspended: org_status == OrganisationStatus::Suspended.as_str(),
+            accepted_streams,
+            min_age,
+            max_age,
+        },
+    )))
 }
 
 /// Append to the change log the search index follows (same transaction as the change).
@@ -744,28 +711,6 @@ pub fn count_published(conn: &mut Conn) -> DbResult<i64> {
         .get_result(conn)?)
 }
 
-/// What the search index holds about one published service.
-#[derive(Debug, Clone)]
-pub struct ServiceForIndex {
-    pub id: ServiceId,
-    pub organisation_id: i64,
-    pub organisation_name: String,
-    pub name: String,
-    pub description: String,
-    pub outcomes: Vec<String>,
-    pub service_types: Vec<String>,
-    pub needs: Vec<String>,
-    pub streams: Vec<String>,
-    pub days: Vec<String>,
-    pub at: Option<Coordinates>,
-    pub postcode: Option<String>,
-    pub reach_miles: Option<f64>,
-    pub min_age: i32,
-    pub max_age: i32,
-    pub price_from: Option<Pence>,
-    pub updated_at: NaiveDateTime,
-}
-
 type IndexRow = (
     i64,
     i64,
@@ -783,14 +728,14 @@ type IndexRow = (
 
 /// Load the index view of these services; ids that are missing or not published are left out
 /// (the caller removes them from the index).
-pub fn for_index(conn: &mut Conn, ids: &[ServiceId]) -> DbResult<Vec<ServiceForIndex>> {
+pub fn for_index(conn: &mut Conn, ids: &[ServiceId]) -> DbResult<Vec<Listing>> {
     let raw: Vec<i64> = ids.iter().map(|i| i.0).collect();
     let rows: Vec<IndexRow> = services::table
         .inner_join(organisations::table)
         .filter(services::id.eq_any(&raw))
         .filter(services::status.eq(ServiceStatus::Published.as_str()))
         // A suspended provider's services leave search until the council reinstates it.
-        .filter(organisations::status.ne(crate::domain::OrganisationStatus::Suspended.as_str()))
+        .filter(organisations::status.ne(OrganisationStatus::Suspended.as_str()))
         .select((
             services::id,
             services::organisation_id,
@@ -868,7 +813,7 @@ pub fn for_index(conn: &mut Conn, ids: &[ServiceId]) -> DbResult<Vec<ServiceForI
                         .map(|(t, _)| t.clone())
                         .collect()
                 };
-                ServiceForIndex {
+                Listing {
                     id: ServiceId(id),
                     organisation_id,
                     organisation_name,

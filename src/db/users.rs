@@ -1,44 +1,14 @@
-//! Users, password hashes and server-side sessions (so a revoked token is dead at once, on every
-//! server).
+//! Users and server-side sessions (so a revoked token is dead at once, on every server).
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
 use super::schema::{sessions, users};
-use super::{Conn, DbError, DbResult, now};
-use crate::domain::{CouncilId, OrganisationId, Role, UserId};
+use super::{Conn, DbResult, now};
+use crate::domain::{Actor, CouncilId, OrganisationId, Role, UserId};
 
 pub const SESSION_LIFETIME_HOURS: i64 = 12;
-
-/// Who is asking: resolved from a session token on every request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Actor {
-    pub user_id: UserId,
-    pub role: Role,
-    pub organisation_id: Option<OrganisationId>,
-    pub council_id: Option<CouncilId>,
-}
-
-pub fn hash_password(password: &str) -> DbResult<String> {
-    let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>()).map_err(|e| DbError::Hash(e.to_string()))?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| DbError::Hash(e.to_string()))
-}
-
-/// A hash of a password nobody has, checked when the email is unknown so that a wrong email and a
-/// wrong password take the same time.
-fn decoy_hash() -> &'static str {
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2XG+3sN8JQ3Jv3S3r0LrKXEPoG6Fs3q1bIH7oZ2D9Ho"
-}
-
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
-}
 
 pub struct NewUser<'a> {
     pub email: &'a str,
@@ -48,8 +18,9 @@ pub struct NewUser<'a> {
     pub council_id: Option<CouncilId>,
 }
 
+/// A taken email is a unique violation for the caller to name.
 pub fn insert(conn: &mut Conn, user: NewUser<'_>) -> DbResult<UserId> {
-    let result = diesel::insert_into(users::table)
+    let id = diesel::insert_into(users::table)
         .values((
             users::email.eq(user.email),
             users::password_hash.eq(user.password_hash),
@@ -59,17 +30,8 @@ pub fn insert(conn: &mut Conn, user: NewUser<'_>) -> DbResult<UserId> {
             users::created_at.eq(now()),
         ))
         .returning(users::id)
-        .get_result::<i64>(conn)
-        .map_err(DbError::from);
-    match result {
-        Ok(id) => Ok(UserId(id)),
-        Err(e) if super::is_unique_violation(&e) => Err(DbError::conflict(
-            "email_taken",
-            "an account with this email already exists",
-            Some("email"),
-        )),
-        Err(e) => Err(e),
-    }
+        .get_result::<i64>(conn)?;
+    Ok(UserId(id))
 }
 
 #[derive(Debug, Clone, Queryable)]
@@ -111,18 +73,6 @@ pub fn find_by_email(conn: &mut Conn, email: &str) -> DbResult<Option<UserRow>> 
         ))
         .first::<UserRow>(conn)
         .optional()?)
-}
-
-/// Check credentials. Blocking and deliberately slow (argon2): run off the async threads.
-pub fn authenticate(user: Option<&UserRow>, password: &str) -> Option<Actor> {
-    match user {
-        Some(u) if verify_password(password, &u.password_hash) => Some(u.actor()),
-        Some(_) => None,
-        None => {
-            verify_password(password, decoy_hash());
-            None
-        }
-    }
 }
 
 pub fn token_hash(token: &str) -> String {
@@ -175,21 +125,4 @@ pub fn revoke_session(conn: &mut Conn, token: &str) -> DbResult<bool> {
     .set(sessions::revoked_at.eq(Some(now())))
     .execute(conn)?;
     Ok(n == 1)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn passwords_round_trip_and_the_decoy_never_matches() {
-        let h = hash_password("correct horse battery").unwrap();
-        assert!(verify_password("correct horse battery", &h));
-        assert!(!verify_password("wrong horse battery", &h));
-        assert!(!verify_password("anything at all", decoy_hash()));
-        assert!(
-            PasswordHash::new(decoy_hash()).is_ok(),
-            "the decoy must parse so it costs a real verification"
-        );
-    }
 }

@@ -11,6 +11,11 @@ use super::{Management, OrganisationId, Stream};
 
 pub const MAX_OUTCOMES: usize = 30;
 
+super::text_enum!(
+    /// How far a plan outcome is met (Merton: outcomes are monitored as partly or fully met).
+    OutcomeStatus { NotStarted = "not_started", PartlyMet = "partly_met", FullyMet = "fully_met" }
+);
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BudgetHolderInput {

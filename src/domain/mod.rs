@@ -1,6 +1,7 @@
 //! Pure rules: no I/O here. Everything a request carries is checked against these types before the
 //! database sees it.
 
+pub mod access;
 pub mod booking;
 pub mod budget;
 pub mod fcr;
@@ -14,7 +15,42 @@ pub mod service;
 pub mod taxonomy;
 pub mod validate;
 
+pub use access::Actor;
 pub use money::{Pence, SignedPence};
+
+use validate::Invalid;
+
+/// A rule saying no, in words a person can act on. Each front door turns it into its own answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RuleError {
+    /// Values that can never be accepted, each named by its field (422).
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    /// A well-formed request that the state of things refuses (409).
+    #[error("{message}")]
+    Conflict {
+        code: &'static str,
+        message: String,
+        field: Option<String>,
+    },
+    /// Not this actor's to see or do (403).
+    #[error("{0}")]
+    Forbidden(String),
+}
+
+impl RuleError {
+    pub fn conflict(code: &'static str, message: impl Into<String>, field: Option<&str>) -> RuleError {
+        RuleError::Conflict {
+            code,
+            message: message.into(),
+            field: field.map(str::to_string),
+        }
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> RuleError {
+        RuleError::Forbidden(message.into())
+    }
+}
 
 /// Bytes as lower-case hex: tokens, their hashes, request and record fingerprints.
 pub fn hex(bytes: &[u8]) -> String {

@@ -2,9 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::OrganisationKind;
 use super::budget::{LoginInput, ValidLogin};
 use super::validate::{self, Checker, FieldError, Invalid};
+use super::{OrganisationKind, Role};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -36,6 +36,23 @@ pub struct OrganisationInput {
 pub struct ValidRegistration {
     pub organisation: OrganisationInput,
     pub user: ValidLogin,
+}
+
+impl ValidRegistration {
+    /// A broker's staff manage budgets; everyone else provides services.
+    pub fn role(&self) -> Role {
+        if self.organisation.kind == OrganisationKind::Broker {
+            Role::Broker
+        } else {
+            Role::Provider
+        }
+    }
+}
+
+/// Whether the public directory shows an organisation (and so its services): not a broker, not
+/// suspended by the council.
+pub fn shown_in_directory(status: &str, kind: Option<&str>) -> bool {
+    status != super::OrganisationStatus::Suspended.as_str() && kind != Some(OrganisationKind::Broker.as_str())
 }
 
 /// Charity Commission numbers are 6-8 digits, sometimes with a "-NN" subsidiary suffix.

@@ -2,11 +2,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use chrono::NaiveDateTime;
+
 use super::fcr::{FcrBreakdown, FcrInput};
+use super::geo::Coordinates;
 use super::money::Pence;
 use super::taxonomy::{Taxonomy, TermId, Vocabulary};
 use super::validate::{self, Checker, FieldError, Invalid};
-use super::{PriceOptionId, ServiceStatus, Stream, Unit, text_enum};
+use super::{PriceOptionId, ServiceId, ServiceStatus, Stream, Unit, text_enum};
 
 text_enum!(
     Day {
@@ -334,6 +337,57 @@ impl PriceOptionInput {
             price,
             fcr,
         })
+    }
+}
+
+/// What the search index holds about one published service: the database's truth, shaped for
+/// finding it.
+#[derive(Debug, Clone)]
+pub struct Listing {
+    pub id: ServiceId,
+    pub organisation_id: i64,
+    pub organisation_name: String,
+    pub name: String,
+    pub description: String,
+    pub outcomes: Vec<String>,
+    pub service_types: Vec<String>,
+    pub needs: Vec<String>,
+    pub streams: Vec<String>,
+    pub days: Vec<String>,
+    pub at: Option<Coordinates>,
+    pub postcode: Option<String>,
+    pub reach_miles: Option<f64>,
+    pub min_age: i32,
+    pub max_age: i32,
+    pub price_from: Option<Pence>,
+    pub updated_at: NaiveDateTime,
+}
+
+impl ValidService {
+    /// A new service has no price options yet to re-price.
+    pub fn check_new(&self) -> Result<(), Invalid> {
+        match self.price_options.iter().position(|o| o.id.is_some()) {
+            Some(i) => Err(Invalid::one(
+                format!("price_options[{i}].id"),
+                "a new service's price options cannot carry ids",
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// Options re-priced by id must be this service's own.
+    pub fn check_options_of(&self, existing: &[PriceOptionId]) -> Result<(), Invalid> {
+        match self
+            .price_options
+            .iter()
+            .position(|o| o.id.is_some_and(|id| !existing.contains(&id)))
+        {
+            Some(i) => Err(Invalid::one(
+                format!("price_options[{i}].id"),
+                "is not a price option of this service",
+            )),
+            None => Ok(()),
+        }
     }
 }
 

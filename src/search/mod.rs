@@ -15,11 +15,10 @@ use tantivy::schema::{
 };
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
 
-pub use query::{Hit, SearchRequest, SearchResults};
+pub use query::{Facets, Hit, OrganisationRef, SearchRequest, SearchResults};
 
-use crate::db::services::{self, ServiceForIndex};
-use crate::db::{Db, DbError};
 use crate::domain::ServiceId;
+use crate::domain::service::Listing;
 use crate::domain::taxonomy::Taxonomy;
 
 /// Bump when the schema or what is indexed changes: an index of another version is rebuilt.
@@ -33,10 +32,28 @@ pub enum SearchError {
     Index(#[from] tantivy::TantivyError),
     #[error("search index directory: {0}")]
     Directory(String),
-    #[error(transparent)]
-    Db(#[from] DbError),
+    #[error("reading what to index: {0}")]
+    Source(String),
     #[error("the search index is in use by another localoffer process on this data directory")]
     InUse,
+}
+
+/// Where the index reads the truth from: the published services and the change log that says
+/// which of them changed. The index is derived data; its caller wires the database in.
+pub trait Source: Send + Sync {
+    /// Log entries after `seq`, oldest first: (seq, service, when).
+    fn changes_after(&self, seq: i64, limit: i64) -> Result<Vec<(i64, ServiceId, chrono::NaiveDateTime)>, SearchError>;
+    /// The last log entry made before `at` (0 if none).
+    fn last_change_before(&self, at: chrono::NaiveDateTime) -> Result<i64, SearchError>;
+    fn count_published(&self) -> Result<i64, SearchError>;
+    /// Published service ids after `after`, in id order.
+    fn published_ids_after(&self, after: i64, limit: i64) -> Result<Vec<ServiceId>, SearchError>;
+    /// What to index for these services; ids missing or no longer listed are left out.
+    fn listings(&self, ids: &[ServiceId]) -> Result<Vec<Listing>, SearchError>;
+}
+
+fn now() -> chrono::NaiveDateTime {
+    chrono::Utc::now().naive_utc()
 }
 
 /// What the index's last commit records: which schema wrote it and the last change it holds.
@@ -251,7 +268,7 @@ impl SearchIndex {
         self.reader.searcher().num_docs()
     }
 
-    fn document(&self, s: &ServiceForIndex) -> TantivyDocument {
+    fn document(&self, s: &Listing) -> TantivyDocument {
         let f = &self.fields;
         let mut d = doc!(
             f.id => s.id.0 as u64,
@@ -320,13 +337,13 @@ impl SearchIndex {
     }
 
     /// Rebuild from the database, with a progress bar when `progress` is set.
-    pub fn rebuild(&self, db: &Db, progress: bool) -> Result<usize, SearchError> {
+    pub fn rebuild(&self, source: &dyn Source, progress: bool) -> Result<usize, SearchError> {
         let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         // Replay what changed shortly before and during the rebuild with the next catch-up
         // (indexing is idempotent): a PostgreSQL transaction may commit a change log entry after
         // later entries are already visible.
-        let seq = db.read(|conn| services::last_change_before(conn, crate::db::now() - SETTLE))?;
-        let total = db.read(services::count_published)?;
+        let seq = source.last_change_before(now() - SETTLE)?;
+        let total = source.count_published()?;
         let bar = if progress {
             let bar = indicatif::ProgressBar::new(total.max(0) as u64);
             bar.set_style(
@@ -343,10 +360,10 @@ impl SearchIndex {
         let mut after = 0;
         let mut indexed = 0;
         loop {
-            let ids = db.read(|conn| services::published_ids_after(conn, after, CHUNK))?;
+            let ids = source.published_ids_after(after, CHUNK)?;
             let Some(last) = ids.last() else { break };
             after = last.0;
-            for s in db.read(|conn| services::for_index(conn, &ids))? {
+            for s in source.listings(&ids)? {
                 writer.add_document(self.document(&s))?;
                 indexed += 1;
             }
@@ -359,26 +376,26 @@ impl SearchIndex {
     }
 
     /// Apply every change logged since the index's last commit. A fresh (or wiped) index is rebuilt.
-    pub fn catch_up(&self, db: &Db) -> Result<usize, SearchError> {
+    pub fn catch_up(&self, source: &dyn Source) -> Result<usize, SearchError> {
         if self.applied_seq() < 0 {
-            return self.rebuild(db, false);
+            return self.rebuild(source, false);
         }
         let mut applied = 0;
         loop {
             let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
             let from = self.applied_seq();
-            let changes = db.read(|conn| services::changes_after(conn, from, CHUNK))?;
+            let changes = source.changes_after(from, CHUNK)?;
             if changes.is_empty() {
                 return Ok(applied);
             }
-            let settled = settled_through(from, &changes, crate::db::now());
+            let settled = settled_through(from, &changes, now());
             let mut ids: Vec<ServiceId> = changes.iter().map(|(_, id, _)| *id).collect();
             ids.sort();
             ids.dedup();
             for id in &ids {
                 writer.delete_term(Term::from_field_u64(self.fields.id, id.0 as u64));
             }
-            for s in db.read(|conn| services::for_index(conn, &ids))? {
+            for s in source.listings(&ids)? {
                 writer.add_document(self.document(&s))?;
             }
             self.commit(&mut writer, settled)?;
@@ -410,7 +427,7 @@ fn settled_through(from: i64, changes: &[(i64, ServiceId, chrono::NaiveDateTime)
 
 /// Follow the database's change log: apply changes when nudged (a write on this server) and on
 /// every `poll` (writes by other servers, or a nudge that was missed).
-pub fn spawn_follower(index: Arc<SearchIndex>, db: Db, poll: Duration) -> std::sync::mpsc::Sender<()> {
+pub fn spawn_follower(index: Arc<SearchIndex>, source: Arc<dyn Source>, poll: Duration) -> std::sync::mpsc::Sender<()> {
     let (nudge, nudges) = std::sync::mpsc::channel::<()>();
     let spawned = std::thread::Builder::new()
         .name("search-follower".into())
@@ -420,7 +437,7 @@ pub fn spawn_follower(index: Arc<SearchIndex>, db: Db, poll: Duration) -> std::s
                 Err(std::sync::mpsc::RecvTimeoutError::Disconnected)
             ) {
                 while nudges.try_recv().is_ok() {}
-                if let Err(e) = index.catch_up(&db) {
+                if let Err(e) = index.catch_up(source.as_ref()) {
                     tracing::error!(error = %e, "search index could not catch up; will retry");
                 }
             }

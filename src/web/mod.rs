@@ -1,63 +1,24 @@
-//! HTTP: routes, extractors, the error mapping. Handlers parse, authorise, call `db`, render.
+//! HTTP: the two front doors (the JSON API under `/api/v1` and the pages), the Open Referral
+//! feed, and what every answer shares (security headers, request logging, not found).
 
 pub mod api;
-pub mod error;
-pub mod extract;
 pub mod oruk;
 pub mod pages;
-pub mod reports;
-pub mod search;
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use actix_web::dev::Service;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, middleware, web};
 
-use crate::db::{Db, DbResult};
-use crate::domain::oruk::PublicIds;
-use crate::domain::taxonomy::Taxonomy;
-use crate::geocode::Geocoder;
-use crate::search::SearchIndex;
-use error::ApiError;
+use api::ApiError;
 
-pub struct AppState {
-    pub db: Db,
-    pub taxonomy: Arc<Taxonomy>,
-    pub search: Arc<SearchIndex>,
-    pub geocoder: Geocoder,
-    /// The UUIDs our records are published under in the Open Referral feed.
-    pub public_ids: PublicIds,
-    /// Wakes the search follower after a write on this server, so the index is fresh at once.
-    pub reindex: std::sync::mpsc::Sender<()>,
-}
-
-impl AppState {
-    pub fn services_changed(&self) {
-        // The follower also polls, so a lost nudge only delays freshness by one poll.
-        let _ = self.reindex.send(());
-    }
-}
-
-/// Run blocking database work on actix's blocking pool.
-pub async fn blocking<T: Send + 'static>(
-    state: &web::Data<AppState>,
-    f: impl FnOnce(&Db) -> DbResult<T> + Send + 'static,
-) -> Result<T, ApiError> {
-    let db = state.db.clone();
-    web::block(move || f(&db))
-        .await
-        .map_err(|_| ApiError::Busy)?
-        .map_err(ApiError::from)
-}
-
-/// Everything the server answers, in one place (tests build the same app).
+/// Everything the server answers besides the API (which `lib.rs` mounts with its document).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(web::PayloadConfig::new(extract::MAX_BODY_BYTES))
+    cfg.app_data(web::PayloadConfig::new(api::MAX_BODY_BYTES))
         .app_data(
             web::PathConfig::default()
-                .error_handler(|e, _| ApiError::NotFound(format!("no such resource: {e}")).into()),
+                .error_handler(|e, _| ApiError::not_found(format!("no such resource: {e}")).into()),
         )
         .app_data(
             web::QueryConfig::default()
@@ -65,10 +26,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/healthz", web::get().to(api::healthz))
         .configure(pages::routes)
-        .service(web::scope("/api/v1").configure(api::routes))
         .service(oruk::scope())
         .default_service(web::to(|| async {
-            Err::<HttpResponse, _>(ApiError::NotFound("no such page or endpoint".into()))
+            Err::<HttpResponse, _>(ApiError::not_found("no such page or endpoint"))
         }));
 }
 

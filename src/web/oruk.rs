@@ -2,8 +2,6 @@
 //! publishes, in the standard Family Hubs, the NHS and neighbouring councils read. Anonymous,
 //! read-only, open to pages on any origin. Empty optional fields are left out.
 
-use std::collections::HashMap;
-
 use actix_web::http::header;
 use actix_web::{HttpResponse, middleware, web};
 use chrono::NaiveDateTime;
@@ -11,19 +9,16 @@ use rust_decimal::prelude::ToPrimitive;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::error::ApiError;
-use super::{AppState, blocking};
-use crate::db::organisations::{self, OrganisationView};
-use crate::db::services::{self, ServiceView};
-use crate::db::{Conn, DbError, DbResult};
+use super::api::ApiError;
+use crate::app::{App, feed};
+use crate::db::organisations::OrganisationView;
+use crate::db::services::ServiceView;
 use crate::domain::oruk::{FeedQuery, Kind, PublicIds, ical_day, unit_words};
-use crate::domain::search::Origin;
 use crate::domain::taxonomy::{Taxonomy, Term, Vocabulary};
 use crate::domain::validate;
 use crate::domain::{OrganisationId, ServiceId};
-use crate::search::SearchRequest;
 
-type Data = web::Data<AppState>;
+type Data = web::Data<App>;
 type Reply = Result<HttpResponse, ApiError>;
 type Pairs = web::Query<Vec<(String, String)>>;
 
@@ -60,7 +55,7 @@ pub fn scope() -> actix_web::Scope<
         .route("/taxonomy_terms", web::get().to(list_taxonomy_terms))
         .route("/taxonomy_terms/{id}", web::get().to(taxonomy_term))
         .default_service(web::to(|| async {
-            Err::<HttpResponse, _>(ApiError::NotFound("no such Open Referral endpoint".into()))
+            Err::<HttpResponse, _>(ApiError::not_found("no such Open Referral endpoint"))
         }))
 }
 
@@ -362,96 +357,13 @@ fn service_json(ids: &PublicIds, taxonomy: &Taxonomy, view: &ServiceView, org: O
         .done()
 }
 
-/// Whether the public directory shows this organisation (and so its services).
-fn organisation_listed(o: &OrganisationView) -> bool {
-    o.status != crate::domain::OrganisationStatus::Suspended.as_str()
-        && o.kind.as_deref() != Some(crate::domain::OrganisationKind::Broker.as_str())
-}
-
-/// Published services of listed organisations, in the order asked, with their organisations.
-/// The database decides, not the index: one that left the directory since the index was read
-/// is left out.
-fn load(conn: &mut Conn, ids: &[ServiceId]) -> DbResult<Vec<(ServiceView, OrganisationView)>> {
-    let mut orgs: HashMap<i64, OrganisationView> = HashMap::new();
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        let view = match services::get(conn, None, *id) {
-            Ok(v) => v,
-            Err(DbError::NotFound(_)) => continue,
-            Err(e) => return Err(e),
-        };
-        let org_id = view.organisation.id;
-        if let std::collections::hash_map::Entry::Vacant(slot) = orgs.entry(org_id) {
-            slot.insert(organisations::get(conn, OrganisationId(org_id))?);
-        }
-        if let Some(org) = orgs.get(&org_id).filter(|o| organisation_listed(o))
-            && view.status == crate::domain::ServiceStatus::Published
-        {
-            out.push((view, org.clone()));
-        }
-    }
-    Ok(out)
-}
-
-/// Run a listing through the search index and load the page it finds.
-async fn find(
-    state: &Data,
-    q: &FeedQuery,
-    located_only: bool,
-) -> Result<(usize, Vec<(ServiceView, OrganisationView)>), ApiError> {
-    if q.unknown_filter {
-        return Ok((0, Vec::new()));
-    }
-    let origin = super::search::locate(state, q.postcode.clone().map(Origin::Postcode).as_ref())
-        .await?
-        .map(|(at, _)| at);
-    let (mut outcomes, mut service_types, mut needs) = (Vec::new(), Vec::new(), Vec::new());
-    if let Some(term) = q.term.as_ref().and_then(|t| state.taxonomy.get(t.as_str())) {
-        match term.vocabulary {
-            Vocabulary::Outcome => outcomes.push(term.id.clone()),
-            Vocabulary::ServiceType => service_types.push(term.id.clone()),
-            Vocabulary::Need => needs.push(term.id.clone()),
-        }
-    }
-    let request = SearchRequest {
-        text: q.search.clone(),
-        outcomes,
-        service_types,
-        needs,
-        origin,
-        radius_miles: q.proximity_miles,
-        day: q.day,
-        sort: Some(if origin.is_some() && q.search.is_none() {
-            crate::domain::search::Sort::Distance
-        } else {
-            crate::domain::search::Sort::Relevance
-        }),
-        offset: q.offset(),
-        limit: q.per_page,
-        minimum_age_from: q.minimum_age,
-        maximum_age_to: q.maximum_age,
-        vocabulary: q.vocabulary,
-        modified_since: q.modified_after,
-        in_id_order: q.search.is_none() && origin.is_none(),
-        located_only,
-        ..SearchRequest::default()
-    };
-    let index = state.search.clone();
-    let found = web::block(move || index.search(&request))
-        .await
-        .map_err(|_| ApiError::Busy)??;
-    let ids: Vec<ServiceId> = found.results.iter().map(|h| ServiceId(h.service_id)).collect();
-    let loaded = blocking(state, move |db| db.read(|conn| load(conn, &ids))).await?;
-    Ok((found.total, loaded))
-}
-
-fn query(pairs: &Pairs, state: &Data) -> Result<FeedQuery, ApiError> {
-    FeedQuery::parse(pairs, &state.taxonomy).map_err(ApiError::bad_parameters)
+fn query(pairs: &Pairs, app: &Data) -> Result<FeedQuery, ApiError> {
+    FeedQuery::parse(pairs, &app.taxonomy).map_err(ApiError::bad_parameters)
 }
 
 async fn list_services(state: Data, pairs: Pairs) -> Reply {
     let q = query(&pairs, &state)?;
-    let (total, loaded) = find(&state, &q, false).await?;
+    let (total, loaded) = feed::find(&state, &q, false).await?;
     let contents = loaded
         .iter()
         .map(|(v, o)| service_json(&state.public_ids, &state.taxonomy, v, Some(o)))
@@ -461,7 +373,7 @@ async fn list_services(state: Data, pairs: Pairs) -> Reply {
 
 async fn list_service_at_locations(state: Data, pairs: Pairs) -> Reply {
     let q = query(&pairs, &state)?;
-    let (total, loaded) = find(&state, &q, true).await?;
+    let (total, loaded) = feed::find(&state, &q, true).await?;
     let contents = loaded
         .iter()
         .filter_map(|(v, _)| service_at_location_json(&state.public_ids, v))
@@ -470,17 +382,16 @@ async fn list_service_at_locations(state: Data, pairs: Pairs) -> Reply {
 }
 
 fn not_found(what: &str) -> ApiError {
-    ApiError::NotFound(format!("no {what} with this id is published here"))
+    ApiError::not_found(format!("no {what} with this id is published here"))
 }
 
-async fn one_service(state: &Data, kind: Kind, id: &str) -> Result<(ServiceView, OrganisationView), ApiError> {
+async fn one_service(state: &Data, kind: Kind, id: &str) -> Result<feed::Published, ApiError> {
     let service = state
         .public_ids
         .parse(kind, id)
         .map(ServiceId)
         .ok_or_else(|| not_found("record"))?;
-    let mut loaded = blocking(state, move |db| db.read(|conn| load(conn, &[service]))).await?;
-    loaded.pop().ok_or_else(|| not_found("service"))
+    feed::service(state, service).await?.ok_or_else(|| not_found("service"))
 }
 
 async fn service(state: Data, path: web::Path<String>) -> Reply {
@@ -497,11 +408,7 @@ async fn service_at_location(state: Data, path: web::Path<String>) -> Reply {
 
 async fn list_organizations(state: Data, pairs: Pairs) -> Reply {
     let q = query(&pairs, &state)?;
-    let (offset, limit) = (q.offset() as i64, q.per_page as i64);
-    let (orgs, total) = blocking(&state, move |db| {
-        db.read(|conn| organisations::listed(conn, offset, limit))
-    })
-    .await?;
+    let (orgs, total) = feed::organisations(&state, q.offset() as i64, q.per_page as i64).await?;
     let contents = orgs.iter().map(|o| organisation_json(&state.public_ids, o)).collect();
     Ok(page(&q, usize::try_from(total).unwrap_or(0), contents))
 }
@@ -511,17 +418,9 @@ async fn organization(state: Data, path: web::Path<String>) -> Reply {
         .public_ids
         .parse(Kind::Organisation, &path)
         .ok_or_else(|| not_found("organization"))?;
-    let (org, services) = blocking(&state, move |db| {
-        db.read(|conn| {
-            let org = organisations::get(conn, OrganisationId(id))?;
-            let ids = services::ids_for_organisation(conn, None, OrganisationId(id))?;
-            Ok((org, load(conn, &ids)?))
-        })
-    })
-    .await?;
-    if !organisation_listed(&org) {
-        return Err(not_found("organization"));
-    }
+    let (org, services) = feed::organisation(&state, OrganisationId(id))
+        .await?
+        .ok_or_else(|| not_found("organization"))?;
     let mut body = organisation_json(&state.public_ids, &org);
     body["services"] = services
         .iter()

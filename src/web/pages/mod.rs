@@ -1,9 +1,11 @@
-//! The website: server-rendered pages (maud) for the public, families, providers and councils.
-//! Sessions are the same server-side sessions as the API's tokens, carried in an HttpOnly cookie;
-//! every form carries a CSRF token that must match the visitor's CSRF cookie.
+//! The website: server-rendered pages for the public, families, providers and councils. A handler
+//! reads its typed form, calls one use case and renders one template. Sessions are the API's
+//! server-side sessions, carried in an HttpOnly cookie; every form carries a CSRF token that must
+//! match the visitor's CSRF cookie.
 
 mod council;
 mod family;
+mod forms;
 mod provider;
 mod public;
 mod shortlist;
@@ -16,18 +18,18 @@ use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
-use maud::{Markup, html};
+use maud::Markup;
 
-use super::{AppState, blocking};
-use crate::db::DbError;
-use crate::db::users::{self, Actor};
-use crate::domain::Role;
-use crate::domain::validate::Invalid;
+use crate::app::{self, App, AppError, AppResult};
+use crate::domain::{Actor, Role};
 use crate::templates::{self, Chrome, FormErrors};
 
 pub const SESSION_COOKIE: &str = "lo_session";
 pub const CSRF_COOKIE: &str = "lo_csrf";
 pub const SHORTLIST_COOKIE: &str = "lo_shortlist";
+
+type Data = web::Data<App>;
+type Page = Result<HttpResponse, PageError>;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/assets/site.css", web::get().to(stylesheet))
@@ -64,6 +66,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/council/budget-holders/new", web::get().to(council::new_holder_form))
         .route("/council/budget-holders/new", web::post().to(council::create_holder))
         .route("/council/reports", web::get().to(council::reports))
+        .route("/council/reports/gaps.csv", web::get().to(council::gaps_csv))
+        .route("/council/reports/spending.csv", web::get().to(council::spending_csv))
         .route("/council/providers", web::get().to(council::providers))
         .route(
             "/council/providers/{id}/{status}",
@@ -109,14 +113,8 @@ impl FromRequest for Visitor {
             let session = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string());
             let actor = match &session {
                 Some(token) => {
-                    let state = req
-                        .app_data::<web::Data<AppState>>()
-                        .cloned()
-                        .ok_or(PageError::Unavailable)?;
-                    let token = token.clone();
-                    blocking(&state, move |db| db.read(|conn| users::actor_for_token(conn, &token)))
-                        .await
-                        .map_err(|_| PageError::Unavailable)?
+                    let app = req.app_data::<Data>().cloned().ok_or(PageError::App(AppError::Busy))?;
+                    app::accounts::actor_for_token(&app, token.clone()).await?
                 }
                 None => None,
             };
@@ -156,7 +154,7 @@ impl Visitor {
         match &self.actor {
             None => Err(PageError::LogIn(return_to.to_string())),
             Some(a) if roles.contains(&a.role) => Ok(a),
-            Some(_) => Err(PageError::Forbidden),
+            Some(_) => Err(PageError::App(AppError::forbidden("this page is not for your account"))),
         }
     }
 
@@ -177,6 +175,16 @@ impl Visitor {
         response.body(templates::layout(title, &self.chrome(), body).into_string())
     }
 
+    /// A form again, with its problems shown (422).
+    pub fn form_again(&self, title: &str, private: bool, body: Markup) -> HttpResponse {
+        self.page_with_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &format!("Error: {title}"),
+            private,
+            body,
+        )
+    }
+
     pub fn cookie(&self, name: &'static str, value: String, same_site: SameSite) -> Cookie<'static> {
         Cookie::build(name, value)
             .path("/")
@@ -186,59 +194,69 @@ impl Visitor {
             .finish()
     }
 
-    pub fn session_cookie(&self, token: String) -> Cookie<'static> {
-        self.cookie(SESSION_COOKIE, token, SameSite::Lax)
+    /// Go to `to` with the session cookie set (logging in, registering).
+    pub fn logged_in(&self, to: &str, token: String) -> Page {
+        let mut response = see_other(to);
+        response
+            .add_cookie(&self.cookie(SESSION_COOKIE, token, SameSite::Lax))
+            .map_err(|_| PageError::App(AppError::Busy))?;
+        Ok(response)
+    }
+
+    /// Go home with the session cookie removed.
+    pub fn logged_out(&self) -> Page {
+        let mut response = see_other("/");
+        let mut gone = self.cookie(SESSION_COOKIE, String::new(), SameSite::Lax);
+        gone.make_removal();
+        response.add_cookie(&gone).map_err(|_| PageError::App(AppError::Busy))?;
+        Ok(response)
     }
 }
 
 /// A submitted form, keeping repeated fields (checkboxes) in order.
 pub struct Form(pub Vec<(String, String)>);
 
-impl Form {
-    pub fn get(&self, name: &str) -> &str {
+impl templates::components::FormValues for Form {
+    fn get(&self, name: &str) -> &str {
         self.0.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
     }
 
-    pub fn all(&self, name: &str) -> Vec<String> {
+    fn all(&self, name: &str) -> Vec<String> {
         self.0
             .iter()
             .filter(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
             .collect()
     }
+}
 
-    /// Rule: a form must carry the visitor's CSRF token.
-    pub fn check_csrf(&self, visitor: &Visitor) -> Result<(), PageError> {
-        let sent = self.get("csrf_token");
+impl Form {
+    pub fn get(&self, name: &str) -> &str {
+        templates::components::FormValues::get(self, name)
+    }
+
+    pub fn all(&self, name: &str) -> Vec<String> {
+        templates::components::FormValues::all(self, name)
+    }
+
+    /// Read a form body and check it carries the visitor's CSRF token.
+    pub fn read(visitor: &Visitor, body: &[u8]) -> Result<Form, PageError> {
+        let form = serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+            .map(Form)
+            .map_err(|_| PageError::BadForm)?;
+        let sent = form.get("csrf_token");
         if !visitor.new_csrf && !sent.is_empty() && sent == visitor.csrf {
-            Ok(())
+            Ok(form)
         } else {
             Err(PageError::Csrf)
         }
     }
 }
 
-pub async fn read_form(body: web::Bytes) -> Result<Form, PageError> {
-    serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
-        .map(Form)
-        .map_err(|_| PageError::BadForm)
-}
-
 pub fn see_other(to: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, to.to_string()))
         .finish()
-}
-
-/// Validation problems from the domain, with API field names mapped to this form's field names.
-pub fn form_errors(invalid: Invalid, rename: impl Fn(&str) -> String) -> FormErrors {
-    FormErrors(
-        invalid
-            .0
-            .into_iter()
-            .map(|e| (rename(&e.field), capitalise(&e.message)))
-            .collect(),
-    )
 }
 
 fn capitalise(s: &str) -> String {
@@ -248,87 +266,104 @@ fn capitalise(s: &str) -> String {
         .unwrap_or_default()
 }
 
+/// What a use case said to a form: done, or the form again with every problem by its field.
+/// `field` maps the use case's field names (`user.email`) to the form's (`email`).
+pub fn outcome<T>(result: AppResult<T>, field: impl Fn(&str) -> String) -> Result<Result<T, FormErrors>, PageError> {
+    let one = |name: &str, message: &str| Ok(Err(FormErrors(vec![(field(name), capitalise(message))])));
+    match result {
+        Ok(done) => Ok(Ok(done)),
+        Err(AppError::Invalid(invalid)) => Ok(Err(FormErrors(
+            invalid
+                .0
+                .into_iter()
+                .map(|e| (field(&e.field), capitalise(&e.message)))
+                .collect(),
+        ))),
+        Err(AppError::Conflict {
+            message,
+            field: Some(name),
+            ..
+        }) => one(&name, &message),
+        Err(AppError::UnknownReference { field: name, message } | AppError::BadParameter { field: name, message }) => {
+            one(&name, &message)
+        }
+        Err(AppError::Unauthorized(message)) => one("email", message),
+        Err(other) => Err(PageError::App(other)),
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum PageError {
+    #[error(transparent)]
+    App(#[from] AppError),
     #[error("log in to see this page")]
     LogIn(String),
-    #[error("this page is not for your account")]
-    Forbidden,
-    #[error("page not found")]
-    NotFound,
     #[error("this form has expired")]
     Csrf,
     #[error("the form could not be read")]
     BadForm,
-    #[error("the service is unavailable")]
-    Unavailable,
-}
-
-impl From<super::error::ApiError> for PageError {
-    fn from(e: super::error::ApiError) -> PageError {
-        use super::error::ApiError;
-        match e {
-            ApiError::Db(DbError::NotFound(_)) | ApiError::NotFound(_) => PageError::NotFound,
-            ApiError::Db(DbError::Forbidden(_)) | ApiError::WrongRole(_) => PageError::Forbidden,
-            other => {
-                tracing::error!(error = %other, "page failed");
-                PageError::Unavailable
-            }
-        }
-    }
-}
-
-impl From<DbError> for PageError {
-    fn from(e: DbError) -> PageError {
-        super::error::ApiError::Db(e).into()
-    }
 }
 
 impl ResponseError for PageError {
     fn status_code(&self) -> StatusCode {
         match self {
             PageError::LogIn(_) => StatusCode::SEE_OTHER,
-            PageError::Forbidden | PageError::Csrf => StatusCode::FORBIDDEN,
-            PageError::NotFound => StatusCode::NOT_FOUND,
+            PageError::Csrf => StatusCode::FORBIDDEN,
             PageError::BadForm => StatusCode::BAD_REQUEST,
-            PageError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            PageError::App(e) => match e {
+                AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+                AppError::NotFound(_) | AppError::UnknownReference { .. } => StatusCode::NOT_FOUND,
+                AppError::Unauthorized(_) => StatusCode::SEE_OTHER,
+                AppError::Invalid(_) | AppError::BadParameter { .. } => StatusCode::BAD_REQUEST,
+                AppError::Conflict { .. } => StatusCode::CONFLICT,
+                AppError::Busy | AppError::Internal(_) => StatusCode::SERVICE_UNAVAILABLE,
+            },
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let PageError::LogIn(to) = self {
-            let target = format!("/login?next={}", url_escape(to));
-            return see_other(&target);
+        match self {
+            PageError::LogIn(to) => return see_other(&format!("/login?next={}", url_escape(to))),
+            PageError::App(AppError::Unauthorized(_)) => return see_other("/login"),
+            _ => {}
         }
         let (title, text) = match self {
-            PageError::Forbidden => (
+            PageError::App(AppError::Forbidden(_)) => (
                 "Not available to you",
                 "This page belongs to another kind of account. Log out and log in with the right one.",
             ),
-            PageError::NotFound => ("Page not found", "If you typed the web address, check it is correct."),
+            PageError::App(AppError::NotFound(_) | AppError::UnknownReference { .. }) => {
+                ("Page not found", "If you typed the web address, check it is correct.")
+            }
             PageError::Csrf => (
                 "This form has expired",
                 "Go back, reload the page and try again. Nothing was changed.",
             ),
-            PageError::BadForm => (
+            PageError::BadForm | PageError::App(AppError::Invalid(_) | AppError::BadParameter { .. }) => (
                 "Sorry, there is a problem",
                 "The form could not be read. Go back and try again.",
             ),
-            _ => (
-                "Sorry, there is a problem with the service",
-                "Try again later. Nothing was changed.",
+            PageError::App(AppError::Conflict { .. }) => (
+                "That could not be done",
+                "Something changed meanwhile. Go back, reload the page and try again.",
             ),
+            _ => {
+                tracing::error!(error = %self, "page failed");
+                (
+                    "Sorry, there is a problem with the service",
+                    "Try again later. Nothing was changed.",
+                )
+            }
         };
         let chrome = Chrome {
             role: None,
             csrf: "",
             shortlisted: 0,
         };
-        let body = html! { h1 { (title) } p { (text) } p { a href="/" { "Go to the home page" } } };
         HttpResponse::build(self.status_code())
             .content_type("text/html; charset=utf-8")
             .insert_header((header::CACHE_CONTROL, "no-store"))
-            .body(templates::layout(title, &chrome, body).into_string())
+            .body(templates::layout(title, &chrome, templates::error_page(title, text)).into_string())
     }
 }
 

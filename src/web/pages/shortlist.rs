@@ -1,61 +1,24 @@
 //! A shortlist anyone can keep while browsing, in a cookie: no login, no JavaScript.
 
 use actix_web::cookie::SameSite;
-use actix_web::{HttpResponse, web};
-use maud::html;
+use actix_web::web;
 
-use super::{PageError, SHORTLIST_COOKIE, Visitor, read_form, see_other};
-use crate::db::services;
+use super::{Data, Form, Page, PageError, SHORTLIST_COOKIE, Visitor, see_other};
+use crate::app::{AppError, services};
 use crate::domain::ServiceId;
-use crate::templates::money;
-use crate::web::{AppState, blocking};
+use crate::templates::public as pages;
 
-type Data = web::Data<AppState>;
 pub const MAX: usize = 30;
 
-pub async fn page(state: Data, visitor: Visitor) -> Result<HttpResponse, PageError> {
-    let ids = visitor.shortlist.clone();
-    let viewer = visitor.actor.clone();
+pub async fn page(app: Data, visitor: Visitor) -> Page {
+    let ids = visitor.shortlist.iter().copied().map(ServiceId).collect();
     // A service unpublished since it was shortlisted simply drops out.
-    let kept = blocking(&state, move |db| {
-        db.read(|conn| {
-            Ok(ids
-                .iter()
-                .filter_map(|id| services::get(conn, viewer.as_ref(), ServiceId(*id)).ok())
-                .collect::<Vec<_>>())
-        })
-    })
-    .await?;
-    Ok(visitor.page(
-        "Your shortlist",
-        false,
-        html! {
-            h1 { "Your shortlist" }
-            @if kept.is_empty() { p { "Nothing on your shortlist yet. Use “Add to shortlist” on a service to keep it here while you look around." } }
-            ul.results {
-                @for s in &kept {
-                    li {
-                        h2 { a href={ "/services/" (s.id) } { (s.name) } }
-                        p { (s.organisation.name) ". Ages " (s.min_age) " to " (s.max_age) "."
-                            @if let Some(p) = s.price_options.iter().map(|o| o.price).min() { " From " (money(p)) "." } }
-                        form method="post" action={ "/shortlist/" (s.id) "/remove" } {
-                            (crate::templates::csrf_field(&visitor.chrome()))
-                            button.button.button-secondary type="submit" aria-label={ "Remove " (s.name) " from your shortlist" } { "Remove" }
-                        }
-                    }
-                }
-            }
-        },
-    ))
+    let kept = services::several(&app, visitor.actor.clone(), ids).await?;
+    Ok(visitor.page("Your shortlist", false, pages::shortlist(&visitor.chrome(), &kept)))
 }
 
-pub async fn change(
-    visitor: Visitor,
-    path: web::Path<(i64, String)>,
-    body: web::Bytes,
-) -> Result<HttpResponse, PageError> {
-    let form = read_form(body).await?;
-    form.check_csrf(&visitor)?;
+pub async fn change(visitor: Visitor, path: web::Path<(i64, String)>, body: web::Bytes) -> Page {
+    Form::read(&visitor, &body)?;
     let (id, action) = path.into_inner();
     let mut list = visitor.shortlist.clone();
     list.retain(|s| *s != id);
@@ -66,12 +29,12 @@ pub async fn change(
             format!("/services/{id}")
         }
         "remove" => "/shortlist".to_string(),
-        _ => return Err(PageError::NotFound),
+        _ => return Err(AppError::not_found("page").into()),
     };
     let value = list.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(".");
     let mut response = see_other(&back);
     response
         .add_cookie(&visitor.cookie(SHORTLIST_COOKIE, value, SameSite::Lax))
-        .map_err(|_| PageError::Unavailable)?;
+        .map_err(|_| PageError::App(AppError::Busy))?;
     Ok(response)
 }

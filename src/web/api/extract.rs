@@ -1,4 +1,5 @@
-//! Request parsing: JSON bodies whose errors name the field, and bearer-token callers.
+//! Request parsing: JSON bodies whose errors name the field, bearer-token callers, the
+//! idempotency key.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -10,9 +11,8 @@ use actix_web::{FromRequest, HttpRequest, web};
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
-use super::{AppState, blocking};
-use crate::db::users::{self, Actor};
-use crate::domain::Role;
+use crate::app::{self, App, AppError};
+use crate::domain::Actor;
 
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
@@ -85,18 +85,22 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     }
 }
 
+fn unauthorized(message: &'static str) -> ApiError {
+    ApiError::App(AppError::Unauthorized(message))
+}
+
 fn bearer_token(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
         return Ok(None);
     };
     let value = value
         .to_str()
-        .map_err(|_| ApiError::Unauthorized("the Authorization header is not readable"))?;
+        .map_err(|_| unauthorized("the Authorization header is not readable"))?;
     match value.split_once(' ') {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
             Ok(Some(token.trim().to_string()))
         }
-        _ => Err(ApiError::Unauthorized(
+        _ => Err(unauthorized(
             "use Authorization: Bearer <token> with a token from /api/v1/auth/login",
         )),
     }
@@ -106,14 +110,13 @@ async fn resolve(req: HttpRequest) -> Result<Option<(Actor, String)>, ApiError> 
     let Some(token) = bearer_token(&req)? else {
         return Ok(None);
     };
-    let state = req.app_data::<web::Data<AppState>>().cloned().ok_or(ApiError::Busy)?;
-    let lookup = token.clone();
-    let actor = blocking(&state, move |db| db.read(|conn| users::actor_for_token(conn, &lookup))).await?;
-    match actor {
+    let app = req
+        .app_data::<web::Data<App>>()
+        .cloned()
+        .ok_or(ApiError::App(AppError::Busy))?;
+    match app::accounts::actor_for_token(&app, token.clone()).await? {
         Some(actor) => Ok(Some((actor, token))),
-        None => Err(ApiError::Unauthorized(
-            "the token is unknown, expired or revoked; log in again",
-        )),
+        None => Err(unauthorized("the token is unknown, expired or revoked; log in again")),
     }
 }
 
@@ -121,16 +124,6 @@ async fn resolve(req: HttpRequest) -> Result<Option<(Actor, String)>, ApiError> 
 pub struct Auth {
     pub actor: Actor,
     pub token: String,
-}
-
-impl Auth {
-    pub fn require(&self, role: Role) -> Result<&Actor, ApiError> {
-        if self.actor.role == role {
-            Ok(&self.actor)
-        } else {
-            Err(ApiError::WrongRole(self.actor.role.as_str()))
-        }
-    }
 }
 
 impl FromRequest for Auth {
@@ -142,9 +135,7 @@ impl FromRequest for Auth {
         Box::pin(async move {
             match resolve(req).await? {
                 Some((actor, token)) => Ok(Auth { actor, token }),
-                None => Err(ApiError::Unauthorized(
-                    "log in first: send Authorization: Bearer <token>",
-                )),
+                None => Err(unauthorized("log in first: send Authorization: Bearer <token>")),
             }
         })
     }
@@ -161,4 +152,71 @@ impl FromRequest for MaybeAuth {
         let req = req.clone();
         Box::pin(async move { Ok(MaybeAuth(resolve(req).await?.map(|(actor, _)| actor))) })
     }
+}
+
+/// The `Idempotency-Key` header, when sent: 1 to 255 visible ASCII characters.
+pub struct IdempotencyKey(pub Option<String>);
+
+impl FromRequest for IdempotencyKey {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let bad = || {
+            ApiError::bad_request(
+                "invalid_header",
+                "Idempotency-Key must be 1 to 255 visible ASCII characters",
+                Some("Idempotency-Key"),
+            )
+        };
+        let key = match req.headers().get("Idempotency-Key") {
+            None => Ok(None),
+            Some(value) => match value.to_str().map(str::trim) {
+                Ok(key) if !key.is_empty() && key.len() <= 255 && key.bytes().all(|b| b.is_ascii_graphic()) => {
+                    Ok(Some(key.to_string()))
+                }
+                _ => Err(bad()),
+            },
+        };
+        std::future::ready(key.map(IdempotencyKey))
+    }
+}
+
+/// A query string read into `T`; a value of the wrong type is a 400 naming the parameter.
+pub struct Query<T>(pub T);
+
+impl<T> std::ops::Deref for Query<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest for Query<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(req.query_string().as_bytes()));
+        let parsed: Result<T, _> = serde_path_to_error::deserialize(de);
+        std::future::ready(parsed.map(Query).map_err(|e| {
+            let field = e.path().to_string();
+            let message = e.into_inner().to_string();
+            let field = match field.as_str() {
+                "." | "" => parameter_named(&message),
+                _ => Some(field),
+            };
+            ApiError::App(AppError::BadParameter {
+                field: field.unwrap_or_default(),
+                message,
+            })
+        }))
+    }
+}
+
+/// serde names an unknown parameter inside its message: "unknown field `x`, expected ...".
+fn parameter_named(message: &str) -> Option<String> {
+    let start = message.find('`')? + 1;
+    let len = message[start..].find('`')?;
+    Some(message[start..start + len].to_string())
 }

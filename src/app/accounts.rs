@@ -1,0 +1,157 @@
+//! Accounts: logging in and out, resolving a session to its actor, providers registering.
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use chrono::NaiveDateTime;
+
+use super::{App, AppError, AppResult};
+use crate::db::{Db, councils, organisations, users};
+use crate::domain::budget::LoginInput;
+use crate::domain::organisation::RegistrationInput;
+use crate::domain::validate::{self, Checker};
+use crate::domain::{Actor, CouncilId, OrganisationId, UserId};
+
+/// A session just started: the bearer token (the cookie's value on the pages) and its expiry.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub token: String,
+    pub expires_at: NaiveDateTime,
+    pub actor: Actor,
+}
+
+/// Hash a password for storing. Deliberately slow (argon2): only ever on the blocking pool.
+pub fn hash_password(password: &str) -> AppResult<String> {
+    let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>()).map_err(|e| AppError::Internal(e.to_string()))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::Internal(format!("password hashing failed: {e}")))
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+}
+
+/// A hash of a password nobody has, checked when the email is unknown so that a wrong email and a
+/// wrong password take the same time.
+const DECOY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2XG+3sN8JQ3Jv3S3r0LrKXEPoG6Fs3q1bIH7oZ2D9Ho";
+
+pub const WRONG_LOGIN: &str = "the email or password is wrong";
+
+/// Check credentials and start a session.
+pub async fn login(app: &App, input: LoginInput) -> AppResult<Session> {
+    app.blocking(move |app| {
+        let user = app.db.read_as(|conn| users::find_by_email(conn, &input.email))?;
+        let hash = user.as_ref().map_or(DECOY_HASH, |u| u.password_hash.as_str());
+        let matched = verify_password(&input.password, hash);
+        let actor = match user {
+            Some(u) if matched => u.actor(),
+            _ => return Err(AppError::Unauthorized(WRONG_LOGIN)),
+        };
+        let user_id = actor.user_id;
+        let (token, expires_at) = app.db.write_as(move |conn| users::create_session(conn, user_id))?;
+        Ok(Session {
+            token,
+            expires_at,
+            actor,
+        })
+    })
+    .await
+}
+
+/// End the session this token belongs to.
+pub async fn logout(app: &App, token: String) -> AppResult<()> {
+    app.write(move |conn| Ok(users::revoke_session(conn, &token).map(|_| ())?))
+        .await
+}
+
+/// Who holds this token: None when it is unknown, expired or revoked.
+pub async fn actor_for_token(app: &App, token: String) -> AppResult<Option<Actor>> {
+    app.read(move |conn| Ok(users::actor_for_token(conn, &token)?)).await
+}
+
+/// A provider (or broker) organisation registered with its first user.
+#[derive(Debug, Clone)]
+pub struct Registered {
+    pub organisation_id: OrganisationId,
+    pub user_id: UserId,
+    /// When asked to log the new user in (the registration page does).
+    pub session: Option<Session>,
+}
+
+pub async fn register_provider(app: &App, input: RegistrationInput, log_in: bool) -> AppResult<Registered> {
+    let reg = input.validate()?;
+    app.blocking(move |app| {
+        let hash = hash_password(&reg.user.password)?;
+        app.db.write_as(move |conn| {
+            let (organisation_id, user_id) =
+                organisations::register(conn, &reg, &hash).map_err(email_taken("user.email"))?;
+            let session = if log_in {
+                let (token, expires_at) = users::create_session(conn, user_id)?;
+                let actor = Actor {
+                    user_id,
+                    role: reg.role(),
+                    organisation_id: Some(organisation_id),
+                    council_id: None,
+                };
+                Some(Session {
+                    token,
+                    expires_at,
+                    actor,
+                })
+            } else {
+                None
+            };
+            tracing::info!(%organisation_id, "provider registered");
+            Ok(Registered {
+                organisation_id,
+                user_id,
+                session,
+            })
+        })
+    })
+    .await
+}
+
+fn email_taken(field: &str) -> impl Fn(crate::db::DbError) -> AppError + '_ {
+    move |e| {
+        if e.is_unique_violation() {
+            AppError::conflict("email_taken", "an account with this email already exists", Some(field))
+        } else {
+            e.into()
+        }
+    }
+}
+
+/// A new council and its first officer (the operator's command, before anyone can log in).
+/// Blocking: the command line has no async runtime to share.
+pub fn create_council(db: &Db, name: &str, email: &str, password: &str) -> AppResult<(CouncilId, UserId)> {
+    let mut c = Checker::new();
+    let name = c.take(validate::text("name", name, 1, 200));
+    let email = c.take(validate::email("email", email));
+    let password = c.take(validate::password("password", password));
+    c.finish(|| ())?;
+    let (Some(name), Some(email), Some(password)) = (name, email, password) else {
+        return Err(AppError::Internal("validation passed without values".into()));
+    };
+    let hash = hash_password(&password)?;
+    db.write_as(move |conn| councils::create(conn, &name, &email, &hash).map_err(email_taken("email")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_round_trip_and_the_decoy_never_matches() {
+        let h = hash_password("correct horse battery").unwrap();
+        assert!(verify_password("correct horse battery", &h));
+        assert!(!verify_password("wrong horse battery", &h));
+        assert!(!verify_password("anything at all", DECOY_HASH));
+        assert!(
+            PasswordHash::new(DECOY_HASH).is_ok(),
+            "the decoy must parse so it costs a real verification"
+        );
+    }
+}

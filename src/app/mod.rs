@@ -1,0 +1,222 @@
+//! The use cases: each thing a user can do, written once and called by both front doors (the JSON
+//! API in `web/api/` and the pages in `web/pages/`). A use case checks its input and its rules with
+//! `domain/`, runs one transaction through `db/`, and nudges the search index after the commit.
+//! Blocking work (the database, password hashing, the index), transactions and retries happen
+//! here and nowhere else.
+
+pub mod accounts;
+pub mod bookings;
+pub mod feed;
+pub mod listings;
+pub mod plans;
+pub mod providers;
+pub mod reports;
+pub mod search;
+pub mod services;
+
+use std::sync::Arc;
+use std::sync::mpsc::Sender;
+
+use chrono::NaiveDate;
+
+use crate::db::{Conn, Db, DbError};
+use crate::domain::RuleError;
+use crate::domain::oruk::PublicIds;
+use crate::domain::taxonomy::Taxonomy;
+use crate::domain::validate::Invalid;
+use crate::geocode::Geocoder;
+use crate::search::{SearchError, SearchIndex};
+
+/// Everything a use case may reach: built once at start-up and shared by every request.
+#[derive(Clone)]
+pub struct App {
+    db: Db,
+    pub taxonomy: Arc<Taxonomy>,
+    search: Arc<SearchIndex>,
+    pub geocoder: Geocoder,
+    /// The UUIDs our records are published under in the Open Referral feed.
+    pub public_ids: PublicIds,
+    /// Wakes the search follower after a write on this server, so the index is fresh at once.
+    reindex: Sender<()>,
+}
+
+/// Why a use case did not do what it was asked. Each front door maps it once: the API to its JSON
+/// envelope, the pages to a form with its errors or an error page.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Values that can never be accepted, every one named by its field.
+    #[error(transparent)]
+    Invalid(Invalid),
+    /// A query-string parameter that cannot be used.
+    #[error("{field}: {message}")]
+    BadParameter { field: String, message: String },
+    /// A reference in the request to something that does not exist.
+    #[error("{message}")]
+    UnknownReference { field: String, message: String },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    #[error("{message}")]
+    Conflict {
+        code: &'static str,
+        message: String,
+        field: Option<String>,
+    },
+    #[error("the server is too busy to answer; try again")]
+    Busy,
+    #[error("{0}")]
+    Internal(String),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn conflict(code: &'static str, message: impl Into<String>, field: Option<&str>) -> AppError {
+        AppError::Conflict {
+            code,
+            message: message.into(),
+            field: field.map(str::to_string),
+        }
+    }
+
+    pub fn unknown(field: &str, message: impl Into<String>) -> AppError {
+        AppError::UnknownReference {
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found(what: &str) -> AppError {
+        AppError::NotFound(format!("{what} not found"))
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> AppError {
+        AppError::Forbidden(message.into())
+    }
+
+    /// The refusal for a role that cannot do this at all.
+    pub fn wrong_role(actor: &crate::domain::Actor) -> AppError {
+        AppError::Forbidden(format!("you cannot do this as a {}", actor.role))
+    }
+
+    /// Query-string problems name the first parameter at fault.
+    pub fn bad_parameters(invalid: Invalid) -> AppError {
+        match invalid.0.into_iter().next() {
+            Some(e) => AppError::BadParameter {
+                field: e.field,
+                message: e.message,
+            },
+            None => AppError::BadParameter {
+                field: String::new(),
+                message: "invalid parameters".into(),
+            },
+        }
+    }
+}
+
+impl From<DbError> for AppError {
+    fn from(e: DbError) -> AppError {
+        match e {
+            DbError::NotFound(what) => AppError::not_found(what),
+            DbError::Pool(_) => AppError::Busy,
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> AppError {
+        DbError::from(e).into()
+    }
+}
+
+impl From<Invalid> for AppError {
+    fn from(e: Invalid) -> AppError {
+        AppError::Invalid(e)
+    }
+}
+
+impl From<crate::domain::validate::FieldError> for AppError {
+    fn from(e: crate::domain::validate::FieldError) -> AppError {
+        AppError::Invalid(e.into())
+    }
+}
+
+impl From<RuleError> for AppError {
+    fn from(e: RuleError) -> AppError {
+        match e {
+            RuleError::Invalid(invalid) => AppError::Invalid(invalid),
+            RuleError::Conflict { code, message, field } => AppError::Conflict { code, message, field },
+            RuleError::Forbidden(message) => AppError::Forbidden(message),
+        }
+    }
+}
+
+impl From<SearchError> for AppError {
+    fn from(e: SearchError) -> AppError {
+        AppError::Internal(e.to_string())
+    }
+}
+
+impl App {
+    pub fn new(
+        db: Db,
+        taxonomy: Arc<Taxonomy>,
+        search: Arc<SearchIndex>,
+        geocoder: Geocoder,
+        public_ids: PublicIds,
+        reindex: Sender<()>,
+    ) -> App {
+        App {
+            db,
+            taxonomy,
+            search,
+            geocoder,
+            public_ids,
+            reindex,
+        }
+    }
+
+    /// Today's date, against which plan periods and ages are checked.
+    pub fn today() -> NaiveDate {
+        chrono::Utc::now().date_naive()
+    }
+
+    /// Run blocking work on the blocking pool, off the threads that answer requests.
+    async fn blocking<T: Send + 'static>(&self, f: impl FnOnce(&App) -> AppResult<T> + Send + 'static) -> AppResult<T> {
+        let app = self.clone();
+        tokio::task::spawn_blocking(move || f(&app))
+            .await
+            .map_err(|_| AppError::Busy)?
+    }
+
+    /// Read on a pooled connection.
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Conn) -> AppResult<T> + Send + 'static,
+    ) -> AppResult<T> {
+        self.blocking(move |app| app.db.read_as(f)).await
+    }
+
+    /// One all-or-nothing write, answered once it is durably committed.
+    async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Conn) -> AppResult<T> + Send + 'static,
+    ) -> AppResult<T> {
+        self.blocking(move |app| app.db.write_as(f)).await
+    }
+
+    /// After a write that changed what search shows: the follower applies the change log now.
+    fn services_changed(&self) {
+        // The follower also polls, so a lost nudge only delays freshness by one poll.
+        let _ = self.reindex.send(());
+    }
+
+    /// The database answers (health checks).
+    pub async fn health(&self) -> AppResult<()> {
+        self.blocking(|app| Ok(app.db.ping()?)).await
+    }
+}

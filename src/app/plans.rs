@@ -1,0 +1,272 @@
+//! Plans: a council records a child's plan, its outcomes and Section J allocations; the family,
+//! its broker and its council read it, its statement and the services that match it.
+
+use super::bookings::plan_for;
+use super::{App, AppError, AppResult};
+use crate::db::budget_holders::{self, AllocationView, BudgetHolderView};
+use crate::db::ledger::{self, StatementEntry};
+use crate::db::reports::{self, QuarterlyReturn};
+use crate::db::{organisations, users};
+use crate::domain::budget::{BudgetHolderInput, OutcomeStatus, age_on};
+use crate::domain::geo::Postcode;
+use crate::domain::reports::Quarter;
+use crate::domain::taxonomy::TermId;
+use crate::domain::validate::Invalid;
+use crate::domain::{Actor, BudgetHolderId, OrganisationKind, Pence, PlanOutcomeId, Role, UserId};
+use crate::geocode::Located;
+use crate::search::{Hit, SearchRequest};
+
+/// A plan just recorded, and whether the family's login was made for it or already existed.
+#[derive(Debug, Clone)]
+pub struct CreatedPlan {
+    pub plan: BudgetHolderView,
+    pub family_user_id: UserId,
+    /// False when the family already had an account (a sibling's plan) and was linked to it.
+    pub family_account_created: bool,
+}
+
+/// A council officer records a plan for a child of its area, and the family's login.
+pub async fn create(app: &App, actor: &Actor, input: BudgetHolderInput) -> AppResult<CreatedPlan> {
+    let council = actor.council().ok_or_else(|| AppError::wrong_role(actor))?;
+    let holder = input.validate(&app.taxonomy, App::today())?;
+    app.blocking(move |app| {
+        let hash = super::accounts::hash_password(&holder.family.password)?;
+        let (id, family_user_id, family_account_created) =
+            app.db.write_as(move |conn| store(conn, council, &holder, &hash))?;
+        let plan = app.db.read_as(|conn| match budget_holders::load(conn, id)? {
+            Some(row) => Ok::<_, AppError>(budget_holders::view(conn, row)?),
+            None => Err(AppError::not_found("budget holder")),
+        })?;
+        Ok(CreatedPlan {
+            plan,
+            family_user_id,
+            family_account_created,
+        })
+    })
+    .await
+}
+
+/// Store a validated plan for the council: the family's login is the one its email already has
+/// (a sibling's plan), or a new one with `family_password_hash`. Returns the plan, the family's
+/// user and whether that login was made now.
+pub(crate) fn store(
+    conn: &mut crate::db::Conn,
+    council: crate::domain::CouncilId,
+    holder: &crate::domain::budget::ValidBudgetHolder,
+    family_password_hash: &str,
+) -> AppResult<(BudgetHolderId, UserId, bool)> {
+    if let Some(broker) = holder.broker_organisation_id
+        && organisations::kind(conn, broker)? != Some(OrganisationKind::Broker)
+    {
+        return Err(Invalid::one("broker_organisation_id", "is not a registered broker organisation").into());
+    }
+    let (family, created) = match users::find_by_email(conn, &holder.family.email)? {
+        Some(user) if user.actor().role == Role::Family => (UserId(user.id), false),
+        Some(_) => {
+            return Err(AppError::conflict(
+                "email_taken",
+                "this email belongs to an account that is not a family's",
+                Some("family.email"),
+            ));
+        }
+        None => {
+            let new = users::NewUser {
+                email: &holder.family.email,
+                password_hash: family_password_hash,
+                role: Role::Family,
+                organisation_id: None,
+                council_id: None,
+            };
+            (users::insert(conn, new)?, true)
+        }
+    };
+    let id = budget_holders::create(conn, council, holder, family).map_err(|e| {
+        if e.is_unique_violation() {
+            AppError::conflict(
+                "reference_taken",
+                "this council already has a budget holder with this reference",
+                Some("reference"),
+            )
+        } else {
+            e.into()
+        }
+    })?;
+    Ok((id, family, created))
+}
+
+/// The plans `actor` may see, by id.
+pub async fn list(app: &App, actor: &Actor) -> AppResult<Vec<BudgetHolderView>> {
+    let scope = actor
+        .plan_scope()
+        .ok_or_else(|| AppError::forbidden("providers do not see budget holders"))?;
+    app.read(move |conn| Ok(budget_holders::list(conn, scope)?)).await
+}
+
+pub async fn get(app: &App, actor: &Actor, id: BudgetHolderId) -> AppResult<BudgetHolderView> {
+    let actor = actor.clone();
+    app.read(move |conn| {
+        let row = plan_for(conn, &actor, id)?;
+        Ok(budget_holders::view(conn, row)?)
+    })
+    .await
+}
+
+/// A plan's allocations and every movement on them, oldest first.
+#[derive(Debug, Clone)]
+pub struct Statement {
+    pub budget_holder_id: BudgetHolderId,
+    pub first_name: String,
+    pub allocations: Vec<AllocationView>,
+    pub entries: Vec<StatementEntry>,
+}
+
+pub async fn statement(app: &App, actor: &Actor, id: BudgetHolderId) -> AppResult<Statement> {
+    let actor = actor.clone();
+    app.read(move |conn| {
+        let row = plan_for(conn, &actor, id)?;
+        Ok(Statement {
+            budget_holder_id: id,
+            first_name: row.first_name,
+            allocations: budget_holders::allocations_of(conn, id)?,
+            entries: ledger::statement(conn, id)?,
+        })
+    })
+    .await
+}
+
+/// The statements of every plan `actor` may see (a family's page shows all its children's).
+pub async fn statements(app: &App, actor: &Actor) -> AppResult<Vec<Statement>> {
+    let mut out = Vec::new();
+    for plan in list(app, actor).await? {
+        out.push(statement(app, actor, plan.id).await?);
+    }
+    Ok(out)
+}
+
+/// A council officer records how far a plan outcome is met.
+pub async fn set_outcome_status(
+    app: &App,
+    actor: &Actor,
+    holder: BudgetHolderId,
+    outcome: PlanOutcomeId,
+    status: OutcomeStatus,
+) -> AppResult<()> {
+    actor.council().ok_or_else(|| AppError::wrong_role(actor))?;
+    let actor = actor.clone();
+    app.write(move |conn| {
+        plan_for(conn, &actor, holder)?;
+        Ok(reports::set_outcome_status(conn, holder, outcome.0, status.as_str())?)
+    })
+    .await
+}
+
+/// A plan's quarterly return per allocation, straight from the ledger.
+pub async fn quarterly_returns(
+    app: &App,
+    actor: &Actor,
+    holder: BudgetHolderId,
+    quarter: Quarter,
+) -> AppResult<Vec<QuarterlyReturn>> {
+    let actor = actor.clone();
+    app.read(move |conn| {
+        plan_for(conn, &actor, holder)?;
+        Ok(reports::quarterly_returns(conn, holder, quarter)?)
+    })
+    .await
+}
+
+pub const DEFAULT_MATCH_RADIUS_MILES: f64 = 10.0;
+pub const DEFAULT_MATCH_LIMIT: usize = 5;
+
+/// The services that meet one of a plan's outcomes.
+#[derive(Debug, Clone)]
+pub struct OutcomeMatches {
+    pub outcome_id: PlanOutcomeId,
+    pub text: String,
+    pub terms: Vec<String>,
+    pub services: Vec<Hit>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PlanMatches {
+    pub plan: BudgetHolderView,
+    pub radius_miles: f64,
+    pub age: i32,
+    pub home: Option<Located>,
+    pub district: String,
+    pub outcomes: Vec<OutcomeMatches>,
+}
+
+/// For each of the plan's outcomes, the best services within reach of home, right for the
+/// child's age and affordable from an allocation with money left; services meeting more of the
+/// plan's outcomes rank first.
+pub async fn matches(
+    app: &App,
+    actor: &Actor,
+    id: BudgetHolderId,
+    radius_miles: f64,
+    limit: usize,
+) -> AppResult<PlanMatches> {
+    let plan = get(app, actor, id).await?;
+    matches_for(app, plan, radius_miles, limit).await
+}
+
+/// Matches for every plan `actor` may see.
+pub async fn all_matches(app: &App, actor: &Actor) -> AppResult<Vec<PlanMatches>> {
+    let mut out = Vec::new();
+    for plan in list(app, actor).await? {
+        out.push(matches_for(app, plan, DEFAULT_MATCH_RADIUS_MILES, DEFAULT_MATCH_LIMIT).await?);
+    }
+    Ok(out)
+}
+
+async fn matches_for(app: &App, plan: BudgetHolderView, radius_miles: f64, limit: usize) -> AppResult<PlanMatches> {
+    let home_postcode = Postcode::parse("postcode", &plan.postcode)?;
+    let home = app.geocoder.locate(&home_postcode).await;
+    let age = age_on(plan.date_of_birth, App::today());
+    let payable_from: Vec<_> = plan
+        .allocations
+        .iter()
+        .filter(|a| a.remaining > Pence::ZERO)
+        .map(|a| (a.stream, a.remaining))
+        .collect();
+    let plan_terms: Vec<Vec<TermId>> = plan
+        .outcomes
+        .iter()
+        .map(|o| o.terms.iter().cloned().map(TermId).collect())
+        .collect();
+    // Nothing left to spend, or nowhere to measure from: no matches rather than wrong ones.
+    let found = match &home {
+        Some(home) if !payable_from.is_empty() => {
+            let base = SearchRequest {
+                origin: Some(home.at),
+                radius_miles: Some(radius_miles),
+                age: Some(age),
+                payable_from,
+                ..SearchRequest::default()
+            };
+            app.blocking(move |app| Ok(app.search.plan_matches(&plan_terms, &base, limit)?))
+                .await?
+        }
+        _ => vec![Vec::new(); plan.outcomes.len()],
+    };
+    let outcomes = plan
+        .outcomes
+        .iter()
+        .zip(found)
+        .map(|(o, services)| OutcomeMatches {
+            outcome_id: o.id,
+            text: o.text.clone(),
+            terms: o.terms.clone(),
+            services,
+        })
+        .collect();
+    Ok(PlanMatches {
+        radius_miles,
+        age,
+        home,
+        district: home_postcode.outcode,
+        outcomes,
+        plan,
+    })
+}

@@ -1,0 +1,224 @@
+//! The council's reports: where the market fails, how budgets are spent, which providers price
+//! below their own full cost, how plan outcomes are met; each also as CSV for a spreadsheet.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::{App, AppError, AppResult};
+use crate::db::reports::{self, OutcomeProgress, PricedBelowCost, QuarterlyReturn};
+use crate::domain::reports::{self as rules, DEFAULT_MIN_HOLDERS, GapRow, SpendingRow};
+use crate::domain::validate::FieldError;
+use crate::domain::{Actor, CouncilId, Pence};
+
+fn council_of(actor: &Actor) -> AppResult<CouncilId> {
+    actor.council().ok_or_else(|| AppError::wrong_role(actor))
+}
+
+/// Which gaps to show.
+#[derive(Debug, Clone, Default)]
+pub struct GapFilter {
+    pub area: Option<String>,
+    pub outcome: Option<String>,
+    pub min_holders: Option<usize>,
+}
+
+impl GapFilter {
+    pub fn min_holders(&self) -> usize {
+        self.min_holders.unwrap_or(DEFAULT_MIN_HOLDERS)
+    }
+}
+
+/// The gap report for the officer's council, worst first; small areas pooled and withheld.
+pub async fn gaps(app: &App, actor: &Actor, filter: &GapFilter) -> AppResult<Vec<GapRow>> {
+    let council = council_of(actor)?;
+    let min_holders = filter.min_holders();
+    if min_holders < 2 {
+        return Err(AppError::bad_parameters(
+            FieldError::new(
+                "min_holders",
+                "must be at least 2: smaller groups could identify a child",
+            )
+            .into(),
+        ));
+    }
+    let outcome = filter.outcome.as_deref().map(str::trim).filter(|o| !o.is_empty());
+    if outcome.is_some_and(|o| app.taxonomy.get(o).is_none()) {
+        return Err(AppError::bad_parameters(
+            FieldError::new("outcome", "is not a term in the taxonomy").into(),
+        ));
+    }
+    let places = Arc::clone(app.geocoder.outcodes());
+    let mut rows = app
+        .blocking(move |app| {
+            let (holders, services, unmet) = app.db.read_as(|conn| {
+                Ok::<_, AppError>((
+                    reports::holder_facts(conn, council, &app.taxonomy, &places)?,
+                    reports::service_facts(conn, &app.taxonomy)?,
+                    reports::unmet_searches(conn)?,
+                ))
+            })?;
+            Ok(rules::gaps(&holders, &services, &unmet, min_holders))
+        })
+        .await?;
+    if let Some(area) = filter.area.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        rows.retain(|r| r.area.eq_ignore_ascii_case(area));
+    }
+    if let Some(outcome) = outcome {
+        rows.retain(|r| r.outcome == outcome);
+    }
+    Ok(rows)
+}
+
+/// Every allocation of the council's plans: allocated, committed, delivered, remaining, flags.
+pub async fn spending(app: &App, actor: &Actor) -> AppResult<Vec<SpendingRow>> {
+    let council = council_of(actor)?;
+    let facts = app
+        .read(move |conn| Ok(reports::allocation_facts(conn, council)?))
+        .await?;
+    let today = App::today();
+    Ok(facts.iter().map(|a| rules::spending(a, today)).collect())
+}
+
+/// Sums of a spending report.
+#[derive(Debug, Clone, Copy)]
+pub struct SpendingTotals {
+    pub allocated: Pence,
+    pub committed: Pence,
+    pub delivered: Pence,
+    pub remaining: Pence,
+}
+
+pub fn spending_totals(rows: &[SpendingRow]) -> SpendingTotals {
+    let sum = |f: fn(&SpendingRow) -> Pence| Pence::from_stored(rows.iter().map(|r| f(r).pence()).sum());
+    SpendingTotals {
+        allocated: sum(|r| r.allocated),
+        committed: sum(|r| r.committed),
+        delivered: sum(|r| r.delivered),
+        remaining: sum(|r| r.remaining),
+    }
+}
+
+/// Published price options below the provider's own stated full cost.
+pub async fn providers_at_risk(app: &App, actor: &Actor) -> AppResult<Vec<PricedBelowCost>> {
+    council_of(actor)?;
+    app.read(|conn| Ok(reports::priced_below_cost(conn)?)).await
+}
+
+/// The council's plan outcomes, how far each is met and the bookings that served it.
+pub async fn outcomes(app: &App, actor: &Actor) -> AppResult<Vec<OutcomeProgress>> {
+    let council = council_of(actor)?;
+    app.blocking(move |app| {
+        app.db
+            .read_as(|conn| Ok(reports::outcome_progress(conn, council, &app.taxonomy)?))
+    })
+    .await
+}
+
+/// A report as a CSV file for a spreadsheet.
+#[derive(Debug, Clone)]
+pub struct Csv {
+    pub filename: &'static str,
+    pub bytes: Vec<u8>,
+}
+
+fn csv<T: Serialize>(filename: &'static str, rows: &[T]) -> AppResult<Csv> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        writer
+            .serialize(row)
+            .map_err(|e| AppError::Internal(format!("CSV: {e}")))?;
+    }
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| AppError::Internal(format!("CSV: {e}")))?;
+    Ok(Csv { filename, bytes })
+}
+
+pub async fn gaps_csv(app: &App, actor: &Actor, filter: &GapFilter) -> AppResult<Csv> {
+    csv("gaps.csv", &gaps(app, actor, filter).await?)
+}
+
+#[derive(Serialize)]
+struct SpendingCsv<'a> {
+    budget_holder_id: i64,
+    reference: &'a str,
+    allocation_id: i64,
+    stream: &'a str,
+    management: &'a str,
+    allocated: String,
+    committed: String,
+    delivered: String,
+    remaining: String,
+    elapsed: f64,
+    flags: String,
+}
+
+pub async fn spending_csv(app: &App, actor: &Actor) -> AppResult<Csv> {
+    let rows = spending(app, actor).await?;
+    let flat: Vec<SpendingCsv> = rows
+        .iter()
+        .map(|r| SpendingCsv {
+            budget_holder_id: r.budget_holder_id,
+            reference: &r.reference,
+            allocation_id: r.allocation_id,
+            stream: &r.stream,
+            management: r.management.as_str(),
+            allocated: r.allocated.to_string(),
+            committed: r.committed.to_string(),
+            delivered: r.delivered.to_string(),
+            remaining: r.remaining.to_string(),
+            elapsed: r.elapsed,
+            flags: r.flags.join(";"),
+        })
+        .collect();
+    csv("spending.csv", &flat)
+}
+
+#[derive(Serialize)]
+struct ReturnCsv {
+    allocation_id: i64,
+    stream: String,
+    quarter: String,
+    date: String,
+    kind: String,
+    description: String,
+    amount: String,
+}
+
+/// A quarterly return as CSV: opening balance, every ledger line of the quarter, closing balance.
+pub fn quarterly_csv(returns: &[QuarterlyReturn]) -> AppResult<Csv> {
+    let mut flat = Vec::new();
+    for r in returns {
+        let line = |date: String, kind: &str, description: &str, amount: String| ReturnCsv {
+            allocation_id: r.allocation_id.0,
+            stream: r.stream.clone(),
+            quarter: r.quarter.clone(),
+            date,
+            kind: kind.to_string(),
+            description: description.to_string(),
+            amount,
+        };
+        flat.push(line(
+            String::new(),
+            "opening_balance",
+            "Balance at the start of the quarter",
+            r.opening_balance.to_string(),
+        ));
+        for l in &r.lines {
+            flat.push(line(
+                l.at.date().to_string(),
+                l.kind.as_str(),
+                &l.description,
+                l.amount.to_string(),
+            ));
+        }
+        flat.push(line(
+            String::new(),
+            "closing_balance",
+            "Balance at the end of the quarter",
+            r.closing_balance.to_string(),
+        ));
+    }
+    csv("quarterly-return.csv", &flat)
+}

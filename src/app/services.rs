@@ -1,0 +1,172 @@
+//! Services: what providers list and price, and who may see them.
+
+use super::{App, AppError, AppResult};
+use crate::db::organisations::{self, OrganisationView};
+use crate::db::services::{self, ServiceView};
+use crate::domain::service::{ServiceInput, ValidService};
+use crate::domain::{Actor, OrganisationId, ServiceId, ServiceStatus};
+
+fn visible(viewer: Option<&Actor>, view: ServiceView) -> AppResult<ServiceView> {
+    let owner = OrganisationId(view.organisation.id);
+    if Actor::sees_service(viewer, owner, view.status == ServiceStatus::Published) {
+        Ok(view)
+    } else {
+        // As if it did not exist: a draft's existence is its provider's business.
+        Err(AppError::not_found("service"))
+    }
+}
+
+/// A service as `viewer` may see it: published ones are public, others only to their provider.
+pub async fn get(app: &App, viewer: Option<Actor>, id: ServiceId) -> AppResult<ServiceView> {
+    app.read(move |conn| {
+        let view = services::get(conn, id)?.ok_or_else(|| AppError::not_found("service"))?;
+        visible(viewer.as_ref(), view)
+    })
+    .await
+}
+
+/// Several services, as `viewer` may see them, in the order asked; the ones they may not see (or
+/// that no longer exist) are left out.
+pub async fn several(app: &App, viewer: Option<Actor>, ids: Vec<ServiceId>) -> AppResult<Vec<ServiceView>> {
+    app.read(move |conn| {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(view) = services::get(conn, id)?
+                && let Ok(view) = visible(viewer.as_ref(), view)
+            {
+                out.push(view);
+            }
+        }
+        Ok(out)
+    })
+    .await
+}
+
+pub async fn organisation(app: &App, id: OrganisationId) -> AppResult<OrganisationView> {
+    app.read(move |conn| Ok(organisations::get(conn, id)?)).await
+}
+
+/// An organisation's services, newest first: its own staff also see drafts.
+pub async fn of_organisation(app: &App, viewer: Option<Actor>, id: OrganisationId) -> AppResult<Vec<ServiceView>> {
+    app.read(move |conn| {
+        organisations::get(conn, id)?;
+        let own = viewer.as_ref().is_some_and(|a| a.works_for(id));
+        let mut out = Vec::new();
+        for service in services::ids_for_organisation(conn, id, own)? {
+            out.extend(services::get(conn, service)?);
+        }
+        Ok(out)
+    })
+    .await
+}
+
+/// A location given only as a postcode is placed at the postcode (or its district's centre).
+async fn locate(app: &App, input: &mut ServiceInput) -> AppResult<()> {
+    let location = &mut input.location;
+    if location.lat.is_some() || location.lon.is_some() {
+        return Ok(());
+    }
+    let Some(postcode) = location.postcode.as_deref().filter(|p| !p.trim().is_empty()) else {
+        return Ok(());
+    };
+    let found = app.geocoder.place("location.postcode", postcode).await?;
+    location.lat = Some(found.at.lat);
+    location.lon = Some(found.at.lon);
+    Ok(())
+}
+
+async fn checked(app: &App, mut input: ServiceInput) -> AppResult<ValidService> {
+    locate(app, &mut input).await?;
+    Ok(input.validate(&app.taxonomy)?)
+}
+
+/// A provider lists a new service; it is searchable at once if published.
+pub async fn create(app: &App, actor: &Actor, input: ServiceInput) -> AppResult<ServiceView> {
+    let organisation = actor.provider().ok_or_else(|| AppError::wrong_role(actor))?;
+    let service = checked(app, input).await?;
+    service.check_new()?;
+    let viewer = actor.clone();
+    let view = app
+        .blocking(move |app| {
+            let id = app
+                .db
+                .write_as(move |conn| Ok::<_, AppError>(services::create(conn, organisation, &service)?))?;
+            app.db.read_as(|conn| {
+                let view = services::get(conn, id)?.ok_or_else(|| AppError::not_found("service"))?;
+                visible(Some(&viewer), view)
+            })
+        })
+        .await?;
+    app.services_changed();
+    tracing::info!(service_id = %view.id, "service created");
+    Ok(view)
+}
+
+/// Apply a change to a service its provider owns, then answer with the service as it now is.
+async fn change(
+    app: &App,
+    actor: &Actor,
+    id: ServiceId,
+    apply: impl FnOnce(&mut crate::db::Conn) -> AppResult<()> + Send + 'static,
+) -> AppResult<ServiceView> {
+    let writer = actor.clone();
+    let viewer = actor.clone();
+    let view = app
+        .blocking(move |app| {
+            app.db.write_as(move |conn| {
+                let owner = services::owner(conn, id)?.ok_or_else(|| AppError::not_found("service"))?;
+                if !writer.works_for(owner) {
+                    return Err(AppError::forbidden(
+                        "only the organisation that lists this service can change it",
+                    ));
+                }
+                apply(conn)
+            })?;
+            app.db.read_as(|conn| {
+                let view = services::get(conn, id)?.ok_or_else(|| AppError::not_found("service"))?;
+                visible(Some(&viewer), view)
+            })
+        })
+        .await?;
+    app.services_changed();
+    Ok(view)
+}
+
+/// Replace a service's details; price options sent with their id keep it (bookings point at them),
+/// new ones are added, the ones left out are retired.
+pub async fn update(app: &App, actor: &Actor, id: ServiceId, input: ServiceInput) -> AppResult<ServiceView> {
+    let service = checked(app, input).await?;
+    change(app, actor, id, move |conn| {
+        service.check_options_of(&services::option_ids(conn, id)?)?;
+        Ok(services::update(conn, id, &service)?)
+    })
+    .await
+}
+
+pub async fn set_status(app: &App, actor: &Actor, id: ServiceId, status: ServiceStatus) -> AppResult<ServiceView> {
+    change(app, actor, id, move |conn| Ok(services::set_status(conn, id, status)?)).await
+}
+
+/// A service for its own provider to edit; 403 for anyone else.
+pub async fn own(app: &App, actor: &Actor, id: ServiceId) -> AppResult<ServiceView> {
+    let view = get(app, Some(actor.clone()), id).await?;
+    if actor.works_for(OrganisationId(view.organisation.id)) {
+        Ok(view)
+    } else {
+        Err(AppError::forbidden(
+            "only the organisation that lists this service can change it",
+        ))
+    }
+}
+
+/// Update a service from what it is now: `revise` turns the current service into the new input
+/// (a form that shows only part of a service keeps the rest).
+pub async fn revise(
+    app: &App,
+    actor: &Actor,
+    id: ServiceId,
+    revise: impl FnOnce(&ServiceView) -> ServiceInput,
+) -> AppResult<ServiceView> {
+    let current = own(app, actor, id).await?;
+    update(app, actor, id, revise(&current)).await
+}

@@ -1,0 +1,1312 @@
+//! The API's wire types: what a request may carry and what an answer holds, each with its
+//! OpenAPI schema. Requests turn into the domain's inputs; the store's read models and the use
+//! cases' results turn into answers. Nothing else in the crate knows these shapes.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaFormat, Type};
+use utoipa::openapi::{KnownFormat, RefOr};
+
+use crate::app;
+use crate::db::bookings::BookingView;
+use crate::db::budget_holders::{AllocationView, BudgetHolderView, PlanOutcomeView};
+use crate::db::ledger::StatementEntry;
+use crate::db::organisations::OrganisationView;
+use crate::db::reports::{OutcomeProgress, PricedBelowCost, QuarterlyReturn, ReturnLine, ServedBy};
+use crate::db::services::{PriceOptionView, ServiceView};
+use crate::domain::booking::{BookingInput, BookingStatus, LedgerKind};
+use crate::domain::budget::{AllocationInput, BudgetHolderInput, LoginInput, PlanOutcomeInput};
+use crate::domain::fcr::{FcrBreakdown, FcrInput, Occupancy};
+use crate::domain::organisation::{OrganisationInput, RegistrationInput};
+use crate::domain::reports::{GapRow, SpendingRow};
+use crate::domain::service::{Day, Location, LocationInput, PriceOptionInput, ServiceInput, Session};
+use crate::domain::taxonomy::{Term, Vocabulary};
+use crate::domain::validate::FieldError;
+use crate::domain::{
+    AllocationId, BookingId, BudgetHolderId, CouncilId, Management, OrganisationId, OrganisationKind, Pence,
+    PlanOutcomeId, PriceOptionId, Role, ServiceId, ServiceStatus, SignedPence, Stream, Unit, UserId,
+};
+use crate::search::Hit;
+
+// ---- Schemas for the domain's own scalar types -------------------------------------------------
+
+/// The domain's closed word sets are strings with their words listed.
+macro_rules! word_schemas {
+    ($($ty:ty),+ $(,)?) => {$(
+        impl utoipa::PartialSchema for $ty {
+            fn schema() -> RefOr<Schema> {
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(<$ty>::ALL.iter().map(|w| w.as_str())))
+                    .into()
+            }
+        }
+        impl ToSchema for $ty {}
+    )+};
+}
+
+word_schemas!(
+    Stream,
+    Management,
+    Role,
+    OrganisationKind,
+    ServiceStatus,
+    Unit,
+    BookingStatus,
+    LedgerKind,
+    Day,
+    Vocabulary,
+);
+
+/// Database ids are 64-bit integers.
+macro_rules! id_schemas {
+    ($($ty:ty),+ $(,)?) => {$(
+        impl utoipa::PartialSchema for $ty {
+            fn schema() -> RefOr<Schema> {
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                    .into()
+            }
+        }
+        impl ToSchema for $ty {}
+    )+};
+}
+
+id_schemas!(
+    CouncilId,
+    OrganisationId,
+    UserId,
+    ServiceId,
+    PriceOptionId,
+    BudgetHolderId,
+    AllocationId,
+    BookingId,
+    PlanOutcomeId,
+);
+
+fn decimal_string(description: &str, pattern: &str, example: &str) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(pattern))
+        .description(Some(description))
+        .examples([example])
+        .into()
+}
+
+impl utoipa::PartialSchema for Pence {
+    fn schema() -> RefOr<Schema> {
+        decimal_string(
+            "An amount of money in pounds as a string, at most two decimal places; a JSON number is refused",
+            r"^[0-9]+(\.[0-9]{1,2})?$",
+            "45.00",
+        )
+    }
+}
+impl ToSchema for Pence {}
+
+impl utoipa::PartialSchema for SignedPence {
+    fn schema() -> RefOr<Schema> {
+        decimal_string(
+            "A movement of money in pounds as a string: negative when money leaves an allocation",
+            r"^-?[0-9]+\.[0-9]{2}$",
+            "-45.00",
+        )
+    }
+}
+impl ToSchema for SignedPence {}
+
+impl utoipa::PartialSchema for Occupancy {
+    fn schema() -> RefOr<Schema> {
+        decimal_string(
+            "The share of places expected to be filled, more than 0 and at most 1, as a string",
+            r"^[0-9]+(\.[0-9]+)?$",
+            "0.85",
+        )
+    }
+}
+impl ToSchema for Occupancy {}
+
+/// Instants on the wire are UTC, RFC 3339.
+fn utc(at: NaiveDateTime) -> DateTime<Utc> {
+    at.and_utc()
+}
+
+// ---- Errors ---------------------------------------------------------------------------------------
+
+/// Every error answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorEnvelope {
+    pub error: ErrorBody,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// A stable word a client can act on, such as `insufficient_funds` or `not_found`.
+    pub code: String,
+    pub message: String,
+    /// The request field (or parameter, or header) at fault.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Every invalid field, for 422 answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<FieldProblem>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldProblem {
+    pub field: String,
+    pub message: String,
+}
+
+impl From<&FieldError> for FieldProblem {
+    fn from(e: &FieldError) -> FieldProblem {
+        FieldProblem {
+            field: e.field.clone(),
+            message: e.message.clone(),
+        }
+    }
+}
+
+// ---- Accounts -------------------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Login {
+    pub email: String,
+    pub password: String,
+}
+
+impl From<Login> for LoginInput {
+    fn from(l: Login) -> LoginInput {
+        LoginInput {
+            email: l.email,
+            password: l.password,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoggedIn {
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+    pub role: Role,
+    pub user_id: UserId,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl From<app::accounts::Session> for LoggedIn {
+    fn from(s: app::accounts::Session) -> LoggedIn {
+        LoggedIn {
+            token: s.token,
+            role: s.actor.role,
+            user_id: s.actor.user_id,
+            expires_at: utc(s.expires_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    pub user_id: UserId,
+    pub role: Role,
+    pub organisation_id: Option<OrganisationId>,
+    pub council_id: Option<CouncilId>,
+}
+
+impl From<&crate::domain::Actor> for Me {
+    fn from(a: &crate::domain::Actor) -> Me {
+        Me {
+            user_id: a.user_id,
+            role: a.role,
+            organisation_id: a.organisation_id,
+            council_id: a.council_id,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Registration {
+    pub organisation: NewOrganisation,
+    pub user: Login,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrganisation {
+    pub name: String,
+    /// `vcs` (charity or voluntary group), `private` or `broker` (manages budgets for families).
+    pub kind: OrganisationKind,
+    #[serde(default)]
+    pub charity_number: Option<String>,
+    #[serde(default)]
+    pub company_number: Option<String>,
+    #[serde(default)]
+    pub website: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub description: String,
+}
+
+impl From<Registration> for RegistrationInput {
+    fn from(r: Registration) -> RegistrationInput {
+        let o = r.organisation;
+        RegistrationInput {
+            organisation: OrganisationInput {
+                name: o.name,
+                kind: o.kind,
+                charity_number: o.charity_number,
+                company_number: o.company_number,
+                website: o.website,
+                phone: o.phone,
+                email: o.email,
+                description: o.description,
+            },
+            user: r.user.into(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Registered {
+    pub organisation_id: OrganisationId,
+    pub user_id: UserId,
+}
+
+// ---- Organisations and services ------------------------------------------------------------------
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Organisation {
+    pub id: i64,
+    pub name: String,
+    /// Not stated for organisations imported from another directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub charity_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub company_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub website: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    pub description: String,
+    /// `unverified`, `verified` or `suspended`.
+    pub status: String,
+}
+
+impl From<OrganisationView> for Organisation {
+    fn from(o: OrganisationView) -> Organisation {
+        Organisation {
+            id: o.id,
+            name: o.name,
+            kind: o.kind,
+            charity_number: o.charity_number,
+            company_number: o.company_number,
+            website: o.website,
+            phone: o.phone,
+            email: o.email,
+            description: o.description,
+            status: o.status,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrganisationRef {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WeeklySession {
+    pub day: Day,
+    /// 24-hour time, `HH:MM`.
+    pub starts: String,
+    pub ends: String,
+}
+
+impl From<WeeklySession> for Session {
+    fn from(s: WeeklySession) -> Session {
+        Session {
+            day: s.day,
+            starts: s.starts,
+            ends: s.ends,
+        }
+    }
+}
+
+impl From<&Session> for WeeklySession {
+    fn from(s: &Session) -> WeeklySession {
+        WeeklySession {
+            day: s.day,
+            starts: s.starts.clone(),
+            ends: s.ends.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Place {
+    pub postcode: Option<String>,
+    pub lat: f64,
+    pub lon: f64,
+    pub address: Option<String>,
+}
+
+impl From<&Location> for Place {
+    fn from(l: &Location) -> Place {
+        Place {
+            postcode: l.postcode.clone(),
+            lat: l.lat,
+            lon: l.lon,
+            address: l.address.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FullCost {
+    pub annual_direct_costs: Pence,
+    pub annual_overheads: Pence,
+    pub annual_full_cost: Pence,
+    pub units_per_year: i64,
+    pub occupancy: Occupancy,
+    /// Units expected to be sold and paid for: units_per_year x occupancy.
+    #[schema(value_type = String)]
+    pub units_sold: rust_decimal::Decimal,
+    pub direct_cost_per_unit: Pence,
+    pub overheads_per_unit: Pence,
+    /// Rounded up to the penny so the price never falls short of the cost.
+    pub full_cost_per_unit: Pence,
+}
+
+impl From<&FcrBreakdown> for FullCost {
+    fn from(f: &FcrBreakdown) -> FullCost {
+        FullCost {
+            annual_direct_costs: f.annual_direct_costs,
+            annual_overheads: f.annual_overheads,
+            annual_full_cost: f.annual_full_cost,
+            units_per_year: f.units_per_year,
+            occupancy: f.occupancy,
+            units_sold: f.units_sold,
+            direct_cost_per_unit: f.direct_cost_per_unit,
+            overheads_per_unit: f.overheads_per_unit,
+            full_cost_per_unit: f.full_cost_per_unit,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PriceOption {
+    pub id: PriceOptionId,
+    pub label: String,
+    pub unit: Unit,
+    pub price: Pence,
+    /// The full-cost-recovery working, when the price came from the calculator.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fcr: Option<FullCost>,
+}
+
+impl From<&PriceOptionView> for PriceOption {
+    fn from(o: &PriceOptionView) -> PriceOption {
+        PriceOption {
+            id: o.id,
+            label: o.label.clone(),
+            unit: o.unit,
+            price: o.price,
+            fcr: o.fcr.as_ref().map(Into::into),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Service {
+    pub id: ServiceId,
+    pub organisation: OrganisationRef,
+    pub name: String,
+    pub description: String,
+    /// Outcome term ids.
+    pub outcomes: Vec<String>,
+    pub service_types: Vec<String>,
+    pub needs: Vec<String>,
+    pub min_age: i32,
+    pub max_age: i32,
+    pub funding_streams: Vec<Stream>,
+    /// Null for a service imported from a directory that did not say where it happens.
+    pub location: Option<Place>,
+    pub reach_miles: Option<f64>,
+    /// Places per session; null when not stated.
+    pub capacity: Option<i32>,
+    pub schedule: Vec<WeeklySession>,
+    pub status: ServiceStatus,
+    pub price_options: Vec<PriceOption>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&ServiceView> for Service {
+    fn from(v: &ServiceView) -> Service {
+        Service {
+            id: v.id,
+            organisation: OrganisationRef {
+                id: v.organisation.id,
+                name: v.organisation.name.clone(),
+            },
+            name: v.name.clone(),
+            description: v.description.clone(),
+            outcomes: v.outcomes.clone(),
+            service_types: v.service_types.clone(),
+            needs: v.needs.clone(),
+            min_age: v.min_age,
+            max_age: v.max_age,
+            funding_streams: v.funding_streams.clone(),
+            location: v.location.as_ref().map(Into::into),
+            reach_miles: v.reach_miles,
+            capacity: v.capacity,
+            schedule: v.schedule.iter().map(Into::into).collect(),
+            status: v.status,
+            price_options: v.price_options.iter().map(Into::into).collect(),
+            url: v.url.clone(),
+            email: v.email.clone(),
+            created_at: utc(v.created_at),
+            updated_at: utc(v.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServiceList {
+    pub services: Vec<Service>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewService {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Outcome term ids (`GET /taxonomy?vocabulary=outcome`); a published service names one at least.
+    #[serde(default)]
+    pub outcomes: Vec<String>,
+    #[serde(default)]
+    pub service_types: Vec<String>,
+    #[serde(default)]
+    pub needs: Vec<String>,
+    pub min_age: i32,
+    pub max_age: i32,
+    pub funding_streams: Vec<Stream>,
+    pub location: NewLocation,
+    /// How far the provider travels to families, in miles.
+    #[serde(default)]
+    pub reach_miles: Option<f64>,
+    pub capacity: i32,
+    #[serde(default)]
+    pub schedule: Vec<WeeklySession>,
+    /// `draft` unless given.
+    #[serde(default = "draft")]
+    pub status: ServiceStatus,
+    pub price_options: Vec<NewPriceOption>,
+}
+
+fn draft() -> ServiceStatus {
+    ServiceStatus::Draft
+}
+
+/// Where the service happens: coordinates, or a postcode to place it at.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewLocation {
+    #[serde(default)]
+    pub postcode: Option<String>,
+    #[serde(default)]
+    pub lat: Option<f64>,
+    #[serde(default)]
+    pub lon: Option<f64>,
+    #[serde(default)]
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPriceOption {
+    /// An existing option's id when re-pricing it through `PUT`, so its bookings keep pointing at it.
+    #[serde(default)]
+    pub id: Option<PriceOptionId>,
+    pub label: String,
+    pub unit: Unit,
+    /// The price; or leave it out and give `fcr` to price at full cost.
+    #[serde(default)]
+    pub price: Option<Pence>,
+    #[serde(default)]
+    pub fcr: Option<FullCostInput>,
+}
+
+/// What the full-cost calculator needs.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FullCostInput {
+    pub annual_direct_costs: Pence,
+    pub annual_overheads: Pence,
+    pub units_per_year: i64,
+    pub occupancy: Occupancy,
+}
+
+impl From<NewService> for ServiceInput {
+    fn from(s: NewService) -> ServiceInput {
+        ServiceInput {
+            name: s.name,
+            description: s.description,
+            outcomes: s.outcomes,
+            service_types: s.service_types,
+            needs: s.needs,
+            min_age: s.min_age,
+            max_age: s.max_age,
+            funding_streams: s.funding_streams,
+            location: LocationInput {
+                postcode: s.location.postcode,
+                lat: s.location.lat,
+                lon: s.location.lon,
+                address: s.location.address,
+            },
+            reach_miles: s.reach_miles,
+            capacity: s.capacity,
+            schedule: s.schedule.into_iter().map(Into::into).collect(),
+            status: s.status,
+            price_options: s
+                .price_options
+                .into_iter()
+                .map(|o| PriceOptionInput {
+                    id: o.id,
+                    label: o.label,
+                    unit: o.unit,
+                    price: o.price,
+                    fcr: o.fcr.map(|f| FcrInput {
+                        annual_direct_costs: f.annual_direct_costs,
+                        annual_overheads: f.annual_overheads,
+                        units_per_year: f.units_per_year,
+                        occupancy: f.occupancy,
+                    }),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaxonomyTerm {
+    pub id: String,
+    pub vocabulary: Vocabulary,
+    pub label: String,
+    pub parent: Option<String>,
+    pub synonyms: Vec<String>,
+}
+
+impl From<&Term> for TaxonomyTerm {
+    fn from(t: &Term) -> TaxonomyTerm {
+        TaxonomyTerm {
+            id: t.id.0.clone(),
+            vocabulary: t.vocabulary,
+            label: t.label.clone(),
+            parent: t.parent.as_ref().map(|p| p.0.clone()),
+            synonyms: t.synonyms.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Taxonomy {
+    pub version: String,
+    pub source: String,
+    pub terms: Vec<TaxonomyTerm>,
+}
+
+// ---- Plans ----------------------------------------------------------------------------------------
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Allocation {
+    pub id: AllocationId,
+    pub stream: Stream,
+    pub management: Management,
+    pub amount: Pence,
+    pub committed: Pence,
+    pub remaining: Pence,
+    pub admin_fee: Pence,
+}
+
+impl From<&AllocationView> for Allocation {
+    fn from(a: &AllocationView) -> Allocation {
+        Allocation {
+            id: a.id,
+            stream: a.stream,
+            management: a.management,
+            amount: a.amount,
+            committed: a.committed,
+            remaining: a.remaining,
+            admin_fee: a.admin_fee,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanOutcome {
+    pub id: PlanOutcomeId,
+    pub text: String,
+    pub terms: Vec<String>,
+    /// `not_started`, `partly_met` or `fully_met`.
+    pub status: String,
+}
+
+impl From<&PlanOutcomeView> for PlanOutcome {
+    fn from(o: &PlanOutcomeView) -> PlanOutcome {
+        PlanOutcome {
+            id: o.id,
+            text: o.text.clone(),
+            terms: o.terms.clone(),
+            status: o.status.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BudgetHolder {
+    pub id: BudgetHolderId,
+    pub council_id: CouncilId,
+    pub reference: String,
+    pub first_name: String,
+    pub date_of_birth: NaiveDate,
+    pub postcode: String,
+    pub plan_start: NaiveDate,
+    pub plan_end: NaiveDate,
+    pub broker_organisation_id: Option<OrganisationId>,
+    pub outcomes: Vec<PlanOutcome>,
+    pub allocations: Vec<Allocation>,
+}
+
+impl From<&BudgetHolderView> for BudgetHolder {
+    fn from(h: &BudgetHolderView) -> BudgetHolder {
+        BudgetHolder {
+            id: h.id,
+            council_id: h.council_id,
+            reference: h.reference.clone(),
+            first_name: h.first_name.clone(),
+            date_of_birth: h.date_of_birth,
+            postcode: h.postcode.clone(),
+            plan_start: h.plan_start,
+            plan_end: h.plan_end,
+            broker_organisation_id: h.broker_organisation_id,
+            outcomes: h.outcomes.iter().map(Into::into).collect(),
+            allocations: h.allocations.iter().map(Into::into).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedBudgetHolder {
+    #[serde(flatten)]
+    pub budget_holder: BudgetHolder,
+    pub family_user_id: UserId,
+    /// False when the family already had a login (a brother's or sister's plan) and the plan was added to it.
+    pub family_account_created: bool,
+}
+
+impl From<&app::plans::CreatedPlan> for CreatedBudgetHolder {
+    fn from(c: &app::plans::CreatedPlan) -> CreatedBudgetHolder {
+        CreatedBudgetHolder {
+            budget_holder: (&c.plan).into(),
+            family_user_id: c.family_user_id,
+            family_account_created: c.family_account_created,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BudgetHolderList {
+    pub budget_holders: Vec<BudgetHolder>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewBudgetHolder {
+    /// The EHC plan's reference, unique within the council.
+    pub reference: String,
+    pub first_name: String,
+    pub date_of_birth: NaiveDate,
+    /// Home postcode: matches are measured from here.
+    pub postcode: String,
+    pub plan_start: NaiveDate,
+    pub plan_end: NaiveDate,
+    /// The family's login; an email that already has a family login adds this plan to it.
+    pub family: Login,
+    #[serde(default)]
+    pub broker_organisation_id: Option<OrganisationId>,
+    /// Section E outcomes, each mapped to outcome terms.
+    pub outcomes: Vec<NewPlanOutcome>,
+    /// Section J: one allocation per funding stream.
+    pub allocations: Vec<NewAllocation>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPlanOutcome {
+    pub text: String,
+    pub terms: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAllocation {
+    pub stream: Stream,
+    pub management: Management,
+    pub amount: Pence,
+    /// A third party's admin fee, taken out of the amount.
+    #[serde(default)]
+    pub admin_fee: Option<Pence>,
+}
+
+impl From<NewBudgetHolder> for BudgetHolderInput {
+    fn from(h: NewBudgetHolder) -> BudgetHolderInput {
+        BudgetHolderInput {
+            reference: h.reference,
+            first_name: h.first_name,
+            date_of_birth: h.date_of_birth,
+            postcode: h.postcode,
+            plan_start: h.plan_start,
+            plan_end: h.plan_end,
+            family: h.family.into(),
+            broker_organisation_id: h.broker_organisation_id,
+            outcomes: h
+                .outcomes
+                .into_iter()
+                .map(|o| PlanOutcomeInput {
+                    text: o.text,
+                    terms: o.terms,
+                })
+                .collect(),
+            allocations: h
+                .allocations
+                .into_iter()
+                .map(|a| AllocationInput {
+                    stream: a.stream,
+                    management: a.management,
+                    amount: a.amount,
+                    admin_fee: a.admin_fee,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LedgerEntry {
+    pub id: i64,
+    pub allocation_id: AllocationId,
+    pub stream: String,
+    pub booking_id: Option<BookingId>,
+    pub kind: LedgerKind,
+    pub amount: SignedPence,
+    pub balance_after: Pence,
+    pub description: String,
+    pub at: DateTime<Utc>,
+}
+
+impl From<&StatementEntry> for LedgerEntry {
+    fn from(e: &StatementEntry) -> LedgerEntry {
+        LedgerEntry {
+            id: e.id,
+            allocation_id: e.allocation_id,
+            stream: e.stream.clone(),
+            booking_id: e.booking_id,
+            kind: e.kind,
+            amount: e.amount,
+            balance_after: e.balance_after,
+            description: e.description.clone(),
+            at: utc(e.at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Statement {
+    pub budget_holder_id: BudgetHolderId,
+    pub allocations: Vec<Allocation>,
+    pub entries: Vec<LedgerEntry>,
+}
+
+impl From<&app::plans::Statement> for Statement {
+    fn from(s: &app::plans::Statement) -> Statement {
+        Statement {
+            budget_holder_id: s.budget_holder_id,
+            allocations: s.allocations.iter().map(Into::into).collect(),
+            entries: s.entries.iter().map(Into::into).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomeStatusChange {
+    /// `not_started`, `partly_met` or `fully_met`.
+    pub status: String,
+}
+
+// ---- Search and matches ---------------------------------------------------------------------------
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchHit {
+    pub service_id: i64,
+    pub name: String,
+    pub organisation: OrganisationRef,
+    pub distance_miles: Option<f64>,
+    pub price_from: Option<Pence>,
+    /// Which of the requested outcomes (or the plan's outcomes) the service meets.
+    pub outcomes_matched: Vec<String>,
+    pub score: f64,
+    pub outcomes: Vec<String>,
+    pub service_types: Vec<String>,
+    pub min_age: u64,
+    pub max_age: u64,
+    pub postcode: Option<String>,
+    pub reach_miles: Option<f64>,
+}
+
+impl From<&Hit> for SearchHit {
+    fn from(h: &Hit) -> SearchHit {
+        SearchHit {
+            service_id: h.service_id,
+            name: h.name.clone(),
+            organisation: OrganisationRef {
+                id: h.organisation.id,
+                name: h.organisation.name.clone(),
+            },
+            distance_miles: h.distance_miles,
+            price_from: h.price_from,
+            outcomes_matched: h.outcomes_matched.clone(),
+            score: h.score,
+            outcomes: h.outcomes.clone(),
+            service_types: h.service_types.clone(),
+            min_age: h.min_age,
+            max_age: h.max_age,
+            postcode: h.postcode.clone(),
+            reach_miles: h.reach_miles,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Facets {
+    /// Results per outcome term id (with the terms above them).
+    pub outcomes: HashMap<String, u64>,
+    pub service_types: HashMap<String, u64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchResults {
+    pub total: usize,
+    pub page: usize,
+    pub per_page: usize,
+    pub results: Vec<SearchHit>,
+    pub facets: Facets,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Home {
+    pub postcode_district: String,
+    /// `postcode` when placed exactly, `district` when at the district's centre.
+    pub precision: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OutcomeMatches {
+    pub outcome_id: PlanOutcomeId,
+    pub text: String,
+    pub terms: Vec<String>,
+    pub services: Vec<SearchHit>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Matches {
+    pub budget_holder_id: BudgetHolderId,
+    pub radius_miles: f64,
+    pub age: i32,
+    /// Null when the home postcode cannot be placed.
+    pub home: Option<Home>,
+    pub outcomes: Vec<OutcomeMatches>,
+}
+
+impl From<&app::plans::PlanMatches> for Matches {
+    fn from(m: &app::plans::PlanMatches) -> Matches {
+        Matches {
+            budget_holder_id: m.plan.id,
+            radius_miles: m.radius_miles,
+            age: m.age,
+            home: m.home.map(|h| Home {
+                postcode_district: m.district.clone(),
+                precision: match h.precision {
+                    crate::geocode::Precision::Postcode => "postcode".into(),
+                    crate::geocode::Precision::District => "district".into(),
+                },
+            }),
+            outcomes: m
+                .outcomes
+                .iter()
+                .map(|o| OutcomeMatches {
+                    outcome_id: o.outcome_id,
+                    text: o.text.clone(),
+                    terms: o.terms.clone(),
+                    services: o.services.iter().map(Into::into).collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+// ---- Bookings -------------------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewBooking {
+    pub budget_holder_id: BudgetHolderId,
+    /// One of the budget holder's allocations; the service must accept its stream.
+    pub allocation_id: AllocationId,
+    pub price_option_id: PriceOptionId,
+    /// How many units of the price option, 1 to 1000.
+    pub quantity: i64,
+}
+
+impl From<NewBooking> for BookingInput {
+    fn from(b: NewBooking) -> BookingInput {
+        BookingInput {
+            budget_holder_id: b.budget_holder_id,
+            price_option_id: b.price_option_id,
+            quantity: b.quantity,
+            allocation_id: b.allocation_id,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Booking {
+    pub id: BookingId,
+    pub status: BookingStatus,
+    pub budget_holder_id: BudgetHolderId,
+    pub allocation_id: AllocationId,
+    pub service_id: ServiceId,
+    pub service_name: String,
+    pub price_option_id: PriceOptionId,
+    pub price_option_label: String,
+    pub quantity: i64,
+    /// The price when booked; re-pricing the service does not change it.
+    pub unit_price: Pence,
+    pub total: Pence,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&BookingView> for Booking {
+    fn from(b: &BookingView) -> Booking {
+        Booking {
+            id: b.id,
+            status: b.status,
+            budget_holder_id: b.budget_holder_id,
+            allocation_id: b.allocation_id,
+            service_id: b.service_id,
+            service_name: b.service_name.clone(),
+            price_option_id: b.price_option_id,
+            price_option_label: b.price_option_label.clone(),
+            quantity: b.quantity,
+            unit_price: b.unit_price,
+            total: b.total,
+            created_at: utc(b.created_at),
+            updated_at: utc(b.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedBooking {
+    #[serde(flatten)]
+    pub booking: Booking,
+    /// What was left on the allocation straight after this booking.
+    pub remaining: Pence,
+}
+
+impl From<&app::bookings::Booked> for CreatedBooking {
+    fn from(b: &app::bookings::Booked) -> CreatedBooking {
+        CreatedBooking {
+            booking: (&b.booking).into(),
+            remaining: b.remaining,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BookingList {
+    pub bookings: Vec<Booking>,
+}
+
+// ---- Reports --------------------------------------------------------------------------------------
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Gap {
+    pub outcome: String,
+    /// A postcode district, `OTHER` for small areas pooled together, or `ALL`.
+    pub area: String,
+    /// Withheld (null) where fewer budget holders than `min_holders` could identify a child.
+    pub suppressed: bool,
+    pub demand_holders: Option<u64>,
+    pub demand_money: Option<Pence>,
+    pub supply_services: u64,
+    pub supply_places: i64,
+    pub median_price: Option<Pence>,
+    pub min_price: Option<Pence>,
+    pub unmet_searches: u64,
+    pub gap_score: f64,
+    /// The cheapest nearby service costs more than the median budget left here.
+    pub unaffordable: bool,
+}
+
+impl From<&GapRow> for Gap {
+    fn from(g: &GapRow) -> Gap {
+        Gap {
+            outcome: g.outcome.clone(),
+            area: g.area.clone(),
+            suppressed: g.suppressed,
+            demand_holders: g.demand_holders,
+            demand_money: g.demand_money,
+            supply_services: g.supply_services,
+            supply_places: g.supply_places,
+            median_price: g.median_price,
+            min_price: g.min_price,
+            unmet_searches: g.unmet_searches,
+            gap_score: g.gap_score,
+            unaffordable: g.unaffordable,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GapReport {
+    pub min_holders: usize,
+    pub rows: Vec<Gap>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Spending {
+    pub budget_holder_id: i64,
+    pub reference: String,
+    pub allocation_id: i64,
+    pub stream: String,
+    pub management: Management,
+    pub allocated: Pence,
+    pub committed: Pence,
+    pub delivered: Pence,
+    pub remaining: Pence,
+    /// Share of the plan period elapsed, 0 to 1.
+    pub elapsed: f64,
+    /// `underused`, `six_week_review_due`, `direct_payment_surplus`.
+    pub flags: Vec<String>,
+}
+
+impl From<&SpendingRow> for Spending {
+    fn from(r: &SpendingRow) -> Spending {
+        Spending {
+            budget_holder_id: r.budget_holder_id,
+            reference: r.reference.clone(),
+            allocation_id: r.allocation_id,
+            stream: r.stream.clone(),
+            management: r.management,
+            allocated: r.allocated,
+            committed: r.committed,
+            delivered: r.delivered,
+            remaining: r.remaining,
+            elapsed: r.elapsed,
+            flags: r.flags.iter().map(|f| f.to_string()).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SpendingTotals {
+    pub allocated: Pence,
+    pub committed: Pence,
+    pub delivered: Pence,
+    pub remaining: Pence,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SpendingReport {
+    pub totals: SpendingTotals,
+    pub allocations: Vec<Spending>,
+}
+
+impl From<&[SpendingRow]> for SpendingReport {
+    fn from(rows: &[SpendingRow]) -> SpendingReport {
+        let t = app::reports::spending_totals(rows);
+        SpendingReport {
+            totals: SpendingTotals {
+                allocated: t.allocated,
+                committed: t.committed,
+                delivered: t.delivered,
+                remaining: t.remaining,
+            },
+            allocations: rows.iter().map(Into::into).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PricedBelowFullCost {
+    pub service_id: i64,
+    pub service: String,
+    pub organisation: String,
+    pub price_option: String,
+    pub price: Pence,
+    pub full_cost: Option<Pence>,
+}
+
+impl From<&PricedBelowCost> for PricedBelowFullCost {
+    fn from(p: &PricedBelowCost) -> PricedBelowFullCost {
+        PricedBelowFullCost {
+            service_id: p.service_id,
+            service: p.service.clone(),
+            organisation: p.organisation.clone(),
+            price_option: p.price_option.clone(),
+            price: Pence::from_stored(p.price),
+            full_cost: p.full_cost.map(Pence::from_stored),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProvidersAtRisk {
+    pub priced_below_full_cost: Vec<PricedBelowFullCost>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Served {
+    pub booking_id: i64,
+    pub service_id: i64,
+    pub service: String,
+    pub status: String,
+}
+
+impl From<&ServedBy> for Served {
+    fn from(s: &ServedBy) -> Served {
+        Served {
+            booking_id: s.booking_id,
+            service_id: s.service_id,
+            service: s.service.clone(),
+            status: s.status.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OutcomeProgressRow {
+    pub budget_holder_id: i64,
+    pub reference: String,
+    pub outcome_id: i64,
+    pub text: String,
+    pub terms: Vec<String>,
+    pub status: String,
+    pub served_by: Vec<Served>,
+}
+
+impl From<&OutcomeProgress> for OutcomeProgressRow {
+    fn from(o: &OutcomeProgress) -> OutcomeProgressRow {
+        OutcomeProgressRow {
+            budget_holder_id: o.budget_holder_id,
+            reference: o.reference.clone(),
+            outcome_id: o.outcome_id,
+            text: o.text.clone(),
+            terms: o.terms.clone(),
+            status: o.status.clone(),
+            served_by: o.served_by.iter().map(Into::into).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OutcomeReport {
+    pub outcomes: Vec<OutcomeProgressRow>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuarterLine {
+    pub at: DateTime<Utc>,
+    pub kind: LedgerKind,
+    pub description: String,
+    pub amount: SignedPence,
+}
+
+impl From<&ReturnLine> for QuarterLine {
+    fn from(l: &ReturnLine) -> QuarterLine {
+        QuarterLine {
+            at: utc(l.at),
+            kind: l.kind,
+            description: l.description.clone(),
+            amount: l.amount,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AllocationQuarter {
+    pub allocation_id: AllocationId,
+    pub stream: String,
+    pub management: String,
+    /// Such as `2026-Q4`.
+    pub quarter: String,
+    pub opening_balance: SignedPence,
+    pub money_in: SignedPence,
+    pub spent: SignedPence,
+    pub refunded: SignedPence,
+    pub admin_fees: SignedPence,
+    pub closing_balance: SignedPence,
+    pub lines: Vec<QuarterLine>,
+}
+
+impl From<&QuarterlyReturn> for AllocationQuarter {
+    fn from(r: &QuarterlyReturn) -> AllocationQuarter {
+        AllocationQuarter {
+            allocation_id: r.allocation_id,
+            stream: r.stream.clone(),
+            management: r.management.clone(),
+            quarter: r.quarter.clone(),
+            opening_balance: r.opening_balance,
+            money_in: r.money_in,
+            spent: r.spent,
+            refunded: r.refunded,
+            admin_fees: r.admin_fees,
+            closing_balance: r.closing_balance,
+            lines: r.lines.iter().map(Into::into).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuarterlyReturnReport {
+    pub budget_holder_id: BudgetHolderId,
+    pub allocations: Vec<AllocationQuarter>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` when the database answers.
+    pub status: String,
+}

@@ -1,0 +1,98 @@
+//! The council's reports, as JSON and CSV.
+
+use actix_web::{HttpResponse, get};
+use serde::Deserialize;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::extract::{Auth, Query};
+use super::plans::csv_response;
+use super::{Data, Reply, dto};
+use crate::app::reports::{self, GapFilter};
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(gaps)
+        .service(gaps_csv)
+        .service(spending)
+        .service(spending_csv)
+        .service(providers_at_risk)
+        .service(outcomes);
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct GapQuery {
+    /// A postcode district such as SW19, `OTHER` or `ALL`.
+    area: Option<String>,
+    /// An outcome term id.
+    outcome: Option<String>,
+    /// Areas with fewer budget holders are pooled into `OTHER` and withheld; at least 2, 5 if not given.
+    min_holders: Option<usize>,
+}
+
+impl From<&GapQuery> for GapFilter {
+    fn from(q: &GapQuery) -> GapFilter {
+        GapFilter {
+            area: q.area.clone(),
+            outcome: q.outcome.clone(),
+            min_holders: q.min_holders,
+        }
+    }
+}
+
+/// Where the market fails: per outcome and postcode district, demand (families and their
+/// budgets, searches that found nothing) against supply (services, places, prices), worst first.
+#[utoipa::path(tag = "reports", params(GapQuery), security(("bearer" = [])), responses((status = 200, body = dto::GapReport)))]
+#[get("/reports/gaps")]
+async fn gaps(app: Data, auth: Auth, q: Query<GapQuery>) -> Reply {
+    let filter = GapFilter::from(&*q);
+    let rows = reports::gaps(&app, &auth.actor, &filter).await?;
+    Ok(HttpResponse::Ok().json(dto::GapReport {
+        min_holders: filter.min_holders(),
+        rows: rows.iter().map(Into::into).collect(),
+    }))
+}
+
+/// The gap report as CSV.
+#[utoipa::path(tag = "reports", params(GapQuery), security(("bearer" = [])), responses((status = 200, description = "One line per outcome and area", content_type = "text/csv")))]
+#[get("/reports/gaps.csv")]
+async fn gaps_csv(app: Data, auth: Auth, q: Query<GapQuery>) -> Reply {
+    Ok(csv_response(
+        reports::gaps_csv(&app, &auth.actor, &GapFilter::from(&*q)).await?,
+    ))
+}
+
+/// Every allocation: allocated, committed, delivered, remaining, plan elapsed, and flags
+/// (`underused`, `six_week_review_due`, `direct_payment_surplus`).
+#[utoipa::path(tag = "reports", security(("bearer" = [])), responses((status = 200, body = dto::SpendingReport)))]
+#[get("/reports/spending")]
+async fn spending(app: Data, auth: Auth) -> Reply {
+    let rows = reports::spending(&app, &auth.actor).await?;
+    Ok(HttpResponse::Ok().json(dto::SpendingReport::from(rows.as_slice())))
+}
+
+/// The spending report as CSV.
+#[utoipa::path(tag = "reports", security(("bearer" = [])), responses((status = 200, description = "One line per allocation", content_type = "text/csv")))]
+#[get("/reports/spending.csv")]
+async fn spending_csv(app: Data, auth: Auth) -> Reply {
+    Ok(csv_response(reports::spending_csv(&app, &auth.actor).await?))
+}
+
+/// Published price options below the provider's own stated full cost.
+#[utoipa::path(tag = "reports", security(("bearer" = [])), responses((status = 200, body = dto::ProvidersAtRisk)))]
+#[get("/reports/providers-at-risk")]
+async fn providers_at_risk(app: Data, auth: Auth) -> Reply {
+    let rows = reports::providers_at_risk(&app, &auth.actor).await?;
+    Ok(HttpResponse::Ok().json(dto::ProvidersAtRisk {
+        priced_below_full_cost: rows.iter().map(Into::into).collect(),
+    }))
+}
+
+/// Plan outcomes with their status and the bookings that served them.
+#[utoipa::path(tag = "reports", security(("bearer" = [])), responses((status = 200, body = dto::OutcomeReport)))]
+#[get("/reports/outcomes")]
+async fn outcomes(app: Data, auth: Auth) -> Reply {
+    let rows = reports::outcomes(&app, &auth.actor).await?;
+    Ok(HttpResponse::Ok().json(dto::OutcomeReport {
+        outcomes: rows.iter().map(Into::into).collect(),
+    }))
+}

@@ -1,0 +1,243 @@
+//! Pages anyone can see: home, search, a service, the shortlist, logging in.
+
+use maud::{Markup, html};
+
+use super::components::{
+    self as c, Chrome, FormErrors, MapPoint, checkboxes, csrf_field, input, money, summary_list, tags,
+};
+use crate::db::budget_holders::BudgetHolderView;
+use crate::db::services::ServiceView;
+use crate::domain::taxonomy::{Taxonomy, Vocabulary};
+use crate::search::{Hit, SearchResults};
+
+pub fn home() -> Markup {
+    html! {
+        h1 { "Services for children and young people with SEND" }
+        p.lead { "The Local Offer lists the support, activities and short breaks for children and young people aged 0 to 25 with special educational needs and disabilities." }
+        p { a.button href="/search" { "Search the Local Offer" } }
+        h2 { "Personal budgets" }
+        p { "If your child has an education, health and care (EHC) plan, you can ask for a personal budget: money to buy support that helps your child reach the outcomes in their plan." }
+        p { "Section J of the plan says how much there is and how it is held: as a direct payment to you, kept by the council for you, or managed by an organisation you choose." }
+        p { "Log in to see your plan, find services that meet its outcomes near you, and book them against what is left of your budget." }
+        h2 { "For providers" }
+        p { "Charities, community groups and companies can list their services here, say which outcomes they help with, and set prices that cover their full costs." }
+        p { a href="/provider/register" { "Register your organisation" } }
+    }
+}
+
+fn result_item(taxonomy: &Taxonomy, hit: &Hit) -> Markup {
+    html! {
+        li {
+            h3 { a href={ "/services/" (hit.service_id) } { (hit.name) } }
+            p { (hit.organisation.name) }
+            p {
+                @if let Some(d) = hit.distance_miles { (format!("{d:.1}")) " miles away. " }
+                @if let Some(p) = hit.price_from { "From " (money(p)) ". " }
+                "Ages " (hit.min_age) " to " (hit.max_age) "."
+            }
+            @if !hit.outcomes_matched.is_empty() {
+                p { "Meets: " (tags(taxonomy, &hit.outcomes_matched)) }
+            }
+        }
+    }
+}
+
+/// What the search page shows: the form as sent, and the results once there are some.
+pub struct SearchPage<'a> {
+    pub errors: &'a FormErrors,
+    pub query: &'a [(String, String)],
+    pub found: Option<&'a SearchResults>,
+    /// The radius of the map when the search had a place.
+    pub map_radius: Option<f64>,
+}
+
+impl SearchPage<'_> {
+    fn value(&self, name: &str) -> &str {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    fn chosen(&self, name: &str) -> Vec<String> {
+        self.query
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+}
+
+pub fn search(taxonomy: &Taxonomy, page: &SearchPage<'_>) -> Markup {
+    let errors = page.errors;
+    html! {
+        h1 { "Search the Local Offer" }
+        (errors.summary())
+        form method="get" action="/search" {
+            (input(errors, "q", "What are you looking for?", page.value("q"), "text", Some("For example: short breaks, swimming, speech therapy")))
+            (checkboxes(errors, "outcome", "Outcomes", &c::choices(taxonomy, Vocabulary::Outcome, 1), &page.chosen("outcome")))
+            details open[!page.chosen("service_type").is_empty()] {
+                summary { "Kinds of service" }
+                (checkboxes(errors, "service_type", "Kinds of service", &c::choices(taxonomy, Vocabulary::ServiceType, 0), &page.chosen("service_type")))
+            }
+            (input(errors, "postcode", "Postcode", page.value("postcode"), "text", Some("For example: SW19 2HR, or just SW19")))
+            (input(errors, "radius_miles", "Distance in miles", page.value("radius_miles"), "text", Some("How far from the postcode; 5 if you leave it empty")))
+            (input(errors, "age", "Child's age", page.value("age"), "text", None))
+            button.button type="submit" { "Search" }
+        }
+        @if let Some(found) = page.found {
+            h2 { (found.total) " " (if found.total == 1 { "service" } else { "services" }) " found" }
+            @if let Some(radius) = page.map_radius && !found.results.is_empty() {
+                (c::map(&found.results.iter().map(|h| MapPoint { distance_miles: h.distance_miles }).collect::<Vec<_>>(), radius))
+            }
+            ol.results { @for hit in &found.results { (result_item(taxonomy, hit)) } }
+        }
+    }
+}
+
+/// A service page, with the booking form for a family that can pay for it.
+pub struct ServicePage<'a> {
+    pub service: &'a ServiceView,
+    pub plans: &'a [BudgetHolderView],
+    pub logged_in: bool,
+    pub shortlisted: bool,
+    /// A fresh request id for the booking form: a double-clicked Book books once.
+    pub request_id: &'a str,
+}
+
+fn price_table(view: &ServiceView) -> Markup {
+    html! {
+        @if view.price_options.is_empty() {
+            p { "No prices are listed for this service. Ask the provider what it costs." }
+        } @else {
+            (c::table("Prices", &["Option", "Charged per", "Price", "How the price is worked out"], None, html! {
+                @for o in &view.price_options {
+                    tr {
+                        td { (o.label) } td { (o.unit.as_str()) } td { (money(o.price)) }
+                        td {
+                            @if let Some(f) = &o.fcr {
+                                details {
+                                    summary { "Full cost breakdown" }
+                                    p { "Direct costs " (money(f.annual_direct_costs)) " a year, plus overheads " (money(f.annual_overheads)) " (management, premises, insurance, checks, training): " (money(f.annual_full_cost)) "." }
+                                    p { (f.units_per_year) " a year available, " (f.occupancy.to_string()) " expected to be filled: " (f.units_sold.to_string()) " paid for." }
+                                    p { "Full cost per " (o.unit.as_str()) ": " (money(f.full_cost_per_unit)) " (" (money(f.direct_cost_per_unit)) " direct, " (money(f.overheads_per_unit)) " overheads)." }
+                                }
+                            } @else { "Set by the provider" }
+                        }
+                    }
+                }
+            }))
+        }
+    }
+}
+
+fn booking_form(chrome: &Chrome<'_>, page: &ServicePage<'_>) -> Markup {
+    let view = page.service;
+    html! {
+        h2 { "Book with your personal budget" }
+        form method="post" action={ "/services/" (view.id) "/book" } {
+            (csrf_field(chrome))
+            input type="hidden" name="request_id" value=(page.request_id);
+            div.form-group {
+                label.label for="allocation" { "Pay from" }
+                select #allocation name="allocation" {
+                    @for p in page.plans { @for a in &p.allocations {
+                        option value={ (p.id) ":" (a.id) } { (p.first_name) " – " (c::stream(a.stream)) " (" (money(a.remaining)) " left)" }
+                    } }
+                }
+            }
+            div.form-group {
+                label.label for="price_option_id" { "Price option" }
+                select #price_option_id name="price_option_id" {
+                    @for o in &view.price_options { option value=(o.id.0) { (o.label) " – " (money(o.price)) " per " (o.unit.as_str()) } }
+                }
+            }
+            div.form-group {
+                label.label for="quantity" { "How many" }
+                input.input.input-narrow #quantity name="quantity" type="number" min="1" max="1000" value="1" inputmode="numeric";
+            }
+            button.button type="submit" { "Book" }
+        }
+    }
+}
+
+pub fn service(chrome: &Chrome<'_>, taxonomy: &Taxonomy, page: &ServicePage<'_>) -> Markup {
+    let view = page.service;
+    let bookable = !view.price_options.is_empty() && !view.funding_streams.is_empty();
+    html! {
+        h1 { (view.name) }
+        p.lead { (view.organisation.name) }
+        @for para in view.description.split("\n\n") { p { (para) } }
+        (summary_list(&[
+            ("Helps with", tags(taxonomy, &view.outcomes)),
+            ("Type of service", tags(taxonomy, &view.service_types)),
+            ("Who it is for", html! { "Ages " (view.min_age) " to " (view.max_age) @if !view.needs.is_empty() { ". Suits: " @for (i, n) in view.needs.iter().enumerate() { @if i > 0 { ", " } (c::term_label(taxonomy, n)) } } }),
+            ("Where", html! {
+                @if let Some(l) = &view.location { (l.address.clone().unwrap_or_default()) " " (l.postcode.clone().unwrap_or_default()) } @else { "Not stated: ask the provider" }
+                @if let Some(r) = view.reach_miles { ". We travel up to " (r) " miles." }
+            }),
+            ("When", html! { @if view.schedule.is_empty() { "Ask the provider" } @for s in &view.schedule { (s.day.as_str()) " " (s.starts) "–" (s.ends) br; } }),
+            ("Places per session", html! { @if let Some(c) = view.capacity { (c) } @else { "Not stated" } }),
+            ("Can be paid from", html! {
+                @if view.funding_streams.is_empty() { "Not stated: ask the provider" }
+                @for (i, s) in view.funding_streams.iter().enumerate() { @if i > 0 { ", " } (c::stream(*s)) }
+            }),
+            ("Contact", html! {
+                @if let Some(url) = &view.url { a href=(url) { (url) } br; }
+                @if let Some(email) = &view.email { a href={ "mailto:" (email) } { (email) } }
+                @if view.url.is_none() && view.email.is_none() { "Through this site" }
+            }),
+        ]))
+        (price_table(view))
+        @if page.shortlisted {
+            p { "This service is on your " a href="/shortlist" { "shortlist" } "." }
+        } @else {
+            form method="post" action={ "/shortlist/" (view.id) "/add" } {
+                (csrf_field(chrome))
+                button.button.button-secondary type="submit" { "Add to shortlist" }
+            }
+        }
+        @if !bookable {
+            @if !page.plans.is_empty() { p { "This service cannot be booked here yet: it lists no price or no budget it can be paid from. Contact the provider." } }
+        } @else if page.plans.iter().any(|p| !p.allocations.is_empty()) {
+            (booking_form(chrome, page))
+        } @else if !page.logged_in {
+            p { a href={ "/login?next=/services/" (view.id) } { "Log in to book with your personal budget" } }
+        }
+    }
+}
+
+pub fn shortlist(chrome: &Chrome<'_>, kept: &[ServiceView]) -> Markup {
+    html! {
+        h1 { "Your shortlist" }
+        @if kept.is_empty() { p { "Nothing on your shortlist yet. Use “Add to shortlist” on a service to keep it here while you look around." } }
+        ul.results {
+            @for s in kept {
+                li {
+                    h2 { a href={ "/services/" (s.id) } { (s.name) } }
+                    p { (s.organisation.name) ". Ages " (s.min_age) " to " (s.max_age) "."
+                        @if let Some(p) = s.price_options.iter().map(|o| o.price).min() { " From " (money(p)) "." } }
+                    form method="post" action={ "/shortlist/" (s.id) "/remove" } {
+                        (csrf_field(chrome))
+                        button.button.button-secondary type="submit" aria-label={ "Remove " (s.name) " from your shortlist" } { "Remove" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub fn login(chrome: &Chrome<'_>, errors: &FormErrors, email: &str, next: &str) -> Markup {
+    html! {
+        h1 { "Log in" }
+        (errors.summary())
+        form method="post" action="/login" novalidate {
+            (csrf_field(chrome))
+            input type="hidden" name="next" value=(next);
+            (input(errors, "email", "Email address", email, "email", None))
+            (input(errors, "password", "Password", "", "password", None))
+            button.button type="submit" { "Log in" }
+        }
+        p { "Providers: " a href="/provider/register" { "register your organisation" } "." }
+    }
+}
