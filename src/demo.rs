@@ -6,7 +6,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
 use crate::app::{AppError, AppResult, accounts, plans};
-use crate::db::{Db, councils, organisations, services, users};
+use crate::db::{Db, budget_holders, councils, organisations, services, users};
 use crate::domain::budget::{BudgetHolderInput, LoginInput};
 use crate::domain::organisation::{OrganisationInput, RegistrationInput};
 use crate::domain::service::ServiceInput;
@@ -19,6 +19,17 @@ struct DemoFile {
     council: DemoCouncil,
     organisations: Vec<DemoOrganisation>,
     budget_holders: Vec<BudgetHolderInput>,
+    /// Organisations that manage budgets for families (third-party arrangements), and the plans
+    /// (by reference) each manages.
+    #[serde(default)]
+    brokers: Vec<DemoBroker>,
+}
+
+#[derive(Deserialize)]
+struct DemoBroker {
+    organisation: OrganisationInput,
+    user: LoginInput,
+    families: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -61,6 +72,12 @@ fn logins(file: &DemoFile) -> Vec<Login> {
         email: o.user.email.clone(),
         password: o.user.password.clone(),
     }));
+    out.extend(file.brokers.iter().map(|b| Login {
+        role: "broker",
+        who: b.organisation.name.clone(),
+        email: b.user.email.clone(),
+        password: b.user.password.clone(),
+    }));
     out.extend(file.budget_holders.iter().map(|h| Login {
         role: "family",
         who: format!("{} ({})", h.first_name, h.reference),
@@ -83,7 +100,10 @@ pub fn load_if_empty(db: &Db, taxonomy: &Taxonomy) -> AppResult<Vec<Login>> {
         return Ok(if is_demo { logins(&file) } else { Vec::new() });
     }
     let today = chrono::Utc::now().date_naive();
-    let total = 1 + file.organisations.iter().map(|o| 1 + o.services.len()).sum::<usize>() + file.budget_holders.len();
+    let total = 1
+        + file.organisations.iter().map(|o| 1 + o.services.len()).sum::<usize>()
+        + file.budget_holders.len()
+        + file.brokers.len();
     let bar = ProgressBar::new(total as u64);
     bar.set_style(
         ProgressStyle::with_template("loading demo data {bar:40} {pos}/{len} {msg}")
@@ -110,10 +130,34 @@ pub fn load_if_empty(db: &Db, taxonomy: &Taxonomy) -> AppResult<Vec<Login>> {
             bar.inc(1);
         }
     }
+    let mut plans_by_reference = std::collections::HashMap::new();
     for holder in &file.budget_holders {
         let valid = holder.validate(taxonomy, today)?;
         let hash = accounts::hash_password(&valid.family.password)?;
-        db.write_as(move |conn| plans::store(conn, council, &valid, &hash))?;
+        let (id, _, _) = db.write_as(move |conn| plans::store(conn, council, &valid, &hash))?;
+        plans_by_reference.insert(holder.reference.clone(), id);
+        bar.inc(1);
+    }
+    for broker in &file.brokers {
+        bar.set_message(broker.organisation.name.clone());
+        let reg = RegistrationInput {
+            organisation: broker.organisation.clone(),
+            user: broker.user.clone(),
+        }
+        .validate()?;
+        let hash = accounts::hash_password(&reg.user.password)?;
+        let managed: Vec<_> = broker
+            .families
+            .iter()
+            .filter_map(|r| plans_by_reference.get(r).copied())
+            .collect();
+        db.write(move |conn| {
+            let (organisation, _) = organisations::register(conn, &reg, &hash)?;
+            for plan in managed {
+                budget_holders::set_broker(conn, plan, Some(organisation))?;
+            }
+            Ok(())
+        })?;
         bar.inc(1);
     }
     bar.finish_with_message("done");
@@ -150,5 +194,17 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{}: {e}", h.reference));
         }
         assert!(file.organisations.iter().map(|o| o.services.len()).sum::<usize>() >= 50);
+        for b in &file.brokers {
+            let reg = RegistrationInput {
+                organisation: b.organisation.clone(),
+                user: b.user.clone(),
+            }
+            .validate()
+            .unwrap();
+            assert_eq!(reg.role(), crate::domain::Role::Broker);
+            for r in &b.families {
+                assert!(file.budget_holders.iter().any(|h| &h.reference == r), "{r}");
+            }
+        }
     }
 }

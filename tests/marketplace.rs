@@ -508,6 +508,33 @@ both_backends! {
     }
 
     #[tokio::test]
+    async fn money_is_committed_only_inside_the_plan_period() {
+        let app = spawn().await;
+        let w = world(&app, "500.00").await;
+        let today = chrono::Utc::now().date_naive();
+        let day = |d: i64| (today + chrono::Duration::days(d)).to_string();
+        for (reference, email, start, end, code) in [
+            ("EHC-LATER", "later@family.example", day(30), day(395), "plan_not_started"),
+            ("EHC-OVER", "over@family.example", day(-400), day(-35), "plan_ended"),
+        ] {
+            let mut plan = sam(reference, email, "500.00");
+            plan["plan_start"] = json!(start);
+            plan["plan_end"] = json!(end);
+            let holder = app.holder(&w.council, &plan).await;
+            let family = app.login(email, PASSWORD).await;
+            expect_error(
+                app.book(&family, &holder, 0, option_id(&w.service, 0), 1).await,
+                StatusCode::CONFLICT,
+                code,
+                Some("budget_holder_id"),
+            )
+            .await;
+            let after = expect(app.get(&format!("/budget-holders/{}", holder["id"]), Some(&family)).await, StatusCode::OK).await;
+            assert_eq!(after["allocations"][0]["remaining"], "500.00", "{code}: nothing taken");
+        }
+    }
+
+    #[tokio::test]
     async fn booking_rules_age_stream_funds_and_availability() {
         let app = spawn().await;
         let w = world(&app, "100.00").await;

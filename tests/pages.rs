@@ -293,6 +293,66 @@ both_backends! {
     }
 
     #[tokio::test]
+    async fn a_double_click_on_book_sent_twice_at_once_books_once_and_shows_no_error() {
+        let app = spawn().await;
+        let w = world(&app, "1000.00").await;
+        let mut b = Browser::new(&app);
+        b.log_in("parent@family.example", PASSWORD).await;
+        let id = w.service["id"].as_i64().unwrap();
+        let service = b.get(&format!("/services/{id}")).await;
+        let csrf = service.csrf();
+        let at = service.html.find("name=\"request_id\" value=\"").expect("a request id") + 25;
+        let request_id = service.html[at..at + 64].to_string();
+        let allocation = format!("{}:{}", w.holder["id"], w.holder["allocations"][0]["id"]);
+        let option = option_id(&w.service, 0).to_string();
+        let form = [("csrf_token", csrf.as_str()), ("request_id", request_id.as_str()), ("allocation", &allocation), ("price_option_id", &option), ("quantity", "2")];
+        let send = || {
+            b.client
+                .post(format!("{}/services/{id}/book", b.base))
+                .header(COOKIE, b.cookie_header())
+                .form(&form)
+                .send()
+        };
+        // Both requests are in flight together, as a double click sends them.
+        let (first, second) = tokio::join!(send(), send());
+        for res in [first.unwrap(), second.unwrap()] {
+            assert_eq!(res.status(), StatusCode::OK);
+            let html = res.text().await.unwrap();
+            assert!(html.contains("Booking requested") && html.contains("£910.00"), "{html}");
+        }
+        let bookings = expect(app.get("/bookings", Some(&w.family)).await, StatusCode::OK).await;
+        assert_eq!(bookings["bookings"].as_array().unwrap().len(), 1, "{bookings}");
+        let plan = expect(app.get(&format!("/budget-holders/{}", w.holder["id"]), Some(&w.family)).await, StatusCode::OK).await;
+        assert_eq!(plan["allocations"][0]["remaining"], "910.00");
+    }
+
+    #[tokio::test]
+    async fn the_council_downloads_its_reports_as_csv_from_its_pages() {
+        let app = spawn().await;
+        world(&app, "1000.00").await;
+        let mut b = Browser::new(&app);
+        // Logged out: sent to log in, no report.
+        let out = b.get("/council/reports/gaps.csv").await;
+        assert_eq!(out.status, StatusCode::SEE_OTHER);
+        b.log_in("officer@merton.example", PASSWORD).await;
+        for (path, header) in [
+            ("/council/reports/gaps.csv", "outcome,area,suppressed,demand_holders"),
+            ("/council/reports/spending.csv", "budget_holder_id,reference,allocation_id"),
+        ] {
+            let csv = b.get(path).await;
+            assert_eq!(csv.status, StatusCode::OK, "{path}");
+            assert!(csv.headers["content-type"].to_str().unwrap().starts_with("text/csv"), "{path}");
+            assert!(csv.html.starts_with(header), "{path}: {}", csv.html);
+        }
+        let spending = b.get("/council/reports/spending.csv").await;
+        assert!(spending.html.contains("EHC-0001"), "{}", spending.html);
+        // A family's session is not a council's.
+        let mut family = Browser::new(&app);
+        family.log_in("parent@family.example", PASSWORD).await;
+        assert_eq!(family.get("/council/reports/gaps.csv").await.status, StatusCode::FORBIDDEN);
+    }
+
+    #[tokio::test]
     async fn a_provider_registers_and_lists_a_priced_service() {
         let app = spawn().await;
         let mut b = Browser::new(&app);

@@ -261,6 +261,14 @@ pub fn list(conn: &mut Conn, scope: PlanScope) -> DbResult<Vec<BudgetHolderView>
     rows.into_iter().map(|r| view(conn, r)).collect()
 }
 
+/// Who manages a plan's budget for the family (a third-party arrangement), or nobody.
+pub fn set_broker(conn: &mut Conn, holder: BudgetHolderId, broker: Option<OrganisationId>) -> DbResult<()> {
+    diesel::update(budget_holders::table.find(holder.0))
+        .set(budget_holders::broker_organisation_id.eq(broker.map(|o| o.0)))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// What is left on an allocation: amount less committed.
 fn remaining(conn: &mut Conn, allocation: AllocationId) -> DbResult<Pence> {
     let (amount, committed): (i64, i64) = allocations::table

@@ -47,7 +47,6 @@ impl Document {
              decimals; errors are {\"error\": {\"code\", \"message\", \"field\"?, \"fields\"?}}."
                 .into(),
         );
-        api.servers = Some(vec![utoipa::openapi::Server::new("/api/v1")]);
         let components = api.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
