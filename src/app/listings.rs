@@ -1,7 +1,7 @@
 //! The search index's view of the database: published services and the change log that says
 //! which of them changed. The index is derived; this is where it reads the truth.
 
-use crate::db::{Db, DbError, services};
+use crate::db::{Db, DbError, changes, services};
 use crate::domain::ServiceId;
 use crate::domain::service::Listing;
 use crate::search::{SearchError, Source};
@@ -14,15 +14,11 @@ fn source(e: DbError) -> SearchError {
 
 impl Source for Listings {
     fn changes_after(&self, seq: i64, limit: i64) -> Result<Vec<(i64, ServiceId, chrono::NaiveDateTime)>, SearchError> {
-        self.0
-            .read(|conn| services::changes_after(conn, seq, limit))
-            .map_err(source)
+        self.0.read(|conn| changes::after(conn, seq, limit)).map_err(source)
     }
 
     fn last_change_before(&self, at: chrono::NaiveDateTime) -> Result<i64, SearchError> {
-        self.0
-            .read(|conn| services::last_change_before(conn, at))
-            .map_err(source)
+        self.0.read(|conn| changes::last_before(conn, at)).map_err(source)
     }
 
     fn count_published(&self) -> Result<i64, SearchError> {

@@ -3,6 +3,7 @@
 
 pub mod bookings;
 pub mod budget_holders;
+pub mod changes;
 pub mod councils;
 pub mod ledger;
 pub mod organisations;

@@ -166,7 +166,7 @@ pub fn set_status(conn: &mut Conn, id: OrganisationId, status: OrganisationStatu
         .select(services::id)
         .load(conn)?;
     for service in ids {
-        super::services::record_change(conn, crate::domain::ServiceId(service))?;
+        super::changes::record(conn, crate::domain::ServiceId(service))?;
     }
     Ok(())
 }

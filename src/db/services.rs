@@ -6,10 +6,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::organisations::OrganisationSummary;
-use super::schema::{
-    organisations, price_options, service_changes, service_sessions, service_streams, service_terms, services,
-};
-use super::{Conn, DbResult, now};
+use super::schema::{organisations, price_options, service_sessions, service_streams, service_terms, services};
+use super::{Conn, DbResult, changes, now};
 use crate::domain::booking::Offer;
 use crate::domain::fcr::{FcrBreakdown, FcrInput, Occupancy};
 use crate::domain::geo::Coordinates;
@@ -272,7 +270,7 @@ pub fn create(conn: &mut Conn, organisation: OrganisationId, s: &ValidService) -
         .get_result::<i64>(conn)?;
     let id = ServiceId(id);
     insert_children(conn, id, s.into())?;
-    record_change(conn, id)?;
+    changes::record(conn, id)?;
     for (position, option) in s.price_options.iter().enumerate() {
         diesel::insert_into(price_options::table)
             .values((
@@ -312,7 +310,7 @@ pub fn update(conn: &mut Conn, id: ServiceId, s: &ValidService) -> DbResult<()> 
         .set((service_values(s), services::updated_at.eq(now())))
         .execute(conn)?;
     insert_children(conn, id, s.into())?;
-    record_change(conn, id)?;
+    changes::record(conn, id)?;
     replace_price_options(conn, id, &s.price_options)
 }
 
@@ -438,7 +436,7 @@ pub fn upsert_from_feed(
         })
         .collect();
     replace_price_options(conn, id, &options)?;
-    record_change(conn, id)?;
+    changes::record(conn, id)?;
     Ok(upserted)
 }
 
@@ -462,7 +460,7 @@ pub fn withdraw_missing_from_feed(conn: &mut Conn, feed: &str, listed: &HashSet<
                 services::feed_hash.eq(None::<String>),
             ))
             .execute(conn)?;
-        record_change(conn, ServiceId(id))?;
+        changes::record(conn, ServiceId(id))?;
         withdrawn += 1;
     }
     Ok(withdrawn)
@@ -472,7 +470,7 @@ pub fn set_status(conn: &mut Conn, id: ServiceId, status: ServiceStatus) -> DbRe
     diesel::update(services::table.find(id.0))
         .set((services::status.eq(status.as_str()), services::updated_at.eq(now())))
         .execute(conn)?;
-    record_change(conn, id)?;
+    changes::record(conn, id)?;
     Ok(())
 }
 
@@ -648,48 +646,6 @@ pub fn offer(conn: &mut Conn, option: PriceOptionId) -> DbResult<Option<(Service
             max_age,
         },
     )))
-}
-
-/// Append to the change log the search index follows (same transaction as the change).
-pub fn record_change(conn: &mut Conn, id: ServiceId) -> DbResult<()> {
-    diesel::insert_into(service_changes::table)
-        .values((
-            service_changes::service_id.eq(id.0),
-            service_changes::changed_at.eq(now()),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-/// Changes after `seq`, oldest first: (seq, service id).
-pub fn changes_after(conn: &mut Conn, seq: i64, limit: i64) -> DbResult<Vec<(i64, ServiceId, NaiveDateTime)>> {
-    let rows: Vec<(i64, i64, NaiveDateTime)> = service_changes::table
-        .filter(service_changes::seq.gt(seq))
-        .order(service_changes::seq)
-        .limit(limit)
-        .select((
-            service_changes::seq,
-            service_changes::service_id,
-            service_changes::changed_at,
-        ))
-        .load(conn)?;
-    Ok(rows.into_iter().map(|(seq, id, at)| (seq, ServiceId(id), at)).collect())
-}
-
-/// The last change logged before `at` (0 if none).
-pub fn last_change_before(conn: &mut Conn, at: NaiveDateTime) -> DbResult<i64> {
-    let seq: Option<i64> = service_changes::table
-        .filter(service_changes::changed_at.lt(at))
-        .select(diesel::dsl::max(service_changes::seq))
-        .first(conn)?;
-    Ok(seq.unwrap_or(0))
-}
-
-pub fn last_change(conn: &mut Conn) -> DbResult<i64> {
-    let seq: Option<i64> = service_changes::table
-        .select(diesel::dsl::max(service_changes::seq))
-        .first(conn)?;
-    Ok(seq.unwrap_or(0))
 }
 
 /// Published service ids after `after`, in id order (for rebuilding the index in chunks).
