@@ -64,6 +64,8 @@ pub enum AppError {
         code: &'static str,
         message: String,
         field: Option<String>,
+        /// Every part of the request at fault, when there are several.
+        fields: Vec<crate::domain::validate::FieldError>,
     },
     #[error("the server is too busy to answer; try again")]
     Busy,
@@ -79,6 +81,7 @@ impl AppError {
             code,
             message: message.into(),
             field: field.map(str::to_string),
+            fields: Vec::new(),
         }
     }
 
@@ -149,7 +152,17 @@ impl From<RuleError> for AppError {
     fn from(e: RuleError) -> AppError {
         match e {
             RuleError::Invalid(invalid) => AppError::Invalid(invalid),
-            RuleError::Conflict { code, message, field } => AppError::Conflict { code, message, field },
+            RuleError::Conflict {
+                code,
+                message,
+                field,
+                fields,
+            } => AppError::Conflict {
+                code,
+                message,
+                field,
+                fields,
+            },
             RuleError::Forbidden(message) => AppError::Forbidden(message),
         }
     }

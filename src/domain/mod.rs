@@ -12,6 +12,7 @@ pub mod oruk;
 pub mod reports;
 pub mod search;
 pub mod service;
+pub mod sessions;
 pub mod taxonomy;
 pub mod validate;
 
@@ -32,6 +33,8 @@ pub enum RuleError {
         code: &'static str,
         message: String,
         field: Option<String>,
+        /// Every part of the request at fault, when there are several (each full session).
+        fields: Vec<validate::FieldError>,
     },
     /// Not this actor's to see or do (403).
     #[error("{0}")]
@@ -44,6 +47,7 @@ impl RuleError {
             code,
             message: message.into(),
             field: field.map(str::to_string),
+            fields: Vec::new(),
         }
     }
 
@@ -59,11 +63,11 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Declares a closed set of words stored as text and exchanged as snake_case JSON strings.
 macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         pub enum $name {
-            $(#[serde(rename = $text)] $variant),+
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
         }
 
         impl $name {
@@ -145,6 +149,10 @@ macro_rules! id_type {
 }
 
 id_type!(
+    SessionId,
+    SeriesId,
+    WaitlistId,
+    JobId,
     CouncilId,
     OrganisationId,
     UserId,

@@ -151,7 +151,7 @@ pub struct ErrorBody {
     /// The request field (or parameter, or header) at fault.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
-    /// Every invalid field, for 422 answers.
+    /// Every invalid field for 422 answers; every part at fault for a 409 with several (each full session).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fields: Option<Vec<FieldProblem>>,
 }

@@ -116,6 +116,9 @@ impl ResponseError for ApiError {
         }
         let fields = match self {
             ApiError::App(AppError::Invalid(Invalid(errors))) => Some(errors.iter().map(Into::into).collect()),
+            ApiError::App(AppError::Conflict { fields, .. }) if !fields.is_empty() => {
+                Some(fields.iter().map(Into::into).collect())
+            }
             _ => None,
         };
         let body = ErrorEnvelope {

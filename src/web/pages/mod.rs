@@ -279,6 +279,12 @@ pub fn outcome<T>(result: AppResult<T>, field: impl Fn(&str) -> String) -> Resul
                 .map(|e| (field(&e.field), capitalise(&e.message)))
                 .collect(),
         ))),
+        Err(AppError::Conflict { fields, .. }) if !fields.is_empty() => Ok(Err(FormErrors(
+            fields
+                .into_iter()
+                .map(|e| (field(&e.field), capitalise(&e.message)))
+                .collect(),
+        ))),
         Err(AppError::Conflict {
             message,
             field: Some(name),
