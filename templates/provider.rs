@@ -74,6 +74,10 @@ pub fn service_form(
         .iter()
         .map(|s| (s.as_str().to_string(), capitalised(&c::stream(*s))))
         .collect();
+    let policies: Vec<(String, String)> = vec![
+        ("charged".into(), "Charged: the money is yours".into()),
+        ("refunded".into(), "Refunded to the family's budget".into()),
+    ];
     let units: Vec<(String, String)> = Unit::ALL
         .iter()
         .map(|u| (u.as_str().to_string(), u.as_str().to_string()))
@@ -104,6 +108,12 @@ pub fn service_form(
                 (input(errors, "fcr_units", "Units you can deliver a year", form.get("fcr_units"), "text", Some("For example: 48 Saturdays × 10 places = 480")))
                 (input(errors, "fcr_occupancy", "Expected occupancy", form.get("fcr_occupancy"), "text", Some("The share of those you expect to fill, such as 0.85")))
             }
+            h2 { "Dated sessions" }
+            p { "When you publish dated sessions, families book the dates they want and each session's places are counted. These settings apply to all of them." }
+            (input(errors, "cancellation_notice_hours", "Cancellation notice in hours", form.get("cancellation_notice_hours"), "text", Some("A family cancelling later than this before a session is charged as you choose below; 48 if you leave it empty")))
+            (c::select(errors, "late_cancellation", "A cancellation after the notice is", &policies, form.get("late_cancellation")))
+            (c::select(errors, "absence", "A child who does not come is", &policies, form.get("absence")))
+            (input(errors, "offer_window_hours", "Waiting-list offers stay open for (hours)", form.get("offer_window_hours"), "text", Some("When a place frees, the first family waiting has this long to take it; 24 if you leave it empty")))
             (c::checkbox("publish", "yes", "Publish now", form.get("publish") == "yes"))
             button.button type="submit" { "Save service" }
         }

@@ -7,12 +7,15 @@
 pub mod accounts;
 pub mod bookings;
 pub mod feed;
+pub mod jobs;
 pub mod listings;
 pub mod plans;
 pub mod providers;
 pub mod reports;
 pub mod search;
 pub mod services;
+pub mod sessions;
+pub mod waitlist;
 
 use std::sync::Arc;
 use std::sync::mpsc::Sender;
@@ -38,6 +41,8 @@ pub struct App {
     pub public_ids: PublicIds,
     /// Wakes the search follower after a write on this server, so the index is fresh at once.
     reindex: Sender<()>,
+    /// Keeps this server's job runner going; it stops when the last clone goes.
+    _jobs: Arc<Sender<()>>,
 }
 
 /// Why a use case did not do what it was asked. Each front door maps it once: the API to its JSON
@@ -183,6 +188,7 @@ impl App {
         public_ids: PublicIds,
         reindex: Sender<()>,
     ) -> App {
+        let jobs = Arc::new(jobs::spawn(db.clone(), jobs::POLL));
         App {
             db,
             taxonomy,
@@ -190,6 +196,7 @@ impl App {
             geocoder,
             public_ids,
             reindex,
+            _jobs: jobs,
         }
     }
 

@@ -5,7 +5,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{bookings, budget_holders as holders, price_options, services};
-use super::{Conn, DbResult, now};
+use super::sessions::Seat;
+use super::{Conn, DbError, DbResult, now};
 use crate::domain::access::{BookingScope, PlanScope};
 use crate::domain::booking::{BookingStatus, Idempotency};
 use crate::domain::{AllocationId, BookingId, BudgetHolderId, OrganisationId, Pence, PriceOptionId, ServiceId, UserId};
@@ -26,7 +27,17 @@ pub struct BookingView {
     pub total: Pence,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Bought by quantity, or as dated sessions (then `seats` says which and how they stand).
+    pub kind: BookingKind,
+    pub reference: String,
+    pub notes: String,
+    pub contact: String,
+    pub seats: Vec<Seat>,
 }
+
+crate::domain::text_enum!(
+    BookingKind { Quantity = "quantity", Sessions = "sessions" }
+);
 
 /// A booking found by the idempotency key it was made under.
 #[derive(Debug, Clone)]
@@ -58,6 +69,10 @@ struct BookingRow {
     remaining_after_pence: i64,
     organisation_id: i64,
     request_fingerprint: Option<String>,
+    kind: String,
+    reference: Option<String>,
+    notes: String,
+    contact: String,
 }
 
 impl BookingRow {
@@ -78,8 +93,32 @@ impl BookingRow {
             total: Pence::from_stored(self.total_pence),
             created_at: self.created_at,
             updated_at: self.updated_at,
+            kind: self.kind.parse().unwrap_or(BookingKind::Quantity),
+            reference: self.reference.clone().unwrap_or_else(|| format!("#{}", self.id)),
+            notes: self.notes.clone(),
+            contact: self.contact.clone(),
+            seats: Vec::new(),
         }
     }
+}
+
+/// Bookings with their seats (for bookings of sessions), each booking's in date order.
+fn with_seats(conn: &mut Conn, mut list: Vec<BookingView>) -> DbResult<Vec<BookingView>> {
+    let ids: Vec<BookingId> = list
+        .iter()
+        .filter(|b| b.kind == BookingKind::Sessions)
+        .map(|b| b.id)
+        .collect();
+    if ids.is_empty() {
+        return Ok(list);
+    }
+    let mut seats = super::sessions::seats_of(conn, &ids)?;
+    for b in &mut list {
+        let (mine, rest): (Vec<Seat>, Vec<Seat>) = seats.into_iter().partition(|s| s.booking_id == b.id);
+        b.seats = mine;
+        seats = rest;
+    }
+    Ok(list)
 }
 
 /// Bookings with the names a person reads them by.
@@ -97,7 +136,7 @@ pub fn load(conn: &mut Conn, id: BookingId) -> DbResult<Option<BookingView>> {
         .select(BookingRow::as_select())
         .first(conn)
         .optional()?;
-    Ok(row.as_ref().map(BookingRow::view))
+    Ok(with_seats(conn, row.iter().map(BookingRow::view).collect())?.pop())
 }
 
 /// The booking `user` made under `key`, if any.
@@ -108,8 +147,12 @@ pub fn by_key(conn: &mut Conn, user: UserId, key: &str) -> DbResult<Option<Keyed
         .select(BookingRow::as_select())
         .first(conn)
         .optional()?;
-    Ok(row.map(|r| Keyed {
-        booking: r.view(),
+    let Some(r) = row else { return Ok(None) };
+    let booking = with_seats(conn, vec![r.view()])?
+        .pop()
+        .ok_or(DbError::NotFound("booking"))?;
+    Ok(Some(Keyed {
+        booking,
         remaining_after: Pence::from_stored(r.remaining_after_pence),
         fingerprint: r.request_fingerprint,
     }))
@@ -127,6 +170,10 @@ pub struct NewBooking<'a> {
     pub created_by: UserId,
     pub idempotency: Option<&'a Idempotency>,
     pub remaining_after: Pence,
+    pub kind: BookingKind,
+    pub reference: String,
+    pub notes: &'a str,
+    pub contact: &'a str,
 }
 
 /// Store a booking (requested). Its key is unique per user: a second request racing with the same
@@ -150,10 +197,16 @@ pub fn insert(conn: &mut Conn, b: NewBooking<'_>) -> DbResult<BookingView> {
             bookings::remaining_after_pence.eq(b.remaining_after.pence()),
             bookings::created_at.eq(at),
             bookings::updated_at.eq(at),
+            (
+                bookings::kind.eq(b.kind.as_str()),
+                bookings::reference.eq(Some(&b.reference)),
+                bookings::notes.eq(b.notes),
+                bookings::contact.eq(b.contact),
+            ),
         ))
         .returning(bookings::id)
         .get_result::<i64>(conn)?;
-    load(conn, BookingId(id))?.ok_or(super::DbError::NotFound("booking"))
+    load(conn, BookingId(id))?.ok_or(DbError::NotFound("booking"))
 }
 
 /// Move a booking from `from` to `to`; false when it was no longer in `from` (changed meanwhile).
@@ -199,5 +252,5 @@ pub fn list(conn: &mut Conn, scope: BookingScope) -> DbResult<Vec<BookingView>> 
         ),
     };
     let rows: Vec<BookingRow> = q.limit(1000).load(conn)?;
-    Ok(rows.iter().map(BookingRow::view).collect())
+    with_seats(conn, rows.iter().map(BookingRow::view).collect())
 }

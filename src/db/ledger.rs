@@ -6,10 +6,12 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::schema::{allocations, bookings, ledger_entries};
+use super::bookings::BookingKind;
+use super::schema::{allocations, booking_sessions, bookings, ledger_entries};
 use super::{Conn, DbResult, now};
 use crate::domain::booking::{BookingStatus, LedgerKind};
 use crate::domain::budget::{AllocationBooks, reconcile};
+use crate::domain::sessions::SeatStatus;
 use crate::domain::{AllocationId, BookingId, BudgetHolderId, Pence, SignedPence};
 
 pub struct Movement<'a> {
@@ -89,12 +91,20 @@ pub fn statement(conn: &mut Conn, holder: BudgetHolderId) -> DbResult<Vec<Statem
 #[derive(Debug, Clone, Serialize)]
 pub struct VerifyReport {
     pub allocations_checked: usize,
-    pub problems: Vec<(AllocationId, String)>,
+    pub sessions_checked: usize,
+    /// Each problem found, naming the allocation or session.
+    pub problems: Vec<String>,
 }
 
-/// Rules 2 and 3 for the whole database, in one consistent snapshot.
+/// Rules 1, 2 and 3 for the whole database, in one consistent snapshot: every allocation's
+/// balance against its ledger and the bookings holding its money, and every session's places
+/// taken against the seats and offers holding them.
 pub fn verify(conn: &mut Conn) -> DbResult<VerifyReport> {
     conn.transaction(|conn| {
+        if let super::AnyConnection::Postgresql(_) = conn {
+            // One snapshot for every read below, however busy the servers are.
+            diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(conn)?;
+        }
         let rows: Vec<(i64, i64, i64, i64)> = allocations::table
             .select((
                 allocations::id,
@@ -115,6 +125,7 @@ pub fn verify(conn: &mut Conn) -> DbResult<VerifyReport> {
         }
         let mut held: HashMap<i64, i64> = HashMap::new();
         for (allocation, total) in bookings::table
+            .filter(bookings::kind.eq(BookingKind::Quantity.as_str()))
             .filter(
                 bookings::status.eq_any(
                     BookingStatus::ALL
@@ -129,6 +140,20 @@ pub fn verify(conn: &mut Conn) -> DbResult<VerifyReport> {
         {
             *held.entry(allocation).or_default() += total;
         }
+        // A booking of sessions holds the money of each seat that holds money.
+        let holding: Vec<&str> = SeatStatus::ALL
+            .iter()
+            .filter(|s| s.holds_money())
+            .map(|s| s.as_str())
+            .collect();
+        for (allocation, price) in booking_sessions::table
+            .inner_join(bookings::table)
+            .filter(booking_sessions::status.eq_any(&holding))
+            .select((bookings::allocation_id, booking_sessions::price_pence))
+            .load::<(i64, i64)>(conn)?
+        {
+            *held.entry(allocation).or_default() += price;
+        }
         let lookup = |v: &HashMap<i64, i64>, id: i64| v.get(&id).copied().unwrap_or(0);
         let mut problems = Vec::new();
         for &(id, amount, committed, admin_fee) in &rows {
@@ -139,10 +164,19 @@ pub fn verify(conn: &mut Conn) -> DbResult<VerifyReport> {
                 ledger_sum: SignedPence::from_stored(lookup(&ledger, id)),
                 held_by_bookings: Pence::from_stored(lookup(&held, id)),
             };
-            problems.extend(reconcile(books).into_iter().map(|p| (AllocationId(id), p)));
+            problems.extend(reconcile(books).into_iter().map(|p| format!("allocation {id}: {p}")));
+        }
+        let places = super::sessions::place_books(conn)?;
+        for (session, taken, held) in &places {
+            if i64::from(*taken) != *held {
+                problems.push(format!(
+                    "session {session}: {taken} places taken but {held} are held by bookings and offers"
+                ));
+            }
         }
         Ok(VerifyReport {
             allocations_checked: rows.len(),
+            sessions_checked: places.len(),
             problems,
         })
     })

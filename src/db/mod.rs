@@ -3,16 +3,20 @@
 
 pub mod bookings;
 pub mod budget_holders;
+pub mod calendar;
 pub mod changes;
 pub mod councils;
+pub mod jobs;
 pub mod ledger;
 pub mod organisations;
 pub mod reports;
 pub mod schema;
 pub mod search_log;
 pub mod services;
+pub mod sessions;
 pub mod site;
 pub mod users;
+pub mod waitlist;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -71,6 +71,10 @@ diesel::table! {
         url -> Nullable<Text>,
         email -> Nullable<Text>,
         feed_hash -> Nullable<Text>,
+        cancellation_notice_hours -> Integer,
+        offer_window_hours -> Integer,
+        late_cancellation -> Text,
+        absence -> Text,
     }
 }
 
@@ -169,6 +173,10 @@ diesel::table! {
         remaining_after_pence -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        kind -> Text,
+        reference -> Nullable<Text>,
+        notes -> Text,
+        contact -> Text,
     }
 }
 
@@ -208,6 +216,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     allocations,
     bookings,
     ledger_entries,
+    session_series,
+    dated_sessions,
+    booking_sessions,
+    waitlist_entries,
+    calendar_feeds,
 );
 
 diesel::table! {
@@ -249,3 +262,88 @@ diesel::table! {
         uuid_prefix -> Text,
     }
 }
+
+diesel::table! {
+    session_series (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        days -> Text,
+        first_day -> Date,
+        last_day -> Date,
+        starts -> Text,
+        ends -> Text,
+        except_days -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dated_sessions (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        series_id -> Nullable<BigInt>,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        places -> Integer,
+        places_taken -> Integer,
+        status -> Text,
+        moved_from -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    booking_sessions (booking_id, session_id) {
+        booking_id -> BigInt,
+        session_id -> BigInt,
+        price_pence -> BigInt,
+        status -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    waitlist_entries (id) {
+        id -> BigInt,
+        session_id -> BigInt,
+        budget_holder_id -> BigInt,
+        allocation_id -> BigInt,
+        price_option_id -> BigInt,
+        created_by -> BigInt,
+        status -> Text,
+        offer_expires_at -> Nullable<Timestamp>,
+        booking_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    jobs (id) {
+        id -> BigInt,
+        kind -> Text,
+        subject_id -> BigInt,
+        run_at -> Timestamp,
+        attempts -> Integer,
+        last_error -> Nullable<Text>,
+        done_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    calendar_feeds (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(dated_sessions -> services (service_id));
+diesel::joinable!(bookings -> budget_holders (budget_holder_id));
+diesel::joinable!(booking_sessions -> dated_sessions (session_id));
+diesel::joinable!(booking_sessions -> bookings (booking_id));
+diesel::joinable!(waitlist_entries -> dated_sessions (session_id));

@@ -13,6 +13,7 @@ use crate::domain::fcr::{FcrBreakdown, FcrInput, Occupancy};
 use crate::domain::geo::Coordinates;
 use crate::domain::oruk::ImportedService;
 use crate::domain::service::{Day, Listing, Location, Session, ValidPriceOption, ValidService};
+use crate::domain::sessions::{Policy, SessionPolicy};
 use crate::domain::taxonomy::{TermId, Vocabulary};
 use crate::domain::{OrganisationId, OrganisationStatus, Pence, PriceOptionId, ServiceId, ServiceStatus, Stream, Unit};
 
@@ -49,6 +50,7 @@ pub struct ServiceView {
     pub email: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub policy: SessionPolicy,
 }
 
 #[derive(Queryable)]
@@ -71,6 +73,48 @@ struct ServiceRow {
     email: Option<String>,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    policy: PolicyRow,
+}
+
+#[derive(Queryable)]
+struct PolicyRow {
+    cancellation_notice_hours: i32,
+    offer_window_hours: i32,
+    late_cancellation: String,
+    absence: String,
+}
+
+impl From<PolicyRow> for SessionPolicy {
+    fn from(r: PolicyRow) -> SessionPolicy {
+        // The CHECK constraints keep the words to the enum's.
+        SessionPolicy {
+            cancellation_notice_hours: r.cancellation_notice_hours,
+            offer_window_hours: r.offer_window_hours,
+            late_cancellation: r.late_cancellation.parse().unwrap_or(Policy::Charged),
+            absence: r.absence.parse().unwrap_or(Policy::Charged),
+        }
+    }
+}
+
+macro_rules! policy_columns {
+    () => {
+        (
+            services::cancellation_notice_hours,
+            services::offer_window_hours,
+            services::late_cancellation,
+            services::absence,
+        )
+    };
+}
+
+/// How a service's sessions are run.
+pub fn policy(conn: &mut Conn, id: ServiceId) -> DbResult<Option<SessionPolicy>> {
+    Ok(services::table
+        .find(id.0)
+        .select(policy_columns!())
+        .first::<PolicyRow>(conn)
+        .optional()?
+        .map(Into::into))
 }
 
 #[derive(Queryable)]
@@ -227,6 +271,12 @@ fn price_option_values(position: usize, o: &ValidPriceOption) -> PriceOptionValu
 }
 
 type ServiceValues<'a> = (
+    (
+        diesel::dsl::Eq<services::cancellation_notice_hours, i32>,
+        diesel::dsl::Eq<services::offer_window_hours, i32>,
+        diesel::dsl::Eq<services::late_cancellation, &'static str>,
+        diesel::dsl::Eq<services::absence, &'static str>,
+    ),
     diesel::dsl::Eq<services::name, &'a String>,
     diesel::dsl::Eq<services::description, &'a String>,
     diesel::dsl::Eq<services::min_age, i32>,
@@ -243,6 +293,12 @@ type ServiceValues<'a> = (
 /// A service's own columns, written the same way on create and on update.
 fn service_values(s: &ValidService) -> ServiceValues<'_> {
     (
+        (
+            services::cancellation_notice_hours.eq(s.policy.cancellation_notice_hours),
+            services::offer_window_hours.eq(s.policy.offer_window_hours),
+            services::late_cancellation.eq(s.policy.late_cancellation.as_str()),
+            services::absence.eq(s.policy.absence.as_str()),
+        ),
         services::name.eq(&s.name),
         services::description.eq(&s.description),
         services::min_age.eq(s.min_age),
@@ -498,6 +554,7 @@ pub fn get(conn: &mut Conn, id: ServiceId) -> DbResult<Option<ServiceView>> {
             services::email,
             services::created_at,
             services::updated_at,
+            policy_columns!(),
         ))
         .first(conn)
         .optional()?;
@@ -581,6 +638,7 @@ pub fn get(conn: &mut Conn, id: ServiceId) -> DbResult<Option<ServiceView>> {
         email: row.email,
         created_at: row.created_at,
         updated_at: row.updated_at,
+        policy: row.policy.into(),
     }))
 }
 
@@ -603,7 +661,7 @@ pub fn ids_for_organisation(conn: &mut Conn, organisation: OrganisationId, draft
 /// A price option as a booking sees it: which service and provider it belongs to, and the facts
 /// the booking rules need.
 pub fn offer(conn: &mut Conn, option: PriceOptionId) -> DbResult<Option<(ServiceId, OrganisationId, Offer)>> {
-    type Row = (i64, i64, String, String, i32, i32, i64, bool, String, String);
+    type Row = (i64, i64, String, String, i32, i32, i64, bool, String, String, String);
     let row: Option<Row> = price_options::table
         .inner_join(services::table.inner_join(organisations::table))
         .filter(price_options::id.eq(option.0))
@@ -618,10 +676,12 @@ pub fn offer(conn: &mut Conn, option: PriceOptionId) -> DbResult<Option<(Service
             price_options::active,
             price_options::label,
             organisations::status,
+            price_options::unit,
         ))
         .first(conn)
         .optional()?;
-    let Some((service, organisation, name, status, min_age, max_age, price, active, label, org_status)) = row else {
+    let Some((service, organisation, name, status, min_age, max_age, price, active, label, org_status, unit)) = row
+    else {
         return Ok(None);
     };
     let accepted_streams = service_streams::table
@@ -644,6 +704,7 @@ pub fn offer(conn: &mut Conn, option: PriceOptionId) -> DbResult<Option<(Service
             accepted_streams,
             min_age,
             max_age,
+            unit: unit.parse().unwrap_or(Unit::Session),
         },
     )))
 }

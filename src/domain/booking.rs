@@ -5,8 +5,11 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::budget::age_on;
-use super::validate::{FieldError, Invalid};
-use super::{AllocationId, BudgetHolderId, Pence, PriceOptionId, RuleError, Stream, text_enum};
+use super::sessions::MAX_BOOKED_SESSIONS;
+use super::validate::{self, Checker, Invalid};
+use super::{
+    AllocationId, BudgetHolderId, Pence, PriceOptionId, RuleError, SeriesId, SessionId, Stream, Unit, text_enum,
+};
 
 text_enum!(
     BookingStatus {
@@ -81,16 +84,74 @@ impl BookingStatus {
 pub struct BookingInput {
     pub budget_holder_id: BudgetHolderId,
     pub price_option_id: PriceOptionId,
-    pub quantity: i64,
     pub allocation_id: AllocationId,
+    /// How many of the option, for a service without dated sessions.
+    #[serde(default)]
+    pub quantity: Option<i64>,
+    /// Or the dated sessions to book.
+    #[serde(default)]
+    pub session_ids: Vec<SessionId>,
+    /// Or every session still to come of a weekly series, within the plan.
+    #[serde(default)]
+    pub series_id: Option<SeriesId>,
+    /// What the family shares with the provider: needs, medication, contact on the day.
+    #[serde(default)]
+    pub notes: String,
+    /// How the provider reaches the family about this booking; the family's email if empty.
+    #[serde(default)]
+    pub contact: String,
 }
 
+/// What a booking buys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Buys {
+    Quantity(i64),
+    Sessions(Vec<SessionId>),
+    Series(SeriesId),
+}
+
+pub const MAX_NOTES_CHARS: usize = 2000;
+
 impl BookingInput {
-    pub fn validate(&self) -> Result<(), Invalid> {
-        if !(1..=MAX_QUANTITY).contains(&self.quantity) {
-            return Err(FieldError::new("quantity", format!("must be a whole number from 1 to {MAX_QUANTITY}")).into());
-        }
-        Ok(())
+    /// A booking buys a quantity, chosen sessions or a series: exactly one of them.
+    pub fn validate(&self) -> Result<Buys, Invalid> {
+        let mut c = Checker::new();
+        c.take(validate::text("notes", &self.notes, 0, MAX_NOTES_CHARS));
+        c.take(validate::text("contact", &self.contact, 0, 200));
+        let given = [
+            self.quantity.is_some(),
+            !self.session_ids.is_empty(),
+            self.series_id.is_some(),
+        ];
+        let buys = match (self.quantity, self.session_ids.as_slice(), self.series_id) {
+            _ if given.iter().filter(|g| **g).count() != 1 => {
+                c.add("quantity", "give exactly one of quantity, session_ids or series_id");
+                None
+            }
+            (Some(q), _, _) if !(1..=MAX_QUANTITY).contains(&q) => {
+                c.add("quantity", format!("must be a whole number from 1 to {MAX_QUANTITY}"));
+                None
+            }
+            (Some(q), _, _) => Some(Buys::Quantity(q)),
+            (_, ids, _) if !ids.is_empty() => {
+                if ids.len() > MAX_BOOKED_SESSIONS {
+                    c.add(
+                        "session_ids",
+                        format!("must list at most {MAX_BOOKED_SESSIONS} sessions"),
+                    );
+                }
+                for (i, id) in ids.iter().enumerate() {
+                    if ids[..i].contains(id) {
+                        c.add(format!("session_ids[{i}]"), "is listed twice");
+                    }
+                }
+                Some(Buys::Sessions(ids.to_vec()))
+            }
+            (_, _, Some(series)) => Some(Buys::Series(series)),
+            _ => None,
+        };
+        c.finish(|| ())?;
+        buys.ok_or_else(|| Invalid::one("quantity", "give exactly one of quantity, session_ids or series_id"))
     }
 }
 
@@ -105,9 +166,17 @@ pub struct Idempotency {
 
 impl Idempotency {
     pub fn new(key: String, input: &BookingInput) -> Idempotency {
+        let sessions: Vec<String> = input.session_ids.iter().map(|s| s.to_string()).collect();
         let canonical = format!(
-            "{}|{}|{}|{}",
-            input.budget_holder_id, input.allocation_id, input.price_option_id, input.quantity
+            "{}|{}|{}|{:?}|{}|{:?}|{}|{}",
+            input.budget_holder_id,
+            input.allocation_id,
+            input.price_option_id,
+            input.quantity,
+            sessions.join(","),
+            input.series_id,
+            input.notes,
+            input.contact,
         );
         Idempotency {
             key,
@@ -161,6 +230,7 @@ pub struct Offer {
     pub accepted_streams: Vec<Stream>,
     pub min_age: i32,
     pub max_age: i32,
+    pub unit: Unit,
 }
 
 /// What a booking costs, checked against everything but the money left.
@@ -180,6 +250,19 @@ impl Offer {
         today: NaiveDate,
         quantity: i64,
     ) -> Result<Priced, RuleError> {
+        self.check(stream, date_of_birth, today)?;
+        let total = self
+            .price
+            .checked_mul(quantity)
+            .ok_or_else(|| Invalid::one("quantity", "the total is larger than any allocation"))?;
+        Ok(Priced {
+            unit_price: self.price,
+            total,
+        })
+    }
+
+    /// Whether this child can have this offer paid from an allocation of `stream` today.
+    pub fn check(&self, stream: Stream, date_of_birth: NaiveDate, today: NaiveDate) -> Result<(), RuleError> {
         if self.provider_suspended {
             return Err(RuleError::conflict(
                 "not_bookable",
@@ -212,14 +295,7 @@ impl Offer {
             )
             .into());
         }
-        let total = self
-            .price
-            .checked_mul(quantity)
-            .ok_or_else(|| Invalid::one("quantity", "the total is larger than any allocation"))?;
-        Ok(Priced {
-            unit_price: self.price,
-            total,
-        })
+        Ok(())
     }
 }
 
@@ -274,15 +350,60 @@ mod tests {
         );
     }
 
+    fn blank() -> BookingInput {
+        BookingInput {
+            budget_holder_id: BudgetHolderId(1),
+            price_option_id: PriceOptionId(1),
+            allocation_id: AllocationId(1),
+            quantity: None,
+            session_ids: vec![],
+            series_id: None,
+            notes: String::new(),
+            contact: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_booking_buys_a_quantity_or_sessions_or_a_series() {
+        let sessions = BookingInput {
+            session_ids: vec![SessionId(3), SessionId(5)],
+            ..blank()
+        };
+        assert_eq!(
+            sessions.validate().unwrap(),
+            Buys::Sessions(vec![SessionId(3), SessionId(5)])
+        );
+        let series = BookingInput {
+            series_id: Some(SeriesId(2)),
+            ..blank()
+        };
+        assert_eq!(series.validate().unwrap(), Buys::Series(SeriesId(2)));
+        assert_eq!(blank().validate().unwrap_err().0[0].field, "quantity");
+        let both = BookingInput {
+            quantity: Some(1),
+            session_ids: vec![SessionId(3)],
+            ..blank()
+        };
+        assert!(both.validate().is_err());
+        let twice = BookingInput {
+            session_ids: vec![SessionId(3), SessionId(4), SessionId(3)],
+            ..blank()
+        };
+        assert_eq!(twice.validate().unwrap_err().0[0].field, "session_ids[2]");
+        let chatty = BookingInput {
+            notes: "x".repeat(MAX_NOTES_CHARS + 1),
+            ..sessions
+        };
+        assert_eq!(chatty.validate().unwrap_err().0[0].field, "notes");
+    }
+
     #[test]
     fn quantity_is_bounded() {
         let input = |quantity| BookingInput {
-            budget_holder_id: BudgetHolderId(1),
-            price_option_id: PriceOptionId(1),
-            quantity,
-            allocation_id: AllocationId(1),
+            quantity: Some(quantity),
+            ..blank()
         };
-        assert!(input(1).validate().is_ok());
+        assert_eq!(input(1).validate().unwrap(), Buys::Quantity(1));
         assert!(input(1000).validate().is_ok());
         assert_eq!(input(0).validate().unwrap_err().0[0].field, "quantity");
         assert!(input(-3).validate().is_err());
@@ -304,6 +425,7 @@ mod tests {
             accepted_streams: vec![Stream::SocialCare],
             min_age: 5,
             max_age: 18,
+            unit: Unit::Session,
         }
     }
 
@@ -404,14 +526,27 @@ mod tests {
     #[test]
     fn a_key_replays_only_the_same_request() {
         let input = BookingInput {
-            budget_holder_id: BudgetHolderId(1),
-            price_option_id: PriceOptionId(2),
-            quantity: 3,
-            allocation_id: AllocationId(4),
+            quantity: Some(3),
+            ..blank()
         };
         let idem = Idempotency::new("k".into(), &input);
         assert!(idem.replays(Some(&idem.fingerprint)).is_ok());
-        let other = Idempotency::new("k".into(), &BookingInput { quantity: 4, ..input });
+        let other = Idempotency::new(
+            "k".into(),
+            &BookingInput {
+                quantity: Some(4),
+                ..input.clone()
+            },
+        );
+        let sessions = Idempotency::new(
+            "k".into(),
+            &BookingInput {
+                quantity: None,
+                session_ids: vec![SessionId(1)],
+                ..input
+            },
+        );
+        assert_ne!(other.fingerprint, sessions.fingerprint);
         assert_ne!(idem.fingerprint, other.fingerprint);
         assert_eq!(
             code(&idem.replays(Some(&other.fingerprint)).unwrap_err()),

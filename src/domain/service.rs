@@ -7,6 +7,7 @@ use chrono::NaiveDateTime;
 use super::fcr::{FcrBreakdown, FcrInput};
 use super::geo::Coordinates;
 use super::money::Pence;
+use super::sessions::{Policy, SessionPolicy};
 use super::taxonomy::{Taxonomy, TermId, Vocabulary};
 use super::validate::{self, Checker, FieldError, Invalid};
 use super::{PriceOptionId, ServiceId, ServiceStatus, Stream, Unit, text_enum};
@@ -83,6 +84,14 @@ pub struct ServiceInput {
     #[serde(default = "default_status")]
     pub status: ServiceStatus,
     pub price_options: Vec<PriceOptionInput>,
+    #[serde(default)]
+    pub cancellation_notice_hours: Option<i32>,
+    #[serde(default)]
+    pub offer_window_hours: Option<i32>,
+    #[serde(default)]
+    pub late_cancellation: Option<Policy>,
+    #[serde(default)]
+    pub absence: Option<Policy>,
 }
 
 fn default_status() -> ServiceStatus {
@@ -149,6 +158,7 @@ pub struct ValidService {
     pub schedule: Vec<Session>,
     pub status: ServiceStatus,
     pub price_options: Vec<ValidPriceOption>,
+    pub policy: SessionPolicy,
 }
 
 impl ServiceInput {
@@ -227,6 +237,18 @@ impl ServiceInput {
                 price_options.push(o);
             }
         }
+        let policy = match SessionPolicy::checked(
+            self.cancellation_notice_hours,
+            self.offer_window_hours,
+            self.late_cancellation,
+            self.absence,
+        ) {
+            Ok(p) => Some(p),
+            Err(Invalid(errors)) => {
+                errors.into_iter().for_each(|e| c.add(e.field, e.message));
+                None
+            }
+        };
         if !c.is_ok() {
             return Err(c.finish(|| ()).unwrap_err());
         }
@@ -264,6 +286,7 @@ impl ServiceInput {
                 schedule,
                 status: self.status,
                 price_options,
+                policy: policy.unwrap_or_default(),
             }),
             _ => Err(Invalid::one("service", "is incomplete")),
         }

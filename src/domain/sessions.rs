@@ -9,6 +9,60 @@ use super::service::Day;
 use super::validate::{Checker, FieldError, Invalid};
 use super::{Pence, RuleError, Unit, text_enum};
 
+/// How a provider's sessions are run: how late a family may cancel and still be refunded, how
+/// long a waiting-list offer stays open, and what a late cancellation or an absence costs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionPolicy {
+    pub cancellation_notice_hours: i32,
+    pub offer_window_hours: i32,
+    pub late_cancellation: Policy,
+    pub absence: Policy,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> SessionPolicy {
+        SessionPolicy {
+            cancellation_notice_hours: DEFAULT_NOTICE_HOURS,
+            offer_window_hours: DEFAULT_OFFER_WINDOW_HOURS,
+            late_cancellation: Policy::Charged,
+            absence: Policy::Charged,
+        }
+    }
+}
+
+impl SessionPolicy {
+    /// A policy as given, with the defaults for what is left out; each bad value named.
+    pub fn checked(
+        notice: Option<i32>,
+        window: Option<i32>,
+        late: Option<Policy>,
+        absence: Option<Policy>,
+    ) -> Result<SessionPolicy, Invalid> {
+        let d = SessionPolicy::default();
+        let mut c = Checker::new();
+        let notice = notice.unwrap_or(d.cancellation_notice_hours);
+        if !(0..=MAX_NOTICE_HOURS).contains(&notice) {
+            c.add(
+                "cancellation_notice_hours",
+                format!("must be from 0 to {MAX_NOTICE_HOURS} hours"),
+            );
+        }
+        let window = window.unwrap_or(d.offer_window_hours);
+        if !(1..=MAX_OFFER_WINDOW_HOURS).contains(&window) {
+            c.add(
+                "offer_window_hours",
+                format!("must be from 1 to {MAX_OFFER_WINDOW_HOURS} hours"),
+            );
+        }
+        c.finish(|| SessionPolicy {
+            cancellation_notice_hours: notice,
+            offer_window_hours: window,
+            late_cancellation: late.unwrap_or(d.late_cancellation),
+            absence: absence.unwrap_or(d.absence),
+        })
+    }
+}
+
 /// Where the sessions happen, and so whose clock they are read by.
 pub const LONDON: Tz = chrono_tz::Europe::London;
 
@@ -685,6 +739,19 @@ mod tests {
         }
         assert!(!SeatStatus::Charged.holds_place() && SeatStatus::Charged.holds_money());
         assert!(!SeatStatus::Refunded.holds_money() && !SeatStatus::SessionCancelled.holds_money());
+    }
+
+    #[test]
+    fn a_policy_defaults_to_48_hours_notice_and_a_24_hour_offer() {
+        let p = SessionPolicy::checked(None, None, None, None).unwrap();
+        assert_eq!((p.cancellation_notice_hours, p.offer_window_hours), (48, 24));
+        assert_eq!((p.late_cancellation, p.absence), (Policy::Charged, Policy::Charged));
+        let e = SessionPolicy::checked(Some(-1), Some(0), None, None).unwrap_err();
+        assert_eq!(
+            e.0.iter().map(|f| f.field.as_str()).collect::<Vec<_>>(),
+            ["cancellation_notice_hours", "offer_window_hours"]
+        );
+        assert!(SessionPolicy::checked(Some(0), Some(168), Some(Policy::Refunded), None).is_ok());
     }
 
     #[test]

@@ -4,7 +4,7 @@ use actix_web::http::header::HeaderValue;
 use actix_web::{HttpResponse, get, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::extract::{Auth, IdempotencyKey, Json};
+use super::extract::{Auth, IdempotencyKey, Json, OptionalJson};
 use super::{Data, Reply, dto};
 use crate::app::bookings;
 use crate::domain::BookingId;
@@ -61,11 +61,21 @@ async fn act(app: Data, auth: Auth, id: i64, action: BookingAction) -> Reply {
     Ok(HttpResponse::Ok().json(dto::Booking::from(&booking)))
 }
 
-/// The family or its broker cancels; the money goes back to the allocation.
-#[utoipa::path(tag = "bookings", params(("id" = i64, Path)), security(("bearer" = [])), responses((status = 200, body = dto::Booking)))]
+/// The family or its broker cancels. A booking by quantity is cancelled whole and its money goes
+/// back. For sessions, the ones named (every one still to come if the body is left out): each is
+/// refunded up to the provider's notice, after it charged as the provider's policy says.
+#[utoipa::path(
+    tag = "bookings",
+    params(("id" = i64, Path)),
+    request_body(content = Option<dto::CancelSessions>, description = "Optional: which sessions"),
+    security(("bearer" = [])),
+    responses((status = 200, body = dto::CancelledBooking))
+)]
 #[post("/bookings/{id}/cancel")]
-async fn cancel(app: Data, auth: Auth, id: web::Path<i64>) -> Reply {
-    act(app, auth, id.into_inner(), BookingAction::Cancel).await
+async fn cancel(app: Data, auth: Auth, id: web::Path<i64>, body: OptionalJson<dto::CancelSessions>) -> Reply {
+    let chosen = body.0.unwrap_or_default().session_ids;
+    let done = bookings::cancel(&app, &auth.actor, BookingId(id.into_inner()), chosen).await?;
+    Ok(HttpResponse::Ok().json(dto::CancelledBooking::from(&done)))
 }
 
 /// The provider confirms a requested booking.

@@ -17,17 +17,20 @@ use crate::db::ledger::StatementEntry;
 use crate::db::organisations::OrganisationView;
 use crate::db::reports::{OutcomeProgress, PricedBelowCost, QuarterlyReturn, ReturnLine, ServedBy};
 use crate::db::services::{PriceOptionView, ServiceView};
+use crate::db::sessions::{Seat, SessionView};
 use crate::domain::booking::{BookingInput, BookingStatus, LedgerKind};
 use crate::domain::budget::{AllocationInput, BudgetHolderInput, LoginInput, PlanOutcomeInput};
 use crate::domain::fcr::{FcrBreakdown, FcrInput, Occupancy};
 use crate::domain::organisation::{OrganisationInput, RegistrationInput};
 use crate::domain::reports::{GapRow, SpendingRow};
 use crate::domain::service::{Day, Location, LocationInput, PriceOptionInput, ServiceInput, Session};
+use crate::domain::sessions::{Policy, SeatStatus, SessionStatus, WaitStatus};
 use crate::domain::taxonomy::{Term, Vocabulary};
 use crate::domain::validate::FieldError;
 use crate::domain::{
     AllocationId, BookingId, BudgetHolderId, CouncilId, Management, OrganisationId, OrganisationKind, Pence,
-    PlanOutcomeId, PriceOptionId, Role, ServiceId, ServiceStatus, SignedPence, Stream, Unit, UserId,
+    PlanOutcomeId, PriceOptionId, Role, SeriesId, ServiceId, ServiceStatus, SessionId, SignedPence, Stream, Unit,
+    UserId, WaitlistId,
 };
 use crate::search::Hit;
 
@@ -49,6 +52,11 @@ macro_rules! word_schemas {
 }
 
 word_schemas!(
+    Policy,
+    SessionStatus,
+    SeatStatus,
+    WaitStatus,
+    crate::domain::sessions::Attendance,
     Stream,
     Management,
     Role,
@@ -77,6 +85,9 @@ macro_rules! id_schemas {
 }
 
 id_schemas!(
+    SessionId,
+    SeriesId,
+    WaitlistId,
     CouncilId,
     OrganisationId,
     UserId,
@@ -457,6 +468,10 @@ pub struct Service {
     pub email: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub cancellation_notice_hours: i32,
+    pub offer_window_hours: i32,
+    pub late_cancellation: Policy,
+    pub absence: Policy,
 }
 
 impl From<&ServiceView> for Service {
@@ -485,6 +500,10 @@ impl From<&ServiceView> for Service {
             email: v.email.clone(),
             created_at: utc(v.created_at),
             updated_at: utc(v.updated_at),
+            cancellation_notice_hours: v.policy.cancellation_notice_hours,
+            offer_window_hours: v.policy.offer_window_hours,
+            late_cancellation: v.policy.late_cancellation,
+            absence: v.policy.absence,
         }
     }
 }
@@ -521,6 +540,18 @@ pub struct NewService {
     #[serde(default = "draft")]
     pub status: ServiceStatus,
     pub price_options: Vec<NewPriceOption>,
+    /// Hours before a session after which a family's cancellation is charged (0 to 720); 48 if not given.
+    #[serde(default)]
+    pub cancellation_notice_hours: Option<i32>,
+    /// Hours a waiting-list offer stays open (1 to 168); 24 if not given.
+    #[serde(default)]
+    pub offer_window_hours: Option<i32>,
+    /// What a cancellation after the notice costs: `charged` (the default) or `refunded`.
+    #[serde(default)]
+    pub late_cancellation: Option<Policy>,
+    /// What an absence costs: `charged` (the default) or `refunded`.
+    #[serde(default)]
+    pub absence: Option<Policy>,
 }
 
 fn draft() -> ServiceStatus {
@@ -603,6 +634,10 @@ impl From<NewService> for ServiceInput {
                     }),
                 })
                 .collect(),
+            cancellation_notice_hours: s.cancellation_notice_hours,
+            offer_window_hours: s.offer_window_hours,
+            late_cancellation: s.late_cancellation,
+            absence: s.absence,
         }
     }
 }
@@ -984,8 +1019,22 @@ pub struct NewBooking {
     /// One of the budget holder's allocations; the service must accept its stream.
     pub allocation_id: AllocationId,
     pub price_option_id: PriceOptionId,
-    /// How many units of the price option, 1 to 1000.
-    pub quantity: i64,
+    /// How many units of the price option, 1 to 1000, for a service without dated sessions.
+    #[serde(default)]
+    pub quantity: Option<i64>,
+    /// Or the dated sessions to book (at most 400): all are booked, or none (409 `session_full`
+    /// names each full one).
+    #[serde(default)]
+    pub session_ids: Vec<SessionId>,
+    /// Or every session still to come of a weekly series, within the plan period.
+    #[serde(default)]
+    pub series_id: Option<SeriesId>,
+    /// What the family chooses to share with the provider: needs, medication, contact on the day.
+    #[serde(default)]
+    pub notes: String,
+    /// How the provider reaches the family about this booking; the family's email if left out.
+    #[serde(default)]
+    pub contact: String,
 }
 
 impl From<NewBooking> for BookingInput {
@@ -993,8 +1042,46 @@ impl From<NewBooking> for BookingInput {
         BookingInput {
             budget_holder_id: b.budget_holder_id,
             price_option_id: b.price_option_id,
-            quantity: b.quantity,
             allocation_id: b.allocation_id,
+            quantity: b.quantity,
+            session_ids: b.session_ids,
+            series_id: b.series_id,
+            notes: b.notes,
+            contact: b.contact,
+        }
+    }
+}
+
+/// An instant as England's clock shows it, with its offset: `2027-07-10T10:00:00+01:00`.
+fn london(at: NaiveDateTime) -> String {
+    crate::domain::sessions::in_london(at).to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
+/// One booked session and how it stands.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BookedSession {
+    pub session_id: SessionId,
+    /// England's wall-clock time, with its offset.
+    #[schema(format = DateTime)]
+    pub starts_at: String,
+    #[schema(format = DateTime)]
+    pub ends_at: String,
+    pub status: SeatStatus,
+    /// What this session costs on this booking (kept as booked).
+    pub price: Pence,
+    /// `cancelled` when the provider cancelled the session.
+    pub session_status: SessionStatus,
+}
+
+impl From<&Seat> for BookedSession {
+    fn from(s: &Seat) -> BookedSession {
+        BookedSession {
+            session_id: s.session.id,
+            starts_at: london(s.session.times.starts_at),
+            ends_at: london(s.session.times.ends_at),
+            status: s.status,
+            price: s.price,
+            session_status: s.session.status,
         }
     }
 }
@@ -1002,6 +1089,8 @@ impl From<NewBooking> for BookingInput {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Booking {
     pub id: BookingId,
+    /// A reference a person can read out on the phone, such as `K7M2-QX4P`.
+    pub reference: String,
     pub status: BookingStatus,
     pub budget_holder_id: BudgetHolderId,
     pub allocation_id: AllocationId,
@@ -1009,10 +1098,15 @@ pub struct Booking {
     pub service_name: String,
     pub price_option_id: PriceOptionId,
     pub price_option_label: String,
+    /// Units bought, or the number of sessions booked.
     pub quantity: i64,
-    /// The price when booked; re-pricing the service does not change it.
+    /// The option's price when booked; re-pricing the service does not change it.
     pub unit_price: Pence,
     pub total: Pence,
+    /// The dated sessions booked (empty for a booking by quantity).
+    pub sessions: Vec<BookedSession>,
+    pub notes: String,
+    pub contact: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -1021,6 +1115,7 @@ impl From<&BookingView> for Booking {
     fn from(b: &BookingView) -> Booking {
         Booking {
             id: b.id,
+            reference: b.reference.clone(),
             status: b.status,
             budget_holder_id: b.budget_holder_id,
             allocation_id: b.allocation_id,
@@ -1031,6 +1126,9 @@ impl From<&BookingView> for Booking {
             quantity: b.quantity,
             unit_price: b.unit_price,
             total: b.total,
+            sessions: b.seats.iter().map(Into::into).collect(),
+            notes: b.notes.clone(),
+            contact: b.contact.clone(),
             created_at: utc(b.created_at),
             updated_at: utc(b.updated_at),
         }
@@ -1052,6 +1150,246 @@ impl From<&app::bookings::Booked> for CreatedBooking {
             remaining: b.remaining,
         }
     }
+}
+
+/// Which sessions to cancel; every one still to come if left out.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelSessions {
+    #[serde(default)]
+    pub session_ids: Option<Vec<SessionId>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CancelledBooking {
+    #[serde(flatten)]
+    pub booking: Booking,
+    /// Sessions whose money went back to the allocation.
+    pub refunded: Vec<BookedSession>,
+    /// Sessions cancelled after the provider's notice and charged by its policy.
+    pub charged: Vec<BookedSession>,
+}
+
+impl From<&app::bookings::Cancelled> for CancelledBooking {
+    fn from(c: &app::bookings::Cancelled) -> CancelledBooking {
+        CancelledBooking {
+            booking: (&c.booking).into(),
+            refunded: c.refunded.iter().map(Into::into).collect(),
+            charged: c.charged.iter().map(Into::into).collect(),
+        }
+    }
+}
+
+// ---- Sessions -------------------------------------------------------------------------------------
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DatedSession {
+    pub id: SessionId,
+    pub service_id: ServiceId,
+    /// The weekly series it was published in, if any.
+    pub series_id: Option<SeriesId>,
+    /// England's wall-clock time, with its offset.
+    #[schema(format = DateTime)]
+    pub starts_at: String,
+    #[schema(format = DateTime)]
+    pub ends_at: String,
+    pub places: i32,
+    pub places_left: i32,
+    pub status: SessionStatus,
+    /// Where it started before the provider moved it.
+    #[schema(format = DateTime)]
+    pub moved_from: Option<String>,
+}
+
+impl From<&SessionView> for DatedSession {
+    fn from(s: &SessionView) -> DatedSession {
+        DatedSession {
+            id: s.id,
+            service_id: s.service_id,
+            series_id: s.series_id,
+            starts_at: london(s.times.starts_at),
+            ends_at: london(s.times.ends_at),
+            places: s.places,
+            places_left: s.places_left(),
+            status: s.status,
+            moved_from: s.moved_from.map(london),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionList {
+    pub sessions: Vec<DatedSession>,
+}
+
+/// One session (`starts_at` and `ends_at`, England's clock) or a weekly series (`weekly`).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSessions {
+    /// `2027-01-09T10:00:00`, read on England's clock (or with an offset).
+    #[serde(default)]
+    pub starts_at: Option<String>,
+    #[serde(default)]
+    pub ends_at: Option<String>,
+    #[serde(default)]
+    pub weekly: Option<NewSeries>,
+    /// Places per session; the service's capacity if left out.
+    #[serde(default)]
+    pub places: Option<i32>,
+}
+
+/// "Every Saturday 10:00-15:00 from 9 January to 17 July, except 13 February."
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSeries {
+    pub days: Vec<Day>,
+    pub from: NaiveDate,
+    pub until: NaiveDate,
+    /// `HH:MM`, England's clock.
+    pub starts: String,
+    pub ends: String,
+    #[serde(default)]
+    pub except: Vec<NaiveDate>,
+}
+
+impl NewSessions {
+    pub fn into_request(self) -> Result<app::sessions::NewSessions, crate::domain::validate::Invalid> {
+        use crate::domain::validate::Invalid;
+        match (self.starts_at, self.ends_at, self.weekly) {
+            (Some(starts_at), Some(ends_at), None) => Ok(app::sessions::NewSessions::One { starts_at, ends_at }),
+            (None, None, Some(w)) => Ok(app::sessions::NewSessions::Weekly(crate::domain::sessions::Weekly {
+                days: w.days,
+                from: w.from,
+                until: w.until,
+                starts: w.starts,
+                ends: w.ends,
+                except: w.except,
+            })),
+            (Some(_), None, None) => Err(Invalid::one("ends_at", "is needed with starts_at")),
+            (None, Some(_), None) => Err(Invalid::one("starts_at", "is needed with ends_at")),
+            _ => Err(Invalid::one("weekly", "give either starts_at and ends_at, or weekly")),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SessionChange {
+    /// Never below the places already taken.
+    #[serde(default)]
+    pub places: Option<i32>,
+    #[serde(default)]
+    pub starts_at: Option<String>,
+    #[serde(default)]
+    pub ends_at: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegisterLine {
+    pub booking_id: BookingId,
+    pub reference: String,
+    pub first_name: String,
+    /// The child's age on the day of the session.
+    pub age: i32,
+    /// What the family chose to share: needs, medication, contact on the day.
+    pub notes: String,
+    pub contact: String,
+    pub status: SeatStatus,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Register {
+    pub session: DatedSession,
+    pub service_name: String,
+    pub lines: Vec<RegisterLine>,
+}
+
+impl From<&app::sessions::Register> for Register {
+    fn from(r: &app::sessions::Register) -> Register {
+        let day = crate::domain::sessions::london_date(r.session.times.starts_at);
+        Register {
+            session: (&r.session).into(),
+            service_name: r.service_name.clone(),
+            lines: r
+                .lines
+                .iter()
+                .map(|l| RegisterLine {
+                    booking_id: l.booking_id,
+                    reference: l.reference.clone(),
+                    first_name: l.first_name.clone(),
+                    age: crate::domain::budget::age_on(l.date_of_birth, day),
+                    notes: l.notes.clone(),
+                    contact: l.contact.clone(),
+                    status: l.status,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Attendance {
+    pub attendance: Vec<AttendanceMark>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttendanceMark {
+    pub booking_id: BookingId,
+    pub status: crate::domain::sessions::Attendance,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JoinWaitlist {
+    pub budget_holder_id: BudgetHolderId,
+    pub allocation_id: AllocationId,
+    pub price_option_id: PriceOptionId,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WaitlistEntry {
+    pub id: WaitlistId,
+    pub session_id: SessionId,
+    pub budget_holder_id: BudgetHolderId,
+    pub status: WaitStatus,
+    /// While an offer is open: when it lapses (England's clock, with its offset).
+    #[schema(format = DateTime)]
+    pub offer_expires_at: Option<String>,
+    /// The booking an accepted offer became.
+    pub booking_id: Option<BookingId>,
+}
+
+impl From<&crate::db::waitlist::Entry> for WaitlistEntry {
+    fn from(e: &crate::db::waitlist::Entry) -> WaitlistEntry {
+        WaitlistEntry {
+            id: e.id,
+            session_id: e.session_id,
+            budget_holder_id: e.budget_holder_id,
+            status: e.status,
+            offer_expires_at: e.offer_expires_at.map(london),
+            booking_id: e.booking_id,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WaitlistEntries {
+    pub entries: Vec<WaitlistEntry>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WaitlistAccepted {
+    #[serde(flatten)]
+    pub entry: WaitlistEntry,
+    pub booking: Booking,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CalendarLink {
+    /// A secret address for a calendar app; getting a new one stops the old one working.
+    pub url: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -85,6 +85,28 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     }
 }
 
+/// A JSON body that may be left out (empty): `None` then.
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let bytes = body.await.map_err(|e| match e.as_error::<PayloadError>() {
+                Some(PayloadError::Overflow) => ApiError::TooLarge(MAX_BODY_BYTES),
+                _ => ApiError::bad_request("unreadable_body", "the request body could not be read", None),
+            })?;
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                return Ok(OptionalJson(None));
+            }
+            parse_json(&bytes).map(|v| OptionalJson(Some(v)))
+        })
+    }
+}
+
 fn unauthorized(message: &'static str) -> ApiError {
     ApiError::App(AppError::Unauthorized(message))
 }

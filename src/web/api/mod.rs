@@ -11,6 +11,7 @@ mod plans;
 mod reports;
 mod search;
 mod services;
+mod sessions;
 
 use actix_web::{HttpResponse, get, web};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -33,7 +34,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .configure(plans::routes)
         .configure(search::routes)
         .configure(reports::routes)
-        .configure(bookings::routes);
+        .configure(bookings::routes)
+        .configure(sessions::routes);
 }
 
 /// The document as served: the collected paths and schemas, with what every operation shares.

@@ -123,7 +123,11 @@ impl BookForm {
                 budget_holder_id: BudgetHolderId(holder),
                 allocation_id: AllocationId(allocation),
                 price_option_id: PriceOptionId(option),
-                quantity,
+                quantity: Some(quantity),
+                session_ids: Vec::new(),
+                series_id: None,
+                notes: form.get("notes").to_string(),
+                contact: form.get("contact").to_string(),
             },
             request_id,
         }))
@@ -189,6 +193,15 @@ impl TryFrom<&Form> for ServiceInput {
                 _ => None,
             }
         };
+        let hours = |name: &str, errors: &mut FormErrors| match form.get(name).trim() {
+            "" => None,
+            v => v
+                .parse::<i32>()
+                .map_err(|_| problem(errors, name, "Enter a whole number of hours"))
+                .ok(),
+        };
+        let cancellation_notice_hours = hours("cancellation_notice_hours", &mut errors);
+        let offer_window_hours = hours("offer_window_hours", &mut errors);
         let postcode = form.get("postcode").trim();
         if postcode.is_empty() {
             problem(&mut errors, "postcode", "Enter the postcode where the service happens");
@@ -230,6 +243,10 @@ impl TryFrom<&Form> for ServiceInput {
                 price,
                 fcr,
             }],
+            cancellation_notice_hours,
+            offer_window_hours,
+            late_cancellation: form.get("late_cancellation").parse().ok(),
+            absence: form.get("absence").parse().ok(),
         })
     }
 }
@@ -313,6 +330,14 @@ impl From<&ServiceView> for Form {
         if view.status == ServiceStatus::Published {
             f.push(("publish".into(), "yes".into()));
         }
+        let p = view.policy;
+        f.push((
+            "cancellation_notice_hours".into(),
+            p.cancellation_notice_hours.to_string(),
+        ));
+        f.push(("offer_window_hours".into(), p.offer_window_hours.to_string()));
+        f.push(("late_cancellation".into(), p.late_cancellation.as_str().into()));
+        f.push(("absence".into(), p.absence.as_str().into()));
         Form(f)
     }
 }

@@ -1,0 +1,22 @@
+-- Back to quantity bookings only: bookings of sessions (and their ledger) cannot be kept.
+DROP TABLE calendar_feeds;
+DROP TABLE jobs;
+DROP TABLE waitlist_entries;
+DROP TABLE booking_sessions;
+ALTER TABLE ledger_entries DISABLE TRIGGER ledger_entries_no_update;
+DELETE FROM ledger_entries WHERE booking_id IN (SELECT id FROM bookings WHERE kind = 'sessions');
+ALTER TABLE ledger_entries ENABLE TRIGGER ledger_entries_no_update;
+DELETE FROM bookings WHERE kind = 'sessions';
+DROP INDEX bookings_reference;
+ALTER TABLE bookings DROP COLUMN reference;
+ALTER TABLE bookings DROP COLUMN kind;
+ALTER TABLE bookings DROP COLUMN notes;
+ALTER TABLE bookings DROP COLUMN contact;
+ALTER TABLE bookings DROP CONSTRAINT bookings_total_pence_check;
+ALTER TABLE bookings ADD CONSTRAINT bookings_check CHECK (total_pence = unit_price_pence * quantity);
+DROP TABLE dated_sessions;
+DROP TABLE session_series;
+ALTER TABLE services DROP COLUMN cancellation_notice_hours;
+ALTER TABLE services DROP COLUMN offer_window_hours;
+ALTER TABLE services DROP COLUMN late_cancellation;
+ALTER TABLE services DROP COLUMN absence;

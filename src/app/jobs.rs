@@ -1,0 +1,90 @@
+//! The job runner: each server claims due jobs from the database and runs each in its own
+//! transaction with its effect, so a job's work is done once whichever server (or how many) runs.
+
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::time::Duration;
+
+use super::{AppError, AppResult, waitlist};
+use crate::db::{Conn, Db, jobs, now};
+use crate::domain::WaitlistId;
+
+/// How often each server looks for due jobs.
+pub const POLL: Duration = Duration::from_secs(1);
+
+/// Run one claimed job; false when it found nothing to do (already done elsewhere).
+fn handle(conn: &mut Conn, job: &jobs::Job) -> AppResult<bool> {
+    match job.kind.as_str() {
+        waitlist::OFFER_EXPIRY => waitlist::expire(conn, WaitlistId(job.subject_id), now()),
+        other => Err(AppError::Internal(format!("no handler for job kind {other}"))),
+    }
+}
+
+/// When a failed job is tried again: 1, 2, 4 ... minutes after its attempt, at most an hour.
+fn backoff(attempts: i32) -> chrono::Duration {
+    chrono::Duration::minutes(1i64 << attempts.clamp(1, 7).saturating_sub(1)).min(chrono::Duration::hours(1))
+}
+
+/// Claim and run due jobs until none is left; returns how many ran.
+pub fn run_due(db: &Db) -> usize {
+    let mut ran = 0;
+    loop {
+        // The claim commits on its own: its lease tells every other server the job is taken.
+        let job = match db.write(|conn| jobs::claim(conn, now())) {
+            Ok(Some(job)) => job,
+            Ok(None) => return ran,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not claim jobs; will try again");
+                return ran;
+            }
+        };
+        let (id, attempts) = (job.id, job.attempts);
+        let run = db.write_as(move |conn| {
+            let did = handle(conn, &job)?;
+            jobs::done(conn, job.id)?;
+            Ok::<_, AppError>((job.kind, did))
+        });
+        match run {
+            Ok((kind, did)) => {
+                ran += 1;
+                tracing::info!(job = id, %kind, attempts, effect = did, "job done");
+            }
+            Err(e) => {
+                let (message, retry) = (e.to_string(), now() + backoff(attempts));
+                if let Err(e) = db.write(move |conn| jobs::failed(conn, id, &message, retry)) {
+                    tracing::error!(job = id, error = %e, "could not record a job's failure");
+                }
+                tracing::warn!(job = id, attempts, error = %e, "job failed; it will be retried");
+            }
+        }
+    }
+}
+
+/// Run due jobs every `poll` on a thread of this server, until the returned sender is dropped
+/// (the server stops).
+pub fn spawn(db: Db, poll: Duration) -> Sender<()> {
+    let (alive, stop): (Sender<()>, Receiver<()>) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new().name("job-runner".into()).spawn(move || {
+        loop {
+            run_due(&db);
+            match stop.recv_timeout(poll) {
+                Err(RecvTimeoutError::Disconnected) => return,
+                _ => continue,
+            }
+        }
+    });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the job runner; jobs will wait for another server");
+    }
+    alive
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff;
+
+    #[test]
+    fn failed_jobs_back_off_to_an_hour() {
+        let minutes: Vec<i64> = (1..=9).map(|a| backoff(a).num_minutes()).collect();
+        assert_eq!(minutes, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
+    }
+}
