@@ -6,11 +6,12 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
 use crate::app::{AppError, AppResult, accounts, plans};
-use crate::db::{Db, budget_holders, councils, organisations, services, users};
+use crate::db::{Db, budget_holders, councils, organisations, services, sessions, users};
 use crate::domain::budget::{BudgetHolderInput, LoginInput};
 use crate::domain::organisation::{OrganisationInput, RegistrationInput};
 use crate::domain::service::ServiceInput;
 use crate::domain::taxonomy::Taxonomy;
+use crate::domain::{BudgetHolderId, ServiceId, Stream};
 
 const DEMO: &str = include_str!("demo.json");
 
@@ -23,6 +24,41 @@ struct DemoFile {
     /// (by reference) each manages.
     #[serde(default)]
     brokers: Vec<DemoBroker>,
+    /// Weekly series of dated sessions, starting next week, and bookings on them.
+    #[serde(default)]
+    sessions: Vec<DemoSeries>,
+    #[serde(default)]
+    session_bookings: Vec<DemoSessionBooking>,
+}
+
+#[derive(Deserialize)]
+struct DemoSeries {
+    service: String,
+    days: Vec<crate::domain::service::Day>,
+    starts: String,
+    ends: String,
+    weeks: i64,
+    /// Weeks from now of the first (0: this coming week).
+    #[serde(default)]
+    from_week: i64,
+    #[serde(default)]
+    places: Option<i32>,
+}
+
+#[derive(Deserialize)]
+struct DemoSessionBooking {
+    family: String,
+    service: String,
+    option: usize,
+    /// Which of the service's coming sessions, by position.
+    sessions: Vec<usize>,
+    /// The stream that pays (social care unless given).
+    #[serde(default)]
+    allocation: Option<crate::domain::Stream>,
+    #[serde(default)]
+    notes: String,
+    #[serde(default)]
+    contact: String,
 }
 
 #[derive(Deserialize)]
@@ -103,7 +139,9 @@ pub fn load_if_empty(db: &Db, taxonomy: &Taxonomy) -> AppResult<Vec<Login>> {
     let total = 1
         + file.organisations.iter().map(|o| 1 + o.services.len()).sum::<usize>()
         + file.budget_holders.len()
-        + file.brokers.len();
+        + file.brokers.len()
+        + file.sessions.len()
+        + file.session_bookings.len();
     let bar = ProgressBar::new(total as u64);
     bar.set_style(
         ProgressStyle::with_template("loading demo data {bar:40} {pos}/{len} {msg}")
@@ -114,6 +152,7 @@ pub fn load_if_empty(db: &Db, taxonomy: &Taxonomy) -> AppResult<Vec<Login>> {
     let (name, email) = (file.council.name.clone(), file.council.email.clone());
     let (council, _) = db.write(move |conn| councils::create(conn, &name, &email, &council_hash))?;
     bar.inc(1);
+    let mut services_by_name = std::collections::HashMap::new();
     for org in &file.organisations {
         bar.set_message(org.organisation.name.clone());
         let reg = RegistrationInput {
@@ -126,7 +165,8 @@ pub fn load_if_empty(db: &Db, taxonomy: &Taxonomy) -> AppResult<Vec<Login>> {
         bar.inc(1);
         for service in &org.services {
             let valid = service.validate(taxonomy)?;
-            db.write(move |conn| services::create(conn, organisation_id, &valid))?;
+            let id = db.write(move |conn| services::create(conn, organisation_id, &valid))?;
+            services_by_name.insert(service.name.clone(), (id, organisation_id));
             bar.inc(1);
         }
     }
@@ -160,6 +200,24 @@ pub fn load_if_empty(db: &Db, taxonomy: &Taxonomy) -> AppResult<Vec<Login>> {
         })?;
         bar.inc(1);
     }
+    for series in &file.sessions {
+        bar.set_message(series.service.clone());
+        let (service, _) = *services_by_name
+            .get(&series.service)
+            .ok_or_else(|| AppError::Internal(format!("demo sessions for an unknown service {}", series.service)))?;
+        publish_series(db, service, series, today)?;
+        bar.inc(1);
+    }
+    for booking in &file.session_bookings {
+        let (service, _) = *services_by_name
+            .get(&booking.service)
+            .ok_or_else(|| AppError::Internal(format!("demo booking of an unknown service {}", booking.service)))?;
+        let plan = *plans_by_reference
+            .get(&booking.family)
+            .ok_or_else(|| AppError::Internal(format!("demo booking for an unknown plan {}", booking.family)))?;
+        book_sessions(db, service, plan, booking)?;
+        bar.inc(1);
+    }
     bar.finish_with_message("done");
     tracing::info!(
         organisations = file.organisations.len(),
@@ -167,6 +225,66 @@ pub fn load_if_empty(db: &Db, taxonomy: &Taxonomy) -> AppResult<Vec<Login>> {
         "demo data loaded"
     );
     Ok(logins(&file))
+}
+
+/// A weekly series starting the coming week (or `from_week` weeks on), as its provider would publish it.
+fn publish_series(db: &Db, service: ServiceId, s: &DemoSeries, today: chrono::NaiveDate) -> AppResult<()> {
+    let from = today + chrono::Duration::days(1 + 7 * s.from_week);
+    let weekly = crate::domain::sessions::Weekly {
+        days: s.days.clone(),
+        from,
+        until: from + chrono::Duration::days(7 * s.weeks - 1),
+        starts: s.starts.clone(),
+        ends: s.ends.clone(),
+        except: Vec::new(),
+    };
+    let times = weekly.expand(crate::db::now())?;
+    let given = s.places;
+    db.write_as(move |conn| {
+        let capacity = services::get(conn, service)?.and_then(|v| v.capacity);
+        let places = crate::domain::sessions::places("places", given, capacity)?;
+        let series = sessions::insert_series(conn, service, &weekly)?;
+        for t in times {
+            sessions::insert(conn, service, Some(series), t, places)?;
+        }
+        Ok::<_, AppError>(())
+    })
+}
+
+/// A family's booking of some of a service's coming sessions, made as the family would make it.
+fn book_sessions(db: &Db, service: ServiceId, plan: BudgetHolderId, b: &DemoSessionBooking) -> AppResult<()> {
+    let (option, wanted, stream) = (b.option, b.sessions.clone(), b.allocation.unwrap_or(Stream::SocialCare));
+    let (notes, contact) = (b.notes.clone(), b.contact.clone());
+    db.write_as(move |conn| {
+        let holder = budget_holders::load(conn, plan)?.ok_or_else(|| AppError::not_found("budget holder"))?;
+        let family = users::find_by_id(conn, crate::domain::UserId(holder.family_user_id))?
+            .ok_or_else(|| AppError::not_found("family"))?
+            .actor();
+        let allocation = budget_holders::allocations_of(conn, plan)?
+            .into_iter()
+            .find(|a| a.stream == stream)
+            .ok_or_else(|| AppError::not_found("allocation"))?;
+        let view = services::get(conn, service)?.ok_or_else(|| AppError::not_found("service"))?;
+        let price_option = view
+            .price_options
+            .get(option)
+            .ok_or_else(|| AppError::not_found("price option"))?
+            .id;
+        let now = crate::db::now();
+        let coming = sessions::of_service(conn, service, now, now + chrono::Duration::days(400))?;
+        let session_ids = wanted.iter().filter_map(|i| coming.get(*i).map(|s| s.id)).collect();
+        let input = crate::domain::booking::BookingInput {
+            budget_holder_id: plan,
+            price_option_id: price_option,
+            allocation_id: allocation.id,
+            quantity: None,
+            session_ids,
+            series_id: None,
+            notes,
+            contact,
+        };
+        crate::app::bookings::book_within(conn, &family, &input).map(|_| ())
+    })
 }
 
 #[cfg(test)]

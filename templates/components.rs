@@ -169,6 +169,52 @@ pub fn short_date(d: chrono::NaiveDate) -> String {
     d.format("%-d %b %Y").to_string()
 }
 
+/// A session's date and times as a family reads them: "Saturday 9 January 2027, 10:00 to 15:00".
+pub fn when(s: &crate::db::sessions::SessionView) -> String {
+    crate::domain::sessions::describe(s.times.starts_at, s.times.ends_at)
+}
+
+/// Places left in words.
+pub fn places_left(s: &crate::db::sessions::SessionView) -> String {
+    match s.places_left() {
+        _ if s.status == crate::domain::sessions::SessionStatus::Cancelled => "Cancelled".into(),
+        0 => "Full".into(),
+        1 => "1 place left".into(),
+        n => format!("{n} places left"),
+    }
+}
+
+/// A booked session's state in words.
+pub fn seat_status(s: crate::domain::sessions::SeatStatus) -> &'static str {
+    use crate::domain::sessions::SeatStatus as S;
+    match s {
+        S::Booked => "Booked",
+        S::Refunded => "Cancelled, refunded",
+        S::Charged => "Cancelled late, charged",
+        S::Attended => "Attended",
+        S::AbsentCharged => "Absent, charged",
+        S::AbsentRefunded => "Absent, refunded",
+        S::SessionCancelled => "Cancelled by the provider, refunded",
+    }
+}
+
+/// What a provider's cancellation policy means for a family, in a sentence.
+pub fn cancellation_terms(p: &crate::domain::sessions::SessionPolicy) -> String {
+    use crate::domain::sessions::Policy;
+    let hours = p.cancellation_notice_hours;
+    match p.late_cancellation {
+        Policy::Refunded => {
+            "You can cancel any session before it starts and the money goes back to your budget.".into()
+        }
+        Policy::Charged if hours == 0 => {
+            "You can cancel any session before it starts and the money goes back to your budget.".into()
+        }
+        Policy::Charged => format!(
+            "Cancel up to {hours} hours before a session and the money goes back to your budget. If you cancel later, the session is charged."
+        ),
+    }
+}
+
 /// A small form that posts one action (cancel, publish, verify...).
 pub fn action_button(chrome: &Chrome<'_>, action: &str, label: &str, aria_label: &str, warning: bool) -> Markup {
     html! {

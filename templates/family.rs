@@ -3,11 +3,15 @@
 use maud::{Markup, html};
 
 use super::components::{self as c, Chrome, FormErrors, money, summary_list, tags};
-use crate::app::bookings::Booked;
-use crate::app::plans::{DEFAULT_MATCH_RADIUS_MILES, PlanMatches, Statement};
-use crate::db::bookings::BookingView;
+use crate::app::bookings::{Booked, Cancelled};
+use crate::app::plans::{DEFAULT_MATCH_RADIUS_MILES, Overview, PlanMatches, Statement, Waiting};
+use crate::app::waitlist::JoinForm;
+use crate::db::bookings::{BookingKind, BookingView};
 use crate::db::budget_holders::BudgetHolderView;
+use crate::db::sessions::Seat;
+use crate::domain::SessionId;
 use crate::domain::booking::BookingStatus;
+use crate::domain::sessions::{SeatStatus, WaitStatus};
 use crate::domain::taxonomy::Taxonomy;
 
 fn plan(taxonomy: &Taxonomy, p: &BudgetHolderView) -> Markup {
@@ -31,29 +35,129 @@ fn plan(taxonomy: &Taxonomy, p: &BudgetHolderView) -> Markup {
     }
 }
 
-pub fn my_plan(
-    chrome: &Chrome<'_>,
-    taxonomy: &Taxonomy,
-    plans: &[BudgetHolderView],
-    bookings: &[BookingView],
-) -> Markup {
+/// What a booking buys, in a few words: "2 × Session" or "3 sessions, next Saturday 9 January".
+fn what(b: &BookingView) -> String {
+    if b.kind == BookingKind::Quantity {
+        return format!("{} × {}", b.quantity, b.price_option_label);
+    }
+    let live = b.seats.iter().filter(|s| s.status == SeatStatus::Booked).count();
+    let next = b
+        .seats
+        .iter()
+        .filter(|s| s.status == SeatStatus::Booked && s.session.times.starts_at > crate::db::now())
+        .map(|s| s.session.times.starts_at)
+        .min();
+    match next {
+        Some(at) => format!(
+            "{live} session{} booked; next {}",
+            if live == 1 { "" } else { "s" },
+            crate::domain::sessions::in_london(at).format("%A %-d %B, %H:%M")
+        ),
+        None => format!("{} session{}", b.seats.len(), if b.seats.len() == 1 { "" } else { "s" }),
+    }
+}
+
+fn live(b: &BookingView) -> bool {
+    matches!(b.status, BookingStatus::Requested | BookingStatus::Confirmed)
+}
+
+pub fn my_plan(chrome: &Chrome<'_>, taxonomy: &Taxonomy, overview: &Overview) -> Markup {
+    let (plans, bookings) = (&overview.plans, &overview.bookings);
+    let coming: Vec<(&BookingView, &Seat)> = {
+        let mut c: Vec<_> = bookings
+            .iter()
+            .flat_map(|b| b.seats.iter().map(move |s| (b, s)))
+            .filter(|(_, s)| s.status == SeatStatus::Booked && s.session.times.ends_at > crate::db::now())
+            .collect();
+        c.sort_by_key(|(_, s)| s.session.times.starts_at);
+        c
+    };
+    let changed: Vec<(&BookingView, &Seat)> = bookings
+        .iter()
+        .flat_map(|b| b.seats.iter().map(move |s| (b, s)))
+        .filter(|(_, s)| s.session.times.starts_at > crate::db::now())
+        .filter(|(_, s)| {
+            s.status == SeatStatus::SessionCancelled
+                || (s.status == SeatStatus::Booked && s.session.moved_from.is_some())
+        })
+        .collect();
     html! {
         h1 { "My plan" }
         @if plans.is_empty() { p { "There is no plan on your account yet. Your council adds it once the EHC plan is final." } }
+        @if !changed.is_empty() {
+            div.notice role="status" {
+                h2 { "Changes to your sessions" }
+                ul { @for (b, s) in &changed {
+                    li {
+                        @if s.status == SeatStatus::SessionCancelled {
+                            (b.service_name) " on " (c::when(&s.session)) " was cancelled by the provider. " (money(s.price)) " went back to your budget."
+                        } @else if let Some(from) = s.session.moved_from {
+                            (b.service_name) " has moved from " (crate::domain::sessions::describe(from, from)) " to " (c::when(&s.session)) "."
+                        }
+                    }
+                } }
+            }
+        }
         @for p in plans { (plan(taxonomy, p)) }
         @if !plans.is_empty() {
             p { a href="/my-plan/matches" { "Matches for my plan" } " · " a href="/my-plan/statement" { "Statement" } }
+            @if !coming.is_empty() {
+                (c::table("Coming sessions", &["When", "Service", "Child", "Booking"], None, html! {
+                    @for (b, s) in &coming {
+                        tr { td { (c::when(&s.session)) } td { (b.service_name) } td { (b.first_name) } td { a href={ "/bookings/" (b.id) } aria-label={ "Booking " (b.reference) } { (b.reference) } } }
+                    }
+                }))
+            }
+            (waiting(chrome, &overview.waiting))
             (c::table("Bookings", &["Service", "What", "Total", "Status", ""], bookings.is_empty().then_some("No bookings yet."), html! {
                 @for b in bookings {
                     tr {
-                        td { a href={ "/services/" (b.service_id) } { (b.service_name) } }
-                        td { (b.quantity) " × " (b.price_option_label) }
+                        td { a href={ "/services/" (b.service_id) } { (b.service_name) } br; span.hint { "Reference " (b.reference) } }
+                        td { (what(b)) }
                         td { (money(b.total)) }
                         td { (b.status.as_str()) }
                         td {
-                            @if matches!(b.status, BookingStatus::Requested | BookingStatus::Confirmed) {
-                                (c::action_button(chrome, &format!("/bookings/{}/cancel", b.id), "Cancel booking", &format!("Cancel booking for {}", b.service_name), true))
+                            @if live(b) {
+                                form.inline-form method="get" action={ "/bookings/" (b.id) "/cancel" } {
+                                    button.button.button-warning type="submit" aria-label={ "Cancel booking for " (b.service_name) } { "Cancel booking" }
+                                }
                             }
+                            @if b.kind == BookingKind::Sessions { " " a href={ "/bookings/" (b.id) } aria-label={ "Sessions of booking " (b.reference) } { "Sessions" } }
+                        }
+                    }
+                }
+            }))
+        }
+    }
+}
+
+fn waiting(chrome: &Chrome<'_>, entries: &[Waiting]) -> Markup {
+    let open: Vec<&Waiting> = entries
+        .iter()
+        .filter(|w| matches!(w.entry.status, WaitStatus::Waiting | WaitStatus::Offered))
+        .collect();
+    html! {
+        @if !open.is_empty() {
+            (c::table("Waiting lists", &["Session", "Where you stand", ""], None, html! {
+                @for w in &open {
+                    tr {
+                        td { (w.service_name) br; (c::when(&w.session)) }
+                        td {
+                            @if w.entry.status == WaitStatus::Offered {
+                                strong { "A place is yours if you accept" }
+                                @if let Some(until) = w.entry.offer_expires_at { " by " (crate::domain::sessions::in_london(until).format("%A %-d %B, %H:%M")) }
+                            } @else { "Waiting for a place" }
+                        }
+                        td {
+                            @if w.entry.status == WaitStatus::Offered {
+                                form.inline-form method="post" action={ "/waitlist/" (w.entry.id) "/accept" } {
+                                    (c::csrf_field(chrome))
+                                    button.button type="submit" aria-label={ "Accept: " (w.service_name) } { "Accept" }
+                                }
+                                " "
+                            }
+                            @let label = if w.entry.status == WaitStatus::Offered { "Decline" } else { "Leave the list" };
+                            (c::action_button(chrome, &format!("/waitlist/{}/decline", w.entry.id), label, &format!("{label}: {}", w.service_name), false))
                         }
                     }
                 }
@@ -67,14 +171,151 @@ pub fn booked(booked: &Booked) -> Markup {
     html! {
         div.panel {
             h1 { "Booking requested" }
-            p { (b.quantity) " × " (b.price_option_label) " at " (b.service_name) }
+            @if b.kind == BookingKind::Quantity {
+                p { (b.quantity) " × " (b.price_option_label) " at " (b.service_name) }
+            } @else {
+                p { (b.seats.len()) " session" @if b.seats.len() != 1 { "s" } " of " (b.service_name) }
+            }
         }
         (summary_list(&[
+            ("Reference", html! { (b.reference) }),
             ("Total", html! { (money(b.total)) }),
             ("Remaining on this allocation", html! { (money(booked.remaining)) }),
-            ("What happens next", html! { "The provider will confirm the booking. You can cancel it from your plan until it is delivered, and the money goes back to your budget." }),
+            ("What happens next", html! { "The provider will confirm the booking. You can cancel it from your plan, and the money goes back to your budget as the provider's cancellation terms say." }),
         ]))
+        @if !b.seats.is_empty() {
+            (c::table("Sessions booked", &["When", "Price"], None, html! {
+                @for s in &b.seats { tr { td { (c::when(&s.session)) } td { (money(s.price)) } } }
+            }))
+        }
         p { a href="/my-plan" { "Go to my plan" } }
+    }
+}
+
+/// One booking and its sessions, with the dates still to come to choose for cancelling.
+pub fn booking(b: &BookingView) -> Markup {
+    let cancellable: Vec<&Seat> = b
+        .seats
+        .iter()
+        .filter(|s| s.status == SeatStatus::Booked && s.session.times.starts_at > crate::db::now())
+        .collect();
+    html! {
+        h1 { (b.service_name) }
+        (summary_list(&[
+            ("Reference", html! { (b.reference) }),
+            ("For", html! { (b.first_name) }),
+            ("Status", html! { (b.status.as_str()) }),
+            ("Total", html! { (money(b.total)) }),
+            ("What you told the provider", html! { @if b.notes.is_empty() { "Nothing" } @else { (b.notes) } }),
+            ("How the provider reaches you", html! { (b.contact_or_email()) }),
+        ]))
+        (c::table("Sessions", &["When", "Price", "Status"], b.seats.is_empty().then_some("This booking is not of dated sessions."), html! {
+            @for s in &b.seats { tr { td { (c::when(&s.session)) } td { (money(s.price)) } td { (c::seat_status(s.status)) } } }
+        }))
+        @if live(b) && !cancellable.is_empty() {
+            h2 { "Cancel sessions" }
+            form method="get" action={ "/bookings/" (b.id) "/cancel" } {
+                div.form-group {
+                    fieldset.fieldset {
+                        legend.legend { "Which sessions do you want to cancel?" }
+                        div.checkboxes {
+                            @for s in &cancellable {
+                                div.checkbox {
+                                    input id={ "cancel-" (s.session.id) } type="checkbox" name="session_id" value=(s.session.id);
+                                    label for={ "cancel-" (s.session.id) } { (c::when(&s.session)) }
+                                }
+                            }
+                        }
+                    }
+                }
+                button.button.button-secondary type="submit" { "See what cancelling costs" }
+            }
+        }
+        p { a href="/my-plan" { "Back to my plan" } }
+    }
+}
+
+/// Before cancelling: what would be refunded and what charged, and the button that does it.
+pub fn cancel_confirm(chrome: &Chrome<'_>, c_: &Cancelled, chosen: &[SessionId]) -> Markup {
+    let b = &c_.booking;
+    html! {
+        h1 { "Cancel " (b.service_name) "?" }
+        @if b.kind == BookingKind::Quantity {
+            p { (b.quantity) " × " (b.price_option_label) ". " (money(b.total)) " goes back to your budget." }
+        }
+        @if !c_.refunded.is_empty() {
+            (c::table("Refunded to your budget", &["When", "Amount"], None, html! {
+                @for s in &c_.refunded { tr { td { (c::when(&s.session)) } td { (money(s.price)) } } }
+            }))
+        }
+        @if !c_.charged.is_empty() {
+            div.notice {
+                h2 { "These are charged" }
+                p { "They are inside the provider's cancellation notice, so the provider keeps the money. The place is offered to someone else." }
+                ul { @for s in &c_.charged { li { (c::when(&s.session)) ": " (money(s.price)) } } }
+            }
+        }
+        form method="post" action={ "/bookings/" (b.id) "/cancel" } {
+            (c::csrf_field(chrome))
+            @for id in chosen { input type="hidden" name="session_id" value=(id); }
+            button.button.button-warning type="submit" { "Yes, cancel" }
+        }
+        p { a href="/my-plan" { "No, keep the booking" } }
+    }
+}
+
+/// After cancelling: what happened.
+pub fn cancelled(c_: &Cancelled) -> Markup {
+    let b = &c_.booking;
+    let back: i64 = c_.refunded.iter().map(|s| s.price.pence()).sum();
+    html! {
+        div.panel {
+            h1 { "Cancelled" }
+            @if b.kind == BookingKind::Quantity {
+                p { (money(b.total)) " went back to your budget" }
+            } @else {
+                p { (money(crate::domain::Pence::from_stored(back))) " went back to your budget" }
+            }
+        }
+        @if !c_.refunded.is_empty() {
+            (c::table("Refunded", &["When", "Amount"], None, html! {
+                @for s in &c_.refunded { tr { td { (c::when(&s.session)) } td { (money(s.price)) } } }
+            }))
+        }
+        @if !c_.charged.is_empty() {
+            (c::table("Charged (cancelled inside the notice)", &["When", "Amount"], None, html! {
+                @for s in &c_.charged { tr { td { (c::when(&s.session)) } td { (money(s.price)) } } }
+            }))
+        }
+        p { a href="/my-plan" { "Go to my plan" } }
+    }
+}
+
+/// Asking for a place on a full session.
+pub fn waitlist_form(chrome: &Chrome<'_>, form: &JoinForm) -> Markup {
+    html! {
+        h1 { "Join the waiting list" }
+        p { (form.service.name) ", " (c::when(&form.session)) " is full." }
+        p { "If a place frees, the first family on the list is offered it and has " (form.service.policy.offer_window_hours) " hours to accept. The money is taken only when you accept." }
+        form method="post" action={ "/sessions/" (form.session.id) "/waitlist" } {
+            (c::csrf_field(chrome))
+            div.form-group {
+                label.label for="allocation" { "Pay from" }
+                select #allocation name="allocation" {
+                    @for p in &form.plans { @for a in &p.allocations {
+                        option value={ (p.id) ":" (a.id) } { (p.first_name) " – " (c::stream(a.stream)) " (" (money(a.remaining)) " left)" }
+                    } }
+                }
+            }
+            div.form-group {
+                label.label for="price_option_id" { "Price option" }
+                select #price_option_id name="price_option_id" {
+                    @for o in &form.service.price_options { option value=(o.id.0) { (o.label) " – " (money(o.price)) " per " (o.unit.as_str()) } }
+                }
+            }
+            button.button type="submit" { "Join the waiting list" }
+        }
+        p { a href={ "/services/" (form.service.id) } { "Back to the service" } }
     }
 }
 

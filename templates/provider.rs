@@ -3,9 +3,12 @@
 use maud::{Markup, html};
 
 use super::components::{self as c, Chrome, FormErrors, FormValues as Values, checkboxes, csrf_field, input, money};
-use crate::db::bookings::BookingView;
+use crate::app::sessions::{Register, Timetable};
+use crate::db::bookings::{BookingKind, BookingView};
 use crate::db::services::ServiceView;
 use crate::domain::booking::BookingStatus;
+use crate::domain::service::Day;
+use crate::domain::sessions::{SeatStatus, SessionStatus};
 use crate::domain::taxonomy::{Taxonomy, Vocabulary};
 use crate::domain::{ServiceId, ServiceStatus, Stream, Unit};
 
@@ -43,7 +46,11 @@ pub fn services(chrome: &Chrome<'_>, list: &[ServiceView]) -> Markup {
         (c::table("Services", &["Service", "Prices", "Status", ""], list.is_empty().then_some("You have not listed a service yet."), html! {
             @for s in list {
                 tr {
-                    td { a href={ "/services/" (s.id) } { (s.name) } br; a href={ "/provider/services/" (s.id) "/edit" } aria-label={ "Edit " (s.name) } { "Edit" } }
+                    td {
+                        a href={ "/services/" (s.id) } { (s.name) } br;
+                        a href={ "/provider/services/" (s.id) "/edit" } aria-label={ "Edit " (s.name) } { "Edit" } " · "
+                        a href={ "/provider/services/" (s.id) "/sessions" } aria-label={ "Sessions of " (s.name) } { "Sessions" }
+                    }
                     td { @for o in &s.price_options { (o.label) ": " (money(o.price)) br; } }
                     td { (s.status.as_str()) }
                     td {
@@ -128,29 +135,173 @@ fn capitalised(s: &str) -> String {
         .unwrap_or_default()
 }
 
+/// What a booking buys, for the provider: "2 × Session" or "3 sessions, next Sat 9 Jan 10:00".
+fn what(b: &BookingView) -> String {
+    if b.kind == BookingKind::Quantity {
+        return format!("{} × {}", b.quantity, b.price_option_label);
+    }
+    let next = b
+        .seats
+        .iter()
+        .filter(|s| s.status == SeatStatus::Booked)
+        .map(|s| s.session.times.starts_at)
+        .min();
+    let n = b.seats.len();
+    match next {
+        Some(at) => format!(
+            "{n} session{}, next {}",
+            if n == 1 { "" } else { "s" },
+            crate::domain::sessions::in_london(at).format("%a %-d %b %H:%M")
+        ),
+        None => format!("{n} session{}", if n == 1 { "" } else { "s" }),
+    }
+}
+
 pub fn bookings(chrome: &Chrome<'_>, list: &[BookingView]) -> Markup {
     html! {
         h1 { "Bookings" }
-        (c::table("Bookings for your services", &["Service", "What", "Total", "Status", "Answer"], list.is_empty().then_some("No bookings yet."), html! {
+        (c::table("Bookings for your services", &["Reference", "Service", "Child", "What", "Total", "Contact", "Status", "Answer"], list.is_empty().then_some("No bookings yet."), html! {
             @for b in list {
                 tr {
+                    td { (b.reference) }
                     td { (b.service_name) }
-                    td { (b.quantity) " × " (b.price_option_label) }
+                    td { (b.first_name) }
+                    td { (what(b)) }
                     td { (money(b.total)) }
+                    td { (b.contact_or_email()) }
                     td { (b.status.as_str()) }
                     td {
-                        @let actions: &[(&str, &str)] = match b.status {
-                            BookingStatus::Requested => &[("confirm", "Confirm"), ("decline", "Decline")],
-                            BookingStatus::Confirmed => &[("deliver", "Mark delivered")],
+                        @let actions: &[(&str, &str)] = match (b.status, b.kind) {
+                            (BookingStatus::Requested, _) => &[("confirm", "Confirm"), ("decline", "Decline")],
+                            (BookingStatus::Confirmed, BookingKind::Quantity) => &[("deliver", "Mark delivered")],
                             _ => &[],
                         };
                         @for (verb, label) in actions {
-                            (c::action_button(chrome, &format!("/provider/bookings/{}/{verb}", b.id), label, &format!("{label} booking {}", b.id), false))
+                            (c::action_button(chrome, &format!("/provider/bookings/{}/{verb}", b.id), label, &format!("{label} booking {}", b.reference), false))
                             " "
                         }
                     }
                 }
             }
         }))
+    }
+}
+
+/// A service's sessions for its provider: occupancy, and the forms to add more.
+pub fn timetable(chrome: &Chrome<'_>, t: &Timetable, errors: &FormErrors, form: &dyn Values) -> Markup {
+    let s = &t.service;
+    let days: Vec<(String, String)> = Day::ALL
+        .iter()
+        .map(|d| (d.as_str().to_string(), capitalised(d.as_str())))
+        .collect();
+    html! {
+        h1 { "Sessions: " (s.name) }
+        p { (c::cancellation_terms(&s.policy)) " Waiting-list offers stay open " (s.policy.offer_window_hours) " hours. "
+            a href={ "/provider/services/" (s.id) "/edit" } { "Change these in the service's settings" } "." }
+        (errors.summary())
+        (c::table("Sessions", &["When", "Booked", "Status", ""], t.sessions.is_empty().then_some("No sessions yet: add them below."), html! {
+            @for x in &t.sessions {
+                tr {
+                    td { (c::when(x)) @if x.moved_from.is_some() { br; span.tag { "Moved" } } }
+                    td { (x.places_taken) " of " (x.places) }
+                    td { (x.status.as_str()) }
+                    td { a href={ "/provider/sessions/" (x.id) } aria-label={ "Register for " (c::when(x)) } { "Register" } }
+                }
+            }
+        }))
+        h2 { "Add one session" }
+        form method="post" action={ "/provider/services/" (s.id) "/sessions" } novalidate {
+            (csrf_field(chrome))
+            input type="hidden" name="kind" value="one";
+            (input(errors, "date", "Date", form.get("date"), "date", Some("For example: 2027-01-09")))
+            (input(errors, "starts", "Starts", form.get("starts"), "time", Some("24-hour time, such as 10:00")))
+            (input(errors, "ends", "Ends", form.get("ends"), "time", None))
+            (input(errors, "places", "Places", form.get("places"), "text", Some("Leave empty for the service's places per session")))
+            button.button type="submit" { "Add the session" }
+        }
+        h2 { "Add a weekly series" }
+        form method="post" action={ "/provider/services/" (s.id) "/sessions" } novalidate {
+            (csrf_field(chrome))
+            input type="hidden" name="kind" value="weekly";
+            (checkboxes(errors, "weekly_days", "Every", &days, &form.all("weekly_days")))
+            (input(errors, "weekly_from", "From", form.get("weekly_from"), "date", None))
+            (input(errors, "weekly_until", "Until", form.get("weekly_until"), "date", None))
+            (input(errors, "weekly_starts", "Starts", form.get("weekly_starts"), "time", None))
+            (input(errors, "weekly_ends", "Ends", form.get("weekly_ends"), "time", None))
+            (input(errors, "weekly_except", "Except on", form.get("weekly_except"), "text", Some("Dates with no session, such as 2027-02-13 2027-02-20")))
+            (input(errors, "weekly_places", "Places", form.get("weekly_places"), "text", Some("Leave empty for the service's places per session")))
+            button.button type="submit" { "Add the series" }
+        }
+        p { a href="/provider/services" { "Back to your services" } }
+    }
+}
+
+/// One session for its provider: the register (printable), attendance, changes.
+pub fn session(chrome: &Chrome<'_>, r: &Register, errors: &FormErrors, started: bool) -> Markup {
+    let x = &r.session;
+    let day = crate::domain::sessions::london_date(x.times.starts_at);
+    let scheduled = x.status == SessionStatus::Scheduled;
+    html! {
+        h1 { (r.service_name) ": " (c::when(x)) }
+        (errors.summary())
+        (c::summary_list(&[
+            ("Booked", html! { (x.places_taken) " of " (x.places) " places" }),
+            ("Status", html! { (x.status.as_str()) @if let Some(from) = x.moved_from { " (moved from " (crate::domain::sessions::describe(from, from)) ")" } }),
+        ]))
+        p.no-print { "To print the register, use your browser's Print: the page prints without its menus and buttons." }
+        (c::table("Register", &["Child", "Age", "Reference", "What the family told you", "Contact", "Status"], r.lines.is_empty().then_some("Nobody is booked yet."), html! {
+            @for l in &r.lines {
+                tr {
+                    td { (l.first_name) } td { (crate::domain::budget::age_on(l.date_of_birth, day)) } td { (l.reference) }
+                    td { @if l.notes.is_empty() { "–" } @else { (l.notes) } }
+                    td { (l.contact) } td { (c::seat_status(l.status)) }
+                }
+            }
+        }))
+        @let markable: Vec<_> = r.lines.iter().filter(|l| matches!(l.status, SeatStatus::Booked | SeatStatus::Attended | SeatStatus::AbsentCharged | SeatStatus::AbsentRefunded)).collect();
+        @if started && scheduled && !markable.is_empty() {
+            h2 { "Mark attendance" }
+            form method="post" action={ "/provider/sessions/" (x.id) "/register" } {
+                (csrf_field(chrome))
+                @for l in &markable {
+                    div.form-group {
+                        fieldset.fieldset {
+                            legend.legend { (l.first_name) " (" (l.reference) ")" }
+                            div.checkboxes {
+                                @for (value, label) in [("attended", "Came"), ("absent", "Did not come")] {
+                                    @let id = format!("mark-{}-{value}", l.booking_id);
+                                    @let on = (value == "attended" && l.status == SeatStatus::Attended) || (value == "absent" && matches!(l.status, SeatStatus::AbsentCharged | SeatStatus::AbsentRefunded));
+                                    div.checkbox {
+                                        input id=(id) type="radio" name={ "attendance_" (l.booking_id) } value=(value) checked[on];
+                                        label for=(id) { (label) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                p { "An absence is " (r.policy.absence.as_str()) ", as your service's settings say." }
+                button.button type="submit" { "Save attendance" }
+            }
+        }
+        @if scheduled && !started {
+            h2 { "Change this session" }
+            form method="post" action={ "/provider/sessions/" (x.id) "/change" } novalidate {
+                (csrf_field(chrome))
+                (input(errors, "places", "Places", &x.places.to_string(), "text", Some("Never fewer than those already booked")))
+                (input(errors, "date", "Date", &day.to_string(), "date", None))
+                (input(errors, "starts", "Starts", &crate::domain::sessions::in_london(x.times.starts_at).format("%H:%M").to_string(), "time", None))
+                (input(errors, "ends", "Ends", &crate::domain::sessions::in_london(x.times.ends_at).format("%H:%M").to_string(), "time", None))
+                button.button.button-secondary type="submit" { "Save changes" }
+            }
+            h2 { "Cancel this session" }
+            p { "Every family booked on it gets its money back and sees the session cancelled on its plan." }
+            form method="post" action={ "/provider/sessions/" (x.id) "/cancel" } {
+                (csrf_field(chrome))
+                (c::checkbox("confirm", "yes", "Yes, cancel this session and refund every booking", false))
+                button.button.button-warning type="submit" { "Cancel the session" }
+            }
+        }
+        p { a href={ "/provider/services/" (x.service_id) "/sessions" } { "Back to the sessions" } }
     }
 }

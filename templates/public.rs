@@ -7,6 +7,9 @@ use super::components::{
 };
 use crate::db::budget_holders::BudgetHolderView;
 use crate::db::services::ServiceView;
+use crate::db::sessions::SessionView;
+use crate::domain::SeriesId;
+use crate::domain::sessions::{SessionStatus, Weekly};
 use crate::domain::taxonomy::{Taxonomy, Vocabulary};
 use crate::search::{Hit, SearchResults};
 
@@ -99,10 +102,123 @@ pub fn search(taxonomy: &Taxonomy, page: &SearchPage<'_>) -> Markup {
 pub struct ServicePage<'a> {
     pub service: &'a ServiceView,
     pub plans: &'a [BudgetHolderView],
+    /// Coming dated sessions; none for a service booked by quantity.
+    pub sessions: &'a [SessionView],
+    pub series: &'a [(SeriesId, Weekly)],
     pub logged_in: bool,
     pub shortlisted: bool,
     /// A fresh request id for the booking form: a double-clicked Book books once.
     pub request_id: &'a str,
+}
+
+fn series_words(w: &Weekly) -> String {
+    let days: Vec<String> = w.days.iter().map(|d| capitalised(d.as_str())).collect();
+    format!("Every {} {} to {}", days.join(" and "), w.starts, w.ends)
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
+fn sessions_table(page: &ServicePage<'_>) -> Markup {
+    html! {
+        (c::table("Coming sessions", &["When", "Places", ""], page.sessions.is_empty().then_some("No sessions are planned yet."), html! {
+            @for s in page.sessions {
+                tr {
+                    td {
+                        (c::when(s))
+                        @if let Some(from) = s.moved_from { br; span.tag { "Moved from " (crate::domain::sessions::describe(from, from)) } }
+                    }
+                    td { (c::places_left(s)) }
+                    td {
+                        @if s.places_left() == 0 && s.status == SessionStatus::Scheduled && !page.plans.is_empty() {
+                            a href={ "/sessions/" (s.id) "/waitlist" } aria-label={ "Join the waiting list for " (c::when(s)) } { "Join the waiting list" }
+                        }
+                    }
+                }
+            }
+        }))
+    }
+}
+
+fn sessions_form(chrome: &Chrome<'_>, page: &ServicePage<'_>) -> Markup {
+    let view = page.service;
+    let open: Vec<&SessionView> = page
+        .sessions
+        .iter()
+        .filter(|s| s.places_left() > 0 && s.status == SessionStatus::Scheduled)
+        .collect();
+    html! {
+        h2 { "Book with your personal budget" }
+        p { (c::cancellation_terms(&view.policy)) }
+        form method="post" action={ "/services/" (view.id) "/book" } {
+            (csrf_field(chrome))
+            input type="hidden" name="request_id" value=(page.request_id);
+            div.form-group id="session_id" {
+                fieldset.fieldset {
+                    legend.legend { "Which sessions?" }
+                    div.checkboxes {
+                        div.checkbox {
+                            input id="which-dates" type="radio" name="which" value="dates" checked;
+                            label for="which-dates" { "The dates I choose below" }
+                        }
+                        @for (id, w) in page.series {
+                            div.checkbox {
+                                input id={ "which-series-" (id) } type="radio" name="which" value={ "series:" (id) };
+                                label for={ "which-series-" (id) } { (series_words(w)) ", every one still to come in the plan" }
+                            }
+                        }
+                    }
+                }
+            }
+            div.form-group {
+                fieldset.fieldset {
+                    legend.legend { "Dates with places left" }
+                    @if open.is_empty() { p { "Every coming session is full. Join a waiting list above." } }
+                    div.checkboxes {
+                        @for s in &open {
+                            div.checkbox {
+                                input id={ "session-" (s.id) } type="checkbox" name="session_id" value=(s.id);
+                                label for={ "session-" (s.id) } { (c::when(s)) " (" (c::places_left(s)) ")" }
+                            }
+                        }
+                    }
+                }
+            }
+            (pay_from(page))
+            (price_option(view))
+            (c::textarea(&FormErrors::default(), "notes", "What the provider should know (optional)", "", Some("Needs, medication, who collects your child. The provider sees this on the session's register.")))
+            (input(&FormErrors::default(), "contact", "How the provider can reach you about this booking (optional)", "", "text", Some("A phone number or email; your login email if you leave it empty")))
+            button.button type="submit" { "Book" }
+        }
+    }
+}
+
+fn pay_from(page: &ServicePage<'_>) -> Markup {
+    html! {
+        div.form-group {
+            label.label for="allocation" { "Pay from" }
+            select #allocation name="allocation" {
+                @for p in page.plans { @for a in &p.allocations {
+                    option value={ (p.id) ":" (a.id) } { (p.first_name) " – " (c::stream(a.stream)) " (" (money(a.remaining)) " left)" }
+                } }
+            }
+        }
+    }
+}
+
+fn price_option(view: &ServiceView) -> Markup {
+    html! {
+        div.form-group {
+            label.label for="price_option_id" { "Price option" }
+            select #price_option_id name="price_option_id" {
+                @for o in &view.price_options { option value=(o.id.0) { (o.label) " – " (money(o.price)) " per " (o.unit.as_str()) } }
+            }
+        }
+    }
 }
 
 fn price_table(view: &ServiceView) -> Markup {
@@ -138,20 +254,8 @@ fn booking_form(chrome: &Chrome<'_>, page: &ServicePage<'_>) -> Markup {
         form method="post" action={ "/services/" (view.id) "/book" } {
             (csrf_field(chrome))
             input type="hidden" name="request_id" value=(page.request_id);
-            div.form-group {
-                label.label for="allocation" { "Pay from" }
-                select #allocation name="allocation" {
-                    @for p in page.plans { @for a in &p.allocations {
-                        option value={ (p.id) ":" (a.id) } { (p.first_name) " – " (c::stream(a.stream)) " (" (money(a.remaining)) " left)" }
-                    } }
-                }
-            }
-            div.form-group {
-                label.label for="price_option_id" { "Price option" }
-                select #price_option_id name="price_option_id" {
-                    @for o in &view.price_options { option value=(o.id.0) { (o.label) " – " (money(o.price)) " per " (o.unit.as_str()) } }
-                }
-            }
+            (pay_from(page))
+            (price_option(view))
             div.form-group {
                 label.label for="quantity" { "How many" }
                 input.input.input-narrow #quantity name="quantity" type="number" min="1" max="1000" value="1" inputmode="numeric";
@@ -176,7 +280,11 @@ pub fn service(chrome: &Chrome<'_>, taxonomy: &Taxonomy, page: &ServicePage<'_>)
                 @if let Some(l) = &view.location { (l.address.clone().unwrap_or_default()) " " (l.postcode.clone().unwrap_or_default()) } @else { "Not stated: ask the provider" }
                 @if let Some(r) = view.reach_miles { ". We travel up to " (r) " miles." }
             }),
-            ("When", html! { @if view.schedule.is_empty() { "Ask the provider" } @for s in &view.schedule { (s.day.as_str()) " " (s.starts) "–" (s.ends) br; } }),
+            ("When", html! {
+                @if view.schedule.is_empty() && page.sessions.is_empty() { "Ask the provider" }
+                @if view.schedule.is_empty() && !page.sessions.is_empty() { "On the dates below" }
+                @for s in &view.schedule { (s.day.as_str()) " " (s.starts) "–" (s.ends) br; }
+            }),
             ("Places per session", html! { @if let Some(c) = view.capacity { (c) } @else { "Not stated" } }),
             ("Can be paid from", html! {
                 @if view.funding_streams.is_empty() { "Not stated: ask the provider" }
@@ -189,6 +297,10 @@ pub fn service(chrome: &Chrome<'_>, taxonomy: &Taxonomy, page: &ServicePage<'_>)
             }),
         ]))
         (price_table(view))
+        @if !page.sessions.is_empty() {
+            h2 { "Dates and places" }
+            (sessions_table(page))
+        }
         @if page.shortlisted {
             p { "This service is on your " a href="/shortlist" { "shortlist" } "." }
         } @else {
@@ -200,7 +312,7 @@ pub fn service(chrome: &Chrome<'_>, taxonomy: &Taxonomy, page: &ServicePage<'_>)
         @if !bookable {
             @if !page.plans.is_empty() { p { "This service cannot be booked here yet: it lists no price or no budget it can be paid from. Contact the provider." } }
         } @else if page.plans.iter().any(|p| !p.allocations.is_empty()) {
-            (booking_form(chrome, page))
+            @if page.sessions.is_empty() { (booking_form(chrome, page)) } @else { (sessions_form(chrome, page)) }
         } @else if !page.logged_in {
             p { a href={ "/login?next=/services/" (view.id) } { "Log in to book with your personal budget" } }
         }

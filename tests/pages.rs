@@ -283,8 +283,13 @@ both_backends! {
         assert!(refused.html.contains("There is a problem"));
         // Cancel: the money comes back.
         let booking = expect(app.get("/bookings", Some(&w.family)).await, StatusCode::OK).await["bookings"][0]["id"].as_i64().unwrap();
-        let cancelled = b.post(&format!("/bookings/{booking}/cancel"), &[("csrf_token", &plan.csrf())]).await;
-        assert_eq!(cancelled.location.as_deref(), Some("/my-plan"));
+        // It asks first, then says what happened.
+        let confirm = b.get(&format!("/bookings/{booking}/cancel")).await;
+        assert_eq!(confirm.status, StatusCode::OK);
+        assert!(confirm.html.contains("Yes, cancel") && confirm.html.contains("£90.00"), "{}", confirm.html);
+        let cancelled = b.post(&format!("/bookings/{booking}/cancel"), &[("csrf_token", &confirm.csrf())]).await;
+        assert_eq!(cancelled.status, StatusCode::OK);
+        assert!(cancelled.html.contains("£90.00 went back to your budget"), "{}", cancelled.html);
         assert!(b.get("/my-plan").await.html.contains("class=\"remaining\">£1,000.00"));
         let statement = b.get("/my-plan/statement").await;
         assert!(statement.html.contains("-90.00") && statement.html.contains("90.00"));

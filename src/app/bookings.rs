@@ -69,6 +69,12 @@ pub async fn book(app: &App, actor: &Actor, input: BookingInput, key: Option<Str
     Ok(booked)
 }
 
+/// Book as `actor` inside a transaction the caller holds (the demo loader).
+pub(crate) fn book_within(conn: &mut Conn, actor: &Actor, input: &BookingInput) -> AppResult<Booked> {
+    let buys = input.validate()?;
+    book_in(conn, actor, input, &buys, None)
+}
+
 /// The plan, checked for the actor and the day; the allocation; the offer.
 struct Basis {
     holder: HolderRow,

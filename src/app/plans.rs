@@ -270,3 +270,49 @@ async fn matches_for(app: &App, plan: BudgetHolderView, radius_miles: f64, limit
         plan,
     })
 }
+
+/// A place on a waiting list, with the session and service it is for.
+#[derive(Debug, Clone)]
+pub struct Waiting {
+    pub entry: crate::db::waitlist::Entry,
+    pub session: crate::db::sessions::SessionView,
+    pub service_name: String,
+}
+
+/// Everything a family's page shows: its plans, its bookings, its waiting-list places.
+#[derive(Debug, Clone)]
+pub struct Overview {
+    pub plans: Vec<BudgetHolderView>,
+    pub bookings: Vec<crate::db::bookings::BookingView>,
+    pub waiting: Vec<Waiting>,
+}
+
+pub async fn overview(app: &App, actor: &Actor) -> AppResult<Overview> {
+    let plans = list(app, actor).await?;
+    let bookings = super::bookings::list(app, actor).await?;
+    let entries = super::waitlist::list(app, actor).await?;
+    let waiting = app
+        .read(move |conn| {
+            let mut out = Vec::new();
+            for entry in entries {
+                let Some(session) = crate::db::sessions::load(conn, entry.session_id)? else {
+                    continue;
+                };
+                let service_name = crate::db::services::get(conn, session.service_id)?
+                    .map(|s| s.name)
+                    .unwrap_or_default();
+                out.push(Waiting {
+                    entry,
+                    session,
+                    service_name,
+                });
+            }
+            Ok(out)
+        })
+        .await?;
+    Ok(Overview {
+        plans,
+        bookings,
+        waiting,
+    })
+}

@@ -170,3 +170,44 @@ pub async fn revise(
     let current = own(app, actor, id).await?;
     update(app, actor, id, revise(&current)).await
 }
+
+/// A service as a family sees it before booking: its coming sessions and series, and the plans
+/// (for a family or broker) that could pay for it.
+#[derive(Debug, Clone)]
+pub struct Details {
+    pub service: ServiceView,
+    pub sessions: Vec<crate::db::sessions::SessionView>,
+    pub series: Vec<(crate::domain::SeriesId, crate::domain::sessions::Weekly)>,
+    pub plans: Vec<crate::db::budget_holders::BudgetHolderView>,
+}
+
+/// How far ahead a service page lists sessions.
+pub const SESSIONS_SHOWN_DAYS: i64 = 92;
+
+pub async fn details(app: &App, viewer: Option<Actor>, id: ServiceId) -> AppResult<Details> {
+    // Families and brokers see what could pay for it; nobody else books.
+    let plans = match &viewer {
+        Some(a) if matches!(a.role, crate::domain::Role::Family | crate::domain::Role::Broker) => {
+            super::plans::list(app, a).await?
+        }
+        _ => Vec::new(),
+    };
+    app.read(move |conn| {
+        let view = services::get(conn, id)?.ok_or_else(|| AppError::not_found("service"))?;
+        let service = visible(viewer.as_ref(), view)?;
+        let now = crate::db::now();
+        let sessions =
+            crate::db::sessions::of_service(conn, id, now, now + chrono::Duration::days(SESSIONS_SHOWN_DAYS))?;
+        let series = crate::db::sessions::series_of(conn, id)?
+            .into_iter()
+            .filter(|(sid, _)| sessions.iter().any(|s| s.series_id == Some(*sid)))
+            .collect();
+        Ok(Details {
+            service,
+            sessions,
+            series,
+            plans,
+        })
+    })
+    .await
+}

@@ -324,3 +324,30 @@ pub async fn mark(app: &App, actor: &Actor, id: SessionId, marks: Vec<Mark>) -> 
 pub async fn series_of(app: &App, service: ServiceId) -> AppResult<Vec<(SeriesId, Weekly)>> {
     app.read(move |conn| Ok(session_db::series_of(conn, service)?)).await
 }
+
+/// A provider's timetable for one of its services: its sessions (the last month's and every one
+/// to come) and the series they were published in.
+#[derive(Debug, Clone)]
+pub struct Timetable {
+    pub service: crate::db::services::ServiceView,
+    pub sessions: Vec<SessionView>,
+    pub series: Vec<(SeriesId, Weekly)>,
+}
+
+pub async fn timetable(app: &App, actor: &Actor, service: ServiceId) -> AppResult<Timetable> {
+    let actor = actor.clone();
+    app.read(move |conn| {
+        owned_service(conn, &actor, service)?;
+        let view = services::get(conn, service)?.ok_or_else(|| AppError::not_found("service"))?;
+        let from = now() - Duration::days(31);
+        let far = NaiveDate::from_ymd_opt(9999, 12, 31)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .unwrap_or(NaiveDateTime::MAX);
+        Ok(Timetable {
+            service: view,
+            sessions: session_db::of_service(conn, service, from, far)?,
+            series: session_db::series_of(conn, service)?,
+        })
+    })
+    .await
+}

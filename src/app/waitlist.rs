@@ -250,3 +250,25 @@ pub(crate) fn close(conn: &mut Conn, session_id: SessionId) -> AppResult<()> {
     }
     Ok(())
 }
+
+/// What the page asking to join a waiting list shows: the session, its service, the plans.
+#[derive(Debug, Clone)]
+pub struct JoinForm {
+    pub session: SessionView,
+    pub service: crate::db::services::ServiceView,
+    pub plans: Vec<crate::db::budget_holders::BudgetHolderView>,
+}
+
+pub async fn join_form(app: &App, actor: &Actor, session_id: SessionId) -> AppResult<JoinForm> {
+    let plans = super::plans::list(app, actor).await?;
+    app.read(move |conn| {
+        let s = session(conn, session_id)?;
+        let service = services::get(conn, s.service_id)?.ok_or_else(|| AppError::not_found("service"))?;
+        Ok(JoinForm {
+            session: s,
+            service,
+            plans,
+        })
+    })
+    .await
+}

@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{bookings, budget_holders as holders, price_options, services};
+use super::schema::{bookings, budget_holders as holders, price_options, services, users};
 use super::sessions::Seat;
 use super::{Conn, DbError, DbResult, now};
 use crate::domain::access::{BookingScope, PlanScope};
@@ -32,7 +32,22 @@ pub struct BookingView {
     pub reference: String,
     pub notes: String,
     pub contact: String,
+    /// The child's first name (the family's and the provider's to see).
+    pub first_name: String,
+    /// The family's login, where the provider reaches it when the booking gives no contact.
+    pub family_email: String,
     pub seats: Vec<Seat>,
+}
+
+impl BookingView {
+    /// How the provider reaches the family about this booking.
+    pub fn contact_or_email(&self) -> &str {
+        if self.contact.trim().is_empty() {
+            &self.family_email
+        } else {
+            &self.contact
+        }
+    }
 }
 
 crate::domain::text_enum!(
@@ -73,6 +88,10 @@ struct BookingRow {
     reference: Option<String>,
     notes: String,
     contact: String,
+    #[diesel(select_expression = holders::first_name)]
+    first_name: String,
+    #[diesel(select_expression = users::email)]
+    family_email: String,
 }
 
 impl BookingRow {
@@ -97,6 +116,8 @@ impl BookingRow {
             reference: self.reference.clone().unwrap_or_else(|| format!("#{}", self.id)),
             notes: self.notes.clone(),
             contact: self.contact.clone(),
+            first_name: self.first_name.clone(),
+            family_email: self.family_email.clone(),
             seats: Vec::new(),
         }
     }
@@ -127,6 +148,7 @@ macro_rules! joined {
         bookings::table
             .inner_join(services::table)
             .inner_join(price_options::table)
+            .inner_join(holders::table.inner_join(users::table.on(users::id.eq(holders::family_user_id))))
     };
 }
 
@@ -229,27 +251,11 @@ pub fn list(conn: &mut Conn, scope: BookingScope) -> DbResult<Vec<BookingView>> 
         .into_boxed();
     let q = match scope {
         BookingScope::Provider(organisation) => q.filter(bookings::organisation_id.eq(organisation.0)),
-        BookingScope::Plans(PlanScope::Family(user)) => q.filter(
-            bookings::budget_holder_id.eq_any(
-                holders::table
-                    .filter(holders::family_user_id.eq(user.0))
-                    .select(holders::id),
-            ),
-        ),
-        BookingScope::Plans(PlanScope::Broker(organisation)) => q.filter(
-            bookings::budget_holder_id.eq_any(
-                holders::table
-                    .filter(holders::broker_organisation_id.eq(organisation.0))
-                    .select(holders::id),
-            ),
-        ),
-        BookingScope::Plans(PlanScope::Council(council)) => q.filter(
-            bookings::budget_holder_id.eq_any(
-                holders::table
-                    .filter(holders::council_id.eq(council.0))
-                    .select(holders::id),
-            ),
-        ),
+        BookingScope::Plans(PlanScope::Family(user)) => q.filter(holders::family_user_id.eq(user.0)),
+        BookingScope::Plans(PlanScope::Broker(organisation)) => {
+            q.filter(holders::broker_organisation_id.eq(organisation.0))
+        }
+        BookingScope::Plans(PlanScope::Council(council)) => q.filter(holders::council_id.eq(council.0)),
     };
     let rows: Vec<BookingRow> = q.limit(1000).load(conn)?;
     with_seats(conn, rows.iter().map(BookingRow::view).collect())

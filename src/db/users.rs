@@ -75,6 +75,21 @@ pub fn find_by_email(conn: &mut Conn, email: &str) -> DbResult<Option<UserRow>> 
         .optional()?)
 }
 
+pub fn find_by_id(conn: &mut Conn, id: UserId) -> DbResult<Option<UserRow>> {
+    Ok(users::table
+        .find(id.0)
+        .select((
+            users::id,
+            users::email,
+            users::password_hash,
+            users::role,
+            users::organisation_id,
+            users::council_id,
+        ))
+        .first::<UserRow>(conn)
+        .optional()?)
+}
+
 pub fn token_hash(token: &str) -> String {
     let digest = Sha256::digest(token.as_bytes());
     crate::domain::hex(&digest)

@@ -434,7 +434,16 @@ async function familyJourney(page) {
   expect((await priceOption.locator('option').count()) > 0, '"Price option" offers at least one option');
   const chosenPrice = await priceOption.evaluate((s) => s.options[s.selectedIndex].textContent.trim());
   console.log(`  price option: ${chosenPrice}`);
-  await form.getByLabel('How many', { exact: true }).fill('2');
+  // The service runs dated sessions: the family ticks the first two dates with places left.
+  const dates = m.getByRole('table', { name: 'Coming sessions', exact: true });
+  expect((await dates.count()) === 1, 'the service page lists its "Coming sessions" with places left');
+  expect(/places? left/.test(await dates.innerText()), 'the sessions say how many places are left');
+  const ticks = form.getByRole('group', { name: 'Dates with places left', exact: true }).getByRole('checkbox');
+  expect((await ticks.count()) >= 2, 'the booking form offers at least two dates to tick');
+  const firstTwo = [await ticks.nth(0).getAttribute('value'), await ticks.nth(1).getAttribute('value')];
+  await ticks.nth(0).check();
+  await ticks.nth(1).check();
+  await form.getByLabel('What the provider should know (optional)', { exact: true }).fill('Jayden likes to know the plan for the day.');
   await clickAndWait(page, form.getByRole('button', { name: 'Book', exact: true }));
 
   const h1 = await m.locator('h1').first().innerText().catch(() => '');
@@ -445,6 +454,10 @@ async function familyJourney(page) {
   const remainingAfterBooking = pence(left[1]);
   console.log(`  remaining on this allocation: ${left[1]}`);
   expect(remainingAfterBooking < FULL_SOCIAL_CARE, 'the remaining amount is less than £1,200.00', left[1]);
+  const booked = m.getByRole('table', { name: 'Sessions booked', exact: true });
+  expect((await booked.locator('tbody tr').count()) === 2, 'the confirmation lists the two sessions booked', await m.innerText());
+  expect(/Reference\s*[0-9A-Z]{4}-[0-9A-Z]{4}/.test(confirmation), 'the confirmation gives a readable reference', confirmation.slice(0, 400));
+  console.log(`  sessions booked: ${firstTwo.join(', ')}`);
   await checkPage(page, 'booking-requested');
 
   await clickAndWait(page, m.getByRole('link', { name: 'Go to my plan', exact: true }), /\/my-plan$/);
@@ -476,14 +489,17 @@ async function familyJourney(page) {
     (await cancel.first().innerText()).trim() === 'Cancel booking',
     'the cancel button reads "Cancel booking"',
   );
-  await clickAndWait(page, cancel.first());
-  if (new URL(page.url()).pathname !== '/my-plan') {
-    // A confirmation step is allowed: check it, then confirm.
-    await checkPage(page, 'cancel-confirm');
-    const confirm = m.getByRole('button', { name: /cancel/i });
-    expect((await confirm.count()) >= 1, 'the cancel confirmation page has a cancel button', page.url());
-    await clickAndWait(page, confirm.first(), /\/my-plan$/);
-  }
+  const coming = m.getByRole('table', { name: 'Coming sessions', exact: true });
+  expect((await coming.locator('tbody tr').count()) >= 2, 'my plan lists the coming sessions booked');
+  await clickAndWait(page, cancel.first(), /\/cancel/);
+  // Before anything is cancelled, the page says what is refunded and what is charged.
+  await checkPage(page, 'cancel-confirm');
+  const preview = await m.innerText();
+  expect(/Refunded to your budget/.test(preview) || /These are charged/.test(preview), 'the confirmation says what is refunded or charged', preview.slice(0, 600));
+  await clickAndWait(page, m.getByRole('button', { name: 'Yes, cancel', exact: true }));
+  expect((await m.locator('h1').first().innerText()).trim() === 'Cancelled', 'after cancelling, a page headed "Cancelled" says what happened');
+  await checkPage(page, 'cancelled');
+  await clickAndWait(page, m.getByRole('link', { name: 'Go to my plan', exact: true }), /\/my-plan$/);
   await checkPage(page, 'my-plan-cancelled');
   const after = await socialCareRemaining(page);
   expect(after === FULL_SOCIAL_CARE, 'after cancelling, social care Remaining is back to £1,200.00', `it shows ${after / 100}`);
@@ -492,6 +508,18 @@ async function familyJourney(page) {
 
   await clickAndWait(page, m.getByRole('link', { name: 'Statement', exact: true }));
   await checkPage(page, 'statement');
+
+  // A full session: the family joins its waiting list and sees where it stands.
+  await goto(page, '/search?q=Tuesday+Teatime');
+  await clickAndWait(page, m.getByRole('link', { name: 'Tuesday Teatime Club', exact: true }), /\/services\/\d+$/);
+  const join = m.getByRole('link', { name: /^Join the waiting list for / }).first();
+  expect((await join.count()) === 1, 'a full session offers "Join the waiting list"');
+  await clickAndWait(page, join, /\/sessions\/\d+\/waitlist$/);
+  await checkPage(page, 'waitlist-join');
+  await clickAndWait(page, m.getByRole('button', { name: 'Join the waiting list', exact: true }), /\/my-plan$/);
+  const lists = m.getByRole('table', { name: 'Waiting lists', exact: true });
+  expect((await lists.count()) === 1 && /Waiting for a place/.test(await lists.innerText()), 'my plan shows the waiting list place');
+  await checkPage(page, 'my-plan-waiting');
 
   await logOut(page, 'logged-out-family');
 }
@@ -618,6 +646,25 @@ async function providerJourney(page) {
   await clickAndWait(page, m.getByRole('link', { name: service, exact: true }), /\/services\/[^/?#]+$/);
   await checkService(page, service, 'service-kayak', '£25.00');
 
+  // Dated sessions: a weekly series on Saturdays for the next eight weeks.
+  await goto(page, '/provider/services');
+  await clickAndWait(page, m.getByRole('link', { name: `Sessions of ${service}`, exact: true }), /\/sessions$/);
+  await checkPage(page, 'provider-sessions-empty');
+  const day = (d) => new Date(Date.now() + d * 86400000).toISOString().slice(0, 10);
+  const series = m.locator('form').filter({ has: page.getByRole('button', { name: 'Add the series', exact: true }) });
+  await tick(series.getByRole('group', { name: 'Every', exact: true }), 'weekly_days', 'saturday');
+  await series.getByLabel('From', { exact: true }).fill(day(1));
+  await series.getByLabel('Until', { exact: true }).fill(day(56));
+  await series.getByLabel('Starts', { exact: true }).fill('10:00');
+  await series.getByLabel('Ends', { exact: true }).fill('12:00');
+  await clickAndWait(page, series.getByRole('button', { name: 'Add the series', exact: true }), /\/sessions$/);
+  const table = m.getByRole('table', { name: 'Sessions', exact: true });
+  const rows = await table.locator('tbody tr').count();
+  expect(rows >= 7 && /0 of 10/.test(await table.innerText()), `the series added ${rows} Saturdays, each 0 of 10 booked`);
+  await checkPage(page, 'provider-sessions');
+  await clickAndWait(page, m.getByRole('link', { name: /^Register for / }).first(), /\/provider\/sessions\/\d+$/);
+  await checkPage(page, 'provider-register-empty');
+
   await logOut(page, 'logged-out-provider');
 }
 
@@ -641,6 +688,12 @@ async function otherPages(page) {
   await checkPage(page, 'provider-bookings');
   await goto(page, '/provider/services/1/edit');
   await checkPage(page, 'provider-service-edit');
+  await goto(page, '/provider/services/1/sessions');
+  await checkPage(page, 'provider-sessions-demo');
+  await clickAndWait(page, main(page).getByRole('link', { name: /^Register for / }).first(), /\/provider\/sessions\/\d+$/);
+  const register = main(page).getByRole('table', { name: 'Register', exact: true });
+  expect(/Leo/.test(await register.innerText()), "the demo Saturday Club's first register lists Leo, with his family's notes");
+  await checkPage(page, 'provider-register');
   await logOut(page, 'logged-out-provider-2');
 
   await logIn(page, 'officer@merton.example', 'demo-council-pass', '/council/budget-holders');

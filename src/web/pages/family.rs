@@ -3,20 +3,55 @@
 use actix_web::http::StatusCode;
 use actix_web::web;
 
-use super::forms::{BookForm, Unreadable};
+use actix_web::HttpRequest;
+
+use super::forms::{BookForm, JoinForm, Unreadable};
 use super::{Data, Form, Page, PageError, Visitor, outcome, see_other};
-use crate::app::{AppError, bookings, plans};
-use crate::domain::booking::BookingAction;
-use crate::domain::{BookingId, Role};
+use crate::app::{AppError, bookings, plans, waitlist};
+use crate::domain::{BookingId, Role, SessionId, WaitlistId};
 use crate::templates::family as pages;
 
 const SPENDERS: &[Role] = &[Role::Family, Role::Broker];
 
 pub async fn my_plan(app: Data, visitor: Visitor) -> Page {
     let actor = visitor.require(SPENDERS, "/my-plan")?;
-    let (plans, booked) = (plans::list(&app, actor).await?, bookings::list(&app, actor).await?);
-    let body = pages::my_plan(&visitor.chrome(), &app.taxonomy, &plans, &booked);
-    Ok(visitor.page("My plan", true, body))
+    let overview = plans::overview(&app, actor).await?;
+    Ok(visitor.page(
+        "My plan",
+        true,
+        pages::my_plan(&visitor.chrome(), &app.taxonomy, &overview),
+    ))
+}
+
+pub async fn booking(app: Data, visitor: Visitor, id: web::Path<i64>) -> Page {
+    let actor = visitor.require(SPENDERS, "/my-plan")?;
+    let b = bookings::get(&app, actor, BookingId(id.into_inner())).await?;
+    Ok(visitor.page(&format!("Booking {}", b.reference), true, pages::booking(&b)))
+}
+
+/// The sessions a cancel form names; none means every one still to come.
+fn chosen(query: &[(String, String)]) -> Result<Vec<SessionId>, PageError> {
+    query
+        .iter()
+        .filter(|(k, _)| k == "session_id")
+        .map(|(_, v)| v.trim().parse().map(SessionId).map_err(|_| PageError::BadForm))
+        .collect()
+}
+
+pub async fn cancel_confirm(app: Data, visitor: Visitor, id: web::Path<i64>, req: HttpRequest) -> Page {
+    let actor = visitor.require(SPENDERS, "/my-plan")?;
+    let query: Vec<(String, String)> =
+        serde_urlencoded::from_str(req.query_string()).map_err(|_| PageError::BadForm)?;
+    let ids = chosen(&query)?;
+    let preview = bookings::cancel_preview(
+        &app,
+        actor,
+        BookingId(id.into_inner()),
+        Some(ids.clone()).filter(|i| !i.is_empty()),
+    )
+    .await?;
+    let body = pages::cancel_confirm(&visitor.chrome(), &preview, &ids);
+    Ok(visitor.page("Cancel a booking", true, body))
 }
 
 pub async fn book(app: Data, visitor: Visitor, id: web::Path<i64>, body: web::Bytes) -> Page {
@@ -40,12 +75,42 @@ pub async fn book(app: Data, visitor: Visitor, id: web::Path<i64>, body: web::By
 
 pub async fn cancel(app: Data, visitor: Visitor, id: web::Path<i64>, body: web::Bytes) -> Page {
     let actor = visitor.require(SPENDERS, "/my-plan")?;
+    let form = Form::read(&visitor, &body)?;
+    let ids = Some(chosen(&form.0)?).filter(|i| !i.is_empty());
+    let done = bookings::cancel(&app, actor, BookingId(id.into_inner()), ids).await?;
+    Ok(visitor.page("Cancelled", true, pages::cancelled(&done)))
+}
+
+pub async fn waitlist_form(app: Data, visitor: Visitor, id: web::Path<i64>) -> Page {
+    let id = SessionId(id.into_inner());
+    let actor = visitor.require(SPENDERS, &format!("/sessions/{id}/waitlist"))?;
+    let form = waitlist::join_form(&app, actor, id).await?;
+    Ok(visitor.page(
+        "Join the waiting list",
+        true,
+        pages::waitlist_form(&visitor.chrome(), &form),
+    ))
+}
+
+pub async fn join_waitlist(app: Data, visitor: Visitor, id: web::Path<i64>, body: web::Bytes) -> Page {
+    let id = SessionId(id.into_inner());
+    let actor = visitor.require(SPENDERS, &format!("/sessions/{id}/waitlist"))?;
+    let form = Form::read(&visitor, &body)?;
+    let join = JoinForm::read(&form).ok_or(PageError::BadForm)?;
+    waitlist::join(&app, actor, id, join).await?;
+    Ok(see_other("/my-plan"))
+}
+
+pub async fn answer_offer(app: Data, visitor: Visitor, path: web::Path<(i64, String)>, body: web::Bytes) -> Page {
+    let actor = visitor.require(SPENDERS, "/my-plan")?;
     Form::read(&visitor, &body)?;
-    match bookings::transition(&app, actor, BookingId(id.into_inner()), BookingAction::Cancel).await {
-        // Already cancelled or delivered meanwhile: the plan page shows how it stands.
-        Ok(_) | Err(AppError::Conflict { .. }) => Ok(see_other("/my-plan")),
-        Err(e) => Err(e.into()),
+    let (id, verb) = path.into_inner();
+    match verb.as_str() {
+        "accept" => waitlist::accept(&app, actor, WaitlistId(id)).await.map(|_| ())?,
+        "decline" => waitlist::decline(&app, actor, WaitlistId(id)).await.map(|_| ())?,
+        _ => return Err(AppError::not_found("page").into()),
     }
+    Ok(see_other("/my-plan"))
 }
 
 pub async fn statement(app: Data, visitor: Visitor) -> Page {

@@ -9,7 +9,8 @@ use crate::domain::fcr::FcrInput;
 use crate::domain::organisation::{OrganisationInput, RegistrationInput};
 use crate::domain::service::{LocationInput, PriceOptionInput, ServiceInput};
 use crate::domain::{
-    AllocationId, BudgetHolderId, Management, OrganisationKind, Pence, PriceOptionId, ServiceStatus, Stream, Unit,
+    AllocationId, BudgetHolderId, Management, OrganisationKind, Pence, PriceOptionId, SeriesId, ServiceStatus,
+    SessionId, Stream, Unit,
 };
 use crate::templates::FormErrors;
 use crate::templates::council::OUTCOME_ROWS;
@@ -101,6 +102,8 @@ pub struct BookForm {
 pub struct Unreadable;
 
 impl BookForm {
+    /// The booking form: by quantity (a service without dated sessions), or the dates ticked, or
+    /// a whole series.
     pub fn read(form: &Form) -> Result<Result<BookForm, FormErrors>, Unreadable> {
         let parse = |v: &str| v.trim().parse::<i64>().ok();
         let (holder, allocation) = form.get("allocation").split_once(':').unwrap_or(("", ""));
@@ -109,12 +112,30 @@ impl BookForm {
         else {
             return Err(Unreadable);
         };
-        let Some(quantity) = parse(form.get("quantity")) else {
-            return Ok(Err(FormErrors(vec![(
-                "quantity".into(),
-                "Enter how many, as a whole number".into(),
-            )])));
-        };
+        let (mut quantity, mut session_ids, mut series_id) = (None, Vec::new(), None);
+        if form.0.iter().any(|(k, _)| k == "quantity") {
+            match parse(form.get("quantity")) {
+                Some(q) => quantity = Some(q),
+                None => {
+                    return Ok(Err(FormErrors(vec![(
+                        "quantity".into(),
+                        "Enter how many, as a whole number".into(),
+                    )])));
+                }
+            }
+        } else if let Some(series) = form.get("which").strip_prefix("series:") {
+            series_id = Some(SeriesId(parse(series).ok_or(Unreadable)?));
+        } else {
+            for id in form.all("session_id") {
+                session_ids.push(SessionId(parse(&id).ok_or(Unreadable)?));
+            }
+            if session_ids.is_empty() {
+                return Ok(Err(FormErrors(vec![(
+                    "quantity".into(),
+                    "Choose at least one date".into(),
+                )])));
+            }
+        }
         let request_id = Some(form.get("request_id"))
             .filter(|k| !k.is_empty() && k.len() <= 64 && k.bytes().all(|b| b.is_ascii_alphanumeric()))
             .map(|k| format!("page-{k}"));
@@ -123,15 +144,141 @@ impl BookForm {
                 budget_holder_id: BudgetHolderId(holder),
                 allocation_id: AllocationId(allocation),
                 price_option_id: PriceOptionId(option),
-                quantity: Some(quantity),
-                session_ids: Vec::new(),
-                series_id: None,
+                quantity,
+                session_ids,
+                series_id,
                 notes: form.get("notes").to_string(),
                 contact: form.get("contact").to_string(),
             },
             request_id,
         }))
     }
+}
+
+/// Joining a waiting list: which plan and allocation would pay, which option.
+pub struct JoinForm;
+
+impl JoinForm {
+    pub fn read(form: &Form) -> Option<crate::app::waitlist::JoinInput> {
+        let parse = |v: &str| v.trim().parse::<i64>().ok();
+        let (holder, allocation) = form.get("allocation").split_once(':')?;
+        Some(crate::app::waitlist::JoinInput {
+            budget_holder_id: BudgetHolderId(parse(holder)?),
+            allocation_id: AllocationId(parse(allocation)?),
+            price_option_id: PriceOptionId(parse(form.get("price_option_id"))?),
+        })
+    }
+}
+
+/// The provider's forms to add sessions: one (a date and times) or a weekly series.
+pub fn new_sessions(form: &Form) -> Result<(crate::app::sessions::NewSessions, Option<i32>), FormErrors> {
+    use crate::app::sessions::NewSessions;
+    let mut errors = FormErrors::default();
+    let places = |name: &str, errors: &mut FormErrors| match form.get(name).trim() {
+        "" => None,
+        v => v
+            .parse::<i32>()
+            .map_err(|_| problem(errors, name, "Enter the places as a whole number"))
+            .ok(),
+    };
+    let date = |name: &str, errors: &mut FormErrors| {
+        form.get(name)
+            .trim()
+            .parse::<chrono::NaiveDate>()
+            .map_err(|_| problem(errors, name, "Enter a date such as 2027-01-09"))
+            .ok()
+    };
+    let asked = if form.get("kind") == "weekly" {
+        let (from, until) = (date("weekly_from", &mut errors), date("weekly_until", &mut errors));
+        let mut except = Vec::new();
+        for word in form
+            .get("weekly_except")
+            .split([' ', ',', ';'])
+            .filter(|w| !w.trim().is_empty())
+        {
+            match word.trim().parse() {
+                Ok(d) => except.push(d),
+                Err(_) => problem(
+                    &mut errors,
+                    "weekly_except",
+                    "Enter dates such as 2027-02-13, separated by spaces",
+                ),
+            }
+        }
+        let days = form.all("weekly_days").iter().filter_map(|d| d.parse().ok()).collect();
+        let places = places("weekly_places", &mut errors);
+        match (from, until) {
+            (Some(from), Some(until)) => Some((
+                NewSessions::Weekly(crate::domain::sessions::Weekly {
+                    days,
+                    from,
+                    until,
+                    starts: form.get("weekly_starts").trim().to_string(),
+                    ends: form.get("weekly_ends").trim().to_string(),
+                    except,
+                }),
+                places,
+            )),
+            _ => None,
+        }
+    } else {
+        let day = date("date", &mut errors);
+        let places = places("places", &mut errors);
+        day.map(|d| {
+            (
+                NewSessions::One {
+                    starts_at: format!("{d}T{}", form.get("starts").trim()),
+                    ends_at: format!("{d}T{}", form.get("ends").trim()),
+                },
+                places,
+            )
+        })
+    };
+    match asked {
+        Some(asked) if errors.is_empty() => Ok(asked),
+        _ => Err(errors),
+    }
+}
+
+/// The use case's field names for the sessions forms' (`weekly.days` is `weekly_days`).
+pub fn sessions_field(weekly: bool) -> impl Fn(&str) -> String {
+    move |field: &str| match field {
+        "starts_at" => "starts".into(),
+        "ends_at" => "ends".into(),
+        "places" if weekly => "weekly_places".into(),
+        "weekly" => "weekly_days".into(),
+        f if f.starts_with("weekly (") => "weekly_from".into(),
+        f => f.replace('.', "_"),
+    }
+}
+
+/// The provider's change to one session: places, and the date and times.
+pub fn session_change(form: &Form) -> Result<crate::app::sessions::Change, FormErrors> {
+    let places = form
+        .get("places")
+        .trim()
+        .parse::<i32>()
+        .map_err(|_| FormErrors(vec![("places".into(), "Enter the places as a whole number".into())]))?;
+    let day = form.get("date").trim();
+    Ok(crate::app::sessions::Change {
+        places: Some(places),
+        starts_at: Some(format!("{day}T{}", form.get("starts").trim())),
+        ends_at: Some(format!("{day}T{}", form.get("ends").trim())),
+    })
+}
+
+/// The register's attendance: one radio per booked child, `attendance_{booking id}`.
+pub fn attendance(form: &Form) -> Vec<crate::app::sessions::Mark> {
+    form.0
+        .iter()
+        .filter_map(|(k, v)| {
+            let booking = k.strip_prefix("attendance_")?.parse().ok()?;
+            Some(crate::app::sessions::Mark {
+                booking_id: crate::domain::BookingId(booking),
+                status: v.parse().ok()?,
+            })
+        })
+        .collect()
 }
 
 impl TryFrom<&Form> for ServiceInput {

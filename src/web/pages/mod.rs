@@ -45,7 +45,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/my-plan", web::get().to(family::my_plan))
         .route("/my-plan/statement", web::get().to(family::statement))
         .route("/my-plan/matches", web::get().to(family::matches))
+        .route("/bookings/{id}", web::get().to(family::booking))
+        .route("/bookings/{id}/cancel", web::get().to(family::cancel_confirm))
         .route("/bookings/{id}/cancel", web::post().to(family::cancel))
+        .route("/sessions/{id}/waitlist", web::get().to(family::waitlist_form))
+        .route("/sessions/{id}/waitlist", web::post().to(family::join_waitlist))
+        .route("/waitlist/{id}/{answer}", web::post().to(family::answer_offer))
         .route("/provider/register", web::get().to(provider::register_form))
         .route("/provider/register", web::post().to(provider::register))
         .route("/provider/services", web::get().to(provider::services))
@@ -56,6 +61,24 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(provider::edit_service_form),
         )
         .route("/provider/services/{id}/edit", web::post().to(provider::update_service))
+        .route("/provider/services/{id}/sessions", web::get().to(provider::timetable))
+        .route(
+            "/provider/services/{id}/sessions",
+            web::post().to(provider::publish_sessions),
+        )
+        .route("/provider/sessions/{id}", web::get().to(provider::session))
+        .route(
+            "/provider/sessions/{id}/change",
+            web::post().to(provider::change_session),
+        )
+        .route(
+            "/provider/sessions/{id}/cancel",
+            web::post().to(provider::cancel_session),
+        )
+        .route(
+            "/provider/sessions/{id}/register",
+            web::post().to(provider::mark_register),
+        )
         .route("/provider/services/{id}/{status}", web::post().to(provider::set_status))
         .route("/provider/bookings", web::get().to(provider::bookings))
         .route(

@@ -2,13 +2,15 @@
 
 use actix_web::{HttpResponse, web};
 
-use super::forms::{registration_field, revised, service_field};
+use super::forms::{
+    attendance, new_sessions, registration_field, revised, service_field, session_change, sessions_field,
+};
 use super::{Data, Form, Page, PageError, Visitor, outcome, see_other};
-use crate::app::{AppError, accounts, bookings, services};
+use crate::app::{AppError, accounts, bookings, services, sessions};
 use crate::domain::booking::BookingAction;
 use crate::domain::organisation::RegistrationInput;
 use crate::domain::service::ServiceInput;
-use crate::domain::{BookingId, Role, ServiceId, ServiceStatus};
+use crate::domain::{BookingId, Role, ServiceId, ServiceStatus, SessionId};
 use crate::templates::FormErrors;
 use crate::templates::provider as pages;
 
@@ -132,4 +134,94 @@ pub async fn answer_booking(app: Data, visitor: Visitor, path: web::Path<(i64, S
         Ok(_) | Err(AppError::Conflict { .. }) => Ok(see_other("/provider/bookings")),
         Err(e) => Err(e.into()),
     }
+}
+
+pub async fn timetable(app: Data, visitor: Visitor, id: web::Path<i64>) -> Page {
+    let id = ServiceId(id.into_inner());
+    let actor = visitor.require(PROVIDER, &format!("/provider/services/{id}/sessions"))?;
+    let t = sessions::timetable(&app, actor, id).await?;
+    let body = pages::timetable(&visitor.chrome(), &t, &FormErrors::default(), &Form(Vec::new()));
+    Ok(visitor.page(&format!("Sessions: {}", t.service.name), true, body))
+}
+
+pub async fn publish_sessions(app: Data, visitor: Visitor, id: web::Path<i64>, body: web::Bytes) -> Page {
+    let id = ServiceId(id.into_inner());
+    let actor = visitor.require(PROVIDER, &format!("/provider/services/{id}/sessions"))?;
+    let form = Form::read(&visitor, &body)?;
+    let weekly = form.get("kind") == "weekly";
+    let published = match new_sessions(&form) {
+        Ok((asked, places)) => outcome(
+            sessions::publish(&app, actor, id, asked, places).await,
+            sessions_field(weekly),
+        )?,
+        Err(errors) => Err(errors),
+    };
+    match published {
+        Ok(_) => Ok(see_other(&format!("/provider/services/{id}/sessions"))),
+        Err(errors) => {
+            let t = sessions::timetable(&app, actor, id).await?;
+            let body = pages::timetable(&visitor.chrome(), &t, &errors, &form);
+            Ok(visitor.form_again(&format!("Sessions: {}", t.service.name), true, body))
+        }
+    }
+}
+
+pub async fn session(app: Data, visitor: Visitor, id: web::Path<i64>) -> Page {
+    let id = SessionId(id.into_inner());
+    let actor = visitor.require(PROVIDER, &format!("/provider/sessions/{id}"))?;
+    let r = sessions::register(&app, actor, id).await?;
+    let started = r.session.times.starts_at <= crate::db::now();
+    let body = pages::session(&visitor.chrome(), &r, &FormErrors::default(), started);
+    Ok(visitor.page(&format!("Register: {}", r.service_name), true, body))
+}
+
+/// After a change to a session: the session page again, with the change's problems if any.
+async fn session_again(app: &Data, visitor: &Visitor, id: SessionId, done: Result<(), FormErrors>) -> Page {
+    let actor = visitor.require(PROVIDER, &format!("/provider/sessions/{id}"))?;
+    match done {
+        Ok(()) => Ok(see_other(&format!("/provider/sessions/{id}"))),
+        Err(errors) => {
+            let r = sessions::register(app, actor, id).await?;
+            let started = r.session.times.starts_at <= crate::db::now();
+            let body = pages::session(&visitor.chrome(), &r, &errors, started);
+            Ok(visitor.form_again(&format!("Register: {}", r.service_name), true, body))
+        }
+    }
+}
+
+pub async fn change_session(app: Data, visitor: Visitor, id: web::Path<i64>, body: web::Bytes) -> Page {
+    let id = SessionId(id.into_inner());
+    let actor = visitor.require(PROVIDER, &format!("/provider/sessions/{id}"))?;
+    let form = Form::read(&visitor, &body)?;
+    let done = match session_change(&form) {
+        Ok(change) => outcome(sessions::change(&app, actor, id, change).await, sessions_field(false))?.map(|_| ()),
+        Err(errors) => Err(errors),
+    };
+    session_again(&app, &visitor, id, done).await
+}
+
+pub async fn cancel_session(app: Data, visitor: Visitor, id: web::Path<i64>, body: web::Bytes) -> Page {
+    let id = SessionId(id.into_inner());
+    let actor = visitor.require(PROVIDER, &format!("/provider/sessions/{id}"))?;
+    let form = Form::read(&visitor, &body)?;
+    let done = if form.get("confirm") == "yes" {
+        outcome(sessions::cancel(&app, actor, id).await, str::to_string)?.map(|_| ())
+    } else {
+        Err(FormErrors(vec![(
+            "confirm".into(),
+            "Tick the box to say you want to cancel this session".into(),
+        )]))
+    };
+    session_again(&app, &visitor, id, done).await
+}
+
+pub async fn mark_register(app: Data, visitor: Visitor, id: web::Path<i64>, body: web::Bytes) -> Page {
+    let id = SessionId(id.into_inner());
+    let actor = visitor.require(PROVIDER, &format!("/provider/sessions/{id}"))?;
+    let form = Form::read(&visitor, &body)?;
+    let done = outcome(sessions::mark(&app, actor, id, attendance(&form)).await, |_| {
+        "attendance".into()
+    })?
+    .map(|_| ());
+    session_again(&app, &visitor, id, done).await
 }

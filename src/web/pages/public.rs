@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{Data, Form, Page, Visitor, outcome, random_hex, safe_next};
-use crate::app::{accounts, plans, search, services};
+use crate::app::{accounts, search, services};
 use crate::domain::budget::LoginInput;
 use crate::domain::search::SearchParams;
 use crate::domain::{Role, ServiceId};
@@ -47,20 +47,18 @@ pub async fn search(app: Data, visitor: Visitor, req: HttpRequest) -> Page {
 }
 
 pub async fn service(app: Data, visitor: Visitor, id: web::Path<i64>) -> Page {
-    let view = services::get(&app, visitor.actor.clone(), ServiceId(id.into_inner())).await?;
-    let plans = match &visitor.actor {
-        Some(a) if matches!(a.role, Role::Family | Role::Broker) => plans::list(&app, a).await?,
-        _ => Vec::new(),
-    };
+    let d = services::details(&app, visitor.actor.clone(), ServiceId(id.into_inner())).await?;
     let page = ServicePage {
-        service: &view,
-        plans: &plans,
+        service: &d.service,
+        plans: &d.plans,
+        sessions: &d.sessions,
+        series: &d.series,
         logged_in: visitor.actor.is_some(),
-        shortlisted: visitor.shortlist.contains(&view.id.0),
+        shortlisted: visitor.shortlist.contains(&d.service.id.0),
         request_id: &random_hex(),
     };
     let body = pages::service(&visitor.chrome(), &app.taxonomy, &page);
-    Ok(visitor.page(&view.name, false, body))
+    Ok(visitor.page(&d.service.name, false, body))
 }
 
 pub async fn login_form(visitor: Visitor, req: HttpRequest) -> HttpResponse {
