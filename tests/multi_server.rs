@@ -171,3 +171,150 @@ async fn two_servers_share_one_postgresql_database() {
     let found = expect(as_app(&c).get("/search?q=orienteering", None).await, StatusCode::OK).await;
     assert_eq!(found["total"], 1, "{found}");
 }
+
+/// A waiting-list offer expires on time with three servers racing for its job: one of them runs
+/// it, once, and the next family is offered the place once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_offer_expires_once_whichever_of_several_servers_runs_the_job() {
+    let Some(server_url) = postgres_server() else {
+        eprintln!("skipped: set LOCALOFFER_TEST_POSTGRES_URL to run the multi-server test");
+        return;
+    };
+    let database = localoffer::db::create_scratch_postgres(&server_url, "localoffer_test").unwrap();
+    let _cleanup = Scratch { url: database.clone() };
+    let servers = [start(&database), start(&database), start(&database)];
+    let app = as_app(&servers[0]);
+    let out = Command::new(env!("CARGO_BIN_EXE_localoffer"))
+        .args([
+            "council",
+            "create",
+            "--name",
+            "Merton",
+            "--email",
+            "officer@merton.example",
+            "--password",
+            PASSWORD,
+        ])
+        .args(["--database-url", &database])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let council = app.login("officer@merton.example", PASSWORD).await;
+    let (_, provider) = app.provider("Wandle Club", "staff@wandle.example").await;
+    let service = app.service(&provider, &saturday_club()).await;
+    let day = (chrono::Utc::now() + chrono::Duration::days(9)).date_naive();
+    let session = expect(
+        app.post(
+            &format!("/services/{}/sessions", service["id"]),
+            Some(&provider),
+            &json!({"starts_at": format!("{day}T10:00:00"), "ends_at": format!("{day}T15:00:00"), "places": 1}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await["sessions"][0]
+        .clone();
+    let mut families = Vec::new();
+    for n in 0..3 {
+        let email = format!("family{n}@families.example");
+        let holder = app.holder(&council, &sam(&format!("EHC-{n}"), &email, "500.00")).await;
+        families.push((app.login(&email, PASSWORD).await, holder));
+    }
+    let option = option_id(&service, 0);
+    let (holder_token, first) = &families[0];
+    let booked = expect(
+        app.post(
+            "/bookings",
+            Some(holder_token),
+            &json!({"budget_holder_id": first["id"], "allocation_id": first["allocations"][0]["id"], "price_option_id": option, "session_ids": [session["id"]]}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    for (token, holder) in &families[1..] {
+        let body = json!({"budget_holder_id": holder["id"], "allocation_id": holder["allocations"][0]["id"], "price_option_id": option});
+        expect(
+            app.post(&format!("/sessions/{}/waitlist", session["id"]), Some(token), &body)
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+    }
+    // The place frees on server 2: the first waiting is offered it.
+    expect(
+        as_app(&servers[1])
+            .post(
+                &format!("/bookings/{}/cancel", booked["id"]),
+                Some(holder_token),
+                &json!({}),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    // A day passes: the offer's window and its job's time are moved into the past.
+    let db = localoffer::db::Db::open(&localoffer::db::DatabaseUrl::parse(&database)).unwrap();
+    db.write(|conn| {
+        use diesel::RunQueryDsl;
+        diesel::sql_query("UPDATE waitlist_entries SET offer_expires_at = offer_expires_at - INTERVAL '25 hours' WHERE status = 'offered'").execute(conn)?;
+        diesel::sql_query("UPDATE jobs SET run_at = run_at - INTERVAL '25 hours' WHERE done_at IS NULL").execute(conn)?;
+        Ok(())
+    })
+    .unwrap();
+    let (second_token, _) = &families[2];
+    let started = Instant::now();
+    loop {
+        let theirs = expect(app.get("/waitlist", Some(second_token)).await, StatusCode::OK).await;
+        if theirs["entries"][0]["status"] == "offered" {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the next family was not offered the place: {theirs}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Let every server have its turn at the job.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    #[derive(diesel::QueryableByName)]
+    struct JobRow {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        subject_id: i64,
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        attempts: i32,
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        done: bool,
+    }
+    let jobs: Vec<JobRow> = db
+        .read(|conn| {
+            use diesel::RunQueryDsl;
+            Ok(
+                diesel::sql_query("SELECT subject_id, attempts, done_at IS NOT NULL AS done FROM jobs ORDER BY id")
+                    .load(conn)?,
+            )
+        })
+        .unwrap();
+    assert_eq!(jobs.len(), 2, "one expiry job per offer made");
+    assert!(
+        jobs[0].done && jobs[0].attempts == 1,
+        "the first offer's expiry ran once, on one server"
+    );
+    assert!(
+        !jobs[1].done && jobs[1].attempts == 0,
+        "the second offer's job waits for its own deadline"
+    );
+    assert_ne!(jobs[0].subject_id, jobs[1].subject_id);
+    let mine = expect(app.get("/waitlist", Some(&families[1].0)).await, StatusCode::OK).await;
+    assert_eq!(mine["entries"][0]["status"], "expired");
+    let verify = Command::new(env!("CARGO_BIN_EXE_localoffer"))
+        .args(["verify", "--database-url", &database])
+        .output()
+        .unwrap();
+    assert!(
+        verify.status.success(),
+        "{} {}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
+}

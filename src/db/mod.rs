@@ -163,6 +163,7 @@ impl Db {
         );
         let pool = Pool::builder()
             .max_size(8)
+            .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
             .connection_customizer(Box::new(ConnectionSettings))
             .build(ConnectionManager::<AnyConnection>::new(url))?;
@@ -185,8 +186,11 @@ impl Db {
         let migrated = conn.run_pending_migrations(POSTGRES_MIGRATIONS).map(log_migrations);
         diesel::sql_query("SELECT pg_advisory_unlock(7061626)").execute(&mut conn)?;
         migrated.map_err(|e| DbError::Migration(e.to_string()))?;
+        // Connections open as they are needed: several servers (and the operator's commands)
+        // share one PostgreSQL server's connection limit.
         let pool = Pool::builder()
             .max_size(16)
+            .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
             .connection_customizer(Box::new(ConnectionSettings))
             .build(ConnectionManager::<AnyConnection>::new(url))?;

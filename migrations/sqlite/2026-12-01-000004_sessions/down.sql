@@ -13,7 +13,10 @@ ALTER TABLE bookings DROP COLUMN reference;
 ALTER TABLE bookings DROP COLUMN kind;
 ALTER TABLE bookings DROP COLUMN notes;
 ALTER TABLE bookings DROP COLUMN contact;
-ALTER TABLE bookings ADD COLUMN total_checked BIGINT NOT NULL DEFAULT 0 CHECK (total_checked = unit_price_pence * quantity);
+-- SQLite tests an added column's CHECK against every existing row with the column's default, so
+-- the original check is restored with the default allowed; the UPDATE then sets every row to it.
+ALTER TABLE bookings ADD COLUMN total_checked BIGINT NOT NULL DEFAULT -1
+    CHECK (total_checked = -1 OR total_checked = unit_price_pence * quantity);
 UPDATE bookings SET total_checked = total_pence;
 ALTER TABLE bookings DROP COLUMN total_pence;
 ALTER TABLE bookings RENAME COLUMN total_checked TO total_pence;
