@@ -120,6 +120,9 @@ enum BenchCommand {
         requests: usize,
         #[arg(long, default_value_t = 64)]
         concurrency: usize,
+        /// Book one dated session each (a place and the money) rather than a quantity.
+        #[arg(long)]
+        sessions: bool,
         /// A PostgreSQL server (postgres://...) to run against: the benchmark creates and drops
         /// its own database there. Without it, a fresh SQLite file.
         #[arg(long, env = "DATABASE_URL")]
@@ -222,11 +225,17 @@ fn main() -> ExitCode {
                 BenchCommand::Bookings {
                     requests,
                     concurrency,
+                    sessions,
                     database_url,
                 },
         } => {
             init_tracing("warn");
-            bench::bookings(requests, concurrency, database_url.as_deref()).map_err(|e| e.to_string())
+            let mode = if sessions {
+                bench::Mode::Sessions
+            } else {
+                bench::Mode::Quantity
+            };
+            bench::bookings(requests, concurrency, mode, database_url.as_deref()).map_err(|e| e.to_string())
         }
         Command::Bench {
             command: BenchCommand::Reports { services, holders },

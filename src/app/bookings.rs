@@ -27,6 +27,14 @@ pub struct Booked {
     pub replayed: bool,
 }
 
+/// A booking just made (or found again by its key), before it is read back for the caller:
+/// the single SQLite writer only writes; the booking is read on a reader once committed.
+struct Made {
+    id: BookingId,
+    remaining: Pence,
+    replayed: bool,
+}
+
 /// The insert lost a race on a unique key (the idempotency key, or once in a trillion the
 /// reference): the whole attempt rolled back, and is tried once more.
 const KEY_RACE: &str = "idempotency_key_race";
@@ -56,10 +64,11 @@ pub async fn book(app: &App, actor: &Actor, input: BookingInput, key: Option<Str
                 app.db
                     .write_as(move |conn| book_in(conn, &actor, &input, &buys, idempotency.as_ref()))
             };
-            match attempt() {
+            let made = match attempt() {
                 Err(AppError::Conflict { code: KEY_RACE, .. }) => attempt(),
                 result => result,
-            }
+            }?;
+            app.db.read_as(|conn| made.read_back(conn))
         })
         .await?;
     if booked.booking.kind == BookingKind::Sessions && !booked.replayed {
@@ -72,7 +81,18 @@ pub async fn book(app: &App, actor: &Actor, input: BookingInput, key: Option<Str
 /// Book as `actor` inside a transaction the caller holds (the demo loader).
 pub(crate) fn book_within(conn: &mut Conn, actor: &Actor, input: &BookingInput) -> AppResult<Booked> {
     let buys = input.validate()?;
-    book_in(conn, actor, input, &buys, None)
+    book_in(conn, actor, input, &buys, None)?.read_back(conn)
+}
+
+impl Made {
+    fn read_back(self, conn: &mut Conn) -> AppResult<Booked> {
+        let booking = bookings::load(conn, self.id)?.ok_or_else(|| AppError::not_found("booking"))?;
+        Ok(Booked {
+            booking,
+            remaining: self.remaining,
+            replayed: self.replayed,
+        })
+    }
 }
 
 /// The plan, checked for the actor and the day; the allocation; the offer.
@@ -118,13 +138,13 @@ fn book_in(
     input: &BookingInput,
     buys: &Buys,
     idempotency: Option<&Idempotency>,
-) -> AppResult<Booked> {
+) -> AppResult<Made> {
     if let Some(idem) = idempotency
         && let Some(earlier) = bookings::by_key(conn, actor.user_id, &idem.key)?
     {
         idem.replays(earlier.fingerprint.as_deref())?;
-        return Ok(Booked {
-            booking: earlier.booking,
+        return Ok(Made {
+            id: earlier.booking,
             remaining: earlier.remaining_after,
             replayed: true,
         });
@@ -175,7 +195,7 @@ fn book_in(
     }
     let booking = insert_booking(conn, actor, input, &b, kind, quantity, total, remaining, idempotency)?;
     for (session, price) in &seats {
-        session_db::insert_seat(conn, booking.id, session.id, *price)?;
+        session_db::insert_seat(conn, booking, session.id, *price)?;
     }
     let what = match kind {
         BookingKind::Quantity => format!("{quantity} x {} ({})", b.offer.option_label, b.offer.service_name),
@@ -190,7 +210,7 @@ fn book_in(
         conn,
         Movement {
             allocation: b.allocation.id,
-            booking: Some(booking.id),
+            booking: Some(booking),
             kind: LedgerKind::Booked,
             amount: total.debit(),
             balance_after: remaining,
@@ -200,9 +220,8 @@ fn book_in(
     if kind == BookingKind::Sessions {
         changes::record(conn, b.service)?;
     }
-    let booking = bookings::load(conn, booking.id)?.unwrap_or(booking);
-    Ok(Booked {
-        booking,
+    Ok(Made {
+        id: booking,
         remaining,
         replayed: false,
     })
@@ -219,7 +238,7 @@ fn insert_booking(
     total: Pence,
     remaining: Pence,
     idempotency: Option<&Idempotency>,
-) -> AppResult<BookingView> {
+) -> AppResult<BookingId> {
     bookings::insert(
         conn,
         NewBooking {
@@ -739,13 +758,13 @@ pub(crate) fn book_offered(
     }
     let booking = insert_booking(conn, actor, input, &b, BookingKind::Sessions, 1, total, remaining, None)?;
     for (session, price) in &seats {
-        session_db::insert_seat(conn, booking.id, session.id, *price)?;
+        session_db::insert_seat(conn, booking, session.id, *price)?;
     }
     ledger::append(
         conn,
         Movement {
             allocation: b.allocation.id,
-            booking: Some(booking.id),
+            booking: Some(booking),
             kind: LedgerKind::Booked,
             amount: total.debit(),
             balance_after: remaining,
@@ -756,5 +775,5 @@ pub(crate) fn book_offered(
         },
     )?;
     changes::record(conn, b.service)?;
-    Ok(bookings::load(conn, booking.id)?.unwrap_or(booking))
+    bookings::load(conn, booking)?.ok_or_else(|| AppError::not_found("booking"))
 }

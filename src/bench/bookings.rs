@@ -1,5 +1,7 @@
 //! `localoffer bench bookings`: bookings per second and latency percentiles over real HTTP against
 //! a fresh database: SQLite with durable (synchronous=FULL) commits, or a PostgreSQL scratch database.
+//! By quantity (one service, money only) or, with `--sessions`, of dated sessions, where each
+//! booking takes a place and the money together.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,24 +15,44 @@ use crate::{Application, DataDir, Settings};
 
 use super::{BenchError, percentile_ms, setup_err};
 
-const HOLDERS: usize = 8;
+/// What each booking request books.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// A quantity of a price option: money only.
+    Quantity,
+    /// One dated session: a place and the money, the session's places contended.
+    Sessions,
+}
+
+impl Mode {
+    /// Quantity bookings contend on a few allocations; session bookings need one holder per
+    /// place in a session (a child holds one place in a session), so there are as many as places.
+    fn holders(self) -> usize {
+        match self {
+            Mode::Quantity => 8,
+            Mode::Sessions => SESSION_PLACES,
+        }
+    }
+}
+
+const SESSION_PLACES: usize = 32;
 
 /// `server`: a PostgreSQL server to run against (a scratch database is created and dropped);
 /// without it, a fresh SQLite file.
-pub fn bookings(requests: usize, concurrency: usize, server: Option<&str>) -> Result<(), BenchError> {
+pub fn bookings(requests: usize, concurrency: usize, mode: Mode, server: Option<&str>) -> Result<(), BenchError> {
     let server = server.filter(|u| DatabaseUrl::parse(u).is_postgres());
     let scratch = server
         .map(|s| db::create_scratch_postgres(s, "localoffer_bench"))
         .transpose()
         .map_err(setup_err)?;
-    let result = run(requests, concurrency, scratch.clone());
+    let result = run(requests, concurrency, mode, scratch.clone());
     if let (Some(server), Some(scratch)) = (server, scratch) {
         db::drop_scratch_postgres(server, &scratch).map_err(setup_err)?;
     }
     result
 }
 
-fn run(requests: usize, concurrency: usize, database_url: Option<String>) -> Result<(), BenchError> {
+fn run(requests: usize, concurrency: usize, mode: Mode, database_url: Option<String>) -> Result<(), BenchError> {
     let dir = tempfile::tempdir().map_err(setup_err)?;
     let taxonomy = Taxonomy::builtin().map_err(setup_err)?;
     let db = DataDir::prepare(dir.path())
@@ -74,8 +96,17 @@ fn run(requests: usize, concurrency: usize, database_url: Option<String>) -> Res
         .and_then(|s| s.price_options.first().map(|o| o.id))
         .ok_or_else(|| setup_err("the bench service has no price option"))?;
     let today = chrono::Utc::now().date_naive();
+    let sessions = match mode {
+        Mode::Quantity => Vec::new(),
+        Mode::Sessions => {
+            let wanted = requests.div_ceil(SESSION_PLACES).max(1);
+            db.write(move |c| coming_sessions(c, service_id, wanted))
+                .map_err(setup_err)?
+        }
+    };
+    let holder_count = mode.holders();
     let mut holders = Vec::new();
-    for i in 0..HOLDERS {
+    for i in 0..holder_count {
         let input: BudgetHolderInput = serde_json::from_value(serde_json::json!({
             "reference": format!("B-{i}"), "first_name": "Sam", "date_of_birth": "2014-01-01", "postcode": "SW19 2HR",
             "plan_start": today.to_string(), "plan_end": (today + chrono::Duration::days(365)).to_string(),
@@ -106,7 +137,8 @@ fn run(requests: usize, concurrency: usize, database_url: Option<String>) -> Res
         let app = Application::build(&settings)
             .map_err(setup_err)?;
         let base = format!("http://127.0.0.1:{}/api/v1", app.port());
-        actix_web::rt::spawn(app.run_until_stopped());
+        let server = app.handle();
+        let serving = actix_web::rt::spawn(app.run_until_stopped());
         let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
         let mut tokens = Vec::new();
         for (_, _, email) in &holders {
@@ -123,7 +155,8 @@ fn run(requests: usize, concurrency: usize, database_url: Option<String>) -> Res
         let started = Instant::now();
         let mut tasks = Vec::new();
         for _ in 0..concurrency {
-            let (client, base, work, tokens, holders) = (client.clone(), base.clone(), work.clone(), tokens.clone(), holders.clone());
+            let (client, base, work, tokens, holders, sessions) =
+                (client.clone(), base.clone(), work.clone(), tokens.clone(), holders.clone(), sessions.clone());
             tasks.push(actix_web::rt::spawn(async move {
                 let mut latencies = Vec::new();
                 let mut failures = 0usize;
@@ -132,17 +165,32 @@ fn run(requests: usize, concurrency: usize, database_url: Option<String>) -> Res
                     if n >= requests {
                         break;
                     }
-                    let (holder, allocation, _) = &holders[n % HOLDERS];
+                    let h = n % holder_count;
+                    let (holder, allocation, _) = &holders[h];
+                    let mut body = serde_json::json!({"budget_holder_id": holder, "allocation_id": allocation, "price_option_id": option});
+                    if sessions.is_empty() {
+                        body["quantity"] = 1.into();
+                    } else {
+                        // Each holder books each session once; requests in flight together
+                        // spread over neighbouring sessions, several families on each.
+                        body["session_ids"] = serde_json::json!([sessions[(n / holder_count + h) % sessions.len()]]);
+                    }
                     let t = Instant::now();
                     let res = client
                         .post(format!("{base}/bookings"))
-                        .bearer_auth(&tokens[n % HOLDERS])
+                        .bearer_auth(&tokens[h])
                         .header("Idempotency-Key", format!("bench-{n}"))
-                        .json(&serde_json::json!({"budget_holder_id": holder, "allocation_id": allocation, "price_option_id": option, "quantity": 1}))
+                        .json(&body)
                         .send()
                         .await;
+                    // The answer is read to its end, as a client would, so the connection is
+                    // kept for the next request rather than dropped.
+                    let created = match res {
+                        Ok(r) => r.status().as_u16() == 201 && r.bytes().await.is_ok(),
+                        Err(_) => false,
+                    };
                     latencies.push(t.elapsed());
-                    if !matches!(res, Ok(ref r) if r.status().as_u16() == 201) {
+                    if !created {
                         failures += 1;
                     }
                 }
@@ -159,13 +207,44 @@ fn run(requests: usize, concurrency: usize, database_url: Option<String>) -> Res
         let elapsed = started.elapsed();
         latencies.sort();
         let pct = |p: f64| percentile_ms(&latencies, p);
-        println!("bookings benchmark ({backend}; over HTTP on 127.0.0.1)");
+        let what = match mode {
+            Mode::Quantity => "by quantity".to_string(),
+            Mode::Sessions => format!("one dated session each, {} sessions of {SESSION_PLACES} places", sessions.len()),
+        };
+        println!("bookings benchmark ({backend}; {what}; over HTTP on 127.0.0.1)");
         println!("  requests     {requests} ({failures} failed), concurrency {concurrency}");
         println!("  throughput   {:.0} bookings/s", requests as f64 / elapsed.as_secs_f64());
         println!("  latency ms   p50 {:.2}  p95 {:.2}  p99 {:.2}  max {:.2}", pct(0.50), pct(0.95), pct(0.99), pct(1.0));
+        // The server stops (and lets go of the index) before its directory is removed.
+        server.stop(true).await;
+        let _ = serving.await;
         let db = DataDir(dir.path().to_path_buf()).open_db(database_url.as_deref()).map_err(setup_err)?;
         let report = db.read(db::ledger::verify).map_err(setup_err)?;
-        println!("  ledger check {} allocations, {} problems", report.allocations_checked, report.problems.len());
+        println!(
+            "  ledger check {} allocations, {} sessions, {} problems",
+            report.allocations_checked,
+            report.sessions_checked,
+            report.problems.len()
+        );
         Ok(())
     })
+}
+
+/// `wanted` coming sessions of the bench service: eight an hour apart each day from tomorrow,
+/// inside the bench plans' year.
+fn coming_sessions(conn: &mut db::Conn, service: crate::domain::ServiceId, wanted: usize) -> db::DbResult<Vec<i64>> {
+    let first = chrono::Utc::now().date_naive() + chrono::Duration::days(1);
+    let mut ids = Vec::with_capacity(wanted);
+    for i in 0..wanted {
+        let day = first + chrono::Duration::days((i / 8) as i64);
+        let Some(starts_at) = day.and_hms_opt(9 + (i % 8) as u32, 0, 0) else {
+            continue;
+        };
+        let times = crate::domain::sessions::Times {
+            starts_at,
+            ends_at: starts_at + chrono::Duration::minutes(50),
+        };
+        ids.push(db::sessions::insert(conn, service, None, times, SESSION_PLACES as i32)?.0);
+    }
+    Ok(ids)
 }

@@ -4,7 +4,7 @@ mod bookings;
 mod reports;
 mod search;
 
-pub use bookings::bookings;
+pub use bookings::{Mode, bookings};
 pub use reports::reports;
 pub use search::search;
 

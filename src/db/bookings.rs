@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use super::schema::{bookings, budget_holders as holders, price_options, services, users};
 use super::sessions::Seat;
-use super::{Conn, DbError, DbResult, now};
+use super::{Conn, DbResult, now};
 use crate::domain::access::{BookingScope, PlanScope};
 use crate::domain::booking::{BookingStatus, Idempotency};
 use crate::domain::{AllocationId, BookingId, BudgetHolderId, OrganisationId, Pence, PriceOptionId, ServiceId, UserId};
@@ -57,7 +57,7 @@ crate::domain::text_enum!(
 /// A booking found by the idempotency key it was made under.
 #[derive(Debug, Clone)]
 pub struct Keyed {
-    pub booking: BookingView,
+    pub booking: BookingId,
     /// What was left on the allocation straight after it was made.
     pub remaining_after: Pence,
     pub fingerprint: Option<String>,
@@ -81,9 +81,7 @@ struct BookingRow {
     total_pence: i64,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
-    remaining_after_pence: i64,
     organisation_id: i64,
-    request_fingerprint: Option<String>,
     kind: String,
     reference: Option<String>,
     notes: String,
@@ -156,27 +154,27 @@ pub fn load(conn: &mut Conn, id: BookingId) -> DbResult<Option<BookingView>> {
     let row: Option<BookingRow> = joined!()
         .filter(bookings::id.eq(id.0))
         .select(BookingRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     Ok(with_seats(conn, row.iter().map(BookingRow::view).collect())?.pop())
 }
 
 /// The booking `user` made under `key`, if any.
 pub fn by_key(conn: &mut Conn, user: UserId, key: &str) -> DbResult<Option<Keyed>> {
-    let row: Option<BookingRow> = joined!()
+    let row: Option<(i64, i64, Option<String>)> = bookings::table
         .filter(bookings::created_by.eq(user.0))
         .filter(bookings::idempotency_key.eq(key))
-        .select(BookingRow::as_select())
-        .first(conn)
+        .select((
+            bookings::id,
+            bookings::remaining_after_pence,
+            bookings::request_fingerprint,
+        ))
+        .get_result(conn)
         .optional()?;
-    let Some(r) = row else { return Ok(None) };
-    let booking = with_seats(conn, vec![r.view()])?
-        .pop()
-        .ok_or(DbError::NotFound("booking"))?;
-    Ok(Some(Keyed {
-        booking,
-        remaining_after: Pence::from_stored(r.remaining_after_pence),
-        fingerprint: r.request_fingerprint,
+    Ok(row.map(|(id, remaining_after, fingerprint)| Keyed {
+        booking: BookingId(id),
+        remaining_after: Pence::from_stored(remaining_after),
+        fingerprint,
     }))
 }
 
@@ -200,7 +198,7 @@ pub struct NewBooking<'a> {
 
 /// Store a booking (requested). Its key is unique per user: a second request racing with the same
 /// key is a unique violation, which the caller answers by replaying the first.
-pub fn insert(conn: &mut Conn, b: NewBooking<'_>) -> DbResult<BookingView> {
+pub fn insert(conn: &mut Conn, b: NewBooking<'_>) -> DbResult<BookingId> {
     let at = now();
     let id = diesel::insert_into(bookings::table)
         .values((
@@ -228,7 +226,7 @@ pub fn insert(conn: &mut Conn, b: NewBooking<'_>) -> DbResult<BookingView> {
         ))
         .returning(bookings::id)
         .get_result::<i64>(conn)?;
-    load(conn, BookingId(id))?.ok_or(DbError::NotFound("booking"))
+    Ok(BookingId(id))
 }
 
 /// Move a booking from `from` to `to`; false when it was no longer in `from` (changed meanwhile).

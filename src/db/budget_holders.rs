@@ -134,7 +134,7 @@ pub fn load(conn: &mut Conn, id: BudgetHolderId) -> DbResult<Option<HolderRow>> 
     Ok(budget_holders::table
         .select(HolderRow::as_select())
         .filter(budget_holders::id.eq(id.0))
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -274,7 +274,7 @@ fn remaining(conn: &mut Conn, allocation: AllocationId) -> DbResult<Pence> {
     let (amount, committed): (i64, i64) = allocations::table
         .find(allocation.0)
         .select((allocations::amount_pence, allocations::committed_pence))
-        .first(conn)?;
+        .get_result(conn)?;
     Ok(Pence::from_stored(amount - committed))
 }
 

@@ -39,6 +39,6 @@ pub fn last_before(conn: &mut Conn, at: NaiveDateTime) -> DbResult<i64> {
     let seq: Option<i64> = service_changes::table
         .filter(service_changes::changed_at.lt(at))
         .select(diesel::dsl::max(service_changes::seq))
-        .first(conn)?;
+        .get_result(conn)?;
     Ok(seq.unwrap_or(0))
 }

@@ -29,6 +29,6 @@ pub fn name(conn: &mut Conn, id: CouncilId) -> DbResult<Option<String>> {
     Ok(councils::table
         .find(id.0)
         .select(councils::name)
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }

@@ -1,5 +1,9 @@
 //! The database: the source of truth. One file per aggregate; this file owns connections,
 //! transactions and the layer's error type.
+//!
+//! A lookup of one row by a unique key uses `get_result`, not `first`: `first` binds `LIMIT ?`,
+//! and SQLite (3.47 on) plans with a bound LIMIT's value, so it recompiles the statement on every
+//! execution, which cost the booking path most of its time.
 
 pub mod bookings;
 pub mod budget_holders;
@@ -97,8 +101,10 @@ pub type DbResult<T> = Result<T, DbError>;
 #[derive(Debug, Clone, Copy)]
 struct ConnectionSettings;
 
-const SQLITE_PRAGMAS: &str =
-    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
+/// The writer's: each write in a batch is a savepoint, whose undo journal SQLite keeps in a temp
+/// file once past 64 KiB unless temp_store is MEMORY (a batch's undo pages are a few MB at most).
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+     PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;";
 
 impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for ConnectionSettings {
     fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), diesel::r2d2::Error> {

@@ -67,7 +67,7 @@ pub fn get(conn: &mut Conn, id: OrganisationId) -> DbResult<OrganisationView> {
     organisations::table
         .find(id.0)
         .select(OrganisationView::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or(DbError::NotFound("organisation"))
 }
@@ -76,7 +76,7 @@ pub fn kind(conn: &mut Conn, id: OrganisationId) -> DbResult<Option<Organisation
     let kind: Option<Option<String>> = organisations::table
         .find(id.0)
         .select(organisations::kind)
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     Ok(kind.flatten().and_then(|k| k.parse().ok()))
 }
@@ -119,7 +119,7 @@ pub fn upsert_from_feed(conn: &mut Conn, feed: &str, o: &ImportedOrganisation) -
         .filter(organisations::feed.eq(feed))
         .filter(organisations::feed_id.eq(&o.feed_id))
         .select(organisations::id)
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     let values = (
         organisations::name.eq(&o.name),

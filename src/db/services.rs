@@ -421,7 +421,7 @@ pub fn upsert_from_feed(
         .filter(services::feed.eq(feed))
         .filter(services::feed_id.eq(&s.feed_id))
         .select((services::id, services::organisation_id, services::feed_hash))
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     if let Some((id, _, _)) = stored
         .as_ref()
@@ -556,7 +556,7 @@ pub fn get(conn: &mut Conn, id: ServiceId) -> DbResult<Option<ServiceView>> {
             services::updated_at,
             policy_columns!(),
         ))
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     let Some(row) = row else { return Ok(None) };
     let status: ServiceStatus = row.status.parse().unwrap_or(ServiceStatus::Draft);
@@ -678,7 +678,7 @@ pub fn offer(conn: &mut Conn, option: PriceOptionId) -> DbResult<Option<(Service
             organisations::status,
             price_options::unit,
         ))
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     let Some((service, organisation, name, status, min_age, max_age, price, active, label, org_status, unit)) = row
     else {

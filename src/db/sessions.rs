@@ -148,7 +148,7 @@ pub fn load(conn: &mut Conn, id: SessionId) -> DbResult<Option<SessionView>> {
     Ok(dated_sessions::table
         .find(id.0)
         .select(SessionRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .map(Into::into))
 }

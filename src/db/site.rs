@@ -11,7 +11,7 @@ pub fn public_ids(conn: &mut Conn) -> DbResult<PublicIds> {
     let prefix: String = site_identity::table
         .find(1)
         .select(site_identity::uuid_prefix)
-        .first(conn)?;
+        .get_result(conn)?;
     PublicIds::from_hex(&prefix)
         .ok_or_else(|| DbError::Open(format!("site_identity.uuid_prefix {prefix:?} is not twelve hex digits")))
 }

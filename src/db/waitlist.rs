@@ -84,7 +84,7 @@ pub fn load(conn: &mut Conn, id: WaitlistId) -> DbResult<Option<Entry>> {
     Ok(waitlist_entries::table
         .find(id.0)
         .select(EntryRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .map(Into::into))
 }

@@ -425,6 +425,9 @@ fn settled_through(from: i64, changes: &[(i64, ServiceId, chrono::NaiveDateTime)
     settled
 }
 
+/// The least time between two catch-ups of the follower: search is at most this much behind a write.
+const MIN_COMMIT_GAP: Duration = Duration::from_millis(100);
+
 /// Follow the database's change log: apply changes when nudged (a write on this server) and on
 /// every `poll` (writes by other servers, or a nudge that was missed).
 pub fn spawn_follower(index: Arc<SearchIndex>, source: Arc<dyn Source>, poll: Duration) -> std::sync::mpsc::Sender<()> {
@@ -432,14 +435,19 @@ pub fn spawn_follower(index: Arc<SearchIndex>, source: Arc<dyn Source>, poll: Du
     let spawned = std::thread::Builder::new()
         .name("search-follower".into())
         .spawn(move || {
+            let mut last_commit = std::time::Instant::now() - MIN_COMMIT_GAP;
             while !matches!(
                 nudges.recv_timeout(poll),
                 Err(std::sync::mpsc::RecvTimeoutError::Disconnected)
             ) {
+                // Under a stream of writes (bookings taking places), changes are gathered for a
+                // moment rather than committed to the index one by one.
+                std::thread::sleep(MIN_COMMIT_GAP.saturating_sub(last_commit.elapsed()));
                 while nudges.try_recv().is_ok() {}
                 if let Err(e) = index.catch_up(source.as_ref()) {
                     tracing::error!(error = %e, "search index could not catch up; will retry");
                 }
+                last_commit = std::time::Instant::now();
             }
         });
     if let Err(e) = spawned {
