@@ -164,6 +164,22 @@ pub fn long_date(d: chrono::NaiveDate) -> String {
     d.format("%-d %B %Y").to_string()
 }
 
+/// When a session starts, on England's clock: "Saturday 9 January, 10:00".
+pub fn session_start(at: chrono::NaiveDateTime) -> String {
+    crate::domain::sessions::in_london(at)
+        .format("%A %-d %B, %H:%M")
+        .to_string()
+}
+
+/// "1 place left", "3 places left".
+pub fn places_left(n: i32) -> String {
+    if n == 1 {
+        "1 place left".to_string()
+    } else {
+        format!("{n} places left")
+    }
+}
+
 /// A date in a table: "1 Sep 2026".
 pub fn short_date(d: chrono::NaiveDate) -> String {
     d.format("%-d %b %Y").to_string()

@@ -358,6 +358,10 @@ pub fn matches(taxonomy: &Taxonomy, sections: &[PlanMatches]) -> Markup {
                             " – " (hit.organisation.name)
                             @if let Some(d) = hit.distance_miles { ", " (format!("{d:.1}")) " miles" }
                             @if let Some(p) = hit.price_from { ", from " (money(p)) }
+                            @if let Some(next) = m.next_session(hit) {
+                                br;
+                                "Next session: " (c::session_start(next.starts_at)) " – " (c::places_left(next.places_left))
+                            }
                             br;
                             (tags(taxonomy, &hit.outcomes_matched))
                         }

@@ -5,13 +5,14 @@ use maud::{Markup, html};
 use super::components::{
     self as c, Chrome, FormErrors, MapPoint, checkboxes, csrf_field, input, money, summary_list, tags,
 };
+use crate::app::search::{Found, NextSession};
 use crate::db::budget_holders::BudgetHolderView;
 use crate::db::services::ServiceView;
 use crate::db::sessions::SessionView;
 use crate::domain::SeriesId;
 use crate::domain::sessions::{SessionStatus, Weekly};
 use crate::domain::taxonomy::{Taxonomy, Vocabulary};
-use crate::search::{Hit, SearchResults};
+use crate::search::Hit;
 
 pub fn home() -> Markup {
     html! {
@@ -28,7 +29,7 @@ pub fn home() -> Markup {
     }
 }
 
-fn result_item(taxonomy: &Taxonomy, hit: &Hit) -> Markup {
+fn result_item(taxonomy: &Taxonomy, hit: &Hit, next: Option<NextSession>) -> Markup {
     html! {
         li {
             h3 { a href={ "/services/" (hit.service_id) } { (hit.name) } }
@@ -37,6 +38,9 @@ fn result_item(taxonomy: &Taxonomy, hit: &Hit) -> Markup {
                 @if let Some(d) = hit.distance_miles { (format!("{d:.1}")) " miles away. " }
                 @if let Some(p) = hit.price_from { "From " (money(p)) ". " }
                 "Ages " (hit.min_age) " to " (hit.max_age) "."
+            }
+            @if let Some(next) = next {
+                p { "Next session: " (c::session_start(next.starts_at)) " – " (c::places_left(next.places_left)) }
             }
             @if !hit.outcomes_matched.is_empty() {
                 p { "Meets: " (tags(taxonomy, &hit.outcomes_matched)) }
@@ -49,7 +53,7 @@ fn result_item(taxonomy: &Taxonomy, hit: &Hit) -> Markup {
 pub struct SearchPage<'a> {
     pub errors: &'a FormErrors,
     pub query: &'a [(String, String)],
-    pub found: Option<&'a SearchResults>,
+    pub found: Option<&'a Found>,
     /// The radius of the map when the search had a place.
     pub map_radius: Option<f64>,
 }
@@ -86,14 +90,21 @@ pub fn search(taxonomy: &Taxonomy, page: &SearchPage<'_>) -> Markup {
             (input(errors, "postcode", "Postcode", page.value("postcode"), "text", Some("For example: SW19 2HR, or just SW19")))
             (input(errors, "radius_miles", "Distance in miles", page.value("radius_miles"), "text", Some("How far from the postcode; 5 if you leave it empty")))
             (input(errors, "age", "Child's age", page.value("age"), "text", None))
+            fieldset.fieldset aria-describedby="available-hint" {
+                legend.legend { "Dates with a free place" }
+                div.hint #available-hint { "Only services with a session that has a place left on one of these days. Leave both empty for any date." }
+                (input(errors, "available_from", "From", page.value("available_from"), "date", Some("For example: 2027-01-09. Today if you leave it empty")))
+                (input(errors, "available_to", "To", page.value("available_to"), "date", Some("For example: 2027-01-31. Any later date if you leave it empty")))
+            }
             button.button type="submit" { "Search" }
         }
         @if let Some(found) = page.found {
-            h2 { (found.total) " " (if found.total == 1 { "service" } else { "services" }) " found" }
-            @if let Some(radius) = page.map_radius && !found.results.is_empty() {
-                (c::map(&found.results.iter().map(|h| MapPoint { distance_miles: h.distance_miles }).collect::<Vec<_>>(), radius))
+            @let results = &found.results;
+            h2 { (results.total) " " (if results.total == 1 { "service" } else { "services" }) " found" }
+            @if let Some(radius) = page.map_radius && !results.results.is_empty() {
+                (c::map(&results.results.iter().map(|h| MapPoint { distance_miles: h.distance_miles }).collect::<Vec<_>>(), radius))
             }
-            ol.results { @for hit in &found.results { (result_item(taxonomy, hit)) } }
+            ol.results { @for hit in &results.results { (result_item(taxonomy, hit, found.next_session(hit))) } }
         }
     }
 }

@@ -382,4 +382,73 @@ both_backends! {
             assert_valid(&dir, "organization", &o);
         }
     }
+
+    #[tokio::test]
+    async fn weekly_series_of_dated_sessions_are_published_as_schedules() {
+        let Some(dir) = schemata() else { return };
+        let app = spawn().await;
+        let w = world(&app, "500.00").await;
+        let mut club = saturday_club();
+        club["name"] = "Holiday Club".into();
+        club["schedule"] = json!([{"day": "saturday", "starts": "10:00", "ends": "15:00"}]);
+        let club = app.service(&w.provider, &club).await;
+        let series = json!({
+            "weekly": {"days": ["saturday", "wednesday"], "from": "2027-01-09", "until": "2027-07-17",
+                       "starts": "10:00", "ends": "15:00", "except": ["2027-02-20", "2027-02-13"]},
+            "places": 8
+        });
+        let path = format!("/services/{}/sessions", club["id"]);
+        expect(app.post(&path, Some(&w.provider), &series).await, StatusCode::CREATED).await;
+        let evenings = json!({"weekly": {"days": ["monday"], "from": "2027-03-01", "until": "2027-03-29", "starts": "17:30", "ends": "19:00"}});
+        expect(app.post(&path, Some(&w.provider), &evenings).await, StatusCode::CREATED).await;
+        feed_has(&app, 2).await;
+
+        let list = oruk_ok(&app, "/services").await;
+        let listed = assert_page(&list, 1, 50);
+        let uuid = listed.iter().find(|s| s["name"] == "Holiday Club").expect("listed")["id"].as_str().unwrap().to_string();
+        let one = oruk_ok(&app, &format!("/services/{uuid}")).await;
+        assert_valid(&dir, "service", &one);
+        let schedules = one["schedules"].as_array().expect("schedules");
+        assert_eq!(schedules.len(), 3, "the weekly times and one schedule per series: {one:#}");
+        for s in schedules {
+            assert_valid(&dir, "schedule", s);
+            assert_eq!(s["service_id"], uuid.as_str());
+        }
+        let ids: std::collections::BTreeSet<&str> = schedules.iter().map(|s| s["id"].as_str().unwrap()).collect();
+        assert_eq!(ids.len(), 3, "each schedule has its own id");
+        let weekly = schedules.iter().find(|s| s["byday"] == "WE,SA").expect("the series as a schedule");
+        assert_eq!(weekly["freq"], "WEEKLY");
+        assert_eq!(weekly["interval"], 1);
+        assert_eq!(weekly["dtstart"], "2027-01-09");
+        assert_eq!(weekly["until"], "2027-07-17");
+        assert_eq!(weekly["valid_from"], "2027-01-09");
+        assert_eq!(weekly["valid_to"], "2027-07-17");
+        assert_eq!(weekly["opens_at"], "10:00");
+        assert_eq!(weekly["closes_at"], "15:00");
+        assert_eq!(
+            weekly["description"],
+            "Every Wednesday and Saturday, 10:00 to 15:00 (UK time), from 9 January 2027 to 17 July 2027, except 13 February 2027 and 20 February 2027"
+        );
+        assert_eq!(weekly["notes"], "No sessions on 13 February 2027, 20 February 2027.");
+        let monday = schedules.iter().find(|s| s["byday"] == "MO").expect("the second series");
+        assert_eq!((monday["opens_at"].as_str(), monday["closes_at"].as_str()), (Some("17:30"), Some("19:00")));
+        assert_eq!(monday["until"], "2027-03-29");
+        assert!(monday.get("notes").is_none(), "no exceptions, no notes: {monday}");
+
+        // Ids are stable: the same on the next read, and after a restart.
+        let again = oruk_ok(&app, &format!("/services/{uuid}")).await;
+        assert_eq!(again["schedules"], one["schedules"]);
+        let app = app.restart().await;
+        let after = oruk_ok(&app, &format!("/services/{uuid}")).await;
+        assert_eq!(after["schedules"], one["schedules"]);
+        // The same record inside a service at a location and an organisation still validates.
+        let sal = after["service_at_locations"][0]["id"].as_str().unwrap().to_string();
+        let at = oruk_ok(&app, &format!("/service_at_locations/{sal}")).await;
+        assert_valid(&dir, "service_at_location", &at);
+        assert_eq!(at["service"]["schedules"], one["schedules"]);
+        let org = oruk_ok(&app, &format!("/organizations/{}", one["organization_id"].as_str().unwrap())).await;
+        assert_valid(&dir, "organization", &org);
+        let in_org = org["services"].as_array().unwrap().iter().find(|s| s["id"] == uuid.as_str()).expect("in its organisation");
+        assert_eq!(in_org["schedules"], one["schedules"]);
+    }
 }

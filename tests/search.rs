@@ -435,6 +435,11 @@ both_backends! {
             ("page=0", "page"),
             ("per_page=1000", "per_page"),
             ("colour=blue", "colour"),
+            ("available_from=2027-13-01", "available_from"),
+            ("available_from=soon", "available_from"),
+            ("available_from=2027-02-01&available_to=2027-01-31", "available_to"),
+            ("available_from=2027-01-01&available_to=2028-06-01", "available_to"),
+            ("available_to=2020-01-01", "available_to"),
         ] {
             let res = app.get(&format!("/search?{query}"), None).await;
             expect_error(res, StatusCode::BAD_REQUEST, "invalid_parameter", Some(field)).await;

@@ -6,15 +6,23 @@ use std::collections::HashMap;
 use super::{App, AppResult};
 use crate::db::organisations::{self, OrganisationView};
 use crate::db::services::{self, ServiceView};
-use crate::db::{Conn, DbError};
+use crate::db::{Conn, DbError, sessions};
 use crate::domain::organisation::shown_in_directory;
 use crate::domain::oruk::FeedQuery;
 use crate::domain::search::{Origin, Sort};
+use crate::domain::sessions::Weekly;
 use crate::domain::taxonomy::Vocabulary;
-use crate::domain::{OrganisationId, ServiceId, ServiceStatus};
+use crate::domain::{OrganisationId, SeriesId, ServiceId, ServiceStatus};
 use crate::search::SearchRequest;
 
-pub type Published = (ServiceView, OrganisationView);
+/// A published service as the feed shows it: with its organisation and the weekly series its
+/// dated sessions were published in (oldest first).
+#[derive(Debug, Clone)]
+pub struct Published {
+    pub service: ServiceView,
+    pub organisation: OrganisationView,
+    pub series: Vec<(SeriesId, Weekly)>,
+}
 
 fn listed(o: &OrganisationView) -> bool {
     shown_in_directory(&o.status, o.kind.as_deref())
@@ -36,7 +44,11 @@ fn load(conn: &mut Conn, ids: &[ServiceId]) -> Result<Vec<Published>, DbError> {
         if let Some(org) = orgs.get(&org_id).filter(|o| listed(o))
             && view.status == ServiceStatus::Published
         {
-            out.push((view, org.clone()));
+            out.push(Published {
+                series: sessions::series_of(conn, *id)?,
+                organisation: org.clone(),
+                service: view,
+            });
         }
     }
     Ok(out)

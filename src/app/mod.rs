@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod bookings;
+pub mod calendar;
 pub mod feed;
 pub mod jobs;
 pub mod listings;

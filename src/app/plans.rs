@@ -1,7 +1,10 @@
 //! Plans: a council records a child's plan, its outcomes and Section J allocations; the family,
 //! its broker and its council read it, its statement and the services that match it.
 
+use std::collections::HashMap;
+
 use super::bookings::plan_for;
+use super::search::{NextSession, next_sessions};
 use super::{App, AppError, AppResult};
 use crate::db::budget_holders::{self, AllocationView, BudgetHolderView};
 use crate::db::ledger::{self, StatementEntry};
@@ -12,7 +15,7 @@ use crate::domain::geo::Postcode;
 use crate::domain::reports::Quarter;
 use crate::domain::taxonomy::TermId;
 use crate::domain::validate::Invalid;
-use crate::domain::{Actor, BudgetHolderId, OrganisationKind, Pence, PlanOutcomeId, Role, UserId};
+use crate::domain::{Actor, BudgetHolderId, OrganisationKind, Pence, PlanOutcomeId, Role, ServiceId, UserId};
 use crate::geocode::Located;
 use crate::search::{Hit, SearchRequest};
 
@@ -195,6 +198,14 @@ pub struct PlanMatches {
     pub home: Option<Located>,
     pub district: String,
     pub outcomes: Vec<OutcomeMatches>,
+    /// The next session with a place left of each service matched.
+    pub next_sessions: HashMap<ServiceId, NextSession>,
+}
+
+impl PlanMatches {
+    pub fn next_session(&self, hit: &Hit) -> Option<NextSession> {
+        self.next_sessions.get(&ServiceId(hit.service_id)).copied()
+    }
 }
 
 /// For each of the plan's outcomes, the best services within reach of home, right for the
@@ -250,6 +261,8 @@ async fn matches_for(app: &App, plan: BudgetHolderView, radius_miles: f64, limit
         }
         _ => vec![Vec::new(); plan.outcomes.len()],
     };
+    let hits: Vec<Hit> = found.iter().flatten().cloned().collect();
+    let next_sessions = app.read(move |conn| next_sessions(conn, &hits)).await?;
     let outcomes = plan
         .outcomes
         .iter()
@@ -268,6 +281,7 @@ async fn matches_for(app: &App, plan: BudgetHolderView, radius_miles: f64, limit
         district: home_postcode.outcode,
         outcomes,
         plan,
+        next_sessions,
     })
 }
 

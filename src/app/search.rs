@@ -1,12 +1,18 @@
 //! Searching the Local Offer: placing the origin, asking the index, logging the search without
 //! personal data for the council's gap reports.
 
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+
 use super::{App, AppError, AppResult};
 use crate::db::search_log::{self, LoggedSearch};
+use crate::db::{Conn, now, sessions};
+use crate::domain::ServiceId;
 use crate::domain::geo::Coordinates;
 use crate::domain::search::{Origin, SearchParams};
 use crate::domain::taxonomy::TermId;
-use crate::search::{SearchRequest, SearchResults};
+use crate::search::{Hit, SearchRequest, SearchResults};
 
 /// Where a search was centred: its coordinates and postcode district.
 #[derive(Debug, Clone)]
@@ -45,11 +51,43 @@ pub struct Options {
     pub default_radius_miles: Option<f64>,
 }
 
+/// A service's next session with a place left, as the database has it now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NextSession {
+    pub starts_at: NaiveDateTime,
+    pub places_left: i32,
+}
+
+/// The next session with a place left of each of these hits' services (one query for them all).
+pub(crate) fn next_sessions<'a>(
+    conn: &mut Conn,
+    hits: impl IntoIterator<Item = &'a Hit>,
+) -> AppResult<HashMap<ServiceId, NextSession>> {
+    let mut ids: Vec<ServiceId> = hits.into_iter().map(|h| ServiceId(h.service_id)).collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    ids.sort();
+    ids.dedup();
+    Ok(sessions::next_open(conn, &ids, now())?
+        .into_iter()
+        .map(|(id, (starts_at, places_left))| (id, NextSession { starts_at, places_left }))
+        .collect())
+}
+
 #[derive(Debug, Clone)]
 pub struct Found {
     pub results: SearchResults,
     pub place: Option<Place>,
     pub radius_miles: Option<f64>,
+    /// Each result's next session with a place left, read fresh rather than from the index.
+    pub next_sessions: HashMap<ServiceId, NextSession>,
+}
+
+impl Found {
+    pub fn next_session(&self, hit: &Hit) -> Option<NextSession> {
+        self.next_sessions.get(&ServiceId(hit.service_id)).copied()
+    }
 }
 
 /// A public search. Every one is logged (words, term ids, postcode district, result count; never
@@ -57,8 +95,25 @@ pub struct Found {
 pub async fn search(app: &App, params: &SearchParams, options: Options) -> AppResult<Found> {
     let place = locate(app, params.origin.as_ref()).await?;
     let radius_miles = params.radius_miles.or(place.as_ref().and(options.default_radius_miles));
-    let request = SearchRequest::from_params(params, place.as_ref().map(|p| p.at), radius_miles, options.facets);
-    let results = app.blocking(move |app| Ok(app.search.search(&request)?)).await?;
+    let today = crate::domain::sessions::london_date(now());
+    let available = params.available(today).map_err(|e| AppError::BadParameter {
+        field: e.field,
+        message: e.message,
+    })?;
+    let request = SearchRequest::from_params(
+        params,
+        place.as_ref().map(|p| p.at),
+        radius_miles,
+        available,
+        options.facets,
+    );
+    let (results, next_sessions) = app
+        .blocking(move |app| {
+            let results = app.search.search(&request)?;
+            let next = app.db.read_as(|conn| next_sessions(conn, &results.results))?;
+            Ok((results, next))
+        })
+        .await?;
     let ids = |terms: &[TermId]| terms.iter().map(|t| t.0.clone()).collect::<Vec<_>>();
     let logged = LoggedSearch {
         query_text: params.text.clone(),
@@ -80,6 +135,7 @@ pub async fn search(app: &App, params: &SearchParams, options: Options) -> AppRe
         results,
         place,
         radius_miles,
+        next_sessions,
     })
 }
 

@@ -9,7 +9,7 @@ use super::{App, AppError, AppResult};
 use crate::db::bookings::BookingView;
 use crate::db::sessions::{self as session_db, SessionView};
 use crate::db::waitlist::{self, Entry, NewEntry};
-use crate::db::{Conn, budget_holders, jobs, now, services};
+use crate::db::{Conn, budget_holders, changes, jobs, now, services};
 use crate::domain::booking::BookingInput;
 use crate::domain::sessions::{SessionStatus, WaitStatus};
 use crate::domain::validate::Invalid;
@@ -187,6 +187,10 @@ fn end(conn: &mut Conn, entry: &Entry, to: WaitStatus, at: NaiveDateTime) -> App
     if entry.status == WaitStatus::Offered {
         session_db::release_place(conn, entry.session_id)?;
         offer_freed(conn, entry.session_id, at)?;
+        // The held place may be free again: search's availability follows.
+        if let Some(s) = session_db::load(conn, entry.session_id)? {
+            changes::record(conn, s.service_id)?;
+        }
     }
     Ok(())
 }

@@ -806,6 +806,7 @@ pub fn for_index(conn: &mut Conn, ids: &[ServiceId]) -> DbResult<Vec<Listing>> {
         let lowest = price_from.entry(sid).or_insert(price);
         *lowest = (*lowest).min(price);
     }
+    let mut open_days = super::sessions::open_days(conn, ids, now())?;
     Ok(rows
         .into_iter()
         .map(
@@ -848,6 +849,17 @@ pub fn for_index(conn: &mut Conn, ids: &[ServiceId]) -> DbResult<Vec<Listing>> {
                     max_age,
                     price_from: price_from.get(&id).map(|p| Pence::from_stored(*p)),
                     updated_at,
+                    open_days: {
+                        let mut days: Vec<_> = open_days
+                            .remove(&ServiceId(id))
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(crate::domain::sessions::london_date)
+                            .collect();
+                        days.sort();
+                        days.dedup();
+                        days
+                    },
                 }
             },
         )

@@ -131,6 +131,23 @@ pub fn actor_for_token(conn: &mut Conn, token: &str) -> DbResult<Option<Actor>> 
     Ok(row.map(|u| u.actor()))
 }
 
+/// Who a user is, by id.
+pub fn actor(conn: &mut Conn, user: UserId) -> DbResult<Option<Actor>> {
+    let row = users::table
+        .find(user.0)
+        .select((
+            users::id,
+            users::email,
+            users::password_hash,
+            users::role,
+            users::organisation_id,
+            users::council_id,
+        ))
+        .first::<UserRow>(conn)
+        .optional()?;
+    Ok(row.map(|u| u.actor()))
+}
+
 pub fn revoke_session(conn: &mut Conn, token: &str) -> DbResult<bool> {
     let n = diesel::update(
         sessions::table

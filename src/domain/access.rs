@@ -54,6 +54,15 @@ impl Actor {
         }
     }
 
+    /// Whose sessions this actor's calendar feed shows: a family's or a broker's booked places, or
+    /// a provider's sessions. Councils have no calendar (they neither book nor run sessions).
+    pub fn calendar_scope(&self) -> Option<BookingScope> {
+        match self.role {
+            Role::Council => None,
+            _ => self.booking_scope(),
+        }
+    }
+
     /// The family, its broker and its council; nobody else.
     pub fn sees_plan(&self, plan: &PlanOwners) -> bool {
         match self.role {
@@ -108,6 +117,23 @@ mod tests {
         family: UserId(10),
         broker: Some(OrganisationId(7)),
     };
+
+    #[test]
+    fn families_brokers_and_providers_have_calendars_councils_do_not() {
+        assert_eq!(
+            actor(Role::Family, 10, None, None).calendar_scope(),
+            Some(BookingScope::Plans(PlanScope::Family(UserId(10))))
+        );
+        assert_eq!(
+            actor(Role::Broker, 20, Some(7), None).calendar_scope(),
+            Some(BookingScope::Plans(PlanScope::Broker(OrganisationId(7))))
+        );
+        assert_eq!(
+            actor(Role::Provider, 40, Some(7), None).calendar_scope(),
+            Some(BookingScope::Provider(OrganisationId(7)))
+        );
+        assert_eq!(actor(Role::Council, 30, None, Some(1)).calendar_scope(), None);
+    }
 
     #[test]
     fn a_plan_is_seen_by_its_family_broker_and_council_only() {

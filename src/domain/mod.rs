@@ -4,6 +4,7 @@
 pub mod access;
 pub mod booking;
 pub mod budget;
+pub mod calendar;
 pub mod fcr;
 pub mod geo;
 pub mod money;

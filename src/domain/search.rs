@@ -1,5 +1,7 @@
 //! What a search asks for, parsed from a query string with every bad parameter named.
 
+use chrono::NaiveDate;
+
 use super::geo::{Coordinates, Postcode};
 use super::service::Day;
 use super::taxonomy::{Taxonomy, TermId, Vocabulary};
@@ -14,6 +16,8 @@ pub const MAX_RADIUS_MILES: f64 = 200.0;
 pub const MAX_PER_PAGE: usize = 100;
 pub const MAX_PAGE: usize = 500;
 pub const MAX_QUERY_CHARS: usize = 200;
+/// The longest span of days an availability search may cover.
+pub const MAX_AVAILABLE_DAYS: i64 = 366;
 
 /// Where a search is centred: a postcode still to be located, or coordinates.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,9 +38,25 @@ pub struct SearchParams {
     pub stream: Option<Stream>,
     pub max_price: Option<Pence>,
     pub day: Option<Day>,
+    /// A free place on a session on one of these days in England (both included).
+    pub available_from: Option<NaiveDate>,
+    pub available_to: Option<NaiveDate>,
     pub sort: Sort,
     pub page: usize,
     pub per_page: usize,
+}
+
+/// The days a search wants a free place on: from the first (included) to the last (included,
+/// or every day on when there is none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Available {
+    pub from: NaiveDate,
+    pub to: Option<NaiveDate>,
+}
+
+fn date(field: &str, value: &str) -> Result<NaiveDate, FieldError> {
+    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
+        .map_err(|_| FieldError::new(field, "must be a date such as 2027-01-09"))
 }
 
 fn number<T: std::str::FromStr>(field: &str, value: &str, what: &str) -> Result<T, FieldError> {
@@ -62,6 +82,8 @@ impl SearchParams {
             stream: None,
             max_price: None,
             day: None,
+            available_from: None,
+            available_to: None,
             sort: Sort::Relevance,
             page: 1,
             per_page: 20,
@@ -125,6 +147,8 @@ impl SearchParams {
                                 .map_err(|m: String| FieldError::new("day", m))?,
                         )
                     }
+                    "available_from" => p.available_from = Some(date("available_from", value)?),
+                    "available_to" => p.available_to = Some(date("available_to", value)?),
                     "sort" => p.sort = value.parse().map_err(|m: String| FieldError::new("sort", m))?,
                     "page" => {
                         p.page = number("page", value, "a page number from 1")?;
@@ -171,6 +195,18 @@ impl SearchParams {
             (Some(_), None, None) => errors.push(FieldError::new("lon", "is needed with lat")),
             (None, Some(_), None) => errors.push(FieldError::new("lat", "is needed with lon")),
         }
+        if let (Some(from), Some(to)) = (p.available_from, p.available_to)
+            && errors.is_empty()
+        {
+            if to < from {
+                errors.push(FieldError::new("available_to", "must not be before available_from"));
+            } else if (to - from).num_days() >= MAX_AVAILABLE_DAYS {
+                errors.push(FieldError::new(
+                    "available_to",
+                    format!("must make a range of at most {MAX_AVAILABLE_DAYS} days from available_from"),
+                ));
+            }
+        }
         if p.origin.is_none() && errors.is_empty() {
             if p.radius_miles.is_some() {
                 errors.push(FieldError::new(
@@ -186,6 +222,30 @@ impl SearchParams {
             }
         }
         if errors.is_empty() { Ok(p) } else { Err(Invalid(errors)) }
+    }
+
+    /// The days to find a free place on, read against `today` in England: from a day alone means
+    /// from that day on; to a day alone means from today to that day.
+    pub fn available(&self, today: NaiveDate) -> Result<Option<Available>, FieldError> {
+        match (self.available_from, self.available_to) {
+            (None, None) => Ok(None),
+            (Some(from), to) => Ok(Some(Available { from, to })),
+            (None, Some(to)) => {
+                if to < today {
+                    return Err(FieldError::new("available_to", "must not be before today"));
+                }
+                if (to - today).num_days() >= MAX_AVAILABLE_DAYS {
+                    return Err(FieldError::new(
+                        "available_to",
+                        format!("must make a range of at most {MAX_AVAILABLE_DAYS} days from today"),
+                    ));
+                }
+                Ok(Some(Available {
+                    from: today,
+                    to: Some(to),
+                }))
+            }
+        }
     }
 }
 
@@ -246,5 +306,56 @@ mod tests {
         assert_eq!(field(&[("page", "0")]), "page");
         assert_eq!(field(&[("colour", "blue")]), "colour");
         assert_eq!(field(&[("q", &"x".repeat(300))]), "q");
+        assert_eq!(field(&[("available_from", "next week")]), "available_from");
+        assert_eq!(field(&[("available_from", "2027-02-30")]), "available_from");
+        assert_eq!(field(&[("available_to", "09/01/2027")]), "available_to");
+        assert_eq!(
+            field(&[("available_from", "2027-02-01"), ("available_to", "2027-01-31")]),
+            "available_to"
+        );
+        assert_eq!(
+            field(&[("available_from", "2027-01-01"), ("available_to", "2028-01-02")]),
+            "available_to"
+        );
+    }
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn availability_is_a_range_of_days_either_end_optional() {
+        let today = day(2026, 12, 2);
+        let p = parse(&[("available_from", "2027-01-09"), ("available_to", "2027-01-09")]).unwrap();
+        assert_eq!(
+            p.available(today),
+            Ok(Some(Available {
+                from: day(2027, 1, 9),
+                to: Some(day(2027, 1, 9))
+            }))
+        );
+        // A whole year (366 days counted inclusively) is the most.
+        assert!(parse(&[("available_from", "2027-01-01"), ("available_to", "2028-01-01")]).is_ok());
+        let from = parse(&[("available_from", "2027-01-09")]).unwrap();
+        assert_eq!(
+            from.available(today),
+            Ok(Some(Available {
+                from: day(2027, 1, 9),
+                to: None
+            }))
+        );
+        let to = parse(&[("available_to", "2027-01-09")]).unwrap();
+        assert_eq!(
+            to.available(today),
+            Ok(Some(Available {
+                from: today,
+                to: Some(day(2027, 1, 9))
+            }))
+        );
+        let past = parse(&[("available_to", "2026-11-30")]).unwrap();
+        assert_eq!(past.available(today).unwrap_err().field, "available_to");
+        let far = parse(&[("available_to", "2028-06-01")]).unwrap();
+        assert_eq!(far.available(today).unwrap_err().field, "available_to");
+        assert_eq!(parse(&[]).unwrap().available(today), Ok(None));
     }
 }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 
 use super::fcr::{FcrBreakdown, FcrInput};
 use super::geo::Coordinates;
@@ -384,6 +384,8 @@ pub struct Listing {
     pub max_age: i32,
     pub price_from: Option<Pence>,
     pub updated_at: NaiveDateTime,
+    /// The days in England on which a scheduled session still to come has a place left, in order.
+    pub open_days: Vec<NaiveDate>,
 }
 
 impl ValidService {

@@ -254,7 +254,69 @@ pub fn weekday(day: Day) -> chrono::Weekday {
     }
 }
 
+/// Items in words: "a", "a and b", "a, b and c".
+fn in_words(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
 impl Weekly {
+    /// Its days Monday first, each once.
+    pub fn days_in_order(&self) -> Vec<Day> {
+        let mut days = self.days.clone();
+        days.sort();
+        days.dedup();
+        days
+    }
+
+    /// The days it skips, in order.
+    pub fn exceptions_in_order(&self) -> Vec<NaiveDate> {
+        let mut except: Vec<NaiveDate> = self
+            .except
+            .iter()
+            .copied()
+            .filter(|d| (self.from..=self.until).contains(d))
+            .collect();
+        except.sort();
+        except.dedup();
+        except
+    }
+
+    /// "Every Saturday, 10:00 to 15:00 (UK time), from 9 January 2027 to 17 July 2027, except
+    /// 13 February 2027 and 20 February 2027", as a person reads the series.
+    pub fn describe(&self) -> String {
+        let days: Vec<String> = self
+            .days_in_order()
+            .iter()
+            .map(|d| {
+                let name = d.as_str();
+                let mut chars = name.chars();
+                chars
+                    .next()
+                    .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
+                    .unwrap_or_default()
+            })
+            .collect();
+        let date = |d: &NaiveDate| d.format("%-d %B %Y").to_string();
+        let mut out = format!(
+            "Every {}, {} to {} (UK time), from {} to {}",
+            in_words(&days),
+            self.starts.trim(),
+            self.ends.trim(),
+            date(&self.from),
+            date(&self.until)
+        );
+        let except: Vec<String> = self.exceptions_in_order().iter().map(date).collect();
+        if !except.is_empty() {
+            out.push_str(", except ");
+            out.push_str(&in_words(&except));
+        }
+        out
+    }
+
     /// Every session of the series, in order, each at the same wall-clock time whatever the
     /// clocks do in between.
     pub fn expand(&self, now: NaiveDateTime) -> Result<Vec<Times>, Invalid> {
@@ -438,6 +500,34 @@ mod tests {
     }
 
     const NOW: &str = "2026-12-01T12:00:00";
+
+    #[test]
+    fn a_series_is_described_in_words() {
+        let w = Weekly {
+            days: vec![Day::Saturday, Day::Wednesday, Day::Saturday],
+            from: d("2027-01-09"),
+            until: d("2027-07-17"),
+            starts: "10:00".into(),
+            ends: "15:00".into(),
+            except: vec![d("2027-02-20"), d("2027-02-13"), d("2028-01-01")],
+        };
+        assert_eq!(w.days_in_order(), [Day::Wednesday, Day::Saturday]);
+        assert_eq!(w.exceptions_in_order(), [d("2027-02-13"), d("2027-02-20")]);
+        assert_eq!(
+            w.describe(),
+            "Every Wednesday and Saturday, 10:00 to 15:00 (UK time), from 9 January 2027 to \
+             17 July 2027, except 13 February 2027 and 20 February 2027"
+        );
+        let plain = Weekly {
+            days: vec![Day::Monday, Day::Tuesday, Day::Friday],
+            except: Vec::new(),
+            ..w
+        };
+        assert_eq!(
+            plain.describe(),
+            "Every Monday, Tuesday and Friday, 10:00 to 15:00 (UK time), from 9 January 2027 to 17 July 2027"
+        );
+    }
 
     #[test]
     fn london_times_follow_the_clocks() {

@@ -22,7 +22,7 @@ use crate::domain::service::Listing;
 use crate::domain::taxonomy::Taxonomy;
 
 /// Bump when the schema or what is indexed changes: an index of another version is rebuilt.
-const SCHEMA_VERSION: u32 = 2;
+const SCHEMA_VERSION: u32 = 3;
 const CHUNK: i64 = 2000;
 const WRITER_MEMORY: usize = 100_000_000;
 
@@ -56,6 +56,11 @@ fn now() -> chrono::NaiveDateTime {
     chrono::Utc::now().naive_utc()
 }
 
+/// A day as the index holds it: days since 1 January 1970 (0 for any day before).
+pub(crate) fn day_number(day: chrono::NaiveDate) -> u64 {
+    (day - chrono::NaiveDate::default()).num_days().max(0) as u64
+}
+
 /// What the index's last commit records: which schema wrote it and the last change it holds.
 #[derive(Debug, Serialize, Deserialize)]
 struct Payload {
@@ -86,6 +91,7 @@ pub(crate) struct Fields {
     price_from: Field,
     postcode: Field,
     modified: Field,
+    open_day: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -121,6 +127,8 @@ fn schema() -> (Schema, Fields) {
         postcode: b.add_text_field("postcode", STORED),
         // Seconds since 1970 of the last change, for Open Referral's `modified_after`.
         modified: b.add_u64_field("modified", INDEXED | FAST),
+        // Days since 1970 (in England) with a session to come that has a place left, one value each.
+        open_day: b.add_u64_field("open_day", INDEXED),
     };
     (b.build(), fields)
 }
@@ -317,6 +325,9 @@ impl SearchIndex {
         }
         for day in &s.days {
             d.add_text(f.day, day);
+        }
+        for day in &s.open_days {
+            d.add_u64(f.open_day, day_number(*day));
         }
         d
     }

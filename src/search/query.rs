@@ -18,7 +18,7 @@ use tantivy::{DocAddress, DocId, Score, SegmentReader, TantivyDocument, Term};
 
 use super::{Fields, SearchError, SearchIndex};
 use crate::domain::geo::Coordinates;
-use crate::domain::search::{SearchParams, Sort};
+use crate::domain::search::{Available, SearchParams, Sort};
 use crate::domain::service::{Day, MAX_REACH_MILES};
 use crate::domain::taxonomy::{TermId, Vocabulary};
 use crate::domain::{Pence, Stream};
@@ -41,6 +41,8 @@ pub struct SearchRequest {
     /// The service must be payable from one of these: an allocation's stream and what it has left.
     pub payable_from: Vec<(Stream, Pence)>,
     pub day: Option<Day>,
+    /// A session with a place left on one of these days.
+    pub available: Option<Available>,
     pub sort: Option<Sort>,
     pub offset: usize,
     pub limit: usize,
@@ -59,11 +61,13 @@ pub struct SearchRequest {
 }
 
 impl SearchRequest {
-    /// A public search as its parameters ask, centred on `origin` once it has been located.
+    /// A public search as its parameters ask, centred on `origin` once it has been located, for
+    /// the days `available` resolves its availability range to.
     pub fn from_params(
         params: &SearchParams,
         origin: Option<Coordinates>,
         radius_miles: Option<f64>,
+        available: Option<Available>,
         facets: bool,
     ) -> SearchRequest {
         SearchRequest {
@@ -77,6 +81,7 @@ impl SearchRequest {
             stream: params.stream,
             max_price: params.max_price,
             day: params.day,
+            available,
             sort: Some(params.sort),
             offset: (params.page - 1) * params.per_page,
             limit: params.per_page,
@@ -361,6 +366,16 @@ impl SearchIndex {
         }
         if let Some(day) = r.day {
             clauses.push(filter(term_query(f.day, day.as_str())));
+        }
+        if let Some(available) = r.available {
+            let to = available
+                .to
+                .map_or(Bound::Unbounded, |to| Bound::Included(super::day_number(to)));
+            clauses.push(filter(u64_range(
+                f.open_day,
+                Bound::Included(super::day_number(available.from)),
+                to,
+            )));
         }
         if let Some(min) = r.minimum_age_from {
             clauses.push(filter(u64_range(f.min_age, Bound::Included(min), Bound::Unbounded)));

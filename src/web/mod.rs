@@ -2,6 +2,7 @@
 //! feed, and what every answer shares (security headers, request logging, not found).
 
 pub mod api;
+pub mod calendar;
 pub mod oruk;
 pub mod pages;
 
@@ -25,6 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .error_handler(|e, _| ApiError::bad_request("invalid_query", e.to_string(), None).into()),
         )
         .route("/healthz", web::get().to(api::healthz))
+        .route("/calendar/{token}.ics", web::get().to(calendar::feed))
         .configure(pages::routes)
         .service(oruk::scope())
         .default_service(web::to(|| async {
@@ -44,7 +46,8 @@ pub fn security_headers() -> middleware::DefaultHeaders {
         ))
 }
 
-/// One tracing line per request: method, path, status and time taken.
+/// One tracing line per request: method, path (a calendar feed's secret token left out), status
+/// and time taken.
 pub fn log_requests<S, B>(
     req: actix_web::dev::ServiceRequest,
     srv: &S,
@@ -54,7 +57,7 @@ where
 {
     let started = Instant::now();
     let method = req.method().clone();
-    let path = req.path().to_string();
+    let path = calendar::loggable_path(req.path()).to_string();
     let fut = srv.call(req);
     async move {
         let res = fut.await?;

@@ -14,9 +14,10 @@ use crate::app::{App, feed};
 use crate::db::organisations::OrganisationView;
 use crate::db::services::ServiceView;
 use crate::domain::oruk::{FeedQuery, Kind, PublicIds, ical_day, unit_words};
+use crate::domain::sessions::Weekly;
 use crate::domain::taxonomy::{Taxonomy, Term, Vocabulary};
 use crate::domain::validate;
-use crate::domain::{OrganisationId, ServiceId};
+use crate::domain::{OrganisationId, SeriesId, ServiceId};
 
 type Data = web::Data<App>;
 type Reply = Result<HttpResponse, ApiError>;
@@ -272,7 +273,39 @@ fn pounds(pence: crate::domain::Pence) -> Value {
         .map_or(Value::Null, Value::Number)
 }
 
-fn service_json(ids: &PublicIds, taxonomy: &Taxonomy, view: &ServiceView, org: Option<&OrganisationView>) -> Value {
+/// A weekly series of dated sessions as a 3.0 schedule: an RFC 5545 rule (`freq`, `interval`,
+/// `byday`, `dtstart`, `until`) with its times on England's clock, and the days it skips in words
+/// (the profile has no field for them).
+fn series_json(ids: &PublicIds, service: i64, series: SeriesId, w: &Weekly) -> Value {
+    let byday: Vec<&str> = w.days_in_order().into_iter().map(ical_day).collect();
+    let except: Vec<String> = w
+        .exceptions_in_order()
+        .iter()
+        .map(|d| d.format("%-d %B %Y").to_string())
+        .collect();
+    Obj::new()
+        .set("id", ids.part(service, &format!("series/{series}")).to_string())
+        .set("service_id", ids.id(Kind::Service, service).to_string())
+        .set("valid_from", w.from.to_string())
+        .set("valid_to", w.until.to_string())
+        .set("dtstart", w.from.to_string())
+        .set("until", w.until.to_string())
+        .set("freq", "WEEKLY")
+        .set("interval", 1)
+        .set("byday", byday.join(","))
+        .set("opens_at", w.starts.trim())
+        .set("closes_at", w.ends.trim())
+        .set("description", w.describe())
+        .opt(
+            "notes",
+            (!except.is_empty()).then(|| format!("No sessions on {}.", except.join(", "))),
+        )
+        .done()
+}
+
+fn service_json(ids: &PublicIds, taxonomy: &Taxonomy, published: &feed::Published, with_org: bool) -> Value {
+    let (view, series) = (&published.service, &published.series);
+    let org = with_org.then_some(&published.organisation);
     let id = view.id.0;
     let service = ids.id(Kind::Service, id).to_string();
     let attributes: Vec<Value> = view
@@ -321,6 +354,7 @@ fn service_json(ids: &PublicIds, taxonomy: &Taxonomy, view: &ServiceView, org: O
                 "description": format!("Every {} from {} to {}", s.day.as_str(), s.starts, s.ends),
             })
         })
+        .chain(series.iter().map(|(sid, w)| series_json(ids, id, *sid, w)))
         .collect();
     let funding: Vec<Value> = view
         .funding_streams
@@ -366,7 +400,7 @@ async fn list_services(state: Data, pairs: Pairs) -> Reply {
     let (total, loaded) = feed::find(&state, &q, false).await?;
     let contents = loaded
         .iter()
-        .map(|(v, o)| service_json(&state.public_ids, &state.taxonomy, v, Some(o)))
+        .map(|p| service_json(&state.public_ids, &state.taxonomy, p, true))
         .collect();
     Ok(page(&q, total, contents))
 }
@@ -376,7 +410,7 @@ async fn list_service_at_locations(state: Data, pairs: Pairs) -> Reply {
     let (total, loaded) = feed::find(&state, &q, true).await?;
     let contents = loaded
         .iter()
-        .filter_map(|(v, _)| service_at_location_json(&state.public_ids, v))
+        .filter_map(|p| service_at_location_json(&state.public_ids, &p.service))
         .collect();
     Ok(page(&q, total, contents))
 }
@@ -395,14 +429,15 @@ async fn one_service(state: &Data, kind: Kind, id: &str) -> Result<feed::Publish
 }
 
 async fn service(state: Data, path: web::Path<String>) -> Reply {
-    let (view, org) = one_service(&state, Kind::Service, &path).await?;
-    Ok(HttpResponse::Ok().json(service_json(&state.public_ids, &state.taxonomy, &view, Some(&org))))
+    let published = one_service(&state, Kind::Service, &path).await?;
+    Ok(HttpResponse::Ok().json(service_json(&state.public_ids, &state.taxonomy, &published, true)))
 }
 
 async fn service_at_location(state: Data, path: web::Path<String>) -> Reply {
-    let (view, org) = one_service(&state, Kind::ServiceAtLocation, &path).await?;
-    let mut sal = service_at_location_json(&state.public_ids, &view).ok_or_else(|| not_found("location"))?;
-    sal["service"] = service_json(&state.public_ids, &state.taxonomy, &view, Some(&org));
+    let published = one_service(&state, Kind::ServiceAtLocation, &path).await?;
+    let mut sal =
+        service_at_location_json(&state.public_ids, &published.service).ok_or_else(|| not_found("location"))?;
+    sal["service"] = service_json(&state.public_ids, &state.taxonomy, &published, true);
     Ok(HttpResponse::Ok().json(sal))
 }
 
@@ -424,7 +459,7 @@ async fn organization(state: Data, path: web::Path<String>) -> Reply {
     let mut body = organisation_json(&state.public_ids, &org);
     body["services"] = services
         .iter()
-        .map(|(v, _)| service_json(&state.public_ids, &state.taxonomy, v, None))
+        .map(|p| service_json(&state.public_ids, &state.taxonomy, p, false))
         .collect();
     Ok(HttpResponse::Ok().json(body))
 }

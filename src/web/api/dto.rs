@@ -917,10 +917,32 @@ pub struct SearchHit {
     pub max_age: u64,
     pub postcode: Option<String>,
     pub reach_miles: Option<f64>,
+    /// The earliest session still to come with a place left; null when there is none.
+    #[schema(required = true)]
+    pub next_session: Option<NextSession>,
 }
 
-impl From<&Hit> for SearchHit {
-    fn from(h: &Hit) -> SearchHit {
+/// A service's next session with a place left, read from the database when the page is asked for.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NextSession {
+    /// England's clock, with its offset: `2027-01-09T10:00:00+00:00`.
+    #[schema(format = DateTime)]
+    pub starts_at: String,
+    pub places_left: i32,
+}
+
+impl From<app::search::NextSession> for NextSession {
+    fn from(n: app::search::NextSession) -> NextSession {
+        NextSession {
+            starts_at: london(n.starts_at),
+            places_left: n.places_left,
+        }
+    }
+}
+
+impl SearchHit {
+    /// A hit of the index, with its service's next open session (if it has one).
+    pub fn new(h: &Hit, next: Option<app::search::NextSession>) -> SearchHit {
         SearchHit {
             service_id: h.service_id,
             name: h.name.clone(),
@@ -938,6 +960,7 @@ impl From<&Hit> for SearchHit {
             max_age: h.max_age,
             postcode: h.postcode.clone(),
             reach_miles: h.reach_miles,
+            next_session: next.map(Into::into),
         }
     }
 }
@@ -1003,7 +1026,11 @@ impl From<&app::plans::PlanMatches> for Matches {
                     outcome_id: o.outcome_id,
                     text: o.text.clone(),
                     terms: o.terms.clone(),
-                    services: o.services.iter().map(Into::into).collect(),
+                    services: o
+                        .services
+                        .iter()
+                        .map(|h| SearchHit::new(h, m.next_session(h)))
+                        .collect(),
                 })
                 .collect(),
         }

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod bookings;
+mod calendar;
 pub mod dto;
 pub mod error;
 pub mod extract;
@@ -35,6 +36,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .configure(search::routes)
         .configure(reports::routes)
         .configure(bookings::routes)
+        .configure(calendar::routes)
         .configure(sessions::routes);
 }
 

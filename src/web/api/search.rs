@@ -11,7 +11,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(search);
 }
 
-/// Search by words, outcomes, kinds of service, needs, place, age, funding stream, price and day.
+/// Search by words, outcomes, kinds of service, needs, place, age, funding stream, price, day and
+/// free places on dated sessions. Each result carries its next session with a place left.
 /// `outcome`, `service_type` and `need` repeat. Radius searches are exact (haversine), and a
 /// service that travels is found within its reach.
 #[utoipa::path(
@@ -29,6 +30,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         ("stream" = Option<crate::domain::Stream>, Query, description = "A funding stream the service accepts"),
         ("max_price" = Option<String>, Query, description = "The cheapest option costs at most this, such as 50.00"),
         ("day" = Option<crate::domain::service::Day>, Query, description = "A day the service runs"),
+        ("available_from" = Option<chrono::NaiveDate>, Query, description = "A session with a free place on this day (England) or after; with available_to, a range of at most 366 days"),
+        ("available_to" = Option<chrono::NaiveDate>, Query, description = "A session with a free place on this day (England) or before, from available_from (or today)"),
         ("sort" = Option<String>, Query, description = "`relevance` (default), `distance` (needs a place) or `price`"),
         ("page" = Option<usize>, Query, description = "From 1 to 500"),
         ("per_page" = Option<usize>, Query, description = "From 1 to 100; 20 if not given"),
@@ -48,7 +51,11 @@ async fn search(app: Data, query: web::Query<Vec<(String, String)>>) -> Reply {
         total: r.total,
         page: params.page,
         per_page: params.per_page,
-        results: r.results.iter().map(Into::into).collect(),
+        results: r
+            .results
+            .iter()
+            .map(|h| dto::SearchHit::new(h, found.next_session(h)))
+            .collect(),
         facets: dto::Facets {
             outcomes: r.facets.outcomes.clone(),
             service_types: r.facets.service_types.clone(),

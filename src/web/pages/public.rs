@@ -35,7 +35,7 @@ pub async fn search(app: Data, visitor: Visitor, req: HttpRequest) -> Page {
     let page = SearchPage {
         errors: &errors,
         query: &query,
-        found: found.as_ref().map(|f| &f.results),
+        found: found.as_ref(),
         map_radius: found.as_ref().and_then(|f| f.place.as_ref().and(f.radius_miles)),
     };
     let title = if errors.is_empty() {
