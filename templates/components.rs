@@ -171,12 +171,12 @@ pub fn session_start(at: chrono::NaiveDateTime) -> String {
         .to_string()
 }
 
-/// "1 place left", "3 places left".
+/// Places left in words: "Full", "1 place left", "3 places left".
 pub fn places_left(n: i32) -> String {
-    if n == 1 {
-        "1 place left".to_string()
-    } else {
-        format!("{n} places left")
+    match n {
+        ..=0 => "Full".into(),
+        1 => "1 place left".into(),
+        n => format!("{n} places left"),
     }
 }
 
@@ -190,13 +190,12 @@ pub fn when(s: &crate::db::sessions::SessionView) -> String {
     crate::domain::sessions::describe(s.times.starts_at, s.times.ends_at)
 }
 
-/// Places left in words.
-pub fn places_left(s: &crate::db::sessions::SessionView) -> String {
-    match s.places_left() {
-        _ if s.status == crate::domain::sessions::SessionStatus::Cancelled => "Cancelled".into(),
-        0 => "Full".into(),
-        1 => "1 place left".into(),
-        n => format!("{n} places left"),
+/// A session's places in words, or that it is cancelled.
+pub fn session_places(s: &crate::db::sessions::SessionView) -> String {
+    if s.status == crate::domain::sessions::SessionStatus::Cancelled {
+        "Cancelled".into()
+    } else {
+        places_left(s.places_left())
     }
 }
 

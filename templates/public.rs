@@ -143,7 +143,7 @@ fn sessions_table(page: &ServicePage<'_>) -> Markup {
                         (c::when(s))
                         @if let Some(from) = s.moved_from { br; span.tag { "Moved from " (crate::domain::sessions::describe(from, from)) } }
                     }
-                    td { (c::places_left(s)) }
+                    td { (c::session_places(s)) }
                     td {
                         @if s.places_left() == 0 && s.status == SessionStatus::Scheduled && !page.plans.is_empty() {
                             a href={ "/sessions/" (s.id) "/waitlist" } aria-label={ "Join the waiting list for " (c::when(s)) } { "Join the waiting list" }
@@ -193,7 +193,7 @@ fn sessions_form(chrome: &Chrome<'_>, page: &ServicePage<'_>) -> Markup {
                         @for s in &open {
                             div.checkbox {
                                 input id={ "session-" (s.id) } type="checkbox" name="session_id" value=(s.id);
-                                label for={ "session-" (s.id) } { (c::when(s)) " (" (c::places_left(s)) ")" }
+                                label for={ "session-" (s.id) } { (c::when(s)) " (" (c::session_places(s)) ")" }
                             }
                         }
                     }

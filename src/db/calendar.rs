@@ -51,7 +51,7 @@ pub fn owner(conn: &mut Conn, token: &str) -> DbResult<Option<UserId>> {
         .filter(calendar_feeds::token_hash.eq(token_hash(token)))
         .filter(calendar_feeds::revoked_at.is_null())
         .select(calendar_feeds::user_id)
-        .first::<i64>(conn)
+        .get_result::<i64>(conn)
         .optional()?
         .map(UserId))
 }

@@ -112,7 +112,7 @@ pub fn policy(conn: &mut Conn, id: ServiceId) -> DbResult<Option<SessionPolicy>>
     Ok(services::table
         .find(id.0)
         .select(policy_columns!())
-        .first::<PolicyRow>(conn)
+        .get_result::<PolicyRow>(conn)
         .optional()?
         .map(Into::into))
 }
@@ -343,7 +343,7 @@ pub fn owner(conn: &mut Conn, id: ServiceId) -> DbResult<Option<OrganisationId>>
     Ok(services::table
         .find(id.0)
         .select(services::organisation_id)
-        .first::<i64>(conn)
+        .get_result::<i64>(conn)
         .optional()?
         .map(OrganisationId))
 }

@@ -71,7 +71,7 @@ pub fn find_by_email(conn: &mut Conn, email: &str) -> DbResult<Option<UserRow>> 
             users::organisation_id,
             users::council_id,
         ))
-        .first::<UserRow>(conn)
+        .get_result::<UserRow>(conn)
         .optional()?)
 }
 
@@ -86,7 +86,7 @@ pub fn find_by_id(conn: &mut Conn, id: UserId) -> DbResult<Option<UserRow>> {
             users::organisation_id,
             users::council_id,
         ))
-        .first::<UserRow>(conn)
+        .get_result::<UserRow>(conn)
         .optional()?)
 }
 
@@ -126,7 +126,7 @@ pub fn actor_for_token(conn: &mut Conn, token: &str) -> DbResult<Option<Actor>> 
             users::organisation_id,
             users::council_id,
         ))
-        .first::<UserRow>(conn)
+        .get_result::<UserRow>(conn)
         .optional()?;
     Ok(row.map(|u| u.actor()))
 }
@@ -143,7 +143,7 @@ pub fn actor(conn: &mut Conn, user: UserId) -> DbResult<Option<Actor>> {
             users::organisation_id,
             users::council_id,
         ))
-        .first::<UserRow>(conn)
+        .get_result::<UserRow>(conn)
         .optional()?;
     Ok(row.map(|u| u.actor()))
 }
