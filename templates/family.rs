@@ -100,7 +100,7 @@ pub fn my_plan(chrome: &Chrome<'_>, taxonomy: &Taxonomy, overview: &Overview) ->
         }
         @for p in plans { (plan(taxonomy, p)) }
         @if !plans.is_empty() {
-            p { a href="/my-plan/matches" { "Matches for my plan" } " · " a href="/my-plan/statement" { "Statement" } }
+            p { a href="/my-plan/matches" { "Matches for my plan" } " · " a href="/my-plan/statement" { "Statement" } " · " a href="/my-calendar" { "Sessions in your calendar app" } }
             @if !coming.is_empty() {
                 (c::table("Coming sessions", &["When", "Service", "Child", "Booking"], None, html! {
                     @for (b, s) in &coming {

@@ -1,6 +1,7 @@
 //! All page markup (maud): the layout, the components every page shares, and one module per
 //! audience with one function per page. Each takes the view data it shows and nothing else.
 
+pub mod calendar;
 pub mod components;
 pub mod council;
 pub mod family;

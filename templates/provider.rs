@@ -43,6 +43,7 @@ pub fn services(chrome: &Chrome<'_>, list: &[ServiceView]) -> Markup {
     html! {
         h1 { "Your services" }
         p { a.button href="/provider/services/new" { "Add a service" } }
+        p { a href="/my-calendar" { "Your sessions in your calendar app" } }
         (c::table("Services", &["Service", "Prices", "Status", ""], list.is_empty().then_some("You have not listed a service yet."), html! {
             @for s in list {
                 tr {

@@ -153,7 +153,7 @@ both_backends! {
         let w = world(&app, "1000.00").await;
         drop(w);
         let pages = [
-            "/my-plan", "/my-plan/statement", "/my-plan/matches", "/provider/services", "/provider/services/new",
+            "/my-plan", "/my-plan/statement", "/my-plan/matches", "/my-calendar", "/provider/services", "/provider/services/new",
             "/provider/bookings", "/council/budget-holders", "/council/budget-holders/new", "/council/providers", "/council/reports",
         ];
         let mut anonymous = Browser::new(&app);
@@ -163,8 +163,8 @@ both_backends! {
             assert_eq!(page.location.as_deref(), Some(format!("/login?next={path}").as_str()));
         }
         for (email, allowed) in [
-            ("parent@family.example", &["/my-plan", "/my-plan/statement", "/my-plan/matches"][..]),
-            ("staff@wandle.example", &["/provider/services", "/provider/services/new", "/provider/bookings"][..]),
+            ("parent@family.example", &["/my-plan", "/my-plan/statement", "/my-plan/matches", "/my-calendar"][..]),
+            ("staff@wandle.example", &["/provider/services", "/provider/services/new", "/provider/bookings", "/my-calendar"][..]),
             ("officer@merton.example", &["/council/budget-holders", "/council/budget-holders/new", "/council/providers", "/council/reports"][..]),
         ] {
             let mut b = Browser::new(&app);
@@ -179,6 +179,60 @@ both_backends! {
                 }
             }
         }
+    }
+
+    #[tokio::test]
+    async fn a_family_puts_its_booked_sessions_in_its_calendar_app_from_its_pages() {
+        let app = spawn().await;
+        let w = world(&app, "1000.00").await;
+        let day = (chrono::Utc::now() + chrono::Duration::days(10)).date_naive();
+        let body = serde_json::json!({"starts_at": format!("{day}T10:00:00"), "ends_at": format!("{day}T15:00:00")});
+        let published = expect(app.post(&format!("/services/{}/sessions", w.service["id"]), Some(&w.provider), &body).await, StatusCode::CREATED).await;
+        let booking = serde_json::json!({
+            "budget_holder_id": w.holder["id"], "allocation_id": w.holder["allocations"][0]["id"],
+            "price_option_id": option_id(&w.service, 0), "session_ids": [published["sessions"][0]["id"]],
+        });
+        let booked = expect(app.post("/bookings", Some(&w.family), &booking).await, StatusCode::CREATED).await;
+        let reference = booked["reference"].as_str().unwrap().to_string();
+
+        let mut b = Browser::new(&app);
+        b.log_in("parent@family.example", PASSWORD).await;
+        assert!(b.get("/my-plan").await.html.contains("href=\"/my-calendar\""));
+        let page = b.get("/my-calendar").await;
+        assert!(page.html.contains("Get a calendar address"), "{}", page.html);
+        assert!(!page.html.contains("/calendar/"));
+        let address_on = |html: &str| {
+            let at = html.find("value=\"http").map(|i| i + 7).expect("the address shown");
+            html[at..at + html[at..].find('"').unwrap()].to_string()
+        };
+        let made = b.post("/my-calendar", &[("csrf_token", &page.csrf())]).await;
+        assert_eq!(made.status, StatusCode::OK);
+        assert_eq!(made.headers["cache-control"], "no-store");
+        let first = address_on(&made.html);
+        assert!(first.starts_with(&format!("{}/calendar/", app.base)) && first.ends_with(".ics"), "{first}");
+        let feed = app.client.get(&first).send().await.unwrap();
+        assert_eq!(feed.status(), StatusCode::OK);
+        let ics = feed.text().await.unwrap();
+        assert!(ics.contains("SUMMARY:Saturday Club (Sam)"), "{ics}");
+        assert!(ics.contains(&reference), "{ics}");
+
+        // Shown once: the page says one is working but never shows it again.
+        let again = b.get("/my-calendar").await;
+        assert!(!again.html.contains(&first));
+        assert!(again.html.contains("You have a calendar address, made on"));
+        // A new one stops the old; stopping stops the new.
+        let remade = b.post("/my-calendar", &[("csrf_token", &again.csrf())]).await;
+        let second = address_on(&remade.html);
+        assert_ne!(first, second);
+        assert_eq!(app.client.get(&first).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+        assert_eq!(app.client.get(&second).send().await.unwrap().status(), StatusCode::OK);
+        let forged = b.post("/my-calendar/stop", &[("csrf_token", "0".repeat(64).as_str())]).await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        assert_eq!(app.client.get(&second).send().await.unwrap().status(), StatusCode::OK);
+        let stopped = b.post("/my-calendar/stop", &[("csrf_token", &remade.csrf())]).await;
+        assert_eq!((stopped.status, stopped.location.as_deref()), (StatusCode::SEE_OTHER, Some("/my-calendar")));
+        assert_eq!(app.client.get(&second).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+        assert!(b.get("/my-calendar").await.html.contains("Get a calendar address"));
     }
 
     #[tokio::test]

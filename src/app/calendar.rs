@@ -27,6 +27,13 @@ pub async fn link(app: &App, actor: &Actor) -> AppResult<String> {
     Ok(token)
 }
 
+/// When the actor's calendar link was made, if one works now (the address itself is never kept).
+pub async fn live_since(app: &App, actor: &Actor) -> AppResult<Option<NaiveDateTime>> {
+    actor.calendar_scope().ok_or_else(|| AppError::wrong_role(actor))?;
+    let user = actor.user_id;
+    app.read(move |conn| Ok(store::live_since(conn, user)?)).await
+}
+
 /// Stop the actor's calendar feed: its address answers 404 from now on.
 pub async fn revoke(app: &App, actor: &Actor) -> AppResult<()> {
     actor.calendar_scope().ok_or_else(|| AppError::wrong_role(actor))?;

@@ -34,6 +34,15 @@ pub fn replace(conn: &mut Conn, user: UserId, token: &str) -> DbResult<()> {
     Ok(())
 }
 
+/// When the user's live feed was made, if there is one.
+pub fn live_since(conn: &mut Conn, user: UserId) -> DbResult<Option<NaiveDateTime>> {
+    Ok(calendar_feeds::table
+        .filter(calendar_feeds::user_id.eq(user.0))
+        .filter(calendar_feeds::revoked_at.is_null())
+        .select(diesel::dsl::max(calendar_feeds::created_at))
+        .get_result::<Option<NaiveDateTime>>(conn)?)
+}
+
 /// Stop every feed of the user.
 pub fn revoke(conn: &mut Conn, user: UserId) -> DbResult<usize> {
     Ok(diesel::update(

@@ -1,7 +1,7 @@
 //! The calendar feed itself, at its secret address outside the API: `/calendar/{token}.ics`.
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::api::ApiError;
 use crate::app::{App, calendar};
@@ -16,6 +16,12 @@ pub async fn feed(app: web::Data<App>, token: web::Path<String>) -> Result<HttpR
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .insert_header(("X-Robots-Tag", "noindex"))
         .body(ics))
+}
+
+/// The address a calendar app subscribes to, on the host the caller reached us by.
+pub fn address(req: &HttpRequest, token: &str) -> String {
+    let info = req.connection_info();
+    format!("{}://{}/calendar/{token}.ics", info.scheme(), info.host())
 }
 
 /// The path as request logs may show it: a feed's token is a password, so it is left out.

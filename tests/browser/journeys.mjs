@@ -476,6 +476,17 @@ async function familyJourney(page) {
   for (const link of ['Matches for my plan', 'Statement']) {
     expect((await m.getByRole('link', { name: link, exact: true }).count()) === 1, `my plan links to "${link}"`);
   }
+  // The booked sessions in a calendar app: the address is shown once and answers a calendar.
+  await clickAndWait(page, m.getByRole('link', { name: 'Sessions in your calendar app', exact: true }), /\/my-calendar$/);
+  await checkPage(page, 'calendar');
+  await clickAndWait(page, m.getByRole('button', { name: 'Get a calendar address', exact: true }));
+  await checkPage(page, 'calendar-address');
+  const address = await m.getByLabel('Calendar address', { exact: true }).inputValue();
+  expect(/\/calendar\/[0-9a-f]+\.ics$/.test(address), 'the calendar page shows an address ending .ics', address.replace(/[0-9a-f]{16,}/, '…'));
+  const ics = await page.request.get(address);
+  const feed = await ics.text();
+  expect(ics.status() === 200 && feed.includes('BEGIN:VCALENDAR') && feed.includes(DEMO_SERVICE), `the address answers a calendar with ${DEMO_SERVICE} in it`);
+  await goto(page, '/my-plan');
   const bookings = m.getByRole('table', { name: 'Bookings', exact: true });
   expect((await bookings.count()) === 1, 'my plan has a table captioned "Bookings"');
   const row = bookings.locator('tr').filter({ hasText: DEMO_SERVICE });

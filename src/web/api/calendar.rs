@@ -18,8 +18,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 #[post("/me/calendar")]
 async fn link(app: Data, auth: Auth, req: HttpRequest) -> Reply {
     let token = calendar::link(&app, &auth.actor).await?;
-    let info = req.connection_info();
-    let url = format!("{}://{}/calendar/{token}.ics", info.scheme(), info.host());
+    let url = crate::web::calendar::address(&req, &token);
     Ok(HttpResponse::Created().json(dto::CalendarLink { url }))
 }
 

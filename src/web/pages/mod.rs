@@ -3,6 +3,7 @@
 //! server-side sessions, carried in an HttpOnly cookie; every form carries a CSRF token that must
 //! match the visitor's CSRF cookie.
 
+mod calendar;
 mod council;
 mod family;
 mod forms;
@@ -45,6 +46,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/my-plan", web::get().to(family::my_plan))
         .route("/my-plan/statement", web::get().to(family::statement))
         .route("/my-plan/matches", web::get().to(family::matches))
+        .route("/my-calendar", web::get().to(calendar::page))
+        .route("/my-calendar", web::post().to(calendar::link))
+        .route("/my-calendar/stop", web::post().to(calendar::stop))
         .route("/bookings/{id}", web::get().to(family::booking))
         .route("/bookings/{id}/cancel", web::get().to(family::cancel_confirm))
         .route("/bookings/{id}/cancel", web::post().to(family::cancel))
