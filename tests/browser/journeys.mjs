@@ -722,6 +722,63 @@ async function otherPages(page) {
   await logOut(page, 'logged-out-council');
 }
 
+/**
+ * Press Tab until `locator` has the focus (as a keyboard user would), checking that each stop on
+ * the way shows where the focus is.
+ */
+async function tabTo(page, locator, what) {
+  for (let presses = 0; presses < 80; presses++) {
+    const focus = await page.evaluate(() => {
+      const el = document.activeElement;
+      if (!el || el === document.body) return null;
+      const s = getComputedStyle(el);
+      const outlined = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0;
+      return { visible: outlined || s.boxShadow !== 'none', tag: el.tagName, text: (el.innerText || el.value || el.name || '').slice(0, 40) };
+    });
+    if (focus && !focus.visible) {
+      fail(`the keyboard focus is visible on ${focus.tag} "${focus.text}"`);
+    }
+    if (await locator.evaluate((el) => el === document.activeElement).catch(() => false)) {
+      pass(`${what} is reached with the Tab key (${presses} presses)`);
+      return;
+    }
+    await page.keyboard.press('Tab');
+  }
+  expect(false, `${what} is reached with the Tab key`, 'not within 80 presses');
+}
+
+/** Press a key that submits a form or follows a link, and wait for the next page. */
+async function pressAndWait(page, key, urlPattern) {
+  await Promise.all([page.waitForURL(urlPattern, { waitUntil: 'load' }), page.keyboard.press(key)]);
+}
+
+async function keyboardJourney(page) {
+  const m = main(page);
+  await goto(page, '/login');
+  await tabTo(page, m.getByLabel('Email address', { exact: true }), 'the email field');
+  await page.keyboard.type('family5@demo.example');
+  await tabTo(page, m.getByLabel('Password', { exact: true }), 'the password field');
+  await page.keyboard.type('demo-family-pass');
+  await pressAndWait(page, 'Enter', /\/my-plan$/);
+  pass('Enter in the password field logs in');
+
+  await goto(page, '/services/1');
+  const form = m.locator('form[method="post"][action$="/services/1/book"]');
+  const ticks = form.getByRole('group', { name: 'Dates with places left', exact: true }).getByRole('checkbox');
+  const last = ticks.last();
+  await tabTo(page, last, 'the last date with places left');
+  await page.keyboard.press('Space');
+  expect(await last.isChecked(), 'Space ticks the date');
+  await tabTo(page, form.getByRole('button', { name: 'Book', exact: true }), 'the Book button');
+  await pressAndWait(page, 'Enter', /\/bookings\/\d+$|\/services\/1\/book$/);
+  const h1 = (await m.locator('h1').first().innerText()).trim();
+  expect(h1 === 'Booking requested', 'Enter on Book books the date', `h1 was "${h1}"\n${(await m.innerText()).slice(0, 400)}`);
+  await tabTo(page, m.getByRole('link', { name: 'Go to my plan', exact: true }), 'the link to my plan');
+  await pressAndWait(page, 'Enter', /\/my-plan$/);
+  pass('Enter on the link opens my plan');
+  await checkPage(page, 'keyboard-my-plan');
+}
+
 // ---------------------------------------------------------------- main
 
 async function run() {
@@ -755,6 +812,7 @@ async function run() {
     ['Family: search, book with the personal budget, cancel', familyJourney],
     ['Provider: register, add a service, find it in search', providerJourney],
     ['Other pages of every role: shortlist, matches, bookings, council', otherPages],
+    ['Keyboard only: a family logs in and books a date', keyboardJourney],
   ];
   const journeyResults = [];
   try {
