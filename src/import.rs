@@ -109,6 +109,10 @@ pub struct Summary {
     pub organisations: usize,
     /// Services with no place we could put on a map.
     pub without_location: usize,
+    /// Records whose id an earlier record of this feed already had.
+    pub repeated: usize,
+    /// The first repeated ids and what was done: read once when the same, kept apart when not.
+    pub repeated_examples: Vec<(String, String)>,
     /// Services a list page gave without their organisation, fetched one by one.
     pub fetched_details: usize,
     pub retried_requests: u32,
@@ -215,6 +219,8 @@ pub struct Importer {
     bar: indicatif::ProgressBar,
     /// Every record id the feed listed this run, usable or not.
     listed: HashSet<String>,
+    /// The contents read so far under each record id: a feed may give one id to several records.
+    copies: HashMap<String, Vec<String>>,
     detail_failures: u32,
 }
 
@@ -255,6 +261,7 @@ impl Importer {
             last_request: None,
             bar,
             listed: HashSet::new(),
+            copies: HashMap::new(),
             detail_failures: 0,
         })
     }
@@ -433,7 +440,11 @@ impl Importer {
                     self.summary.skip(label, reason);
                     self.bar.inc(1);
                 }
-                Ok(read) => {
+                Ok(mut read) => {
+                    if !self.keep_apart(&mut read.service) {
+                        self.bar.inc(1);
+                        continue;
+                    }
                     for warning in read.warnings {
                         *self.summary.left_out.entry(warning).or_default() += 1;
                     }
@@ -455,6 +466,35 @@ impl Importer {
             self.store(batch).await?;
         }
         Ok(())
+    }
+
+    /// A record whose id came before: the same record again is read once (false: leave it);
+    /// a different one is kept apart under `id#2`, `id#3`, in the order the feed gives them, so
+    /// neither overwrites the other and a second run finds each where it was.
+    fn keep_apart(&mut self, service: &mut ImportedService) -> bool {
+        let content = fingerprint(service, None);
+        let id = service.feed_id.clone();
+        let copies = self.copies.entry(id.clone()).or_default();
+        if copies.is_empty() {
+            copies.push(content);
+            return true;
+        }
+        self.summary.repeated += 1;
+        let same = copies.contains(&content);
+        let outcome = if same {
+            "the same record again: read once".to_string()
+        } else {
+            copies.push(content);
+            let apart = format!("{id}#{}", copies.len());
+            self.listed.insert(apart.clone());
+            let outcome = format!("a different record: kept apart as {apart}");
+            service.feed_id = apart;
+            outcome
+        };
+        if self.summary.repeated_examples.len() < MAX_EXAMPLES {
+            self.summary.repeated_examples.push((id, outcome));
+        }
+        !same
     }
 
     /// Coordinates from the feed, or the postcode's; an address we cannot place is kept only

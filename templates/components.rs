@@ -3,6 +3,7 @@
 
 use maud::{Markup, PreEscaped, html};
 
+use crate::domain::paging::Page;
 use crate::domain::taxonomy::{Taxonomy, Vocabulary};
 use crate::domain::{Management, Pence, Stream};
 
@@ -256,6 +257,55 @@ pub fn table(caption: &str, headings: &[&str], empty: Option<&str>, rows: Markup
                 tbody {
                     @if let Some(text) = empty { tr { td colspan=(headings.len()) { (text) } } }
                     (rows)
+                }
+            }
+        }
+    }
+}
+
+/// Who a service is for by age, or that its directory never said.
+pub fn ages(min: impl std::fmt::Display, max: impl std::fmt::Display, stated: bool) -> Markup {
+    html! { @if stated { "Ages " (min) " to " (max) } @else { "Ages not stated" } }
+}
+
+/// "Showing 51 to 100 of 230 bookings" and links to the other pages of a list. `nouns` is what
+/// one and several rows are called; `href(n)` is page n's address, keeping whatever else the
+/// list was asked for.
+pub fn pager<T>(nouns: (&str, &str), page: &Page<T>, href: impl Fn(u32) -> String) -> Markup {
+    let last = page.pages();
+    let noun = if page.total == 1 { nouns.0 } else { nouns.1 };
+    // The first, the last and two either side of this page; gaps shown as an ellipsis.
+    let near = |n: u32| n == 1 || n == last || n.abs_diff(page.page) <= 2;
+    html! {
+        p.hint role="status" {
+            @match page.shown() {
+                Some((first, to)) if page.total > u64::from(page.per_page) => {
+                    "Showing " (first) " to " (to) " of " (page.total) " " (noun)
+                }
+                Some(_) => { (page.total) " " (noun) }
+                None if page.total == 0 => { "No " (nouns.1) " yet." }
+                None => { "There is no page " (page.page) "; the list has " (last) (if last == 1 { " page." } else { " pages." }) }
+            }
+        }
+        @if last > 1 {
+            nav.pager aria-label={ "Pages of " (nouns.1) } {
+                ul {
+                    @if page.page > 1 {
+                        li { a href=(href((page.page - 1).min(last))) rel="prev" { "Previous" span.visually-hidden { " page" } } }
+                    }
+                    @for n in (1..=last).filter(|n| near(*n)) {
+                        @if n > 1 && !near(n - 1) { li aria-hidden="true" { "…" } }
+                        li {
+                            @if n == page.page {
+                                a href=(href(n)) aria-current="page" { span.visually-hidden { "Page " } (n) }
+                            } @else {
+                                a href=(href(n)) { span.visually-hidden { "Page " } (n) }
+                            }
+                        }
+                    }
+                    @if page.page < last {
+                        li { a href=(href(page.page + 1)) rel="next" { "Next" span.visually-hidden { " page" } } }
+                    }
                 }
             }
         }

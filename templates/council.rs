@@ -5,6 +5,7 @@ use maud::{Markup, html};
 use super::components::{self as c, Chrome, FormErrors, FormValues, csrf_field, input, money};
 use crate::db::budget_holders::{AllocationView, BudgetHolderView};
 use crate::db::organisations::OrganisationView;
+use crate::domain::paging::Page;
 use crate::domain::reports::{DEFAULT_MIN_HOLDERS, GapRow, SpendingRow};
 use crate::domain::taxonomy::{Taxonomy, Vocabulary};
 use crate::domain::{Management, Pence, Stream};
@@ -13,11 +14,13 @@ fn sum(h: &BudgetHolderView, f: fn(&AllocationView) -> Pence) -> String {
     money(Pence::from_stored(h.allocations.iter().map(|a| f(a).pence()).sum()))
 }
 
-pub fn budget_holders(holders: &[BudgetHolderView]) -> Markup {
+pub fn budget_holders(page: &Page<BudgetHolderView>) -> Markup {
+    let holders = &page.items;
     html! {
         h1 { "Budget holders" }
         p { "Children and young people with an EHC plan and a personal budget in your area, and how much of each budget is committed to bookings." }
-        (c::table("Budget holders and spend so far", &["Reference", "Name", "Plan ends", "Allocated", "Committed", "Remaining"], holders.is_empty().then_some("No budget holders yet."), html! {
+        (c::pager(("budget holder", "budget holders"), page, |n| format!("/council/budget-holders?page={n}")))
+        (c::table("Budget holders and spend so far", &["Reference", "Name", "Plan ends", "Allocated", "Committed", "Remaining"], holders.is_empty().then_some("No budget holders on this page."), html! {
             @for h in holders {
                 tr {
                     td { (h.reference) } td { (h.first_name) } td { (c::short_date(h.plan_end)) }

@@ -62,20 +62,18 @@ fn live(b: &BookingView) -> bool {
 }
 
 pub fn my_plan(chrome: &Chrome<'_>, taxonomy: &Taxonomy, overview: &Overview) -> Markup {
-    let (plans, bookings) = (&overview.plans, &overview.bookings);
+    let (plans, bookings) = (&overview.plans, &overview.bookings.items);
+    let now = crate::db::now();
+    let seats = || overview.coming.iter().flat_map(|b| b.seats.iter().map(move |s| (b, s)));
     let coming: Vec<(&BookingView, &Seat)> = {
-        let mut c: Vec<_> = bookings
-            .iter()
-            .flat_map(|b| b.seats.iter().map(move |s| (b, s)))
-            .filter(|(_, s)| s.status == SeatStatus::Booked && s.session.times.ends_at > crate::db::now())
+        let mut c: Vec<_> = seats()
+            .filter(|(_, s)| s.status == SeatStatus::Booked && s.session.times.ends_at > now)
             .collect();
         c.sort_by_key(|(_, s)| s.session.times.starts_at);
         c
     };
-    let changed: Vec<(&BookingView, &Seat)> = bookings
-        .iter()
-        .flat_map(|b| b.seats.iter().map(move |s| (b, s)))
-        .filter(|(_, s)| s.session.times.starts_at > crate::db::now())
+    let changed: Vec<(&BookingView, &Seat)> = seats()
+        .filter(|(_, s)| s.session.times.starts_at > now)
         .filter(|(_, s)| {
             s.status == SeatStatus::SessionCancelled
                 || (s.status == SeatStatus::Booked && s.session.moved_from.is_some())
@@ -102,14 +100,15 @@ pub fn my_plan(chrome: &Chrome<'_>, taxonomy: &Taxonomy, overview: &Overview) ->
         @if !plans.is_empty() {
             p { a href="/my-plan/matches" { "Matches for my plan" } " · " a href="/my-plan/statement" { "Statement" } " · " a href="/my-calendar" { "Sessions in your calendar app" } }
             @if !coming.is_empty() {
-                (c::table("Coming sessions", &["When", "Service", "Child", "Booking"], None, html! {
+                (c::table(&format!("Coming sessions (the next {} weeks)", crate::app::plans::COMING_DAYS / 7), &["When", "Service", "Child", "Booking"], None, html! {
                     @for (b, s) in &coming {
                         tr { td { (c::when(&s.session)) } td { (b.service_name) } td { (b.first_name) } td { a href={ "/bookings/" (b.id) } aria-label={ "Booking " (b.reference) } { (b.reference) } } }
                     }
                 }))
             }
             (waiting(chrome, &overview.waiting))
-            (c::table("Bookings", &["Service", "What", "Total", "Status", ""], bookings.is_empty().then_some("No bookings yet."), html! {
+            (c::pager(("booking", "bookings"), &overview.bookings, |n| format!("/my-plan?page={n}")))
+            (c::table("Bookings", &["Service", "What", "Total", "Status", ""], bookings.is_empty().then_some("No bookings on this page."), html! {
                 @for b in bookings {
                     tr {
                         td { a href={ "/services/" (b.service_id) } { (b.service_name) } br; span.hint { "Reference " (b.reference) } }

@@ -7,6 +7,7 @@ use crate::app::sessions::{Register, Timetable};
 use crate::db::bookings::{BookingKind, BookingView};
 use crate::db::services::ServiceView;
 use crate::domain::booking::BookingStatus;
+use crate::domain::paging::Page;
 use crate::domain::service::Day;
 use crate::domain::sessions::{SeatStatus, SessionStatus};
 use crate::domain::taxonomy::{Taxonomy, Vocabulary};
@@ -158,10 +159,12 @@ fn what(b: &BookingView) -> String {
     }
 }
 
-pub fn bookings(chrome: &Chrome<'_>, list: &[BookingView]) -> Markup {
+pub fn bookings(chrome: &Chrome<'_>, page: &Page<BookingView>) -> Markup {
+    let list = &page.items;
     html! {
         h1 { "Bookings" }
-        (c::table("Bookings for your services", &["Reference", "Service", "Child", "What", "Total", "Contact", "Status", "Answer"], list.is_empty().then_some("No bookings yet."), html! {
+        (c::pager(("booking", "bookings"), page, |n| format!("/provider/bookings?page={n}")))
+        (c::table("Bookings for your services", &["Reference", "Service", "Child", "What", "Total", "Contact", "Status", "Answer"], list.is_empty().then_some("No bookings on this page."), html! {
             @for b in list {
                 tr {
                     td { (b.reference) }

@@ -37,7 +37,7 @@ fn result_item(taxonomy: &Taxonomy, hit: &Hit, next: Option<NextSession>) -> Mar
             p {
                 @if let Some(d) = hit.distance_miles { (format!("{d:.1}")) " miles away. " }
                 @if let Some(p) = hit.price_from { "From " (money(p)) ". " }
-                "Ages " (hit.min_age) " to " (hit.max_age) "."
+                (c::ages(hit.min_age, hit.max_age, hit.ages_stated)) "."
             }
             @if let Some(next) = next {
                 p { "Next session: " (c::session_start(next.starts_at)) " – " (c::places_left(next.places_left)) }
@@ -286,7 +286,7 @@ pub fn service(chrome: &Chrome<'_>, taxonomy: &Taxonomy, page: &ServicePage<'_>)
         (summary_list(&[
             ("Helps with", tags(taxonomy, &view.outcomes)),
             ("Type of service", tags(taxonomy, &view.service_types)),
-            ("Who it is for", html! { "Ages " (view.min_age) " to " (view.max_age) @if !view.needs.is_empty() { ". Suits: " @for (i, n) in view.needs.iter().enumerate() { @if i > 0 { ", " } (c::term_label(taxonomy, n)) } } }),
+            ("Who it is for", html! { (c::ages(view.min_age, view.max_age, view.ages_stated)) @if !view.needs.is_empty() { ". Suits: " @for (i, n) in view.needs.iter().enumerate() { @if i > 0 { ", " } (c::term_label(taxonomy, n)) } } }),
             ("Where", html! {
                 @if let Some(l) = &view.location { (l.address.clone().unwrap_or_default()) " " (l.postcode.clone().unwrap_or_default()) } @else { "Not stated: ask the provider" }
                 @if let Some(r) = view.reach_miles { ". We travel up to " (r) " miles." }
@@ -338,7 +338,7 @@ pub fn shortlist(chrome: &Chrome<'_>, kept: &[ServiceView]) -> Markup {
             @for s in kept {
                 li {
                     h2 { a href={ "/services/" (s.id) } { (s.name) } }
-                    p { (s.organisation.name) ". Ages " (s.min_age) " to " (s.max_age) "."
+                    p { (s.organisation.name) ". " (c::ages(s.min_age, s.max_age, s.ages_stated)) "."
                         @if let Some(p) = s.price_options.iter().map(|o| o.price).min() { " From " (money(p)) "." } }
                     form method="post" action={ "/shortlist/" (s.id) "/remove" } {
                         (csrf_field(chrome))

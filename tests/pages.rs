@@ -578,3 +578,44 @@ both_backends! {
         assert_eq!(page.location.as_deref(), Some("/my-plan/statement"));
     }
 }
+
+mod paging {
+    use super::*;
+    use serde_json::json;
+
+    both_backends! {
+        #[tokio::test]
+        async fn long_lists_on_the_pages_go_on_to_the_next_page() {
+            let app = spawn().await;
+            let w = world(&app, "1000.00").await;
+            let mut ten = saturday_club();
+            ten["price_options"] = json!([{"label": "Ten pound session", "unit": "session", "price": "10.00"}]);
+            let service = app.service(&w.provider, &ten).await;
+            for _ in 0..52 {
+                expect(app.book(&w.family, &w.holder, 0, option_id(&service, 0), 1).await, StatusCode::CREATED).await;
+            }
+            let mut family = Browser::new(&app);
+            family.log_in("parent@family.example", PASSWORD).await;
+            let first = family.get("/my-plan").await.html;
+            assert!(first.contains("Showing 1 to 50 of 52 bookings"), "{first}");
+            assert!(first.contains("href=\"/my-plan?page=2\" rel=\"next\""), "{first}");
+            let second = family.get("/my-plan?page=2").await.html;
+            assert!(second.contains("Showing 51 to 52 of 52 bookings"), "{second}");
+            assert!(second.contains("aria-current=\"page\""));
+            assert_eq!(second.matches("aria-label=\"Cancel booking for").count(), 2, "the two oldest bookings");
+            assert_eq!(family.get("/my-plan?page=nine").await.status, StatusCode::BAD_REQUEST);
+
+            let mut provider = Browser::new(&app);
+            provider.log_in("staff@wandle.example", PASSWORD).await;
+            let bookings = provider.get("/provider/bookings?page=2").await.html;
+            assert!(bookings.contains("Showing 51 to 52 of 52 bookings"), "{bookings}");
+            assert!(bookings.contains("href=\"/provider/bookings?page=1\" rel=\"prev\""));
+
+            let mut council = Browser::new(&app);
+            council.log_in("officer@merton.example", PASSWORD).await;
+            let holders = council.get("/council/budget-holders").await.html;
+            assert!(holders.contains("1 budget holder<") && holders.contains("EHC-0001"), "{holders}");
+            assert!(!holders.contains("rel=\"next\""), "one page only");
+        }
+    }
+}

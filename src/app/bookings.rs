@@ -14,6 +14,7 @@ use crate::db::{Conn, changes, now, services};
 use crate::domain::booking::{
     self as rules, BookingAction, BookingInput, BookingStatus, Buys, Idempotency, LedgerKind, Offer,
 };
+use crate::domain::paging::{Page, PageRequest};
 use crate::domain::sessions::{self, SeatStatus, SessionPolicy, SessionStatus};
 use crate::domain::validate::{FieldError, Invalid};
 use crate::domain::{Actor, AllocationId, BookingId, BudgetHolderId, OrganisationId, Pence, ServiceId, SessionId};
@@ -717,10 +718,10 @@ pub async fn transition(app: &App, actor: &Actor, id: BookingId, action: Booking
     Ok(done)
 }
 
-/// The bookings `actor` may see, newest first.
-pub async fn list(app: &App, actor: &Actor) -> AppResult<Vec<BookingView>> {
+/// A page of the bookings `actor` may see, newest first.
+pub async fn list(app: &App, actor: &Actor, page: PageRequest) -> AppResult<Page<BookingView>> {
     let scope = actor.booking_scope().ok_or_else(|| AppError::wrong_role(actor))?;
-    app.read(move |conn| Ok(bookings::list(conn, scope)?)).await
+    app.read(move |conn| Ok(bookings::list(conn, scope, page)?)).await
 }
 
 /// One booking: its provider, and whoever may see its plan.

@@ -10,8 +10,10 @@ use crate::db::budget_holders::{self, AllocationView, BudgetHolderView};
 use crate::db::ledger::{self, StatementEntry};
 use crate::db::reports::{self, QuarterlyReturn};
 use crate::db::{organisations, users};
+use crate::domain::access::PlanScope;
 use crate::domain::budget::{BudgetHolderInput, OutcomeStatus, age_on};
 use crate::domain::geo::Postcode;
+use crate::domain::paging::{Page, PageRequest};
 use crate::domain::reports::Quarter;
 use crate::domain::taxonomy::TermId;
 use crate::domain::validate::Invalid;
@@ -97,12 +99,22 @@ pub(crate) fn store(
     Ok((id, family, created))
 }
 
-/// The plans `actor` may see, by id.
-pub async fn list(app: &App, actor: &Actor) -> AppResult<Vec<BudgetHolderView>> {
-    let scope = actor
+fn plan_scope(actor: &Actor) -> AppResult<PlanScope> {
+    actor
         .plan_scope()
-        .ok_or_else(|| AppError::forbidden("providers do not see budget holders"))?;
-    app.read(move |conn| Ok(budget_holders::list(conn, scope)?)).await
+        .ok_or_else(|| AppError::forbidden("providers do not see budget holders"))
+}
+
+/// A page of the plans `actor` may see, by id.
+pub async fn list(app: &App, actor: &Actor, page: PageRequest) -> AppResult<Page<BudgetHolderView>> {
+    let scope = plan_scope(actor)?;
+    app.read(move |conn| Ok(budget_holders::list(conn, scope, page)?)).await
+}
+
+/// Every plan `actor` may spend from or see: the choices a booking form offers.
+pub async fn all(app: &App, actor: &Actor) -> AppResult<Vec<BudgetHolderView>> {
+    let scope = plan_scope(actor)?;
+    app.read(move |conn| Ok(budget_holders::all(conn, scope)?)).await
 }
 
 pub async fn get(app: &App, actor: &Actor, id: BudgetHolderId) -> AppResult<BudgetHolderView> {
@@ -140,7 +152,7 @@ pub async fn statement(app: &App, actor: &Actor, id: BudgetHolderId) -> AppResul
 /// The statements of every plan `actor` may see (a family's page shows all its children's).
 pub async fn statements(app: &App, actor: &Actor) -> AppResult<Vec<Statement>> {
     let mut out = Vec::new();
-    for plan in list(app, actor).await? {
+    for plan in all(app, actor).await? {
         out.push(statement(app, actor, plan.id).await?);
     }
     Ok(out)
@@ -225,7 +237,7 @@ pub async fn matches(
 /// Matches for every plan `actor` may see.
 pub async fn all_matches(app: &App, actor: &Actor) -> AppResult<Vec<PlanMatches>> {
     let mut out = Vec::new();
-    for plan in list(app, actor).await? {
+    for plan in all(app, actor).await? {
         out.push(matches_for(app, plan, DEFAULT_MATCH_RADIUS_MILES, DEFAULT_MATCH_LIMIT).await?);
     }
     Ok(out)
@@ -293,18 +305,38 @@ pub struct Waiting {
     pub service_name: String,
 }
 
-/// Everything a family's page shows: its plans, its bookings, its waiting-list places.
+/// How far ahead a family's page lists its coming sessions.
+pub const COMING_DAYS: i64 = 56;
+
+/// Everything a family's page shows: its plans, a page of its bookings, the bookings with a
+/// session in the coming weeks, its open waiting-list places.
 #[derive(Debug, Clone)]
 pub struct Overview {
     pub plans: Vec<BudgetHolderView>,
-    pub bookings: Vec<crate::db::bookings::BookingView>,
+    pub bookings: Page<crate::db::bookings::BookingView>,
+    pub coming: Vec<crate::db::bookings::BookingView>,
     pub waiting: Vec<Waiting>,
 }
 
-pub async fn overview(app: &App, actor: &Actor) -> AppResult<Overview> {
-    let plans = list(app, actor).await?;
-    let bookings = super::bookings::list(app, actor).await?;
-    let entries = super::waitlist::list(app, actor).await?;
+pub async fn overview(app: &App, actor: &Actor, page: PageRequest) -> AppResult<Overview> {
+    let plans = all(app, actor).await?;
+    let bookings = super::bookings::list(app, actor, page).await?;
+    let (plan_scope, booking_scope) = (
+        plan_scope(actor)?,
+        actor.booking_scope().ok_or_else(|| AppError::wrong_role(actor))?,
+    );
+    let (coming, entries) = app
+        .read(move |conn| {
+            let now = crate::db::now();
+            let coming = crate::db::bookings::with_sessions_between(
+                conn,
+                booking_scope,
+                now - chrono::Duration::days(1),
+                now + chrono::Duration::days(COMING_DAYS),
+            )?;
+            Ok((coming, crate::db::waitlist::open_of_scope(conn, plan_scope)?))
+        })
+        .await?;
     let waiting = app
         .read(move |conn| {
             let mut out = Vec::new();
@@ -327,6 +359,7 @@ pub async fn overview(app: &App, actor: &Actor) -> AppResult<Overview> {
     Ok(Overview {
         plans,
         bookings,
+        coming,
         waiting,
     })
 }

@@ -188,7 +188,7 @@ pub async fn details(app: &App, viewer: Option<Actor>, id: ServiceId) -> AppResu
     // Families and brokers see what could pay for it; nobody else books.
     let plans = match &viewer {
         Some(a) if matches!(a.role, crate::domain::Role::Family | crate::domain::Role::Broker) => {
-            super::plans::list(app, a).await?
+            super::plans::all(app, a).await?
         }
         _ => Vec::new(),
     };

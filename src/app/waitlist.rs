@@ -11,6 +11,7 @@ use crate::db::sessions::{self as session_db, SessionView};
 use crate::db::waitlist::{self, Entry, NewEntry};
 use crate::db::{Conn, budget_holders, changes, jobs, now, services};
 use crate::domain::booking::BookingInput;
+use crate::domain::paging::{Page, PageRequest};
 use crate::domain::sessions::{SessionStatus, WaitStatus};
 use crate::domain::validate::Invalid;
 use crate::domain::{Actor, AllocationId, BudgetHolderId, PriceOptionId, SessionId, WaitlistId};
@@ -92,12 +93,12 @@ pub async fn join(app: &App, actor: &Actor, session_id: SessionId, input: JoinIn
     .await
 }
 
-/// The caller's waiting-list places, newest first.
-pub async fn list(app: &App, actor: &Actor) -> AppResult<Vec<Entry>> {
+/// A page of the caller's waiting-list places, newest first.
+pub async fn list(app: &App, actor: &Actor, page: PageRequest) -> AppResult<Page<Entry>> {
     let scope = actor
         .plan_scope()
         .ok_or_else(|| AppError::forbidden("providers do not wait for places"))?;
-    app.read(move |conn| Ok(waitlist::of_scope(conn, scope)?)).await
+    app.read(move |conn| Ok(waitlist::of_scope(conn, scope, page)?)).await
 }
 
 fn own_entry(conn: &mut Conn, actor: &Actor, id: WaitlistId) -> AppResult<Entry> {
@@ -264,7 +265,7 @@ pub struct JoinForm {
 }
 
 pub async fn join_form(app: &App, actor: &Actor, session_id: SessionId) -> AppResult<JoinForm> {
-    let plans = super::plans::list(app, actor).await?;
+    let plans = super::plans::all(app, actor).await?;
     app.read(move |conn| {
         let s = session(conn, session_id)?;
         let service = services::get(conn, s.service_id)?.ok_or_else(|| AppError::not_found("service"))?;

@@ -4,11 +4,14 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{bookings, budget_holders as holders, price_options, services, users};
+use super::schema::{
+    booking_sessions, bookings, budget_holders as holders, dated_sessions, price_options, services, users,
+};
 use super::sessions::Seat;
 use super::{Conn, DbResult, now};
 use crate::domain::access::{BookingScope, PlanScope};
 use crate::domain::booking::{BookingStatus, Idempotency};
+use crate::domain::paging::{Page, PageRequest};
 use crate::domain::{AllocationId, BookingId, BudgetHolderId, OrganisationId, Pence, PriceOptionId, ServiceId, UserId};
 
 #[derive(Debug, Clone)]
@@ -241,20 +244,53 @@ pub fn set_status(conn: &mut Conn, id: BookingId, from: BookingStatus, to: Booki
     Ok(changed == 1)
 }
 
-/// The bookings in a scope, newest first.
-pub fn list(conn: &mut Conn, scope: BookingScope) -> DbResult<Vec<BookingView>> {
+/// Narrows a boxed query over `bookings` joined to `holders` to what a scope may see.
+macro_rules! in_scope {
+    ($q:expr, $scope:expr) => {
+        match $scope {
+            BookingScope::Provider(organisation) => $q.filter(bookings::organisation_id.eq(organisation.0)),
+            BookingScope::Plans(PlanScope::Family(user)) => $q.filter(holders::family_user_id.eq(user.0)),
+            BookingScope::Plans(PlanScope::Broker(organisation)) => {
+                $q.filter(holders::broker_organisation_id.eq(organisation.0))
+            }
+            BookingScope::Plans(PlanScope::Council(council)) => $q.filter(holders::council_id.eq(council.0)),
+        }
+    };
+}
+
+/// The bookings in a scope holding a place on a session that starts between `from` and `to`,
+/// newest first: the coming sessions a family's page lists.
+pub fn with_sessions_between(
+    conn: &mut Conn,
+    scope: BookingScope,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> DbResult<Vec<BookingView>> {
+    let booked = booking_sessions::table
+        .inner_join(dated_sessions::table)
+        .filter(dated_sessions::starts_at.between(from, to))
+        .select(booking_sessions::booking_id);
+    let q = joined!()
+        .filter(bookings::id.eq_any(booked))
+        .select(BookingRow::as_select())
+        .order(bookings::id.desc())
+        .into_boxed();
+    let rows: Vec<BookingRow> = in_scope!(q, scope).load(conn)?;
+    with_seats(conn, rows.iter().map(BookingRow::view).collect())
+}
+
+/// One page of the bookings in a scope, newest first, and how many there are in all.
+pub fn list(conn: &mut Conn, scope: BookingScope, page: PageRequest) -> DbResult<Page<BookingView>> {
+    let counted = bookings::table.inner_join(holders::table).into_boxed();
+    let total: i64 = in_scope!(counted, scope).count().get_result(conn)?;
     let q = joined!()
         .select(BookingRow::as_select())
         .order(bookings::id.desc())
         .into_boxed();
-    let q = match scope {
-        BookingScope::Provider(organisation) => q.filter(bookings::organisation_id.eq(organisation.0)),
-        BookingScope::Plans(PlanScope::Family(user)) => q.filter(holders::family_user_id.eq(user.0)),
-        BookingScope::Plans(PlanScope::Broker(organisation)) => {
-            q.filter(holders::broker_organisation_id.eq(organisation.0))
-        }
-        BookingScope::Plans(PlanScope::Council(council)) => q.filter(holders::council_id.eq(council.0)),
-    };
-    let rows: Vec<BookingRow> = q.limit(1000).load(conn)?;
-    with_seats(conn, rows.iter().map(BookingRow::view).collect())
+    let rows: Vec<BookingRow> = in_scope!(q, scope)
+        .offset(page.offset())
+        .limit(page.limit())
+        .load(conn)?;
+    let views = with_seats(conn, rows.iter().map(BookingRow::view).collect())?;
+    Ok(Page::new(views, u64::try_from(total).unwrap_or(0), page))
 }

@@ -9,6 +9,7 @@ use super::{Conn, DbResult, now};
 use crate::domain::access::{PlanOwners, PlanScope};
 use crate::domain::booking::LedgerKind;
 use crate::domain::budget::ValidBudgetHolder;
+use crate::domain::paging::{Page, PageRequest};
 use crate::domain::{
     AllocationId, BudgetHolderId, CouncilId, Management, OrganisationId, Pence, PlanOutcomeId, Stream, UserId,
 };
@@ -246,18 +247,35 @@ pub fn view(conn: &mut Conn, row: HolderRow) -> DbResult<BudgetHolderView> {
     })
 }
 
-/// The budget holders in a scope, by id.
-pub fn list(conn: &mut Conn, scope: PlanScope) -> DbResult<Vec<BudgetHolderView>> {
-    let q = budget_holders::table
-        .select(HolderRow::as_select())
-        .order(budget_holders::id)
-        .into_boxed();
-    let q = match scope {
+/// The budget holders in a scope, as a boxed query.
+fn scoped(scope: PlanScope) -> budget_holders::BoxedQuery<'static, super::Backend> {
+    let q = budget_holders::table.into_boxed();
+    match scope {
         PlanScope::Family(user) => q.filter(budget_holders::family_user_id.eq(user.0)),
         PlanScope::Broker(organisation) => q.filter(budget_holders::broker_organisation_id.eq(organisation.0)),
         PlanScope::Council(council) => q.filter(budget_holders::council_id.eq(council.0)),
-    };
-    let rows: Vec<HolderRow> = q.limit(1000).load(conn)?;
+    }
+}
+
+/// One page of the budget holders in a scope, by id, and how many there are in all.
+pub fn list(conn: &mut Conn, scope: PlanScope, page: PageRequest) -> DbResult<Page<BudgetHolderView>> {
+    let total: i64 = scoped(scope).count().get_result(conn)?;
+    let rows: Vec<HolderRow> = scoped(scope)
+        .select(HolderRow::as_select())
+        .order(budget_holders::id)
+        .offset(page.offset())
+        .limit(page.limit())
+        .load(conn)?;
+    let views = rows.into_iter().map(|r| view(conn, r)).collect::<DbResult<_>>()?;
+    Ok(Page::new(views, u64::try_from(total).unwrap_or(0), page))
+}
+
+/// Every budget holder in a scope, by id: the plans a booking form offers to pay from.
+pub fn all(conn: &mut Conn, scope: PlanScope) -> DbResult<Vec<BudgetHolderView>> {
+    let rows: Vec<HolderRow> = scoped(scope)
+        .select(HolderRow::as_select())
+        .order(budget_holders::id)
+        .load(conn)?;
     rows.into_iter().map(|r| view(conn, r)).collect()
 }
 

@@ -38,6 +38,8 @@ pub enum AnyConnection {
 }
 
 pub type Conn = AnyConnection;
+/// The backend boxed queries are built for: whichever the connection turns out to be.
+pub type Backend = <AnyConnection as diesel::Connection>::Backend;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgresql");

@@ -57,6 +57,7 @@ diesel::table! {
         description -> Text,
         min_age -> Integer,
         max_age -> Integer,
+        ages_stated -> Bool,
         postcode -> Nullable<Text>,
         lat -> Nullable<Double>,
         lon -> Nullable<Double>,

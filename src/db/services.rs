@@ -37,6 +37,9 @@ pub struct ServiceView {
     pub needs: Vec<String>,
     pub min_age: i32,
     pub max_age: i32,
+    /// False for a service imported from a feed that gave no ages: then `min_age` to `max_age`
+    /// is the whole Local Offer range, which the feed never claimed.
+    pub ages_stated: bool,
     pub funding_streams: Vec<Stream>,
     /// None for a service imported from a directory that did not say where it happens.
     pub location: Option<Location>,
@@ -62,6 +65,7 @@ struct ServiceRow {
     description: String,
     min_age: i32,
     max_age: i32,
+    ages_stated: bool,
     postcode: Option<String>,
     lat: Option<f64>,
     lon: Option<f64>,
@@ -281,6 +285,7 @@ type ServiceValues<'a> = (
     diesel::dsl::Eq<services::description, &'a String>,
     diesel::dsl::Eq<services::min_age, i32>,
     diesel::dsl::Eq<services::max_age, i32>,
+    diesel::dsl::Eq<services::ages_stated, bool>,
     diesel::dsl::Eq<services::postcode, &'a Option<String>>,
     diesel::dsl::Eq<services::lat, Option<f64>>,
     diesel::dsl::Eq<services::lon, Option<f64>>,
@@ -303,12 +308,13 @@ fn service_values(s: &ValidService) -> ServiceValues<'_> {
         services::description.eq(&s.description),
         services::min_age.eq(s.min_age),
         services::max_age.eq(s.max_age),
+        services::ages_stated.eq(true),
         services::postcode.eq(&s.location.postcode),
         services::lat.eq(Some(s.location.lat)),
         services::lon.eq(Some(s.location.lon)),
         services::address.eq(&s.location.address),
         services::reach_miles.eq(s.reach_miles),
-        services::capacity.eq(Some(s.capacity)),
+        services::capacity.eq(s.capacity),
         services::status.eq(s.status.as_str()),
     )
 }
@@ -437,6 +443,7 @@ pub fn upsert_from_feed(
         services::description.eq(&s.description),
         services::min_age.eq(s.min_age),
         services::max_age.eq(s.max_age),
+        services::ages_stated.eq(s.ages_stated),
         services::postcode.eq(location.and_then(|l| l.postcode.clone())),
         services::lat.eq(location.map(|l| l.lat)),
         services::lon.eq(location.map(|l| l.lon)),
@@ -543,6 +550,7 @@ pub fn get(conn: &mut Conn, id: ServiceId) -> DbResult<Option<ServiceView>> {
             services::description,
             services::min_age,
             services::max_age,
+            services::ages_stated,
             services::postcode,
             services::lat,
             services::lon,
@@ -619,6 +627,7 @@ pub fn get(conn: &mut Conn, id: ServiceId) -> DbResult<Option<ServiceView>> {
         needs: of(Vocabulary::Need),
         min_age: row.min_age,
         max_age: row.max_age,
+        ages_stated: row.ages_stated,
         funding_streams,
         location: match (row.lat, row.lon) {
             (Some(lat), Some(lon)) => Some(Location {
@@ -740,6 +749,7 @@ type IndexRow = (
     Option<f64>,
     i32,
     i32,
+    bool,
     NaiveDateTime,
 );
 
@@ -765,6 +775,7 @@ pub fn for_index(conn: &mut Conn, ids: &[ServiceId]) -> DbResult<Vec<Listing>> {
             services::reach_miles,
             services::min_age,
             services::max_age,
+            services::ages_stated,
             services::updated_at,
         ))
         .load(conn)?;
@@ -822,6 +833,7 @@ pub fn for_index(conn: &mut Conn, ids: &[ServiceId]) -> DbResult<Vec<Listing>> {
                 reach_miles,
                 min_age,
                 max_age,
+                ages_stated,
                 updated_at,
             )| {
                 let own = terms.remove(&id).unwrap_or_default();
@@ -847,6 +859,7 @@ pub fn for_index(conn: &mut Conn, ids: &[ServiceId]) -> DbResult<Vec<Listing>> {
                     reach_miles,
                     min_age,
                     max_age,
+                    ages_stated,
                     price_from: price_from.get(&id).map(|p| Pence::from_stored(*p)),
                     updated_at,
                     open_days: {

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use super::schema::{budget_holders, waitlist_entries};
 use super::{Conn, DbResult, now};
 use crate::domain::access::PlanScope;
+use crate::domain::paging::{Page, PageRequest};
 use crate::domain::sessions::WaitStatus;
 use crate::domain::{AllocationId, BookingId, BudgetHolderId, PriceOptionId, SessionId, UserId, WaitlistId};
 
@@ -148,19 +149,39 @@ pub fn set_status(
     Ok(changed == 1)
 }
 
-/// The entries of the plans in a scope, newest first.
-pub fn of_scope(conn: &mut Conn, scope: PlanScope) -> DbResult<Vec<Entry>> {
-    let holders = budget_holders::table.select(budget_holders::id).into_boxed();
-    let holders: Vec<i64> = match scope {
-        PlanScope::Family(user) => holders.filter(budget_holders::family_user_id.eq(user.0)),
-        PlanScope::Broker(org) => holders.filter(budget_holders::broker_organisation_id.eq(org.0)),
-        PlanScope::Council(council) => holders.filter(budget_holders::council_id.eq(council.0)),
-    }
-    .load(conn)?;
-    let rows: Vec<EntryRow> = waitlist_entries::table
-        .filter(waitlist_entries::budget_holder_id.eq_any(holders))
+/// The entries of the plans in a scope, as a boxed query.
+macro_rules! of_plans {
+    ($scope:expr) => {{
+        let q = waitlist_entries::table
+            .inner_join(budget_holders::table.on(budget_holders::id.eq(waitlist_entries::budget_holder_id)))
+            .into_boxed();
+        match $scope {
+            PlanScope::Family(user) => q.filter(budget_holders::family_user_id.eq(user.0)),
+            PlanScope::Broker(org) => q.filter(budget_holders::broker_organisation_id.eq(org.0)),
+            PlanScope::Council(council) => q.filter(budget_holders::council_id.eq(council.0)),
+        }
+    }};
+}
+
+/// One page of the entries of the plans in a scope, newest first, and how many there are in all.
+pub fn of_scope(conn: &mut Conn, scope: PlanScope, page: PageRequest) -> DbResult<Page<Entry>> {
+    let total: i64 = of_plans!(scope).count().get_result(conn)?;
+    let rows: Vec<EntryRow> = of_plans!(scope)
         .order(waitlist_entries::id.desc())
-        .limit(1000)
+        .offset(page.offset())
+        .limit(page.limit())
+        .select(EntryRow::as_select())
+        .load(conn)?;
+    let entries = rows.into_iter().map(Into::into).collect();
+    Ok(Page::new(entries, u64::try_from(total).unwrap_or(0), page))
+}
+
+/// The entries still waiting or offered on the plans in a scope, newest first (at most one per
+/// session and plan, so the list is as long as the sessions being waited for).
+pub fn open_of_scope(conn: &mut Conn, scope: PlanScope) -> DbResult<Vec<Entry>> {
+    let rows: Vec<EntryRow> = of_plans!(scope)
+        .filter(waitlist_entries::status.eq_any([WaitStatus::Waiting.as_str(), WaitStatus::Offered.as_str()]))
+        .order(waitlist_entries::id.desc())
         .select(EntryRow::as_select())
         .load(conn)?;
     Ok(rows.into_iter().map(Into::into).collect())

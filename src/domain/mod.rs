@@ -10,6 +10,7 @@ pub mod geo;
 pub mod money;
 pub mod organisation;
 pub mod oruk;
+pub mod paging;
 pub mod reports;
 pub mod search;
 pub mod service;

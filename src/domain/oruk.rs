@@ -86,6 +86,8 @@ pub struct ImportedService {
     pub status: ServiceStatus,
     pub min_age: i32,
     pub max_age: i32,
+    /// False when the record gave no ages at all.
+    pub ages_stated: bool,
     pub place: Option<Place>,
     pub price_options: Vec<ValidPriceOption>,
     pub outcomes: Vec<TermId>,
@@ -216,7 +218,8 @@ fn clip(text: &str, max: usize) -> String {
 }
 
 /// Ages from 3.0's own fields or 1.0's eligibility list, within the Local Offer's 0-25.
-fn ages(v: &Value, warnings: &mut Vec<String>) -> Result<(i32, i32), Skip> {
+/// The ages a record is for, and whether it said any (else the whole 0 to 25, never claimed).
+fn ages(v: &Value, warnings: &mut Vec<String>) -> Result<(i32, i32, bool), Skip> {
     let mut min = number(v, "minimum_age");
     let mut max = number(v, "maximum_age");
     for e in array(v, &["eligibilitys", "eligibilities"]) {
@@ -227,6 +230,7 @@ fn ages(v: &Value, warnings: &mut Vec<String>) -> Result<(i32, i32), Skip> {
             max = Some(max.map_or(m, |x| x.max(m)));
         }
     }
+    let stated = min.is_some() || max.is_some();
     let min = min.map_or(0, |m| m.floor().max(0.0) as i64);
     let max = max.map_or(i64::from(MAX_AGE), |m| m.floor() as i64);
     if min > i64::from(MAX_AGE) {
@@ -242,7 +246,7 @@ fn ages(v: &Value, warnings: &mut Vec<String>) -> Result<(i32, i32), Skip> {
             "ages above {MAX_AGE} are outside the Local Offer and were left out"
         ));
     }
-    Ok((min as i32, max.min(i64::from(MAX_AGE)) as i32))
+    Ok((min as i32, max.min(i64::from(MAX_AGE)) as i32, stated))
 }
 
 /// The first location that says where it is: coordinates, or a postcode to place it by.
@@ -395,7 +399,7 @@ pub fn read_service(v: &Value, taxonomy: &Taxonomy) -> Result<Read, Skip> {
         None | Some("active") => ServiceStatus::Published,
         Some(_) => ServiceStatus::Unpublished,
     };
-    let (min_age, max_age) = ages(v, &mut warnings)?;
+    let (min_age, max_age, ages_stated) = ages(v, &mut warnings)?;
     let place = place(v, &mut warnings);
     let price_options = cost_options(v, &mut warnings);
     let (outcomes, service_types, needs) = matched_terms(v, taxonomy);
@@ -410,6 +414,7 @@ pub fn read_service(v: &Value, taxonomy: &Taxonomy) -> Result<Read, Skip> {
             status,
             min_age,
             max_age,
+            ages_stated,
             place,
             price_options,
             outcomes,
@@ -435,7 +440,7 @@ fn matched_terms(v: &Value, taxonomy: &Taxonomy) -> (Vec<TermId>, Vec<TermId>, V
         }
     }
     for a in array(v, &["pc_targetAudience"]) {
-        names.extend(string(a, "audienceType"));
+        names.extend(string(a, "audienceType").iter().flat_map(|t| audience_names(t)));
     }
     let mut found: [Vec<TermId>; 3] = Default::default();
     for name in names {
@@ -457,6 +462,31 @@ fn matched_terms(v: &Value, taxonomy: &Taxonomy) -> (Vec<TermId>, Vec<TermId>, V
     }
     let [outcomes, service_types, needs] = found;
     (outcomes, service_types, needs)
+}
+
+/// The names a target audience may be known by: as written, the last part of a path
+/// ("Sensory Impaired>Visually Impaired"), and each in the singular ("Learning Disabilities",
+/// "Wheelchair Users", "Carers"), since our terms are named in the singular.
+fn audience_names(audience: &str) -> Vec<String> {
+    let last = audience
+        .rsplit(['>', '/', '|'])
+        .next()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && *l != audience.trim());
+    let mut names: Vec<String> = Vec::new();
+    for name in std::iter::once(audience.trim()).chain(last) {
+        names.push(name.to_string());
+        let lower = name.to_lowercase();
+        let singular = if let Some(stem) = lower.strip_suffix("ies") {
+            Some(format!("{stem}y"))
+        } else if lower.ends_with("ss") {
+            None
+        } else {
+            lower.strip_suffix('s').map(str::to_string)
+        };
+        names.extend(singular.filter(|s| s.len() > 1));
+    }
+    names
 }
 
 /// What kind of record a published UUID stands for.
@@ -864,5 +894,43 @@ mod tests {
             PublicIds::term("pfa-friends-community")
         );
         assert!(PublicIds::from_hex("xyz").is_none());
+    }
+
+    #[test]
+    fn audiences_are_known_in_the_singular_and_by_the_last_part_of_a_path() {
+        assert_eq!(
+            audience_names("Learning Disabilities"),
+            ["Learning Disabilities", "learning disability"]
+        );
+        assert_eq!(
+            audience_names("Wheelchair Users"),
+            ["Wheelchair Users", "wheelchair user"]
+        );
+        assert_eq!(
+            audience_names("Sensory Impaired>Visually Impaired"),
+            ["Sensory Impaired>Visually Impaired", "Visually Impaired"]
+        );
+        assert_eq!(audience_names("Carers"), ["Carers", "carer"]);
+        assert_eq!(audience_names("Autism"), ["Autism"]);
+        assert_eq!(audience_names("Dyslexia"), ["Dyslexia"]);
+    }
+
+    #[test]
+    fn real_audiences_map_to_our_need_terms() {
+        let taxonomy = Taxonomy::builtin().unwrap();
+        let needs = |audience: &str| {
+            let record = json!({"id": "1", "name": "Club", "organization": {"id": "o", "name": "Org"},
+                "pc_targetAudience": [{"id": "1", "audienceType": audience}]});
+            matched_terms(&record, &taxonomy)
+                .2
+                .into_iter()
+                .map(|t| t.0)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(needs("Learning Disabilities"), ["need-cognition-learning"]);
+        assert_eq!(needs("Wheelchair Users"), ["need-physical-disability"]);
+        assert_eq!(needs("Sensory Impaired>Visually Impaired"), ["need-visual-impairment"]);
+        assert_eq!(needs("Hearing Impaired"), ["need-hearing-impairment"]);
+        assert_eq!(needs("Physically Disabled"), ["need-physical-disability"]);
     }
 }

@@ -78,7 +78,9 @@ pub struct ServiceInput {
     pub location: LocationInput,
     #[serde(default)]
     pub reach_miles: Option<f64>,
-    pub capacity: i32,
+    /// Places per session; none for a service without places (equipment, travel).
+    #[serde(default)]
+    pub capacity: Option<i32>,
     #[serde(default)]
     pub schedule: Vec<Session>,
     #[serde(default = "default_status")]
@@ -154,7 +156,7 @@ pub struct ValidService {
     pub funding_streams: Vec<Stream>,
     pub location: Location,
     pub reach_miles: Option<f64>,
-    pub capacity: i32,
+    pub capacity: Option<i32>,
     pub schedule: Vec<Session>,
     pub status: ServiceStatus,
     pub price_options: Vec<ValidPriceOption>,
@@ -208,7 +210,7 @@ impl ServiceInput {
             }
             r => r,
         };
-        if !(1..=MAX_CAPACITY).contains(&self.capacity) {
+        if self.capacity.is_some_and(|c| !(1..=MAX_CAPACITY).contains(&c)) {
             c.add("capacity", format!("must be from 1 to {MAX_CAPACITY} places"));
         }
         if self.schedule.len() > MAX_SESSIONS {
@@ -382,6 +384,8 @@ pub struct Listing {
     pub reach_miles: Option<f64>,
     pub min_age: i32,
     pub max_age: i32,
+    /// False when the feed it came from gave no ages.
+    pub ages_stated: bool,
     pub price_from: Option<Pence>,
     pub updated_at: NaiveDateTime,
     /// The days in England on which a scheduled session still to come has a place left, in order.

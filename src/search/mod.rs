@@ -22,7 +22,7 @@ use crate::domain::service::Listing;
 use crate::domain::taxonomy::Taxonomy;
 
 /// Bump when the schema or what is indexed changes: an index of another version is rebuilt.
-const SCHEMA_VERSION: u32 = 3;
+const SCHEMA_VERSION: u32 = 4;
 const CHUNK: i64 = 2000;
 const WRITER_MEMORY: usize = 100_000_000;
 
@@ -88,6 +88,8 @@ pub(crate) struct Fields {
     reach_miles: Field,
     min_age: Field,
     max_age: Field,
+    /// 1 when the ages were stated, 0 when the feed gave none.
+    ages_stated: Field,
     price_from: Field,
     postcode: Field,
     modified: Field,
@@ -123,6 +125,7 @@ fn schema() -> (Schema, Fields) {
         reach_miles: b.add_f64_field("reach_miles", INDEXED | FAST | STORED),
         min_age: b.add_u64_field("min_age", INDEXED | FAST | STORED),
         max_age: b.add_u64_field("max_age", INDEXED | FAST | STORED),
+        ages_stated: b.add_u64_field("ages_stated", STORED),
         price_from: b.add_u64_field("price_from", INDEXED | FAST | STORED),
         postcode: b.add_text_field("postcode", STORED),
         // Seconds since 1970 of the last change, for Open Referral's `modified_after`.
@@ -287,6 +290,7 @@ impl SearchIndex {
             f.reach_miles => s.reach_miles.unwrap_or(0.0),
             f.min_age => s.min_age.max(0) as u64,
             f.max_age => s.max_age.max(0) as u64,
+            f.ages_stated => u64::from(s.ages_stated),
             // A service with no price on offer never passes a price filter.
             f.price_from => s.price_from.map_or(u64::MAX, |p| p.pence().max(0) as u64),
             f.modified => s.updated_at.and_utc().timestamp().max(0) as u64,

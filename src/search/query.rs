@@ -111,6 +111,8 @@ pub struct Hit {
     pub service_types: Vec<String>,
     pub min_age: u64,
     pub max_age: u64,
+    /// False when the feed the service came from gave no ages.
+    pub ages_stated: bool,
     pub postcode: Option<String>,
     pub reach_miles: Option<f64>,
 }
@@ -554,6 +556,7 @@ impl SearchIndex {
             service_types: texts(f.own_service_type),
             min_age: u64_of(f.min_age),
             max_age: u64_of(f.max_age),
+            ages_stated: u64_of(f.ages_stated) == 1,
             postcode: text(f.postcode),
             reach_miles: (reach > 0.0).then_some(reach),
         })

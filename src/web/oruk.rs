@@ -376,8 +376,9 @@ fn service_json(ids: &PublicIds, taxonomy: &Taxonomy, published: &feed::Publishe
         .opt("url", view.url.as_deref().and_then(valid_uri))
         .opt("email", view.email.as_deref().and_then(valid_email))
         .set("status", "active")
-        .set("minimum_age", view.min_age)
-        .set("maximum_age", view.max_age)
+        // A feed we imported without ages claimed none, and neither do we.
+        .opt("minimum_age", view.ages_stated.then_some(view.min_age))
+        .opt("maximum_age", view.ages_stated.then_some(view.max_age))
         .set("last_modified", timestamp(view.updated_at))
         .opt("organization", org.map(|o| organisation_json(ids, o)))
         .opt(

@@ -4,7 +4,7 @@ use actix_web::http::header::HeaderValue;
 use actix_web::{HttpResponse, get, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::extract::{Auth, IdempotencyKey, Json, OptionalJson};
+use super::extract::{Auth, IdempotencyKey, Json, OptionalJson, Query};
 use super::{Data, Reply, dto};
 use crate::app::bookings;
 use crate::domain::BookingId;
@@ -40,13 +40,11 @@ async fn create(app: Data, auth: Auth, key: IdempotencyKey, Json(input): Json<dt
 }
 
 /// The caller's bookings, newest first: a family's, a broker's families', a provider's, a council's area.
-#[utoipa::path(tag = "bookings", security(("bearer" = [])), responses((status = 200, body = dto::BookingList)))]
+#[utoipa::path(tag = "bookings", params(dto::Paging), security(("bearer" = [])), responses((status = 200, body = dto::BookingList)))]
 #[get("/bookings")]
-async fn list(app: Data, auth: Auth) -> Reply {
-    let list = bookings::list(&app, &auth.actor).await?;
-    Ok(HttpResponse::Ok().json(dto::BookingList {
-        bookings: list.iter().map(Into::into).collect(),
-    }))
+async fn list(app: Data, auth: Auth, paging: Query<dto::Paging>) -> Reply {
+    let page = bookings::list(&app, &auth.actor, paging.request()?).await?;
+    Ok(HttpResponse::Ok().json(dto::BookingList::from(&page)))
 }
 
 #[utoipa::path(tag = "bookings", params(("id" = i64, Path)), security(("bearer" = [])), responses((status = 200, body = dto::Booking)))]

@@ -6,11 +6,11 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaFormat, Type};
 use utoipa::openapi::{KnownFormat, RefOr};
+use utoipa::{IntoParams, ToSchema};
 
-use crate::app;
+use crate::app::{self, AppError};
 use crate::db::bookings::BookingView;
 use crate::db::budget_holders::{AllocationView, BudgetHolderView, PlanOutcomeView};
 use crate::db::ledger::StatementEntry;
@@ -22,6 +22,7 @@ use crate::domain::booking::{BookingInput, BookingStatus, LedgerKind};
 use crate::domain::budget::{AllocationInput, BudgetHolderInput, LoginInput, PlanOutcomeInput};
 use crate::domain::fcr::{FcrBreakdown, FcrInput, Occupancy};
 use crate::domain::organisation::{OrganisationInput, RegistrationInput};
+use crate::domain::paging::{Page, PageRequest};
 use crate::domain::reports::{GapRow, SpendingRow};
 use crate::domain::service::{Day, Location, LocationInput, PriceOptionInput, ServiceInput, Session};
 use crate::domain::sessions::{Policy, SeatStatus, SessionStatus, WaitStatus};
@@ -453,6 +454,9 @@ pub struct Service {
     pub needs: Vec<String>,
     pub min_age: i32,
     pub max_age: i32,
+    /// False for a service imported from a feed that gave no ages: `min_age` to `max_age` is
+    /// then the whole Local Offer's 0 to 25, which the feed never claimed.
+    pub ages_stated: bool,
     pub funding_streams: Vec<Stream>,
     /// Null for a service imported from a directory that did not say where it happens.
     pub location: Option<Place>,
@@ -488,6 +492,7 @@ impl From<&ServiceView> for Service {
             service_types: v.service_types.clone(),
             needs: v.needs.clone(),
             min_age: v.min_age,
+            ages_stated: v.ages_stated,
             max_age: v.max_age,
             funding_streams: v.funding_streams.clone(),
             location: v.location.as_ref().map(Into::into),
@@ -508,9 +513,31 @@ impl From<&ServiceView> for Service {
     }
 }
 
+/// Which page of a list: `page` from 1 (default 1), `per_page` from 1 to 200 (default 50).
+/// Every list answer says its `total`, `page` and `per_page`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct Paging {
+    /// The page, from 1; 1 if not given.
+    pub page: Option<u32>,
+    /// Rows per page, 1 to 200; 50 if not given.
+    pub per_page: Option<u32>,
+}
+
+impl Paging {
+    pub fn request(&self) -> Result<PageRequest, AppError> {
+        PageRequest::new(self.page, self.per_page).map_err(AppError::bad_parameters)
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ServiceList {
     pub services: Vec<Service>,
+    /// Services in the whole list.
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -533,7 +560,10 @@ pub struct NewService {
     /// How far the provider travels to families, in miles.
     #[serde(default)]
     pub reach_miles: Option<f64>,
-    pub capacity: i32,
+    /// Places per session, 1 to 10000; leave out (or null) for a service without places
+    /// (equipment, travel). Sessions take it as their places unless told otherwise.
+    #[serde(default)]
+    pub capacity: Option<i32>,
     #[serde(default)]
     pub schedule: Vec<WeeklySession>,
     /// `draft` unless given.
@@ -772,6 +802,10 @@ impl From<&app::plans::CreatedPlan> for CreatedBudgetHolder {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BudgetHolderList {
     pub budget_holders: Vec<BudgetHolder>,
+    /// Rows in the whole list.
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -915,6 +949,8 @@ pub struct SearchHit {
     pub service_types: Vec<String>,
     pub min_age: u64,
     pub max_age: u64,
+    /// False when the feed the service came from gave no ages (then 0 to 25 is not a claim).
+    pub ages_stated: bool,
     pub postcode: Option<String>,
     pub reach_miles: Option<f64>,
     /// The earliest session still to come with a place left; null when there is none.
@@ -957,6 +993,7 @@ impl SearchHit {
             outcomes: h.outcomes.clone(),
             service_types: h.service_types.clone(),
             min_age: h.min_age,
+            ages_stated: h.ages_stated,
             max_age: h.max_age,
             postcode: h.postcode.clone(),
             reach_miles: h.reach_miles,
@@ -1247,6 +1284,10 @@ impl From<&SessionView> for DatedSession {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SessionList {
     pub sessions: Vec<DatedSession>,
+    /// Rows in the whole list.
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
 }
 
 /// One session (`starts_at` and `ends_at`, England's clock) or a weekly series (`weekly`).
@@ -1404,6 +1445,10 @@ impl From<&crate::db::waitlist::Entry> for WaitlistEntry {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WaitlistEntries {
     pub entries: Vec<WaitlistEntry>,
+    /// Rows in the whole list.
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -1422,6 +1467,10 @@ pub struct CalendarLink {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BookingList {
     pub bookings: Vec<Booking>,
+    /// Rows in the whole list.
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
 }
 
 // ---- Reports --------------------------------------------------------------------------------------
@@ -1675,3 +1724,25 @@ pub struct Health {
     /// `ok` when the database answers.
     pub status: String,
 }
+
+/// A list answer from one page: its rows in their wire form, and where the page sits.
+macro_rules! paged {
+    ($list:ident, $field:ident, $from:ty) => {
+        impl From<&Page<$from>> for $list {
+            fn from(page: &Page<$from>) -> $list {
+                $list {
+                    $field: page.items.iter().map(Into::into).collect(),
+                    total: page.total,
+                    page: page.page,
+                    per_page: page.per_page,
+                }
+            }
+        }
+    };
+}
+
+paged!(ServiceList, services, ServiceView);
+paged!(BudgetHolderList, budget_holders, BudgetHolderView);
+paged!(SessionList, sessions, SessionView);
+paged!(BookingList, bookings, BookingView);
+paged!(WaitlistEntries, entries, crate::db::waitlist::Entry);

@@ -35,13 +35,11 @@ async fn create(app: Data, auth: Auth, Json(input): Json<dto::NewBudgetHolder>) 
 }
 
 /// The plans the caller may see: a family's own, a broker's families', a council's area.
-#[utoipa::path(tag = "plans", security(("bearer" = [])), responses((status = 200, body = dto::BudgetHolderList)))]
+#[utoipa::path(tag = "plans", params(dto::Paging), security(("bearer" = [])), responses((status = 200, body = dto::BudgetHolderList)))]
 #[get("/budget-holders")]
-async fn list(app: Data, auth: Auth) -> Reply {
-    let list = plans::list(&app, &auth.actor).await?;
-    Ok(HttpResponse::Ok().json(dto::BudgetHolderList {
-        budget_holders: list.iter().map(Into::into).collect(),
-    }))
+async fn list(app: Data, auth: Auth, paging: Query<dto::Paging>) -> Reply {
+    let page = plans::list(&app, &auth.actor, paging.request()?).await?;
+    Ok(HttpResponse::Ok().json(dto::BudgetHolderList::from(&page)))
 }
 
 /// One plan: outcomes and allocations with what is committed and what remains.

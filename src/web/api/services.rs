@@ -35,16 +35,15 @@ async fn organisation(app: Data, id: web::Path<i64>) -> Reply {
 /// An organisation's published services, newest first; its own staff also see drafts.
 #[utoipa::path(
     tag = "services",
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path), dto::Paging),
     security((), ("bearer" = [])),
     responses((status = 200, body = dto::ServiceList))
 )]
 #[get("/organisations/{id}/services")]
-async fn organisation_services(app: Data, viewer: MaybeAuth, id: web::Path<i64>) -> Reply {
+async fn organisation_services(app: Data, viewer: MaybeAuth, id: web::Path<i64>, paging: Query<dto::Paging>) -> Reply {
+    let page = paging.request()?;
     let list = services::of_organisation(&app, viewer.0, OrganisationId(id.into_inner())).await?;
-    Ok(HttpResponse::Ok().json(dto::ServiceList {
-        services: list.iter().map(Into::into).collect(),
-    }))
+    Ok(HttpResponse::Ok().json(dto::ServiceList::from(&page.slice(list))))
 }
 
 async fn set_organisation_status(app: Data, auth: Auth, id: i64, status: OrganisationStatus) -> Reply {

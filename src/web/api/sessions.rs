@@ -9,6 +9,7 @@ use super::extract::{Auth, Json, MaybeAuth, Query};
 use super::{Data, Reply, dto};
 use crate::app::sessions::{self, Change, Mark};
 use crate::app::waitlist::{self, JoinInput};
+use crate::domain::paging::Page;
 use crate::domain::{ServiceId, SessionId, WaitlistId};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -38,9 +39,7 @@ async fn publish(app: Data, auth: Auth, id: web::Path<i64>, Json(input): Json<dt
     let places = input.places;
     let request = input.into_request()?;
     let created = sessions::publish(&app, &auth.actor, ServiceId(id.into_inner()), request, places).await?;
-    Ok(HttpResponse::Created().json(dto::SessionList {
-        sessions: created.iter().map(Into::into).collect(),
-    }))
+    Ok(HttpResponse::Created().json(dto::SessionList::from(&Page::whole(created))))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -51,6 +50,10 @@ struct Range {
     from: Option<NaiveDate>,
     /// The last day (England), included.
     to: Option<NaiveDate>,
+    /// The page, from 1; 1 if not given.
+    page: Option<u32>,
+    /// Sessions per page, 1 to 200; 50 if not given.
+    per_page: Option<u32>,
 }
 
 /// A service's sessions with the places left on each, earliest first.
@@ -62,10 +65,12 @@ struct Range {
 )]
 #[get("/services/{id}/sessions")]
 async fn list(app: Data, viewer: MaybeAuth, id: web::Path<i64>, range: Query<Range>) -> Reply {
+    let paging = dto::Paging {
+        page: range.page,
+        per_page: range.per_page,
+    };
     let found = sessions::of_service(&app, viewer.0, ServiceId(id.into_inner()), range.from, range.to).await?;
-    Ok(HttpResponse::Ok().json(dto::SessionList {
-        sessions: found.iter().map(Into::into).collect(),
-    }))
+    Ok(HttpResponse::Ok().json(dto::SessionList::from(&paging.request()?.slice(found))))
 }
 
 /// The provider cancels a session: every booking on it is refunded, its waiting list closed.
@@ -147,13 +152,11 @@ async fn join(app: Data, auth: Auth, id: web::Path<i64>, Json(input): Json<dto::
 }
 
 /// The caller's waiting-list places and offers, newest first.
-#[utoipa::path(tag = "sessions", security(("bearer" = [])), responses((status = 200, body = dto::WaitlistEntries)))]
+#[utoipa::path(tag = "sessions", params(dto::Paging), security(("bearer" = [])), responses((status = 200, body = dto::WaitlistEntries)))]
 #[get("/waitlist")]
-async fn entries(app: Data, auth: Auth) -> Reply {
-    let found = waitlist::list(&app, &auth.actor).await?;
-    Ok(HttpResponse::Ok().json(dto::WaitlistEntries {
-        entries: found.iter().map(Into::into).collect(),
-    }))
+async fn entries(app: Data, auth: Auth, paging: Query<dto::Paging>) -> Reply {
+    let page = waitlist::list(&app, &auth.actor, paging.request()?).await?;
+    Ok(HttpResponse::Ok().json(dto::WaitlistEntries::from(&page)))
 }
 
 /// Accept an open offer: the held place is booked, if the allocation can pay for it.

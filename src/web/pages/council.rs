@@ -1,9 +1,9 @@
 //! Council pages: the budget holders of the officer's own council, its providers, its reports.
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::forms::holder_field;
+use super::forms::{holder_field, page_asked};
 use super::{Data, Form, Page, Visitor, outcome, see_other};
 use crate::app::reports::{Csv, GapFilter};
 use crate::app::{AppError, plans, providers, reports};
@@ -14,9 +14,9 @@ use crate::templates::council as pages;
 
 const COUNCIL: &[Role] = &[Role::Council];
 
-pub async fn budget_holders(app: Data, visitor: Visitor) -> Page {
+pub async fn budget_holders(app: Data, visitor: Visitor, req: HttpRequest) -> Page {
     let actor = visitor.require(COUNCIL, "/council/budget-holders")?;
-    let holders = plans::list(&app, actor).await?;
+    let holders = plans::list(&app, actor, page_asked(&req)?).await?;
     Ok(visitor.page("Budget holders", true, pages::budget_holders(&holders)))
 }
 

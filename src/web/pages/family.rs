@@ -5,7 +5,7 @@ use actix_web::web;
 
 use actix_web::HttpRequest;
 
-use super::forms::{BookForm, JoinForm, Unreadable};
+use super::forms::{BookForm, JoinForm, Unreadable, page_asked};
 use super::{Data, Form, Page, PageError, Visitor, outcome, see_other};
 use crate::app::{AppError, bookings, plans, waitlist};
 use crate::domain::{BookingId, Role, SessionId, WaitlistId};
@@ -13,9 +13,9 @@ use crate::templates::family as pages;
 
 const SPENDERS: &[Role] = &[Role::Family, Role::Broker];
 
-pub async fn my_plan(app: Data, visitor: Visitor) -> Page {
+pub async fn my_plan(app: Data, visitor: Visitor, req: HttpRequest) -> Page {
     let actor = visitor.require(SPENDERS, "/my-plan")?;
-    let overview = plans::overview(&app, actor).await?;
+    let overview = plans::overview(&app, actor, page_asked(&req)?).await?;
     Ok(visitor.page(
         "My plan",
         true,

@@ -2,11 +2,13 @@
 //! a field reported against that field; and the other way round, a stored service as its form.
 
 use super::Form;
+use crate::app::AppError;
 use crate::db::services::ServiceView;
 use crate::domain::booking::BookingInput;
 use crate::domain::budget::{AllocationInput, BudgetHolderInput, LoginInput, PlanOutcomeInput};
 use crate::domain::fcr::FcrInput;
 use crate::domain::organisation::{OrganisationInput, RegistrationInput};
+use crate::domain::paging::PageRequest;
 use crate::domain::service::{LocationInput, PriceOptionInput, ServiceInput};
 use crate::domain::{
     AllocationId, BudgetHolderId, Management, OrganisationKind, Pence, PriceOptionId, SeriesId, ServiceStatus,
@@ -293,11 +295,18 @@ impl TryFrom<&Form> for ServiceInput {
                 0
             })
         };
-        let (min_age, max_age, capacity) = (
-            int("min_age", "the youngest age"),
-            int("max_age", "the oldest age"),
-            int("capacity", "the number of places"),
-        );
+        let (min_age, max_age) = (int("min_age", "the youngest age"), int("max_age", "the oldest age"));
+        let capacity = match form.get("capacity").trim() {
+            "" => None,
+            c => c.parse().map(Some).unwrap_or_else(|_| {
+                problem(
+                    &mut errors,
+                    "capacity",
+                    "Enter the number of places as a whole number, or leave it empty",
+                );
+                None
+            }),
+        };
         let reach_miles = match form.get("reach_miles").trim() {
             "" => None,
             r => r.parse().ok().or_else(|| {
@@ -592,4 +601,17 @@ pub fn holder_field(field: &str) -> String {
         f if f.starts_with("allocations[") => "amount_social_care".into(),
         other => other.into(),
     }
+}
+
+/// The page of a list a page's address asks for (`?page=3`), 50 rows a page.
+pub fn page_asked(req: &actix_web::HttpRequest) -> Result<PageRequest, AppError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    let page = match pairs.iter().find(|(k, _)| k == "page") {
+        None => None,
+        Some((_, v)) => Some(v.trim().parse::<u32>().map_err(|_| AppError::BadParameter {
+            field: "page".into(),
+            message: "must be a page number from 1".into(),
+        })?),
+    };
+    PageRequest::new(page, None).map_err(AppError::bad_parameters)
 }

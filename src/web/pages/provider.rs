@@ -1,9 +1,9 @@
 //! Provider pages: registering, listing and pricing services, answering bookings.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::forms::{
-    attendance, new_sessions, registration_field, revised, service_field, session_change, sessions_field,
+    attendance, new_sessions, page_asked, registration_field, revised, service_field, session_change, sessions_field,
 };
 use super::{Data, Form, Page, PageError, Visitor, outcome, see_other};
 use crate::app::{AppError, accounts, bookings, services, sessions};
@@ -114,9 +114,9 @@ pub async fn set_status(app: Data, visitor: Visitor, path: web::Path<(i64, Strin
     Ok(see_other("/provider/services"))
 }
 
-pub async fn bookings(app: Data, visitor: Visitor) -> Page {
+pub async fn bookings(app: Data, visitor: Visitor, req: HttpRequest) -> Page {
     let actor = visitor.require(PROVIDER, "/provider/bookings")?;
-    let list = bookings::list(&app, actor).await?;
+    let list = bookings::list(&app, actor, page_asked(&req)?).await?;
     Ok(visitor.page("Bookings", true, pages::bookings(&visitor.chrome(), &list)))
 }
 
