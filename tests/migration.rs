@@ -15,20 +15,25 @@ use serde_json::json;
 const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgresql");
 
-/// Take the newest migration back out, as the previous version of the service left the database.
+/// Take the migrations back out down to and including sessions', as the version of the service
+/// before sessions left the database.
 fn revert_newest(url: Option<String>, dir: &Path) {
-    let version = match url {
-        Some(url) => {
-            let mut conn = diesel::PgConnection::establish(&url).expect("PostgreSQL");
-            conn.revert_last_migration(POSTGRES).expect("revert").to_string()
-        }
-        None => {
-            let path = dir.join("localoffer.db");
-            let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy()).expect("SQLite");
-            conn.revert_last_migration(SQLITE).expect("revert").to_string()
-        }
-    };
-    assert!(version.contains("20261201000004"), "reverted {version}");
+    let mut reverted = Vec::new();
+    while !reverted.last().is_some_and(|v: &String| v.contains("20261201000004")) {
+        assert!(reverted.len() < 10, "reverted {reverted:?} without reaching sessions");
+        let version = match &url {
+            Some(url) => {
+                let mut conn = diesel::PgConnection::establish(url).expect("PostgreSQL");
+                conn.revert_last_migration(POSTGRES).expect("revert").to_string()
+            }
+            None => {
+                let path = dir.join("localoffer.db");
+                let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy()).expect("SQLite");
+                conn.revert_last_migration(SQLITE).expect("revert").to_string()
+            }
+        };
+        reverted.push(version);
+    }
 }
 
 both_backends! {

@@ -121,6 +121,37 @@ impl Taxonomy {
         })
     }
 
+    /// The term and every term below it.
+    fn subtree<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a Term> + 'a {
+        self.terms
+            .iter()
+            .filter(move |t| self.lineage(t.id.as_str()).any(|a| a.id.as_str() == id))
+    }
+
+    /// The terms strictly above `id`, nearest first: a plan asking for "making and keeping
+    /// friends" is also served, less exactly, by a service claiming "friends, relationships and
+    /// community".
+    pub fn broader<'a>(&'a self, id: &str) -> impl Iterator<Item = &'a Term> + 'a {
+        self.lineage(id).skip(1)
+    }
+
+    /// The need terms that make a service for a child with `needs`: each need, the broader terms
+    /// above it (a service for "sensory and/or physical needs" is for a deaf child) and the
+    /// narrower ones below it (a plan recording only "communication and interaction" may be a
+    /// child with autism). A service tagged only with other needs is not for the child; one with
+    /// no need tags is for everyone.
+    pub fn needs_served(&self, needs: &[TermId]) -> Vec<TermId> {
+        let mut out: Vec<TermId> = Vec::new();
+        for need in needs {
+            for term in self.lineage(need.as_str()).chain(self.subtree(need.as_str())) {
+                if !out.contains(&term.id) {
+                    out.push(term.id.clone());
+                }
+            }
+        }
+        out
+    }
+
     /// Check a list of ids from a request: each must exist and belong to `vocabulary`.
     /// Duplicates are dropped, order kept.
     pub fn check(&self, field: &str, ids: &[String], vocabulary: Vocabulary) -> Result<Vec<TermId>, FieldError> {
@@ -195,6 +226,40 @@ mod tests {
         let t = Taxonomy::builtin().unwrap();
         let ids: Vec<_> = t.lineage("st-short-break-overnight").map(|x| x.id.as_str()).collect();
         assert_eq!(ids, ["st-short-break-overnight", "st-short-break"]);
+    }
+
+    #[test]
+    fn broader_terms_are_the_ancestors_nearest_first() {
+        let t = Taxonomy::builtin().unwrap();
+        let ids: Vec<_> = t
+            .broader("pfa-friends-community-friendships")
+            .map(|x| x.id.as_str())
+            .collect();
+        assert_eq!(ids, ["pfa-friends-community", "pfa"]);
+        assert_eq!(t.broader("pfa").count(), 0);
+    }
+
+    #[test]
+    fn the_needs_a_child_is_served_by_are_on_its_lines_of_the_tree() {
+        let t = Taxonomy::builtin().unwrap();
+        let served = |needs: &[&str]| {
+            let needs: Vec<TermId> = needs.iter().map(|n| TermId(n.to_string())).collect();
+            t.needs_served(&needs).into_iter().map(|n| n.0).collect::<Vec<_>>()
+        };
+        // A child with autism: autism and the broad area above it, not a sibling or another area.
+        assert_eq!(
+            served(&["need-autism"]),
+            ["need-autism", "need-communication-interaction"]
+        );
+        // A plan recording only the broad area is served by the narrower terms within it.
+        let broad = served(&["need-sensory-physical"]);
+        assert!(broad.contains(&"need-hearing-impairment".to_string()));
+        assert!(broad.contains(&"need-visual-impairment".to_string()));
+        assert!(!broad.contains(&"need-autism".to_string()));
+        // Several needs: the union, each once.
+        let both = served(&["need-autism", "need-anxiety"]);
+        assert_eq!(both.len(), 4, "{both:?}");
+        assert!(served(&[]).is_empty());
     }
 
     #[test]

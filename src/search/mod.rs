@@ -22,7 +22,7 @@ use crate::domain::service::Listing;
 use crate::domain::taxonomy::Taxonomy;
 
 /// Bump when the schema or what is indexed changes: an index of another version is rebuilt.
-const SCHEMA_VERSION: u32 = 3;
+const SCHEMA_VERSION: u32 = 4;
 const CHUNK: i64 = 2000;
 const WRITER_MEMORY: usize = 100_000_000;
 
@@ -81,6 +81,7 @@ pub(crate) struct Fields {
     service_type: Field,
     own_service_type: Field,
     need: Field,
+    own_need: Field,
     stream: Field,
     day: Field,
     lat: Field,
@@ -116,6 +117,8 @@ fn schema() -> (Schema, Fields) {
         service_type: b.add_text_field("service_type", STRING | FAST),
         own_service_type: b.add_text_field("own_service_type", STORED),
         need: b.add_text_field("need", STRING),
+        // The service's own need tags, without ancestors: which children it is for.
+        own_need: b.add_text_field("own_need", STRING),
         stream: b.add_text_field("stream", STRING),
         day: b.add_text_field("day", STRING),
         lat: b.add_f64_field("lat", INDEXED | FAST | STORED),
@@ -303,7 +306,7 @@ impl SearchIndex {
         for (own, lineage_field, own_field) in [
             (&s.outcomes, f.outcome, Some(f.own_outcome)),
             (&s.service_types, f.service_type, Some(f.own_service_type)),
-            (&s.needs, f.need, None),
+            (&s.needs, f.need, Some(f.own_need)),
         ] {
             let mut seen = HashSet::new();
             for id in own {

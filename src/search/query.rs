@@ -33,6 +33,9 @@ pub struct SearchRequest {
     pub prefer_outcomes: Vec<TermId>,
     pub service_types: Vec<TermId>,
     pub needs: Vec<TermId>,
+    /// A child's needs (a plan's): services for them rank up, services tagged only with other
+    /// needs are left out ([`crate::domain::taxonomy::Taxonomy::needs_served`]). Empty: no effect.
+    pub child_needs: Vec<TermId>,
     pub origin: Option<Coordinates>,
     pub radius_miles: Option<f64>,
     pub age: Option<i32>,
@@ -129,6 +132,10 @@ pub struct SearchResults {
 }
 
 const MAX_TOKENS: usize = 12;
+
+/// What being for the child's needs adds to a match's score: half of one outcome met, so
+/// meeting more of the plan's outcomes still comes first.
+const NEEDS_WEIGHT: Score = 1.0;
 
 type Clause = (Occur, Box<dyn Query>);
 
@@ -249,6 +256,36 @@ impl SearchIndex {
             .collect())
     }
 
+    /// Keep services for the child (tagged with a need it is served by, or with no need at all)
+    /// and score those for its needs above those for everyone.
+    fn child_needs_clauses(&self, needs: &[TermId]) -> Vec<Clause> {
+        let f = self.fields;
+        let served = self.taxonomy.needs_served(needs);
+        // Every known need tag puts its area of need (a root) in the lineage field.
+        let areas: Vec<TermId> = self
+            .taxonomy
+            .terms
+            .iter()
+            .filter(|t| t.vocabulary == Vocabulary::Need && t.parent.is_none())
+            .map(|t| t.id.clone())
+            .collect();
+        let untagged = BooleanQuery::new(vec![
+            (Occur::Must, Box::new(AllQuery) as Box<dyn Query>),
+            (Occur::MustNot, any_of(f.need, &areas, 1.0)),
+        ]);
+        let for_child = BooleanQuery::new(vec![
+            (Occur::Should, any_of(f.own_need, &served, 1.0)),
+            (Occur::Should, Box::new(untagged)),
+        ]);
+        vec![
+            filter(Box::new(for_child)),
+            (
+                Occur::Should,
+                Box::new(ConstScoreQuery::new(any_of(f.own_need, &served, 1.0), NEEDS_WEIGHT)),
+            ),
+        ]
+    }
+
     /// The longest reach of any service in the index (0 when none travels).
     fn longest_reach(searcher: &tantivy::Searcher) -> f64 {
         searcher
@@ -324,6 +361,9 @@ impl SearchIndex {
         }
         if !r.needs.is_empty() {
             clauses.push(filter(any_of(f.need, &r.needs, 1.0)));
+        }
+        if !r.child_needs.is_empty() {
+            clauses.extend(self.child_needs_clauses(&r.child_needs));
         }
         if let (Some(origin), Some(radius)) = (r.origin, r.radius_miles) {
             clauses.push(filter(self.geo_filter(origin, radius, Self::longest_reach(searcher))));

@@ -730,6 +730,8 @@ pub struct BudgetHolder {
     pub broker_organisation_id: Option<OrganisationId>,
     pub outcomes: Vec<PlanOutcome>,
     pub allocations: Vec<Allocation>,
+    /// The child's needs, as need term ids (`GET /api/v1/taxonomy` has their labels).
+    pub needs: Vec<String>,
 }
 
 impl From<&BudgetHolderView> for BudgetHolder {
@@ -746,6 +748,7 @@ impl From<&BudgetHolderView> for BudgetHolder {
             broker_organisation_id: h.broker_organisation_id,
             outcomes: h.outcomes.iter().map(Into::into).collect(),
             allocations: h.allocations.iter().map(Into::into).collect(),
+            needs: h.needs.clone(),
         }
     }
 }
@@ -793,6 +796,10 @@ pub struct NewBudgetHolder {
     pub outcomes: Vec<NewPlanOutcome>,
     /// Section J: one allocation per funding stream.
     pub allocations: Vec<NewAllocation>,
+    /// The child's needs, as need term ids (at most 30). Matches prefer services for these needs
+    /// and leave out services tagged only with other needs; none recorded leaves matches open.
+    #[serde(default)]
+    pub needs: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -842,6 +849,7 @@ impl From<NewBudgetHolder> for BudgetHolderInput {
                     admin_fee: a.admin_fee,
                 })
                 .collect(),
+            needs: h.needs,
         }
     }
 }
