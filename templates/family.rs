@@ -368,6 +368,9 @@ pub fn matches(taxonomy: &Taxonomy, sections: &[PlanMatches]) -> Markup {
                             }
                             br;
                             (tags(taxonomy, &hit.outcomes_matched))
+                            @if !hit.outcomes_matched_broadly.is_empty() {
+                                " Through a broader aim: " (tags(taxonomy, &hit.outcomes_matched_broadly))
+                            }
                         }
                     }
                 }

@@ -599,6 +599,37 @@ both_backends! {
     }
 
     #[tokio::test]
+    async fn a_specific_outcome_finds_services_claiming_its_broader_parent_ranked_below_exact_ones() {
+        let app = spawn().await;
+        let council = app.council("Merton", "officer@merton.example").await;
+        let home = localoffer::domain::geo::OutcodeTable::builtin().unwrap().centroid("SW19").unwrap();
+        let at = |north_miles: f64| Coordinates { lat: home.lat + north_miles / 69.0, lon: home.lon };
+        provider_with(
+            &app,
+            &[
+                service("Community club", "Out and about locally.", &["pfa-friends-community"], &[], at(0.5)),
+                service("Friendship group", "Meet people your age.", &["pfa-friends-community-friendships"], &[], at(3.0)),
+                service("Chess club", "Chess.", &["ecm-enjoy-achieve-learning"], &[], at(0.5)),
+            ],
+        )
+        .await;
+        settle(&app, 3).await;
+        // Searching for the specific outcome: the exact service first though further away.
+        let found = search(&app, "outcome=pfa-friends-community-friendships").await;
+        assert_eq!(names(&found), ["Friendship group", "Community club"]);
+        assert_eq!(found["results"][0]["outcomes_matched"], json!(["pfa-friends-community-friendships"]));
+        assert_eq!(found["results"][1]["outcomes_matched"], json!([]));
+        assert_eq!(found["results"][1]["outcomes_matched_broadly"], json!(["pfa-friends-community-friendships"]));
+        // A plan's matches for it: the same, and the page says which is the broader match.
+        let mut plan = sam("EHC-0001", "parent@family.example", "500.00");
+        plan["outcomes"] = json!([{"text": "To make and keep a friend", "terms": ["pfa-friends-community-friendships"]}]);
+        let holder = app.holder(&council, &plan).await;
+        let family = app.login("parent@family.example", PASSWORD).await;
+        let m = expect(app.get(&format!("/budget-holders/{}/matches", holder["id"]), Some(&family)).await, StatusCode::OK).await;
+        assert_eq!(names(&json!({"results": m["outcomes"][0]["services"]})), ["Friendship group", "Community club"]);
+    }
+
+    #[tokio::test]
     async fn services_can_be_placed_by_postcode_alone() {
         let app = spawn().await;
         let mut s = service("Postcode club", "Games.", &["pfa-friends-community"], &[], north(1.0));

@@ -113,7 +113,8 @@ fn schema() -> (Schema, Fields) {
         taxonomy_text: b.add_text_field("taxonomy_text", text(false)),
         // With ancestors, so a search for a broad outcome finds services tagged with a narrower one.
         outcome: b.add_text_field("outcome", STRING | FAST),
-        own_outcome: b.add_text_field("own_outcome", STORED),
+        // Without ancestors, so a plan's narrow outcome can find services claiming a broader one.
+        own_outcome: b.add_text_field("own_outcome", STRING | STORED),
         service_type: b.add_text_field("service_type", STRING | FAST),
         own_service_type: b.add_text_field("own_service_type", STORED),
         need: b.add_text_field("need", STRING),

@@ -109,6 +109,8 @@ pub struct Hit {
     pub price_from: Option<Pence>,
     /// Which of the requested outcomes (or the plan's outcomes) the service meets.
     pub outcomes_matched: Vec<String>,
+    /// Requested outcomes the service meets only less exactly, through a broader term it claims.
+    pub outcomes_matched_broadly: Vec<String>,
     pub score: f64,
     pub outcomes: Vec<String>,
     pub service_types: Vec<String>,
@@ -132,6 +134,11 @@ pub struct SearchResults {
 }
 
 const MAX_TOKENS: usize = 12;
+
+/// What meeting one asked-for outcome adds to a service's score.
+const OUTCOME_WEIGHT: Score = 2.0;
+/// What claiming an outcome broader than one asked for adds: less than meeting it.
+const BROADER_WEIGHT: Score = 0.25;
 
 /// What being for the child's needs adds to a match's score: half of one outcome met, so
 /// meeting more of the plan's outcomes still comes first.
@@ -256,6 +263,25 @@ impl SearchIndex {
             .collect())
     }
 
+    /// Services meeting one of `outcomes`: exactly or through a narrower term (scoring
+    /// [`OUTCOME_WEIGHT`] each), or less exactly through a broader term they claim (scoring
+    /// [`BROADER_WEIGHT`] each), so that a broad claim never outranks an exact one.
+    fn outcomes_met(&self, outcomes: &[TermId]) -> Box<dyn Query> {
+        let f = self.fields;
+        let mut broader: Vec<TermId> = Vec::new();
+        for id in outcomes {
+            for term in self.taxonomy.broader(id.as_str()) {
+                if !outcomes.contains(&term.id) && !broader.contains(&term.id) {
+                    broader.push(term.id.clone());
+                }
+            }
+        }
+        Box::new(BooleanQuery::new(vec![
+            (Occur::Should, any_of(f.outcome, outcomes, OUTCOME_WEIGHT)),
+            (Occur::Should, any_of(f.own_outcome, &broader, BROADER_WEIGHT)),
+        ]))
+    }
+
     /// Keep services for the child (tagged with a need it is served by, or with no need at all)
     /// and score those for its needs above those for everyone.
     fn child_needs_clauses(&self, needs: &[TermId]) -> Vec<Clause> {
@@ -351,7 +377,7 @@ impl SearchIndex {
             clauses.extend(self.named_terms(text)?);
         }
         if !r.outcomes.is_empty() {
-            clauses.push((Occur::Must, any_of(f.outcome, &r.outcomes, 2.0)));
+            clauses.push((Occur::Must, self.outcomes_met(&r.outcomes)));
         }
         if !r.prefer_outcomes.is_empty() {
             clauses.push((Occur::Should, any_of(f.outcome, &r.prefer_outcomes, 1.0)));
@@ -561,18 +587,22 @@ impl SearchIndex {
             .zip(doc.get_first(f.lon).and_then(|v| v.as_f64()))
             .map(|(lat, lon)| Coordinates { lat, lon });
         let outcomes = texts(f.own_outcome);
-        let outcomes_matched = wanted
-            .iter()
-            .filter(|w| {
-                outcomes
-                    .iter()
-                    .any(|own| self.taxonomy.lineage(own).any(|t| t.id == ***w))
-            })
-            .map(|w| w.0.clone())
-            .collect::<Vec<_>>();
-        let mut outcomes_matched = outcomes_matched;
-        outcomes_matched.sort();
-        outcomes_matched.dedup();
+        let mut outcomes_matched = Vec::new();
+        let mut outcomes_matched_broadly = Vec::new();
+        for w in wanted {
+            if outcomes
+                .iter()
+                .any(|own| self.taxonomy.lineage(own).any(|t| t.id == **w))
+            {
+                outcomes_matched.push(w.0.clone());
+            } else if self.taxonomy.broader(w.as_str()).any(|t| outcomes.contains(&t.id.0)) {
+                outcomes_matched_broadly.push(w.0.clone());
+            }
+        }
+        for list in [&mut outcomes_matched, &mut outcomes_matched_broadly] {
+            list.sort();
+            list.dedup();
+        }
         let price = u64_of(f.price_from);
         let reach = f64_of(f.reach_miles);
         Ok(Hit {
@@ -585,6 +615,7 @@ impl SearchIndex {
             distance_miles: origin.zip(at).map(|(o, at)| (o.miles_to(at) * 100.0).round() / 100.0),
             price_from: (price != u64::MAX).then(|| Pence::from_stored(price as i64)),
             outcomes_matched,
+            outcomes_matched_broadly,
             score: if sort == Sort::Relevance {
                 (score * 1000.0).round() / 1000.0
             } else {
@@ -600,7 +631,8 @@ impl SearchIndex {
     }
 
     /// Matches for a plan: for each outcome (a list of terms), up to `limit` services meeting it,
-    /// services meeting more of the plan's outcomes first. One pass over the index serves every
+    /// services meeting more of the plan's outcomes first, and those meeting it only through a
+    /// broader term after every service meeting it exactly. One pass over the index serves every
     /// outcome; an outcome crowded out of that pass gets a query of its own.
     pub fn plan_matches(
         &self,
@@ -621,31 +653,34 @@ impl SearchIndex {
             facets: false,
             ..base.clone()
         })?;
-        let meets = |hit: &Hit, terms: &[TermId]| terms.iter().any(|t| hit.outcomes_matched.contains(&t.0));
         let mut per_outcome = Vec::with_capacity(outcomes.len());
         for terms in outcomes {
-            let mut hits: Vec<Hit> = combined
-                .results
-                .iter()
-                .filter(|h| meets(h, terms))
-                .take(limit)
-                .cloned()
-                .collect();
+            let mut hits = best_for(&combined.results, terms, limit);
             if hits.len() < limit && combined.total > combined.results.len() {
-                hits = self
-                    .search(&SearchRequest {
-                        outcomes: terms.clone(),
-                        prefer_outcomes: all.clone(),
-                        sort: Some(Sort::Relevance),
-                        offset: 0,
-                        limit,
-                        facets: false,
-                        ..base.clone()
-                    })?
-                    .results;
+                let own = self.search(&SearchRequest {
+                    outcomes: terms.clone(),
+                    prefer_outcomes: all.clone(),
+                    sort: Some(Sort::Relevance),
+                    offset: 0,
+                    limit: pool,
+                    facets: false,
+                    ..base.clone()
+                })?;
+                hits = best_for(&own.results, terms, limit);
             }
             per_outcome.push(hits);
         }
         Ok(per_outcome)
     }
+}
+
+/// Up to `limit` of `hits` (best first) meeting one of `terms`: those meeting one exactly (or
+/// through a narrower term) first, then those meeting one only through a broader term.
+fn best_for(hits: &[Hit], terms: &[TermId], limit: usize) -> Vec<Hit> {
+    let meets = |list: &[String]| terms.iter().any(|t| list.contains(&t.0));
+    let exact = hits.iter().filter(|h| meets(&h.outcomes_matched));
+    let broadly = hits
+        .iter()
+        .filter(|h| !meets(&h.outcomes_matched) && meets(&h.outcomes_matched_broadly));
+    exact.chain(broadly).take(limit).cloned().collect()
 }

@@ -916,8 +916,13 @@ pub struct SearchHit {
     pub organisation: OrganisationRef,
     pub distance_miles: Option<f64>,
     pub price_from: Option<Pence>,
-    /// Which of the requested outcomes (or the plan's outcomes) the service meets.
+    /// Which of the requested outcomes (or the plan's outcomes) the service meets, exactly or
+    /// through a narrower term it claims.
     pub outcomes_matched: Vec<String>,
+    /// Requested outcomes the service meets less exactly, through a broader term it claims
+    /// ("friends, relationships and community" for "making and keeping friends"); such services
+    /// rank below those meeting the outcome exactly.
+    pub outcomes_matched_broadly: Vec<String>,
     pub score: f64,
     pub outcomes: Vec<String>,
     pub service_types: Vec<String>,
@@ -961,6 +966,7 @@ impl SearchHit {
             distance_miles: h.distance_miles,
             price_from: h.price_from,
             outcomes_matched: h.outcomes_matched.clone(),
+            outcomes_matched_broadly: h.outcomes_matched_broadly.clone(),
             score: h.score,
             outcomes: h.outcomes.clone(),
             service_types: h.service_types.clone(),
