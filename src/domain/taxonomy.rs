@@ -37,6 +37,10 @@ pub struct Term {
 struct TaxonomyFile {
     version: String,
     source: String,
+    #[serde(default)]
+    stop_words: Vec<String>,
+    #[serde(default)]
+    filler_words: Vec<String>,
     terms: Vec<Term>,
 }
 
@@ -45,6 +49,12 @@ pub struct Taxonomy {
     pub version: String,
     pub source: String,
     pub terms: Vec<Term>,
+    /// Words that say nothing about a service ("someone", "my", "son"): free text is searched
+    /// without them, so a long question is decided by the words that matter.
+    pub stop_words: Vec<String>,
+    /// Words left out when free text is read for the terms it names, so "take my daughter out"
+    /// names what "take out" does.
+    pub filler_words: Vec<String>,
     by_id: HashMap<TermId, usize>,
 }
 
@@ -95,6 +105,8 @@ impl Taxonomy {
             version: file.version,
             source: file.source,
             terms: file.terms,
+            stop_words: file.stop_words,
+            filler_words: file.filler_words,
             by_id,
         })
     }

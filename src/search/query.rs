@@ -135,6 +135,11 @@ pub struct SearchResults {
 
 const MAX_TOKENS: usize = 12;
 
+/// What a term the free text names adds for a service tagged with it: more than the words
+/// alone usually score, so a service that is what the question names ("a carer" names personal
+/// assistants) outranks one that only shares a word with it ("Young carers breaks").
+const NAMED_WEIGHT: Score = 20.0;
+
 /// What meeting one asked-for outcome adds to a service's score.
 const OUTCOME_WEIGHT: Score = 2.0;
 /// What claiming an outcome broader than one asked for adds: less than meeting it.
@@ -242,25 +247,52 @@ impl SearchIndex {
     }
 
     /// Taxonomy terms the text names outright ("make friends" names the friendships outcome),
-    /// as scoring clauses on the term fields: meeting an outcome beats mentioning a word.
-    fn named_terms(&self, text: &str) -> Result<Vec<Clause>, SearchError> {
-        let words = super::stems(&self.index, self.fields.name, text)?;
-        let mut named: Vec<(Field, &str)> = Vec::new();
+    /// as scoring clauses on the term fields: meeting an outcome beats mentioning a word. A
+    /// phrase inside a longer one named is not counted: "so I can go to work" is about a break
+    /// for the parent, not the child's employment.
+    fn named_terms(&self, text: &str) -> Vec<Clause> {
+        let words = super::words(&self.phrase_words, text);
+        let mut found: Vec<(usize, usize, Field, &str)> = Vec::new();
         for (phrase, field, id) in &self.phrases {
-            let found = words.windows(phrase.len()).any(|w| w == phrase.as_slice());
-            if found && !named.contains(&(*field, id.as_str())) {
-                named.push((*field, id.as_str()));
+            for (start, window) in words.windows(phrase.len()).enumerate() {
+                if window == phrase.as_slice() {
+                    found.push((start, start + phrase.len(), *field, id.as_str()));
+                }
             }
         }
-        Ok(named
-            .into_iter()
-            .map(|(field, id)| {
-                (
-                    Occur::Should,
-                    Box::new(ConstScoreQuery::new(term_query(field, id), 6.0)) as Box<dyn Query>,
-                )
-            })
-            .collect())
+        let inside_longer = |(start, end, ..): &(usize, usize, Field, &str)| {
+            found
+                .iter()
+                .any(|(s, e, ..)| s <= start && end <= e && e - s > end - start)
+        };
+        let mut named: Vec<(Field, &str)> = Vec::new();
+        for m in &found {
+            if !inside_longer(m) && !named.contains(&(m.2, m.3)) {
+                named.push((m.2, m.3));
+            }
+        }
+        let mut clauses: Vec<Clause> = Vec::new();
+        for (field, id) in named {
+            clauses.push((
+                Occur::Should,
+                Box::new(ConstScoreQuery::new(term_query(field, id), NAMED_WEIGHT)),
+            ));
+            // A named outcome is met less exactly by services claiming a broader one.
+            if field == self.fields.outcome {
+                let mut weight = NAMED_WEIGHT;
+                for broader in self.taxonomy.broader(id) {
+                    weight /= 2.0;
+                    clauses.push((
+                        Occur::Should,
+                        Box::new(ConstScoreQuery::new(
+                            term_query(self.fields.own_outcome, broader.id.as_str()),
+                            weight,
+                        )),
+                    ));
+                }
+            }
+        }
+        clauses
     }
 
     /// Services meeting one of `outcomes`: exactly or through a narrower term (scoring
@@ -370,11 +402,15 @@ impl SearchIndex {
     fn build(&self, r: &SearchRequest, searcher: &tantivy::Searcher) -> Result<Box<dyn Query>, SearchError> {
         let f = self.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        if let Some(text) = r.text.as_deref()
-            && let Some(q) = self.text_query(text)?
-        {
-            clauses.push((Occur::Must, q));
-            clauses.extend(self.named_terms(text)?);
+        if let Some(text) = r.text.as_deref() {
+            // Either a word of the text or a term it names: OR, ranked by BM25 and the terms.
+            let mut either = self.named_terms(text);
+            if let Some(q) = self.text_query(text)? {
+                either.push((Occur::Should, q));
+            }
+            if !either.is_empty() {
+                clauses.push((Occur::Must, Box::new(BooleanQuery::new(either))));
+            }
         }
         if !r.outcomes.is_empty() {
             clauses.push((Occur::Must, self.outcomes_met(&r.outcomes)));
