@@ -111,6 +111,59 @@ pub fn checkboxes(
     }
 }
 
+/// Checkboxes in groups, each its own fieldset inside one labelled fieldset (a broad term and the
+/// narrower ones under it); `groups` are (legend, options as (value, label)).
+pub fn grouped_checkboxes(
+    errors: &FormErrors,
+    name: &str,
+    legend: &str,
+    groups: &[(String, Vec<(String, String)>)],
+    checked: &[String],
+) -> Markup {
+    let error = errors.get(name);
+    html! {
+        div.form-group.form-group-error[error.is_some()] id=(name) {
+            fieldset.fieldset {
+                legend.legend { (legend) }
+                @if let Some(message) = error { p.error-message { span.visually-hidden { "Error: " } (message) } }
+                @for (g, (group, options)) in groups.iter().enumerate() {
+                    fieldset.fieldset {
+                        legend { (group) }
+                        div.checkboxes {
+                            @for (i, (value, label)) in options.iter().enumerate() {
+                                @let id = format!("{name}-{g}-{i}");
+                                div.checkbox {
+                                    input id=(id) type="checkbox" name=(name) value=(value) checked[checked.contains(value)];
+                                    label for=(id) { (label) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A vocabulary's terms grouped under those at `depth` (0 = the roots): each group is the broad
+/// term ("... in general") and every term below it.
+pub fn term_groups(taxonomy: &Taxonomy, vocabulary: Vocabulary, depth: usize) -> Vec<(String, Vec<(String, String)>)> {
+    choices(taxonomy, vocabulary, depth)
+        .into_iter()
+        .map(|(head, label)| {
+            let mut options = vec![(head.clone(), format!("{label} in general"))];
+            options.extend(
+                taxonomy
+                    .terms
+                    .iter()
+                    .filter(|t| t.id.as_str() != head && taxonomy.lineage(t.id.as_str()).any(|a| a.id.as_str() == head))
+                    .map(|t| (t.id.0.clone(), t.label.clone())),
+            );
+            (label, options)
+        })
+        .collect()
+}
+
 pub fn csrf_field(chrome: &Chrome<'_>) -> Markup {
     html! { input type="hidden" name="csrf_token" value=(chrome.csrf); }
 }

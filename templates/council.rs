@@ -70,6 +70,9 @@ pub fn holder_form(chrome: &Chrome<'_>, taxonomy: &Taxonomy, errors: &FormErrors
                 (input(errors, &text, &format!("Outcome {}", i + 1), form.get(&text), "text", (i > 0).then_some("Optional")))
                 (c::select(errors, &term, &format!("Outcome {} means", i + 1), &outcomes, form.get(&term)))
             }
+            h2 { "Needs" }
+            p.hint { "The child's areas of need. Matches prefer services for these needs and leave out services only for other needs." }
+            (c::grouped_checkboxes(errors, "needs", "The child's needs", &c::term_groups(taxonomy, Vocabulary::Need, 0), &form.all("needs")))
             h2 { "Section J allocations" }
             p.hint { "Leave the amount empty for a stream with no allocation." }
             @for stream in Stream::ALL {

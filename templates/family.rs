@@ -20,6 +20,10 @@ fn plan(taxonomy: &Taxonomy, p: &BudgetHolderView) -> Markup {
         p { "Plan " (p.reference) ", " (c::long_date(p.plan_start)) " to " (c::long_date(p.plan_end)) "." }
         h3 { "Outcomes" }
         ul { @for o in &p.outcomes { li { (o.text) " " (tags(taxonomy, &o.terms)) } } }
+        @if !p.needs.is_empty() {
+            h3 { "Needs" }
+            p { (tags(taxonomy, &p.needs)) }
+        }
         (c::table("Budget", &["Stream", "Held as", "Amount", "Committed", "Remaining", "Used"], None, html! {
             @for a in &p.allocations {
                 tr {
@@ -344,7 +348,7 @@ pub fn statement(statements: &[Statement]) -> Markup {
 pub fn matches(taxonomy: &Taxonomy, sections: &[PlanMatches]) -> Markup {
     html! {
         h1 { "Matches for my plan" }
-        p { "Services within " (DEFAULT_MATCH_RADIUS_MILES) " miles of home, right for your child's age, that your budget can still pay for. Services that meet more of the plan's outcomes come first." }
+        p { "Services within " (DEFAULT_MATCH_RADIUS_MILES) " miles of home, right for your child's age and needs, that your budget can still pay for. Services that meet more of the plan's outcomes come first, then services for your child's needs; services only for needs your child does not have are left out." }
         @for m in sections {
             h2 { (m.plan.first_name) }
             @for o in &m.outcomes {
@@ -363,6 +367,9 @@ pub fn matches(taxonomy: &Taxonomy, sections: &[PlanMatches]) -> Markup {
                             }
                             br;
                             (tags(taxonomy, &hit.outcomes_matched))
+                            @if !hit.outcomes_matched_broadly.is_empty() {
+                                " Through a broader aim: " (tags(taxonomy, &hit.outcomes_matched_broadly))
+                            }
                         }
                     }
                 }

@@ -502,6 +502,39 @@ both_backends! {
     }
 
     #[tokio::test]
+    async fn a_council_records_a_childs_needs_and_the_family_sees_them_on_its_plan() {
+        let app = spawn().await;
+        app.council("Merton", "officer@merton.example").await;
+        let mut b = Browser::new(&app);
+        b.log_in("officer@merton.example", PASSWORD).await;
+        let empty = b.get("/council/budget-holders/new").await;
+        // Needs are offered grouped under their areas of need, each area also as a whole.
+        assert!(empty.html.contains("<legend>Sensory and/or physical needs</legend>"), "{}", empty.html);
+        assert!(empty.html.contains("value=\"need-hearing-impairment\"") && empty.html.contains("Communication and interaction in general"));
+        let csrf = empty.csrf();
+        let mut form = vec![
+            ("csrf_token", csrf.as_str()), ("reference", "EHC-0042"), ("first_name", "Priya"), ("date_of_birth", "2012-03-04"),
+            ("postcode", "CR4 3AA"), ("plan_start", "2026-09-01"), ("plan_end", "2027-08-31"),
+            ("family_email", "priya@family.example"), ("family_password", PASSWORD),
+            ("outcome_text_0", "To travel to college on her own"), ("outcome_term_0", "pfa-independent-living"),
+            ("amount_social_care", "2,400.00"), ("management_social_care", "direct_payment"),
+            ("needs", "need-visual-impairment"), ("needs", "need-made-up"),
+        ];
+        // A need the vocabulary does not have is refused by the field, the ticked ones kept.
+        let refused = b.post("/council/budget-holders/new", &form).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(refused.html.contains("href=\"#needs\""), "{}", refused.html);
+        assert!(refused.html.contains("value=\"need-visual-impairment\" checked"), "{}", refused.html);
+        form.pop();
+        let saved = b.post("/council/budget-holders/new", &form).await;
+        assert_eq!(saved.location.as_deref(), Some("/council/budget-holders"), "{}", saved.html);
+        let mut family = Browser::new(&app);
+        family.log_in("priya@family.example", PASSWORD).await;
+        let plan = family.get("/my-plan").await;
+        assert!(plan.html.contains("Needs") && plan.html.contains("Visual impairment"), "{}", plan.html);
+    }
+
+    #[tokio::test]
     async fn a_shortlist_is_kept_while_browsing_without_logging_in() {
         let app = spawn().await;
         let w = world(&app, "1000.00").await;

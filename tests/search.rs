@@ -599,6 +599,78 @@ both_backends! {
     }
 
     #[tokio::test]
+    async fn a_specific_outcome_finds_services_claiming_its_broader_parent_ranked_below_exact_ones() {
+        let app = spawn().await;
+        let council = app.council("Merton", "officer@merton.example").await;
+        let home = localoffer::domain::geo::OutcodeTable::builtin().unwrap().centroid("SW19").unwrap();
+        let at = |north_miles: f64| Coordinates { lat: home.lat + north_miles / 69.0, lon: home.lon };
+        provider_with(
+            &app,
+            &[
+                service("Community club", "Out and about locally.", &["pfa-friends-community"], &[], at(0.5)),
+                service("Friendship group", "Meet people your age.", &["pfa-friends-community-friendships"], &[], at(3.0)),
+                service("Chess club", "Chess.", &["ecm-enjoy-achieve-learning"], &[], at(0.5)),
+            ],
+        )
+        .await;
+        settle(&app, 3).await;
+        // Searching for the specific outcome: the exact service first though further away.
+        let found = search(&app, "outcome=pfa-friends-community-friendships").await;
+        assert_eq!(names(&found), ["Friendship group", "Community club"]);
+        assert_eq!(found["results"][0]["outcomes_matched"], json!(["pfa-friends-community-friendships"]));
+        assert_eq!(found["results"][1]["outcomes_matched"], json!([]));
+        assert_eq!(found["results"][1]["outcomes_matched_broadly"], json!(["pfa-friends-community-friendships"]));
+        // A plan's matches for it: the same, and the page says which is the broader match.
+        let mut plan = sam("EHC-0001", "parent@family.example", "500.00");
+        plan["outcomes"] = json!([{"text": "To make and keep a friend", "terms": ["pfa-friends-community-friendships"]}]);
+        let holder = app.holder(&council, &plan).await;
+        let family = app.login("parent@family.example", PASSWORD).await;
+        let m = expect(app.get(&format!("/budget-holders/{}/matches", holder["id"]), Some(&family)).await, StatusCode::OK).await;
+        assert_eq!(names(&json!({"results": m["outcomes"][0]["services"]})), ["Friendship group", "Community club"]);
+    }
+
+    #[tokio::test]
+    async fn long_natural_questions_find_the_demo_services_they_are_about() {
+        let app = spawn_with(tempfile::tempdir().unwrap(), fresh_database(), |s| s.demo = true).await;
+        let top = |v: &Value, n: usize| names(v).into_iter().take(n).collect::<Vec<_>>();
+        // Someone to look after the child while the parent works: a personal assistant or a sitter,
+        // not the child's own job coaching.
+        let v = search(&app, "q=someone%20to%20look%20after%20my%20son%20so%20I%20can%20go%20to%20work").await;
+        let first = top(&v, 3);
+        assert!(first.contains(&"Personal assistant in the community".to_string()), "{first:?}");
+        assert!(first.contains(&"Sitting service".to_string()), "{first:?}");
+        assert!(!top(&v, 10).iter().any(|n| n == "Job coaching"), "{:?}", top(&v, 10));
+        // A carer to take a child out: personal assistants first.
+        let v = search(&app, "q=carer%20to%20take%20my%20daughter%20out").await;
+        assert!(top(&v, 2).iter().all(|n| n.starts_with("Personal assistant")), "{:?}", top(&v, 5));
+        // One word: services about work.
+        let v = search(&app, "q=job").await;
+        let mut first = top(&v, 3);
+        first.sort();
+        assert_eq!(first, ["Job coaching", "Supported internship", "Work experience and volunteering"], "{:?}", names(&v));
+        // A question of stop words alone is no question: everything, as with no words.
+        let all = search(&app, "").await;
+        assert_eq!(search(&app, "q=what%20can%20I%20do").await["total"], all["total"]);
+    }
+
+    #[tokio::test]
+    async fn respite_finds_a_service_whose_text_says_respite_though_it_names_no_term() {
+        let app = spawn().await;
+        let here = north(1.0);
+        provider_with(
+            &app,
+            &[
+                service("Lindsey Lodge", "A nurse-led respite bed for a night or a weekend.", &["ecm-be-healthy-sleep"], &[], here),
+                service("Chess club", "Chess for beginners.", &["ecm-enjoy-achieve-learning"], &[], here),
+            ],
+        )
+        .await;
+        settle(&app, 2).await;
+        assert_eq!(names(&search(&app, "q=respite").await), ["Lindsey Lodge"]);
+        assert_eq!(names(&search(&app, "q=I%20need%20some%20respite%20for%20my%20son").await), ["Lindsey Lodge"]);
+    }
+
+    #[tokio::test]
     async fn services_can_be_placed_by_postcode_alone() {
         let app = spawn().await;
         let mut s = service("Postcode club", "Games.", &["pfa-friends-community"], &[], north(1.0));

@@ -221,8 +221,8 @@ impl PlanMatches {
 }
 
 /// For each of the plan's outcomes, the best services within reach of home, right for the
-/// child's age and affordable from an allocation with money left; services meeting more of the
-/// plan's outcomes rank first.
+/// child's age and needs and affordable from an allocation with money left; services meeting
+/// more of the plan's outcomes rank first, then those for the child's needs.
 pub async fn matches(
     app: &App,
     actor: &Actor,
@@ -266,6 +266,7 @@ async fn matches_for(app: &App, plan: BudgetHolderView, radius_miles: f64, limit
                 radius_miles: Some(radius_miles),
                 age: Some(age),
                 payable_from,
+                child_needs: plan.needs.iter().cloned().map(TermId).collect(),
                 ..SearchRequest::default()
             };
             app.blocking(move |app| Ok(app.search.plan_matches(&plan_terms, &base, limit)?))

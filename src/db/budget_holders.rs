@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::ledger::{self, Movement};
-use super::schema::{allocations, budget_holders, plan_outcome_terms, plan_outcomes};
+use super::schema::{allocations, budget_holders, plan_needs, plan_outcome_terms, plan_outcomes};
 use super::{Conn, DbResult, now};
 use crate::domain::access::{PlanOwners, PlanScope};
 use crate::domain::booking::LedgerKind;
@@ -64,6 +64,14 @@ pub fn create(
                 .values(row)
                 .execute(conn)?;
         }
+    }
+    for need in &h.needs {
+        diesel::insert_into(plan_needs::table)
+            .values((
+                plan_needs::budget_holder_id.eq(id.0),
+                plan_needs::term.eq(need.as_str()),
+            ))
+            .execute(conn)?;
     }
     for a in &h.allocations {
         let allocation = diesel::insert_into(allocations::table)
@@ -205,6 +213,8 @@ pub struct BudgetHolderView {
     pub broker_organisation_id: Option<OrganisationId>,
     pub outcomes: Vec<PlanOutcomeView>,
     pub allocations: Vec<AllocationView>,
+    /// The child's need terms, in id order.
+    pub needs: Vec<String>,
 }
 
 pub fn view(conn: &mut Conn, row: HolderRow) -> DbResult<BudgetHolderView> {
@@ -244,6 +254,11 @@ pub fn view(conn: &mut Conn, row: HolderRow) -> DbResult<BudgetHolderView> {
             })
             .collect(),
         allocations: allocations_of(conn, id)?,
+        needs: plan_needs::table
+            .filter(plan_needs::budget_holder_id.eq(row.id))
+            .select(plan_needs::term)
+            .order(plan_needs::term)
+            .load(conn)?,
     })
 }
 

@@ -145,6 +145,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    plan_needs (budget_holder_id, term) {
+        budget_holder_id -> BigInt,
+        term -> Text,
+    }
+}
+
+diesel::table! {
     allocations (id) {
         id -> BigInt,
         budget_holder_id -> BigInt,
@@ -199,6 +206,7 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(services -> organisations (organisation_id));
 diesel::joinable!(price_options -> services (service_id));
 diesel::joinable!(allocations -> budget_holders (budget_holder_id));
+diesel::joinable!(plan_needs -> budget_holders (budget_holder_id));
 diesel::joinable!(bookings -> services (service_id));
 diesel::joinable!(bookings -> price_options (price_option_id));
 
@@ -214,6 +222,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     budget_holders,
     plan_outcomes,
     plan_outcome_terms,
+    plan_needs,
     allocations,
     bookings,
     ledger_entries,

@@ -10,6 +10,7 @@ use super::validate::{self, Checker, FieldError, Invalid};
 use super::{Management, OrganisationId, Stream};
 
 pub const MAX_OUTCOMES: usize = 30;
+pub const MAX_NEEDS: usize = 30;
 
 super::text_enum!(
     /// How far a plan outcome is met (Merton: outcomes are monitored as partly or fully met).
@@ -30,6 +31,9 @@ pub struct BudgetHolderInput {
     pub broker_organisation_id: Option<OrganisationId>,
     pub outcomes: Vec<PlanOutcomeInput>,
     pub allocations: Vec<AllocationInput>,
+    /// The child's needs, as need terms; none recorded means matches assume nothing about them.
+    #[serde(default)]
+    pub needs: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -88,6 +92,7 @@ pub struct ValidBudgetHolder {
     pub broker_organisation_id: Option<OrganisationId>,
     pub outcomes: Vec<ValidPlanOutcome>,
     pub allocations: Vec<ValidAllocation>,
+    pub needs: Vec<TermId>,
 }
 
 impl LoginInput {
@@ -190,6 +195,12 @@ impl BudgetHolderInput {
                 admin_fee,
             });
         }
+        let needs = if self.needs.len() > MAX_NEEDS {
+            c.add("needs", format!("must list at most {MAX_NEEDS} needs"));
+            None
+        } else {
+            c.take(taxonomy.check("needs", &self.needs, Vocabulary::Need))
+        };
         c.finish(|| ())?;
         match (reference, first_name, postcode, family) {
             (Some(reference), Some(first_name), Some(postcode), Some(family)) => Ok(ValidBudgetHolder {
@@ -203,6 +214,7 @@ impl BudgetHolderInput {
                 broker_organisation_id: self.broker_organisation_id,
                 outcomes,
                 allocations,
+                needs: needs.unwrap_or_default(),
             }),
             _ => Err(FieldError::new("budget_holder", "is incomplete").into()),
         }
@@ -281,6 +293,22 @@ mod tests {
         let h = check(sam()).unwrap();
         assert_eq!(h.allocations[1].admin_fee.to_string(), "40.00");
         assert_eq!(h.family.email, "parent@example.org");
+    }
+
+    #[test]
+    fn needs_are_need_terms_and_optional() {
+        assert!(check(sam()).unwrap().needs.is_empty());
+        let mut v = sam();
+        v["needs"] = serde_json::json!(["need-autism", "need-autism", "need-anxiety"]);
+        let needs = check(v).unwrap().needs;
+        assert_eq!(needs, [TermId("need-autism".into()), TermId("need-anxiety".into())]);
+        let mut v = sam();
+        v["needs"] = serde_json::json!(["need-autism", "pfa-employment"]);
+        let e = check(v).unwrap_err();
+        assert_eq!(e.0[0].field, "needs[1]");
+        let mut v = sam();
+        v["needs"] = serde_json::json!(["need-autism", "no-such-need"]);
+        assert_eq!(check(v).unwrap_err().0[0].field, "needs[1]");
     }
 
     #[test]

@@ -37,6 +37,10 @@ pub struct Term {
 struct TaxonomyFile {
     version: String,
     source: String,
+    #[serde(default)]
+    stop_words: Vec<String>,
+    #[serde(default)]
+    filler_words: Vec<String>,
     terms: Vec<Term>,
 }
 
@@ -45,6 +49,12 @@ pub struct Taxonomy {
     pub version: String,
     pub source: String,
     pub terms: Vec<Term>,
+    /// Words that say nothing about a service ("someone", "my", "son"): free text is searched
+    /// without them, so a long question is decided by the words that matter.
+    pub stop_words: Vec<String>,
+    /// Words left out when free text is read for the terms it names, so "take my daughter out"
+    /// names what "take out" does.
+    pub filler_words: Vec<String>,
     by_id: HashMap<TermId, usize>,
 }
 
@@ -95,6 +105,8 @@ impl Taxonomy {
             version: file.version,
             source: file.source,
             terms: file.terms,
+            stop_words: file.stop_words,
+            filler_words: file.filler_words,
             by_id,
         })
     }
@@ -119,6 +131,37 @@ impl Taxonomy {
         std::iter::successors(self.get(id), move |t| {
             t.parent.as_ref().and_then(|p| self.get(p.as_str()))
         })
+    }
+
+    /// The term and every term below it.
+    fn subtree<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a Term> + 'a {
+        self.terms
+            .iter()
+            .filter(move |t| self.lineage(t.id.as_str()).any(|a| a.id.as_str() == id))
+    }
+
+    /// The terms strictly above `id`, nearest first: a plan asking for "making and keeping
+    /// friends" is also served, less exactly, by a service claiming "friends, relationships and
+    /// community".
+    pub fn broader<'a>(&'a self, id: &str) -> impl Iterator<Item = &'a Term> + 'a {
+        self.lineage(id).skip(1)
+    }
+
+    /// The need terms that make a service for a child with `needs`: each need, the broader terms
+    /// above it (a service for "sensory and/or physical needs" is for a deaf child) and the
+    /// narrower ones below it (a plan recording only "communication and interaction" may be a
+    /// child with autism). A service tagged only with other needs is not for the child; one with
+    /// no need tags is for everyone.
+    pub fn needs_served(&self, needs: &[TermId]) -> Vec<TermId> {
+        let mut out: Vec<TermId> = Vec::new();
+        for need in needs {
+            for term in self.lineage(need.as_str()).chain(self.subtree(need.as_str())) {
+                if !out.contains(&term.id) {
+                    out.push(term.id.clone());
+                }
+            }
+        }
+        out
     }
 
     /// Check a list of ids from a request: each must exist and belong to `vocabulary`.
@@ -195,6 +238,40 @@ mod tests {
         let t = Taxonomy::builtin().unwrap();
         let ids: Vec<_> = t.lineage("st-short-break-overnight").map(|x| x.id.as_str()).collect();
         assert_eq!(ids, ["st-short-break-overnight", "st-short-break"]);
+    }
+
+    #[test]
+    fn broader_terms_are_the_ancestors_nearest_first() {
+        let t = Taxonomy::builtin().unwrap();
+        let ids: Vec<_> = t
+            .broader("pfa-friends-community-friendships")
+            .map(|x| x.id.as_str())
+            .collect();
+        assert_eq!(ids, ["pfa-friends-community", "pfa"]);
+        assert_eq!(t.broader("pfa").count(), 0);
+    }
+
+    #[test]
+    fn the_needs_a_child_is_served_by_are_on_its_lines_of_the_tree() {
+        let t = Taxonomy::builtin().unwrap();
+        let served = |needs: &[&str]| {
+            let needs: Vec<TermId> = needs.iter().map(|n| TermId(n.to_string())).collect();
+            t.needs_served(&needs).into_iter().map(|n| n.0).collect::<Vec<_>>()
+        };
+        // A child with autism: autism and the broad area above it, not a sibling or another area.
+        assert_eq!(
+            served(&["need-autism"]),
+            ["need-autism", "need-communication-interaction"]
+        );
+        // A plan recording only the broad area is served by the narrower terms within it.
+        let broad = served(&["need-sensory-physical"]);
+        assert!(broad.contains(&"need-hearing-impairment".to_string()));
+        assert!(broad.contains(&"need-visual-impairment".to_string()));
+        assert!(!broad.contains(&"need-autism".to_string()));
+        // Several needs: the union, each once.
+        let both = served(&["need-autism", "need-anxiety"]);
+        assert_eq!(both.len(), 4, "{both:?}");
+        assert!(served(&[]).is_empty());
     }
 
     #[test]

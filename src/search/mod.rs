@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
+use tantivy::tokenizer::{
+    Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
+};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
 
 pub use query::{Facets, Hit, OrganisationRef, SearchRequest, SearchResults};
@@ -22,8 +25,10 @@ use crate::domain::service::Listing;
 use crate::domain::taxonomy::Taxonomy;
 
 /// Bump when the schema or what is indexed changes: an index of another version is rebuilt.
-const SCHEMA_VERSION: u32 = 4;
+const SCHEMA_VERSION: u32 = 6;
 const CHUNK: i64 = 2000;
+/// The tokenizer of every text field: English words, stemmed, without the taxonomy's stop words.
+const WORDS: &str = "en_words";
 const WRITER_MEMORY: usize = 100_000_000;
 
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +86,7 @@ pub(crate) struct Fields {
     service_type: Field,
     own_service_type: Field,
     need: Field,
+    own_need: Field,
     stream: Field,
     day: Field,
     lat: Field,
@@ -100,7 +106,7 @@ fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let text = |stored: bool| {
         let indexing = TextFieldIndexing::default()
-            .set_tokenizer("en_stem")
+            .set_tokenizer(WORDS)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions);
         let options = TextOptions::default().set_indexing_options(indexing);
         if stored { options.set_stored() } else { options }
@@ -114,10 +120,13 @@ fn schema() -> (Schema, Fields) {
         taxonomy_text: b.add_text_field("taxonomy_text", text(false)),
         // With ancestors, so a search for a broad outcome finds services tagged with a narrower one.
         outcome: b.add_text_field("outcome", STRING | FAST),
-        own_outcome: b.add_text_field("own_outcome", STORED),
+        // Without ancestors, so a plan's narrow outcome can find services claiming a broader one.
+        own_outcome: b.add_text_field("own_outcome", STRING | STORED),
         service_type: b.add_text_field("service_type", STRING | FAST),
         own_service_type: b.add_text_field("own_service_type", STORED),
         need: b.add_text_field("need", STRING),
+        // The service's own need tags, without ancestors: which children it is for.
+        own_need: b.add_text_field("own_need", STRING),
         stream: b.add_text_field("stream", STRING),
         day: b.add_text_field("day", STRING),
         lat: b.add_f64_field("lat", INDEXED | FAST | STORED),
@@ -148,6 +157,18 @@ pub struct SearchIndex {
     /// Every taxonomy label and synonym as stemmed words, with the field and term it stands for:
     /// free text naming an outcome ("make friends", "respite") scores services tagged with it.
     phrases: Vec<(Vec<String>, Field, String)>,
+    /// How free text and the phrases above are read into words for naming terms.
+    phrase_words: TextAnalyzer,
+}
+
+/// Stemmed English words without `dropped` (lower-case words, before stemming).
+fn analyzer(dropped: &[String]) -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(StopWordFilter::remove(dropped.iter().cloned()))
+        .filter(Stemmer::new(Language::English))
+        .build()
 }
 
 /// The index's one writer. Another process (or a server still shutting down) may hold it for a
@@ -162,18 +183,14 @@ fn acquire_writer(index: &Index, tries: u32) -> Result<IndexWriter, SearchError>
     Err(SearchError::InUse)
 }
 
-fn stems(index: &Index, field: Field, text: &str) -> Result<Vec<String>, SearchError> {
-    let mut analyzer = index.tokenizer_for_field(field)?;
+fn words(analyzer: &TextAnalyzer, text: &str) -> Vec<String> {
+    let mut analyzer = analyzer.clone();
     let mut out = Vec::new();
     analyzer.token_stream(text).process(&mut |t| out.push(t.text.clone()));
-    Ok(out)
+    out
 }
 
-fn taxonomy_phrases(
-    index: &Index,
-    f: &Fields,
-    taxonomy: &Taxonomy,
-) -> Result<Vec<(Vec<String>, Field, String)>, SearchError> {
+fn taxonomy_phrases(f: &Fields, taxonomy: &Taxonomy, analyzer: &TextAnalyzer) -> Vec<(Vec<String>, Field, String)> {
     use crate::domain::taxonomy::Vocabulary;
     let mut phrases = Vec::new();
     for term in &taxonomy.terms {
@@ -183,13 +200,13 @@ fn taxonomy_phrases(
             Vocabulary::Need => f.need,
         };
         for text in std::iter::once(&term.label).chain(term.synonyms.iter()) {
-            let words = stems(index, f.name, text)?;
+            let words = words(analyzer, text);
             if !words.is_empty() {
                 phrases.push((words, field, term.id.0.clone()));
             }
         }
     }
-    Ok(phrases)
+    phrases
 }
 
 fn read_payload(index: &Index) -> Option<Payload> {
@@ -252,11 +269,14 @@ impl SearchIndex {
                 (Index::create_in_dir(dir, schema)?, -1)
             }
         };
+        index.tokenizers().register(WORDS, analyzer(&taxonomy.stop_words));
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let writer = acquire_writer(&index, tries)?;
-        let phrases = taxonomy_phrases(&index, &fields, &taxonomy)?;
+        let phrase_words = analyzer(&taxonomy.filler_words);
+        let phrases = taxonomy_phrases(&fields, &taxonomy, &phrase_words);
         Ok(SearchIndex {
             phrases,
+            phrase_words,
             index,
             reader,
             writer: Mutex::new(writer),
@@ -307,7 +327,7 @@ impl SearchIndex {
         for (own, lineage_field, own_field) in [
             (&s.outcomes, f.outcome, Some(f.own_outcome)),
             (&s.service_types, f.service_type, Some(f.own_service_type)),
-            (&s.needs, f.need, None),
+            (&s.needs, f.need, Some(f.own_need)),
         ] {
             let mut seen = HashSet::new();
             for id in own {

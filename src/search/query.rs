@@ -33,6 +33,9 @@ pub struct SearchRequest {
     pub prefer_outcomes: Vec<TermId>,
     pub service_types: Vec<TermId>,
     pub needs: Vec<TermId>,
+    /// A child's needs (a plan's): services for them rank up, services tagged only with other
+    /// needs are left out ([`crate::domain::taxonomy::Taxonomy::needs_served`]). Empty: no effect.
+    pub child_needs: Vec<TermId>,
     pub origin: Option<Coordinates>,
     pub radius_miles: Option<f64>,
     pub age: Option<i32>,
@@ -106,6 +109,8 @@ pub struct Hit {
     pub price_from: Option<Pence>,
     /// Which of the requested outcomes (or the plan's outcomes) the service meets.
     pub outcomes_matched: Vec<String>,
+    /// Requested outcomes the service meets only less exactly, through a broader term it claims.
+    pub outcomes_matched_broadly: Vec<String>,
     pub score: f64,
     pub outcomes: Vec<String>,
     pub service_types: Vec<String>,
@@ -131,6 +136,20 @@ pub struct SearchResults {
 }
 
 const MAX_TOKENS: usize = 12;
+
+/// What a term the free text names adds for a service tagged with it: more than the words
+/// alone usually score, so a service that is what the question names ("a carer" names personal
+/// assistants) outranks one that only shares a word with it ("Young carers breaks").
+const NAMED_WEIGHT: Score = 20.0;
+
+/// What meeting one asked-for outcome adds to a service's score.
+const OUTCOME_WEIGHT: Score = 2.0;
+/// What claiming an outcome broader than one asked for adds: less than meeting it.
+const BROADER_WEIGHT: Score = 0.25;
+
+/// What being for the child's needs adds to a match's score: half of one outcome met, so
+/// meeting more of the plan's outcomes still comes first.
+const NEEDS_WEIGHT: Score = 1.0;
 
 type Clause = (Occur, Box<dyn Query>);
 
@@ -230,25 +249,101 @@ impl SearchIndex {
     }
 
     /// Taxonomy terms the text names outright ("make friends" names the friendships outcome),
-    /// as scoring clauses on the term fields: meeting an outcome beats mentioning a word.
-    fn named_terms(&self, text: &str) -> Result<Vec<Clause>, SearchError> {
-        let words = super::stems(&self.index, self.fields.name, text)?;
-        let mut named: Vec<(Field, &str)> = Vec::new();
+    /// as scoring clauses on the term fields: meeting an outcome beats mentioning a word. A
+    /// phrase inside a longer one named is not counted: "so I can go to work" is about a break
+    /// for the parent, not the child's employment.
+    fn named_terms(&self, text: &str) -> Vec<Clause> {
+        let words = super::words(&self.phrase_words, text);
+        let mut found: Vec<(usize, usize, Field, &str)> = Vec::new();
         for (phrase, field, id) in &self.phrases {
-            let found = words.windows(phrase.len()).any(|w| w == phrase.as_slice());
-            if found && !named.contains(&(*field, id.as_str())) {
-                named.push((*field, id.as_str()));
+            for (start, window) in words.windows(phrase.len()).enumerate() {
+                if window == phrase.as_slice() {
+                    found.push((start, start + phrase.len(), *field, id.as_str()));
+                }
             }
         }
-        Ok(named
-            .into_iter()
-            .map(|(field, id)| {
-                (
-                    Occur::Should,
-                    Box::new(ConstScoreQuery::new(term_query(field, id), 6.0)) as Box<dyn Query>,
-                )
-            })
-            .collect())
+        let inside_longer = |(start, end, ..): &(usize, usize, Field, &str)| {
+            found
+                .iter()
+                .any(|(s, e, ..)| s <= start && end <= e && e - s > end - start)
+        };
+        let mut named: Vec<(Field, &str)> = Vec::new();
+        for m in &found {
+            if !inside_longer(m) && !named.contains(&(m.2, m.3)) {
+                named.push((m.2, m.3));
+            }
+        }
+        let mut clauses: Vec<Clause> = Vec::new();
+        for (field, id) in named {
+            clauses.push((
+                Occur::Should,
+                Box::new(ConstScoreQuery::new(term_query(field, id), NAMED_WEIGHT)),
+            ));
+            // A named outcome is met less exactly by services claiming a broader one.
+            if field == self.fields.outcome {
+                let mut weight = NAMED_WEIGHT;
+                for broader in self.taxonomy.broader(id) {
+                    weight /= 2.0;
+                    clauses.push((
+                        Occur::Should,
+                        Box::new(ConstScoreQuery::new(
+                            term_query(self.fields.own_outcome, broader.id.as_str()),
+                            weight,
+                        )),
+                    ));
+                }
+            }
+        }
+        clauses
+    }
+
+    /// Services meeting one of `outcomes`: exactly or through a narrower term (scoring
+    /// [`OUTCOME_WEIGHT`] each), or less exactly through a broader term they claim (scoring
+    /// [`BROADER_WEIGHT`] each), so that a broad claim never outranks an exact one.
+    fn outcomes_met(&self, outcomes: &[TermId]) -> Box<dyn Query> {
+        let f = self.fields;
+        let mut broader: Vec<TermId> = Vec::new();
+        for id in outcomes {
+            for term in self.taxonomy.broader(id.as_str()) {
+                if !outcomes.contains(&term.id) && !broader.contains(&term.id) {
+                    broader.push(term.id.clone());
+                }
+            }
+        }
+        Box::new(BooleanQuery::new(vec![
+            (Occur::Should, any_of(f.outcome, outcomes, OUTCOME_WEIGHT)),
+            (Occur::Should, any_of(f.own_outcome, &broader, BROADER_WEIGHT)),
+        ]))
+    }
+
+    /// Keep services for the child (tagged with a need it is served by, or with no need at all)
+    /// and score those for its needs above those for everyone.
+    fn child_needs_clauses(&self, needs: &[TermId]) -> Vec<Clause> {
+        let f = self.fields;
+        let served = self.taxonomy.needs_served(needs);
+        // Every known need tag puts its area of need (a root) in the lineage field.
+        let areas: Vec<TermId> = self
+            .taxonomy
+            .terms
+            .iter()
+            .filter(|t| t.vocabulary == Vocabulary::Need && t.parent.is_none())
+            .map(|t| t.id.clone())
+            .collect();
+        let untagged = BooleanQuery::new(vec![
+            (Occur::Must, Box::new(AllQuery) as Box<dyn Query>),
+            (Occur::MustNot, any_of(f.need, &areas, 1.0)),
+        ]);
+        let for_child = BooleanQuery::new(vec![
+            (Occur::Should, any_of(f.own_need, &served, 1.0)),
+            (Occur::Should, Box::new(untagged)),
+        ]);
+        vec![
+            filter(Box::new(for_child)),
+            (
+                Occur::Should,
+                Box::new(ConstScoreQuery::new(any_of(f.own_need, &served, 1.0), NEEDS_WEIGHT)),
+            ),
+        ]
     }
 
     /// The longest reach of any service in the index (0 when none travels).
@@ -309,14 +404,18 @@ impl SearchIndex {
     fn build(&self, r: &SearchRequest, searcher: &tantivy::Searcher) -> Result<Box<dyn Query>, SearchError> {
         let f = self.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        if let Some(text) = r.text.as_deref()
-            && let Some(q) = self.text_query(text)?
-        {
-            clauses.push((Occur::Must, q));
-            clauses.extend(self.named_terms(text)?);
+        if let Some(text) = r.text.as_deref() {
+            // Either a word of the text or a term it names: OR, ranked by BM25 and the terms.
+            let mut either = self.named_terms(text);
+            if let Some(q) = self.text_query(text)? {
+                either.push((Occur::Should, q));
+            }
+            if !either.is_empty() {
+                clauses.push((Occur::Must, Box::new(BooleanQuery::new(either))));
+            }
         }
         if !r.outcomes.is_empty() {
-            clauses.push((Occur::Must, any_of(f.outcome, &r.outcomes, 2.0)));
+            clauses.push((Occur::Must, self.outcomes_met(&r.outcomes)));
         }
         if !r.prefer_outcomes.is_empty() {
             clauses.push((Occur::Should, any_of(f.outcome, &r.prefer_outcomes, 1.0)));
@@ -326,6 +425,9 @@ impl SearchIndex {
         }
         if !r.needs.is_empty() {
             clauses.push(filter(any_of(f.need, &r.needs, 1.0)));
+        }
+        if !r.child_needs.is_empty() {
+            clauses.extend(self.child_needs_clauses(&r.child_needs));
         }
         if let (Some(origin), Some(radius)) = (r.origin, r.radius_miles) {
             clauses.push(filter(self.geo_filter(origin, radius, Self::longest_reach(searcher))));
@@ -523,18 +625,22 @@ impl SearchIndex {
             .zip(doc.get_first(f.lon).and_then(|v| v.as_f64()))
             .map(|(lat, lon)| Coordinates { lat, lon });
         let outcomes = texts(f.own_outcome);
-        let outcomes_matched = wanted
-            .iter()
-            .filter(|w| {
-                outcomes
-                    .iter()
-                    .any(|own| self.taxonomy.lineage(own).any(|t| t.id == ***w))
-            })
-            .map(|w| w.0.clone())
-            .collect::<Vec<_>>();
-        let mut outcomes_matched = outcomes_matched;
-        outcomes_matched.sort();
-        outcomes_matched.dedup();
+        let mut outcomes_matched = Vec::new();
+        let mut outcomes_matched_broadly = Vec::new();
+        for w in wanted {
+            if outcomes
+                .iter()
+                .any(|own| self.taxonomy.lineage(own).any(|t| t.id == **w))
+            {
+                outcomes_matched.push(w.0.clone());
+            } else if self.taxonomy.broader(w.as_str()).any(|t| outcomes.contains(&t.id.0)) {
+                outcomes_matched_broadly.push(w.0.clone());
+            }
+        }
+        for list in [&mut outcomes_matched, &mut outcomes_matched_broadly] {
+            list.sort();
+            list.dedup();
+        }
         let price = u64_of(f.price_from);
         let reach = f64_of(f.reach_miles);
         Ok(Hit {
@@ -547,6 +653,7 @@ impl SearchIndex {
             distance_miles: origin.zip(at).map(|(o, at)| (o.miles_to(at) * 100.0).round() / 100.0),
             price_from: (price != u64::MAX).then(|| Pence::from_stored(price as i64)),
             outcomes_matched,
+            outcomes_matched_broadly,
             score: if sort == Sort::Relevance {
                 (score * 1000.0).round() / 1000.0
             } else {
@@ -563,7 +670,8 @@ impl SearchIndex {
     }
 
     /// Matches for a plan: for each outcome (a list of terms), up to `limit` services meeting it,
-    /// services meeting more of the plan's outcomes first. One pass over the index serves every
+    /// services meeting more of the plan's outcomes first, and those meeting it only through a
+    /// broader term after every service meeting it exactly. One pass over the index serves every
     /// outcome; an outcome crowded out of that pass gets a query of its own.
     pub fn plan_matches(
         &self,
@@ -584,31 +692,34 @@ impl SearchIndex {
             facets: false,
             ..base.clone()
         })?;
-        let meets = |hit: &Hit, terms: &[TermId]| terms.iter().any(|t| hit.outcomes_matched.contains(&t.0));
         let mut per_outcome = Vec::with_capacity(outcomes.len());
         for terms in outcomes {
-            let mut hits: Vec<Hit> = combined
-                .results
-                .iter()
-                .filter(|h| meets(h, terms))
-                .take(limit)
-                .cloned()
-                .collect();
+            let mut hits = best_for(&combined.results, terms, limit);
             if hits.len() < limit && combined.total > combined.results.len() {
-                hits = self
-                    .search(&SearchRequest {
-                        outcomes: terms.clone(),
-                        prefer_outcomes: all.clone(),
-                        sort: Some(Sort::Relevance),
-                        offset: 0,
-                        limit,
-                        facets: false,
-                        ..base.clone()
-                    })?
-                    .results;
+                let own = self.search(&SearchRequest {
+                    outcomes: terms.clone(),
+                    prefer_outcomes: all.clone(),
+                    sort: Some(Sort::Relevance),
+                    offset: 0,
+                    limit: pool,
+                    facets: false,
+                    ..base.clone()
+                })?;
+                hits = best_for(&own.results, terms, limit);
             }
             per_outcome.push(hits);
         }
         Ok(per_outcome)
     }
+}
+
+/// Up to `limit` of `hits` (best first) meeting one of `terms`: those meeting one exactly (or
+/// through a narrower term) first, then those meeting one only through a broader term.
+fn best_for(hits: &[Hit], terms: &[TermId], limit: usize) -> Vec<Hit> {
+    let meets = |list: &[String]| terms.iter().any(|t| list.contains(&t.0));
+    let exact = hits.iter().filter(|h| meets(&h.outcomes_matched));
+    let broadly = hits
+        .iter()
+        .filter(|h| !meets(&h.outcomes_matched) && meets(&h.outcomes_matched_broadly));
+    exact.chain(broadly).take(limit).cloned().collect()
 }

@@ -690,8 +690,10 @@ async function otherPages(page) {
   expect((await main(page).getByRole('link', { name: DEMO_SERVICE, exact: true }).count()) === 1, 'the shortlist lists the service');
 
   await logIn(page, FAMILY.email, FAMILY.password, '/my-plan');
+  expect(/Needs[\s\S]*Autism/.test(await main(page).innerText()), `the family sees ${FAMILY.child}'s needs on the plan`);
   await goto(page, '/my-plan/matches');
   await checkPage(page, 'matches');
+  expect(!/Deaf youth club|Braille/.test(await main(page).innerText()), `${FAMILY.child} is not offered services only for needs he does not have`);
   await logOut(page, 'logged-out-family-2');
 
   await logIn(page, 'manager@wandlevalleyshortbreaks.example', 'demo-provider-pass', '/provider/services');
@@ -711,9 +713,12 @@ async function otherPages(page) {
   await checkPage(page, 'council-budget-holders');
   await goto(page, '/council/budget-holders/new');
   await checkPage(page, 'council-budget-holder-new');
+  const hearing = () => main(page).getByRole('group', { name: 'Sensory and/or physical needs', exact: true }).getByRole('checkbox', { name: 'Hearing impairment', exact: true });
+  await hearing().check();
   // Submitting the empty form shows the error summary and inline errors.
   await clickAndWait(page, main(page).getByRole('button', { name: 'Add budget holder', exact: true }));
   expect((await page.getByRole('alert').count()) === 1, 'the empty budget-holder form shows an error summary');
+  expect(await hearing().isChecked(), 'a need ticked on the budget-holder form stays ticked when the form comes back with errors');
   await checkPage(page, 'council-budget-holder-errors');
   await goto(page, '/council/providers');
   await checkPage(page, 'council-providers');

@@ -760,6 +760,8 @@ pub struct BudgetHolder {
     pub broker_organisation_id: Option<OrganisationId>,
     pub outcomes: Vec<PlanOutcome>,
     pub allocations: Vec<Allocation>,
+    /// The child's needs, as need term ids (`GET /api/v1/taxonomy` has their labels).
+    pub needs: Vec<String>,
 }
 
 impl From<&BudgetHolderView> for BudgetHolder {
@@ -776,6 +778,7 @@ impl From<&BudgetHolderView> for BudgetHolder {
             broker_organisation_id: h.broker_organisation_id,
             outcomes: h.outcomes.iter().map(Into::into).collect(),
             allocations: h.allocations.iter().map(Into::into).collect(),
+            needs: h.needs.clone(),
         }
     }
 }
@@ -827,6 +830,10 @@ pub struct NewBudgetHolder {
     pub outcomes: Vec<NewPlanOutcome>,
     /// Section J: one allocation per funding stream.
     pub allocations: Vec<NewAllocation>,
+    /// The child's needs, as need term ids (at most 30). Matches prefer services for these needs
+    /// and leave out services tagged only with other needs; none recorded leaves matches open.
+    #[serde(default)]
+    pub needs: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -876,6 +883,7 @@ impl From<NewBudgetHolder> for BudgetHolderInput {
                     admin_fee: a.admin_fee,
                 })
                 .collect(),
+            needs: h.needs,
         }
     }
 }
@@ -942,8 +950,13 @@ pub struct SearchHit {
     pub organisation: OrganisationRef,
     pub distance_miles: Option<f64>,
     pub price_from: Option<Pence>,
-    /// Which of the requested outcomes (or the plan's outcomes) the service meets.
+    /// Which of the requested outcomes (or the plan's outcomes) the service meets, exactly or
+    /// through a narrower term it claims.
     pub outcomes_matched: Vec<String>,
+    /// Requested outcomes the service meets less exactly, through a broader term it claims
+    /// ("friends, relationships and community" for "making and keeping friends"); such services
+    /// rank below those meeting the outcome exactly.
+    pub outcomes_matched_broadly: Vec<String>,
     pub score: f64,
     pub outcomes: Vec<String>,
     pub service_types: Vec<String>,
@@ -989,6 +1002,7 @@ impl SearchHit {
             distance_miles: h.distance_miles,
             price_from: h.price_from,
             outcomes_matched: h.outcomes_matched.clone(),
+            outcomes_matched_broadly: h.outcomes_matched_broadly.clone(),
             score: h.score,
             outcomes: h.outcomes.clone(),
             service_types: h.service_types.clone(),

@@ -577,6 +577,7 @@ impl TryFrom<&Form> for BudgetHolderInput {
                 broker_organisation_id: None,
                 outcomes,
                 allocations,
+                needs: form.all("needs"),
             }),
             _ => Err(errors),
         }
@@ -597,6 +598,7 @@ pub fn holder_field(field: &str) -> String {
         "family.email" => "family_email".into(),
         "family.password" => "family_password".into(),
         "outcomes" => "outcome_text_0".into(),
+        f if f.starts_with("needs") => "needs".into(),
         "allocations" => "amount_social_care".into(),
         f if f.starts_with("allocations[") => "amount_social_care".into(),
         other => other.into(),
