@@ -642,15 +642,18 @@ both_backends! {
         assert!(!top(&v, 10).iter().any(|n| n == "Job coaching"), "{:?}", top(&v, 10));
         // A carer to take a child out: personal assistants first.
         let v = search(&app, "q=carer%20to%20take%20my%20daughter%20out").await;
-        assert!(top(&v, 2).iter().all(|n| n.starts_with("Personal assistant")), "{:?}", top(&v, 5));
+        assert!(top(&v, 1)[0].starts_with("Personal assistant"), "{:?}", top(&v, 5));
+        assert_eq!(top(&v, 3).iter().filter(|n| n.starts_with("Personal assistant")).count(), 2, "{:?}", top(&v, 5));
         // One word: services about work.
         let v = search(&app, "q=job").await;
         let mut first = top(&v, 3);
         first.sort();
         assert_eq!(first, ["Job coaching", "Supported internship", "Work experience and volunteering"], "{:?}", names(&v));
-        // A question of stop words alone is no question: everything, as with no words.
+        // Words that are all stop words can only be a name, and are looked for in names only:
+        // not every service, as an empty question would give.
         let all = search(&app, "").await;
-        assert_eq!(search(&app, "q=what%20can%20I%20do").await["total"], all["total"]);
+        let few = search(&app, "q=what%20can%20I%20do").await;
+        assert!(few["total"].as_i64() < all["total"].as_i64(), "{few}");
     }
 
     #[tokio::test]

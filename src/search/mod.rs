@@ -29,6 +29,8 @@ const SCHEMA_VERSION: u32 = 6;
 const CHUNK: i64 = 2000;
 /// The tokenizer of every text field: English words, stemmed, without the taxonomy's stop words.
 const WORDS: &str = "en_words";
+/// Names keep every word: "We Are With You" is a charity, and its name is all stop words.
+const NAME_WORDS: &str = "en_names";
 const WRITER_MEMORY: usize = 100_000_000;
 
 #[derive(Debug, thiserror::Error)]
@@ -104,9 +106,9 @@ pub(crate) struct Fields {
 
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
-    let text = |stored: bool| {
+    let text = |stored: bool, tokenizer: &str| {
         let indexing = TextFieldIndexing::default()
-            .set_tokenizer(WORDS)
+            .set_tokenizer(tokenizer)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions);
         let options = TextOptions::default().set_indexing_options(indexing);
         if stored { options.set_stored() } else { options }
@@ -114,10 +116,10 @@ fn schema() -> (Schema, Fields) {
     let fields = Fields {
         id: b.add_u64_field("id", INDEXED | FAST | STORED),
         organisation_id: b.add_u64_field("organisation_id", STORED),
-        organisation_name: b.add_text_field("organisation_name", text(true)),
-        name: b.add_text_field("name", text(true)),
-        description: b.add_text_field("description", text(false)),
-        taxonomy_text: b.add_text_field("taxonomy_text", text(false)),
+        organisation_name: b.add_text_field("organisation_name", text(true, NAME_WORDS)),
+        name: b.add_text_field("name", text(true, NAME_WORDS)),
+        description: b.add_text_field("description", text(false, WORDS)),
+        taxonomy_text: b.add_text_field("taxonomy_text", text(false, WORDS)),
         // With ancestors, so a search for a broad outcome finds services tagged with a narrower one.
         outcome: b.add_text_field("outcome", STRING | FAST),
         // Without ancestors, so a plan's narrow outcome can find services claiming a broader one.
@@ -159,9 +161,23 @@ pub struct SearchIndex {
     phrases: Vec<(Vec<String>, Field, String)>,
     /// How free text and the phrases above are read into words for naming terms.
     phrase_words: TextAnalyzer,
+    /// The taxonomy's stop words as the index spells them (lower case, stemmed).
+    stop_stems: std::collections::HashSet<String>,
 }
 
 /// Stemmed English words without `dropped` (lower-case words, before stemming).
+/// Words as the index spells them.
+fn stems(words: &[String]) -> std::collections::HashSet<String> {
+    let mut analyzer = analyzer(&[]);
+    let mut out = std::collections::HashSet::new();
+    for word in words {
+        analyzer.token_stream(word).process(&mut |t| {
+            out.insert(t.text.clone());
+        });
+    }
+    out
+}
+
 fn analyzer(dropped: &[String]) -> TextAnalyzer {
     TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
@@ -269,7 +285,11 @@ impl SearchIndex {
                 (Index::create_in_dir(dir, schema)?, -1)
             }
         };
+        // Questions drop their stop words unless nothing else is left; then they can only be a
+        // name, which keeps every word.
         index.tokenizers().register(WORDS, analyzer(&taxonomy.stop_words));
+        index.tokenizers().register(NAME_WORDS, analyzer(&[]));
+        let stop_stems = stems(&taxonomy.stop_words);
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let writer = acquire_writer(&index, tries)?;
         let phrase_words = analyzer(&taxonomy.filler_words);
@@ -277,6 +297,7 @@ impl SearchIndex {
         Ok(SearchIndex {
             phrases,
             phrase_words,
+            stop_stems,
             index,
             reader,
             writer: Mutex::new(writer),

@@ -209,6 +209,14 @@ impl SearchIndex {
                 tokens.push(t.text.clone());
             }
         });
+        // Words such as "someone", "my", "so" say nothing about a service, unless they are all
+        // there is: then they are a name ("We Are With You").
+        let content: Vec<String> = tokens
+            .iter()
+            .filter(|t| !self.stop_stems.contains(*t))
+            .cloned()
+            .collect();
+        let tokens = if content.is_empty() { tokens } else { content };
         if tokens.is_empty() {
             return Ok(None);
         }
