@@ -113,6 +113,8 @@ pub struct Hit {
     pub max_age: u64,
     pub postcode: Option<String>,
     pub reach_miles: Option<f64>,
+    /// Where the service is, for a map of the results.
+    pub at: Option<Coordinates>,
 }
 
 #[derive(Debug, Clone, Serialize, Default)]
@@ -556,6 +558,7 @@ impl SearchIndex {
             max_age: u64_of(f.max_age),
             postcode: text(f.postcode),
             reach_miles: (reach > 0.0).then_some(reach),
+            at,
         })
     }
 
