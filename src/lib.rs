@@ -83,6 +83,8 @@ pub struct Settings {
     pub postcodes_url: Option<String>,
     /// PostgreSQL or SQLite URL; the SQLite file in the data directory when absent.
     pub database_url: Option<String>,
+    /// The search page's map tiles and their attribution (OpenStreetMap's by default).
+    pub map_tiles: domain::geo::MapTiles,
 }
 
 impl Settings {
@@ -95,6 +97,7 @@ impl Settings {
             workers: 2,
             postcodes_url: None,
             database_url: None,
+            map_tiles: domain::geo::MapTiles::openstreetmap(),
         }
     }
 }
@@ -151,16 +154,18 @@ impl Application {
             .map_err(|e| StartError::Bind(settings.bind.clone(), e))?
             .port();
         let state = aw::Data::new(app::App::new(db, taxonomy, search, geocoder, public_ids, reindex));
+        let map_tiles = aw::Data::new(settings.map_tiles.clone());
         let mut server = HttpServer::new(move || {
             // Registering an API route documents it: the OpenAPI document comes from the same calls.
             let (served, api) = actix_web::App::new()
                 .into_utoipa_app()
                 .app_data(state.clone())
+                .app_data(map_tiles.clone())
                 .service(utoipa_actix_web::scope("/api/v1").configure(web::api::routes))
                 .split_for_parts();
             served
                 .app_data(aw::Data::new(web::api::Document::new(api)))
-                .wrap(web::security_headers())
+                .wrap(web::security_headers(&map_tiles))
                 .wrap_fn(web::log_requests)
                 .configure(web::configure)
         });

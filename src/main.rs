@@ -33,6 +33,12 @@ enum Command {
         /// postgres://... for PostgreSQL; a path or sqlite://path for SQLite (default: DIR/localoffer.db).
         #[arg(long, env = "DATABASE_URL")]
         database_url: Option<String>,
+        /// The search page's map tiles: a URL template with {z}, {x} and {y} ({s} for a subdomain).
+        #[arg(long, env = "LOCALOFFER_MAP_TILES", default_value = localoffer::domain::geo::MapTiles::OPENSTREETMAP)]
+        map_tiles: String,
+        /// The attribution the map tiles' licence asks for, shown on the map.
+        #[arg(long, env = "LOCALOFFER_MAP_ATTRIBUTION", default_value = localoffer::domain::geo::MapTiles::OPENSTREETMAP_ATTRIBUTION)]
+        map_attribution: String,
     },
     /// Rebuild the search index from the database.
     Reindex {
@@ -163,15 +169,20 @@ fn main() -> ExitCode {
             demo,
             postcodes_url,
             database_url,
+            map_tiles,
+            map_attribution,
         } => {
             init_tracing("info");
-            serve(Settings {
-                bind,
-                data_dir,
-                demo,
-                workers: 0,
-                postcodes_url,
-                database_url,
+            localoffer::domain::geo::MapTiles::new(&map_tiles, &map_attribution).and_then(|map_tiles| {
+                serve(Settings {
+                    bind,
+                    data_dir,
+                    demo,
+                    workers: 0,
+                    postcodes_url,
+                    database_url,
+                    map_tiles,
+                })
             })
         }
         Command::Reindex { data_dir, database_url } => {

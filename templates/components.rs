@@ -4,6 +4,7 @@
 use maud::{Markup, PreEscaped, html};
 
 use crate::domain::paging::Page;
+use crate::domain::geo::{Coordinates, MapTiles, offset_miles};
 use crate::domain::taxonomy::{Taxonomy, Vocabulary};
 use crate::domain::{Management, Pence, Stream};
 
@@ -387,27 +388,110 @@ pub fn bar_chart(title: &str, bars: &[(String, f64, String)]) -> Markup {
     }
 }
 
-/// One point on a map, numbered as in the list beside it.
-pub struct MapPoint {
-    pub distance_miles: Option<f64>,
+/// Where the pages load the map script and the vendored Leaflet from (served by web/assets.rs;
+/// Leaflet's version is in its addresses, which are cached for a year).
+pub const MAP_JS: &str = "/assets/map.js";
+pub const LEAFLET_JS: &str = "/assets/leaflet-1.9.4/leaflet.js";
+pub const LEAFLET_CSS: &str = "/assets/leaflet-1.9.4/leaflet.css";
+pub const LEAFLET_IMAGES: &str = "/assets/leaflet-1.9.4/images";
+
+/// One result on a map, numbered as in the list beside it.
+pub struct MapPoint<'a> {
+    pub number: usize,
+    pub name: &'a str,
+    pub href: String,
+    pub at: Coordinates,
 }
 
-/// A simple map: the search centre and each result, drawn to scale, with numbers matching the list.
-pub fn map(points: &[MapPoint], radius: f64) -> Markup {
-    let scale = 140.0 / radius.max(0.5);
+/// A map of results around the searched place.
+pub struct MapView<'a> {
+    pub centre: Coordinates,
+    /// The searched place as the visitor gave it ("SW19").
+    pub place: String,
+    pub radius_miles: f64,
+    pub points: Vec<MapPoint<'a>>,
+    pub tiles: &'a MapTiles,
+}
+
+const MAP_CENTRE: f64 = 160.0;
+/// The drawn reach of the farthest thing shown (the radius, or a service beyond it that travels).
+const MAP_REACH_PX: f64 = 140.0;
+const YOU_RADIUS_PX: f64 = 15.0;
+const MARKER_RADIUS_PX: f64 = 10.0;
+
+/// Where a result is drawn: its true bearing and distance from the centre (north up), scaled; one
+/// that would touch "You" is moved out along its bearing (straight up when on the very spot).
+pub fn map_position(centre: Coordinates, at: Coordinates, px_per_mile: f64) -> (f64, f64) {
+    let (east, north) = offset_miles(centre, at);
+    let (dx, dy) = (east * px_per_mile, -north * px_per_mile);
+    let length = dx.hypot(dy);
+    let nearest = YOU_RADIUS_PX + MARKER_RADIUS_PX + 2.0;
+    let (dx, dy) = if length < 0.5 {
+        (0.0, -nearest)
+    } else if length < nearest {
+        (dx / length * nearest, dy / length * nearest)
+    } else {
+        (dx, dy)
+    };
+    (MAP_CENTRE + dx, MAP_CENTRE + dy)
+}
+
+/// The longest round distance in miles whose bar fits in `max_px`.
+fn scale_bar(px_per_mile: f64, max_px: f64) -> (f64, String) {
+    let miles = [100.0, 50.0, 20.0, 10.0, 5.0, 2.0, 1.0, 0.5, 0.25, 0.1]
+        .into_iter()
+        .find(|m| m * px_per_mile <= max_px)
+        .unwrap_or(0.1);
+    let words = if miles == 1.0 {
+        "1 mile".to_string()
+    } else {
+        format!("{miles} miles")
+    };
+    (miles * px_per_mile, words)
+}
+
+/// The results around the searched place, drawn on the server: true bearings and distances, a
+/// scale bar, north up. With JavaScript, map.js puts the same markers on Leaflet's tiles instead.
+/// A visual aid: the numbered list beside it is the accessible equivalent, so the drawing is
+/// hidden from assistive technology and its links are out of the tab order.
+pub fn map(view: &MapView<'_>) -> Markup {
+    let farthest = view
+        .points
+        .iter()
+        .map(|p| view.centre.miles_to(p.at))
+        .fold(view.radius_miles, f64::max)
+        .max(0.1);
+    let px_per_mile = MAP_REACH_PX / farthest;
+    let ring = view.radius_miles * px_per_mile;
+    let (bar_px, bar_words) = scale_bar(px_per_mile, 110.0);
+    let f = |v: f64| format!("{v:.1}");
     html! {
-        svg.map viewBox="0 0 320 320" role="img" aria-label={ "Map of the " (points.len()) " results around your postcode; the list has the same results" } {
-            circle cx="160" cy="160" r=(format!("{:.0}", (radius * scale).min(155.0))) fill="none" stroke="#505a5f" stroke-dasharray="4 4" {}
-            circle cx="160" cy="160" r="6" fill="#0b0c0c" {}
-            text x="170" y="156" font-size="12" { "You" }
-            @for (i, point) in points.iter().enumerate() {
-                @if let Some(d) = point.distance_miles {
-                    @let angle = (i as f64) * 2.399;
-                    @let r = (d * scale).min(150.0);
-                    @let (x, y) = (160.0 + r * angle.cos(), 160.0 + r * angle.sin());
-                    circle cx=(format!("{x:.0}")) cy=(format!("{y:.0}")) r="9" fill="#1d70b8" {}
-                    text x=(format!("{x:.0}")) y=(format!("{:.0}", y + 4.0)) font-size="11" fill="#fff" text-anchor="middle" { (i + 1) }
+        figure.map-figure {
+            div.map-box data-map-tiles=(view.tiles.url) data-map-attribution=(view.tiles.attribution)
+                data-lat=(view.centre.lat) data-lon=(view.centre.lon) data-radius-miles=(view.radius_miles) {
+                svg.map viewBox="0 0 320 320" aria-hidden="true" focusable="false" {
+                    circle cx="160" cy="160" r=(f(ring)) fill="none" stroke="#505a5f" stroke-dasharray="4 4" {}
+                    path d="M300 34 L306 14 L312 34 Z" fill="#0b0c0c" {}
+                    text x="306" y="48" font-size="12" text-anchor="middle" { "N" }
+                    @for p in &view.points {
+                        @let (x, y) = map_position(view.centre, p.at, px_per_mile);
+                        a.map-marker href=(p.href) tabindex="-1" data-lat=(p.at.lat) data-lon=(p.at.lon) data-n=(p.number) data-name=(p.name) {
+                            title { (p.number) ". " (p.name) }
+                            circle cx=(f(x)) cy=(f(y)) r=(MARKER_RADIUS_PX) fill="#1d70b8" stroke="#fff" stroke-width="1.5" {}
+                            text x=(f(x)) y=(f(y + 4.0)) font-size="11" fill="#fff" text-anchor="middle" { (p.number) }
+                        }
+                    }
+                    circle cx="160" cy="160" r=(YOU_RADIUS_PX) fill="#0b0c0c" {}
+                    text x="160" y="164" font-size="11" fill="#fff" text-anchor="middle" { "You" }
+                    line x1="12" y1="302" x2=(f(12.0 + bar_px)) y2="302" stroke="#0b0c0c" stroke-width="3" {}
+                    line x1="12" y1="296" x2="12" y2="308" stroke="#0b0c0c" stroke-width="2" {}
+                    line x1=(f(12.0 + bar_px)) y1="296" x2=(f(12.0 + bar_px)) y2="308" stroke="#0b0c0c" stroke-width="2" {}
+                    text.map-scale x="12" y="290" font-size="12" { (bar_words) }
                 }
+            }
+            figcaption {
+                "Map of the numbered results around " (view.place) " (You); the dashed ring is "
+                (format!("{}", view.radius_miles)) " miles. A visual aid: the list below has the same services."
             }
         }
     }

@@ -3,15 +3,18 @@
 use maud::{Markup, html};
 
 use super::components::{
-    self as c, Chrome, FormErrors, MapPoint, checkboxes, csrf_field, input, money, summary_list, tags,
+    self as c, Chrome, FormErrors, MapPoint, MapView, checkboxes, csrf_field, input, money, summary_list, tags,
 };
 use crate::app::search::{Found, NextSession};
 use crate::db::budget_holders::BudgetHolderView;
 use crate::db::services::ServiceView;
 use crate::db::sessions::SessionView;
-use crate::domain::SeriesId;
+use crate::domain::geo::MapTiles;
+use crate::domain::search::MAX_PAGE;
+use crate::domain::service::Day;
 use crate::domain::sessions::{SessionStatus, Weekly};
 use crate::domain::taxonomy::{Taxonomy, Vocabulary};
+use crate::domain::{SeriesId, Stream};
 use crate::search::Hit;
 
 pub fn home() -> Markup {
@@ -54,8 +57,10 @@ pub struct SearchPage<'a> {
     pub errors: &'a FormErrors,
     pub query: &'a [(String, String)],
     pub found: Option<&'a Found>,
-    /// The radius of the map when the search had a place.
-    pub map_radius: Option<f64>,
+    /// Which page of results this is (from 1), and how many a page holds.
+    pub page: usize,
+    pub per_page: usize,
+    pub tiles: &'a MapTiles,
 }
 
 impl SearchPage<'_> {
@@ -73,38 +78,178 @@ impl SearchPage<'_> {
             .map(|(_, v)| v.clone())
             .collect()
     }
+
+    /// The address of another page of these results: every filter kept, empty fields left out.
+    fn page_href(&self, page: usize) -> String {
+        let mut pairs: Vec<(&str, String)> = self
+            .query
+            .iter()
+            .filter(|(k, v)| k != "page" && !v.trim().is_empty())
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
+        if page > 1 {
+            pairs.push(("page", page.to_string()));
+        }
+        format!("/search?{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
+    }
 }
 
-pub fn search(taxonomy: &Taxonomy, page: &SearchPage<'_>) -> Markup {
+fn any_then(any: &str, choices: impl IntoIterator<Item = (String, String)>) -> Vec<(String, String)> {
+    std::iter::once((String::new(), any.to_string()))
+        .chain(choices)
+        .collect()
+}
+
+fn search_form(taxonomy: &Taxonomy, page: &SearchPage<'_>) -> Markup {
     let errors = page.errors;
+    let open = |names: &[&str]| {
+        names
+            .iter()
+            .any(|n| !page.chosen(n).is_empty() || errors.get(n).is_some())
+    };
+    let streams = any_then(
+        "Any",
+        Stream::ALL
+            .iter()
+            .map(|s| (s.as_str().to_string(), capitalised(&c::stream(*s)))),
+    );
+    let days = any_then(
+        "Any day",
+        Day::ALL
+            .iter()
+            .map(|d| (d.as_str().to_string(), capitalised(d.as_str()))),
+    );
+    let sorts = [
+        ("relevance", "Best match first"),
+        ("distance", "Nearest first (needs a postcode)"),
+        ("price", "Cheapest first"),
+    ]
+    .map(|(v, l)| (v.to_string(), l.to_string()));
     html! {
-        h1 { "Search the Local Offer" }
-        (errors.summary())
-        form method="get" action="/search" {
+        form.search-form method="get" action="/search" {
             (input(errors, "q", "What are you looking for?", page.value("q"), "text", Some("For example: short breaks, swimming, speech therapy")))
-            (checkboxes(errors, "outcome", "Outcomes", &c::choices(taxonomy, Vocabulary::Outcome, 1), &page.chosen("outcome")))
-            details open[!page.chosen("service_type").is_empty()] {
-                summary { "Kinds of service" }
-                (checkboxes(errors, "service_type", "Kinds of service", &c::choices(taxonomy, Vocabulary::ServiceType, 0), &page.chosen("service_type")))
+            div.filter-row {
+                (input(errors, "postcode", "Postcode", page.value("postcode"), "text", Some("For example: SW19 2HR, or just SW19")))
+                (input(errors, "radius_miles", "Distance in miles", page.value("radius_miles"), "text", Some("How far from the postcode; 5 if you leave it empty")))
+                (input(errors, "age", "Child's age", page.value("age"), "text", Some("In years, 0 to 25")))
             }
-            (input(errors, "postcode", "Postcode", page.value("postcode"), "text", Some("For example: SW19 2HR, or just SW19")))
-            (input(errors, "radius_miles", "Distance in miles", page.value("radius_miles"), "text", Some("How far from the postcode; 5 if you leave it empty")))
-            (input(errors, "age", "Child's age", page.value("age"), "text", None))
+            div.filter-row {
+                (c::select(errors, "stream", "Paid from", &streams, page.value("stream")))
+                (input(errors, "max_price", "Price up to (£)", page.value("max_price"), "text", Some("The cheapest option costs at most this, for example 50")))
+                (c::select(errors, "day", "Day", &days, page.value("day")))
+            }
             fieldset.fieldset aria-describedby="available-hint" {
                 legend.legend { "Dates with a free place" }
                 div.hint #available-hint { "Only services with a session that has a place left on one of these days. Leave both empty for any date." }
-                (input(errors, "available_from", "From", page.value("available_from"), "date", Some("For example: 2027-01-09. Today if you leave it empty")))
-                (input(errors, "available_to", "To", page.value("available_to"), "date", Some("For example: 2027-01-31. Any later date if you leave it empty")))
+                div.filter-row {
+                    (input(errors, "available_from", "From", page.value("available_from"), "date", Some("For example: 2027-01-09. Today if you leave it empty")))
+                    (input(errors, "available_to", "To", page.value("available_to"), "date", Some("For example: 2027-01-31. Any later date if you leave it empty")))
+                }
             }
+            (checkboxes(errors, "outcome", "Outcomes", &c::choices(taxonomy, Vocabulary::Outcome, 1), &page.chosen("outcome")))
+            details open[open(&["service_type"])] {
+                summary { "Kinds of service" }
+                (checkboxes(errors, "service_type", "Kinds of service", &c::choices(taxonomy, Vocabulary::ServiceType, 0), &page.chosen("service_type")))
+            }
+            details open[open(&["need"])] {
+                summary { "Your child's needs" }
+                (checkboxes(errors, "need", "Needs", &c::choices(taxonomy, Vocabulary::Need, 1), &page.chosen("need")))
+            }
+            (c::select(errors, "sort", "Order", &sorts, page.value("sort")))
             button.button type="submit" { "Search" }
         }
+    }
+}
+
+/// The map of this page's results, when the search had a place and some results have one.
+fn map_view<'a>(page: &'a SearchPage<'a>, found: &'a Found, first: usize) -> Option<MapView<'a>> {
+    let (place, radius_miles) = (found.place.as_ref()?, found.radius_miles?);
+    let points: Vec<MapPoint<'_>> = found
+        .results
+        .results
+        .iter()
+        .enumerate()
+        .filter_map(|(i, hit)| {
+            Some(MapPoint {
+                number: first + i,
+                name: &hit.name,
+                href: format!("/services/{}", hit.service_id),
+                at: hit.at?,
+            })
+        })
+        .collect();
+    (!points.is_empty()).then_some(MapView {
+        centre: place.at,
+        place: page.value("postcode").trim().to_uppercase(),
+        radius_miles,
+        points,
+        tiles: page.tiles,
+    })
+}
+
+/// "41 services found, showing 21–40", or why this page is empty.
+fn count_heading(total: usize, page: usize, per_page: usize, shown: usize) -> String {
+    let found = format!("{total} {} found", if total == 1 { "service" } else { "services" });
+    let first = (page - 1) * per_page + 1;
+    if shown == 0 || (total <= per_page && page == 1) {
+        found
+    } else {
+        format!("{found}, showing {first}–{}", first + shown - 1)
+    }
+}
+
+fn pager(page: &SearchPage<'_>, pages: usize) -> Markup {
+    let current = page.page;
+    // The first, the last and two either side of this one; gaps shown as an ellipsis.
+    let shown: Vec<usize> = (1..=pages)
+        .filter(|n| *n == 1 || *n == pages || n.abs_diff(current) <= 2)
+        .collect();
+    html! {
+        nav.pager aria-label="Pages of results" {
+            p { "Page " (current) " of " (pages) }
+            ul {
+                @if current > 1 {
+                    li { a href=(page.page_href(current - 1)) rel="prev" { "Previous" span.visually-hidden { " page" } } }
+                }
+                @for (i, n) in shown.iter().enumerate() {
+                    @if i > 0 && shown[i - 1] + 1 < *n { li.pager-gap { "…" } }
+                    li {
+                        @if *n == current {
+                            span aria-current="page" { span.visually-hidden { "Page " } (n) }
+                        } @else {
+                            a href=(page.page_href(*n)) { span.visually-hidden { "Page " } (n) }
+                        }
+                    }
+                }
+                @if current < pages {
+                    li { a href=(page.page_href(current + 1)) rel="next" { "Next" span.visually-hidden { " page" } } }
+                }
+            }
+        }
+    }
+}
+
+pub fn search(taxonomy: &Taxonomy, page: &SearchPage<'_>) -> Markup {
+    html! {
+        h1 { "Search the Local Offer" }
+        (page.errors.summary())
+        (search_form(taxonomy, page))
         @if let Some(found) = page.found {
             @let results = &found.results;
-            h2 { (results.total) " " (if results.total == 1 { "service" } else { "services" }) " found" }
-            @if let Some(radius) = page.map_radius && !results.results.is_empty() {
-                (c::map(&results.results.iter().map(|h| MapPoint { distance_miles: h.distance_miles }).collect::<Vec<_>>(), radius))
+            @let pages = results.total.div_ceil(page.per_page).clamp(1, MAX_PAGE);
+            @let first = (page.page - 1) * page.per_page + 1;
+            h2 #results { (count_heading(results.total, page.page, page.per_page, results.results.len())) }
+            @if results.results.is_empty() && page.page > 1 && results.total > 0 {
+                p { "There is no page " (page.page) " of these results. " a href=(page.page_href(pages)) { "Go to the last page, page " (pages) } "." }
             }
-            ol.results { @for hit in &results.results { (result_item(taxonomy, hit, found.next_session(hit))) } }
+            @if let Some(map) = map_view(page, found, first) {
+                link rel="stylesheet" href=(c::LEAFLET_CSS);
+                (c::map(&map))
+                script src=(c::LEAFLET_JS) defer {}
+                script src=(c::MAP_JS) defer {}
+            }
+            ol.results start=(first) { @for hit in &results.results { (result_item(taxonomy, hit, found.next_session(hit))) } }
+            @if pages > 1 && page.page <= pages { (pager(page, pages)) }
         }
     }
 }

@@ -1,7 +1,7 @@
 # Sourced by the end-to-end runners (tests/browser/run.sh, tests/api/schemathesis.sh): starts
 # `localoffer serve --demo` on a free port with a throwaway data directory and stops it on exit.
 #
-#   start_demo_server BINARY     sets $base (http://127.0.0.1:PORT) and $server_pid
+#   start_demo_server BINARY [SERVE-FLAGS...]     sets $base (http://127.0.0.1:PORT) and $server_pid
 # shellcheck shell=bash
 
 demo_tmp="$(mktemp -d "${TMPDIR:-/tmp}/localoffer-demo.XXXXXX")"
@@ -33,11 +33,12 @@ trap 'exit 143' TERM
 
 start_demo_server() {
     local bin="$1"
+    shift
     if [ ! -x "$bin" ]; then
         echo "no localoffer binary at $bin (cargo build first, or pass its path)" >&2
         exit 2
     fi
-    "$bin" serve --demo --bind 127.0.0.1:0 --data-dir "$demo_tmp/data" >"$demo_tmp/server.out" 2>"$demo_tmp/server.err" &
+    "$bin" serve --demo --bind 127.0.0.1:0 --data-dir "$demo_tmp/data" "$@" >"$demo_tmp/server.out" 2>"$demo_tmp/server.err" &
     server_pid=$!
     for _ in $(seq 1 600); do
         local line

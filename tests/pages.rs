@@ -652,3 +652,246 @@ mod paging {
         }
     }
 }
+
+/// The public search page: paging, filters, the map and places outside England.
+mod search_page {
+    use super::*;
+
+    /// 25 clubs, each a little further north of the SW19 centroid than the last, cheapest first: every third health-funded, the odd ones
+    /// on Tuesdays, the first five for ages 16 to 25, every fifth a swimming club.
+    async fn twenty_five_clubs(app: &TestApp) -> Vec<i64> {
+        let (_, provider) = app.provider("Many Clubs", "staff@many.example").await;
+        let mut ids = Vec::new();
+        for i in 0..25 {
+            let mut body = saturday_club();
+            body["name"] = format!("Club {i:02}").into();
+            body["location"]["lat"] = (51.42417 + 0.002 * i as f64).into();
+            body["reach_miles"] = serde_json::Value::Null;
+            body["price_options"] =
+                serde_json::json!([{"label": "A session", "unit": "session", "price": format!("{}.00", 10 + i)}]);
+            body["funding_streams"] = serde_json::json!([if i % 3 == 0 { "health" } else { "social_care" }]);
+            body["schedule"] = serde_json::json!([{"day": if i % 2 == 1 { "tuesday" } else { "saturday" }, "starts": "10:00", "ends": "12:00"}]);
+            if i < 5 {
+                body["min_age"] = 16.into();
+                body["max_age"] = 25.into();
+            }
+            if i % 5 == 0 {
+                body["service_types"] = serde_json::json!(["st-swimming"]);
+            }
+            ids.push(app.service(&provider, &body).await["id"].as_i64().unwrap());
+        }
+        ids
+    }
+
+    /// The search page's count heading ("25 services found, showing 1–20").
+    fn count_heading(html: &str) -> String {
+        let at = html
+            .find("<h2 id=\"results\">")
+            .map(|i| i + 17)
+            .expect("a count heading");
+        html[at..at + html[at..].find('<').unwrap()].to_string()
+    }
+
+    /// The result names on a search page, in order.
+    fn result_names(html: &str) -> Vec<String> {
+        html.split("<h3><a href=\"/services/")
+            .skip(1)
+            .map(|s| {
+                let start = s.find('>').unwrap() + 1;
+                s[start..start + s[start..].find('<').unwrap()].to_string()
+            })
+            .collect()
+    }
+
+    both_backends! {
+        #[tokio::test]
+        async fn the_search_page_pages_through_results_keeping_every_filter() {
+            let app = spawn().await;
+            twenty_five_clubs(&app).await;
+            let mut b = Browser::new(&app);
+            let mut first = String::new();
+            for _ in 0..100 {
+                first = b.get("/search?q=&postcode=SW19&radius_miles=10&sort=price").await.html;
+                if first.contains("25 services found") { break; }
+                tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+            }
+            assert_eq!(count_heading(&first), "25 services found, showing 1–20");
+            assert!(first.contains("Page 1 of 2"), "{first}");
+            assert_eq!(result_names(&first)[0], "Club 00");
+            assert_eq!(result_names(&first).len(), 20);
+            // The next page's link keeps the place, the distance and the order; empty fields are left out.
+            let next = "/search?postcode=SW19&amp;radius_miles=10&amp;sort=price&amp;page=2";
+            assert!(first.contains(&format!("href=\"{next}\" rel=\"next\"")), "{first}");
+            let second = b.get(&next.replace("&amp;", "&")).await;
+            assert_eq!(count_heading(&second.html), "25 services found, showing 21–25");
+            assert!(second.html.contains("<ol class=\"results\" start=\"21\">"));
+            assert_eq!(result_names(&second.html), ["Club 20", "Club 21", "Club 22", "Club 23", "Club 24"]);
+            assert!(second.html.contains("Page 2 of 2"));
+            assert!(second.html.contains("href=\"/search?postcode=SW19&amp;radius_miles=10&amp;sort=price\" rel=\"prev\""));
+            assert!(!second.html.contains("rel=\"next\""));
+            // The form shows what the search was made with.
+            assert!(second.html.contains("<option value=\"price\" selected>Cheapest first</option>"), "{}", second.html);
+            // Past the last page: said plainly, with a way back.
+            let beyond = b.get("/search?postcode=SW19&radius_miles=10&page=9").await;
+            assert!(beyond.html.contains("There is no page 9 of these results."), "{}", beyond.html);
+        }
+
+        #[tokio::test]
+        async fn each_search_filter_on_the_page_changes_the_results() {
+            let app = spawn().await;
+            let ids = twenty_five_clubs(&app).await;
+            let mut b = Browser::new(&app);
+            let all = "/search?postcode=SW19&radius_miles=10&sort=price";
+            for _ in 0..100 {
+                if b.get(all).await.html.contains("25 services found") { break; }
+                tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+            }
+            let day = (chrono::Utc::now() + chrono::Duration::days(12)).date_naive();
+            let body = serde_json::json!({"starts_at": format!("{day}T10:00:00"), "ends_at": format!("{day}T12:00:00")});
+            let token = app.login("staff@many.example", PASSWORD).await;
+            expect(app.post(&format!("/services/{}/sessions", ids[7]), Some(&token), &body).await, StatusCode::CREATED).await;
+            let form = b.get("/search").await.html;
+            for label in ["Paid from", "Price up to (£)", "Day", "Order", "Your child's needs", ">Social care</option>", ">Saturday</option>", "Nearest first"] {
+                assert!(form.contains(label), "the form offers {label}");
+            }
+            let cases: [(&str, &str, usize, &str); 7] = [
+                ("stream", "health", 9, "Club 00"),
+                ("max_price", "£15", 6, "Club 00"),
+                ("day", "tuesday", 12, "Club 01"),
+                ("age", "20", 5, "Club 00"),
+                ("service_type", "st-swimming", 5, "Club 00"),
+                ("available_from", &day.to_string(), 1, "Club 07"),
+                ("sort", "distance", 25, "Club 00"),
+            ];
+            for (field, value, count, first) in cases {
+                let mut page = String::new();
+                for _ in 0..50 {
+                    page = b.get(&format!("{all}&{field}={}", urlencode(value))).await.html;
+                    if count_heading(&page).starts_with(&format!("{count} ")) { break; }
+                    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+                }
+                assert!(count_heading(&page).starts_with(&format!("{count} service")), "{field}={value}: {}", count_heading(&page));
+                assert_eq!(result_names(&page)[0], first, "{field}={value}");
+            }
+            let nearest = b.get(&format!("{all}&sort=distance&page=2")).await.html;
+            assert_eq!(result_names(&nearest)[0], "Club 20", "nearest first, page 2");
+        }
+
+        #[tokio::test]
+        async fn a_postcode_outside_england_says_which_nation_it_is_in_and_what_to_do() {
+            let app = spawn().await;
+            world(&app, "1000.00").await;
+            let mut b = Browser::new(&app);
+            for (postcode, said) in [
+                ("EH1 1AA", "EH1 1AA is in Scotland."),
+                ("CF10 1AA", "CF10 1AA is in Wales."),
+                ("BT1 1AA", "BT1 1AA is in Northern Ireland."),
+                ("G2", "G2 is in Scotland."),
+            ] {
+                let page = b.get(&format!("/search?postcode={}", urlencode(postcode))).await;
+                assert!(page.html.contains("<a href=\"#postcode\">This service covers England&#39;s Local Offer;")
+                    || page.html.contains("<a href=\"#postcode\">This service covers England's Local Offer;"), "{postcode}: {}", page.html);
+                assert!(page.html.contains(said), "{postcode}");
+                assert!(page.html.contains("Search with a postcode in England"), "{postcode}");
+                assert!(!page.html.contains("cannot find where this postcode is"), "{postcode}");
+                assert!(!page.html.contains("services found"), "{postcode}: no empty result list");
+                let api = expect_error(app.get(&format!("/search?postcode={}", urlencode(postcode)), None).await, StatusCode::BAD_REQUEST, "invalid_parameter", Some("postcode")).await;
+                assert!(api["error"]["message"].as_str().unwrap().contains(said), "{api}");
+            }
+            // A border district is searched: part of it is in England.
+            let border = b.get("/search?postcode=SY10").await;
+            assert!(border.html.contains("services found") || border.html.contains("service found"), "{}", border.html);
+        }
+
+        #[tokio::test]
+        async fn the_map_draws_each_result_at_its_true_bearing_and_loads_leaflet_from_our_assets() {
+            let tiles = localoffer::domain::geo::MapTiles::new("http://127.0.0.1:9/tiles/{z}/{x}/{y}.png", "Test tiles © Nobody").unwrap();
+            let chosen = tiles.clone();
+            let app = spawn_with(tempfile::tempdir().unwrap(), fresh_database(), move |s| s.map_tiles = chosen).await;
+            let (_, provider) = app.provider("Compass Clubs", "staff@compass.example").await;
+            // The SW19 centroid is 51.42417, -0.20289: one club 2 miles north, one 2 miles east.
+            let mut ids = HashMap::new();
+            for (name, lat, lon) in [("North Club", 51.4531, -0.20289), ("East Club", 51.42417, -0.1566), ("Here Club", 51.42417, -0.20289)] {
+                let mut body = saturday_club();
+                body["name"] = name.into();
+                body["location"]["lat"] = lat.into();
+                body["location"]["lon"] = lon.into();
+                ids.insert(name, app.service(&provider, &body).await["id"].as_i64().unwrap());
+            }
+            let mut b = Browser::new(&app);
+            let mut page = String::new();
+            for _ in 0..100 {
+                page = b.get("/search?postcode=SW19&radius_miles=5").await.html;
+                if page.contains("3 services found") { break; }
+                tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+            }
+            let drawn = |name: &str| -> (f64, f64) {
+                let at = page.find(&format!("<a class=\"map-marker\" href=\"/services/{}\"", ids[name])).unwrap_or_else(|| panic!("{name} on the map: {page}"));
+                let number = |key: &str| -> f64 {
+                    let from = at + page[at..].find(&format!("{key}=\"")).unwrap() + key.len() + 2;
+                    page[from..from + page[from..].find('"').unwrap()].parse().unwrap()
+                };
+                (number("cx"), number("cy"))
+            };
+            let (north_x, north_y) = drawn("North Club");
+            assert!(north_y < 160.0 - 30.0 && (north_x - 160.0).abs() < 2.0, "north is drawn above You: {north_x},{north_y}");
+            let (east_x, east_y) = drawn("East Club");
+            assert!(east_x > 160.0 + 30.0 && (east_y - 160.0).abs() < 2.0, "east is drawn to the right: {east_x},{east_y}");
+            // Two miles in a five-mile ring drawn 140 px across: both at the same true distance.
+            assert!(((160.0 - north_y) - (east_x - 160.0)).abs() < 2.0);
+            let (here_x, here_y) = drawn("Here Club");
+            assert!((here_x - 160.0).hypot(here_y - 160.0) >= 25.0, "a result on the very spot does not cover You");
+            assert!(page.contains(">You</text>") && page.contains("miles</text>"), "You and a scale bar in miles");
+            assert!(page.contains("aria-hidden=\"true\"") && page.contains("tabindex=\"-1\""), "a visual aid, out of the tab order");
+            assert!(page.contains("data-map-tiles=\"http://127.0.0.1:9/tiles/{z}/{x}/{y}.png\""));
+            assert!(page.contains("data-map-attribution=\"Test tiles © Nobody\""));
+
+            // The tiles' host may serve images; our scripts come from our own assets.
+            let res = app.client.get(app.url("/search")).send().await.unwrap();
+            let csp = res.headers()["content-security-policy"].to_str().unwrap().to_string();
+            assert!(csp.contains("img-src 'self' http://127.0.0.1:9;") && csp.contains("default-src 'self'"), "{csp}");
+            for (path, kind, text) in [
+                ("/assets/leaflet-1.9.4/leaflet.js", "text/javascript", "L.version"),
+                ("/assets/leaflet-1.9.4/leaflet.css", "text/css", ".leaflet-container"),
+                ("/assets/map.js", "text/javascript", "tileerror"),
+            ] {
+                assert!(page.contains(path), "the page loads {path}");
+                let res = app.client.get(format!("{}{path}", app.base)).send().await.unwrap();
+                assert_eq!(res.status(), StatusCode::OK, "{path}");
+                assert!(res.headers()["content-type"].to_str().unwrap().starts_with(kind), "{path}");
+                let cache = res.headers()["cache-control"].to_str().unwrap().to_string();
+                assert!(cache.contains("max-age"), "{path}: {cache}");
+                let body = res.text().await.unwrap();
+                assert!(body.contains(text.trim_start_matches("L.")), "{path}");
+            }
+            let icon = app.client.get(format!("{}/assets/leaflet-1.9.4/images/marker-icon.png", app.base)).send().await.unwrap();
+            assert_eq!(icon.headers()["cache-control"], "public, max-age=31536000, immutable");
+            assert_eq!(&icon.bytes().await.unwrap()[1..4], b"PNG");
+        }
+
+        #[tokio::test]
+        async fn a_bad_search_filter_is_named_by_its_field_in_words() {
+            let app = spawn().await;
+            let mut b = Browser::new(&app);
+            let page = b.get("/search?postcode=SW19&max_price=lots&day=funday&stream=vouchers&age=40&sort=distance&available_from=soon").await;
+            assert_eq!(page.status, StatusCode::OK);
+            for (field, message) in [
+                ("max_price", "Price up to must be an amount such as"),
+                ("day", "Day must be a day of the week"),
+                ("stream", "Paid from must be education, health or social care"),
+                ("age", "Child's age must be an age from 0 to 25"),
+                ("available_from", "The first date must be a date such as 2027-01-09"),
+            ] {
+                assert!(page.html.contains(&format!("<a href=\"#{field}\">{message}")), "{field}: {}", page.html);
+                assert!(page.html.contains(&format!("id=\"{field}-error\"")), "{field} shows its error by the field");
+            }
+            assert!(page.html.contains("<title>Error: Search the Local Offer"));
+            let no_place = b.get("/search?sort=distance").await;
+            assert!(no_place.html.contains("<a href=\"#sort\">Sorting by distance needs a postcode</a>"), "{}", no_place.html);
+        }
+    }
+
+    fn urlencode(value: &str) -> String {
+        serde_urlencoded::to_string([("v", value)]).unwrap()[2..].to_string()
+    }
+}

@@ -9,7 +9,7 @@ use super::{App, AppError, AppResult};
 use crate::db::search_log::{self, LoggedSearch};
 use crate::db::{Conn, now, sessions};
 use crate::domain::ServiceId;
-use crate::domain::geo::Coordinates;
+use crate::domain::geo::{Coordinates, nation_outside_england};
 use crate::domain::search::{Origin, SearchParams};
 use crate::domain::taxonomy::TermId;
 use crate::search::{Hit, SearchRequest, SearchResults};
@@ -21,8 +21,17 @@ pub struct Place {
     pub district: Option<String>,
 }
 
-/// Place a search origin; a postcode nobody can place is a bad `postcode` parameter.
+/// Place a search origin; a postcode nobody can place is a bad `postcode` parameter, and so is one
+/// in another nation (Scotland, Wales, Northern Ireland...), saying where it is and what to do.
 pub async fn locate(app: &App, origin: Option<&Origin>) -> AppResult<Option<Place>> {
+    if let Some(Origin::Postcode(pc)) = origin
+        && let Some(nation) = nation_outside_england(&pc.outcode)
+    {
+        return Err(AppError::BadParameter {
+            field: "postcode".into(),
+            message: nation.message(pc.full.as_deref().unwrap_or(&pc.outcode)),
+        });
+    }
     match origin {
         None => Ok(None),
         Some(Origin::At(at)) => Ok(Some(Place {

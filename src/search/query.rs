@@ -120,6 +120,8 @@ pub struct Hit {
     pub ages_stated: bool,
     pub postcode: Option<String>,
     pub reach_miles: Option<f64>,
+    /// Where the service is, for a map of the results.
+    pub at: Option<Coordinates>,
 }
 
 #[derive(Debug, Clone, Serialize, Default)]
@@ -674,6 +676,7 @@ impl SearchIndex {
             ages_stated: u64_of(f.ages_stated) == 1,
             postcode: text(f.postcode),
             reach_miles: (reach > 0.0).then_some(reach),
+            at,
         })
     }
 

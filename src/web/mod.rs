@@ -2,6 +2,7 @@
 //! feed, and what every answer shares (security headers, request logging, not found).
 
 pub mod api;
+mod assets;
 pub mod calendar;
 pub mod oruk;
 pub mod pages;
@@ -13,6 +14,8 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, middleware, web};
 
 use api::ApiError;
+
+use crate::domain::geo::MapTiles;
 
 /// Everything the server answers besides the API (which `lib.rs` mounts with its document).
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -27,6 +30,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/healthz", web::get().to(api::healthz))
         .route("/calendar/{token}.ics", web::get().to(calendar::feed))
+        .configure(assets::routes)
         .configure(pages::routes)
         .service(oruk::scope())
         .default_service(web::to(|| async {
@@ -34,16 +38,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         }));
 }
 
-/// Security headers every response carries.
-pub fn security_headers() -> middleware::DefaultHeaders {
+/// Security headers every response carries. Scripts and styles come only from our own assets;
+/// images also from the map's tile server.
+pub fn security_headers(tiles: &MapTiles) -> middleware::DefaultHeaders {
+    let policy = format!(
+        "default-src 'self'; img-src 'self' {}; frame-ancestors 'none'",
+        tiles.origin()
+    );
+    // MapTiles admits only visible ASCII without quotes or semicolons, so this is a header value.
+    let policy = HeaderValue::from_str(&policy)
+        .unwrap_or(HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'"));
     middleware::DefaultHeaders::new()
         .add((header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .add((header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
         .add((header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-        .add((
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'"),
-        ))
+        .add((header::CONTENT_SECURITY_POLICY, policy))
 }
 
 /// One tracing line per request: method, path (a calendar feed's secret token left out), status

@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, copyFileSync } from 'node:f
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import http from 'node:http';
+import zlib from 'node:zlib';
 import { chromium } from 'playwright-core';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -30,6 +31,10 @@ const NARROW = { width: 320, height: 800 };
 const FAMILY = { email: 'family4@demo.example', password: 'demo-family-pass', child: 'Jayden' };
 const DEMO_SERVICE = 'Saturday Club';
 const FULL_SOCIAL_CARE = 120000; // £1,200.00 in pence
+
+// run.sh starts the server with --map-tiles at this host, which is never looked up: every
+// context answers its tile requests itself (mapTiles), so the journeys never reach the internet.
+const TILE_HOST = 'http://tiles.localoffer.test';
 
 const BASE = (process.argv[2] || '').replace(/\/+$/, '');
 if (!/^https?:\/\/[^/]+$/.test(BASE)) {
@@ -84,6 +89,63 @@ function shortError(e) {
   const msg = String((e && e.message) || e);
   // Playwright's messages carry a call log; the first lines say what went wrong.
   return msg.split('\n').slice(0, 12).join('\n');
+}
+
+
+// ---------------------------------------------------------------- map tiles
+
+/** A 256 px square PNG: pale land with a grid, so that a map on these tiles reads as a map. */
+function tilePng() {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const sum = Buffer.alloc(4);
+    sum.writeUInt32BE(crc(body));
+    return Buffer.concat([len, body, sum]);
+  };
+  const size = 256;
+  const rows = [];
+  for (let y = 0; y < size; y++) {
+    const row = Buffer.alloc(1 + size * 3);
+    for (let x = 0; x < size; x++) {
+      const line = x % 64 === 0 || y % 64 === 0;
+      const [r, g, b] = line ? [210, 205, 195] : [242, 239, 233];
+      row.set([r, g, b], 1 + x * 3);
+    }
+    rows.push(row);
+  }
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(size, 0);
+  header.writeUInt32BE(size, 4);
+  header.set([8, 2, 0, 0, 0], 8);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', zlib.deflateSync(Buffer.concat(rows))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+const TILE = tilePng();
+
+/** Answer the map's tile requests in this context; returns how many were asked for. */
+async function mapTiles(context) {
+  const asked = { count: 0 };
+  await context.route(`${TILE_HOST}/**`, (route) => {
+    asked.count += 1;
+    return route.fulfill({ status: 200, contentType: 'image/png', body: TILE });
+  });
+  return asked;
 }
 
 // ---------------------------------------------------------------- per-page checks
@@ -388,7 +450,7 @@ async function familyJourney(page) {
   const searchShot = await checkPage(page, 'search-results');
   keepForDocs(searchShot, 'search.png');
 
-  const count = m.getByRole('heading', { level: 2, name: /^\d+ services? found$/ });
+  const count = m.getByRole('heading', { level: 2, name: /^\d+ services? found(, showing \d+–\d+)?$/ });
   expect((await count.count()) === 1, 'the results have a count heading like "12 services found"');
   const names = await resultNames(page);
   console.log(`  results: ${names.join(' | ')}`);
@@ -784,6 +846,124 @@ async function keyboardJourney(page) {
   await checkPage(page, 'keyboard-my-plan');
 }
 
+
+/** The first of these elements that no other covers at its centre (markers can overlap), or -1. */
+async function uncovered(locator) {
+  return locator.evaluateAll((els) =>
+    els.findIndex((el) => {
+      const r = el.getBoundingClientRect();
+      const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+      return hit !== null && (el === hit || el.contains(hit));
+    }),
+  );
+}
+
+/**
+ * The search page as a family uses it, with the real Content-Security-Policy (no bypass): search,
+ * filter, page 2, a marker on the tiled map opens its service; then, in a second context with
+ * JavaScript off, the server's drawing with its linked markers is the map.
+ */
+async function searchJourney(browser) {
+  const strict = await browser.newContext({ viewport: DESKTOP, locale: 'en-GB' });
+  // The page's CSP refuses the inline script addScriptTag would add; an init script is not the page's.
+  await strict.addInitScript({ path: AXE });
+  const asked = await mapTiles(strict);
+  const page = await strict.newPage();
+  page.setDefaultTimeout(10_000);
+  const problems = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') problems.push(`console: ${msg.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`script error: ${e.message}`));
+  page.on('response', (r) => {
+    if (r.status() >= 500) problems.push(`${r.status()} ${r.url()}`);
+  });
+  try {
+    await goto(page, '/search');
+    const m = main(page);
+    await m.getByLabel('Postcode', { exact: true }).fill('SW19');
+    await m.getByLabel('Distance in miles', { exact: true }).fill('5');
+    await clickAndWait(page, m.getByRole('button', { name: 'Search', exact: true }), /\/search\?/);
+    await page.locator('.map-canvas .map-pin').first().waitFor();
+    await checkPage(page, 'search-map');
+    const heading = (await m.locator('h2#results').innerText()).trim();
+    expect(/^\d+ services found, showing 1–20$/.test(heading), 'more than a page of results says "N services found, showing 1–20"', heading);
+    const pins = await page.locator('.map-canvas .map-pin').count();
+    expect(pins === 20, 'Leaflet shows a numbered marker for each of the 20 results', `${pins} markers`);
+    expect(asked.count > 0, 'the map asked the configured tile server (answered locally) for tiles');
+    expect(!(await page.locator('.map-box > svg.map').isVisible()), 'with Leaflet running, the drawing is hidden');
+
+    await m.getByLabel('Paid from', { exact: true }).selectOption({ label: 'Social care' });
+    await m.getByLabel('Order', { exact: true }).selectOption({ label: 'Nearest first (needs a postcode)' });
+    await clickAndWait(page, m.getByRole('button', { name: 'Search', exact: true }), /stream=social_care/);
+    await checkPage(page, 'search-filtered');
+    const total = Number(/^(\d+)/.exec(await m.locator('h2#results').innerText())[1]);
+    expect(total > 20, `"Social care" nearest first still needs a second page (${total} found)`);
+    const pager = m.getByRole('navigation', { name: 'Pages of results' });
+    expect(/Page 1 of \d+/.test(await pager.innerText()), 'the pager says "Page 1 of N"');
+    await clickAndWait(page, pager.getByRole('link', { name: 'Next page' }), /page=2/);
+    await checkPage(page, 'search-page-2');
+    const query = new URL(page.url()).searchParams;
+    expect(
+      query.get('postcode') === 'SW19' && query.get('stream') === 'social_care' && query.get('sort') === 'distance' && query.get('page') === '2',
+      'page 2 keeps the postcode, the funding stream and the order',
+      page.url(),
+    );
+    expect((await m.locator('ol.results').getAttribute('start')) === '21', 'page 2 numbers its list from 21');
+    await page.locator('.map-canvas .map-pin').first().waitFor();
+    const pins2 = page.locator('.map-canvas .map-pin');
+    await page.locator('.map-canvas').scrollIntoViewIfNeeded();
+    const at = await uncovered(pins2);
+    expect(at >= 0, 'some marker on page 2 can be clicked');
+    const number = Number((await pins2.nth(at).innerText()).trim());
+    const wanted = (await resultNames(page))[number - 21];
+    await pins2.nth(at).scrollIntoViewIfNeeded();
+    await clickAndWait(page, pins2.nth(at), /\/services\/\d+$/);
+    const h1 = (await main(page).locator('h1').innerText()).trim();
+    expect(h1 === wanted, `marker ${number} opens result ${number}, "${wanted}"`, `opened "${h1}"`);
+    await checkPage(page, 'service-from-map');
+    expect(problems.length === 0, 'the map runs under the real Content-Security-Policy without errors', problems.join('\n'));
+
+    // A tile server that answers nothing: the page keeps the server's drawing.
+    await strict.unrouteAll();
+    await strict.route(`${TILE_HOST}/**`, (route) => route.abort());
+    await goto(page, '/search?postcode=SW19&radius_miles=5');
+    await page.locator('.map-box:not(.map-live) > svg.map').waitFor();
+    await checkPage(page, 'search-map-no-tiles');
+    expect((await page.locator('.map-canvas').count()) === 0, 'without tiles the Leaflet map steps aside for the drawing');
+  } finally {
+    await strict.close();
+  }
+
+  const noScript = await browser.newContext({ viewport: DESKTOP, locale: 'en-GB', javaScriptEnabled: false });
+  await mapTiles(noScript);
+  const plain = await noScript.newPage();
+  plain.setDefaultTimeout(10_000);
+  try {
+    // (axe needs JavaScript: the same drawing was checked above, when the tiles failed.)
+    await goto(plain, '/search?postcode=SW19&radius_miles=5');
+    const svg = plain.locator('.map-box > svg.map');
+    expect(await svg.isVisible(), 'without JavaScript the server-drawn map shows');
+    expect((await plain.locator('.map-canvas').count()) === 0, 'without JavaScript there is no Leaflet map');
+    const markers = svg.locator('a.map-marker');
+    expect((await markers.count()) === 20, 'the drawing has a marker for each result on the page');
+    expect((await svg.locator('text', { hasText: /^You$/ }).count()) === 1, 'the drawing marks "You"');
+    expect((await svg.locator('text', { hasText: /miles?$/ }).count()) === 1, 'the drawing has a scale bar in miles');
+    await svg.scrollIntoViewIfNeeded();
+    const at = await uncovered(markers);
+    expect(at >= 0, 'some marker in the drawing can be clicked');
+    const href = await markers.nth(at).getAttribute('href');
+    const number = Number(await markers.nth(at).getAttribute('data-n'));
+    const wanted = (await resultNames(plain))[number - 1];
+    await clickAndWait(plain, markers.nth(at), /\/services\/\d+$/);
+    expect(new URL(plain.url()).pathname === href, 'a marker in the drawing opens its service');
+    const h1 = (await main(plain).locator('h1').innerText()).trim();
+    expect(h1 === wanted, `marker ${number} is result ${number}, "${wanted}"`, `opened "${h1}"`);
+  } finally {
+    await noScript.close();
+  }
+}
+
 // ---------------------------------------------------------------- main
 
 async function run() {
@@ -826,6 +1006,7 @@ async function run() {
       console.log(`\n=== ${name}`);
       // Each journey starts logged out, with its own cookies.
       const context = await browser.newContext({ viewport: DESKTOP, bypassCSP: true, locale: 'en-GB' });
+      await mapTiles(context);
       const page = await context.newPage();
       page.setDefaultTimeout(10_000);
       page.setDefaultNavigationTimeout(15_000);
@@ -854,6 +1035,17 @@ async function run() {
       journeyResults.push({ name, ok });
       await context.close();
     }
+    // This journey makes its own contexts: one under the real CSP, one with JavaScript off.
+    currentJourney = 'Search: filters, paging, the map on tiles and without JavaScript';
+    console.log(`\n=== ${currentJourney}`);
+    let searchOk = true;
+    try {
+      await searchJourney(browser);
+    } catch (e) {
+      searchOk = false;
+      if (!(e instanceof JourneyStop)) fail(`${currentJourney}: stopped`, shortError(e));
+    }
+    journeyResults.push({ name: currentJourney, ok: searchOk });
   } finally {
     await browser.close();
   }

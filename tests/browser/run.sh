@@ -26,7 +26,9 @@ fi
 
 # shellcheck source=../demo-server.sh
 source "$repo/tests/demo-server.sh"
-start_demo_server "$bin"
+# The map's tiles come from a host the journeys answer themselves (journeys.mjs, TILE_HOST).
+start_demo_server "$bin" --map-tiles 'http://tiles.localoffer.test/{z}/{x}/{y}.png' --map-attribution 'Test tiles'
+
 
 set +e
 node "$here/journeys.mjs" "$base"

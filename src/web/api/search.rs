@@ -22,7 +22,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         ("outcome" = Option<Vec<String>>, Query, description = "Outcome term ids; a service must meet one, and meeting more ranks higher", explode = true),
         ("service_type" = Option<Vec<String>>, Query, description = "Service type term ids", explode = true),
         ("need" = Option<Vec<String>>, Query, description = "Need term ids", explode = true),
-        ("postcode" = Option<String>, Query, description = "A full UK postcode or a district such as SW19"),
+        ("postcode" = Option<String>, Query, description = "A full UK postcode or a district such as SW19, in England: one wholly in Scotland, Wales, Northern Ireland or a Crown Dependency is a 400 `invalid_parameter` on `postcode` whose message names the nation and where to go instead"),
         ("lat" = Option<f64>, Query, description = "Latitude, with lon, instead of a postcode"),
         ("lon" = Option<f64>, Query, description = "Longitude, with lat"),
         ("radius_miles" = Option<f64>, Query, description = "More than 0 and at most 200; needs a place"),
@@ -36,7 +36,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
         ("page" = Option<usize>, Query, description = "From 1 to 500"),
         ("per_page" = Option<usize>, Query, description = "From 1 to 100; 20 if not given"),
     ),
-    responses((status = 200, body = dto::SearchResults))
+    responses(
+        (status = 200, body = dto::SearchResults),
+        (status = 400, body = dto::ErrorEnvelope, description = "A parameter that cannot be used, named in `field`: a malformed value, a postcode nobody can place, or one outside England (the message says which nation and what to do)"),
+    )
 )]
 #[get("/search")]
 async fn search(app: Data, query: web::Query<Vec<(String, String)>>) -> Reply {

@@ -617,3 +617,86 @@ pub fn page_asked(req: &actix_web::HttpRequest) -> Result<PageRequest, AppError>
     };
     PageRequest::new(page, None).map_err(AppError::bad_parameters)
 }
+
+/// The search page's fields; anything else in its address (a tracking tag, say) is not ours to
+/// complain about.
+const SEARCH_FIELDS: &[&str] = &[
+    "q",
+    "outcome",
+    "service_type",
+    "need",
+    "postcode",
+    "radius_miles",
+    "age",
+    "stream",
+    "max_price",
+    "day",
+    "available_from",
+    "available_to",
+    "sort",
+    "page",
+];
+
+/// The search page's query as the page keeps it: only its own fields, a price as people type it
+/// ("£12.50").
+pub fn search_query(pairs: Vec<(String, String)>) -> Vec<(String, String)> {
+    pairs
+        .into_iter()
+        .filter(|(k, _)| SEARCH_FIELDS.contains(&k.as_str()))
+        .map(|(k, v)| if k == "max_price" { (k, pounds(&v)) } else { (k, v) })
+        .collect()
+}
+
+/// What each search field is called on the page.
+fn search_label(field: &str) -> &'static str {
+    match field {
+        "q" => "What you are looking for",
+        "outcome" => "Outcomes",
+        "service_type" => "Kinds of service",
+        "need" => "Needs",
+        "postcode" => "Postcode",
+        "radius_miles" => "Distance in miles",
+        "age" => "Child's age",
+        "stream" => "Paid from",
+        "max_price" => "Price up to",
+        "day" => "Day",
+        "available_from" => "The first date",
+        "available_to" => "The last date",
+        "sort" => "Order",
+        "page" => "Page",
+        _ => "This",
+    }
+}
+
+/// The search's problems in a parent's words: each names its field as the page labels it
+/// ("Child's age must be an age from 0 to 25"), and none mentions a parameter the page lacks.
+pub fn search_errors(errors: FormErrors) -> FormErrors {
+    FormErrors(
+        errors
+            .0
+            .into_iter()
+            .map(|(field, message)| {
+                let message = message
+                    .replace(" or lat and lon", "")
+                    .replace("available_from", "the first date")
+                    .replace(
+                        "one of: education, health, social_care",
+                        "education, health or social care",
+                    )
+                    .replace(
+                        "one of: monday, tuesday, wednesday, thursday, friday, saturday, sunday",
+                        "a day of the week",
+                    )
+                    .replace("one of: relevance, distance, price", "best match, nearest or cheapest");
+                let lower = message.to_lowercase();
+                let bare = ["must ", "is ", "needs "].iter().any(|start| lower.starts_with(start));
+                let message = if bare {
+                    format!("{} {}{}", search_label(&field), &lower[..1], &message[1..])
+                } else {
+                    message
+                };
+                (field, message)
+            })
+            .collect(),
+    )
+}

@@ -2,9 +2,10 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::{Data, Form, Page, Visitor, outcome, random_hex, safe_next};
+use super::{Data, Form, Page, Visitor, forms, outcome, random_hex, safe_next};
 use crate::app::{accounts, search, services};
 use crate::domain::budget::LoginInput;
+use crate::domain::geo::MapTiles;
 use crate::domain::search::SearchParams;
 use crate::domain::{Role, ServiceId};
 use crate::templates::FormErrors;
@@ -17,8 +18,9 @@ pub async fn home(visitor: Visitor) -> HttpResponse {
 /// The page's default distance when a postcode is given without one.
 const PAGE_RADIUS_MILES: f64 = 5.0;
 
-pub async fn search(app: Data, visitor: Visitor, req: HttpRequest) -> Page {
-    let query: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+pub async fn search(app: Data, tiles: web::Data<MapTiles>, visitor: Visitor, req: HttpRequest) -> Page {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    let query = forms::search_query(pairs);
     let options = search::Options {
         facets: false,
         default_radius_miles: Some(PAGE_RADIUS_MILES),
@@ -26,17 +28,19 @@ pub async fn search(app: Data, visitor: Visitor, req: HttpRequest) -> Page {
     let found = match SearchParams::parse(&query, &app.taxonomy) {
         _ if query.is_empty() => Ok(None),
         Err(invalid) => Err(crate::app::AppError::Invalid(invalid)),
-        Ok(params) => search::search(&app, &params, options).await.map(Some),
+        Ok(params) => search::search(&app, &params, options).await.map(|f| Some((f, params))),
     };
     let (found, errors) = match outcome(found, str::to_string)? {
         Ok(found) => (found, FormErrors::default()),
-        Err(errors) => (None, errors),
+        Err(errors) => (None, forms::search_errors(errors)),
     };
     let page = SearchPage {
         errors: &errors,
         query: &query,
-        found: found.as_ref(),
-        map_radius: found.as_ref().and_then(|f| f.place.as_ref().and(f.radius_miles)),
+        found: found.as_ref().map(|(found, _)| found),
+        page: found.as_ref().map_or(1, |(_, params)| params.page),
+        per_page: found.as_ref().map_or(1, |(_, params)| params.per_page),
+        tiles: &tiles,
     };
     let title = if errors.is_empty() {
         "Search the Local Offer"
