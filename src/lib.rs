@@ -161,6 +161,7 @@ impl Application {
             served
                 .app_data(aw::Data::new(web::api::Document::new(api)))
                 .wrap(web::security_headers())
+                .wrap_fn(web::pages::error_pages_know_the_visitor)
                 .wrap_fn(web::log_requests)
                 .configure(web::configure)
         });

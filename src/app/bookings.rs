@@ -500,6 +500,8 @@ pub fn cancellation_plan(
 #[derive(Debug, Clone)]
 pub struct Cancelled {
     pub booking: BookingView,
+    /// The allocation the money goes back to.
+    pub allocation: Option<AllocationView>,
     pub refunded: Vec<Seat>,
     pub charged: Vec<Seat>,
 }
@@ -522,6 +524,7 @@ fn cancel_in(
     commit: bool,
 ) -> AppResult<Cancelled> {
     let booking = load_for_spender(conn, actor, id)?;
+    let allocation = budget_holders::allocation(conn, booking.budget_holder_id, booking.allocation_id)?;
     if booking.kind == BookingKind::Quantity {
         if chosen.is_some_and(|c| !c.is_empty()) {
             return Err(Invalid::one("session_ids", "this booking is not of dated sessions").into());
@@ -533,6 +536,7 @@ fn cancel_in(
         };
         return Ok(Cancelled {
             booking,
+            allocation,
             refunded: Vec::new(),
             charged: Vec::new(),
         });
@@ -561,6 +565,7 @@ fn cancel_in(
     if !commit {
         return Ok(Cancelled {
             booking,
+            allocation,
             refunded,
             charged,
         });
@@ -578,6 +583,7 @@ fn cancel_in(
     changes::record(conn, booking.service_id)?;
     Ok(Cancelled {
         booking: bookings::load(conn, id)?.unwrap_or(booking),
+        allocation,
         refunded,
         charged,
     })

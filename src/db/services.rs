@@ -308,7 +308,7 @@ fn service_values(s: &ValidService) -> ServiceValues<'_> {
         services::lon.eq(Some(s.location.lon)),
         services::address.eq(&s.location.address),
         services::reach_miles.eq(s.reach_miles),
-        services::capacity.eq(Some(s.capacity)),
+        services::capacity.eq(s.capacity),
         services::status.eq(s.status.as_str()),
     )
 }

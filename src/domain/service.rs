@@ -78,7 +78,9 @@ pub struct ServiceInput {
     pub location: LocationInput,
     #[serde(default)]
     pub reach_miles: Option<f64>,
-    pub capacity: i32,
+    /// Places per session; not stated if left out.
+    #[serde(default)]
+    pub capacity: Option<i32>,
     #[serde(default)]
     pub schedule: Vec<Session>,
     #[serde(default = "default_status")]
@@ -154,7 +156,7 @@ pub struct ValidService {
     pub funding_streams: Vec<Stream>,
     pub location: Location,
     pub reach_miles: Option<f64>,
-    pub capacity: i32,
+    pub capacity: Option<i32>,
     pub schedule: Vec<Session>,
     pub status: ServiceStatus,
     pub price_options: Vec<ValidPriceOption>,
@@ -194,7 +196,7 @@ impl ServiceInput {
         if funding_streams.is_empty() {
             c.add(
                 "funding_streams",
-                "must name at least one of education, health, social_care",
+                "must name at least one: education, health or social care",
             );
         }
         let location = c.take(self.location.validate());
@@ -208,7 +210,7 @@ impl ServiceInput {
             }
             r => r,
         };
-        if !(1..=MAX_CAPACITY).contains(&self.capacity) {
+        if self.capacity.is_some_and(|c| !(1..=MAX_CAPACITY).contains(&c)) {
             c.add("capacity", format!("must be from 1 to {MAX_CAPACITY} places"));
         }
         if self.schedule.len() > MAX_SESSIONS {

@@ -533,7 +533,10 @@ pub struct NewService {
     /// How far the provider travels to families, in miles.
     #[serde(default)]
     pub reach_miles: Option<f64>,
-    pub capacity: i32,
+    /// Places per session; not stated if left out. Dated sessions take their places from it
+    /// unless they give their own.
+    #[serde(default)]
+    pub capacity: Option<i32>,
     #[serde(default)]
     pub schedule: Vec<WeeklySession>,
     /// `draft` unless given.
