@@ -187,12 +187,24 @@ pub fn term_checkboxes(
                                 @let id = format!("{name}-{}", t.id.as_str());
                                 div.checkbox {
                                     input id=(id) type="checkbox" name=(name) value=(t.id.as_str()) checked[checked.iter().any(|c| c == t.id.as_str())];
-                                    label for=(id) { (t.label) @if t.id == group.id && depth_of(t.id.as_str()) == depth { " (in general)" } }
+                                    label for=(id) { (t.label) @if t.id == group.id { " (in general)" } }
                                 }
                             }
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// Why each allocation cannot pay for a service.
+pub fn cannot_pay(pay_from: &[crate::app::services::PayFrom]) -> Markup {
+    html! {
+        p { "None of your budget can pay for this service:" }
+        ul {
+            @for p in pay_from {
+                li { (p.first_name) " – " (allocation(p.allocation.stream, p.allocation.management)) ": " (p.refused.as_deref().unwrap_or_default()) "." }
             }
         }
     }

@@ -308,14 +308,18 @@ pub fn waitlist_form(chrome: &Chrome<'_>, form: &JoinForm) -> Markup {
         h1 { "Join the waiting list" }
         p { (form.service.name) ", " (c::when(&form.session)) " is full." }
         p { "If a place frees, the first family on the list is offered it and has " (form.service.policy.offer_window_hours) " hours to accept. The money is taken only when you accept." }
+        @if !form.pay_from.iter().any(|p| p.can_pay()) {
+            (c::cannot_pay(&form.pay_from))
+        } @else {
         form method="post" action={ "/sessions/" (form.session.id) "/waitlist" } {
             (c::csrf_field(chrome))
             div.form-group {
                 label.label for="allocation" { "Pay from" }
                 select #allocation name="allocation" {
-                    @for p in &form.plans { @for a in &p.allocations {
-                        option value={ (p.id) ":" (a.id) } { (p.first_name) " – " (c::allocation(a.stream, a.management)) " (" (money(a.remaining)) " left)" }
-                    } }
+                    @for p in form.pay_from.iter().filter(|p| p.can_pay()) {
+                        @let a = &p.allocation;
+                        option value={ (p.budget_holder_id) ":" (a.id) } { (p.first_name) " – " (c::allocation(a.stream, a.management)) " (" (money(a.remaining)) " left)" }
+                    }
                 }
             }
             div.form-group {
@@ -325,6 +329,7 @@ pub fn waitlist_form(chrome: &Chrome<'_>, form: &JoinForm) -> Markup {
                 }
             }
             button.button type="submit" { "Join the waiting list" }
+        }
         }
         p { a href={ "/services/" (form.service.id) } { "Back to the service" } }
     }

@@ -232,12 +232,7 @@ fn pay_from(page: &ServicePage<'_>) -> Markup {
 fn cannot_pay(page: &ServicePage<'_>) -> Markup {
     html! {
         h2 { "Book with your personal budget" }
-        p { "None of your budget can pay for this service:" }
-        ul {
-            @for p in page.pay_from {
-                li { (p.first_name) " – " (c::allocation(p.allocation.stream, p.allocation.management)) ": " (p.refused.as_deref().unwrap_or_default()) "." }
-            }
-        }
+        (c::cannot_pay(page.pay_from))
         p { "Contact the provider, or ask whoever manages the plan, if you think this is wrong." }
     }
 }

@@ -220,7 +220,8 @@ fn cheapest_offer(view: &ServiceView) -> Option<Offer> {
     })
 }
 
-fn pay_from(view: &ServiceView, plans: &[crate::db::budget_holders::BudgetHolderView]) -> Vec<PayFrom> {
+/// Each of `plans`' allocations, with why it cannot pay for `view` if it cannot.
+pub fn pay_from(view: &ServiceView, plans: &[crate::db::budget_holders::BudgetHolderView]) -> Vec<PayFrom> {
     let offer = cheapest_offer(view);
     let today = crate::domain::sessions::london_date(crate::db::now());
     plans

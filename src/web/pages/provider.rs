@@ -58,18 +58,9 @@ pub async fn new_service_form(app: Data, visitor: Visitor) -> Page {
     Ok(visitor.page("Add a service", true, body))
 }
 
-/// What a submitted service form asks: one more price row, or to save it (and with what).
-enum Asked {
-    AnotherRow,
-    Save(Result<ServiceForm, FormErrors>),
-}
-
-fn asked(app: &Data, form: &Form) -> Asked {
-    if form.get("add_price_row") == "yes" {
-        Asked::AnotherRow
-    } else {
-        Asked::Save(ServiceForm::read(form, &app.taxonomy))
-    }
+/// "Add another price option" asks for the form again with one more row, saving nothing.
+fn another_row(form: &Form) -> bool {
+    form.get("add_price_row") == "yes"
 }
 
 /// The service form again: with one more price row, or with its problems.
@@ -103,10 +94,10 @@ fn service_form_again(
 pub async fn create_service(app: Data, visitor: Visitor, body: web::Bytes) -> Page {
     let actor = visitor.require(PROVIDER, "/provider/services/new")?;
     let form = Form::read(&visitor, &body)?;
-    let read = match asked(&app, &form) {
-        Asked::AnotherRow => return Ok(service_form_again(&visitor, &app, &form, None, None)),
-        Asked::Save(read) => read,
-    };
+    if another_row(&form) {
+        return Ok(service_form_again(&visitor, &app, &form, None, None));
+    }
+    let read = ServiceForm::read(&form, &app.taxonomy);
     let created = match read {
         Ok(f) => {
             outcome(services::create(&app, actor, f.input.clone()).await, str::to_string)?.map_err(|e| f.errors(e))
@@ -139,10 +130,10 @@ pub async fn update_service(app: Data, visitor: Visitor, id: web::Path<i64>, bod
     let id = ServiceId(id.into_inner());
     let actor = visitor.require(PROVIDER, &format!("/provider/services/{id}/edit"))?;
     let form = Form::read(&visitor, &body)?;
-    let read = match asked(&app, &form) {
-        Asked::AnotherRow => return Ok(service_form_again(&visitor, &app, &form, None, Some(id))),
-        Asked::Save(read) => read,
-    };
+    if another_row(&form) {
+        return Ok(service_form_again(&visitor, &app, &form, None, Some(id)));
+    }
+    let read = ServiceForm::read(&form, &app.taxonomy);
     let updated = match read {
         Ok(f) => {
             outcome(services::update(&app, actor, id, f.input.clone()).await, str::to_string)?.map_err(|e| f.errors(e))
