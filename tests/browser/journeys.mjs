@@ -633,8 +633,8 @@ async function providerJourney(page) {
     .fill('Sit-on-top kayaking on the lake for young people with SEND. Instructors are trained in supporting autistic young people; all kit provided.');
   await m.getByLabel('Service name', { exact: true }).fill(service);
   const outcomeGroups = m.getByRole('group', { name: 'Outcomes it helps with', exact: true });
-  const friends = outcomeGroups.getByRole('group', { name: 'Friends, relationships and community', exact: true });
-  expect((await friends.count()) === 1, 'specific outcomes are grouped under "Friends, relationships and community"');
+  const friends = outcomeGroups.getByRole('group', { name: 'Friends, relationships and community inclusion', exact: true });
+  expect((await friends.count()) === 1, 'specific outcomes are grouped under "Friends, relationships and community inclusion"');
   await tick(friends, 'outcome', 'pfa-friends-community');
   await tick(friends, 'outcome', 'pfa-friends-community-friendships');
   await tick(m.getByRole('group', { name: 'Kinds of service', exact: true }), 'service_type', 'st-outdoor');
