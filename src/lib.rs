@@ -166,6 +166,7 @@ impl Application {
             served
                 .app_data(aw::Data::new(web::api::Document::new(api)))
                 .wrap(web::security_headers(&map_tiles))
+                .wrap_fn(web::pages::error_pages_know_the_visitor)
                 .wrap_fn(web::log_requests)
                 .configure(web::configure)
         });

@@ -6,7 +6,7 @@ use maud::{Markup, PreEscaped, html};
 use crate::domain::paging::Page;
 use crate::domain::geo::{Coordinates, MapTiles, offset_miles};
 use crate::domain::taxonomy::{Taxonomy, Vocabulary};
-use crate::domain::{Management, Pence, Stream};
+use crate::domain::{Management, Pence, SignedPence, Stream};
 
 /// Who the page is for: the logged-in role (if any) and the CSRF token every form carries.
 pub struct Chrome<'a> {
@@ -28,6 +28,12 @@ pub fn money(p: Pence) -> String {
         grouped.push(c);
     }
     format!("£{grouped}.{pence}")
+}
+
+/// A movement of money for people: "-£90.00" taken, "£1,000.00" put in.
+pub fn signed_money(p: SignedPence) -> String {
+    let sign = if p.pence() < 0 { "-" } else { "" };
+    format!("{sign}{}", money(Pence::from_stored(p.pence().abs())))
 }
 
 /// What a form was sent with (or starts with): its fields by name, repeated ones in order.
@@ -204,14 +210,79 @@ pub fn choices(taxonomy: &Taxonomy, vocabulary: Vocabulary, depth: usize) -> Vec
         .collect()
 }
 
-/// A funding stream in words.
-pub fn stream(s: Stream) -> String {
-    s.as_str().replace('_', " ")
+/// Terms of one vocabulary for a form: a fieldset for each broad term at `depth` (its label the
+/// legend) with a checkbox for it and one for each narrower term under it, so a provider can
+/// claim the specific term ("making and keeping friends") or the broad one.
+pub fn term_checkboxes(
+    errors: &FormErrors,
+    name: &str,
+    legend: &str,
+    taxonomy: &Taxonomy,
+    vocabulary: Vocabulary,
+    depth: usize,
+    checked: &[String],
+) -> Markup {
+    let error = errors.get(name);
+    let depth_of = |id: &str| taxonomy.lineage(id).count().saturating_sub(1);
+    let broad = taxonomy
+        .terms
+        .iter()
+        .filter(|t| t.vocabulary == vocabulary && depth_of(t.id.as_str()) == depth);
+    html! {
+        div.form-group.form-group-error[error.is_some()] id=(name) {
+            fieldset.fieldset {
+                legend.legend { (legend) }
+                @if let Some(message) = error { p.error-message { span.visually-hidden { "Error: " } (message) } }
+                @for group in broad {
+                    @let narrower: Vec<_> = taxonomy.terms.iter().filter(|t| t.id != group.id && taxonomy.lineage(t.id.as_str()).any(|a| a.id == group.id)).collect();
+                    fieldset.fieldset.term-group {
+                        legend.legend { (group.label) }
+                        div.checkboxes {
+                            @for t in std::iter::once(group).chain(narrower) {
+                                @let id = format!("{name}-{}", t.id.as_str());
+                                div.checkbox {
+                                    input id=(id) type="checkbox" name=(name) value=(t.id.as_str()) checked[checked.iter().any(|c| c == t.id.as_str())];
+                                    label for=(id) { (t.label) @if t.id == group.id { " (in general)" } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
-/// How an allocation is held, in words.
+/// Why each allocation cannot pay for a service.
+pub fn cannot_pay(pay_from: &[crate::app::services::PayFrom]) -> Markup {
+    html! {
+        p { "None of your budget can pay for this service:" }
+        ul {
+            @for p in pay_from {
+                li { (p.first_name) " – " (allocation(p.allocation.stream, p.allocation.management)) ": " (p.refused.as_deref().unwrap_or_default()) "." }
+            }
+        }
+    }
+}
+
+/// A funding stream in words: "Social care".
+pub fn stream(s: Stream) -> String {
+    s.label().to_string()
+}
+
+/// A funding stream stored as text, in words; the text itself if it is not one.
+pub fn stream_text(s: &str) -> String {
+    s.parse::<Stream>().map_or_else(|_| s.to_string(), stream)
+}
+
+/// How an allocation is held, in words: "direct payment".
 pub fn management(m: Management) -> String {
-    m.as_str().replace('_', " ")
+    m.label().to_string()
+}
+
+/// An allocation in words: "Social care (direct payment)".
+pub fn allocation(s: Stream, m: Management) -> String {
+    crate::domain::allocation_name(s, m)
 }
 
 /// A date as people write it: "1 September 2026".

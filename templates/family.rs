@@ -243,8 +243,9 @@ pub fn cancel_confirm(chrome: &Chrome<'_>, c_: &Cancelled, chosen: &[SessionId])
     let b = &c_.booking;
     html! {
         h1 { "Cancel " (b.service_name) "?" }
+        p { "Booking " (b.reference) " for " (b.first_name) ", paid from " (paid_from(c_)) "." }
         @if b.kind == BookingKind::Quantity {
-            p { (b.quantity) " × " (b.price_option_label) ". " (money(b.total)) " goes back to your budget." }
+            p { (b.quantity) " × " (b.price_option_label) ". " (money(b.total)) " goes back to your budget (" (paid_from(c_)) ")." }
         }
         @if !c_.refunded.is_empty() {
             (c::table("Refunded to your budget", &["When", "Amount"], None, html! {
@@ -267,17 +268,27 @@ pub fn cancel_confirm(chrome: &Chrome<'_>, c_: &Cancelled, chosen: &[SessionId])
     }
 }
 
+/// The allocation a booking was paid from, in words.
+fn paid_from(c_: &Cancelled) -> String {
+    c_.allocation
+        .as_ref()
+        .map_or_else(|| "your budget".to_string(), |a| c::allocation(a.stream, a.management))
+}
+
 /// After cancelling: what happened.
 pub fn cancelled(c_: &Cancelled) -> Markup {
     let b = &c_.booking;
-    let back: i64 = c_.refunded.iter().map(|s| s.price.pence()).sum();
+    let back = if b.kind == BookingKind::Quantity {
+        b.total
+    } else {
+        crate::domain::Pence::from_stored(c_.refunded.iter().map(|s| s.price.pence()).sum())
+    };
     html! {
-        div.panel {
-            h1 { "Cancelled" }
-            @if b.kind == BookingKind::Quantity {
-                p { (money(b.total)) " went back to your budget" }
-            } @else {
-                p { (money(crate::domain::Pence::from_stored(back))) " went back to your budget" }
+        div.panel role="status" {
+            h1 { "Booking " (b.reference) " cancelled" }
+            p { (money(back)) " went back to your budget: " (paid_from(c_)) "." }
+            @if !c_.charged.is_empty() {
+                p { (c_.charged.len()) " session" @if c_.charged.len() != 1 { "s" } " inside the provider's notice " @if c_.charged.len() == 1 { "is" } @else { "are" } " charged." }
             }
         }
         @if !c_.refunded.is_empty() {
@@ -300,14 +311,18 @@ pub fn waitlist_form(chrome: &Chrome<'_>, form: &JoinForm) -> Markup {
         h1 { "Join the waiting list" }
         p { (form.service.name) ", " (c::when(&form.session)) " is full." }
         p { "If a place frees, the first family on the list is offered it and has " (form.service.policy.offer_window_hours) " hours to accept. The money is taken only when you accept." }
+        @if !form.pay_from.iter().any(|p| p.can_pay()) {
+            (c::cannot_pay(&form.pay_from))
+        } @else {
         form method="post" action={ "/sessions/" (form.session.id) "/waitlist" } {
             (c::csrf_field(chrome))
             div.form-group {
                 label.label for="allocation" { "Pay from" }
                 select #allocation name="allocation" {
-                    @for p in &form.plans { @for a in &p.allocations {
-                        option value={ (p.id) ":" (a.id) } { (p.first_name) " – " (c::stream(a.stream)) " (" (money(a.remaining)) " left)" }
-                    } }
+                    @for p in form.pay_from.iter().filter(|p| p.can_pay()) {
+                        @let a = &p.allocation;
+                        option value={ (p.budget_holder_id) ":" (a.id) } { (p.first_name) " – " (c::allocation(a.stream, a.management)) " (" (money(a.remaining)) " left)" }
+                    }
                 }
             }
             div.form-group {
@@ -317,6 +332,7 @@ pub fn waitlist_form(chrome: &Chrome<'_>, form: &JoinForm) -> Markup {
                 }
             }
             button.button type="submit" { "Join the waiting list" }
+        }
         }
         p { a href={ "/services/" (form.service.id) } { "Back to the service" } }
     }
@@ -337,7 +353,7 @@ pub fn statement(statements: &[Statement]) -> Markup {
         @for s in statements {
             (c::table(&s.first_name, &["Date", "Stream", "What", "Amount", "Left after"], None, html! {
                 @for e in &s.entries {
-                    tr { td { (c::short_date(e.at.date())) } td { (e.stream.replace('_', " ")) } td { (e.description) } td { (e.amount.to_string()) } td { (money(e.balance_after)) } }
+                    tr { td { (c::short_date(e.at.date())) } td { (c::stream_text(&e.stream)) } td { (e.description) } td { (c::signed_money(e.amount)) } td { (money(e.balance_after)) } }
                 }
             }))
         }

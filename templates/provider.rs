@@ -33,7 +33,15 @@ pub fn register(chrome: &Chrome<'_>, errors: &FormErrors, form: &dyn Values) -> 
                 }
             }
             (input(errors, "charity_number", "Charity number (if you have one)", form.get("charity_number"), "text", None))
-            (input(errors, "email", "Email address", form.get("email"), "email", Some("You will log in with this")))
+            (input(errors, "company_number", "Company number (if you have one)", form.get("company_number"), "text", Some("Eight characters, such as 01234567")))
+            (c::textarea(errors, "description", "About your organisation (optional)", form.get("description"), Some("Who you are and what you do; families see this")))
+            h2 { "How families reach you" }
+            p { "Families see these on every service you list." }
+            (input(errors, "phone", "Phone (optional)", form.get("phone"), "tel", None))
+            (input(errors, "organisation_email", "Email for families (optional)", form.get("organisation_email"), "email", None))
+            (input(errors, "website", "Website (optional)", form.get("website"), "url", Some("Starting https://")))
+            h2 { "Your login" }
+            (input(errors, "email", "Your email address", form.get("email"), "email", Some("You will log in with this")))
             (input(errors, "password", "Password", "", "password", Some("At least 10 characters")))
             button.button type="submit" { "Register" }
         }
@@ -66,57 +74,52 @@ pub fn services(chrome: &Chrome<'_>, list: &[ServiceView]) -> Markup {
     }
 }
 
-/// The form to add a service, or to edit `editing`.
+/// The form to add a service, or to edit `editing`: everything the API takes, price options in
+/// `rows` rows (one more with "Add another price option", no script needed).
 pub fn service_form(
     chrome: &Chrome<'_>,
     taxonomy: &Taxonomy,
     errors: &FormErrors,
     form: &dyn Values,
     editing: Option<ServiceId>,
+    rows: usize,
 ) -> Markup {
     let (title, action) = match editing {
         Some(id) => ("Edit a service".to_string(), format!("/provider/services/{id}/edit")),
         None => ("Add a service".to_string(), "/provider/services/new".to_string()),
     };
-    let outcomes = c::choices(taxonomy, Vocabulary::Outcome, 1);
     let streams: Vec<(String, String)> = Stream::ALL
         .iter()
-        .map(|s| (s.as_str().to_string(), capitalised(&c::stream(*s))))
+        .map(|s| (s.as_str().to_string(), c::stream(*s)))
         .collect();
     let policies: Vec<(String, String)> = vec![
         ("charged".into(), "Charged: the money is yours".into()),
         ("refunded".into(), "Refunded to the family's budget".into()),
     ];
-    let units: Vec<(String, String)> = Unit::ALL
-        .iter()
-        .map(|u| (u.as_str().to_string(), u.as_str().to_string()))
-        .collect();
     html! {
         h1 { (title) }
         (errors.summary())
         form method="post" action=(action) novalidate {
             (csrf_field(chrome))
+            input type="hidden" name="price_rows" value=(rows);
             (input(errors, "name", "Service name", form.get("name"), "text", None))
             (c::textarea(errors, "description", "Description", form.get("description"), Some("What happens, who runs it, what families need to know")))
-            (checkboxes(errors, "outcome", "Outcomes", &outcomes, &form.all("outcome")))
+            h2 { "What it is and who it is for" }
+            (c::term_checkboxes(errors, "service_type", "Kinds of service", taxonomy, Vocabulary::ServiceType, 0, &form.all("service_type")))
+            (c::term_checkboxes(errors, "outcome", "Outcomes it helps with", taxonomy, Vocabulary::Outcome, 1, &form.all("outcome")))
+            (c::term_checkboxes(errors, "need", "Needs it suits", taxonomy, Vocabulary::Need, 0, &form.all("need")))
             (input(errors, "min_age", "Youngest age", form.get("min_age"), "text", None))
             (input(errors, "max_age", "Oldest age", form.get("max_age"), "text", None))
             (checkboxes(errors, "funding_stream", "Who can pay", &streams, &form.all("funding_stream")))
+            h2 { "Where and when" }
+            (input(errors, "address", "Address (optional)", form.get("address"), "text", Some("The building and street, such as Wandle Hall, 12 Mill Road")))
             (input(errors, "postcode", "Postcode", form.get("postcode"), "text", Some("Where the service happens")))
             (input(errors, "reach_miles", "We travel to families up to (miles)", form.get("reach_miles"), "text", Some("Leave empty if families come to you")))
-            (input(errors, "capacity", "Places per session", form.get("capacity"), "text", None))
-            h2 { "Price" }
-            (input(errors, "price_label", "Price option", form.get("price_label"), "text", Some("For example: Saturday session 10:00 to 15:00")))
-            (c::select(errors, "price_unit", "Charged per", &units, form.get("price_unit")))
-            (input(errors, "price", "Price in pounds", form.get("price"), "text", Some("Leave empty to use the full cost worked out below")))
-            details {
-                summary { "Work out the full cost" }
-                p { "A price that recovers your full costs covers the direct costs of delivering the service and a fair share of overheads (management, premises, insurance, DBS checks, training), spread over the places you expect to sell, not the places you could offer." }
-                (input(errors, "fcr_direct", "Direct costs a year, in pounds", form.get("fcr_direct"), "text", Some("Staff, activities, transport, food")))
-                (input(errors, "fcr_overheads", "Share of overheads a year, in pounds", form.get("fcr_overheads"), "text", None))
-                (input(errors, "fcr_units", "Units you can deliver a year", form.get("fcr_units"), "text", Some("For example: 48 Saturdays × 10 places = 480")))
-                (input(errors, "fcr_occupancy", "Expected occupancy", form.get("fcr_occupancy"), "text", Some("The share of those you expect to fill, such as 0.85")))
-            }
+            (input(errors, "capacity", "Places per session (optional)", form.get("capacity"), "text", Some("Leave empty if you do not want to say; dated sessions then need their own places")))
+            (weekly_times(errors, form))
+            h2 { "Prices" }
+            p { "Give each way of buying the service its own option, such as a Saturday session and an overnight stay. Leave a row empty to skip it." }
+            @for i in 0..rows { (price_row(errors, form, i)) }
             h2 { "Dated sessions" }
             p { "When you publish dated sessions, families book the dates they want and each session's places are counted. These settings apply to all of them." }
             (input(errors, "cancellation_notice_hours", "Cancellation notice in hours", form.get("cancellation_notice_hours"), "text", Some("A family cancelling later than this before a session is charged as you choose below; 48 if you leave it empty")))
@@ -124,7 +127,73 @@ pub fn service_form(
             (c::select(errors, "absence", "A child who does not come is", &policies, form.get("absence")))
             (input(errors, "offer_window_hours", "Waiting-list offers stay open for (hours)", form.get("offer_window_hours"), "text", Some("When a place frees, the first family waiting has this long to take it; 24 if you leave it empty")))
             (c::checkbox("publish", "yes", "Publish now", form.get("publish") == "yes"))
-            button.button type="submit" { "Save service" }
+            p { "Families see your organisation's phone, email and website on the service's page." }
+            // Save comes first, so pressing Enter in a field saves rather than adds a row.
+            div.button-group {
+                button.button type="submit" { "Save service" }
+                " "
+                button.button.button-secondary type="submit" name="add_price_row" value="yes" { "Add another price option" }
+            }
+        }
+    }
+}
+
+/// The weekly times: a start and an end for each day it runs.
+fn weekly_times(errors: &FormErrors, form: &dyn Values) -> Markup {
+    html! {
+        div.form-group {
+            fieldset.fieldset {
+                legend.legend { "When it runs each week (optional)" }
+                div.hint { "A start and end time, such as 10:00 and 15:00, for each day it runs. Leave the other days empty." }
+                @for d in Day::ALL {
+                    @let (starts, ends) = (format!("schedule_{d}_starts"), format!("schedule_{d}_ends"));
+                    fieldset.fieldset.term-group {
+                        legend.legend { (capitalised(d.as_str())) }
+                        div.time-pair {
+                            (input(errors, &starts, "Starts", form.get(&starts), "time", None))
+                            (input(errors, &ends, "Ends", form.get(&ends), "time", None))
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One price option's row, with its full-cost calculator.
+fn price_row(errors: &FormErrors, form: &dyn Values, i: usize) -> Markup {
+    let name = |f: &str| format!("{f}_{i}");
+    let units: Vec<(String, String)> = Unit::ALL
+        .iter()
+        .map(|u| (u.as_str().to_string(), capitalised(u.as_str())))
+        .collect();
+    let unit = match form.get(&name("price_unit")) {
+        "" => "session",
+        u => u,
+    };
+    html! {
+        div.form-group.price-option {
+            fieldset.fieldset {
+                legend.legend { "Price option " (i + 1) }
+                @if !form.get(&name("price_id")).is_empty() {
+                    input type="hidden" name=(name("price_id")) value=(form.get(&name("price_id")));
+                }
+                (input(errors, &name("price_label"), "What it is called", form.get(&name("price_label")), "text", Some("For example: Saturday session 10:00 to 15:00")))
+                (c::select(errors, &name("price_unit"), "Charged per", &units, unit))
+                (input(errors, &name("price"), "Price in pounds", form.get(&name("price")), "text", Some("Leave empty to use the full cost worked out below")))
+                @let costed = ["fcr_direct", "fcr_overheads", "fcr_units", "fcr_occupancy"].iter().any(|f| !form.get(&name(f)).is_empty() || errors.get(&name(f)).is_some());
+                details open[costed] {
+                    summary { "Work out the full cost" }
+                    p { "A price that recovers your full costs covers the direct costs of delivering the service and a fair share of overheads (management, premises, insurance, DBS checks, training), spread over the places you expect to sell, not the places you could offer." }
+                    (input(errors, &name("fcr_direct"), "Direct costs a year, in pounds", form.get(&name("fcr_direct")), "text", Some("Staff, activities, transport, food")))
+                    (input(errors, &name("fcr_overheads"), "Share of overheads a year, in pounds", form.get(&name("fcr_overheads")), "text", None))
+                    (input(errors, &name("fcr_units"), "Units you can deliver a year", form.get(&name("fcr_units")), "text", Some("For example: 48 Saturdays × 10 places = 480")))
+                    (input(errors, &name("fcr_occupancy"), "Expected occupancy", form.get(&name("fcr_occupancy")), "text", Some("The share of those you expect to fill, such as 0.85")))
+                }
+                @if i > 0 || !form.get(&name("price_id")).is_empty() {
+                    (c::checkbox(&name("price_remove"), "yes", &format!("Remove price option {} when saving", i + 1), form.get(&name("price_remove")) == "yes"))
+                }
+            }
         }
     }
 }

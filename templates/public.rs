@@ -6,7 +6,9 @@ use super::components::{
     self as c, Chrome, FormErrors, MapPoint, MapView, checkboxes, csrf_field, input, money, summary_list, tags,
 };
 use crate::app::search::{Found, NextSession};
+use crate::app::services::PayFrom;
 use crate::db::budget_holders::BudgetHolderView;
+use crate::db::organisations::OrganisationView;
 use crate::db::services::ServiceView;
 use crate::db::sessions::SessionView;
 use crate::domain::geo::MapTiles;
@@ -257,7 +259,10 @@ pub fn search(taxonomy: &Taxonomy, page: &SearchPage<'_>) -> Markup {
 /// A service page, with the booking form for a family that can pay for it.
 pub struct ServicePage<'a> {
     pub service: &'a ServiceView,
+    pub provider: &'a OrganisationView,
     pub plans: &'a [BudgetHolderView],
+    /// The viewer's allocations, each with whether it can pay for this service.
+    pub pay_from: &'a [PayFrom],
     /// Coming dated sessions; none for a service booked by quantity.
     pub sessions: &'a [SessionView],
     pub series: &'a [(SeriesId, Weekly)],
@@ -353,16 +358,44 @@ fn sessions_form(chrome: &Chrome<'_>, page: &ServicePage<'_>) -> Markup {
     }
 }
 
+/// The allocations that can pay for this service, and only those.
 fn pay_from(page: &ServicePage<'_>) -> Markup {
     html! {
         div.form-group {
             label.label for="allocation" { "Pay from" }
             select #allocation name="allocation" {
-                @for p in page.plans { @for a in &p.allocations {
-                    option value={ (p.id) ":" (a.id) } { (p.first_name) " – " (c::stream(a.stream)) " (" (money(a.remaining)) " left)" }
-                } }
+                @for p in page.pay_from.iter().filter(|p| p.can_pay()) {
+                    @let a = &p.allocation;
+                    option value={ (p.budget_holder_id) ":" (a.id) } { (p.first_name) " – " (c::allocation(a.stream, a.management)) " (" (money(a.remaining)) " left)" }
+                }
             }
         }
+    }
+}
+
+/// Why none of the viewer's allocations can pay for this service.
+fn cannot_pay(page: &ServicePage<'_>) -> Markup {
+    html! {
+        h2 { "Book with your personal budget" }
+        (c::cannot_pay(page.pay_from))
+        p { "Contact the provider, or ask whoever manages the plan, if you think this is wrong." }
+    }
+}
+
+/// How to reach the provider: the service's own web page and email if it has them, then the
+/// organisation's phone, email and website.
+fn contact(page: &ServicePage<'_>) -> Markup {
+    let (view, org) = (page.service, page.provider);
+    let email = view.email.as_ref().or(org.email.as_ref());
+    let website = view.url.as_ref().or(org.website.as_ref());
+    html! {
+        (org.name) br;
+        @if let Some(phone) = &org.phone {
+            "Phone: " a href={ "tel:" (phone.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect::<String>()) } { (phone) } br;
+        }
+        @if let Some(email) = email { "Email: " a href={ "mailto:" (email) } { (email) } br; }
+        @if let Some(url) = website { "Website: " a href=(url) { (url) } }
+        @if org.phone.is_none() && email.is_none() && website.is_none() { "The provider has not given a phone, email or website." }
     }
 }
 
@@ -439,18 +472,14 @@ pub fn service(chrome: &Chrome<'_>, taxonomy: &Taxonomy, page: &ServicePage<'_>)
             ("When", html! {
                 @if view.schedule.is_empty() && page.sessions.is_empty() { "Ask the provider" }
                 @if view.schedule.is_empty() && !page.sessions.is_empty() { "On the dates below" }
-                @for s in &view.schedule { (s.day.as_str()) " " (s.starts) "–" (s.ends) br; }
+                @for s in &view.schedule { (capitalised(s.day.as_str())) " " (s.starts) "–" (s.ends) br; }
             }),
             ("Places per session", html! { @if let Some(c) = view.capacity { (c) } @else { "Not stated" } }),
             ("Can be paid from", html! {
                 @if view.funding_streams.is_empty() { "Not stated: ask the provider" }
                 @for (i, s) in view.funding_streams.iter().enumerate() { @if i > 0 { ", " } (c::stream(*s)) }
             }),
-            ("Contact", html! {
-                @if let Some(url) = &view.url { a href=(url) { (url) } br; }
-                @if let Some(email) = &view.email { a href={ "mailto:" (email) } { (email) } }
-                @if view.url.is_none() && view.email.is_none() { "Through this site" }
-            }),
+            ("Contact", contact(page)),
         ]))
         (price_table(view))
         @if !page.sessions.is_empty() {
@@ -467,8 +496,10 @@ pub fn service(chrome: &Chrome<'_>, taxonomy: &Taxonomy, page: &ServicePage<'_>)
         }
         @if !bookable {
             @if !page.plans.is_empty() { p { "This service cannot be booked here yet: it lists no price or no budget it can be paid from. Contact the provider." } }
-        } @else if page.plans.iter().any(|p| !p.allocations.is_empty()) {
+        } @else if page.pay_from.iter().any(PayFrom::can_pay) {
             @if page.sessions.is_empty() { (booking_form(chrome, page)) } @else { (sessions_form(chrome, page)) }
+        } @else if !page.pay_from.is_empty() {
+            (cannot_pay(page))
         } @else if !page.logged_in {
             p { a href={ "/login?next=/services/" (view.id) } { "Log in to book with your personal budget" } }
         }

@@ -341,12 +341,17 @@ both_backends! {
         let confirm = b.get(&format!("/bookings/{booking}/cancel")).await;
         assert_eq!(confirm.status, StatusCode::OK);
         assert!(confirm.html.contains("Yes, cancel") && confirm.html.contains("£90.00"), "{}", confirm.html);
+        assert!(confirm.html.contains("goes back to your budget (Social care (direct payment))"), "{}", confirm.html);
         let cancelled = b.post(&format!("/bookings/{booking}/cancel"), &[("csrf_token", &confirm.csrf())]).await;
         assert_eq!(cancelled.status, StatusCode::OK);
-        assert!(cancelled.html.contains("£90.00 went back to your budget"), "{}", cancelled.html);
+        assert!(cancelled.html.contains("£90.00 went back to your budget: Social care (direct payment)."), "{}", cancelled.html);
+        let reference = expect(app.get("/bookings", Some(&w.family)).await, StatusCode::OK).await["bookings"][0]["reference"].as_str().unwrap().to_string();
+        assert!(cancelled.html.contains(&format!("Booking {reference} cancelled")), "{}", cancelled.html);
         assert!(b.get("/my-plan").await.html.contains("class=\"remaining\">£1,000.00"));
         let statement = b.get("/my-plan/statement").await;
-        assert!(statement.html.contains("-90.00") && statement.html.contains("90.00"));
+        assert!(statement.html.contains("-£90.00") && statement.html.contains("£90.00"), "{}", statement.html);
+        assert!(statement.html.contains("Social care (direct payment) allocated"), "{}", statement.html);
+        assert!(!statement.html.contains("social_care") && !statement.html.contains("direct_payment"), "{}", statement.html);
         let matches = b.get("/my-plan/matches").await;
         assert!(matches.html.contains("To make friends and join in activities outside school"));
     }
@@ -426,9 +431,9 @@ both_backends! {
         let mut form = vec![
             ("csrf_token", csrf.as_str()), ("name", "Kayak Club"), ("description", "Paddling on the lake."),
             ("outcome", "pfa-friends-community"), ("outcome", "ecm-be-healthy"), ("min_age", "8"), ("max_age", "18"),
-            ("funding_stream", "social_care"), ("postcode", "SW19 2HR"), ("capacity", "10"), ("price_label", "Session"),
-            ("price_unit", "session"), ("price", ""), ("fcr_direct", "9000"), ("fcr_overheads", "3000"), ("fcr_units", "400"),
-            ("fcr_occupancy", "0.75"), ("publish", "yes"),
+            ("funding_stream", "social_care"), ("postcode", "SW19 2HR"), ("capacity", "10"), ("price_label_0", "Session"),
+            ("price_unit_0", "session"), ("price_0", ""), ("fcr_direct_0", "9000"), ("fcr_overheads_0", "3000"), ("fcr_units_0", "400"),
+            ("fcr_occupancy_0", "0.75"), ("publish", "yes"),
         ];
         let broken: Vec<_> = form.iter().map(|(k, v)| if *k == "max_age" { (*k, "99") } else { (*k, *v) }).collect();
         let refused = b.post("/provider/services/new", &broken).await;
@@ -564,12 +569,17 @@ both_backends! {
         let form_page = b.get(&format!("/provider/services/{id}/edit")).await;
         assert_eq!(form_page.status, StatusCode::OK);
         assert!(form_page.html.contains("value=\"Saturday Club\"") && form_page.html.contains("value=\"45.00\""), "{}", form_page.html);
+        // Every option in its own row, with the kinds, needs and address the API gave.
+        assert!(form_page.html.contains("value=\"Overnight\"") && form_page.html.contains("value=\"1 High Street, Wimbledon\""), "{}", form_page.html);
+        assert!(form_page.html.contains("value=\"st-short-break-day\" checked") && form_page.html.contains("value=\"need-autism\" checked"), "{}", form_page.html);
         let csrf = form_page.csrf();
+        let (first, second) = (option_id(&w.service, 0).to_string(), option_id(&w.service, 1).to_string());
         let form = [
             ("csrf_token", csrf.as_str()), ("name", "Saturday Club (Wimbledon)"), ("description", "Games."),
             ("outcome", "pfa-friends-community"), ("min_age", "5"), ("max_age", "18"), ("funding_stream", "social_care"),
-            ("postcode", "SW19 2HR"), ("capacity", "12"), ("price_label", "Saturday session"), ("price_unit", "session"),
-            ("price", "50.00"), ("publish", "yes"),
+            ("postcode", "SW19 2HR"), ("capacity", "12"), ("price_id_0", &first), ("price_label_0", "Saturday session"), ("price_unit_0", "session"),
+            ("price_0", "50.00"), ("price_id_1", &second), ("price_label_1", "Overnight"), ("price_unit_1", "night"), ("price_1", "191.18"),
+            ("publish", "yes"),
         ];
         let saved = b.post(&format!("/provider/services/{id}/edit"), &form).await;
         assert_eq!(saved.location.as_deref(), Some("/provider/services"), "{}", saved.html);
@@ -577,7 +587,8 @@ both_backends! {
         assert_eq!(view["name"], "Saturday Club (Wimbledon)");
         assert_eq!(view["price_options"][0]["id"], w.service["price_options"][0]["id"], "re-priced in place");
         assert_eq!(view["price_options"][0]["price"], "50.00");
-        assert_eq!(view["price_options"][1]["price"], "191.18", "the option this form does not show is kept");
+        assert_eq!(view["price_options"][1]["id"], w.service["price_options"][1]["id"]);
+        assert_eq!(view["price_options"][1]["price"], "191.18");
         // Another provider can neither see the form nor post it.
         let mut other = Browser::new(&app);
         let csrf = other.get("/provider/register").await.csrf();
@@ -893,5 +904,178 @@ mod search_page {
 
     fn urlencode(value: &str) -> String {
         serde_urlencoded::to_string([("v", value)]).unwrap()[2..].to_string()
+    }
+}
+
+/// A provider enters everything the API takes; families see the provider's contact and words, not codes.
+mod entering_everything {
+    use super::*;
+
+    both_backends! {
+        #[tokio::test]
+        async fn a_provider_enters_everything_and_families_see_it_with_the_contact() {
+            let app = spawn().await;
+            world(&app, "1000.00").await;
+            let mut b = Browser::new(&app);
+            let csrf = b.get("/provider/register").await.csrf();
+            let registered = b.post("/provider/register", &[
+                ("csrf_token", &csrf), ("organisation_name", "Mitcham Swim Club"), ("kind", "vcs"),
+                ("description", "Swimming for disabled children since 1990."), ("phone", "020 8123 4567"),
+                ("organisation_email", "Hello@MitchamSwim.example"), ("website", "https://mitchamswim.example/"),
+                ("email", "staff@mitchamswim.example"), ("password", PASSWORD),
+            ]).await;
+            assert_eq!(registered.location.as_deref(), Some("/provider/services"), "{}", registered.html);
+            let page = b.get("/provider/services/new").await;
+            assert!(page.html.contains("Making and keeping friends"), "specific outcomes grouped under broad ones");
+            assert!(page.html.contains("value=\"pfa-friends-community-friendships\""), "{}", page.html);
+            let csrf = page.csrf();
+            let mut form = vec![
+                ("csrf_token", csrf.as_str()), ("name", "Swim Sundays"), ("description", "Lessons in a warm pool."),
+                ("service_type", "st-swimming"), ("outcome", "pfa-friends-community-friendships"), ("need", "need-hearing-impairment"),
+                ("min_age", "6"), ("max_age", "16"), ("funding_stream", "social_care"), ("funding_stream", "health"),
+                ("address", "Pool Lane Leisure Centre"), ("postcode", "CR4 3AA"), ("capacity", ""),
+                ("schedule_sunday_starts", "09:00"), ("schedule_sunday_ends", "11:00"),
+                ("price_label_0", "Lesson"), ("price_unit_0", "session"), ("price_0", "£18.50"),
+                ("price_label_1", "Term of ten"), ("price_unit_1", "item"), ("price_1", "170"),
+                ("publish", "yes"),
+            ];
+            // "Add another price option" shows one more row and keeps what was typed, saving nothing.
+            let mut adding = form.clone();
+            adding.push(("add_price_row", "yes"));
+            let more = b.post("/provider/services/new", &adding).await;
+            assert_eq!(more.status, StatusCode::OK);
+            assert!(more.html.contains("id=\"price_label_2\"") && !more.html.contains("id=\"price_label_3\""), "{}", more.html);
+            assert!(more.html.contains("value=\"Term of ten\"") && more.html.contains("value=\"09:00\""), "{}", more.html);
+            form.push(("price_label_2", ""));
+            let saved = b.post("/provider/services/new", &form).await;
+            assert_eq!(saved.location.as_deref(), Some("/provider/services"), "{}", saved.html);
+
+            let token = app.login("staff@mitchamswim.example", PASSWORD).await;
+            let list = b.get("/provider/services").await;
+            let id: i64 = list.html.match_indices("href=\"/provider/services/").find_map(|(i, m)| {
+                let rest = &list.html[i + m.len()..];
+                let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                rest[digits.len()..].starts_with("/edit").then(|| digits.parse().ok()).flatten()
+            }).expect("an edit link");
+            let view = expect(app.get(&format!("/services/{id}"), Some(&token)).await, StatusCode::OK).await;
+            assert_eq!(view["service_types"], serde_json::json!(["st-swimming"]));
+            assert_eq!(view["outcomes"], serde_json::json!(["pfa-friends-community-friendships"]));
+            assert_eq!(view["needs"], serde_json::json!(["need-hearing-impairment"]));
+            assert_eq!(view["schedule"], serde_json::json!([{"day": "sunday", "starts": "09:00", "ends": "11:00"}]));
+            assert_eq!(view["location"]["address"], "Pool Lane Leisure Centre");
+            assert!(view["capacity"].is_null(), "{view}");
+            assert_eq!(view["price_options"].as_array().unwrap().len(), 2, "{view}");
+            assert_eq!(view["price_options"][0]["price"], "18.50");
+            assert_eq!(view["price_options"][1]["price"], "170.00");
+
+            // The edit form shows it all again.
+            let edit = b.get(&format!("/provider/services/{id}/edit")).await;
+            assert!(edit.html.contains("value=\"pfa-friends-community-friendships\" checked") && edit.html.contains("value=\"Term of ten\"")
+                && edit.html.contains("value=\"09:00\"") && edit.html.contains("value=\"Pool Lane Leisure Centre\""), "{}", edit.html);
+
+            // The public page: the provider's contact as links, and words, not codes.
+            let mut public = Browser::new(&app);
+            let service = public.get(&format!("/services/{id}")).await;
+            assert!(service.html.contains("Mitcham Swim Club"), "{}", service.html);
+            assert!(service.html.contains("href=\"tel:02081234567\">020 8123 4567</a>"), "{}", service.html);
+            assert!(service.html.contains("href=\"mailto:hello@mitchamswim.example\""), "{}", service.html);
+            assert!(service.html.contains("href=\"https://mitchamswim.example/\""), "{}", service.html);
+            assert!(!service.html.contains("Through this site"));
+            assert!(service.html.contains("Sunday 09:00–11:00") && service.html.contains("Health, Social care"), "{}", service.html);
+            assert!(!service.html.contains("social_care"), "{}", service.html);
+        }
+
+        #[tokio::test]
+        async fn an_empty_service_form_or_registration_lists_every_problem_at_once() {
+            let app = spawn().await;
+            world(&app, "1000.00").await;
+            let mut b = Browser::new(&app);
+            let csrf = b.get("/provider/register").await.csrf();
+            let empty = b.post("/provider/register", &[("csrf_token", &csrf)]).await;
+            assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+            for field in ["organisation_name", "kind", "email", "password"] {
+                assert!(empty.html.contains(&format!("href=\"#{field}\"")), "{field}: {}", empty.html);
+            }
+            assert!(empty.html.contains("Password: must be at least 10 characters"), "{}", empty.html);
+            let bad_site = b.post("/provider/register", &[("csrf_token", &csrf), ("organisation_name", "X"), ("kind", "vcs"),
+                ("website", "www.nope"), ("organisation_email", "nope"), ("email", "x@x.example"), ("password", PASSWORD)]).await;
+            assert!(bad_site.html.contains("href=\"#website\"") && bad_site.html.contains("href=\"#organisation_email\""), "{}", bad_site.html);
+
+            b.log_in("staff@wandle.example", PASSWORD).await;
+            let csrf = b.get("/provider/services/new").await.csrf();
+            let empty = b.post("/provider/services/new", &[("csrf_token", &csrf)]).await;
+            assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+            for field in ["name", "min_age", "max_age", "funding_stream", "postcode", "price_label_0"] {
+                assert!(empty.html.contains(&format!("href=\"#{field}\"")), "{field}: {}", empty.html);
+            }
+            assert!(!empty.html.contains("href=\"#capacity\""), "capacity may be left out");
+            assert!(empty.html.contains("Service name: must not be empty"), "{}", empty.html);
+            // Problems in the second price option name its row, from the form and from the rules.
+            let base = [("csrf_token", csrf.as_str()), ("name", "Club"), ("min_age", "5"), ("max_age", "18"), ("funding_stream", "social_care"),
+                ("postcode", "SW19 2HR"), ("price_label_0", "Session"), ("price_unit_0", "session"), ("price_0", "10")];
+            let mut typo = base.to_vec();
+            typo.extend([("price_label_1", "Day"), ("price_1", "ten pounds"), ("schedule_monday_starts", "9am")]);
+            let refused = b.post("/provider/services/new", &typo).await;
+            assert!(refused.html.contains("href=\"#price_1\"") && refused.html.contains("href=\"#schedule_monday_starts\""), "{}", refused.html);
+            let mut unnamed = base.to_vec();
+            unnamed.extend([("price_label_1", ""), ("price_1", "20"), ("schedule_sunday_starts", "11:00"), ("schedule_sunday_ends", "10:00")]);
+            let refused = b.post("/provider/services/new", &unnamed).await;
+            assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert!(refused.html.contains("href=\"#price_label_1\"") && refused.html.contains("href=\"#schedule_sunday_ends\""), "{}", refused.html);
+            assert!(refused.html.contains("id=\"price_label_1-error\""), "the message by the field too");
+        }
+
+        #[tokio::test]
+        async fn pay_from_offers_only_what_can_pay_and_says_why_when_nothing_can() {
+            let app = spawn().await;
+            let w = world(&app, "1000.00").await;
+            let mut two = sam("EHC-0002", "two@family.example", "500.00");
+            two["allocations"] = serde_json::json!([
+                {"stream": "health", "management": "organised", "amount": "800.00"},
+                {"stream": "social_care", "management": "direct_payment", "amount": "20.00"},
+                {"stream": "education", "management": "third_party", "amount": "300.00"}
+            ]);
+            app.holder(&w.council, &two).await;
+            let mut b = Browser::new(&app);
+            b.log_in("two@family.example", PASSWORD).await;
+            let id = w.service["id"].as_i64().unwrap();
+            // Saturday Club is social care only and costs £45.00: £20.00 of social care cannot pay.
+            let page = b.get(&format!("/services/{id}")).await;
+            assert!(!page.html.contains("name=\"allocation\""), "{}", page.html);
+            assert!(!page.html.contains(">Book<"), "{}", page.html);
+            assert!(page.html.contains("None of your budget can pay for this service"), "{}", page.html);
+            assert!(page.html.contains("Health (organised by the council): Saturday Club cannot be paid for from the health allocation"), "{}", page.html);
+            assert!(page.html.contains("only £20.00 is left on the social care allocation"), "{}", page.html);
+            assert!(!page.html.contains("direct_payment") && !page.html.contains("social_care"), "{}", page.html);
+            // A service health pays for offers the health allocation only.
+            let mut health = saturday_club();
+            health["name"] = "Hydrotherapy".into();
+            health["funding_streams"] = serde_json::json!(["health", "education"]);
+            let made = app.service(&w.provider, &health).await;
+            let page = b.get(&format!("/services/{}", made["id"])).await;
+            assert!(page.html.contains("Sam – Health (organised by the council) (£800.00 left)"), "{}", page.html);
+            assert!(page.html.contains("Sam – Education (third party) (£300.00 left)"), "{}", page.html);
+            assert!(!page.html.contains("Social care (direct payment) (£20.00 left)"), "{}", page.html);
+            assert!(page.html.contains(">Book<"));
+        }
+
+        #[tokio::test]
+        async fn an_error_page_shows_the_header_of_whoever_is_logged_in() {
+            let app = spawn().await;
+            world(&app, "1000.00").await;
+            let mut provider = Browser::new(&app);
+            provider.log_in("staff@wandle.example", PASSWORD).await;
+            let missing = provider.get("/services/999999").await;
+            assert_eq!(missing.status, StatusCode::NOT_FOUND);
+            assert!(missing.html.contains("Page not found") && missing.html.contains("href=\"/provider/services\"") && missing.html.contains("Log out"), "{}", missing.html);
+            let forbidden = provider.get("/my-plan").await;
+            assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
+            assert!(forbidden.html.contains("Not available to you") && forbidden.html.contains("href=\"/provider/bookings\""), "{}", forbidden.html);
+            // Logging out from the error page works: it carries the visitor's form token.
+            let out = provider.post("/logout", &[("csrf_token", &forbidden.csrf())]).await;
+            assert_eq!(out.location.as_deref(), Some("/"));
+            let anonymous = Browser::new(&app).get("/services/999999").await;
+            assert!(anonymous.html.contains("href=\"/login\"") && !anonymous.html.contains("Log out"));
+        }
     }
 }

@@ -501,6 +501,8 @@ pub fn cancellation_plan(
 #[derive(Debug, Clone)]
 pub struct Cancelled {
     pub booking: BookingView,
+    /// The allocation the money goes back to.
+    pub allocation: Option<AllocationView>,
     pub refunded: Vec<Seat>,
     pub charged: Vec<Seat>,
 }
@@ -523,6 +525,7 @@ fn cancel_in(
     commit: bool,
 ) -> AppResult<Cancelled> {
     let booking = load_for_spender(conn, actor, id)?;
+    let allocation = budget_holders::allocation(conn, booking.budget_holder_id, booking.allocation_id)?;
     if booking.kind == BookingKind::Quantity {
         if chosen.is_some_and(|c| !c.is_empty()) {
             return Err(Invalid::one("session_ids", "this booking is not of dated sessions").into());
@@ -534,6 +537,7 @@ fn cancel_in(
         };
         return Ok(Cancelled {
             booking,
+            allocation,
             refunded: Vec::new(),
             charged: Vec::new(),
         });
@@ -562,6 +566,7 @@ fn cancel_in(
     if !commit {
         return Ok(Cancelled {
             booking,
+            allocation,
             refunded,
             charged,
         });
@@ -579,6 +584,7 @@ fn cancel_in(
     changes::record(conn, booking.service_id)?;
     Ok(Cancelled {
         booking: bookings::load(conn, id)?.unwrap_or(booking),
+        allocation,
         refunded,
         charged,
     })

@@ -3,6 +3,7 @@
 use super::{App, AppError, AppResult};
 use crate::db::organisations::{self, OrganisationView};
 use crate::db::services::{self, ServiceView};
+use crate::domain::booking::{Offer, can_pay};
 use crate::domain::service::{ServiceInput, ValidService};
 use crate::domain::{Actor, OrganisationId, ServiceId, ServiceStatus};
 
@@ -176,9 +177,75 @@ pub async fn revise(
 #[derive(Debug, Clone)]
 pub struct Details {
     pub service: ServiceView,
+    /// Who runs it, with the contact details families reach it by.
+    pub provider: OrganisationView,
     pub sessions: Vec<crate::db::sessions::SessionView>,
     pub series: Vec<(crate::domain::SeriesId, crate::domain::sessions::Weekly)>,
     pub plans: Vec<crate::db::budget_holders::BudgetHolderView>,
+    /// Each of the viewer's allocations, and why it cannot pay for this service if it cannot.
+    pub pay_from: Vec<PayFrom>,
+}
+
+/// One allocation a family or broker might pay from.
+#[derive(Debug, Clone)]
+pub struct PayFrom {
+    pub budget_holder_id: crate::domain::BudgetHolderId,
+    pub first_name: String,
+    pub allocation: crate::db::budget_holders::AllocationView,
+    /// None when it can pay; otherwise why not, in words.
+    pub refused: Option<String>,
+}
+
+impl PayFrom {
+    pub fn can_pay(&self) -> bool {
+        self.refused.is_none()
+    }
+}
+
+/// The service's cheapest option as an offer, so the booking rules can say what could pay for it.
+fn cheapest_offer(view: &ServiceView) -> Option<Offer> {
+    let cheapest = view.price_options.iter().min_by_key(|o| o.price)?;
+    Some(Offer {
+        service_name: view.name.clone(),
+        option_label: cheapest.label.clone(),
+        price: cheapest.price,
+        option_active: true,
+        service_published: view.status == ServiceStatus::Published,
+        // A suspended provider's services are not shown at all.
+        provider_suspended: false,
+        accepted_streams: view.funding_streams.clone(),
+        min_age: view.min_age,
+        max_age: view.max_age,
+        unit: cheapest.unit,
+    })
+}
+
+/// Each of `plans`' allocations, with why it cannot pay for `view` if it cannot.
+pub fn pay_from(view: &ServiceView, plans: &[crate::db::budget_holders::BudgetHolderView]) -> Vec<PayFrom> {
+    let offer = cheapest_offer(view);
+    let today = crate::domain::sessions::london_date(crate::db::now());
+    plans
+        .iter()
+        .flat_map(|p| p.allocations.iter().map(move |a| (p, a)))
+        .map(|(p, a)| PayFrom {
+            budget_holder_id: p.id,
+            first_name: p.first_name.clone(),
+            allocation: a.clone(),
+            refused: match &offer {
+                None => Some("this service lists no price".to_string()),
+                Some(offer) => can_pay(
+                    offer,
+                    (p.plan_start, p.plan_end),
+                    p.date_of_birth,
+                    a.stream,
+                    a.remaining,
+                    today,
+                )
+                .err()
+                .map(|e| e.reason()),
+            },
+        })
+        .collect()
 }
 
 /// How far ahead a service page lists sessions.
@@ -195,6 +262,8 @@ pub async fn details(app: &App, viewer: Option<Actor>, id: ServiceId) -> AppResu
     app.read(move |conn| {
         let view = services::get(conn, id)?.ok_or_else(|| AppError::not_found("service"))?;
         let service = visible(viewer.as_ref(), view)?;
+        let provider = organisations::get(conn, OrganisationId(service.organisation.id))?;
+        let pay_from = pay_from(&service, &plans);
         let now = crate::db::now();
         let sessions =
             crate::db::sessions::of_service(conn, id, now, now + chrono::Duration::days(SESSIONS_SHOWN_DAYS))?;
@@ -204,9 +273,11 @@ pub async fn details(app: &App, viewer: Option<Actor>, id: ServiceId) -> AppResu
             .collect();
         Ok(Details {
             service,
+            provider,
             sessions,
             series,
             plans,
+            pay_from,
         })
     })
     .await

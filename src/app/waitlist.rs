@@ -262,6 +262,8 @@ pub struct JoinForm {
     pub session: SessionView,
     pub service: crate::db::services::ServiceView,
     pub plans: Vec<crate::db::budget_holders::BudgetHolderView>,
+    /// The allocations that could pay when a place is offered, and why the others cannot.
+    pub pay_from: Vec<super::services::PayFrom>,
 }
 
 pub async fn join_form(app: &App, actor: &Actor, session_id: SessionId) -> AppResult<JoinForm> {
@@ -269,10 +271,12 @@ pub async fn join_form(app: &App, actor: &Actor, session_id: SessionId) -> AppRe
     app.read(move |conn| {
         let s = session(conn, session_id)?;
         let service = services::get(conn, s.service_id)?.ok_or_else(|| AppError::not_found("service"))?;
+        let pay_from = super::services::pay_from(&service, &plans);
         Ok(JoinForm {
             session: s,
             service,
             plans,
+            pay_from,
         })
     })
     .await

@@ -94,7 +94,7 @@ pub fn create(
                 kind: LedgerKind::Allocated,
                 amount: a.amount.credit(),
                 balance_after: a.amount,
-                description: &format!("{} allocation ({})", a.stream, a.management),
+                description: &format!("{} allocated", crate::domain::allocation_name(a.stream, a.management)),
             },
         )?;
         if a.admin_fee > Pence::ZERO {

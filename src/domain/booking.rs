@@ -280,7 +280,11 @@ impl Offer {
         if !self.accepted_streams.contains(&stream) {
             return Err(Invalid::one(
                 "allocation_id",
-                format!("{} cannot be paid for from the {stream} allocation", self.service_name),
+                format!(
+                    "{} cannot be paid for from the {} allocation",
+                    self.service_name,
+                    stream.label().to_lowercase()
+                ),
             )
             .into());
         }
@@ -299,11 +303,33 @@ impl Offer {
     }
 }
 
+/// Whether an allocation of `stream` with `remaining` left can pay for one of this offer today:
+/// the plan period, the offer's own rules, and enough money for one. The booking form offers
+/// only the allocations this accepts; booking itself checks the same rules again.
+pub fn can_pay(
+    offer: &Offer,
+    plan: (NaiveDate, NaiveDate),
+    date_of_birth: NaiveDate,
+    stream: Stream,
+    remaining: Pence,
+    today: NaiveDate,
+) -> Result<(), RuleError> {
+    check_plan_period(plan.0, plan.1, today)?;
+    let priced = offer.price_for(stream, date_of_birth, today, 1)?;
+    if priced.total > remaining {
+        return Err(insufficient_funds(priced.total, remaining, stream));
+    }
+    Ok(())
+}
+
 /// The refusal when the guarded debit finds too little left.
 pub fn insufficient_funds(total: Pence, remaining: Pence, stream: Stream) -> RuleError {
     RuleError::conflict(
         "insufficient_funds",
-        format!("this booking costs {total} but only {remaining} is left on the {stream} allocation"),
+        format!(
+            "this booking costs £{total} but only £{remaining} is left on the {} allocation",
+            stream.label().to_lowercase()
+        ),
         Some("quantity"),
     )
 }
@@ -509,6 +535,30 @@ mod tests {
             field(dear.price_for(Stream::SocialCare, sam, today, 2).unwrap_err()),
             "quantity"
         );
+    }
+
+    #[test]
+    fn only_allocations_that_can_pay_for_one_are_offered() {
+        let (today, sam, plan) = (d("2026-12-01"), d("2014-05-01"), (d("2026-09-01"), d("2027-08-31")));
+        let enough = Pence::from_stored(4500);
+        assert!(can_pay(&offer(), plan, sam, Stream::SocialCare, enough, today).is_ok());
+        let wrong_stream = can_pay(&offer(), plan, sam, Stream::Health, enough, today).unwrap_err();
+        assert!(
+            wrong_stream.reason().contains("health allocation"),
+            "{}",
+            wrong_stream.reason()
+        );
+        let short = can_pay(&offer(), plan, sam, Stream::SocialCare, Pence::from_stored(4499), today).unwrap_err();
+        assert_eq!(code(&short), "insufficient_funds");
+        let ended = can_pay(
+            &offer(),
+            (d("2025-09-01"), d("2026-08-31")),
+            sam,
+            Stream::SocialCare,
+            enough,
+            today,
+        );
+        assert_eq!(code(&ended.unwrap_err()), "plan_ended");
     }
 
     #[test]

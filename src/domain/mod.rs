@@ -44,6 +44,20 @@ pub enum RuleError {
 }
 
 impl RuleError {
+    /// Why, in words for people (without the field names the API adds).
+    pub fn reason(&self) -> String {
+        match self {
+            RuleError::Invalid(invalid) => invalid
+                .0
+                .iter()
+                .map(|e| e.message.clone())
+                .collect::<Vec<_>>()
+                .join("; "),
+            RuleError::Conflict { message, .. } => message.clone(),
+            RuleError::Forbidden(message) => message.clone(),
+        }
+    }
+
     pub fn conflict(code: &'static str, message: impl Into<String>, field: Option<&str>) -> RuleError {
         RuleError::Conflict {
             code,
@@ -111,6 +125,33 @@ text_enum!(
     /// How an allocation is held (Birmingham policy: direct payment, organised/notional, third party).
     Management { DirectPayment = "direct_payment", Organised = "organised", ThirdParty = "third_party" }
 );
+
+impl Stream {
+    /// The stream in words, as pages and messages name it: "Social care".
+    pub fn label(self) -> &'static str {
+        match self {
+            Stream::Education => "Education",
+            Stream::Health => "Health",
+            Stream::SocialCare => "Social care",
+        }
+    }
+}
+
+impl Management {
+    /// How an allocation is held, in words: "direct payment".
+    pub fn label(self) -> &'static str {
+        match self {
+            Management::DirectPayment => "direct payment",
+            Management::Organised => "organised by the council",
+            Management::ThirdParty => "third party",
+        }
+    }
+}
+
+/// An allocation in words: "Social care (direct payment)".
+pub fn allocation_name(stream: Stream, management: Management) -> String {
+    format!("{} ({})", stream.label(), management.label())
+}
 
 text_enum!(
     Role { Provider = "provider", Family = "family", Broker = "broker", Council = "council" }

@@ -196,7 +196,7 @@ impl ServiceInput {
         if funding_streams.is_empty() {
             c.add(
                 "funding_streams",
-                "must name at least one of education, health, social_care",
+                "must name at least one: education, health or social care",
             );
         }
         let location = c.take(self.location.validate());

@@ -570,7 +570,9 @@ async function familyJourney(page) {
   const preview = await m.innerText();
   expect(/Refunded to your budget/.test(preview) || /These are charged/.test(preview), 'the confirmation says what is refunded or charged', preview.slice(0, 600));
   await clickAndWait(page, m.getByRole('button', { name: 'Yes, cancel', exact: true }));
-  expect((await m.locator('h1').first().innerText()).trim() === 'Cancelled', 'after cancelling, a page headed "Cancelled" says what happened');
+  const cancelledHeading = (await m.locator('h1').first().innerText()).trim();
+  expect(/^Booking \S+ cancelled$/.test(cancelledHeading), 'after cancelling, a page headed "Booking … cancelled" says what happened', cancelledHeading);
+  expect(/went back to your budget: Social care \(/.test(await m.innerText()), 'it says which allocation the money went back to');
   await checkPage(page, 'cancelled');
   await clickAndWait(page, m.getByRole('link', { name: 'Go to my plan', exact: true }), /\/my-plan$/);
   await checkPage(page, 'my-plan-cancelled');
@@ -639,7 +641,20 @@ async function providerJourney(page) {
   await goto(page, '/provider/register');
   await checkPage(page, 'provider-register');
   let m = main(page);
+  // An empty submit lists every problem at once, each linked to its field.
+  await clickAndWait(page, m.getByRole('button', { name: 'Register', exact: true }));
+  await checkPage(page, 'provider-register-errors');
+  const regProblems = await m.locator('.error-summary a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+  expect(
+    ['#organisation_name', '#kind', '#email', '#password'].every((h) => regProblems.includes(h)),
+    'an empty registration lists organisation name, kind, email and password together',
+    regProblems.join(', '),
+  );
   await m.getByLabel('Organisation name', { exact: true }).fill(org);
+  await m.getByLabel('About your organisation (optional)', { exact: true }).fill('Paddling for young people with SEND.');
+  await m.getByLabel('Phone (optional)', { exact: true }).fill('020 8000 0000');
+  await m.getByLabel('Email for families (optional)', { exact: true }).fill(`hello-${stamp}@provider.example`);
+  await m.getByLabel('Website (optional)', { exact: true }).fill('https://paddlers.example/');
   const vcs = m.getByLabel('Charity or voluntary group', { exact: true });
   expect((await vcs.getAttribute('value')) === 'vcs', '"Charity or voluntary group" is the radio kind=vcs');
   expect(
@@ -647,7 +662,7 @@ async function providerJourney(page) {
     '"Private company" is the radio kind=private',
   );
   await vcs.check();
-  await m.getByLabel('Email address', { exact: true }).fill(email);
+  await m.getByLabel('Your email address', { exact: true }).fill(email);
   await m.getByLabel('Password', { exact: true }).fill('browser-test-pass');
   await clickAndWait(page, m.getByRole('button', { name: 'Register', exact: true }));
   expect(
@@ -665,11 +680,31 @@ async function providerJourney(page) {
 
   await clickAndWait(page, m.getByRole('link', { name: 'Add a service', exact: true }), /\/provider\/services\/new$/);
   await checkPage(page, 'provider-service-new');
+  // An empty submit lists every problem at once.
+  await clickAndWait(page, m.getByRole('button', { name: 'Save service', exact: true }));
+  await checkPage(page, 'provider-service-errors');
+  const problems = await m.locator('.error-summary a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+  expect(
+    ['#name', '#min_age', '#max_age', '#funding_stream', '#postcode', '#price_label_0'].every((h) => problems.includes(h)),
+    'an empty service form lists name, ages, who can pay, postcode and a price together',
+    problems.join(', '),
+  );
   await m.getByLabel('Service name', { exact: true }).fill(service);
   await m
     .getByLabel('Description', { exact: true })
     .fill('Sit-on-top kayaking on the lake for young people with SEND. Instructors are trained in supporting autistic young people; all kit provided.');
-  await tick(m.getByRole('group', { name: 'Outcomes', exact: true }), 'outcome', 'pfa-friends-community');
+  await m.getByLabel('Service name', { exact: true }).fill(service);
+  const outcomeGroups = m.getByRole('group', { name: 'Outcomes it helps with', exact: true });
+  const friends = outcomeGroups.getByRole('group', { name: 'Friends, relationships and community inclusion', exact: true });
+  expect((await friends.count()) === 1, 'specific outcomes are grouped under "Friends, relationships and community inclusion"');
+  await tick(friends, 'outcome', 'pfa-friends-community');
+  await tick(friends, 'outcome', 'pfa-friends-community-friendships');
+  await tick(m.getByRole('group', { name: 'Kinds of service', exact: true }), 'service_type', 'st-outdoor');
+  await tick(m.getByRole('group', { name: 'Needs it suits', exact: true }), 'need', 'need-autism');
+  const saturday = m.getByRole('group', { name: 'Saturday', exact: true });
+  await saturday.getByLabel('Starts', { exact: true }).fill('10:00');
+  await saturday.getByLabel('Ends', { exact: true }).fill('12:00');
+  await m.getByLabel('Address (optional)', { exact: true }).fill('Boathouse, Lake Road');
   await m.getByLabel('Youngest age', { exact: true }).fill('8');
   await m.getByLabel('Oldest age', { exact: true }).fill('18');
   const payers = m.getByRole('group', { name: 'Who can pay', exact: true });
@@ -682,16 +717,29 @@ async function providerJourney(page) {
   }
   await tick(payers, 'funding_stream', 'social_care');
   await m.getByLabel('Postcode', { exact: true }).fill('SW19 2HR');
-  await m.getByLabel('Places per session', { exact: true }).fill('10');
-  await m.getByLabel('Price option', { exact: true }).fill('Session');
-  const units = await m.getByLabel('Charged per', { exact: true }).locator('option').evaluateAll((os) => os.map((o) => o.value));
+  await m.getByLabel('Places per session (optional)', { exact: true }).fill('10');
+  const first = m.getByRole('group', { name: 'Price option 1', exact: true });
+  await first.getByLabel('What it is called', { exact: true }).fill('Session');
+  const units = await first.getByLabel('Charged per', { exact: true }).locator('option').evaluateAll((os) => os.map((o) => o.value));
   expect(
     ['session', 'hour', 'day', 'night', 'week', 'journey', 'item'].every((u) => units.includes(u)),
     '"Charged per" offers session/hour/day/night/week/journey/item',
     units.join(', '),
   );
-  await m.getByLabel('Charged per', { exact: true }).selectOption('session');
-  await m.getByLabel('Price in pounds', { exact: true }).fill('25.00');
+  await first.getByLabel('Charged per', { exact: true }).selectOption('session');
+  await first.getByLabel('Price in pounds', { exact: true }).fill('25.00');
+  const second = m.getByRole('group', { name: 'Price option 2', exact: true });
+  await second.getByLabel('What it is called', { exact: true }).fill('Ten sessions');
+  await second.getByLabel('Charged per', { exact: true }).selectOption('item');
+  await second.getByLabel('Price in pounds', { exact: true }).fill('230.00');
+  // Without script, "Add another price option" shows one more row and keeps what was typed.
+  await clickAndWait(page, m.getByRole('button', { name: 'Add another price option', exact: true }));
+  await checkPage(page, 'provider-service-third-option');
+  expect((await m.getByRole('group', { name: 'Price option 3', exact: true }).count()) === 1, '"Add another price option" adds a third row');
+  expect(
+    (await m.getByRole('group', { name: 'Price option 2', exact: true }).getByLabel('What it is called', { exact: true }).inputValue()) === 'Ten sessions',
+    'the rows keep what was typed',
+  );
   const publish = m.getByLabel('Publish now', { exact: true });
   expect((await publish.getAttribute('value')) === 'yes', '"Publish now" is the checkbox publish=yes');
   await publish.check();
@@ -718,6 +766,14 @@ async function providerJourney(page) {
   expect(names.includes(service), `/search?q=Kayak finds "${service}" within 3 s`, `results were: ${JSON.stringify(names)}`);
   await clickAndWait(page, m.getByRole('link', { name: service, exact: true }), /\/services\/[^/?#]+$/);
   await checkService(page, service, 'service-kayak', '£25.00');
+  const servicePage = await m.innerText();
+  expect(servicePage.includes('£230.00') && servicePage.includes('Saturday 10:00–12:00'), 'the service page shows the second price and the weekly time', servicePage.slice(0, 800));
+  expect(
+    (await m.locator('a[href="tel:02080000000"]').count()) === 1 &&
+      (await m.locator(`a[href="mailto:hello-${stamp}@provider.example"]`).count()) === 1 &&
+      (await m.locator('a[href="https://paddlers.example/"]').count()) === 1,
+    "the service page links to the provider's phone, email and website",
+  );
 
   // Dated sessions: a weekly series on Saturdays for the next eight weeks.
   await goto(page, '/provider/services');

@@ -9,7 +9,9 @@ use crate::domain::budget::{AllocationInput, BudgetHolderInput, LoginInput, Plan
 use crate::domain::fcr::FcrInput;
 use crate::domain::organisation::{OrganisationInput, RegistrationInput};
 use crate::domain::paging::PageRequest;
-use crate::domain::service::{LocationInput, PriceOptionInput, ServiceInput};
+use crate::domain::service::{Day, LocationInput, MAX_PRICE_OPTIONS, PriceOptionInput, ServiceInput, Session};
+use crate::domain::taxonomy::Taxonomy;
+use crate::domain::validate::{self, Invalid};
 use crate::domain::{
     AllocationId, BudgetHolderId, Management, OrganisationKind, Pence, PriceOptionId, SeriesId, ServiceStatus,
     SessionId, Stream, Unit,
@@ -50,34 +52,43 @@ impl TryFrom<&Form> for LoginInput {
 impl TryFrom<&Form> for RegistrationInput {
     type Error = FormErrors;
 
+    /// Every problem at once: a missing kind with whatever else the registration rules find.
     fn try_from(form: &Form) -> Result<RegistrationInput, FormErrors> {
         let kind = match form.get("kind") {
-            "vcs" => OrganisationKind::Vcs,
-            "private" => OrganisationKind::Private,
-            _ => {
-                return Err(FormErrors(vec![(
-                    "kind".into(),
-                    "Choose what kind of organisation it is".into(),
-                )]));
-            }
+            "vcs" => Some(OrganisationKind::Vcs),
+            "private" => Some(OrganisationKind::Private),
+            _ => None,
         };
         let optional = |name: &str| Some(form.get(name).trim().to_string()).filter(|v| !v.is_empty());
-        Ok(RegistrationInput {
+        let input = RegistrationInput {
             organisation: OrganisationInput {
                 name: form.get("organisation_name").to_string(),
-                kind,
+                kind: kind.unwrap_or(OrganisationKind::Vcs),
                 charity_number: optional("charity_number"),
-                company_number: None,
-                website: None,
-                phone: None,
-                email: None,
-                description: String::new(),
+                company_number: optional("company_number"),
+                website: optional("website"),
+                phone: optional("phone"),
+                email: optional("organisation_email"),
+                description: form.get("description").to_string(),
             },
             user: LoginInput {
                 email: form.get("email").to_string(),
                 password: form.get("password").to_string(),
             },
-        })
+        };
+        if kind.is_some() {
+            return Ok(input);
+        }
+        let mut errors = FormErrors::default();
+        problem(&mut errors, "kind", "Choose what kind of organisation it is");
+        if let Err(Invalid(rules)) = input.validate() {
+            errors.0.extend(
+                rules
+                    .into_iter()
+                    .map(|e| (registration_field(&e.field), capitalised(&e.message))),
+            );
+        }
+        Err(registration_errors(errors))
     }
 }
 
@@ -86,6 +97,11 @@ pub fn registration_field(field: &str) -> String {
     match field {
         "organisation.name" => "organisation_name",
         "organisation.charity_number" => "charity_number",
+        "organisation.company_number" => "company_number",
+        "organisation.website" => "website",
+        "organisation.phone" => "phone",
+        "organisation.email" => "organisation_email",
+        "organisation.description" => "description",
         "user.email" => "email",
         "user.password" => "password",
         other => other,
@@ -283,71 +299,87 @@ pub fn attendance(form: &Form) -> Vec<crate::app::sessions::Mark> {
         .collect()
 }
 
-impl TryFrom<&Form> for ServiceInput {
-    type Error = FormErrors;
+/// How many empty price option rows a new service form starts with.
+pub const NEW_PRICE_ROWS: usize = 2;
 
-    /// The service form as the API's input, placed at its postcode by the use case.
-    fn try_from(form: &Form) -> Result<ServiceInput, FormErrors> {
+/// The price option rows a service form shows: as many as it was sent with (or `price_rows`
+/// says), at least one.
+pub fn price_rows(form: &Form) -> usize {
+    let sent = (0..MAX_PRICE_OPTIONS)
+        .rev()
+        .find(|i| {
+            ROW_FIELDS
+                .iter()
+                .any(|f| form.0.iter().any(|(k, _)| *k == format!("{f}_{i}")))
+        })
+        .map_or(0, |i| i + 1);
+    let asked = form.get("price_rows").trim().parse().unwrap_or(0);
+    sent.max(asked).clamp(1, MAX_PRICE_OPTIONS)
+}
+
+const ROW_FIELDS: [&str; 6] = [
+    "price_label",
+    "price",
+    "fcr_direct",
+    "fcr_overheads",
+    "fcr_units",
+    "fcr_occupancy",
+];
+
+/// The service form read into the API's input, and which form field each of the input's
+/// fields came from (the schedule's and the price options' indexes are the form's rows that were
+/// filled in, not the form's rows).
+pub struct ServiceForm {
+    pub input: ServiceInput,
+    schedule_days: Vec<Day>,
+    price_rows: Vec<usize>,
+}
+
+impl ServiceForm {
+    /// Every problem at once: those the form itself finds (a number that is not one) and those the
+    /// service's own rules find, each against its field.
+    pub fn read(form: &Form, taxonomy: &Taxonomy) -> Result<ServiceForm, FormErrors> {
         let mut errors = FormErrors::default();
-        let mut int = |name: &str, what: &str| -> i32 {
-            form.get(name).trim().parse().unwrap_or_else(|_| {
-                problem(&mut errors, name, &format!("Enter {what} as a whole number"));
-                0
-            })
+        let read = Self::parse(form, &mut errors);
+        if errors.is_empty() {
+            return Ok(read);
+        }
+        if let Err(Invalid(rules)) = read.input.validate(taxonomy) {
+            for e in rules {
+                let field = read.field(&e.field);
+                // The use case places the service at its postcode; the form checks the postcode.
+                if !e.field.starts_with("location.l") && errors.get(&field).is_none() {
+                    errors.0.push((field, capitalised(&e.message)));
+                }
+            }
+        }
+        Err(read.labelled(errors))
+    }
+
+    fn parse(form: &Form, errors: &mut FormErrors) -> ServiceForm {
+        let int = |name: &str, what: &str, errors: &mut FormErrors| -> Option<i32> {
+            match form.get(name).trim() {
+                "" => None,
+                v => v
+                    .parse()
+                    .map_err(|_| problem(errors, name, &format!("Enter {what} as a whole number")))
+                    .ok(),
+            }
         };
-        let (min_age, max_age) = (int("min_age", "the youngest age"), int("max_age", "the oldest age"));
-        let capacity = match form.get("capacity").trim() {
-            "" => None,
-            c => c.parse().map(Some).unwrap_or_else(|_| {
-                problem(
-                    &mut errors,
-                    "capacity",
-                    "Enter the number of places as a whole number, or leave it empty",
-                );
-                None
-            }),
-        };
+        let min_age = int("min_age", "the youngest age", errors);
+        let max_age = int("max_age", "the oldest age", errors);
+        for (name, given, what) in [("min_age", min_age, "youngest"), ("max_age", max_age, "oldest")] {
+            if given.is_none() && form.get(name).trim().is_empty() {
+                problem(errors, name, &format!("Enter the {what} age the service is for"));
+            }
+        }
+        let capacity = int("capacity", "the number of places", errors);
         let reach_miles = match form.get("reach_miles").trim() {
             "" => None,
             r => r.parse().ok().or_else(|| {
-                problem(&mut errors, "reach_miles", "Enter the distance as a number of miles");
+                problem(errors, "reach_miles", "Enter the distance as a number of miles");
                 None
             }),
-        };
-        let money = |name: &str, errors: &mut FormErrors| match pounds(form.get(name)).as_str() {
-            "" => None,
-            v => v
-                .parse()
-                .map_err(|e: crate::domain::money::MoneyError| problem(errors, name, &format!("Amount {e}")))
-                .ok(),
-        };
-        let price = money("price", &mut errors);
-        let fcr = if form.get("fcr_direct").trim().is_empty() && form.get("fcr_units").trim().is_empty() {
-            None
-        } else {
-            let direct = money("fcr_direct", &mut errors);
-            let overheads = money("fcr_overheads", &mut errors);
-            let units = form.get("fcr_units").trim().parse().ok();
-            let occupancy = form.get("fcr_occupancy").trim().parse().ok();
-            if units.is_none() {
-                problem(&mut errors, "fcr_units", "Enter the units a year as a whole number");
-            }
-            if occupancy.is_none() {
-                problem(
-                    &mut errors,
-                    "fcr_occupancy",
-                    "Enter occupancy as a fraction such as 0.85",
-                );
-            }
-            match (direct, overheads, units, occupancy) {
-                (Some(d), o, Some(u), Some(occ)) => Some(FcrInput {
-                    annual_direct_costs: d,
-                    annual_overheads: o.unwrap_or_default(),
-                    units_per_year: u,
-                    occupancy: occ,
-                }),
-                _ => None,
-            }
         };
         let hours = |name: &str, errors: &mut FormErrors| match form.get(name).trim() {
             "" => None,
@@ -356,131 +388,321 @@ impl TryFrom<&Form> for ServiceInput {
                 .map_err(|_| problem(errors, name, "Enter a whole number of hours"))
                 .ok(),
         };
-        let cancellation_notice_hours = hours("cancellation_notice_hours", &mut errors);
-        let offer_window_hours = hours("offer_window_hours", &mut errors);
+        let cancellation_notice_hours = hours("cancellation_notice_hours", errors);
+        let offer_window_hours = hours("offer_window_hours", errors);
         let postcode = form.get("postcode").trim();
         if postcode.is_empty() {
-            problem(&mut errors, "postcode", "Enter the postcode where the service happens");
+            problem(errors, "postcode", "Enter the postcode where the service happens");
         }
-        if !errors.is_empty() {
-            return Err(errors);
+        let mut schedule = Vec::new();
+        let mut schedule_days = Vec::new();
+        for day in Day::ALL {
+            let (starts, ends) = (
+                form.get(&format!("schedule_{day}_starts")).trim(),
+                form.get(&format!("schedule_{day}_ends")).trim(),
+            );
+            if starts.is_empty() && ends.is_empty() {
+                continue;
+            }
+            schedule.push(Session {
+                day: *day,
+                starts: starts.to_string(),
+                ends: ends.to_string(),
+            });
+            schedule_days.push(*day);
         }
-        Ok(ServiceInput {
-            name: form.get("name").to_string(),
-            description: form.get("description").to_string(),
-            outcomes: form.all("outcome"),
-            service_types: Vec::new(),
-            needs: Vec::new(),
-            min_age,
-            max_age,
-            funding_streams: form
-                .all("funding_stream")
-                .iter()
-                .filter_map(|s| s.parse().ok())
-                .collect(),
-            location: LocationInput {
-                postcode: Some(postcode.to_string()),
-                lat: None,
-                lon: None,
-                address: None,
+        let mut price_options = Vec::new();
+        let mut rows = Vec::new();
+        for i in 0..price_rows(form) {
+            let field = |f: &str| form.get(&format!("{f}_{i}")).trim().to_string();
+            if form.get(&format!("price_remove_{i}")) == "yes" || ROW_FIELDS.iter().all(|f| field(f).is_empty()) {
+                continue;
+            }
+            price_options.push(price_option(form, i, errors));
+            rows.push(i);
+        }
+        let outcomes = form.all("outcome");
+        ServiceForm {
+            input: ServiceInput {
+                name: form.get("name").to_string(),
+                description: form.get("description").to_string(),
+                outcomes,
+                service_types: form.all("service_type"),
+                needs: form.all("need"),
+                min_age: min_age.unwrap_or(0),
+                max_age: max_age.unwrap_or(validate::MAX_AGE),
+                funding_streams: form
+                    .all("funding_stream")
+                    .iter()
+                    .filter_map(|s| s.parse().ok())
+                    .collect(),
+                location: LocationInput {
+                    postcode: Some(postcode.to_string()),
+                    lat: None,
+                    lon: None,
+                    address: Some(form.get("address").trim().to_string()).filter(|a| !a.is_empty()),
+                },
+                reach_miles,
+                capacity,
+                schedule,
+                status: if form.get("publish") == "yes" {
+                    ServiceStatus::Published
+                } else {
+                    ServiceStatus::Draft
+                },
+                price_options,
+                cancellation_notice_hours,
+                offer_window_hours,
+                late_cancellation: form.get("late_cancellation").parse().ok(),
+                absence: form.get("absence").parse().ok(),
             },
-            reach_miles,
-            capacity,
-            schedule: Vec::new(),
-            status: if form.get("publish") == "yes" {
-                ServiceStatus::Published
-            } else {
-                ServiceStatus::Draft
-            },
-            price_options: vec![PriceOptionInput {
-                id: None,
-                label: form.get("price_label").to_string(),
-                unit: form.get("price_unit").parse().unwrap_or(Unit::Session),
-                price,
-                fcr,
-            }],
-            cancellation_notice_hours,
-            offer_window_hours,
-            late_cancellation: form.get("late_cancellation").parse().ok(),
-            absence: form.get("absence").parse().ok(),
-        })
+            schedule_days,
+            price_rows: rows,
+        }
+    }
+
+    /// The form's field for one of the API's (`price_options[1].price` is row 3's `price_3`
+    /// when rows 1 and 2 were left empty).
+    pub fn field(&self, api: &str) -> String {
+        let indexed = |rest: &str| -> Option<(usize, String)> {
+            let (i, tail) = rest.split_once(']')?;
+            Some((i.parse().ok()?, tail.trim_start_matches('.').to_string()))
+        };
+        if let Some((i, tail)) = api.strip_prefix("price_options[").and_then(indexed) {
+            let row = self.price_rows.get(i).copied().unwrap_or(0);
+            let name = match tail.as_str() {
+                "label" => "price_label",
+                "unit" => "price_unit",
+                "fcr.units_per_year" => "fcr_units",
+                "fcr.occupancy" => "fcr_occupancy",
+                "fcr.annual_overheads" => "fcr_overheads",
+                t if t.starts_with("fcr") => "fcr_direct",
+                _ => "price",
+            };
+            return format!("{name}_{row}");
+        }
+        if let Some((i, tail)) = api.strip_prefix("schedule[").and_then(indexed) {
+            let day = self.schedule_days.get(i).copied().unwrap_or(Day::Monday);
+            return format!("schedule_{day}_{}", if tail == "ends" { "ends" } else { "starts" });
+        }
+        match api {
+            "outcomes" => "outcome".into(),
+            "service_types" => "service_type".into(),
+            "needs" => "need".into(),
+            "funding_streams" => "funding_stream".into(),
+            "price_options" => "price_label_0".into(),
+            "schedule" => "schedule_monday_starts".into(),
+            "location.address" => "address".into(),
+            f if f.starts_with("outcomes[") => "outcome".into(),
+            f if f.starts_with("service_types[") => "service_type".into(),
+            f if f.starts_with("needs[") => "need".into(),
+            f if f.starts_with("location.") => "postcode".into(),
+            other => other.into(),
+        }
+    }
+
+    /// The use case's refusal as the form's problems, each saying which field it is about.
+    pub fn errors(&self, errors: FormErrors) -> FormErrors {
+        self.labelled(FormErrors(
+            errors.0.into_iter().map(|(f, m)| (self.field(&f), m)).collect(),
+        ))
+    }
+
+    fn labelled(&self, errors: FormErrors) -> FormErrors {
+        labelled(errors, service_label)
     }
 }
 
-/// The service form's field names for the API's.
-pub fn service_field(field: &str) -> String {
-    match field {
-        "outcomes" => "outcome".into(),
-        "funding_streams" => "funding_stream".into(),
-        f if f.starts_with("outcomes[") => "outcome".into(),
-        f if f.starts_with("location.") => "postcode".into(),
-        "price_options[0].label" => "price_label".into(),
-        "price_options[0].price" => "price".into(),
-        "price_options[0].fcr.units_per_year" => "fcr_units".into(),
-        "price_options[0].fcr.occupancy" => "fcr_occupancy".into(),
-        f if f.starts_with("price_options[0].fcr") => "fcr_direct".into(),
-        other => other.into(),
-    }
+/// Each problem starts with its field's name, so the error summary reads on its own ("Password:
+/// must be at least 10 characters"); those that already say what to do ("Enter …") are kept.
+fn labelled(errors: FormErrors, label: impl Fn(&str) -> Option<String>) -> FormErrors {
+    FormErrors(
+        errors
+            .0
+            .into_iter()
+            .map(|(field, message)| {
+                let message = match label(&field) {
+                    Some(label) if !message.starts_with("Enter") && !message.starts_with("Choose") => {
+                        format!("{label}: {}", lower_first(&message))
+                    }
+                    _ => message,
+                };
+                (field, message)
+            })
+            .collect(),
+    )
 }
 
-/// The form edits a service's first price option and the fields it shows; everything else the
-/// service has (its other options, kinds, needs, schedule, address) is kept as it is.
-pub fn revised(mut input: ServiceInput, existing: &ServiceView) -> ServiceInput {
-    if let (Some(edited), Some(first)) = (input.price_options.first_mut(), existing.price_options.first()) {
-        edited.id = Some(first.id);
-    }
-    input
-        .price_options
-        .extend(existing.price_options.iter().skip(1).map(|o| PriceOptionInput {
-            id: Some(o.id),
-            label: o.label.clone(),
-            unit: o.unit,
-            price: Some(o.price),
-            fcr: o.fcr.as_ref().map(|b| FcrInput {
-                annual_direct_costs: b.annual_direct_costs,
-                annual_overheads: b.annual_overheads,
-                units_per_year: b.units_per_year,
-                occupancy: b.occupancy,
+/// Registration's problems, each saying which field it is about.
+pub fn registration_errors(errors: FormErrors) -> FormErrors {
+    labelled(errors, |field| {
+        let label = match field {
+            "organisation_name" => "Organisation name",
+            "charity_number" => "Charity number",
+            "company_number" => "Company number",
+            "website" => "Website",
+            "phone" => "Phone",
+            "organisation_email" => "Email for families",
+            "description" => "About your organisation",
+            "email" => "Your email address",
+            "password" => "Password",
+            _ => return None,
+        };
+        Some(label.to_string())
+    })
+}
+
+/// One price option row of the service form.
+fn price_option(form: &Form, i: usize, errors: &mut FormErrors) -> PriceOptionInput {
+    let name = |f: &str| format!("{f}_{i}");
+    let money = |f: &str, errors: &mut FormErrors| match pounds(form.get(&name(f))).as_str() {
+        "" => None,
+        v => v
+            .parse()
+            .map_err(|e: crate::domain::money::MoneyError| problem(errors, &name(f), &format!("Amount {e}")))
+            .ok(),
+    };
+    let price = money("price", errors);
+    let fcr = if form.get(&name("fcr_direct")).trim().is_empty() && form.get(&name("fcr_units")).trim().is_empty() {
+        None
+    } else {
+        let direct = money("fcr_direct", errors);
+        let overheads = money("fcr_overheads", errors);
+        let units = form.get(&name("fcr_units")).trim().parse().ok();
+        let occupancy = form.get(&name("fcr_occupancy")).trim().parse().ok();
+        if units.is_none() {
+            problem(errors, &name("fcr_units"), "Enter the units a year as a whole number");
+        }
+        if occupancy.is_none() {
+            problem(
+                errors,
+                &name("fcr_occupancy"),
+                "Enter occupancy as a fraction such as 0.85",
+            );
+        }
+        match (direct, overheads, units, occupancy) {
+            (Some(d), o, Some(u), Some(occ)) => Some(FcrInput {
+                annual_direct_costs: d,
+                annual_overheads: o.unwrap_or_default(),
+                units_per_year: u,
+                occupancy: occ,
             }),
-        }));
-    input.service_types = existing.service_types.clone();
-    input.needs = existing.needs.clone();
-    input.schedule = existing.schedule.clone();
-    input.location.address = existing.location.as_ref().and_then(|l| l.address.clone());
-    input
+            _ => None,
+        }
+    };
+    if price.is_none() && fcr.is_none() && errors.get(&name("price")).is_none() {
+        problem(
+            errors,
+            &name("price"),
+            "Enter a price, or the full costs to work it out from",
+        );
+    }
+    PriceOptionInput {
+        id: form.get(&name("price_id")).trim().parse().ok().map(PriceOptionId),
+        label: form.get(&name("price_label")).to_string(),
+        unit: form.get(&name("price_unit")).parse().unwrap_or(Unit::Session),
+        price,
+        fcr,
+    }
 }
 
-/// A stored service as its edit form.
+/// What the service form calls a field, for its error messages.
+fn service_label(field: &str) -> Option<String> {
+    let row = |f: &str, prefix: &str| f.strip_prefix(prefix).and_then(|i| i.parse::<usize>().ok());
+    let fixed = match field {
+        "name" => "Service name",
+        "description" => "Description",
+        "outcome" => "Outcomes",
+        "service_type" => "Kinds of service",
+        "need" => "Needs it suits",
+        "min_age" => "Youngest age",
+        "max_age" => "Oldest age",
+        "funding_stream" => "Who can pay",
+        "postcode" => "Postcode",
+        "address" => "Address",
+        "reach_miles" => "Distance you travel",
+        "capacity" => "Places per session",
+        "cancellation_notice_hours" => "Cancellation notice",
+        "offer_window_hours" => "Waiting-list offers",
+        _ => "",
+    };
+    if !fixed.is_empty() {
+        return Some(fixed.to_string());
+    }
+    for (prefix, what) in [
+        ("price_label_", "name"),
+        ("price_unit_", "unit"),
+        ("price_", "price"),
+        ("fcr_direct_", "direct costs"),
+        ("fcr_overheads_", "overheads"),
+        ("fcr_units_", "units a year"),
+        ("fcr_occupancy_", "occupancy"),
+    ] {
+        if let Some(i) = row(field, prefix) {
+            return Some(format!("Price option {} {what}", i + 1));
+        }
+    }
+    let day = field.strip_prefix("schedule_")?;
+    let (day, end) = day.rsplit_once('_')?;
+    Some(format!("{} {end}", capitalised(day)))
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_lowercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
+/// A stored service as its edit form: every option in a row of its own, and one empty row more.
 impl From<&ServiceView> for Form {
     fn from(view: &ServiceView) -> Form {
         let optional = |v: Option<String>| v.unwrap_or_default();
+        let location = view.location.as_ref();
         let mut f: Vec<(String, String)> = vec![
             ("name".into(), view.name.clone()),
             ("description".into(), view.description.clone()),
             ("min_age".into(), view.min_age.to_string()),
             ("max_age".into(), view.max_age.to_string()),
-            (
-                "postcode".into(),
-                optional(view.location.as_ref().and_then(|l| l.postcode.clone())),
-            ),
+            ("postcode".into(), optional(location.and_then(|l| l.postcode.clone()))),
+            ("address".into(), optional(location.and_then(|l| l.address.clone()))),
             ("reach_miles".into(), optional(view.reach_miles.map(|r| r.to_string()))),
             ("capacity".into(), optional(view.capacity.map(|c| c.to_string()))),
+            ("price_rows".into(), (view.price_options.len() + 1).to_string()),
         ];
         f.extend(view.outcomes.iter().map(|o| ("outcome".to_string(), o.clone())));
+        f.extend(
+            view.service_types
+                .iter()
+                .map(|o| ("service_type".to_string(), o.clone())),
+        );
+        f.extend(view.needs.iter().map(|o| ("need".to_string(), o.clone())));
         f.extend(
             view.funding_streams
                 .iter()
                 .map(|s| ("funding_stream".to_string(), s.as_str().to_string())),
         );
-        if let Some(o) = view.price_options.first() {
-            f.push(("price_label".into(), o.label.clone()));
-            f.push(("price_unit".into(), o.unit.as_str().into()));
-            f.push(("price".into(), o.price.to_string()));
+        for s in &view.schedule {
+            f.push((format!("schedule_{}_starts", s.day), s.starts.clone()));
+            f.push((format!("schedule_{}_ends", s.day), s.ends.clone()));
+        }
+        for (i, o) in view.price_options.iter().enumerate() {
+            f.push((format!("price_id_{i}"), o.id.0.to_string()));
+            f.push((format!("price_label_{i}"), o.label.clone()));
+            f.push((format!("price_unit_{i}"), o.unit.as_str().into()));
+            f.push((format!("price_{i}"), o.price.to_string()));
             if let Some(b) = &o.fcr {
-                f.push(("fcr_direct".into(), b.annual_direct_costs.to_string()));
-                f.push(("fcr_overheads".into(), b.annual_overheads.to_string()));
-                f.push(("fcr_units".into(), b.units_per_year.to_string()));
-                f.push(("fcr_occupancy".into(), b.occupancy.to_string()));
+                f.push((format!("fcr_direct_{i}"), b.annual_direct_costs.to_string()));
+                f.push((format!("fcr_overheads_{i}"), b.annual_overheads.to_string()));
+                f.push((format!("fcr_units_{i}"), b.units_per_year.to_string()));
+                f.push((format!("fcr_occupancy_{i}"), b.occupancy.to_string()));
             }
         }
         if view.status == ServiceStatus::Published {

@@ -14,11 +14,12 @@ mod shortlist;
 use std::future::Future;
 use std::pin::Pin;
 
+use actix_web::body::EitherBody;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
 use maud::Markup;
 
 use crate::app::{self, App, AppError, AppResult};
@@ -109,6 +110,46 @@ async fn stylesheet() -> HttpResponse {
         .body(templates::STYLESHEET)
 }
 
+/// What an error page needs to know of the visitor to show their header: who is logged in.
+#[derive(Clone)]
+struct Seen {
+    role: Option<Role>,
+    csrf: String,
+    shortlisted: usize,
+}
+
+/// A page's error shown with the visitor's own header and menus (the error itself is rendered
+/// without the request, so as if logged out; this puts the visitor back).
+pub fn error_pages_know_the_visitor<S, B>(
+    req: actix_web::dev::ServiceRequest,
+    srv: &S,
+) -> impl Future<Output = Result<actix_web::dev::ServiceResponse<EitherBody<B>>, actix_web::Error>> + use<S, B>
+where
+    S: actix_web::dev::Service<
+            actix_web::dev::ServiceRequest,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+{
+    let fut = srv.call(req);
+    async move {
+        let res = fut.await?;
+        let seen = res.request().extensions().get::<Seen>().cloned();
+        let again = match (res.response().error().and_then(|e| e.as_error::<PageError>()), seen) {
+            (Some(error), Some(seen)) if !res.status().is_redirection() => Some(error.page(&Chrome {
+                role: seen.role.map(Role::as_str),
+                csrf: &seen.csrf,
+                shortlisted: seen.shortlisted,
+            })),
+            _ => None,
+        };
+        Ok(match again {
+            Some(page) => res.into_response(page).map_into_right_body(),
+            None => res.map_into_left_body(),
+        })
+    }
+}
+
 /// Whoever is looking at a page: maybe logged in, always with a CSRF token.
 pub struct Visitor {
     pub actor: Option<Actor>,
@@ -145,7 +186,7 @@ impl FromRequest for Visitor {
                 }
                 None => None,
             };
-            let shortlist = req
+            let shortlist: Vec<i64> = req
                 .cookie(SHORTLIST_COOKIE)
                 .map(|c| {
                     c.value()
@@ -155,6 +196,12 @@ impl FromRequest for Visitor {
                         .collect()
                 })
                 .unwrap_or_default();
+            // Kept with the request so an error page shows the same header as the page would.
+            req.extensions_mut().insert(Seen {
+                role: actor.as_ref().map(|a| a.role),
+                csrf: csrf.clone(),
+                shortlisted: shortlist.len(),
+            });
             Ok(Visitor {
                 session: actor.as_ref().and(session),
                 actor,
@@ -358,8 +405,21 @@ impl ResponseError for PageError {
         match self {
             PageError::LogIn(to) => return see_other(&format!("/login?next={}", url_escape(to))),
             PageError::App(AppError::Unauthorized(_)) => return see_other("/login"),
+            PageError::App(AppError::Busy | AppError::Internal(_)) => tracing::error!(error = %self, "page failed"),
             _ => {}
         }
+        let chrome = Chrome {
+            role: None,
+            csrf: "",
+            shortlisted: 0,
+        };
+        self.page(&chrome)
+    }
+}
+
+impl PageError {
+    /// The error page, with `chrome`'s header.
+    fn page(&self, chrome: &Chrome<'_>) -> HttpResponse {
         let (title, text) = match self {
             PageError::App(AppError::Forbidden(_)) => (
                 "Not available to you",
@@ -380,23 +440,15 @@ impl ResponseError for PageError {
                 "That could not be done",
                 "Something changed meanwhile. Go back, reload the page and try again.",
             ),
-            _ => {
-                tracing::error!(error = %self, "page failed");
-                (
-                    "Sorry, there is a problem with the service",
-                    "Try again later. Nothing was changed.",
-                )
-            }
-        };
-        let chrome = Chrome {
-            role: None,
-            csrf: "",
-            shortlisted: 0,
+            _ => (
+                "Sorry, there is a problem with the service",
+                "Try again later. Nothing was changed.",
+            ),
         };
         HttpResponse::build(self.status_code())
             .content_type("text/html; charset=utf-8")
             .insert_header((header::CACHE_CONTROL, "no-store"))
-            .body(templates::layout(title, &chrome, templates::error_page(title, text)).into_string())
+            .body(templates::layout(title, chrome, templates::error_page(title, text)).into_string())
     }
 }
 

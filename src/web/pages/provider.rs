@@ -3,13 +3,13 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::forms::{
-    attendance, new_sessions, page_asked, registration_field, revised, service_field, session_change, sessions_field,
+    NEW_PRICE_ROWS, ServiceForm, attendance, new_sessions, page_asked, price_rows, registration_errors, registration_field,
+    session_change, sessions_field,
 };
 use super::{Data, Form, Page, PageError, Visitor, outcome, see_other};
 use crate::app::{AppError, accounts, bookings, services, sessions};
 use crate::domain::booking::BookingAction;
 use crate::domain::organisation::RegistrationInput;
-use crate::domain::service::ServiceInput;
 use crate::domain::{BookingId, Role, ServiceId, ServiceStatus, SessionId};
 use crate::templates::FormErrors;
 use crate::templates::provider as pages;
@@ -24,7 +24,8 @@ pub async fn register_form(visitor: Visitor) -> HttpResponse {
 pub async fn register(app: Data, visitor: Visitor, body: web::Bytes) -> Page {
     let form = Form::read(&visitor, &body)?;
     let registered = match RegistrationInput::try_from(&form) {
-        Ok(input) => outcome(accounts::register_provider(&app, input, true).await, registration_field)?,
+        Ok(input) => outcome(accounts::register_provider(&app, input, true).await, registration_field)?
+            .map_err(registration_errors),
         Err(errors) => Err(errors),
     };
     match registered.map(|r| r.session) {
@@ -46,24 +47,66 @@ pub async fn services(app: Data, visitor: Visitor) -> Page {
 
 pub async fn new_service_form(app: Data, visitor: Visitor) -> Page {
     visitor.require(PROVIDER, "/provider/services/new")?;
-    let form = Form(vec![("price_unit".into(), "session".into())]);
-    let body = pages::service_form(&visitor.chrome(), &app.taxonomy, &FormErrors::default(), &form, None);
+    let body = pages::service_form(
+        &visitor.chrome(),
+        &app.taxonomy,
+        &FormErrors::default(),
+        &Form(Vec::new()),
+        None,
+        NEW_PRICE_ROWS,
+    );
     Ok(visitor.page("Add a service", true, body))
+}
+
+/// "Add another price option" asks for the form again with one more row, saving nothing.
+fn another_row(form: &Form) -> bool {
+    form.get("add_price_row") == "yes"
+}
+
+/// The service form again: with one more price row, or with its problems.
+fn service_form_again(
+    visitor: &Visitor,
+    app: &Data,
+    form: &Form,
+    errors: Option<FormErrors>,
+    id: Option<ServiceId>,
+) -> HttpResponse {
+    let title = if id.is_some() {
+        "Edit a service"
+    } else {
+        "Add a service"
+    };
+    let rows = price_rows(form) + usize::from(errors.is_none());
+    let body = pages::service_form(
+        &visitor.chrome(),
+        &app.taxonomy,
+        errors.as_ref().unwrap_or(&FormErrors::default()),
+        form,
+        id,
+        rows,
+    );
+    match errors {
+        Some(_) => visitor.form_again(title, true, body),
+        None => visitor.page(title, true, body),
+    }
 }
 
 pub async fn create_service(app: Data, visitor: Visitor, body: web::Bytes) -> Page {
     let actor = visitor.require(PROVIDER, "/provider/services/new")?;
     let form = Form::read(&visitor, &body)?;
-    let created = match ServiceInput::try_from(&form) {
-        Ok(input) => outcome(services::create(&app, actor, input).await, service_field)?,
+    if another_row(&form) {
+        return Ok(service_form_again(&visitor, &app, &form, None, None));
+    }
+    let read = ServiceForm::read(&form, &app.taxonomy);
+    let created = match read {
+        Ok(f) => {
+            outcome(services::create(&app, actor, f.input.clone()).await, str::to_string)?.map_err(|e| f.errors(e))
+        }
         Err(errors) => Err(errors),
     };
     match created {
         Ok(_) => Ok(see_other("/provider/services")),
-        Err(errors) => {
-            let body = pages::service_form(&visitor.chrome(), &app.taxonomy, &errors, &form, None);
-            Ok(visitor.form_again("Add a service", true, body))
-        }
+        Err(errors) => Ok(service_form_again(&visitor, &app, &form, Some(errors), None)),
     }
 }
 
@@ -71,12 +114,14 @@ pub async fn edit_service_form(app: Data, visitor: Visitor, id: web::Path<i64>) 
     let id = ServiceId(id.into_inner());
     let actor = visitor.require(PROVIDER, &format!("/provider/services/{id}/edit"))?;
     let view = services::own(&app, actor, id).await?;
+    let form = Form::from(&view);
     let body = pages::service_form(
         &visitor.chrome(),
         &app.taxonomy,
         &FormErrors::default(),
-        &Form::from(&view),
+        &form,
         Some(id),
+        price_rows(&form),
     );
     Ok(visitor.page("Edit a service", true, body))
 }
@@ -85,19 +130,19 @@ pub async fn update_service(app: Data, visitor: Visitor, id: web::Path<i64>, bod
     let id = ServiceId(id.into_inner());
     let actor = visitor.require(PROVIDER, &format!("/provider/services/{id}/edit"))?;
     let form = Form::read(&visitor, &body)?;
-    let updated = match ServiceInput::try_from(&form) {
-        Ok(input) => outcome(
-            services::revise(&app, actor, id, |current| revised(input, current)).await,
-            service_field,
-        )?,
+    if another_row(&form) {
+        return Ok(service_form_again(&visitor, &app, &form, None, Some(id)));
+    }
+    let read = ServiceForm::read(&form, &app.taxonomy);
+    let updated = match read {
+        Ok(f) => {
+            outcome(services::update(&app, actor, id, f.input.clone()).await, str::to_string)?.map_err(|e| f.errors(e))
+        }
         Err(errors) => Err(errors),
     };
     match updated {
         Ok(_) => Ok(see_other("/provider/services")),
-        Err(errors) => {
-            let body = pages::service_form(&visitor.chrome(), &app.taxonomy, &errors, &form, Some(id));
-            Ok(visitor.form_again("Edit a service", true, body))
-        }
+        Err(errors) => Ok(service_form_again(&visitor, &app, &form, Some(errors), Some(id))),
     }
 }
 

@@ -54,7 +54,9 @@ pub async fn service(app: Data, visitor: Visitor, id: web::Path<i64>) -> Page {
     let d = services::details(&app, visitor.actor.clone(), ServiceId(id.into_inner())).await?;
     let page = ServicePage {
         service: &d.service,
+        provider: &d.provider,
         plans: &d.plans,
+        pay_from: &d.pay_from,
         sessions: &d.sessions,
         series: &d.series,
         logged_in: visitor.actor.is_some(),
