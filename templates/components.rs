@@ -3,8 +3,8 @@
 
 use maud::{Markup, PreEscaped, html};
 
-use crate::domain::paging::Page;
 use crate::domain::geo::{Coordinates, MapTiles, offset_miles};
+use crate::domain::paging::Page;
 use crate::domain::taxonomy::{Taxonomy, Vocabulary};
 use crate::domain::{Management, Pence, SignedPence, Stream};
 

@@ -3,8 +3,8 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::forms::{
-    NEW_PRICE_ROWS, ServiceForm, attendance, new_sessions, page_asked, price_rows, registration_errors, registration_field,
-    session_change, sessions_field,
+    NEW_PRICE_ROWS, ServiceForm, attendance, new_sessions, page_asked, price_rows, registration_errors,
+    registration_field, session_change, sessions_field,
 };
 use super::{Data, Form, Page, PageError, Visitor, outcome, see_other};
 use crate::app::{AppError, accounts, bookings, services, sessions};
