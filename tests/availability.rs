@@ -212,7 +212,7 @@ both_backends! {
         let res = app.client.get(format!("{}/search?available_from=9th", app.base)).send().await.unwrap();
         let html = res.text().await.unwrap();
         assert!(html.contains("There is a problem") && html.contains(r##"href="#available_from""##), "{html}");
-        assert!(html.contains("Must be a date such as 2027-01-09"), "{html}");
+        assert!(html.contains("The first date must be a date such as 2027-01-09"), "{html}");
     }
 
     #[tokio::test]
