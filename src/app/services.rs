@@ -179,6 +179,9 @@ pub struct Details {
     pub sessions: Vec<crate::db::sessions::SessionView>,
     pub series: Vec<(crate::domain::SeriesId, crate::domain::sessions::Weekly)>,
     pub plans: Vec<crate::db::budget_holders::BudgetHolderView>,
+    /// The councils of the viewer's plans that book only verified providers, when this provider
+    /// is not verified (those plans are left out of `plans`).
+    pub refused_by: Vec<String>,
 }
 
 /// How far ahead a service page lists sessions.
@@ -202,12 +205,37 @@ pub async fn details(app: &App, viewer: Option<Actor>, id: ServiceId) -> AppResu
             .into_iter()
             .filter(|(sid, _)| sessions.iter().any(|s| s.series_id == Some(*sid)))
             .collect();
+        let (plans, refused_by) = bookable_plans(conn, &service, plans)?;
         Ok(Details {
             service,
             sessions,
             series,
             plans,
+            refused_by,
         })
     })
     .await
+}
+
+/// The plans that may book this service, and the names of the councils that refuse it for the
+/// rest (rule: `booking::check_verified`).
+fn bookable_plans(
+    conn: &mut crate::db::Conn,
+    service: &ServiceView,
+    plans: Vec<crate::db::budget_holders::BudgetHolderView>,
+) -> AppResult<(Vec<crate::db::budget_holders::BudgetHolderView>, Vec<String>)> {
+    let mut kept = Vec::new();
+    let mut refused_by: Vec<String> = Vec::new();
+    for plan in plans {
+        let settings = crate::db::councils::settings(conn, plan.council_id)?;
+        if crate::domain::booking::check_verified(settings, service.verified_by.is_some()).is_ok() {
+            kept.push(plan);
+        } else {
+            let name = crate::db::councils::name(conn, plan.council_id)?.unwrap_or_default();
+            if !refused_by.contains(&name) {
+                refused_by.push(name);
+            }
+        }
+    }
+    Ok((kept, refused_by))
 }

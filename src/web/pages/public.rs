@@ -51,6 +51,7 @@ pub async fn service(app: Data, visitor: Visitor, id: web::Path<i64>) -> Page {
     let page = ServicePage {
         service: &d.service,
         plans: &d.plans,
+        refused_by: &d.refused_by,
         sessions: &d.sessions,
         series: &d.series,
         logged_in: visitor.actor.is_some(),
