@@ -356,6 +356,16 @@ pub fn cancellation_terms(p: &crate::domain::sessions::SessionPolicy) -> String 
     }
 }
 
+/// "Verified by <council>" for a provider a council has checked, in words (not colour alone);
+/// nothing for one that is not verified.
+pub fn verified_badge(verified_by: Option<&str>) -> Markup {
+    html! {
+        @if let Some(council) = verified_by {
+            strong.tag.tag-verified { "✓ Verified by " (council) }
+        }
+    }
+}
+
 /// A small form that posts one action (cancel, publish, verify...).
 pub fn action_button(chrome: &Chrome<'_>, action: &str, label: &str, aria_label: &str, warning: bool) -> Markup {
     html! {

@@ -3,12 +3,16 @@
 use maud::{Markup, html};
 
 use super::components::{self as c, Chrome, FormErrors, FormValues, csrf_field, input, money};
+use crate::app::plan_changes::HolderRecord;
 use crate::db::budget_holders::{AllocationView, BudgetHolderView};
-use crate::db::organisations::OrganisationView;
+use crate::db::organisations::{BrokerView, OrganisationView};
+use crate::domain::budget::OutcomeStatus;
+use crate::domain::council::CouncilSettings;
 use crate::domain::paging::Page;
 use crate::domain::reports::{DEFAULT_MIN_HOLDERS, GapRow, SpendingRow};
+use crate::domain::sessions::in_london;
 use crate::domain::taxonomy::{Taxonomy, Vocabulary};
-use crate::domain::{Management, Pence, Stream};
+use crate::domain::{Management, Pence, SignedPence, Stream};
 
 fn sum(h: &BudgetHolderView, f: fn(&AllocationView) -> Pence) -> String {
     money(Pence::from_stored(h.allocations.iter().map(|a| f(a).pence()).sum()))
@@ -23,12 +27,12 @@ pub fn budget_holders(page: &Page<BudgetHolderView>) -> Markup {
         (c::table("Budget holders and spend so far", &["Reference", "Name", "Plan ends", "Allocated", "Committed", "Remaining"], holders.is_empty().then_some("No budget holders on this page."), html! {
             @for h in holders {
                 tr {
-                    td { (h.reference) } td { (h.first_name) } td { (c::short_date(h.plan_end)) }
+                    td { a href={ "/council/budget-holders/" (h.id) } { (h.reference) } } td { (h.first_name) } td { (c::short_date(h.plan_end)) }
                     td { (sum(h, |a| a.amount)) } td { (sum(h, |a| a.committed)) } td { (sum(h, |a| a.remaining)) }
                 }
             }
         }))
-        p { a.button href="/council/budget-holders/new" { "Add a budget holder" } " " a href="/council/providers" { "Verify or suspend providers" } }
+        p { a.button href="/council/budget-holders/new" { "Add a budget holder" } " " a href="/council/providers" { "Verify or suspend providers" } " " a href="/council/brokers" { "Brokers" } " " a href="/council/settings" { "Settings" } }
     }
 }
 
@@ -156,5 +160,235 @@ pub fn reports(taxonomy: &Taxonomy, gaps: &[GapRow], spending: &[SpendingRow]) -
                 }
             }
         }))
+    }
+}
+
+/// How far a plan outcome is met, in words.
+pub fn outcome_status(status: &str) -> &'static str {
+    match status {
+        "partly_met" => "Partly met",
+        "fully_met" => "Fully met",
+        _ => "Not started",
+    }
+}
+
+/// A form's value when it was sent back, else what is stored.
+fn sent_or(form: &dyn FormValues, name: &str, stored: String) -> String {
+    form.all(name).into_iter().next().unwrap_or(stored)
+}
+
+fn holder_details(chrome: &Chrome<'_>, p: &BudgetHolderView, errors: &FormErrors, form: &dyn FormValues) -> Markup {
+    let field = |name: &str, label: &str, stored: String, kind: &str| {
+        input(errors, name, label, &sent_or(form, name, stored), kind, None)
+    };
+    html! {
+        h2 #plan { "The plan" }
+        (c::summary_list(&[
+            ("First name", html! { (p.first_name) }),
+            ("EHC plan reference", html! { (p.reference) }),
+            ("Date of birth", html! { (c::long_date(p.date_of_birth)) }),
+            ("Home postcode", html! { (p.postcode) }),
+            ("Plan period", html! { (c::long_date(p.plan_start)) " to " (c::long_date(p.plan_end)) }),
+        ]))
+        details open[errors.0.iter().any(|(f, _)| PLAN_FIELDS.contains(&f.as_str()))] {
+            summary { "Change the plan" }
+            form method="post" action={ "/council/budget-holders/" (p.id) "/plan" } novalidate {
+                (csrf_field(chrome))
+                (field("first_name", "First name", p.first_name.clone(), "text"))
+                (field("reference", "EHC plan reference", p.reference.clone(), "text"))
+                (field("date_of_birth", "Date of birth", p.date_of_birth.to_string(), "date"))
+                (field("postcode", "Home postcode", p.postcode.clone(), "text"))
+                (field("plan_start", "Plan starts", p.plan_start.to_string(), "date"))
+                (field("plan_end", "Plan ends", p.plan_end.to_string(), "date"))
+                button.button type="submit" { "Save the plan" }
+            }
+        }
+    }
+}
+
+/// The plan form's fields (its section opens when one has a problem).
+pub const PLAN_FIELDS: &[&str] = &[
+    "first_name",
+    "reference",
+    "date_of_birth",
+    "postcode",
+    "plan_start",
+    "plan_end",
+];
+
+fn holder_allocations(chrome: &Chrome<'_>, p: &BudgetHolderView, errors: &FormErrors, form: &dyn FormValues) -> Markup {
+    let held_as: Vec<(String, String)> = Management::ALL
+        .iter()
+        .map(|m| (m.as_str().to_string(), c::management(*m)))
+        .collect();
+    let free: Vec<(String, String)> = Stream::ALL
+        .iter()
+        .filter(|s| !p.allocations.iter().any(|a| a.stream == **s))
+        .map(|s| (s.as_str().to_string(), c::stream(*s)))
+        .collect();
+    html! {
+        h2 #allocations { "Allocations" }
+        (c::table("Section J allocations", &["Stream", "Held as", "Amount", "Committed", "Remaining"], p.allocations.is_empty().then_some("No allocations yet."), html! {
+            @for a in &p.allocations {
+                tr {
+                    th scope="row" { (c::stream(a.stream)) } td { (c::management(a.management)) }
+                    td { (money(a.amount)) } td { (money(a.committed)) } td { (money(a.remaining)) }
+                }
+            }
+        }))
+        @for a in &p.allocations {
+            @let amount = format!("amount_{}", a.id.0);
+            @let reason = format!("reason_{}", a.id.0);
+            h3 { "Change the " (c::stream(a.stream)) " allocation" }
+            form method="post" action={ "/council/budget-holders/" (p.id) "/allocations/" (a.id.0) } novalidate {
+                (csrf_field(chrome))
+                (input(errors, &amount, "New amount in pounds", form.get(&amount), "text", Some(&format!("Now {}; at least {} is committed to bookings", money(a.amount), money(a.committed)))))
+                (input(errors, &reason, "Reason for the change", form.get(&reason), "text", Some("Shown in the plan's statement, for example: annual review")))
+                button.button type="submit" { "Change the allocation" }
+            }
+        }
+        @if !free.is_empty() {
+            h3 { "Add an allocation" }
+            form method="post" action={ "/council/budget-holders/" (p.id) "/allocations" } novalidate {
+                (csrf_field(chrome))
+                (c::select(errors, "new_stream", "Funding stream", &free, form.get("new_stream")))
+                (c::select(errors, "new_management", "Held as", &held_as, form.get("new_management")))
+                (input(errors, "new_amount", "Amount in pounds", form.get("new_amount"), "text", None))
+                (input(errors, "new_admin_fee", "Third-party admin fee in pounds", form.get("new_admin_fee"), "text", Some("Only for a third-party arrangement")))
+                button.button type="submit" { "Add the allocation" }
+            }
+        }
+    }
+}
+
+fn holder_outcomes(chrome: &Chrome<'_>, taxonomy: &Taxonomy, p: &BudgetHolderView, errors: &FormErrors) -> Markup {
+    let statuses: Vec<(String, String)> = OutcomeStatus::ALL
+        .iter()
+        .map(|s| (s.as_str().to_string(), outcome_status(s.as_str()).to_string()))
+        .collect();
+    html! {
+        h2 #outcomes { "Outcomes" }
+        (c::table("Section E outcomes and how far each is met", &["Outcome", "Means", "Status"], p.outcomes.is_empty().then_some("No outcomes recorded."), html! {
+            @for o in &p.outcomes {
+                tr { td { (o.text) } td { (c::tags(taxonomy, &o.terms)) } td { (outcome_status(&o.status)) } }
+            }
+        }))
+        @for (i, o) in p.outcomes.iter().enumerate() {
+            @let name = format!("status_{}", o.id.0);
+            form method="post" action={ "/council/budget-holders/" (p.id) "/outcomes/" (o.id.0) } novalidate {
+                (csrf_field(chrome))
+                (c::select(errors, &name, &format!("Outcome {}: {}", i + 1, o.text), &statuses, &o.status))
+                button.button.button-secondary type="submit" { "Save outcome " (i + 1) }
+            }
+        }
+    }
+}
+
+fn holder_broker(chrome: &Chrome<'_>, record: &HolderRecord, errors: &FormErrors) -> Markup {
+    let p = &record.plan;
+    let mut choices: Vec<(String, String)> = vec![(String::new(), "No broker: the family manages the budget".into())];
+    choices.extend(record.brokers.iter().map(|b| (b.id.0.to_string(), b.name.clone())));
+    let current = p.broker_organisation_id.map(|b| b.0.to_string()).unwrap_or_default();
+    html! {
+        h2 #broker { "Broker" }
+        p {
+            @if let Some(name) = record.broker_name() { (name) " manages this budget with the family." }
+            @else { "No broker: the family manages this budget." }
+        }
+        form method="post" action={ "/council/budget-holders/" (p.id) "/broker" } novalidate {
+            (csrf_field(chrome))
+            (c::select(errors, "broker", "Broker organisation", &choices, &current))
+            button.button.button-secondary type="submit" { "Save the broker" }
+        }
+        p { a href="/council/brokers" { "Set up a broker organisation" } }
+    }
+}
+
+/// One budget holder as its council's officer sees it: the plan, allocations, outcomes, broker
+/// and every movement of its money, each with a form to change it.
+pub fn holder(
+    chrome: &Chrome<'_>,
+    taxonomy: &Taxonomy,
+    record: &HolderRecord,
+    errors: &FormErrors,
+    form: &dyn FormValues,
+) -> Markup {
+    let p = &record.plan;
+    html! {
+        p { a href="/council/budget-holders" { "All budget holders" } }
+        h1 { (p.first_name) " (" (p.reference) ")" }
+        (errors.summary())
+        (holder_details(chrome, p, errors, form))
+        (holder_allocations(chrome, p, errors, form))
+        (holder_outcomes(chrome, taxonomy, p, errors))
+        (holder_broker(chrome, record, errors))
+        h2 #statement { "Statement" }
+        (c::table("Every movement of this plan's money, oldest first", &["When", "Stream", "What", "Amount", "Left after"], record.entries.is_empty().then_some("No movements yet."), html! {
+            @for e in &record.entries {
+                tr {
+                    td { (in_london(e.at).format("%-d %b %Y %H:%M")) } td { (e.stream.replace('_', " ")) }
+                    td { (e.description) } td { (signed_money(e.amount)) } td { (money(e.balance_after)) }
+                }
+            }
+        }))
+    }
+}
+
+/// A movement with its sign: "+£500.00", "−£45.00".
+fn signed_money(amount: SignedPence) -> String {
+    let pence = amount.pence();
+    let sign = if pence < 0 { "−" } else { "+" };
+    format!("{sign}{}", money(Pence::from_stored(pence.abs())))
+}
+
+/// The council's broker organisations and the form to set up another with its first login.
+pub fn brokers(chrome: &Chrome<'_>, list: &[BrokerView], errors: &FormErrors, form: &dyn FormValues) -> Markup {
+    html! {
+        h1 { "Brokers" }
+        p { "A broker organisation manages personal budgets for the families you give it. Its staff log in and see only those families' plans, and book for them." }
+        (c::table("Your council's broker organisations", &["Organisation", "Logins", "Families"], list.is_empty().then_some("No broker organisations yet."), html! {
+            @for b in list {
+                tr { td { (b.name) } td { (b.logins.join(", ")) } td { (b.families) } }
+            }
+        }))
+        h2 { "Set up a broker organisation" }
+        (errors.summary())
+        form method="post" action="/council/brokers" novalidate {
+            (csrf_field(chrome))
+            (input(errors, "name", "Organisation name", form.get("name"), "text", None))
+            (input(errors, "phone", "Phone number", form.get("phone"), "tel", Some("Optional")))
+            (input(errors, "email", "Email address of its first login", form.get("email"), "email", None))
+            (input(errors, "password", "Password for that login", "", "password", Some("At least 10 characters; give it to the broker safely")))
+            button.button type="submit" { "Set up the broker" }
+        }
+        p { "To give a family to a broker, open the budget holder from " a href="/council/budget-holders" { "the list" } "." }
+    }
+}
+
+/// The council's settings.
+pub fn settings(chrome: &Chrome<'_>, settings: CouncilSettings, errors: &FormErrors) -> Markup {
+    let error = errors.get("unverified_bookable");
+    html! {
+        h1 { "Settings" }
+        (errors.summary())
+        form method="post" action="/council/settings" novalidate {
+            (csrf_field(chrome))
+            div.form-group.form-group-error[error.is_some()] {
+                fieldset.fieldset aria-describedby="unverified_bookable-hint" {
+                    legend.legend { "Can families book providers you have not verified?" }
+                    div.hint id="unverified_bookable-hint" { "Your families' plans only. Verified providers show “Verified by” your council on their services and in search." }
+                    @if let Some(m) = error { p.error-message id="unverified_bookable-error" { span.visually-hidden { "Error: " } (m) } }
+                    div.checkbox {
+                        input type="radio" id="unverified_bookable" name="unverified_bookable" value="yes" checked[settings.unverified_bookable];
+                        label for="unverified_bookable" { "Yes, families may book any provider that is not suspended" }
+                    }
+                    div.checkbox {
+                        input type="radio" id="unverified_bookable-no" name="unverified_bookable" value="no" checked[!settings.unverified_bookable];
+                        label for="unverified_bookable-no" { "No, only providers you have verified" }
+                    }
+                }
+            }
+            button.button type="submit" { "Save settings" }
+        }
     }
 }

@@ -34,11 +34,11 @@ pub fn home() -> Markup {
     }
 }
 
-fn result_item(taxonomy: &Taxonomy, hit: &Hit, next: Option<NextSession>) -> Markup {
+fn result_item(taxonomy: &Taxonomy, hit: &Hit, next: Option<NextSession>, verified_by: Option<&str>) -> Markup {
     html! {
         li {
             h3 { a href={ "/services/" (hit.service_id) } { (hit.name) } }
-            p { (hit.organisation.name) }
+            p { (hit.organisation.name) " " (c::verified_badge(verified_by)) }
             p {
                 @if let Some(d) = hit.distance_miles { (format!("{d:.1}")) " miles away. " }
                 @if let Some(p) = hit.price_from { "From " (money(p)) ". " }
@@ -250,7 +250,7 @@ pub fn search(taxonomy: &Taxonomy, page: &SearchPage<'_>) -> Markup {
                 script src=(c::LEAFLET_JS) defer {}
                 script src=(c::MAP_JS) defer {}
             }
-            ol.results start=(first) { @for hit in &results.results { (result_item(taxonomy, hit, found.next_session(hit))) } }
+            ol.results start=(first) { @for hit in &results.results { (result_item(taxonomy, hit, found.next_session(hit), found.verified_by(hit))) } }
             @if pages > 1 && page.page <= pages { (pager(page, pages)) }
         }
     }
@@ -263,6 +263,8 @@ pub struct ServicePage<'a> {
     pub plans: &'a [BudgetHolderView],
     /// The viewer's allocations, each with whether it can pay for this service.
     pub pay_from: &'a [PayFrom],
+    /// Councils of the viewer's plans that book only verified providers, which this is not.
+    pub refused_by: &'a [String],
     /// Coming dated sessions; none for a service booked by quantity.
     pub sessions: &'a [SessionView],
     pub series: &'a [(SeriesId, Weekly)],
@@ -459,7 +461,7 @@ pub fn service(chrome: &Chrome<'_>, taxonomy: &Taxonomy, page: &ServicePage<'_>)
     let bookable = !view.price_options.is_empty() && !view.funding_streams.is_empty();
     html! {
         h1 { (view.name) }
-        p.lead { (view.organisation.name) }
+        p.lead { (view.organisation.name) " " (c::verified_badge(view.verified_by.as_deref())) }
         @for para in view.description.split("\n\n") { p { (para) } }
         (summary_list(&[
             ("Helps with", tags(taxonomy, &view.outcomes)),
@@ -493,6 +495,9 @@ pub fn service(chrome: &Chrome<'_>, taxonomy: &Taxonomy, page: &ServicePage<'_>)
                 (csrf_field(chrome))
                 button.button.button-secondary type="submit" { "Add to shortlist" }
             }
+        }
+        @for council in page.refused_by {
+            p { (council) " books only providers it has verified, and has not verified " (view.organisation.name) " yet, so this service cannot be booked with your budget. Ask the council or choose a verified provider." }
         }
         @if !bookable {
             @if !page.plans.is_empty() { p { "This service cannot be booked here yet: it lists no price or no budget it can be paid from. Contact the provider." } }

@@ -10,14 +10,16 @@ use crate::db::bookings::{self, BookingKind, BookingView, NewBooking};
 use crate::db::budget_holders::{self, AllocationView, HolderRow};
 use crate::db::ledger::{self, Movement};
 use crate::db::sessions::{self as session_db, Seat, SessionView};
-use crate::db::{Conn, changes, now, services};
+use crate::db::{Conn, changes, councils, now, services};
 use crate::domain::booking::{
     self as rules, BookingAction, BookingInput, BookingStatus, Buys, Idempotency, LedgerKind, Offer,
 };
 use crate::domain::paging::{Page, PageRequest};
 use crate::domain::sessions::{self, SeatStatus, SessionPolicy, SessionStatus};
 use crate::domain::validate::{FieldError, Invalid};
-use crate::domain::{Actor, AllocationId, BookingId, BudgetHolderId, OrganisationId, Pence, ServiceId, SessionId};
+use crate::domain::{
+    Actor, AllocationId, BookingId, BudgetHolderId, CouncilId, OrganisationId, Pence, ServiceId, SessionId,
+};
 
 /// A booking as its creation returns it: with what is left on the allocation straight after.
 #[derive(Debug, Clone)]
@@ -124,6 +126,8 @@ fn basis(conn: &mut Conn, actor: &Actor, input: &BookingInput, at: NaiveDateTime
     let (service, organisation, offer) = services::offer(conn, input.price_option_id)?
         .ok_or_else(|| AppError::unknown("price_option_id", "no such price option"))?;
     offer.check(allocation.stream, holder.date_of_birth, today)?;
+    let settings = councils::settings(conn, CouncilId(holder.council_id))?;
+    rules::check_verified(settings, offer.provider_verified)?;
     Ok(Basis {
         holder,
         allocation,

@@ -7,9 +7,11 @@
 pub mod accounts;
 pub mod bookings;
 pub mod calendar;
+pub mod councils;
 pub mod feed;
 pub mod jobs;
 pub mod listings;
+pub mod plan_changes;
 pub mod plans;
 pub mod providers;
 pub mod reports;

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::bookings::plan_for;
-use super::search::{NextSession, next_sessions};
+use super::search::{NextSession, next_sessions, verifiers};
 use super::{App, AppError, AppResult};
 use crate::db::budget_holders::{self, AllocationView, BudgetHolderView};
 use crate::db::ledger::{self, StatementEntry};
@@ -17,7 +17,9 @@ use crate::domain::paging::{Page, PageRequest};
 use crate::domain::reports::Quarter;
 use crate::domain::taxonomy::TermId;
 use crate::domain::validate::Invalid;
-use crate::domain::{Actor, BudgetHolderId, OrganisationKind, Pence, PlanOutcomeId, Role, ServiceId, UserId};
+use crate::domain::{
+    Actor, BudgetHolderId, OrganisationId, OrganisationKind, Pence, PlanOutcomeId, Role, ServiceId, UserId,
+};
 use crate::geocode::Located;
 use crate::search::{Hit, SearchRequest};
 
@@ -212,11 +214,19 @@ pub struct PlanMatches {
     pub outcomes: Vec<OutcomeMatches>,
     /// The next session with a place left of each service matched.
     pub next_sessions: HashMap<ServiceId, NextSession>,
+    /// Who verified each matched service's provider.
+    pub verified: HashMap<OrganisationId, String>,
 }
 
 impl PlanMatches {
     pub fn next_session(&self, hit: &Hit) -> Option<NextSession> {
         self.next_sessions.get(&ServiceId(hit.service_id)).copied()
+    }
+
+    pub fn verified_by(&self, hit: &Hit) -> Option<&str> {
+        self.verified
+            .get(&OrganisationId(hit.organisation.id))
+            .map(String::as_str)
     }
 }
 
@@ -275,7 +285,9 @@ async fn matches_for(app: &App, plan: BudgetHolderView, radius_miles: f64, limit
         _ => vec![Vec::new(); plan.outcomes.len()],
     };
     let hits: Vec<Hit> = found.iter().flatten().cloned().collect();
-    let next_sessions = app.read(move |conn| next_sessions(conn, &hits)).await?;
+    let (next_sessions, verified) = app
+        .read(move |conn| Ok((next_sessions(conn, &hits)?, verifiers(conn, &hits)?)))
+        .await?;
     let outcomes = plan
         .outcomes
         .iter()
@@ -295,6 +307,7 @@ async fn matches_for(app: &App, plan: BudgetHolderView, radius_miles: f64, limit
         outcomes,
         plan,
         next_sessions,
+        verified,
     })
 }
 

@@ -2,12 +2,11 @@
 
 use super::{App, AppError, AppResult};
 use crate::db::organisations::{self, OrganisationView};
-use crate::domain::{Actor, OrganisationId, OrganisationStatus};
+use crate::domain::{Actor, CouncilId, OrganisationId, OrganisationStatus};
 
-fn officer(actor: &Actor) -> AppResult<()> {
+fn officer(actor: &Actor) -> AppResult<CouncilId> {
     actor
         .council()
-        .map(|_| ())
         .ok_or_else(|| AppError::forbidden("only a council can verify or suspend providers"))
 }
 
@@ -25,10 +24,10 @@ pub async fn set_status(
     id: OrganisationId,
     status: OrganisationStatus,
 ) -> AppResult<OrganisationView> {
-    officer(actor)?;
+    let council = officer(actor)?;
     let view = app
         .write(move |conn| {
-            organisations::set_status(conn, id, status)?;
+            organisations::set_status(conn, id, status, council)?;
             Ok(organisations::get(conn, id)?)
         })
         .await?;

@@ -7,11 +7,11 @@ use chrono::NaiveDateTime;
 
 use super::{App, AppError, AppResult};
 use crate::db::search_log::{self, LoggedSearch};
-use crate::db::{Conn, now, sessions};
-use crate::domain::ServiceId;
+use crate::db::{Conn, now, organisations, sessions};
 use crate::domain::geo::{Coordinates, nation_outside_england};
 use crate::domain::search::{Origin, SearchParams};
 use crate::domain::taxonomy::TermId;
+use crate::domain::{OrganisationId, ServiceId};
 use crate::search::{Hit, SearchRequest, SearchResults};
 
 /// Where a search was centred: its coordinates and postcode district.
@@ -84,6 +84,20 @@ pub(crate) fn next_sessions<'a>(
         .collect())
 }
 
+/// The council that verified each of these hits' providers, for those verified (one query).
+pub(crate) fn verifiers<'a>(
+    conn: &mut Conn,
+    hits: impl IntoIterator<Item = &'a Hit>,
+) -> AppResult<HashMap<OrganisationId, String>> {
+    let mut ids: Vec<OrganisationId> = hits.into_iter().map(|h| OrganisationId(h.organisation.id)).collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    ids.sort();
+    ids.dedup();
+    Ok(organisations::verifiers(conn, &ids)?)
+}
+
 #[derive(Debug, Clone)]
 pub struct Found {
     pub results: SearchResults,
@@ -91,11 +105,19 @@ pub struct Found {
     pub radius_miles: Option<f64>,
     /// Each result's next session with a place left, read fresh rather than from the index.
     pub next_sessions: HashMap<ServiceId, NextSession>,
+    /// Who verified each result's provider, read fresh: verifying changes no index entry.
+    pub verified: HashMap<OrganisationId, String>,
 }
 
 impl Found {
     pub fn next_session(&self, hit: &Hit) -> Option<NextSession> {
         self.next_sessions.get(&ServiceId(hit.service_id)).copied()
+    }
+
+    pub fn verified_by(&self, hit: &Hit) -> Option<&str> {
+        self.verified
+            .get(&OrganisationId(hit.organisation.id))
+            .map(String::as_str)
     }
 }
 
@@ -116,11 +138,16 @@ pub async fn search(app: &App, params: &SearchParams, options: Options) -> AppRe
         available,
         options.facets,
     );
-    let (results, next_sessions) = app
+    let (results, next_sessions, verified) = app
         .blocking(move |app| {
             let results = app.search.search(&request)?;
-            let next = app.db.read_as(|conn| next_sessions(conn, &results.results))?;
-            Ok((results, next))
+            let (next, verified) = app.db.read_as(|conn| {
+                Ok::<_, AppError>((
+                    next_sessions(conn, &results.results)?,
+                    verifiers(conn, &results.results)?,
+                ))
+            })?;
+            Ok((results, next, verified))
         })
         .await?;
     let ids = |terms: &[TermId]| terms.iter().map(|t| t.0.clone()).collect::<Vec<_>>();
@@ -145,6 +172,7 @@ pub async fn search(app: &App, params: &SearchParams, options: Options) -> AppRe
         place,
         radius_miles,
         next_sessions,
+        verified,
     })
 }
 

@@ -182,6 +182,9 @@ pub struct Details {
     pub sessions: Vec<crate::db::sessions::SessionView>,
     pub series: Vec<(crate::domain::SeriesId, crate::domain::sessions::Weekly)>,
     pub plans: Vec<crate::db::budget_holders::BudgetHolderView>,
+    /// The councils of the viewer's plans that book only verified providers, when this provider
+    /// is not verified (those plans are left out of `plans`).
+    pub refused_by: Vec<String>,
     /// Each of the viewer's allocations, and why it cannot pay for this service if it cannot.
     pub pay_from: Vec<PayFrom>,
 }
@@ -211,8 +214,10 @@ fn cheapest_offer(view: &ServiceView) -> Option<Offer> {
         price: cheapest.price,
         option_active: true,
         service_published: view.status == ServiceStatus::Published,
-        // A suspended provider's services are not shown at all.
+        // A suspended provider's services are not shown at all, and plans whose council refuses
+        // an unverified provider are left out before this is asked.
         provider_suspended: false,
+        provider_verified: true,
         accepted_streams: view.funding_streams.clone(),
         min_age: view.min_age,
         max_age: view.max_age,
@@ -263,7 +268,6 @@ pub async fn details(app: &App, viewer: Option<Actor>, id: ServiceId) -> AppResu
         let view = services::get(conn, id)?.ok_or_else(|| AppError::not_found("service"))?;
         let service = visible(viewer.as_ref(), view)?;
         let provider = organisations::get(conn, OrganisationId(service.organisation.id))?;
-        let pay_from = pay_from(&service, &plans);
         let now = crate::db::now();
         let sessions =
             crate::db::sessions::of_service(conn, id, now, now + chrono::Duration::days(SESSIONS_SHOWN_DAYS))?;
@@ -271,14 +275,40 @@ pub async fn details(app: &App, viewer: Option<Actor>, id: ServiceId) -> AppResu
             .into_iter()
             .filter(|(sid, _)| sessions.iter().any(|s| s.series_id == Some(*sid)))
             .collect();
+        let (plans, refused_by) = bookable_plans(conn, &service, plans)?;
+        let pay_from = pay_from(&service, &plans);
         Ok(Details {
             service,
             provider,
             sessions,
             series,
             plans,
+            refused_by,
             pay_from,
         })
     })
     .await
+}
+
+/// The plans that may book this service, and the names of the councils that refuse it for the
+/// rest (rule: `booking::check_verified`).
+fn bookable_plans(
+    conn: &mut crate::db::Conn,
+    service: &ServiceView,
+    plans: Vec<crate::db::budget_holders::BudgetHolderView>,
+) -> AppResult<(Vec<crate::db::budget_holders::BudgetHolderView>, Vec<String>)> {
+    let mut kept = Vec::new();
+    let mut refused_by: Vec<String> = Vec::new();
+    for plan in plans {
+        let settings = crate::db::councils::settings(conn, plan.council_id)?;
+        if crate::domain::booking::check_verified(settings, service.verified_by.is_some()).is_ok() {
+            kept.push(plan);
+        } else {
+            let name = crate::db::councils::name(conn, plan.council_id)?.unwrap_or_default();
+            if !refused_by.contains(&name) {
+                refused_by.push(name);
+            }
+        }
+    }
+    Ok((kept, refused_by))
 }

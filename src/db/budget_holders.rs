@@ -8,8 +8,9 @@ use super::schema::{allocations, budget_holders, plan_needs, plan_outcome_terms,
 use super::{Conn, DbResult, now};
 use crate::domain::access::{PlanOwners, PlanScope};
 use crate::domain::booking::LedgerKind;
-use crate::domain::budget::ValidBudgetHolder;
+use crate::domain::budget::{ValidAllocation, ValidBudgetHolder};
 use crate::domain::paging::{Page, PageRequest};
+use crate::domain::plan_change::ValidPlanDetails;
 use crate::domain::{
     AllocationId, BudgetHolderId, CouncilId, Management, OrganisationId, Pence, PlanOutcomeId, Stream, UserId,
 };
@@ -74,44 +75,80 @@ pub fn create(
             .execute(conn)?;
     }
     for a in &h.allocations {
-        let allocation = diesel::insert_into(allocations::table)
-            .values((
-                allocations::budget_holder_id.eq(id.0),
-                allocations::stream.eq(a.stream.as_str()),
-                allocations::management.eq(a.management.as_str()),
-                allocations::amount_pence.eq(a.amount.pence()),
-                allocations::committed_pence.eq(a.admin_fee.pence()),
-                allocations::admin_fee_pence.eq(a.admin_fee.pence()),
-            ))
-            .returning(allocations::id)
-            .get_result::<i64>(conn)?;
-        let allocation = AllocationId(allocation);
+        add_allocation(conn, id, a)?;
+    }
+    Ok(id)
+}
+
+/// Open an allocation on a plan in the ledger, and take its admin fee.
+pub fn add_allocation(conn: &mut Conn, holder: BudgetHolderId, a: &ValidAllocation) -> DbResult<AllocationId> {
+    let allocation = diesel::insert_into(allocations::table)
+        .values((
+            allocations::budget_holder_id.eq(holder.0),
+            allocations::stream.eq(a.stream.as_str()),
+            allocations::management.eq(a.management.as_str()),
+            allocations::amount_pence.eq(a.amount.pence()),
+            allocations::committed_pence.eq(a.admin_fee.pence()),
+            allocations::admin_fee_pence.eq(a.admin_fee.pence()),
+        ))
+        .returning(allocations::id)
+        .get_result::<i64>(conn)?;
+    let allocation = AllocationId(allocation);
+    ledger::append(
+        conn,
+        Movement {
+            allocation,
+            booking: None,
+            kind: LedgerKind::Allocated,
+            amount: a.amount.credit(),
+            balance_after: a.amount,
+            description: &format!("{} allocated", crate::domain::allocation_name(a.stream, a.management)),
+        },
+    )?;
+    if a.admin_fee > Pence::ZERO {
         ledger::append(
             conn,
             Movement {
                 allocation,
                 booking: None,
-                kind: LedgerKind::Allocated,
-                amount: a.amount.credit(),
-                balance_after: a.amount,
-                description: &format!("{} allocated", crate::domain::allocation_name(a.stream, a.management)),
+                kind: LedgerKind::AdminFee,
+                amount: a.admin_fee.debit(),
+                balance_after: a.amount.saturating_sub(a.admin_fee),
+                description: "third-party arrangement admin fee",
             },
         )?;
-        if a.admin_fee > Pence::ZERO {
-            ledger::append(
-                conn,
-                Movement {
-                    allocation,
-                    booking: None,
-                    kind: LedgerKind::AdminFee,
-                    amount: a.admin_fee.debit(),
-                    balance_after: a.amount.saturating_sub(a.admin_fee),
-                    description: "third-party arrangement admin fee",
-                },
-            )?;
-        }
     }
-    Ok(id)
+    Ok(allocation)
+}
+
+/// Correct or renew a plan's details. A reference the council already used is a unique
+/// violation for the caller to name.
+pub fn update_details(conn: &mut Conn, holder: BudgetHolderId, d: &ValidPlanDetails) -> DbResult<()> {
+    diesel::update(budget_holders::table.find(holder.0))
+        .set((
+            budget_holders::reference.eq(&d.reference),
+            budget_holders::first_name.eq(&d.first_name),
+            budget_holders::date_of_birth.eq(d.date_of_birth),
+            budget_holders::postcode.eq(&d.postcode),
+            budget_holders::plan_start.eq(d.plan_start),
+            budget_holders::plan_end.eq(d.plan_end),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Set an allocation's amount only if it still covers what is committed, in one guarded
+/// statement (a booking made meanwhile wins). Returns whether it was set.
+pub fn set_amount(conn: &mut Conn, allocation: AllocationId, from: Pence, to: Pence) -> DbResult<bool> {
+    let changed = diesel::update(
+        allocations::table
+            .filter(allocations::id.eq(allocation.0))
+            .filter(allocations::amount_pence.eq(from.pence()))
+            .filter(allocations::committed_pence.le(to.pence())),
+    )
+    .set(allocations::amount_pence.eq(to.pence()))
+    .execute(conn)?;
+    Ok(changed == 1)
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

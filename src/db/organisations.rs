@@ -1,13 +1,15 @@
 //! Provider and broker organisations.
 
+use std::collections::HashMap;
+
 use diesel::prelude::*;
 
-use super::schema::{organisations, services};
+use super::schema::{budget_holders, councils, organisations, services, users as user_rows};
 use super::users::{self, NewUser};
 use super::{Conn, DbError, DbResult, now};
 use crate::domain::organisation::ValidRegistration;
 use crate::domain::oruk::ImportedOrganisation;
-use crate::domain::{OrganisationId, OrganisationKind, OrganisationStatus, UserId};
+use crate::domain::{CouncilId, OrganisationId, OrganisationKind, OrganisationStatus, UserId};
 
 /// Store an organisation (unverified) and its first user. A taken email is a unique violation for
 /// the caller to name.
@@ -148,10 +150,15 @@ pub fn upsert_from_feed(conn: &mut Conn, feed: &str, o: &ImportedOrganisation) -
     Ok(OrganisationId(id))
 }
 
-/// Set a provider's status (verified, suspended). Its services' index entries follow.
-pub fn set_status(conn: &mut Conn, id: OrganisationId, status: OrganisationStatus) -> DbResult<()> {
+/// Set a provider's status (verified, suspended) as council `by` decided; a verified provider
+/// keeps who verified it. Its services' index entries follow.
+pub fn set_status(conn: &mut Conn, id: OrganisationId, status: OrganisationStatus, by: CouncilId) -> DbResult<()> {
+    let verifier = (status == OrganisationStatus::Verified).then_some(by.0);
     let n = diesel::update(organisations::table.find(id.0))
-        .set(organisations::status.eq(status.as_str()))
+        .set((
+            organisations::status.eq(status.as_str()),
+            organisations::verified_by_council_id.eq(verifier),
+        ))
         .execute(conn)?;
     if n == 0 {
         return Err(DbError::NotFound("organisation"));
@@ -169,4 +176,67 @@ pub fn set_status(conn: &mut Conn, id: OrganisationId, status: OrganisationStatu
         super::changes::record(conn, crate::domain::ServiceId(service))?;
     }
     Ok(())
+}
+
+/// Record the council that set up a broker organisation (its officers choose from their own).
+pub fn set_council(conn: &mut Conn, id: OrganisationId, council: CouncilId) -> DbResult<()> {
+    diesel::update(organisations::table.find(id.0))
+        .set(organisations::council_id.eq(council.0))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A broker organisation of a council, its logins and how many of the council's plans it manages.
+#[derive(Debug, Clone)]
+pub struct BrokerView {
+    pub id: OrganisationId,
+    pub name: String,
+    pub logins: Vec<String>,
+    pub families: i64,
+}
+
+/// The broker organisations a council set up, by name.
+pub fn brokers_of(conn: &mut Conn, council: CouncilId) -> DbResult<Vec<BrokerView>> {
+    let rows: Vec<(i64, String)> = organisations::table
+        .filter(organisations::kind.eq(OrganisationKind::Broker.as_str()))
+        .filter(organisations::council_id.eq(council.0))
+        .order((organisations::name, organisations::id))
+        .select((organisations::id, organisations::name))
+        .load(conn)?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let logins: Vec<(Option<i64>, String)> = user_rows::table
+        .filter(user_rows::organisation_id.eq_any(&ids))
+        .order(user_rows::id)
+        .select((user_rows::organisation_id, user_rows::email))
+        .load(conn)?;
+    let managed: Vec<Option<i64>> = budget_holders::table
+        .filter(budget_holders::council_id.eq(council.0))
+        .filter(budget_holders::broker_organisation_id.eq_any(&ids))
+        .select(budget_holders::broker_organisation_id)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name)| BrokerView {
+            id: OrganisationId(id),
+            name,
+            logins: logins
+                .iter()
+                .filter(|(o, _)| *o == Some(id))
+                .map(|(_, e)| e.clone())
+                .collect(),
+            families: managed.iter().filter(|b| **b == Some(id)).count() as i64,
+        })
+        .collect())
+}
+
+/// The name of the council that verified each of these organisations, for those verified.
+pub fn verifiers(conn: &mut Conn, ids: &[OrganisationId]) -> DbResult<HashMap<OrganisationId, String>> {
+    let ids: Vec<i64> = ids.iter().map(|o| o.0).collect();
+    let rows: Vec<(i64, String)> = organisations::table
+        .inner_join(councils::table.on(organisations::verified_by_council_id.eq(councils::id.nullable())))
+        .filter(organisations::id.eq_any(&ids))
+        .filter(organisations::status.eq(OrganisationStatus::Verified.as_str()))
+        .select((organisations::id, councils::name))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(id, name)| (OrganisationId(id), name)).collect())
 }

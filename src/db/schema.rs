@@ -23,6 +23,16 @@ diesel::table! {
         created_at -> Timestamp,
         feed -> Nullable<Text>,
         feed_id -> Nullable<Text>,
+        verified_by_council_id -> Nullable<BigInt>,
+        council_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    council_settings (council_id) {
+        council_id -> BigInt,
+        unverified_bookable -> Bool,
+        updated_at -> Timestamp,
     }
 }
 
@@ -212,6 +222,7 @@ diesel::joinable!(bookings -> price_options (price_option_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     councils,
+    council_settings,
     organisations,
     users,
     sessions,

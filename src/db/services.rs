@@ -54,6 +54,8 @@ pub struct ServiceView {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub policy: SessionPolicy,
+    /// The council that verified the provider, while it is verified.
+    pub verified_by: Option<String>,
 }
 
 #[derive(Queryable)]
@@ -614,6 +616,8 @@ pub fn get(conn: &mut Conn, id: ServiceId) -> DbResult<Option<ServiceView>> {
         .collect();
     let mut funding_streams: Vec<Stream> = streams.iter().filter_map(|s| s.parse().ok()).collect();
     funding_streams.sort();
+    let organisation = OrganisationId(row.organisation_id);
+    let verified_by = super::organisations::verifiers(conn, &[organisation])?.remove(&organisation);
     Ok(Some(ServiceView {
         id: ServiceId(row.id),
         organisation: OrganisationSummary {
@@ -648,6 +652,7 @@ pub fn get(conn: &mut Conn, id: ServiceId) -> DbResult<Option<ServiceView>> {
         created_at: row.created_at,
         updated_at: row.updated_at,
         policy: row.policy.into(),
+        verified_by,
     }))
 }
 
@@ -710,6 +715,7 @@ pub fn offer(conn: &mut Conn, option: PriceOptionId) -> DbResult<Option<(Service
             option_active: active,
             service_published: status == ServiceStatus::Published.as_str(),
             provider_suspended: org_status == OrganisationStatus::Suspended.as_str(),
+            provider_verified: org_status == OrganisationStatus::Verified.as_str(),
             accepted_streams,
             min_age,
             max_age,

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::budget::age_on;
+use super::council::CouncilSettings;
 use super::sessions::MAX_BOOKED_SESSIONS;
 use super::validate::{self, Checker, Invalid};
 use super::{
@@ -66,6 +67,7 @@ impl BookingStatus {
     pub fn apply(self, action: BookingAction) -> Result<BookingStatus, TransitionError> {
         use BookingAction as A;
         use BookingStatus as S;
+
         match (self, action) {
             (S::Requested, A::Confirm) => Ok(S::Confirmed),
             (S::Requested, A::Decline) => Ok(S::Declined),
@@ -227,6 +229,8 @@ pub struct Offer {
     pub option_active: bool,
     pub service_published: bool,
     pub provider_suspended: bool,
+    /// A council has checked the provider (see `check_verified`).
+    pub provider_verified: bool,
     pub accepted_streams: Vec<Stream>,
     pub min_age: i32,
     pub max_age: i32,
@@ -322,6 +326,19 @@ pub fn can_pay(
     Ok(())
 }
 
+/// A council that books only verified providers refuses the others for its plans.
+pub fn check_verified(settings: CouncilSettings, provider_verified: bool) -> Result<(), RuleError> {
+    if provider_verified || settings.unverified_bookable {
+        Ok(())
+    } else {
+        Err(RuleError::conflict(
+            "provider_not_verified",
+            "the council books only providers it has verified, and has not verified this one yet",
+            Some("price_option_id"),
+        ))
+    }
+}
+
 /// The refusal when the guarded debit finds too little left.
 pub fn insufficient_funds(total: Pence, remaining: Pence, stream: Stream) -> RuleError {
     RuleError::conflict(
@@ -339,6 +356,22 @@ mod tests {
     use super::*;
     use BookingAction as A;
     use BookingStatus as S;
+
+    #[test]
+    fn only_a_council_that_asks_for_verification_refuses_unverified_providers() {
+        let strict = CouncilSettings {
+            unverified_bookable: false,
+        };
+        assert!(check_verified(CouncilSettings::default(), false).is_ok());
+        assert!(check_verified(strict, true).is_ok());
+        assert!(matches!(
+            check_verified(strict, false),
+            Err(RuleError::Conflict {
+                code: "provider_not_verified",
+                ..
+            })
+        ));
+    }
 
     #[test]
     fn the_happy_path() {
@@ -448,6 +481,7 @@ mod tests {
             option_active: true,
             service_published: true,
             provider_suspended: false,
+            provider_verified: false,
             accepted_streams: vec![Stream::SocialCare],
             min_age: 5,
             max_age: 18,

@@ -838,6 +838,24 @@ async function otherPages(page) {
   expect((await page.getByRole('alert').count()) === 1, 'the empty budget-holder form shows an error summary');
   expect(await hearing().isChecked(), 'a need ticked on the budget-holder form stays ticked when the form comes back with errors');
   await checkPage(page, 'council-budget-holder-errors');
+  // A budget holder's own page: raise an allocation with a reason; the statement shows why.
+  await goto(page, '/council/budget-holders');
+  await clickAndWait(page, main(page).getByRole('table').getByRole('link').first(), /\/council\/budget-holders\/\d+$/);
+  await checkPage(page, 'council-budget-holder');
+  const change = main(page).locator('form[action*="/allocations/"]').first();
+  await change.getByLabel('New amount in pounds').fill('2,000.00');
+  await change.getByLabel('Reason for the change').fill('Annual review');
+  await clickAndWait(page, change.getByRole('button', { name: 'Change the allocation' }), /\/council\/budget-holders\/\d+/);
+  expect(/Allocation (increased|reduced) from £[\d.]+ to £2000\.00: Annual review/.test(await main(page).innerText()),
+    'an allocation changed with a reason appears in the statement');
+  await checkPage(page, 'council-budget-holder-changed');
+  await goto(page, '/council/brokers');
+  await checkPage(page, 'council-brokers');
+  await clickAndWait(page, main(page).getByRole('button', { name: 'Set up the broker', exact: true }));
+  expect((await page.getByRole('alert').count()) === 1, 'the empty broker form shows an error summary');
+  await checkPage(page, 'council-brokers-errors');
+  await goto(page, '/council/settings');
+  await checkPage(page, 'council-settings');
   await goto(page, '/council/providers');
   await checkPage(page, 'council-providers');
   await goto(page, '/council/reports');

@@ -14,15 +14,17 @@ use crate::app::{self, AppError};
 use crate::db::bookings::BookingView;
 use crate::db::budget_holders::{AllocationView, BudgetHolderView, PlanOutcomeView};
 use crate::db::ledger::StatementEntry;
-use crate::db::organisations::OrganisationView;
+use crate::db::organisations::{BrokerView, OrganisationView};
 use crate::db::reports::{OutcomeProgress, PricedBelowCost, QuarterlyReturn, ReturnLine, ServedBy};
 use crate::db::services::{PriceOptionView, ServiceView};
 use crate::db::sessions::{Seat, SessionView};
 use crate::domain::booking::{BookingInput, BookingStatus, LedgerKind};
 use crate::domain::budget::{AllocationInput, BudgetHolderInput, LoginInput, PlanOutcomeInput};
+use crate::domain::council::SettingsInput;
 use crate::domain::fcr::{FcrBreakdown, FcrInput, Occupancy};
 use crate::domain::organisation::{OrganisationInput, RegistrationInput};
 use crate::domain::paging::{Page, PageRequest};
+use crate::domain::plan_change::{AdjustmentInput, PlanDetailsInput};
 use crate::domain::reports::{GapRow, SpendingRow};
 use crate::domain::service::{Day, Location, LocationInput, PriceOptionInput, ServiceInput, Session};
 use crate::domain::sessions::{Policy, SeatStatus, SessionStatus, WaitStatus};
@@ -476,6 +478,12 @@ pub struct Service {
     pub offer_window_hours: i32,
     pub late_cancellation: Policy,
     pub absence: Policy,
+    /// Whether a council has verified the provider.
+    #[schema(required = false)]
+    pub verified: bool,
+    /// The council that verified it; absent while it is not verified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verified_by: Option<String>,
 }
 
 impl From<&ServiceView> for Service {
@@ -509,6 +517,8 @@ impl From<&ServiceView> for Service {
             offer_window_hours: v.policy.offer_window_hours,
             late_cancellation: v.policy.late_cancellation,
             absence: v.policy.absence,
+            verified: v.verified_by.is_some(),
+            verified_by: v.verified_by.clone(),
         }
     }
 }
@@ -941,6 +951,165 @@ pub struct OutcomeStatusChange {
     pub status: String,
 }
 
+// ---- Changing a plan, brokers, council settings ----------------------------------------------------
+
+/// A plan's details as the council corrects or renews them (every field is replaced).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlanDetails {
+    /// The EHC plan's reference, unique within the council.
+    pub reference: String,
+    pub first_name: String,
+    pub date_of_birth: NaiveDate,
+    /// Home postcode: matches are measured from here.
+    pub postcode: String,
+    pub plan_start: NaiveDate,
+    /// After `plan_start`, at most three years later.
+    pub plan_end: NaiveDate,
+}
+
+impl From<PlanDetails> for PlanDetailsInput {
+    fn from(d: PlanDetails) -> PlanDetailsInput {
+        PlanDetailsInput {
+            reference: d.reference,
+            first_name: d.first_name,
+            date_of_birth: d.date_of_birth,
+            postcode: d.postcode,
+            plan_start: d.plan_start,
+            plan_end: d.plan_end,
+        }
+    }
+}
+
+/// A new amount for an allocation, recorded in the ledger with its reason.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Adjustment {
+    /// The allocation's new amount; at least what is already committed.
+    pub amount: Pence,
+    /// Why it changed (1 to 500 characters); shown in the statement.
+    pub reason: String,
+}
+
+impl From<Adjustment> for AdjustmentInput {
+    fn from(a: Adjustment) -> AdjustmentInput {
+        AdjustmentInput {
+            amount: a.amount,
+            reason: a.reason,
+        }
+    }
+}
+
+impl From<NewAllocation> for AllocationInput {
+    fn from(a: NewAllocation) -> AllocationInput {
+        AllocationInput {
+            stream: a.stream,
+            management: a.management,
+            amount: a.amount,
+            admin_fee: a.admin_fee,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BrokerChange {
+    /// One of the council's broker organisations; null or left out for none.
+    #[serde(default)]
+    pub broker_organisation_id: Option<OrganisationId>,
+}
+
+/// A broker organisation the council sets up, and its first login.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewBroker {
+    pub name: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub website: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub description: String,
+    /// The broker's first login.
+    pub user: Login,
+}
+
+impl From<NewBroker> for RegistrationInput {
+    fn from(b: NewBroker) -> RegistrationInput {
+        RegistrationInput {
+            organisation: OrganisationInput {
+                name: b.name,
+                kind: OrganisationKind::Broker,
+                charity_number: None,
+                company_number: None,
+                website: b.website,
+                phone: b.phone,
+                email: b.email,
+                description: b.description,
+            },
+            user: b.user.into(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Broker {
+    pub id: OrganisationId,
+    pub name: String,
+    /// Its logins' email addresses.
+    pub logins: Vec<String>,
+    /// How many of the council's plans it manages.
+    pub families: i64,
+}
+
+impl From<&BrokerView> for Broker {
+    fn from(b: &BrokerView) -> Broker {
+        Broker {
+            id: b.id,
+            name: b.name.clone(),
+            logins: b.logins.clone(),
+            families: b.families,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BrokerList {
+    pub brokers: Vec<Broker>,
+    pub page: u32,
+    pub per_page: u32,
+    pub total: u64,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CouncilSettings {
+    /// Whether the council's families may book providers no council has verified; true if never
+    /// changed. When false, such a booking is refused with 409 `provider_not_verified`. Left out
+    /// of a change, it keeps its value.
+    #[serde(default)]
+    #[schema(required = false)]
+    pub unverified_bookable: Option<bool>,
+}
+
+impl From<crate::domain::council::CouncilSettings> for CouncilSettings {
+    fn from(s: crate::domain::council::CouncilSettings) -> CouncilSettings {
+        CouncilSettings {
+            unverified_bookable: Some(s.unverified_bookable),
+        }
+    }
+}
+
+impl From<CouncilSettings> for SettingsInput {
+    fn from(s: CouncilSettings) -> SettingsInput {
+        SettingsInput {
+            unverified_bookable: s.unverified_bookable,
+        }
+    }
+}
+
 // ---- Search and matches ---------------------------------------------------------------------------
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -969,6 +1138,12 @@ pub struct SearchHit {
     /// The earliest session still to come with a place left; null when there is none.
     #[schema(required = true)]
     pub next_session: Option<NextSession>,
+    /// Whether a council has verified the provider.
+    #[schema(required = false)]
+    pub verified: bool,
+    /// The council that verified it; absent while it is not verified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verified_by: Option<String>,
 }
 
 /// A service's next session with a place left, read from the database when the page is asked for.
@@ -990,8 +1165,9 @@ impl From<app::search::NextSession> for NextSession {
 }
 
 impl SearchHit {
-    /// A hit of the index, with its service's next open session (if it has one).
-    pub fn new(h: &Hit, next: Option<app::search::NextSession>) -> SearchHit {
+    /// A hit of the index, with its service's next open session (if it has one) and the council
+    /// that verified its provider (if one has).
+    pub fn new(h: &Hit, next: Option<app::search::NextSession>, verified_by: Option<&str>) -> SearchHit {
         SearchHit {
             service_id: h.service_id,
             name: h.name.clone(),
@@ -1012,6 +1188,8 @@ impl SearchHit {
             postcode: h.postcode.clone(),
             reach_miles: h.reach_miles,
             next_session: next.map(Into::into),
+            verified: verified_by.is_some(),
+            verified_by: verified_by.map(str::to_string),
         }
     }
 }
@@ -1080,7 +1258,7 @@ impl From<&app::plans::PlanMatches> for Matches {
                     services: o
                         .services
                         .iter()
-                        .map(|h| SearchHit::new(h, m.next_session(h)))
+                        .map(|h| SearchHit::new(h, m.next_session(h), m.verified_by(h)))
                         .collect(),
                 })
                 .collect(),

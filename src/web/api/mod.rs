@@ -5,6 +5,7 @@
 mod accounts;
 mod bookings;
 mod calendar;
+mod council;
 pub mod dto;
 pub mod error;
 pub mod extract;
@@ -33,6 +34,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .configure(accounts::routes)
         .configure(services::routes)
         .configure(plans::routes)
+        .configure(council::routes)
         .configure(search::routes)
         .configure(reports::routes)
         .configure(bookings::routes)

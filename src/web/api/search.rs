@@ -57,7 +57,7 @@ async fn search(app: Data, query: web::Query<Vec<(String, String)>>) -> Reply {
         results: r
             .results
             .iter()
-            .map(|h| dto::SearchHit::new(h, found.next_session(h)))
+            .map(|h| dto::SearchHit::new(h, found.next_session(h), found.verified_by(h)))
             .collect(),
         facets: dto::Facets {
             outcomes: r.facets.outcomes.clone(),

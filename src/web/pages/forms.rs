@@ -24,7 +24,7 @@ fn problem(errors: &mut FormErrors, field: &str, message: &str) {
 }
 
 /// Pounds as people type them: "£1,200.50" is 1200.50.
-fn pounds(text: &str) -> String {
+pub(super) fn pounds(text: &str) -> String {
     text.trim().trim_start_matches('£').replace(',', "")
 }
 

@@ -5,6 +5,7 @@
 
 mod calendar;
 mod council;
+mod council_forms;
 mod family;
 mod forms;
 mod provider;
@@ -93,6 +94,31 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/council/budget-holders", web::get().to(council::budget_holders))
         .route("/council/budget-holders/new", web::get().to(council::new_holder_form))
         .route("/council/budget-holders/new", web::post().to(council::create_holder))
+        .route("/council/budget-holders/{id}", web::get().to(council::holder))
+        .route(
+            "/council/budget-holders/{id}/plan",
+            web::post().to(council::change_plan),
+        )
+        .route(
+            "/council/budget-holders/{id}/allocations",
+            web::post().to(council::add_allocation),
+        )
+        .route(
+            "/council/budget-holders/{id}/allocations/{allocation}",
+            web::post().to(council::adjust_allocation),
+        )
+        .route(
+            "/council/budget-holders/{id}/outcomes/{outcome}",
+            web::post().to(council::set_outcome),
+        )
+        .route(
+            "/council/budget-holders/{id}/broker",
+            web::post().to(council::set_broker),
+        )
+        .route("/council/brokers", web::get().to(council::brokers))
+        .route("/council/brokers", web::post().to(council::create_broker))
+        .route("/council/settings", web::get().to(council::settings))
+        .route("/council/settings", web::post().to(council::change_settings))
         .route("/council/reports", web::get().to(council::reports))
         .route("/council/reports/gaps.csv", web::get().to(council::gaps_csv))
         .route("/council/reports/spending.csv", web::get().to(council::spending_csv))

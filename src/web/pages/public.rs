@@ -57,6 +57,7 @@ pub async fn service(app: Data, visitor: Visitor, id: web::Path<i64>) -> Page {
         provider: &d.provider,
         plans: &d.plans,
         pay_from: &d.pay_from,
+        refused_by: &d.refused_by,
         sessions: &d.sessions,
         series: &d.series,
         logged_in: visitor.actor.is_some(),

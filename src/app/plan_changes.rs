@@ -1,0 +1,170 @@
+//! A council officer changes a plan it holds: the child's details and plan dates, an allocation's
+//! amount (a ledger entry with the reason, never below what is committed), a new allocation, how
+//! far each outcome is met (in `plans`), and who brokers it.
+
+use super::bookings::plan_for;
+use super::{App, AppError, AppResult};
+use crate::db::Conn;
+use crate::db::budget_holders::{self, AllocationView, BudgetHolderView, HolderRow};
+use crate::db::ledger::{self, Movement, StatementEntry};
+use crate::db::organisations::{self, BrokerView};
+use crate::domain::booking::LedgerKind;
+use crate::domain::budget::AllocationInput;
+use crate::domain::plan_change::{self, AdjustmentInput, PlanDetailsInput};
+use crate::domain::validate::Invalid;
+use crate::domain::{Actor, AllocationId, BudgetHolderId, CouncilId, OrganisationId};
+
+/// The plan, checked to be one of this officer's council's (a child's record is special-category
+/// data: nobody else reaches these pages).
+fn officers_plan(conn: &mut Conn, actor: &Actor, id: BudgetHolderId) -> AppResult<(CouncilId, HolderRow)> {
+    let council = actor.council().ok_or_else(|| AppError::wrong_role(actor))?;
+    Ok((council, plan_for(conn, actor, id)?))
+}
+
+fn reload(conn: &mut Conn, id: BudgetHolderId) -> AppResult<BudgetHolderView> {
+    let row = budget_holders::load(conn, id)?.ok_or_else(|| AppError::not_found("budget holder"))?;
+    Ok(budget_holders::view(conn, row)?)
+}
+
+/// Everything the officer's page for one budget holder shows.
+#[derive(Debug, Clone)]
+pub struct HolderRecord {
+    pub plan: BudgetHolderView,
+    pub entries: Vec<StatementEntry>,
+    /// The council's broker organisations, to choose from.
+    pub brokers: Vec<BrokerView>,
+}
+
+impl HolderRecord {
+    pub fn broker_name(&self) -> Option<&str> {
+        let id = self.plan.broker_organisation_id?;
+        self.brokers.iter().find(|b| b.id == id).map(|b| b.name.as_str())
+    }
+}
+
+pub async fn record(app: &App, actor: &Actor, id: BudgetHolderId) -> AppResult<HolderRecord> {
+    let actor = actor.clone();
+    app.read(move |conn| {
+        let (council, _) = officers_plan(conn, &actor, id)?;
+        Ok(HolderRecord {
+            plan: reload(conn, id)?,
+            entries: ledger::statement(conn, id)?,
+            brokers: organisations::brokers_of(conn, council)?,
+        })
+    })
+    .await
+}
+
+/// Correct or renew the plan's details (the child's first name, reference, date of birth,
+/// postcode and plan dates).
+pub async fn change_details(
+    app: &App,
+    actor: &Actor,
+    id: BudgetHolderId,
+    input: PlanDetailsInput,
+) -> AppResult<BudgetHolderView> {
+    let details = input.validate(App::today())?;
+    let actor = actor.clone();
+    app.write(move |conn| {
+        officers_plan(conn, &actor, id)?;
+        budget_holders::update_details(conn, id, &details).map_err(|e| {
+            if e.is_unique_violation() {
+                AppError::conflict(
+                    "reference_taken",
+                    "this council already has a budget holder with this reference",
+                    Some("reference"),
+                )
+            } else {
+                e.into()
+            }
+        })?;
+        reload(conn, id)
+    })
+    .await
+}
+
+/// Change an allocation's amount: one ledger entry with the officer's reason, refused below what
+/// bookings already hold.
+pub async fn adjust(
+    app: &App,
+    actor: &Actor,
+    id: BudgetHolderId,
+    allocation: AllocationId,
+    input: AdjustmentInput,
+) -> AppResult<AllocationView> {
+    let change = input.validate()?;
+    let actor = actor.clone();
+    app.write(move |conn| {
+        officers_plan(conn, &actor, id)?;
+        let current =
+            budget_holders::allocation(conn, id, allocation)?.ok_or_else(|| AppError::not_found("allocation"))?;
+        let (movement, balance_after) = plan_change::adjust(current.amount, current.committed, change.amount)?;
+        // Guarded on the amount and committed read above: a booking made meanwhile is not undercut.
+        if !budget_holders::set_amount(conn, allocation, current.amount, change.amount)? {
+            return Err(AppError::conflict(
+                "below_committed",
+                "a booking was made meanwhile: reload the page and try again",
+                Some("amount"),
+            ));
+        }
+        ledger::append(
+            conn,
+            Movement {
+                allocation,
+                booking: None,
+                kind: LedgerKind::Allocated,
+                amount: movement,
+                balance_after,
+                description: &plan_change::adjustment_description(current.amount, change.amount, &change.reason),
+            },
+        )?;
+        budget_holders::allocation(conn, id, allocation)?.ok_or_else(|| AppError::not_found("allocation"))
+    })
+    .await
+}
+
+/// Add an allocation for a funding stream the plan has none for.
+pub async fn add_allocation(
+    app: &App,
+    actor: &Actor,
+    id: BudgetHolderId,
+    input: AllocationInput,
+) -> AppResult<AllocationView> {
+    let actor = actor.clone();
+    app.write(move |conn| {
+        officers_plan(conn, &actor, id)?;
+        let streams: Vec<_> = budget_holders::allocations_of(conn, id)?
+            .iter()
+            .map(|a| a.stream)
+            .collect();
+        let valid = input.validate_new(&streams)?;
+        let allocation = budget_holders::add_allocation(conn, id, &valid)?;
+        budget_holders::allocation(conn, id, allocation)?.ok_or_else(|| AppError::not_found("allocation"))
+    })
+    .await
+}
+
+/// Give the plan to one of the council's broker organisations, or to none.
+pub async fn set_broker(
+    app: &App,
+    actor: &Actor,
+    id: BudgetHolderId,
+    broker: Option<OrganisationId>,
+) -> AppResult<BudgetHolderView> {
+    let actor = actor.clone();
+    app.write(move |conn| {
+        let (council, _) = officers_plan(conn, &actor, id)?;
+        if let Some(broker) = broker
+            && !organisations::brokers_of(conn, council)?.iter().any(|b| b.id == broker)
+        {
+            return Err(Invalid::one(
+                "broker_organisation_id",
+                "is not one of your council's broker organisations",
+            )
+            .into());
+        }
+        budget_holders::set_broker(conn, id, broker)?;
+        reload(conn, id)
+    })
+    .await
+}
