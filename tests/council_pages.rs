@@ -198,7 +198,7 @@ both_backends! {
         assert_eq!(set.status, StatusCode::SEE_OTHER);
         let page = b.get(&format!("/council/budget-holders/{id}")).await;
         assert!(page.html.contains("Samuel (EHC-0001)") && page.html.contains("SW19 1AA"), "{}", page.html);
-        assert!(page.html.contains("<th scope=\"row\">health</th>") && page.html.contains("£600.00"), "{}", page.html);
+        assert!(page.html.contains("<th scope=\"row\">Health</th>") && page.html.contains("£600.00"), "{}", page.html);
         assert!(page.html.contains("<td>Partly met</td>"), "{}", page.html);
         let api = expect(app.get(&format!("/budget-holders/{id}"), Some(&w.council)).await, StatusCode::OK).await;
         assert_eq!(api["outcomes"][0]["status"], "partly_met");
