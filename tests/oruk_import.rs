@@ -752,3 +752,44 @@ both_backends! {
         assert_eq!(search(&app, &[]).await["total"], 0);
     }
 }
+
+mod repeats_and_ages {
+    use super::*;
+
+    both_backends! {
+        #[tokio::test]
+        async fn a_repeated_id_loses_nothing_and_ages_a_feed_never_gave_are_not_stated() {
+            let app = spawn().await;
+            let dir = tempfile::tempdir().unwrap();
+            let file = dir.path().join("services.json");
+            let club = |id: &str, name: &str| json!({"id": id, "name": name, "status": "active",
+                "description": "Weekly club", "organization": organisation("org-1", "Ashby Arts Trust")});
+            let mut aged = club("c", "Ashby Youth Theatre");
+            aged["eligibilitys"] = json!([{"id": "e1", "minimum_age": 11, "maximum_age": 18}]);
+            let records = json!([club("a", "Ashby Drama Club"), club("a", "Ashby Drama Club"), club("a", "Ashby Film Club"), aged]);
+            std::fs::write(&file, records.to_string()).unwrap();
+            let path = file.to_str().unwrap();
+            let (summary, _) = import(&app, &[path]);
+            assert_eq!((summary["created"].as_u64(), summary["repeated"].as_u64()), (Some(3), Some(2)), "{summary}");
+            let said: Vec<String> = summary["repeated_examples"].as_array().unwrap().iter().map(|e| e[1].as_str().unwrap().to_string()).collect();
+            assert_eq!(said, ["the same record again: read once", "a different record: kept apart as a#2"], "{summary}");
+            let drama = find(&app, "drama", "Ashby Drama Club").await;
+            find(&app, "film", "Ashby Film Club").await;
+            // A second run finds each where it was: nothing overwritten, nothing withdrawn.
+            let (again, _) = import(&app, &[path]);
+            assert_eq!((again["unchanged"].as_u64(), again["withdrawn"].as_u64(), again["created"].as_u64()), (Some(3), Some(0), Some(0)), "{again}");
+
+            // No ages in the feed: "not stated", in the API, on the page and in the published feed.
+            assert_eq!(drama["ages_stated"], false, "{drama}");
+            let shown = service(&app, &drama).await;
+            assert_eq!(shown["ages_stated"], false, "{shown}");
+            let page = app.client.get(format!("{}/services/{}", app.base, drama["service_id"])).send().await.unwrap().text().await.unwrap();
+            assert!(page.contains("Ages not stated") && !page.contains("Ages 0 to 25"), "{page}");
+            let theatre = find(&app, "theatre", "Ashby Youth Theatre").await;
+            assert_eq!((theatre["ages_stated"].as_bool(), theatre["min_age"].as_i64()), (Some(true), Some(11)), "{theatre}");
+            let feed: Value = app.client.get(format!("{}/oruk/services?per_page=50", app.base)).send().await.unwrap().json().await.unwrap();
+            let published = feed["contents"].as_array().unwrap().iter().find(|s| s["name"] == "Ashby Drama Club").cloned().expect("published");
+            assert!(published.get("minimum_age").is_none() && published.get("maximum_age").is_none(), "{published}");
+        }
+    }
+}
