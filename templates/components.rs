@@ -409,8 +409,6 @@ pub fn ages(min: impl std::fmt::Display, max: impl std::fmt::Display, stated: bo
 pub fn pager<T>(nouns: (&str, &str), page: &Page<T>, href: impl Fn(u32) -> String) -> Markup {
     let last = page.pages();
     let noun = if page.total == 1 { nouns.0 } else { nouns.1 };
-    // The first, the last and two either side of this page; gaps shown as an ellipsis.
-    let near = |n: u32| n == 1 || n == last || n.abs_diff(page.page) <= 2;
     html! {
         p.hint role="status" {
             @match page.shown() {
@@ -422,25 +420,35 @@ pub fn pager<T>(nouns: (&str, &str), page: &Page<T>, href: impl Fn(u32) -> Strin
                 None => { "There is no page " (page.page) "; the list has " (last) (if last == 1 { " page." } else { " pages." }) }
             }
         }
-        @if last > 1 {
-            nav.pager aria-label={ "Pages of " (nouns.1) } {
-                ul {
-                    @if page.page > 1 {
-                        li { a href=(href((page.page - 1).min(last))) rel="prev" { "Previous" span.visually-hidden { " page" } } }
-                    }
-                    @for n in (1..=last).filter(|n| near(*n)) {
-                        @if n > 1 && !near(n - 1) { li aria-hidden="true" { "…" } }
-                        li {
-                            @if n == page.page {
-                                a href=(href(n)) aria-current="page" { span.visually-hidden { "Page " } (n) }
-                            } @else {
-                                a href=(href(n)) { span.visually-hidden { "Page " } (n) }
-                            }
+        @if last > 1 { (page_links(&format!("Pages of {}", nouns.1), page.page, last, href)) }
+    }
+}
+
+/// "Page 2 of 7" and links to the previous, next and nearby pages (the first, the last and two
+/// either side of this one; gaps shown as an ellipsis). `href(n)` is page n's address.
+pub fn page_links(label: &str, current: u32, last: u32, href: impl Fn(u32) -> String) -> Markup {
+    let shown: Vec<u32> = (1..=last)
+        .filter(|n| *n == 1 || *n == last || n.abs_diff(current) <= 2)
+        .collect();
+    html! {
+        nav.pager aria-label=(label) {
+            p { "Page " (current) " of " (last) }
+            ul {
+                @if current > 1 {
+                    li { a href=(href((current - 1).min(last))) rel="prev" { "Previous" span.visually-hidden { " page" } } }
+                }
+                @for (i, n) in shown.iter().enumerate() {
+                    @if i > 0 && shown[i - 1] + 1 < *n { li.pager-gap { "…" } }
+                    li {
+                        @if *n == current {
+                            span aria-current="page" { span.visually-hidden { "Page " } (n) }
+                        } @else {
+                            a href=(href(*n)) { span.visually-hidden { "Page " } (n) }
                         }
                     }
-                    @if page.page < last {
-                        li { a href=(href(page.page + 1)) rel="next" { "Next" span.visually-hidden { " page" } } }
-                    }
+                }
+                @if current < last {
+                    li { a href=(href(current + 1)) rel="next" { "Next" span.visually-hidden { " page" } } }
                 }
             }
         }

@@ -200,37 +200,6 @@ fn count_heading(total: usize, page: usize, per_page: usize, shown: usize) -> St
     }
 }
 
-fn pager(page: &SearchPage<'_>, pages: usize) -> Markup {
-    let current = page.page;
-    // The first, the last and two either side of this one; gaps shown as an ellipsis.
-    let shown: Vec<usize> = (1..=pages)
-        .filter(|n| *n == 1 || *n == pages || n.abs_diff(current) <= 2)
-        .collect();
-    html! {
-        nav.pager aria-label="Pages of results" {
-            p { "Page " (current) " of " (pages) }
-            ul {
-                @if current > 1 {
-                    li { a href=(page.page_href(current - 1)) rel="prev" { "Previous" span.visually-hidden { " page" } } }
-                }
-                @for (i, n) in shown.iter().enumerate() {
-                    @if i > 0 && shown[i - 1] + 1 < *n { li.pager-gap { "…" } }
-                    li {
-                        @if *n == current {
-                            span aria-current="page" { span.visually-hidden { "Page " } (n) }
-                        } @else {
-                            a href=(page.page_href(*n)) { span.visually-hidden { "Page " } (n) }
-                        }
-                    }
-                }
-                @if current < pages {
-                    li { a href=(page.page_href(current + 1)) rel="next" { "Next" span.visually-hidden { " page" } } }
-                }
-            }
-        }
-    }
-}
-
 pub fn search(taxonomy: &Taxonomy, page: &SearchPage<'_>) -> Markup {
     html! {
         h1 { "Search the Local Offer" }
@@ -251,7 +220,9 @@ pub fn search(taxonomy: &Taxonomy, page: &SearchPage<'_>) -> Markup {
                 script src=(c::MAP_JS) defer {}
             }
             ol.results start=(first) { @for hit in &results.results { (result_item(taxonomy, hit, found.next_session(hit), found.verified_by(hit))) } }
-            @if pages > 1 && page.page <= pages { (pager(page, pages)) }
+            @if pages > 1 && page.page <= pages {
+                (c::page_links("Pages of results", page.page as u32, pages as u32, |n| page.page_href(n as usize)))
+            }
         }
     }
 }
