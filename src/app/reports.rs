@@ -115,6 +115,23 @@ pub async fn outcomes(app: &App, actor: &Actor) -> AppResult<Vec<OutcomeProgress
     .await
 }
 
+/// Every report the council's reports page shows.
+pub struct AllReports {
+    pub gaps: Vec<GapRow>,
+    pub spending: Vec<SpendingRow>,
+    pub at_risk: Vec<PricedBelowCost>,
+    pub outcomes: Vec<OutcomeProgress>,
+}
+
+pub async fn all(app: &App, actor: &Actor) -> AppResult<AllReports> {
+    Ok(AllReports {
+        gaps: gaps(app, actor, &GapFilter::default()).await?,
+        spending: spending(app, actor).await?,
+        at_risk: providers_at_risk(app, actor).await?,
+        outcomes: outcomes(app, actor).await?,
+    })
+}
+
 /// A report as a CSV file for a spreadsheet.
 #[derive(Debug, Clone)]
 pub struct Csv {

@@ -76,9 +76,8 @@ pub async fn set_provider_status(
 
 pub async fn reports(app: Data, visitor: Visitor) -> Page {
     let actor = visitor.require(COUNCIL, "/council/reports")?;
-    let gaps = reports::gaps(&app, actor, &GapFilter::default()).await?;
-    let spending = reports::spending(&app, actor).await?;
-    Ok(visitor.page("Reports", true, pages::reports(&app.taxonomy, &gaps, &spending)))
+    let all = reports::all(&app, actor).await?;
+    Ok(visitor.page("Reports", true, pages::reports(&app.taxonomy, &all)))
 }
 
 fn download(csv: Csv) -> HttpResponse {
