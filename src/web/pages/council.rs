@@ -101,6 +101,16 @@ pub async fn spending_csv(app: Data, visitor: Visitor) -> Page {
     Ok(download(reports::spending_csv(&app, actor).await?))
 }
 
+pub async fn providers_at_risk_csv(app: Data, visitor: Visitor) -> Page {
+    let actor = visitor.require(COUNCIL, "/council/reports")?;
+    Ok(download(reports::providers_at_risk_csv(&app, actor).await?))
+}
+
+pub async fn outcomes_csv(app: Data, visitor: Visitor) -> Page {
+    let actor = visitor.require(COUNCIL, "/council/reports")?;
+    Ok(download(reports::outcomes_csv(&app, actor).await?))
+}
+
 fn holder_path(id: BudgetHolderId) -> String {
     format!("/council/budget-holders/{id}")
 }
