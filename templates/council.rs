@@ -194,7 +194,11 @@ pub fn reports(taxonomy: &Taxonomy, all: &AllReports) -> Markup {
         h1 { "Market gaps and spending" }
         p { "Areas with fewer than " (DEFAULT_MIN_HOLDERS) " budget holders are pooled into “Other areas (small numbers pooled)”; where even the pool is smaller than that, its figures are suppressed (shown as “withheld”) so no child can be picked out. No report shows a name." }
         h2 { "Where the market fails" }
-        (c::bar_chart("The ten worst gap scores by outcome and postcode district (higher means more need, less supply)", &chart))
+        @if chart.is_empty() {
+            p { "No postcode district has enough budget holders to be shown on its own yet, so there is no chart; the table's “All areas” rows give the council-wide figures." }
+        } @else {
+            (c::bar_chart("The ten worst gap scores by outcome and postcode district (higher means more need, less supply)", &chart))
+        }
         div.explanation {
             p { "The " strong { "gap score" } " compares need with supply for one outcome in one postcode district. Need is the number of budget holders there whose plan names the outcome, plus half the number of searches for it that found nothing. Supply is the number of published services claiming the outcome within " (SUPPLY_MILES) " miles (or whose own travel reaches the district), plus a tenth of their places. The score is need ÷ (1 + supply), to two decimal places: 0 means no unmet need; 3 means three times as much need as one service's worth of supply." }
             p { "An outcome is marked " strong { "unaffordable" } " where the cheapest service nearby costs more than the median budget the families there have left." }
