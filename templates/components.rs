@@ -455,26 +455,61 @@ pub fn page_links(label: &str, current: u32, last: u32, href: impl Fn(u32) -> St
     }
 }
 
-/// A horizontal bar chart drawn on the server: each bar labelled with its value, so it reads
-/// without colour; the same numbers are in a table beside it.
+/// A horizontal bar chart drawn on the server: each bar labelled in full (wrapped onto as many
+/// lines as it needs) and with its value, so it reads without colour; the same numbers are in a
+/// table beside it.
 pub fn bar_chart(title: &str, bars: &[(String, f64, String)]) -> Markup {
+    const LINE: usize = 14;
+    const LABEL_CHARS: usize = 42;
+    const BAR_X: f64 = 300.0;
+    const BAR_MAX: f64 = 200.0;
     let max = bars.iter().map(|b| b.1).fold(0.0, f64::max).max(f64::MIN_POSITIVE);
-    let height = 30 * bars.len().max(1) + 10;
+    let rows: Vec<(Vec<String>, usize)> = {
+        let mut y = 10;
+        bars.iter()
+            .map(|(label, ..)| {
+                let lines = wrap(label, LABEL_CHARS);
+                let top = y;
+                y += (lines.len() * LINE).max(18) + 12;
+                (lines, top)
+            })
+            .collect()
+    };
+    let height = rows
+        .last()
+        .map_or(20, |(lines, top)| top + (lines.len() * LINE).max(18) + 10);
     html! {
         figure {
-            svg.chart viewBox={ "0 0 480 " (height) } role="img" aria-label=(title) {
-                @for (i, (label, value, shown)) in bars.iter().enumerate() {
-                    @let y = 10 + i * 30;
-                    @let width = (value / max * 130.0).max(1.0);
-                    @let short = if label.chars().count() > 44 { format!("{}…", label.chars().take(43).collect::<String>()) } else { label.clone() };
-                    text x="0" y=(y + 14) font-size="11" { (short) }
-                    rect x="290" y=(y) width=(format!("{width:.0}")) height="18" fill="#1d70b8" {}
-                    text x=(format!("{:.0}", 295.0 + width)) y=(y + 14) font-size="11" { (shown) }
+            svg.chart viewBox={ "0 0 600 " (height) } role="img" aria-label=(title) {
+                @for ((_, value, shown), (lines, top)) in bars.iter().zip(&rows) {
+                    @let width = (value / max * BAR_MAX).max(1.0);
+                    text x="0" y=(top + 12) font-size="12" {
+                        @for (i, line) in lines.iter().enumerate() {
+                            tspan x="0" dy=(if i == 0 { 0 } else { LINE }) { (line) }
+                        }
+                    }
+                    rect x=(BAR_X) y=(top) width=(format!("{width:.0}")) height="18" fill="#1d70b8" {}
+                    text x=(format!("{:.0}", BAR_X + 5.0 + width)) y=(top + 14) font-size="12" { (shown) }
                 }
             }
             figcaption { (title) }
         }
     }
+}
+
+/// Words onto lines of at most `width` characters (a longer word gets a line of its own).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split_whitespace() {
+        match lines.last_mut() {
+            Some(line) if line.chars().count() + 1 + word.chars().count() <= width => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    lines
 }
 
 /// Where the pages load the map script and the vendored Leaflet from (served by web/assets.rs;

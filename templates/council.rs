@@ -1,15 +1,18 @@
 //! Council pages: the budget holders of the officer's own council, its providers, its reports.
 
+use std::collections::BTreeMap;
+
 use maud::{Markup, html};
 
 use super::components::{self as c, Chrome, FormErrors, FormValues, csrf_field, input, money};
 use crate::app::plan_changes::HolderRecord;
+use crate::app::reports::AllReports;
 use crate::db::budget_holders::{AllocationView, BudgetHolderView};
 use crate::db::organisations::{BrokerView, OrganisationView};
 use crate::domain::budget::OutcomeStatus;
 use crate::domain::council::CouncilSettings;
 use crate::domain::paging::Page;
-use crate::domain::reports::{DEFAULT_MIN_HOLDERS, GapRow, SpendingRow};
+use crate::domain::reports::{COUNCIL_WIDE, DEFAULT_MIN_HOLDERS, MERGED, SUPPLY_MILES, SpendingRow};
 use crate::domain::sessions::in_london;
 use crate::domain::taxonomy::{Taxonomy, Vocabulary};
 use crate::domain::{Management, Pence, SignedPence, Stream};
@@ -115,32 +118,98 @@ pub fn providers(chrome: &Chrome<'_>, list: &[OrganisationView]) -> Markup {
     }
 }
 
-pub fn reports(taxonomy: &Taxonomy, gaps: &[GapRow], spending: &[SpendingRow]) -> Markup {
+/// An area of a gap report in words: a postcode district, or one of the two pooled rows.
+fn area_words(area: &str) -> String {
+    match area {
+        COUNCIL_WIDE => "All areas".to_string(),
+        MERGED => "Other areas (small numbers pooled)".to_string(),
+        district => district.to_string(),
+    }
+}
+
+/// Allocated, committed and remaining money of one funding stream, summed over its allocations.
+struct StreamSpending {
+    stream: String,
+    allocated: i64,
+    committed: i64,
+    remaining: i64,
+}
+
+fn by_stream(spending: &[SpendingRow]) -> Vec<StreamSpending> {
+    let mut streams: BTreeMap<&str, StreamSpending> = BTreeMap::new();
+    for s in spending {
+        let row = streams.entry(&s.stream).or_insert_with(|| StreamSpending {
+            stream: c::stream_text(&s.stream),
+            allocated: 0,
+            committed: 0,
+            remaining: 0,
+        });
+        row.allocated += s.allocated.pence();
+        row.committed += s.committed.pence();
+        row.remaining += s.remaining.pence();
+    }
+    streams.into_values().collect()
+}
+
+/// The four council reports on one page, each a chart or table with what its figures mean and
+/// its CSV, so a commissioner can lift any of them into a sufficiency report.
+pub fn reports(taxonomy: &Taxonomy, all: &AllReports) -> Markup {
+    let AllReports {
+        gaps,
+        spending,
+        at_risk,
+        outcomes,
+    } = all;
     let label = |id: &str| c::term_label(taxonomy, id);
+    // Pooled rows repeat the districts' figures, so only real districts are charted.
     let chart: Vec<(String, f64, String)> = gaps
         .iter()
-        .filter(|g| !g.suppressed)
+        .filter(|g| !g.suppressed && g.area != COUNCIL_WIDE && g.area != MERGED)
         .take(10)
         .map(|g| {
             (
-                format!("{} ({})", label(&g.outcome), g.area),
+                format!("{} in {}", label(&g.outcome), g.area),
                 g.gap_score,
                 format!("{:.2}", g.gap_score),
             )
         })
         .collect();
+    let streams = by_stream(spending);
+    let spending_chart: Vec<(String, f64, String)> = streams
+        .iter()
+        .flat_map(|s| {
+            [
+                ("allocated", s.allocated),
+                ("committed", s.committed),
+                ("remaining", s.remaining),
+            ]
+            .map(|(what, pence)| {
+                let amount = Pence::from_stored(pence);
+                (format!("{}: {what}", s.stream), pence as f64, money(amount))
+            })
+        })
+        .collect();
     let flagged: Vec<_> = spending.iter().filter(|s| !s.flags.is_empty()).collect();
     html! {
         h1 { "Market gaps and spending" }
-        p { "Areas with fewer than " (DEFAULT_MIN_HOLDERS) " budget holders are pooled into “OTHER” and their figures withheld. No report shows a name." }
+        p { "Areas with fewer than " (DEFAULT_MIN_HOLDERS) " budget holders are pooled into “Other areas (small numbers pooled)”; where even the pool is smaller than that, its figures are suppressed (shown as “withheld”) so no child can be picked out. No report shows a name." }
         h2 { "Where the market fails" }
-        (c::bar_chart("Gap score by outcome and postcode district (higher means more need, less supply)", &chart))
+        @if chart.is_empty() {
+            p { "No postcode district has enough budget holders to be shown on its own yet, so there is no chart; the table's “All areas” rows give the council-wide figures." }
+        } @else {
+            (c::bar_chart("The ten worst gap scores by outcome and postcode district (higher means more need, less supply)", &chart))
+        }
+        div.explanation {
+            p { "The " strong { "gap score" } " compares need with supply for one outcome in one postcode district. Need is the number of budget holders there whose plan names the outcome, plus half the number of searches for it that found nothing. Supply is the number of published services claiming the outcome within " (SUPPLY_MILES) " miles (or whose own travel reaches the district), plus a tenth of their places. The score is need ÷ (1 + supply), to two decimal places: 0 means no unmet need; 3 means three times as much need as one service's worth of supply." }
+            p { "An outcome is marked " strong { "unaffordable" } " where the cheapest service nearby costs more than the median budget the families there have left." }
+            p { "“All areas” is the whole council; “Other areas (small numbers pooled)” adds up districts too small to show on their own. Neither is charted, because each repeats families already counted in a district." }
+        }
         p { a href="/council/reports/gaps.csv" { "Download the gap report (CSV)" } }
-        (c::table("Gaps, worst first", &["Outcome", "Area", "Families", "Their budgets", "Services nearby", "Places", "Median price", "Searches that found nothing", "Gap score"], None, html! {
+        (c::table("Gaps, worst first", &["Outcome", "Area", "Families", "Their budgets", "Services nearby", "Places", "Median price", "Searches that found nothing", "Gap score"], gaps.is_empty().then_some("No outcome has any need or supply yet."), html! {
             @for g in gaps.iter().take(50) {
                 tr {
-                    td { (label(&g.outcome)) @if g.unaffordable { br; span.tag { "Cheapest costs more than the median budget left" } } }
-                    td { (g.area) }
+                    td { (label(&g.outcome)) @if g.unaffordable { br; span.tag { "Unaffordable: cheapest costs more than the median budget left" } } }
+                    td { (area_words(&g.area)) }
                     td { @if let Some(n) = g.demand_holders { (n) } @else { "withheld" } }
                     td { @if let Some(m) = g.demand_money { (money(m)) } @else { "withheld" } }
                     td { (g.supply_services) } td { (g.supply_places) }
@@ -149,14 +218,59 @@ pub fn reports(taxonomy: &Taxonomy, gaps: &[GapRow], spending: &[SpendingRow]) -
                 }
             }
         }))
+        h2 { "Spending by funding stream" }
+        (c::bar_chart("Allocated, committed and remaining money per funding stream", &spending_chart))
+        div.explanation {
+            p { strong { "Allocated" } " is what the council has put into plans from the stream; " strong { "committed" } " is what bookings have taken from it; " strong { "remaining" } " is allocated less committed, the money families can still spend." }
+        }
+        (c::table("Spending per funding stream", &["Funding stream", "Allocated", "Committed", "Remaining"], streams.is_empty().then_some("No plan has an allocation yet."), html! {
+            @for s in &streams {
+                tr {
+                    td { (s.stream) } td { (money(Pence::from_stored(s.allocated))) }
+                    td { (money(Pence::from_stored(s.committed))) } td { (money(Pence::from_stored(s.remaining))) }
+                }
+            }
+        }))
         h2 { "Budgets to look at" }
+        div.explanation {
+            p { "An allocation is flagged " strong { "underused" } " when at least half the plan's time has passed and under a quarter of the allocation is committed, " strong { "six week review due" } " when the plan started five to seven weeks ago, and " strong { "direct payment surplus" } " when a direct payment holds more than six weeks' worth of money beyond what the rest of the plan needs (the claw-back test)." }
+        }
         p { a href="/council/reports/spending.csv" { "Download spending for every allocation (CSV)" } }
         (c::table("Allocations with a flag", &["Plan", "Stream", "Allocated", "Committed", "Delivered", "Remaining", "Plan elapsed", "Flags"], flagged.is_empty().then_some("No allocation is flagged."), html! {
             @for s in &flagged {
                 tr {
-                    td { (s.reference) } td { (s.stream.replace('_', " ")) } td { (money(s.allocated)) } td { (money(s.committed)) }
+                    td { (s.reference) } td { (c::stream_text(&s.stream)) } td { (money(s.allocated)) } td { (money(s.committed)) }
                     td { (money(s.delivered)) } td { (money(s.remaining)) } td { (format!("{:.0}%", s.elapsed * 100.0)) }
                     td { @for f in &s.flags { span.tag { (f.replace('_', " ")) } } }
+                }
+            }
+        }))
+        h2 { "Providers at risk" }
+        div.explanation {
+            p { "Each row is a published price that is lower than the provider's own stated full cost of delivering it. A provider selling below cost may not be able to keep the service going, so the market may lose it." }
+        }
+        p { a href="/council/reports/providers-at-risk.csv" { "Download providers at risk (CSV)" } }
+        (c::table("Prices below the provider's full cost", &["Provider", "Service", "Price option", "Price", "Full cost"], at_risk.is_empty().then_some("No published price is below its provider's full cost."), html! {
+            @for p in at_risk {
+                tr {
+                    td { (p.organisation) } td { (p.service) } td { (p.price_option) }
+                    td { (money(Pence::from_stored(p.price))) }
+                    td { (p.full_cost.map(|f| money(Pence::from_stored(f))).unwrap_or_else(|| "–".into())) }
+                }
+            }
+        }))
+        h2 { "Plan outcomes" }
+        div.explanation {
+            p { "Each row is one outcome in a family's plan, by plan reference only: how far the council has recorded it as met, and how many bookings of services claiming that outcome served it. The outcome's own wording stays in the plan." }
+        }
+        p { a href="/council/reports/outcomes.csv" { "Download plan outcomes (CSV)" } }
+        (c::table("Plan outcomes and the bookings that served them", &["Plan", "Outcome", "Status", "Bookings that served it"], outcomes.is_empty().then_some("No plan has an outcome yet."), html! {
+            @for o in outcomes {
+                tr {
+                    td { (o.reference) }
+                    td { @for t in &o.terms { span.tag { (label(t)) } } }
+                    td { (outcome_status(&o.status)) }
+                    td { (o.served_by.len()) }
                 }
             }
         }))

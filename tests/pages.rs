@@ -402,6 +402,8 @@ both_backends! {
         for (path, header) in [
             ("/council/reports/gaps.csv", "outcome,area,suppressed,demand_holders"),
             ("/council/reports/spending.csv", "budget_holder_id,reference,allocation_id"),
+            ("/council/reports/providers-at-risk.csv", "service_id,service,organisation,price_option,price,full_cost"),
+            ("/council/reports/outcomes.csv", "budget_holder_id,reference,outcome_id,terms,status,bookings,services"),
         ] {
             let csv = b.get(path).await;
             assert_eq!(csv.status, StatusCode::OK, "{path}");
@@ -414,6 +416,38 @@ both_backends! {
         let mut family = Browser::new(&app);
         family.log_in("parent@family.example", PASSWORD).await;
         assert_eq!(family.get("/council/reports/gaps.csv").await.status, StatusCode::FORBIDDEN);
+    }
+
+    #[tokio::test]
+    async fn the_council_reports_page_charts_real_districts_and_explains_every_report() {
+        let app = spawn().await;
+        let w = world(&app, "1000.00").await;
+        // Five families in SW19, enough for the district to be shown on its own.
+        for n in 2..=5 {
+            app.holder(&w.council, &sam(&format!("EHC-000{n}"), &format!("parent{n}@family.example"), "800.00")).await;
+        }
+        let mut b = Browser::new(&app);
+        b.log_in("officer@merton.example", PASSWORD).await;
+        let page = b.get("/council/reports").await;
+        assert_eq!(page.status, StatusCode::OK);
+        for section in ["Where the market fails", "Spending by funding stream", "Budgets to look at", "Providers at risk", "Plan outcomes"] {
+            assert!(page.html.contains(&format!("<h2>{section}</h2>")), "{section}: {}", page.html);
+        }
+        let charts: Vec<&str> = page.html.split("<svg").skip(1).map(|s| s.split("</svg>").next().unwrap_or_default()).collect();
+        assert_eq!(charts.len(), 2, "{}", page.html);
+        // One bar for the district, labelled in full; the pooled rows are not bars.
+        assert!(charts[0].contains(" in SW19") && charts[0].contains("<rect"), "{}", charts[0]);
+        assert!(!charts[0].contains("ALL") && !charts[0].contains("OTHER") && !charts[0].contains('…'), "{}", charts[0]);
+        assert!(charts[1].contains("allocated") && charts[1].contains("remaining") && charts[1].contains("£4,200.00"), "{}", charts[1]);
+        // The pooled rows are in the table, in words; each figure is explained.
+        assert!(page.html.contains("<td>All areas</td>") && !page.html.contains("<td>ALL</td>"), "{}", page.html);
+        for words in ["gap score", "need ÷ (1 + supply)", "unaffordable", "suppressed", "claw-back"] {
+            assert!(page.html.contains(words), "{words}");
+        }
+        for link in ["gaps.csv", "spending.csv", "providers-at-risk.csv", "outcomes.csv"] {
+            assert!(page.html.contains(&format!("href=\"/council/reports/{link}\"")), "{link}");
+        }
+        assert!(page.html.contains("EHC-0005") && !page.html.contains("To make friends and join in"), "{}", page.html);
     }
 
     #[tokio::test]

@@ -115,6 +115,14 @@ both_backends! {
         assert_eq!(report["totals"]["allocated"], "2000.00");
         let csv = app.client.get(app.url("/reports/spending.csv")).bearer_auth(&w.council).send().await.unwrap().text().await.unwrap();
         assert!(csv.contains("underused"));
+        // The outcomes CSV counts the booking that served the plan outcome, without the outcome's wording.
+        let outcomes = app.client.get(app.url("/reports/outcomes.csv")).bearer_auth(&w.council).send().await.unwrap();
+        assert!(outcomes.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+        let outcomes = outcomes.text().await.unwrap();
+        assert!(outcomes.starts_with("budget_holder_id,reference,outcome_id,terms,status,bookings,services\n"), "{outcomes}");
+        assert!(outcomes.contains("EHC-0001") && outcomes.contains("Saturday Club") && !outcomes.contains("To make friends"), "{outcomes}");
+        let at_risk = app.client.get(app.url("/reports/providers-at-risk.csv")).bearer_auth(&w.council).send().await.unwrap().text().await.unwrap();
+        assert!(at_risk.starts_with("service_id,service,organisation,price_option,price,full_cost\n"), "{at_risk}");
 
         // The quarterly return is the ledger, summed exactly.
         let quarter = localoffer::domain::reports::Quarter::containing(chrono::Utc::now().date_naive()).label();

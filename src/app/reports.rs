@@ -115,6 +115,23 @@ pub async fn outcomes(app: &App, actor: &Actor) -> AppResult<Vec<OutcomeProgress
     .await
 }
 
+/// Every report the council's reports page shows.
+pub struct AllReports {
+    pub gaps: Vec<GapRow>,
+    pub spending: Vec<SpendingRow>,
+    pub at_risk: Vec<PricedBelowCost>,
+    pub outcomes: Vec<OutcomeProgress>,
+}
+
+pub async fn all(app: &App, actor: &Actor) -> AppResult<AllReports> {
+    Ok(AllReports {
+        gaps: gaps(app, actor, &GapFilter::default()).await?,
+        spending: spending(app, actor).await?,
+        at_risk: providers_at_risk(app, actor).await?,
+        outcomes: outcomes(app, actor).await?,
+    })
+}
+
 /// A report as a CSV file for a spreadsheet.
 #[derive(Debug, Clone)]
 pub struct Csv {
@@ -129,6 +146,22 @@ fn csv<T: Serialize>(filename: &'static str, rows: &[T]) -> AppResult<Csv> {
             .serialize(row)
             .map_err(|e| AppError::Internal(format!("CSV: {e}")))?;
     }
+    finish(filename, writer)
+}
+
+/// A CSV whose header row is written even when there are no rows, so an empty report still says
+/// what its columns are.
+fn csv_with_header<T: Serialize>(filename: &'static str, header: &[&str], rows: &[T]) -> AppResult<Csv> {
+    let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
+    let failed = |e: csv::Error| AppError::Internal(format!("CSV: {e}"));
+    writer.write_record(header).map_err(failed)?;
+    for row in rows {
+        writer.serialize(row).map_err(failed)?;
+    }
+    finish(filename, writer)
+}
+
+fn finish(filename: &'static str, writer: csv::Writer<Vec<u8>>) -> AppResult<Csv> {
     let bytes = writer
         .into_inner()
         .map_err(|e| AppError::Internal(format!("CSV: {e}")))?;
@@ -173,6 +206,86 @@ pub async fn spending_csv(app: &App, actor: &Actor) -> AppResult<Csv> {
         })
         .collect();
     csv("spending.csv", &flat)
+}
+
+#[derive(Serialize)]
+struct AtRiskCsv<'a> {
+    service_id: i64,
+    service: &'a str,
+    organisation: &'a str,
+    price_option: &'a str,
+    price: String,
+    full_cost: String,
+}
+
+pub async fn providers_at_risk_csv(app: &App, actor: &Actor) -> AppResult<Csv> {
+    let rows = providers_at_risk(app, actor).await?;
+    let flat: Vec<AtRiskCsv> = rows
+        .iter()
+        .map(|r| AtRiskCsv {
+            service_id: r.service_id,
+            service: &r.service,
+            organisation: &r.organisation,
+            price_option: &r.price_option,
+            price: Pence::from_stored(r.price).to_string(),
+            full_cost: r
+                .full_cost
+                .map(|f| Pence::from_stored(f).to_string())
+                .unwrap_or_default(),
+        })
+        .collect();
+    let header = [
+        "service_id",
+        "service",
+        "organisation",
+        "price_option",
+        "price",
+        "full_cost",
+    ];
+    csv_with_header("providers-at-risk.csv", &header, &flat)
+}
+
+/// One plan outcome by plan reference; its free-text wording is left out, as it could name a child.
+#[derive(Serialize)]
+struct OutcomeCsv<'a> {
+    budget_holder_id: i64,
+    reference: &'a str,
+    outcome_id: i64,
+    terms: String,
+    status: &'a str,
+    bookings: usize,
+    services: String,
+}
+
+pub async fn outcomes_csv(app: &App, actor: &Actor) -> AppResult<Csv> {
+    let rows = outcomes(app, actor).await?;
+    let flat: Vec<OutcomeCsv> = rows
+        .iter()
+        .map(|r| OutcomeCsv {
+            budget_holder_id: r.budget_holder_id,
+            reference: &r.reference,
+            outcome_id: r.outcome_id,
+            terms: r.terms.join(";"),
+            status: &r.status,
+            bookings: r.served_by.len(),
+            services: r
+                .served_by
+                .iter()
+                .map(|s| s.service.as_str())
+                .collect::<Vec<_>>()
+                .join(";"),
+        })
+        .collect();
+    let header = [
+        "budget_holder_id",
+        "reference",
+        "outcome_id",
+        "terms",
+        "status",
+        "bookings",
+        "services",
+    ];
+    csv_with_header("outcomes.csv", &header, &flat)
 }
 
 #[derive(Serialize)]

@@ -859,7 +859,9 @@ async function otherPages(page) {
   await goto(page, '/council/providers');
   await checkPage(page, 'council-providers');
   await goto(page, '/council/reports');
-  await checkPage(page, 'council-reports');
+  expect((await main(page).getByRole('heading', { level: 2 }).count()) === 5, 'the reports page shows all five reports');
+  const reportsShot = await checkPage(page, 'council-reports');
+  keepForDocs(reportsShot, 'council-reports.png');
   await logOut(page, 'logged-out-council');
 }
 

@@ -15,7 +15,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(spending)
         .service(spending_csv)
         .service(providers_at_risk)
-        .service(outcomes);
+        .service(providers_at_risk_csv)
+        .service(outcomes)
+        .service(outcomes_csv);
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -95,4 +97,18 @@ async fn outcomes(app: Data, auth: Auth) -> Reply {
     Ok(HttpResponse::Ok().json(dto::OutcomeReport {
         outcomes: rows.iter().map(Into::into).collect(),
     }))
+}
+
+/// Providers at risk as CSV (a header row even when none is at risk).
+#[utoipa::path(tag = "reports", security(("bearer" = [])), responses((status = 200, description = "One line per price option below its provider's full cost", content_type = "text/csv")))]
+#[get("/reports/providers-at-risk.csv")]
+async fn providers_at_risk_csv(app: Data, auth: Auth) -> Reply {
+    Ok(csv_response(reports::providers_at_risk_csv(&app, &auth.actor).await?))
+}
+
+/// Plan outcomes as CSV, by plan reference and without the outcome's own wording.
+#[utoipa::path(tag = "reports", security(("bearer" = [])), responses((status = 200, description = "One line per plan outcome", content_type = "text/csv")))]
+#[get("/reports/outcomes.csv")]
+async fn outcomes_csv(app: Data, auth: Auth) -> Reply {
+    Ok(csv_response(reports::outcomes_csv(&app, &auth.actor).await?))
 }

@@ -76,9 +76,8 @@ pub async fn set_provider_status(
 
 pub async fn reports(app: Data, visitor: Visitor) -> Page {
     let actor = visitor.require(COUNCIL, "/council/reports")?;
-    let gaps = reports::gaps(&app, actor, &GapFilter::default()).await?;
-    let spending = reports::spending(&app, actor).await?;
-    Ok(visitor.page("Reports", true, pages::reports(&app.taxonomy, &gaps, &spending)))
+    let all = reports::all(&app, actor).await?;
+    Ok(visitor.page("Reports", true, pages::reports(&app.taxonomy, &all)))
 }
 
 fn download(csv: Csv) -> HttpResponse {
@@ -100,6 +99,16 @@ pub async fn gaps_csv(app: Data, visitor: Visitor) -> Page {
 pub async fn spending_csv(app: Data, visitor: Visitor) -> Page {
     let actor = visitor.require(COUNCIL, "/council/reports")?;
     Ok(download(reports::spending_csv(&app, actor).await?))
+}
+
+pub async fn providers_at_risk_csv(app: Data, visitor: Visitor) -> Page {
+    let actor = visitor.require(COUNCIL, "/council/reports")?;
+    Ok(download(reports::providers_at_risk_csv(&app, actor).await?))
+}
+
+pub async fn outcomes_csv(app: Data, visitor: Visitor) -> Page {
+    let actor = visitor.require(COUNCIL, "/council/reports")?;
+    Ok(download(reports::outcomes_csv(&app, actor).await?))
 }
 
 fn holder_path(id: BudgetHolderId) -> String {

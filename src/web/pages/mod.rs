@@ -122,6 +122,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/council/reports", web::get().to(council::reports))
         .route("/council/reports/gaps.csv", web::get().to(council::gaps_csv))
         .route("/council/reports/spending.csv", web::get().to(council::spending_csv))
+        .route(
+            "/council/reports/providers-at-risk.csv",
+            web::get().to(council::providers_at_risk_csv),
+        )
+        .route("/council/reports/outcomes.csv", web::get().to(council::outcomes_csv))
         .route("/council/providers", web::get().to(council::providers))
         .route(
             "/council/providers/{id}/{status}",
