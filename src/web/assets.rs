@@ -1,6 +1,6 @@
 //! The files the pages load besides the stylesheet, embedded in the binary so that nothing is
-//! fetched at build or run time: our map script and the vendored Leaflet (assets/vendor/leaflet,
-//! from the npm registry; tools/leaflet/refresh.sh). Leaflet's addresses carry its version, so
+//! fetched at build or run time: our map script and the vendored Leaflet (templates/vendor/leaflet,
+//! from the npm registry; templates/vendor/refresh-leaflet.sh). Leaflet's addresses carry its version, so
 //! they are cached for a year.
 
 use actix_web::http::header;
@@ -30,39 +30,39 @@ fn assets() -> Vec<Asset> {
             path: MAP_JS.into(),
             content_type: "text/javascript; charset=utf-8",
             cache: AN_HOUR,
-            body: include_bytes!("../../assets/map.js"),
+            body: include_bytes!("../../templates/map.js"),
         },
         Asset {
             path: LEAFLET_JS.into(),
             content_type: "text/javascript; charset=utf-8",
             cache: A_YEAR,
-            body: include_bytes!("../../assets/vendor/leaflet/leaflet.js"),
+            body: include_bytes!("../../templates/vendor/leaflet/leaflet.js"),
         },
         Asset {
             path: LEAFLET_CSS.into(),
             content_type: "text/css; charset=utf-8",
             cache: A_YEAR,
-            body: include_bytes!("../../assets/vendor/leaflet/leaflet.css"),
+            body: include_bytes!("../../templates/vendor/leaflet/leaflet.css"),
         },
         image(
             "layers.png",
-            include_bytes!("../../assets/vendor/leaflet/images/layers.png"),
+            include_bytes!("../../templates/vendor/leaflet/images/layers.png"),
         ),
         image(
             "layers-2x.png",
-            include_bytes!("../../assets/vendor/leaflet/images/layers-2x.png"),
+            include_bytes!("../../templates/vendor/leaflet/images/layers-2x.png"),
         ),
         image(
             "marker-icon.png",
-            include_bytes!("../../assets/vendor/leaflet/images/marker-icon.png"),
+            include_bytes!("../../templates/vendor/leaflet/images/marker-icon.png"),
         ),
         image(
             "marker-icon-2x.png",
-            include_bytes!("../../assets/vendor/leaflet/images/marker-icon-2x.png"),
+            include_bytes!("../../templates/vendor/leaflet/images/marker-icon-2x.png"),
         ),
         image(
             "marker-shadow.png",
-            include_bytes!("../../assets/vendor/leaflet/images/marker-shadow.png"),
+            include_bytes!("../../templates/vendor/leaflet/images/marker-shadow.png"),
         ),
     ]
 }

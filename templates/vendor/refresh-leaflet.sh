@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Refresh the vendored Leaflet in assets/vendor/leaflet/ from the npm registry.
+# Refresh the vendored Leaflet in templates/vendor/leaflet/ from the npm registry.
 #
-#   bash tools/leaflet/refresh.sh [VERSION]     (default: the version served today, 1.9.4)
+#   bash templates/vendor/refresh-leaflet.sh [VERSION]     (default: the version served today, 1.9.4)
 #
 # The build never fetches anything: the server embeds these files (src/web/assets.rs). After a
 # new version, change LEAFLET_VERSION in src/web/assets.rs (it is in the files' addresses, which
@@ -10,7 +10,7 @@ set -euo pipefail
 
 version="${1:-1.9.4}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-dest="$here/../../assets/vendor/leaflet"
+dest="$here/leaflet"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
@@ -25,4 +25,4 @@ rm -rf "$dest"
 mkdir -p "$dest/images"
 cp "$work/package/dist/leaflet.js" "$work/package/dist/leaflet.css" "$work/package/LICENSE" "$dest/"
 cp "$work/package/dist/images/"*.png "$dest/images/"
-echo "assets/vendor/leaflet now holds leaflet@$version ($license)"
+echo "templates/vendor/leaflet now holds leaflet@$version ($license)"
