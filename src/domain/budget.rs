@@ -120,22 +120,15 @@ pub fn age_on(date_of_birth: NaiveDate, day: NaiveDate) -> i32 {
 impl BudgetHolderInput {
     pub fn validate(&self, taxonomy: &Taxonomy, today: NaiveDate) -> Result<ValidBudgetHolder, Invalid> {
         let mut c = Checker::new();
-        let reference = c.take(validate::text("reference", &self.reference, 1, 50));
-        let first_name = c.take(validate::text("first_name", &self.first_name, 1, 100));
-        if self.date_of_birth > today {
-            c.add("date_of_birth", "must not be in the future");
-        } else if age_on(self.date_of_birth, self.plan_start.max(today)) > validate::MAX_AGE {
-            c.add("date_of_birth", "an EHC plan covers ages 0 to 25");
+        let details = super::plan_change::PlanDetailsInput {
+            reference: self.reference.clone(),
+            first_name: self.first_name.clone(),
+            date_of_birth: self.date_of_birth,
+            postcode: self.postcode.clone(),
+            plan_start: self.plan_start,
+            plan_end: self.plan_end,
         }
-        let postcode = c.take(validate::postcode("postcode", &self.postcode));
-        if self.plan_end <= self.plan_start {
-            c.add("plan_end", "must be after plan_start");
-        } else if (self.plan_end - self.plan_start).num_days() > 3 * 366 {
-            c.add("plan_end", "a plan period must be at most three years");
-        }
-        if self.plan_start < self.date_of_birth {
-            c.add("plan_start", "must not be before date_of_birth");
-        }
+        .check(&mut c, today);
         let family = match self.family.validate("family.") {
             Ok(f) => Some(f),
             Err(Invalid(errors)) => {
@@ -202,14 +195,14 @@ impl BudgetHolderInput {
             c.take(taxonomy.check("needs", &self.needs, Vocabulary::Need))
         };
         c.finish(|| ())?;
-        match (reference, first_name, postcode, family) {
-            (Some(reference), Some(first_name), Some(postcode), Some(family)) => Ok(ValidBudgetHolder {
-                reference,
-                first_name,
-                date_of_birth: self.date_of_birth,
-                postcode,
-                plan_start: self.plan_start,
-                plan_end: self.plan_end,
+        match (details, family) {
+            (Some(d), Some(family)) => Ok(ValidBudgetHolder {
+                reference: d.reference,
+                first_name: d.first_name,
+                date_of_birth: d.date_of_birth,
+                postcode: d.postcode,
+                plan_start: d.plan_start,
+                plan_end: d.plan_end,
                 family,
                 broker_organisation_id: self.broker_organisation_id,
                 outcomes,

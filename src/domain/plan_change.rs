@@ -33,6 +33,13 @@ pub struct ValidPlanDetails {
 impl PlanDetailsInput {
     pub fn validate(&self, today: NaiveDate) -> Result<ValidPlanDetails, Invalid> {
         let mut c = Checker::new();
+        let details = self.check(&mut c, today);
+        c.finish(|| ())?;
+        details.ok_or_else(|| FieldError::new("budget_holder", "is incomplete").into())
+    }
+
+    /// The checks a plan's details pass, whether the plan is new or changed; problems go to `c`.
+    pub fn check(&self, c: &mut Checker, today: NaiveDate) -> Option<ValidPlanDetails> {
         let reference = c.take(validate::text("reference", &self.reference, 1, 50));
         let first_name = c.take(validate::text("first_name", &self.first_name, 1, 100));
         if self.date_of_birth > today {
@@ -49,18 +56,14 @@ impl PlanDetailsInput {
         if self.plan_start < self.date_of_birth {
             c.add("plan_start", "must not be before date_of_birth");
         }
-        c.finish(|| ())?;
-        match (reference, first_name, postcode) {
-            (Some(reference), Some(first_name), Some(postcode)) => Ok(ValidPlanDetails {
-                reference,
-                first_name,
-                date_of_birth: self.date_of_birth,
-                postcode,
-                plan_start: self.plan_start,
-                plan_end: self.plan_end,
-            }),
-            _ => Err(FieldError::new("budget_holder", "is incomplete").into()),
-        }
+        Some(ValidPlanDetails {
+            reference: reference?,
+            first_name: first_name?,
+            date_of_birth: self.date_of_birth,
+            postcode: postcode?,
+            plan_start: self.plan_start,
+            plan_end: self.plan_end,
+        })
     }
 }
 
