@@ -3,17 +3,13 @@
 //! the API takes, and maps the use case's field names back to the form's.
 
 use super::Form;
-use super::forms::pounds;
+use super::forms::{date, pounds, problem};
 use crate::domain::budget::{AllocationInput, LoginInput, OutcomeStatus};
 use crate::domain::council::SettingsInput;
 use crate::domain::organisation::{OrganisationInput, RegistrationInput};
 use crate::domain::plan_change::{AdjustmentInput, PlanDetailsInput};
 use crate::domain::{AllocationId, OrganisationId, OrganisationKind, Pence, PlanOutcomeId};
 use crate::templates::FormErrors;
-
-fn problem(errors: &mut FormErrors, field: &str, message: &str) {
-    errors.0.push((field.to_string(), message.to_string()));
-}
 
 fn money(form: &Form, errors: &mut FormErrors, field: &str) -> Option<Pence> {
     let text = pounds(form.get(field));
@@ -31,14 +27,11 @@ impl TryFrom<&Form> for PlanDetailsInput {
 
     fn try_from(form: &Form) -> Result<PlanDetailsInput, FormErrors> {
         let mut errors = FormErrors::default();
-        let mut date = |name: &str| {
-            form.get(name)
-                .trim()
-                .parse::<chrono::NaiveDate>()
-                .map_err(|_| problem(&mut errors, name, "Enter a date such as 2014-05-01"))
-                .ok()
-        };
-        let (dob, start, end) = (date("date_of_birth"), date("plan_start"), date("plan_end"));
+        let (dob, start, end) = (
+            date(form, &mut errors, "date_of_birth"),
+            date(form, &mut errors, "plan_start"),
+            date(form, &mut errors, "plan_end"),
+        );
         match (dob, start, end) {
             (Some(date_of_birth), Some(plan_start), Some(plan_end)) => Ok(PlanDetailsInput {
                 reference: form.get("reference").to_string(),

@@ -19,11 +19,20 @@ use crate::domain::{
 use crate::templates::FormErrors;
 use crate::templates::council::OUTCOME_ROWS;
 
-fn problem(errors: &mut FormErrors, field: &str, message: &str) {
+pub(super) fn problem(errors: &mut FormErrors, field: &str, message: &str) {
     errors.0.push((field.to_string(), message.to_string()));
 }
 
 /// Pounds as people type them: "£1,200.50" is 1200.50.
+/// A date field (`2014-05-01`), or its problem in `errors`.
+pub(super) fn date(form: &Form, errors: &mut FormErrors, name: &str) -> Option<chrono::NaiveDate> {
+    form.get(name)
+        .trim()
+        .parse::<chrono::NaiveDate>()
+        .map_err(|_| problem(errors, name, "Enter a date such as 2014-05-01"))
+        .ok()
+}
+
 pub(super) fn pounds(text: &str) -> String {
     text.trim().trim_start_matches('£').replace(',', "")
 }
@@ -725,14 +734,11 @@ impl TryFrom<&Form> for BudgetHolderInput {
 
     fn try_from(form: &Form) -> Result<BudgetHolderInput, FormErrors> {
         let mut errors = FormErrors::default();
-        let mut date = |name: &str| {
-            form.get(name)
-                .trim()
-                .parse::<chrono::NaiveDate>()
-                .map_err(|_| problem(&mut errors, name, "Enter a date such as 2014-05-01"))
-                .ok()
-        };
-        let (dob, start, end) = (date("date_of_birth"), date("plan_start"), date("plan_end"));
+        let (dob, start, end) = (
+            date(form, &mut errors, "date_of_birth"),
+            date(form, &mut errors, "plan_start"),
+            date(form, &mut errors, "plan_end"),
+        );
         let mut outcomes = Vec::new();
         for i in 0..OUTCOME_ROWS {
             let (text, term) = (
