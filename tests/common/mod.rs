@@ -1,6 +1,8 @@
 //! Test harness: the real server on a free port, a fresh data directory, reqwest as the client.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::process::Command;
 
 use localoffer::{Application, Settings};
