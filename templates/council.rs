@@ -11,7 +11,7 @@ use crate::db::budget_holders::{AllocationView, BudgetHolderView};
 use crate::db::organisations::{BrokerView, OrganisationView};
 use crate::domain::budget::OutcomeStatus;
 use crate::domain::council::CouncilSettings;
-use crate::domain::paging::Page;
+use crate::domain::paging::{Page, PageRequest};
 use crate::domain::reports::{COUNCIL_WIDE, DEFAULT_MIN_HOLDERS, MERGED, SUPPLY_MILES, SpendingRow};
 use crate::domain::sessions::in_london;
 use crate::domain::taxonomy::{Taxonomy, Vocabulary};
@@ -156,10 +156,24 @@ fn by_stream(spending: &[SpendingRow]) -> Vec<StreamSpending> {
 pub fn reports(taxonomy: &Taxonomy, all: &AllReports) -> Markup {
     let AllReports {
         gaps,
+        gap_rows,
         spending,
+        flagged,
         at_risk,
         outcomes,
+        pages,
     } = all;
+    // Each table keeps its own page; moving through one leaves the others where they were.
+    let href = |table: &str, n: u32| {
+        let page_of = |name: &str, current: PageRequest| if name == table { n } else { current.page };
+        format!(
+            "/council/reports?gaps_page={}&flagged_page={}&at_risk_page={}&outcomes_page={}#{table}",
+            page_of("gaps", pages.gaps),
+            page_of("flagged", pages.flagged),
+            page_of("at_risk", pages.at_risk),
+            page_of("outcomes", pages.outcomes),
+        )
+    };
     let label = |id: &str| c::term_label(taxonomy, id);
     // Pooled rows repeat the districts' figures, so only real districts are charted.
     let chart: Vec<(String, f64, String)> = gaps
@@ -189,7 +203,6 @@ pub fn reports(taxonomy: &Taxonomy, all: &AllReports) -> Markup {
             })
         })
         .collect();
-    let flagged: Vec<_> = spending.iter().filter(|s| !s.flags.is_empty()).collect();
     html! {
         h1 { "Market gaps and spending" }
         p { "Areas with fewer than " (DEFAULT_MIN_HOLDERS) " budget holders are pooled into “Other areas (small numbers pooled)”; where even the pool is smaller than that, its figures are suppressed (shown as “withheld”) so no child can be picked out. No report shows a name." }
@@ -205,8 +218,10 @@ pub fn reports(taxonomy: &Taxonomy, all: &AllReports) -> Markup {
             p { "“All areas” is the whole council; “Other areas (small numbers pooled)” adds up districts too small to show on their own. Neither is charted, because each repeats families already counted in a district." }
         }
         p { a href="/council/reports/gaps.csv" { "Download the gap report (CSV)" } }
-        (c::table("Gaps, worst first", &["Outcome", "Area", "Families", "Their budgets", "Services nearby", "Places", "Median price", "Searches that found nothing", "Gap score"], gaps.is_empty().then_some("No outcome has any need or supply yet."), html! {
-            @for g in gaps.iter().take(50) {
+        h3 #gaps { "Gaps, worst first" }
+        (c::pager(("row", "rows"), gap_rows, |n| href("gaps", n)))
+        (c::table("Gaps, worst first", &["Outcome", "Area", "Families", "Their budgets", "Services nearby", "Places", "Median price", "Searches that found nothing", "Gap score"], gap_rows.items.is_empty().then_some("No outcome has any need or supply on this page."), html! {
+            @for g in &gap_rows.items {
                 tr {
                     td { (label(&g.outcome)) @if g.unaffordable { br; span.tag { "Unaffordable: cheapest costs more than the median budget left" } } }
                     td { (area_words(&g.area)) }
@@ -236,8 +251,10 @@ pub fn reports(taxonomy: &Taxonomy, all: &AllReports) -> Markup {
             p { "An allocation is flagged " strong { "underused" } " when at least half the plan's time has passed and under a quarter of the allocation is committed, " strong { "six week review due" } " when the plan started five to seven weeks ago, and " strong { "direct payment surplus" } " when a direct payment holds more than six weeks' worth of money beyond what the rest of the plan needs (the claw-back test)." }
         }
         p { a href="/council/reports/spending.csv" { "Download spending for every allocation (CSV)" } }
-        (c::table("Allocations with a flag", &["Plan", "Stream", "Allocated", "Committed", "Delivered", "Remaining", "Plan elapsed", "Flags"], flagged.is_empty().then_some("No allocation is flagged."), html! {
-            @for s in &flagged {
+        h3 #flagged { "Allocations with a flag" }
+        (c::pager(("flagged allocation", "flagged allocations"), flagged, |n| href("flagged", n)))
+        (c::table("Allocations with a flag", &["Plan", "Stream", "Allocated", "Committed", "Delivered", "Remaining", "Plan elapsed", "Flags"], flagged.items.is_empty().then_some("No flagged allocation on this page."), html! {
+            @for s in &flagged.items {
                 tr {
                     td { (s.reference) } td { (c::stream_text(&s.stream)) } td { (money(s.allocated)) } td { (money(s.committed)) }
                     td { (money(s.delivered)) } td { (money(s.remaining)) } td { (format!("{:.0}%", s.elapsed * 100.0)) }
@@ -250,8 +267,10 @@ pub fn reports(taxonomy: &Taxonomy, all: &AllReports) -> Markup {
             p { "Each row is a published price that is lower than the provider's own stated full cost of delivering it. A provider selling below cost may not be able to keep the service going, so the market may lose it." }
         }
         p { a href="/council/reports/providers-at-risk.csv" { "Download providers at risk (CSV)" } }
-        (c::table("Prices below the provider's full cost", &["Provider", "Service", "Price option", "Price", "Full cost"], at_risk.is_empty().then_some("No published price is below its provider's full cost."), html! {
-            @for p in at_risk {
+        h3 #at_risk { "Prices below the provider's full cost" }
+        (c::pager(("price below full cost", "prices below full cost"), at_risk, |n| href("at_risk", n)))
+        (c::table("Prices below the provider's full cost", &["Provider", "Service", "Price option", "Price", "Full cost"], at_risk.items.is_empty().then_some("No price below full cost on this page."), html! {
+            @for p in &at_risk.items {
                 tr {
                     td { (p.organisation) } td { (p.service) } td { (p.price_option) }
                     td { (money(Pence::from_stored(p.price))) }
@@ -264,8 +283,10 @@ pub fn reports(taxonomy: &Taxonomy, all: &AllReports) -> Markup {
             p { "Each row is one outcome in a family's plan, by plan reference only: how far the council has recorded it as met, and how many bookings of services claiming that outcome served it. The outcome's own wording stays in the plan." }
         }
         p { a href="/council/reports/outcomes.csv" { "Download plan outcomes (CSV)" } }
-        (c::table("Plan outcomes and the bookings that served them", &["Plan", "Outcome", "Status", "Bookings that served it"], outcomes.is_empty().then_some("No plan has an outcome yet."), html! {
-            @for o in outcomes {
+        h3 #outcomes { "Plan outcomes and the bookings that served them" }
+        (c::pager(("plan outcome", "plan outcomes"), outcomes, |n| href("outcomes", n)))
+        (c::table("Plan outcomes and the bookings that served them", &["Plan", "Outcome", "Status", "Bookings that served it"], outcomes.items.is_empty().then_some("No plan outcome on this page."), html! {
+            @for o in &outcomes.items {
                 tr {
                     td { (o.reference) }
                     td { @for t in &o.terms { span.tag { (label(t)) } } }
@@ -437,8 +458,9 @@ pub fn holder(
         (holder_outcomes(chrome, taxonomy, p, errors))
         (holder_broker(chrome, record, errors))
         h2 #statement { "Statement" }
-        (c::table("Every movement of this plan's money, oldest first", &["When", "Stream", "What", "Amount", "Left after"], record.entries.is_empty().then_some("No movements yet."), html! {
-            @for e in &record.entries {
+        (c::pager(("movement", "movements"), &record.entries, |n| format!("/council/budget-holders/{}?page={n}#statement", p.id)))
+        (c::table("Every movement of this plan's money, oldest first", &["When", "Stream", "What", "Amount", "Left after"], record.entries.items.is_empty().then_some("No movements on this page."), html! {
+            @for e in &record.entries.items {
                 tr {
                     td { (in_london(e.at).format("%-d %b %Y %H:%M")) } td { (e.stream.replace('_', " ")) }
                     td { (e.description) } td { (signed_money(e.amount)) } td { (money(e.balance_after)) }

@@ -347,16 +347,20 @@ pub fn booking_failed(errors: &FormErrors, service_id: i64) -> Markup {
     }
 }
 
-pub fn statement(statements: &[Statement]) -> Markup {
+/// Each plan's statement a page at a time; `one` when the address asked for a single plan.
+pub fn statement(statements: &[Statement], one: bool) -> Markup {
     html! {
         h1 { "Statement" }
         @for s in statements {
-            (c::table(&s.first_name, &["Date", "Stream", "What", "Amount", "Left after"], None, html! {
-                @for e in &s.entries {
+            h2 { (s.first_name) }
+            (c::pager(("movement", "movements"), &s.entries, |n| format!("/my-plan/statement?plan={}&page={n}", s.budget_holder_id)))
+            (c::table(&format!("{}'s budget, oldest first", s.first_name), &["Date", "Stream", "What", "Amount", "Left after"], s.entries.items.is_empty().then_some("No movements on this page."), html! {
+                @for e in &s.entries.items {
                     tr { td { (c::short_date(e.at.date())) } td { (c::stream_text(&e.stream)) } td { (e.description) } td { (c::signed_money(e.amount)) } td { (money(e.balance_after)) } }
                 }
             }))
         }
+        @if one { p { a href="/my-plan/statement" { "Every statement" } } }
         p { a href="/my-plan" { "Back to my plan" } }
     }
 }

@@ -3,6 +3,7 @@
 #[macro_use]
 mod common;
 
+use common::browser::Browser;
 use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -122,5 +123,82 @@ both_backends! {
         let mut nulled = saturday_club();
         nulled["capacity"] = Value::Null;
         assert_eq!(app.service(&w.provider, &nulled).await["capacity"], Value::Null);
+    }
+
+    #[tokio::test]
+    async fn a_statement_comes_a_page_at_a_time_oldest_first() {
+        let app = spawn().await;
+        let (w, _) = booked(&app, 5).await;
+        let path = format!("/budget-holders/{}/statement", w.holder["id"]);
+        let whole = expect(app.get(&path, Some(&w.family)).await, StatusCode::OK).await;
+        let total = whole["total"].as_i64().unwrap();
+        assert_eq!(total, 6, "the allocation and five bookings: {whole}");
+        let mut seen = Vec::new();
+        for page in 1..=3 {
+            let part = expect(app.get(&format!("{path}?per_page=2&page={page}"), Some(&w.family)).await, StatusCode::OK).await;
+            assert_eq!((part["total"].as_i64(), part["per_page"].as_i64()), (Some(6), Some(2)));
+            assert_eq!(part["allocations"].as_array().map(Vec::len), Some(1), "every page keeps the allocations");
+            seen.extend(ids(&part, "entries"));
+        }
+        assert_eq!(seen, ids(&whole, "entries"), "the pages together are the whole statement, oldest first");
+        assert!(seen.windows(2).all(|p| p[0] < p[1]), "{seen:?}");
+        expect_error(app.get(&format!("{path}?per_page=0"), Some(&w.family)).await, StatusCode::BAD_REQUEST, "invalid_parameter", Some("per_page")).await;
+
+        // The family's page says how many movements there are and pages them per plan.
+        let mut b = Browser::new(&app);
+        b.log_in("parent@family.example", PASSWORD).await;
+        let page = b.get("/my-plan/statement").await;
+        assert!(page.html.contains("6 movements"), "{}", page.html);
+        let beyond = b.get(&format!("/my-plan/statement?plan={}&page=2", w.holder["id"])).await;
+        assert_eq!(beyond.status, StatusCode::OK);
+        assert!(beyond.html.contains("There is no page 2; the list has 1 page."), "{}", beyond.html);
+        assert!(beyond.html.contains("href=\"/my-plan/statement\""), "a way back to every statement");
+        assert_eq!(b.get("/my-plan/statement?page=none").await.status, StatusCode::BAD_REQUEST);
+        // Another family's plan is not there to page through.
+        app.holder(&w.council, &sam("EHC-0002", "other@family.example", "10.00")).await;
+        let mut other = Browser::new(&app);
+        other.log_in("other@family.example", PASSWORD).await;
+        let theirs = other.get(&format!("/my-plan/statement?plan={}", w.holder["id"])).await;
+        assert!(!theirs.html.contains("Saturday Club"), "{}", theirs.html);
+        assert!(theirs.status.is_client_error(), "{}", theirs.status);
+    }
+
+    #[tokio::test]
+    async fn report_rows_come_a_page_at_a_time_and_totals_cover_them_all() {
+        let app = spawn().await;
+        let council = app.council("Merton", "officer@merton.example").await;
+        for i in 0..3 {
+            app.holder(&council, &sam(&format!("EHC-{i:04}"), &format!("parent{i}@family.example"), "100.00")).await;
+        }
+        let spending = expect(app.get("/reports/spending?per_page=1&page=2", Some(&council)).await, StatusCode::OK).await;
+        assert_eq!((spending["total"].as_i64(), spending["page"].as_i64()), (Some(3), Some(2)));
+        assert_eq!(spending["allocations"].as_array().map(Vec::len), Some(1));
+        assert_eq!(spending["totals"]["allocated"], "300.00", "totals are over every allocation: {spending}");
+        let outcomes = expect(app.get("/reports/outcomes?per_page=2", Some(&council)).await, StatusCode::OK).await;
+        assert_eq!((outcomes["total"].as_i64(), outcomes["outcomes"].as_array().map(Vec::len)), (Some(3), Some(2)));
+        let gaps = expect(app.get("/reports/gaps", Some(&council)).await, StatusCode::OK).await;
+        let rows = gaps["total"].as_i64().unwrap();
+        assert!(rows >= 1, "{gaps}");
+        let last = expect(app.get(&format!("/reports/gaps?per_page=1&page={rows}"), Some(&council)).await, StatusCode::OK).await;
+        assert_eq!(last["rows"].as_array().map(Vec::len), Some(1));
+        assert_eq!(last["rows"][0], gaps["rows"][rows as usize - 1]);
+        let at_risk = expect(app.get("/reports/providers-at-risk?per_page=5", Some(&council)).await, StatusCode::OK).await;
+        assert_eq!((at_risk["total"].as_i64(), at_risk["per_page"].as_i64()), (Some(0), Some(5)));
+        for (report, query, field) in [("gaps", "per_page=500", "per_page"), ("spending", "page=0", "page"), ("outcomes", "page=x", "page"), ("providers-at-risk", "per_page=0", "per_page")] {
+            let res = app.get(&format!("/reports/{report}?{query}"), Some(&council)).await;
+            expect_error(res, StatusCode::BAD_REQUEST, "invalid_parameter", Some(field)).await;
+        }
+
+        // The reports page pages each table on its own and names a bad page by its table.
+        let mut b = Browser::new(&app);
+        b.log_in("officer@merton.example", PASSWORD).await;
+        let page = b.get("/council/reports?outcomes_page=1").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.html.contains("3 plan outcomes"), "{}", page.html);
+        let beyond = b.get("/council/reports?outcomes_page=2&gaps_page=1").await;
+        assert!(beyond.html.contains("There is no page 2; the list has 1 page."), "{}", beyond.html);
+        let bad = b.get("/council/reports?flagged_page=0").await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+        assert!(bad.html.contains("flagged_page"), "{}", bad.html);
     }
 }

@@ -10,6 +10,7 @@ use crate::db::ledger::{self, Movement, StatementEntry};
 use crate::db::organisations::{self, BrokerView};
 use crate::domain::booking::LedgerKind;
 use crate::domain::budget::AllocationInput;
+use crate::domain::paging::{Page, PageRequest};
 use crate::domain::plan_change::{self, AdjustmentInput, PlanDetailsInput};
 use crate::domain::validate::Invalid;
 use crate::domain::{Actor, AllocationId, BudgetHolderId, CouncilId, OrganisationId};
@@ -30,7 +31,8 @@ fn reload(conn: &mut Conn, id: BudgetHolderId) -> AppResult<BudgetHolderView> {
 #[derive(Debug, Clone)]
 pub struct HolderRecord {
     pub plan: BudgetHolderView,
-    pub entries: Vec<StatementEntry>,
+    /// One page of the plan's statement.
+    pub entries: Page<StatementEntry>,
     /// The council's broker organisations, to choose from.
     pub brokers: Vec<BrokerView>,
 }
@@ -42,13 +44,13 @@ impl HolderRecord {
     }
 }
 
-pub async fn record(app: &App, actor: &Actor, id: BudgetHolderId) -> AppResult<HolderRecord> {
+pub async fn record(app: &App, actor: &Actor, id: BudgetHolderId, page: PageRequest) -> AppResult<HolderRecord> {
     let actor = actor.clone();
     app.read(move |conn| {
         let (council, _) = officers_plan(conn, &actor, id)?;
         Ok(HolderRecord {
             plan: reload(conn, id)?,
-            entries: ledger::statement(conn, id)?,
+            entries: ledger::statement(conn, id, page)?,
             brokers: organisations::brokers_of(conn, council)?,
         })
     })

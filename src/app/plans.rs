@@ -128,16 +128,16 @@ pub async fn get(app: &App, actor: &Actor, id: BudgetHolderId) -> AppResult<Budg
     .await
 }
 
-/// A plan's allocations and every movement on them, oldest first.
+/// A plan's allocations and one page of the movements on them, oldest first.
 #[derive(Debug, Clone)]
 pub struct Statement {
     pub budget_holder_id: BudgetHolderId,
     pub first_name: String,
     pub allocations: Vec<AllocationView>,
-    pub entries: Vec<StatementEntry>,
+    pub entries: Page<StatementEntry>,
 }
 
-pub async fn statement(app: &App, actor: &Actor, id: BudgetHolderId) -> AppResult<Statement> {
+pub async fn statement(app: &App, actor: &Actor, id: BudgetHolderId, page: PageRequest) -> AppResult<Statement> {
     let actor = actor.clone();
     app.read(move |conn| {
         let row = plan_for(conn, &actor, id)?;
@@ -145,17 +145,27 @@ pub async fn statement(app: &App, actor: &Actor, id: BudgetHolderId) -> AppResul
             budget_holder_id: id,
             first_name: row.first_name,
             allocations: budget_holders::allocations_of(conn, id)?,
-            entries: ledger::statement(conn, id)?,
+            entries: ledger::statement(conn, id, page)?,
         })
     })
     .await
 }
 
-/// The statements of every plan `actor` may see (a family's page shows all its children's).
-pub async fn statements(app: &App, actor: &Actor) -> AppResult<Vec<Statement>> {
+/// The statements of every plan `actor` may see (a family's page shows all its children's), or
+/// of the one plan asked for; each at `page`.
+pub async fn statements(
+    app: &App,
+    actor: &Actor,
+    only: Option<BudgetHolderId>,
+    page: PageRequest,
+) -> AppResult<Vec<Statement>> {
+    let ids = match only {
+        Some(id) => vec![id],
+        None => all(app, actor).await?.into_iter().map(|plan| plan.id).collect(),
+    };
     let mut out = Vec::new();
-    for plan in all(app, actor).await? {
-        out.push(statement(app, actor, plan.id).await?);
+    for id in ids {
+        out.push(statement(app, actor, id, page).await?);
     }
     Ok(out)
 }

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::{App, AppError, AppResult};
 use crate::db::reports::{self, OutcomeProgress, PricedBelowCost, QuarterlyReturn};
+use crate::domain::paging::{Page, PageRequest};
 use crate::domain::reports::{self as rules, DEFAULT_MIN_HOLDERS, GapRow, SpendingRow};
 use crate::domain::validate::FieldError;
 use crate::domain::{Actor, CouncilId, Pence};
@@ -29,8 +30,13 @@ impl GapFilter {
     }
 }
 
-/// The gap report for the officer's council, worst first; small areas pooled and withheld.
-pub async fn gaps(app: &App, actor: &Actor, filter: &GapFilter) -> AppResult<Vec<GapRow>> {
+/// A page of the gap report for the officer's council, worst first.
+pub async fn gaps(app: &App, actor: &Actor, filter: &GapFilter, page: PageRequest) -> AppResult<Page<GapRow>> {
+    Ok(page.slice(gap_rows(app, actor, filter).await?))
+}
+
+/// The whole gap report for the officer's council, worst first; small areas pooled and withheld.
+async fn gap_rows(app: &App, actor: &Actor, filter: &GapFilter) -> AppResult<Vec<GapRow>> {
     let council = council_of(actor)?;
     let min_holders = filter.min_holders();
     if min_holders < 2 {
@@ -70,8 +76,23 @@ pub async fn gaps(app: &App, actor: &Actor, filter: &GapFilter) -> AppResult<Vec
     Ok(rows)
 }
 
+/// A page of the council's allocations, with the sums over all of them.
+#[derive(Debug, Clone)]
+pub struct Spending {
+    pub totals: SpendingTotals,
+    pub allocations: Page<SpendingRow>,
+}
+
+pub async fn spending(app: &App, actor: &Actor, page: PageRequest) -> AppResult<Spending> {
+    let rows = spending_rows(app, actor).await?;
+    Ok(Spending {
+        totals: spending_totals(&rows),
+        allocations: page.slice(rows),
+    })
+}
+
 /// Every allocation of the council's plans: allocated, committed, delivered, remaining, flags.
-pub async fn spending(app: &App, actor: &Actor) -> AppResult<Vec<SpendingRow>> {
+async fn spending_rows(app: &App, actor: &Actor) -> AppResult<Vec<SpendingRow>> {
     let council = council_of(actor)?;
     let facts = app
         .read(move |conn| Ok(reports::allocation_facts(conn, council)?))
@@ -99,14 +120,23 @@ pub fn spending_totals(rows: &[SpendingRow]) -> SpendingTotals {
     }
 }
 
-/// Published price options below the provider's own stated full cost.
-pub async fn providers_at_risk(app: &App, actor: &Actor) -> AppResult<Vec<PricedBelowCost>> {
+/// A page of the published price options below the provider's own stated full cost.
+pub async fn providers_at_risk(app: &App, actor: &Actor, page: PageRequest) -> AppResult<Page<PricedBelowCost>> {
+    Ok(page.slice(at_risk_rows(app, actor).await?))
+}
+
+async fn at_risk_rows(app: &App, actor: &Actor) -> AppResult<Vec<PricedBelowCost>> {
     council_of(actor)?;
     app.read(|conn| Ok(reports::priced_below_cost(conn)?)).await
 }
 
+/// A page of the council's plan outcomes.
+pub async fn outcomes(app: &App, actor: &Actor, page: PageRequest) -> AppResult<Page<OutcomeProgress>> {
+    Ok(page.slice(outcome_rows(app, actor).await?))
+}
+
 /// The council's plan outcomes, how far each is met and the bookings that served it.
-pub async fn outcomes(app: &App, actor: &Actor) -> AppResult<Vec<OutcomeProgress>> {
+async fn outcome_rows(app: &App, actor: &Actor) -> AppResult<Vec<OutcomeProgress>> {
     let council = council_of(actor)?;
     app.blocking(move |app| {
         app.db
@@ -115,20 +145,40 @@ pub async fn outcomes(app: &App, actor: &Actor) -> AppResult<Vec<OutcomeProgress
     .await
 }
 
-/// Every report the council's reports page shows.
-pub struct AllReports {
-    pub gaps: Vec<GapRow>,
-    pub spending: Vec<SpendingRow>,
-    pub at_risk: Vec<PricedBelowCost>,
-    pub outcomes: Vec<OutcomeProgress>,
+/// Which page of each of the reports page's tables.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReportPages {
+    pub gaps: PageRequest,
+    pub flagged: PageRequest,
+    pub at_risk: PageRequest,
+    pub outcomes: PageRequest,
 }
 
-pub async fn all(app: &App, actor: &Actor) -> AppResult<AllReports> {
+/// Every report the council's reports page shows: whole lists where it charts or sums them, a
+/// page of each table.
+pub struct AllReports {
+    pub gaps: Vec<GapRow>,
+    pub gap_rows: Page<GapRow>,
+    pub spending: Vec<SpendingRow>,
+    /// Allocations with at least one flag.
+    pub flagged: Page<SpendingRow>,
+    pub at_risk: Page<PricedBelowCost>,
+    pub outcomes: Page<OutcomeProgress>,
+    pub pages: ReportPages,
+}
+
+pub async fn all(app: &App, actor: &Actor, pages: ReportPages) -> AppResult<AllReports> {
+    let gaps = gap_rows(app, actor, &GapFilter::default()).await?;
+    let spending = spending_rows(app, actor).await?;
+    let flagged = spending.iter().filter(|s| !s.flags.is_empty()).cloned().collect();
     Ok(AllReports {
-        gaps: gaps(app, actor, &GapFilter::default()).await?,
-        spending: spending(app, actor).await?,
-        at_risk: providers_at_risk(app, actor).await?,
-        outcomes: outcomes(app, actor).await?,
+        gap_rows: pages.gaps.slice(gaps.clone()),
+        gaps,
+        flagged: pages.flagged.slice(flagged),
+        spending,
+        at_risk: providers_at_risk(app, actor, pages.at_risk).await?,
+        outcomes: outcomes(app, actor, pages.outcomes).await?,
+        pages,
     })
 }
 
@@ -169,7 +219,7 @@ fn finish(filename: &'static str, writer: csv::Writer<Vec<u8>>) -> AppResult<Csv
 }
 
 pub async fn gaps_csv(app: &App, actor: &Actor, filter: &GapFilter) -> AppResult<Csv> {
-    csv("gaps.csv", &gaps(app, actor, filter).await?)
+    csv("gaps.csv", &gap_rows(app, actor, filter).await?)
 }
 
 #[derive(Serialize)]
@@ -188,7 +238,7 @@ struct SpendingCsv<'a> {
 }
 
 pub async fn spending_csv(app: &App, actor: &Actor) -> AppResult<Csv> {
-    let rows = spending(app, actor).await?;
+    let rows = spending_rows(app, actor).await?;
     let flat: Vec<SpendingCsv> = rows
         .iter()
         .map(|r| SpendingCsv {
@@ -219,7 +269,7 @@ struct AtRiskCsv<'a> {
 }
 
 pub async fn providers_at_risk_csv(app: &App, actor: &Actor) -> AppResult<Csv> {
-    let rows = providers_at_risk(app, actor).await?;
+    let rows = at_risk_rows(app, actor).await?;
     let flat: Vec<AtRiskCsv> = rows
         .iter()
         .map(|r| AtRiskCsv {
@@ -258,7 +308,7 @@ struct OutcomeCsv<'a> {
 }
 
 pub async fn outcomes_csv(app: &App, actor: &Actor) -> AppResult<Csv> {
-    let rows = outcomes(app, actor).await?;
+    let rows = outcome_rows(app, actor).await?;
     let flat: Vec<OutcomeCsv> = rows
         .iter()
         .map(|r| OutcomeCsv {

@@ -11,6 +11,7 @@ use super::schema::{allocations, booking_sessions, bookings, ledger_entries};
 use super::{Conn, DbResult, now};
 use crate::domain::booking::{BookingStatus, LedgerKind};
 use crate::domain::budget::{AllocationBooks, reconcile};
+use crate::domain::paging::{Page, PageRequest};
 use crate::domain::sessions::SeatStatus;
 use crate::domain::{AllocationId, BookingId, BudgetHolderId, Pence, SignedPence};
 
@@ -51,13 +52,20 @@ pub struct StatementEntry {
     pub at: NaiveDateTime,
 }
 
-/// Every movement on a budget holder's allocations, oldest first. Authorise before calling.
-pub fn statement(conn: &mut Conn, holder: BudgetHolderId) -> DbResult<Vec<StatementEntry>> {
+/// One page of the movements on a budget holder's allocations, oldest first. Authorise before
+/// calling.
+pub fn statement(conn: &mut Conn, holder: BudgetHolderId, request: PageRequest) -> DbResult<Page<StatementEntry>> {
     type Row = (i64, i64, String, Option<i64>, String, i64, i64, String, NaiveDateTime);
-    let rows: Vec<Row> = ledger_entries::table
-        .inner_join(allocations::table.on(allocations::id.eq(ledger_entries::allocation_id)))
-        .filter(allocations::budget_holder_id.eq(holder.0))
+    let of_holder = || {
+        ledger_entries::table
+            .inner_join(allocations::table.on(allocations::id.eq(ledger_entries::allocation_id)))
+            .filter(allocations::budget_holder_id.eq(holder.0))
+    };
+    let total: i64 = of_holder().count().get_result(conn)?;
+    let rows: Vec<Row> = of_holder()
         .order(ledger_entries::id)
+        .offset(request.offset())
+        .limit(request.limit())
         .select((
             ledger_entries::id,
             ledger_entries::allocation_id,
@@ -70,7 +78,7 @@ pub fn statement(conn: &mut Conn, holder: BudgetHolderId) -> DbResult<Vec<Statem
             ledger_entries::created_at,
         ))
         .load(conn)?;
-    Ok(rows
+    let entries = rows
         .into_iter()
         .map(
             |(id, allocation, stream, booking, kind, amount, balance, description, at)| StatementEntry {
@@ -85,7 +93,8 @@ pub fn statement(conn: &mut Conn, holder: BudgetHolderId) -> DbResult<Vec<Statem
                 at,
             },
         )
-        .collect())
+        .collect();
+    Ok(Page::new(entries, u64::try_from(total).unwrap_or(0), request))
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -931,7 +931,12 @@ impl From<&StatementEntry> for LedgerEntry {
 pub struct Statement {
     pub budget_holder_id: BudgetHolderId,
     pub allocations: Vec<Allocation>,
+    /// One page of the movements, oldest first.
     pub entries: Vec<LedgerEntry>,
+    /// Movements in the whole statement.
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
 }
 
 impl From<&app::plans::Statement> for Statement {
@@ -939,7 +944,10 @@ impl From<&app::plans::Statement> for Statement {
         Statement {
             budget_holder_id: s.budget_holder_id,
             allocations: s.allocations.iter().map(Into::into).collect(),
-            entries: s.entries.iter().map(Into::into).collect(),
+            entries: s.entries.items.iter().map(Into::into).collect(),
+            total: s.entries.total,
+            page: s.entries.page,
+            per_page: s.entries.per_page,
         }
     }
 }
@@ -1709,6 +1717,22 @@ impl From<&GapRow> for Gap {
 pub struct GapReport {
     pub min_holders: usize,
     pub rows: Vec<Gap>,
+    /// Rows in the whole report.
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl GapReport {
+    pub fn new(min_holders: usize, page: &Page<GapRow>) -> GapReport {
+        GapReport {
+            min_holders,
+            rows: page.items.iter().map(Into::into).collect(),
+            total: page.total,
+            page: page.page,
+            per_page: page.per_page,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -1756,13 +1780,18 @@ pub struct SpendingTotals {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SpendingReport {
+    /// Sums over every allocation, not only this page's.
     pub totals: SpendingTotals,
     pub allocations: Vec<Spending>,
+    /// Allocations in the whole report.
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
 }
 
-impl From<&[SpendingRow]> for SpendingReport {
-    fn from(rows: &[SpendingRow]) -> SpendingReport {
-        let t = app::reports::spending_totals(rows);
+impl From<&app::reports::Spending> for SpendingReport {
+    fn from(report: &app::reports::Spending) -> SpendingReport {
+        let t = report.totals;
         SpendingReport {
             totals: SpendingTotals {
                 allocated: t.allocated,
@@ -1770,7 +1799,10 @@ impl From<&[SpendingRow]> for SpendingReport {
                 delivered: t.delivered,
                 remaining: t.remaining,
             },
-            allocations: rows.iter().map(Into::into).collect(),
+            allocations: report.allocations.items.iter().map(Into::into).collect(),
+            total: report.allocations.total,
+            page: report.allocations.page,
+            per_page: report.allocations.per_page,
         }
     }
 }
@@ -1801,6 +1833,10 @@ impl From<&PricedBelowCost> for PricedBelowFullCost {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProvidersAtRisk {
     pub priced_below_full_cost: Vec<PricedBelowFullCost>,
+    /// Price options in the whole report.
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -1850,6 +1886,10 @@ impl From<&OutcomeProgress> for OutcomeProgressRow {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OutcomeReport {
     pub outcomes: Vec<OutcomeProgressRow>,
+    /// Plan outcomes in the whole report.
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -1938,3 +1978,5 @@ paged!(BudgetHolderList, budget_holders, BudgetHolderView);
 paged!(SessionList, sessions, SessionView);
 paged!(BookingList, bookings, BookingView);
 paged!(WaitlistEntries, entries, crate::db::waitlist::Entry);
+paged!(ProvidersAtRisk, priced_below_full_cost, PricedBelowCost);
+paged!(OutcomeReport, outcomes, OutcomeProgress);

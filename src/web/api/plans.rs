@@ -50,11 +50,11 @@ async fn get_one(app: Data, auth: Auth, id: web::Path<i64>) -> Reply {
     Ok(HttpResponse::Ok().json(dto::BudgetHolder::from(&plan)))
 }
 
-/// Every movement of the plan's money, with running balances.
-#[utoipa::path(tag = "plans", params(("id" = i64, Path)), security(("bearer" = [])), responses((status = 200, body = dto::Statement)))]
+/// The movements of the plan's money, oldest first, with running balances; a page at a time.
+#[utoipa::path(tag = "plans", params(("id" = i64, Path), dto::Paging), security(("bearer" = [])), responses((status = 200, body = dto::Statement)))]
 #[get("/budget-holders/{id}/statement")]
-async fn statement(app: Data, auth: Auth, id: web::Path<i64>) -> Reply {
-    let s = plans::statement(&app, &auth.actor, BudgetHolderId(id.into_inner())).await?;
+async fn statement(app: Data, auth: Auth, id: web::Path<i64>, paging: Query<dto::Paging>) -> Reply {
+    let s = plans::statement(&app, &auth.actor, BudgetHolderId(id.into_inner()), paging.request()?).await?;
     Ok(HttpResponse::Ok().json(dto::Statement::from(&s)))
 }
 

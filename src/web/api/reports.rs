@@ -7,7 +7,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::extract::{Auth, Query};
 use super::plans::csv_response;
 use super::{Data, Reply, dto};
+use crate::app::AppError;
 use crate::app::reports::{self, GapFilter};
+use crate::domain::paging::PageRequest;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(gaps)
@@ -29,6 +31,10 @@ pub struct GapQuery {
     outcome: Option<String>,
     /// Areas with fewer budget holders are pooled into `OTHER` and withheld; at least 2, 5 if not given.
     min_holders: Option<usize>,
+    /// The page, from 1; 1 if not given (the CSV holds every row).
+    page: Option<u32>,
+    /// Rows per page, 1 to 200; 50 if not given.
+    per_page: Option<u32>,
 }
 
 impl From<&GapQuery> for GapFilter {
@@ -47,11 +53,9 @@ impl From<&GapQuery> for GapFilter {
 #[get("/reports/gaps")]
 async fn gaps(app: Data, auth: Auth, q: Query<GapQuery>) -> Reply {
     let filter = GapFilter::from(&*q);
-    let rows = reports::gaps(&app, &auth.actor, &filter).await?;
-    Ok(HttpResponse::Ok().json(dto::GapReport {
-        min_holders: filter.min_holders(),
-        rows: rows.iter().map(Into::into).collect(),
-    }))
+    let page = PageRequest::new(q.page, q.per_page).map_err(AppError::bad_parameters)?;
+    let rows = reports::gaps(&app, &auth.actor, &filter, page).await?;
+    Ok(HttpResponse::Ok().json(dto::GapReport::new(filter.min_holders(), &rows)))
 }
 
 /// The gap report as CSV.
@@ -64,12 +68,13 @@ async fn gaps_csv(app: Data, auth: Auth, q: Query<GapQuery>) -> Reply {
 }
 
 /// Every allocation: allocated, committed, delivered, remaining, plan elapsed, and flags
-/// (`underused`, `six_week_review_due`, `direct_payment_surplus`).
-#[utoipa::path(tag = "reports", security(("bearer" = [])), responses((status = 200, body = dto::SpendingReport)))]
+/// (`underused`, `six_week_review_due`, `direct_payment_surplus`); a page at a time, with totals
+/// over them all.
+#[utoipa::path(tag = "reports", params(dto::Paging), security(("bearer" = [])), responses((status = 200, body = dto::SpendingReport)))]
 #[get("/reports/spending")]
-async fn spending(app: Data, auth: Auth) -> Reply {
-    let rows = reports::spending(&app, &auth.actor).await?;
-    Ok(HttpResponse::Ok().json(dto::SpendingReport::from(rows.as_slice())))
+async fn spending(app: Data, auth: Auth, paging: Query<dto::Paging>) -> Reply {
+    let report = reports::spending(&app, &auth.actor, paging.request()?).await?;
+    Ok(HttpResponse::Ok().json(dto::SpendingReport::from(&report)))
 }
 
 /// The spending report as CSV.
@@ -80,23 +85,19 @@ async fn spending_csv(app: Data, auth: Auth) -> Reply {
 }
 
 /// Published price options below the provider's own stated full cost.
-#[utoipa::path(tag = "reports", security(("bearer" = [])), responses((status = 200, body = dto::ProvidersAtRisk)))]
+#[utoipa::path(tag = "reports", params(dto::Paging), security(("bearer" = [])), responses((status = 200, body = dto::ProvidersAtRisk)))]
 #[get("/reports/providers-at-risk")]
-async fn providers_at_risk(app: Data, auth: Auth) -> Reply {
-    let rows = reports::providers_at_risk(&app, &auth.actor).await?;
-    Ok(HttpResponse::Ok().json(dto::ProvidersAtRisk {
-        priced_below_full_cost: rows.iter().map(Into::into).collect(),
-    }))
+async fn providers_at_risk(app: Data, auth: Auth, paging: Query<dto::Paging>) -> Reply {
+    let page = reports::providers_at_risk(&app, &auth.actor, paging.request()?).await?;
+    Ok(HttpResponse::Ok().json(dto::ProvidersAtRisk::from(&page)))
 }
 
 /// Plan outcomes with their status and the bookings that served them.
-#[utoipa::path(tag = "reports", security(("bearer" = [])), responses((status = 200, body = dto::OutcomeReport)))]
+#[utoipa::path(tag = "reports", params(dto::Paging), security(("bearer" = [])), responses((status = 200, body = dto::OutcomeReport)))]
 #[get("/reports/outcomes")]
-async fn outcomes(app: Data, auth: Auth) -> Reply {
-    let rows = reports::outcomes(&app, &auth.actor).await?;
-    Ok(HttpResponse::Ok().json(dto::OutcomeReport {
-        outcomes: rows.iter().map(Into::into).collect(),
-    }))
+async fn outcomes(app: Data, auth: Auth, paging: Query<dto::Paging>) -> Reply {
+    let page = reports::outcomes(&app, &auth.actor, paging.request()?).await?;
+    Ok(HttpResponse::Ok().json(dto::OutcomeReport::from(&page)))
 }
 
 /// Providers at risk as CSV (a header row even when none is at risk).

@@ -4,12 +4,13 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::council_forms::{self as f, adjustment, adjustment_fields, broker_field, new_allocation_field};
-use super::forms::{holder_field, page_asked};
+use super::forms::{holder_field, page_asked, page_asked_as};
 use super::{Data, Form, Page, Visitor, outcome, see_other};
-use crate::app::reports::{Csv, GapFilter};
+use crate::app::reports::{Csv, GapFilter, ReportPages};
 use crate::app::{AppError, AppResult, councils, plan_changes, plans, providers, reports};
 use crate::domain::budget::{AllocationInput, BudgetHolderInput};
 use crate::domain::council::SettingsInput;
+use crate::domain::paging::PageRequest;
 use crate::domain::plan_change::PlanDetailsInput;
 use crate::domain::{AllocationId, BudgetHolderId, OrganisationId, OrganisationStatus, PlanOutcomeId, Role};
 use crate::templates::FormErrors;
@@ -74,9 +75,15 @@ pub async fn set_provider_status(
     Ok(see_other("/council/providers"))
 }
 
-pub async fn reports(app: Data, visitor: Visitor) -> Page {
+pub async fn reports(app: Data, visitor: Visitor, req: HttpRequest) -> Page {
     let actor = visitor.require(COUNCIL, "/council/reports")?;
-    let all = reports::all(&app, actor).await?;
+    let pages = ReportPages {
+        gaps: page_asked_as(&req, "gaps_page")?,
+        flagged: page_asked_as(&req, "flagged_page")?,
+        at_risk: page_asked_as(&req, "at_risk_page")?,
+        outcomes: page_asked_as(&req, "outcomes_page")?,
+    };
+    let all = reports::all(&app, actor, pages).await?;
     Ok(visitor.page("Reports", true, pages::reports(&app.taxonomy, &all)))
 }
 
@@ -115,10 +122,10 @@ fn holder_path(id: BudgetHolderId) -> String {
     format!("/council/budget-holders/{id}")
 }
 
-pub async fn holder(app: Data, visitor: Visitor, id: web::Path<i64>) -> Page {
+pub async fn holder(app: Data, visitor: Visitor, id: web::Path<i64>, req: HttpRequest) -> Page {
     let id = BudgetHolderId(id.into_inner());
     let actor = visitor.require(COUNCIL, &holder_path(id))?;
-    let record = plan_changes::record(&app, actor, id).await?;
+    let record = plan_changes::record(&app, actor, id, page_asked(&req)?).await?;
     let body = pages::holder(
         &visitor.chrome(),
         &app.taxonomy,
@@ -148,7 +155,7 @@ async fn holder_after<T>(
         Err(errors) => errors,
     };
     let actor = visitor.require(COUNCIL, &holder_path(id))?;
-    let record = plan_changes::record(app, actor, id).await?;
+    let record = plan_changes::record(app, actor, id, PageRequest::default()).await?;
     let body = pages::holder(&visitor.chrome(), &app.taxonomy, &record, &errors, form);
     Ok(visitor.form_again(&format!("Budget holder {}", record.plan.reference), true, body))
 }

@@ -1,14 +1,12 @@
 //! Family (and broker) pages: my plan, booking, cancelling, the statement, matches.
 
 use actix_web::http::StatusCode;
-use actix_web::web;
+use actix_web::{HttpRequest, web};
 
-use actix_web::HttpRequest;
-
-use super::forms::{BookForm, JoinForm, Unreadable, page_asked};
+use super::forms::{BookForm, JoinForm, Unreadable, number_asked, page_asked};
 use super::{Data, Form, Page, PageError, Visitor, outcome, see_other};
 use crate::app::{AppError, bookings, plans, waitlist};
-use crate::domain::{BookingId, Role, SessionId, WaitlistId};
+use crate::domain::{BookingId, BudgetHolderId, Role, SessionId, WaitlistId};
 use crate::templates::family as pages;
 
 const SPENDERS: &[Role] = &[Role::Family, Role::Broker];
@@ -113,10 +111,11 @@ pub async fn answer_offer(app: Data, visitor: Visitor, path: web::Path<(i64, Str
     Ok(see_other("/my-plan"))
 }
 
-pub async fn statement(app: Data, visitor: Visitor) -> Page {
+pub async fn statement(app: Data, visitor: Visitor, req: HttpRequest) -> Page {
     let actor = visitor.require(SPENDERS, "/my-plan/statement")?;
-    let statements = plans::statements(&app, actor).await?;
-    Ok(visitor.page("Statement", true, pages::statement(&statements)))
+    let only = number_asked(&req, "plan", "must be one of your plans")?.map(BudgetHolderId);
+    let statements = plans::statements(&app, actor, only, page_asked(&req)?).await?;
+    Ok(visitor.page("Statement", true, pages::statement(&statements, only.is_some())))
 }
 
 pub async fn matches(app: Data, visitor: Visitor) -> Page {

@@ -835,15 +835,38 @@ pub fn holder_field(field: &str) -> String {
 
 /// The page of a list a page's address asks for (`?page=3`), 50 rows a page.
 pub fn page_asked(req: &actix_web::HttpRequest) -> Result<PageRequest, AppError> {
+    page_asked_as(req, "page")
+}
+
+/// The page a page's address asks for under its own name, for a page with several lists
+/// (`?gaps_page=2`).
+pub fn page_asked_as(req: &actix_web::HttpRequest, key: &str) -> Result<PageRequest, AppError> {
+    let page = number_asked(req, key, "must be a page number from 1")?.map(|n| u32::try_from(n).unwrap_or(u32::MAX));
+    PageRequest::new(page, None).map_err(|e| {
+        AppError::bad_parameters(Invalid(
+            e.0.into_iter()
+                .map(|f| validate::FieldError::new(key, f.message))
+                .collect(),
+        ))
+    })
+}
+
+/// A whole number from the page's address (`?plan=12`), if given.
+pub fn number_asked(req: &actix_web::HttpRequest, key: &str, message: &str) -> Result<Option<i64>, AppError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
-    let page = match pairs.iter().find(|(k, _)| k == "page") {
-        None => None,
-        Some((_, v)) => Some(v.trim().parse::<u32>().map_err(|_| AppError::BadParameter {
-            field: "page".into(),
-            message: "must be a page number from 1".into(),
-        })?),
-    };
-    PageRequest::new(page, None).map_err(AppError::bad_parameters)
+    match pairs.iter().find(|(k, _)| k == key) {
+        None => Ok(None),
+        Some((_, v)) => v
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .map(Some)
+            .ok_or_else(|| AppError::BadParameter {
+                field: key.into(),
+                message: message.into(),
+            }),
+    }
 }
 
 /// The search page's fields; anything else in its address (a tracking tag, say) is not ours to

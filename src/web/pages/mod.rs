@@ -463,7 +463,15 @@ impl PageError {
                 "This form has expired",
                 "Go back, reload the page and try again. Nothing was changed.",
             ),
-            PageError::BadForm | PageError::App(AppError::Invalid(_) | AppError::BadParameter { .. }) => (
+            // A link with a bad page number, say: name the part of the address at fault.
+            PageError::App(AppError::BadParameter { field, message }) => {
+                return self.respond(
+                    chrome,
+                    "Sorry, there is a problem",
+                    &format!("The web address's {field} {message}. Go back and try again."),
+                );
+            }
+            PageError::BadForm | PageError::App(AppError::Invalid(_)) => (
                 "Sorry, there is a problem",
                 "The form could not be read. Go back and try again.",
             ),
@@ -476,6 +484,10 @@ impl PageError {
                 "Try again later. Nothing was changed.",
             ),
         };
+        self.respond(chrome, title, text)
+    }
+
+    fn respond(&self, chrome: &Chrome<'_>, title: &str, text: &str) -> HttpResponse {
         HttpResponse::build(self.status_code())
             .content_type("text/html; charset=utf-8")
             .insert_header((header::CACHE_CONTROL, "no-store"))
