@@ -5,6 +5,7 @@
 //! here and nowhere else.
 
 pub mod accounts;
+pub mod passwords;
 pub mod bookings;
 pub mod calendar;
 pub mod councils;
@@ -46,6 +47,10 @@ pub struct App {
     reindex: Sender<()>,
     /// Keeps this server's job runner going; it stops when the last clone goes.
     _jobs: Arc<Sender<()>>,
+    /// The one bounded pool every password hash and check runs on.
+    pub passwords: passwords::PasswordPool,
+    /// When an account's failed logins delay or lock further attempts.
+    pub throttle: crate::domain::throttle::Policy,
 }
 
 /// Why a use case did not do what it was asked. Each front door maps it once: the API to its JSON
@@ -77,6 +82,10 @@ pub enum AppError {
     },
     #[error("the server is too busy to answer; try again")]
     Busy,
+    /// Too many attempts (from this address, at this account, or waiting for a password check):
+    /// try again after this many seconds.
+    #[error("too many attempts; try again in {retry_after_secs} seconds")]
+    TooManyAttempts { retry_after_secs: u64 },
     #[error("{0}")]
     Internal(String),
 }
@@ -190,6 +199,8 @@ impl App {
         geocoder: Geocoder,
         public_ids: PublicIds,
         reindex: Sender<()>,
+        passwords: passwords::PasswordPool,
+        throttle: crate::domain::throttle::Policy,
     ) -> App {
         let jobs = Arc::new(jobs::spawn(db.clone(), jobs::POLL));
         App {
@@ -200,6 +211,8 @@ impl App {
             public_ids,
             reindex,
             _jobs: jobs,
+            passwords,
+            throttle,
         }
     }
 
