@@ -178,8 +178,10 @@ impl Application {
             geocoder,
             public_ids,
             reindex,
-            passwords,
-            settings.login_throttle,
+            app::Limits {
+                passwords,
+                throttle: settings.login_throttle,
+            },
         ));
         let map_tiles = aw::Data::new(settings.map_tiles.clone());
         let clients = web::throttle::Clients::new(settings.client_attempts_per_minute);

@@ -9,7 +9,16 @@ use serde_json::Value;
 #[test]
 fn a_login_flood_stays_under_300_mb_and_a_right_login_gets_in() {
     let out = Command::new(env!("CARGO_BIN_EXE_localoffer"))
-        .args(["bench", "login-flood", "--requests", "1000", "--concurrency", "64", "--addresses", "100"])
+        .args([
+            "bench",
+            "login-flood",
+            "--requests",
+            "1000",
+            "--concurrency",
+            "64",
+            "--addresses",
+            "100",
+        ])
         .env_remove("DATABASE_URL")
         .output()
         .expect("localoffer runs");
@@ -20,5 +29,8 @@ fn a_login_flood_stays_under_300_mb_and_a_right_login_gets_in() {
     let peak = figures["rss_mb"]["peak"].as_f64().unwrap();
     assert!(peak > 0.0 && peak < 300.0, "peak RSS {peak} MB: {figures}");
     assert_eq!(figures["right_login"]["status"], 200, "{figures}");
-    assert_eq!(figures["wrong_logins"]["other"], 0, "every wrong login is refused with 401 or 429: {figures}");
+    assert_eq!(
+        figures["wrong_logins"]["other"], 0,
+        "every wrong login is refused with 401 or 429: {figures}"
+    );
 }

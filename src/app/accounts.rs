@@ -102,7 +102,8 @@ pub async fn unlock_family_login(app: &App, actor: &Actor, holder: BudgetHolderI
         let row = budget_holders::load(conn, holder)?
             .filter(|h| h.council_id == council.0)
             .ok_or_else(|| AppError::not_found("budget holder"))?;
-        let family = users::find_by_id(conn, UserId(row.family_user_id))?.ok_or_else(|| AppError::not_found("family account"))?;
+        let family = users::find_by_id(conn, UserId(row.family_user_id))?
+            .ok_or_else(|| AppError::not_found("family account"))?;
         let lifted = login_throttle::clear(conn, &throttle::email_key(&family.email))?;
         tracing::info!(%officer, budget_holder = holder.0, lifted, "login lock-out lifted by an officer");
         Ok(())
@@ -134,8 +135,7 @@ pub async fn register_provider(app: &App, input: RegistrationInput) -> AppResult
     let hash = app.passwords.hash(reg.user.password.clone()).await?;
     let done = app
         .write(move |conn| {
-            let (organisation_id, _) =
-                organisations::register(conn, &reg, &hash).map_err(email_taken("user.email"))?;
+            let (organisation_id, _) = organisations::register(conn, &reg, &hash).map_err(email_taken("user.email"))?;
             Ok(organisation_id)
         })
         .await;
@@ -144,7 +144,9 @@ pub async fn register_provider(app: &App, input: RegistrationInput) -> AppResult
             tracing::info!(%organisation_id, "provider registered");
             Ok(())
         }
-        Err(AppError::Conflict { code: "email_taken", .. }) => {
+        Err(AppError::Conflict {
+            code: "email_taken", ..
+        }) => {
             tracing::info!("registration with an email already registered: nothing created");
             Ok(())
         }

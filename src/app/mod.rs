@@ -5,13 +5,13 @@
 //! here and nowhere else.
 
 pub mod accounts;
-pub mod passwords;
 pub mod bookings;
 pub mod calendar;
 pub mod councils;
 pub mod feed;
 pub mod jobs;
 pub mod listings;
+pub mod passwords;
 pub mod plan_changes;
 pub mod plans;
 pub mod providers;
@@ -50,6 +50,12 @@ pub struct App {
     /// The one bounded pool every password hash and check runs on.
     pub passwords: passwords::PasswordPool,
     /// When an account's failed logins delay or lock further attempts.
+    pub throttle: crate::domain::throttle::Policy,
+}
+
+/// The abuse limits a server applies: its password checks pool and its per-account login policy.
+pub struct Limits {
+    pub passwords: passwords::PasswordPool,
     pub throttle: crate::domain::throttle::Policy,
 }
 
@@ -199,8 +205,7 @@ impl App {
         geocoder: Geocoder,
         public_ids: PublicIds,
         reindex: Sender<()>,
-        passwords: passwords::PasswordPool,
-        throttle: crate::domain::throttle::Policy,
+        limits: Limits,
     ) -> App {
         let jobs = Arc::new(jobs::spawn(db.clone(), jobs::POLL));
         App {
@@ -211,8 +216,8 @@ impl App {
             public_ids,
             reindex,
             _jobs: jobs,
-            passwords,
-            throttle,
+            passwords: limits.passwords,
+            throttle: limits.throttle,
         }
     }
 

@@ -66,14 +66,22 @@ impl PasswordPool {
 
     /// Hash a password to store it (admitted and run in one step).
     pub async fn hash(&self, password: String) -> AppResult<String> {
-        self.admit()?.run(move || super::accounts::hash_password(&password)).await?
+        self.admit()?
+            .run(move || super::accounts::hash_password(&password))
+            .await?
     }
 }
 
 impl Admitted {
     /// Run the hashing work off the async threads once one of the pool's workers is free.
     pub async fn run<T: Send + 'static>(self, f: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
-        let _running = self.pool.running.clone().acquire_owned().await.map_err(|_| AppError::Busy)?;
+        let _running = self
+            .pool
+            .running
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| AppError::Busy)?;
         tokio::task::spawn_blocking(f).await.map_err(|_| AppError::Busy)
     }
 }

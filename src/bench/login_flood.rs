@@ -50,7 +50,16 @@ fn mb(kb: u64) -> f64 {
 fn start_server(dir: &std::path::Path) -> Result<(Server, String), BenchError> {
     let exe = std::env::current_exe().map_err(setup_err)?;
     let made = Command::new(&exe)
-        .args(["council", "create", "--name", "Flood Council", "--email", OFFICER, "--password", PASSWORD])
+        .args([
+            "council",
+            "create",
+            "--name",
+            "Flood Council",
+            "--email",
+            OFFICER,
+            "--password",
+            PASSWORD,
+        ])
         .arg("--data-dir")
         .arg(dir)
         .env_remove("DATABASE_URL")
@@ -118,7 +127,9 @@ pub fn login_flood(requests: usize, concurrency: usize, addresses: u16) -> Resul
     );
     eprintln!(
         "right login from another address: {} after {} attempt(s) in {:.2} s",
-        figures["right_login"]["status"], figures["right_login"]["attempts"], figures["right_login"]["seconds"].as_f64().unwrap_or(0.0)
+        figures["right_login"]["status"],
+        figures["right_login"]["attempts"],
+        figures["right_login"]["seconds"].as_f64().unwrap_or(0.0)
     );
     Ok(())
 }

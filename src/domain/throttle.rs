@@ -102,7 +102,9 @@ mod tests {
     use super::*;
 
     fn at(secs: i64) -> NaiveDateTime {
-        chrono::DateTime::from_timestamp(1_800_000_000 + secs, 0).unwrap().naive_utc()
+        chrono::DateTime::from_timestamp(1_800_000_000 + secs, 0)
+            .unwrap()
+            .naive_utc()
     }
 
     #[test]

@@ -23,7 +23,12 @@ use super::pages::PageError;
 use crate::app::AppError;
 
 /// The writes open to anyone: POSTs to these paths are limited per client address.
-pub const LIMITED: &[&str] = &["/api/v1/auth/login", "/api/v1/providers", "/login", "/provider/register"];
+pub const LIMITED: &[&str] = &[
+    "/api/v1/auth/login",
+    "/api/v1/providers",
+    "/login",
+    "/provider/register",
+];
 
 /// Addresses kept before the limiter forgets those that are back to a full allowance.
 const KEPT: usize = 100_000;

@@ -24,8 +24,9 @@ pub async fn register_form(visitor: Visitor) -> HttpResponse {
 pub async fn register(app: Data, visitor: Visitor, body: web::Bytes) -> Page {
     let form = Form::read(&visitor, &body)?;
     let registered = match RegistrationInput::try_from(&form) {
-        Ok(input) => outcome(accounts::register_provider(&app, input).await, registration_field)?
-            .map_err(registration_errors),
+        Ok(input) => {
+            outcome(accounts::register_provider(&app, input).await, registration_field)?.map_err(registration_errors)
+        }
         Err(errors) => Err(errors),
     };
     match registered {
