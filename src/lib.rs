@@ -85,7 +85,18 @@ pub struct Settings {
     pub database_url: Option<String>,
     /// The search page's map tiles and their attribution (OpenStreetMap's by default).
     pub map_tiles: domain::geo::MapTiles,
+    /// Password hashes run at once (0: one per core) and waiting (0: four per worker).
+    pub password_workers: usize,
+    pub password_queue: usize,
+    /// Logins, registrations and other writes without a login allowed per client address per
+    /// minute (bursts up to the same number); 0 turns the limit off.
+    pub client_attempts_per_minute: u32,
+    /// When failed logins at one account delay or lock it.
+    pub login_throttle: domain::throttle::Policy,
 }
+
+/// The per-address limit `serve` applies unless told otherwise.
+pub const CLIENT_ATTEMPTS_PER_MINUTE: u32 = 30;
 
 impl Settings {
     /// Local defaults for a data directory: an ephemeral port, two workers, no online services.
@@ -98,6 +109,11 @@ impl Settings {
             postcodes_url: None,
             database_url: None,
             map_tiles: domain::geo::MapTiles::openstreetmap(),
+            password_workers: 0,
+            password_queue: 0,
+            // Tests drive one server from one address; they set a tighter limit to test it.
+            client_attempts_per_minute: 0,
+            login_throttle: domain::throttle::Policy::default(),
         }
     }
 }
@@ -153,9 +169,24 @@ impl Application {
             .local_addr()
             .map_err(|e| StartError::Bind(settings.bind.clone(), e))?
             .port();
-        let state = aw::Data::new(app::App::new(db, taxonomy, search, geocoder, public_ids, reindex));
+        let passwords = app::passwords::PasswordPool::new(settings.password_workers, settings.password_queue);
+        tracing::info!(workers = passwords.workers(), "password checks pool ready");
+        let state = aw::Data::new(app::App::new(
+            db,
+            taxonomy,
+            search,
+            geocoder,
+            public_ids,
+            reindex,
+            app::Limits {
+                passwords,
+                throttle: settings.login_throttle,
+            },
+        ));
         let map_tiles = aw::Data::new(settings.map_tiles.clone());
+        let clients = web::throttle::Clients::new(settings.client_attempts_per_minute);
         let mut server = HttpServer::new(move || {
+            let clients = clients.clone();
             // Registering an API route documents it: the OpenAPI document comes from the same calls.
             let (served, api) = actix_web::App::new()
                 .into_utoipa_app()
@@ -165,6 +196,7 @@ impl Application {
                 .split_for_parts();
             served
                 .app_data(aw::Data::new(web::api::Document::new(api)))
+                .wrap_fn(move |req, srv| clients.check(req, srv))
                 .wrap(web::security_headers(&map_tiles))
                 .wrap_fn(web::pages::error_pages_know_the_visitor)
                 .wrap_fn(web::log_requests)

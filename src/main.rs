@@ -39,6 +39,25 @@ enum Command {
         /// The attribution the map tiles' licence asks for, shown on the map.
         #[arg(long, env = "LOCALOFFER_MAP_ATTRIBUTION", default_value = localoffer::domain::geo::MapTiles::OPENSTREETMAP_ATTRIBUTION)]
         map_attribution: String,
+        /// Password hashes checked at once (each takes about 19 MiB); 0: one per core.
+        #[arg(long, default_value_t = 0, env = "LOCALOFFER_PASSWORD_WORKERS")]
+        password_workers: usize,
+        /// Password checks allowed to wait for a worker; beyond them, 429 at once. 0: four per worker.
+        #[arg(long, default_value_t = 0, env = "LOCALOFFER_PASSWORD_QUEUE")]
+        password_queue: usize,
+        /// Logins and registrations per client address per minute (0: no limit, e.g. behind a
+        /// proxy that limits them itself).
+        #[arg(long, default_value_t = localoffer::CLIENT_ATTEMPTS_PER_MINUTE, env = "LOCALOFFER_CLIENT_ATTEMPTS_PER_MINUTE")]
+        client_attempts_per_minute: u32,
+    },
+    /// Lift the lock-out on a login after too many wrong passwords (and forget its failures).
+    Unlock {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = ".", env = "LOCALOFFER_DATA_DIR")]
+        data_dir: PathBuf,
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: Option<String>,
     },
     /// Rebuild the search index from the database.
     Reindex {
@@ -149,6 +168,17 @@ enum BenchCommand {
         #[arg(long, default_value_t = 50_000)]
         holders: usize,
     },
+    /// A flood of wrong logins against the real server: its memory (RSS before, peak, after),
+    /// `/healthz` latency meanwhile, and whether a right login from another client gets in.
+    LoginFlood {
+        #[arg(long, default_value_t = 1_000)]
+        requests: usize,
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        /// Client addresses to send from (127.0.0.2 upwards; 1 sends from one address only).
+        #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u16).range(1..=250))]
+        addresses: u16,
+    },
 }
 
 fn init_tracing(default: &str) {
@@ -171,6 +201,9 @@ fn main() -> ExitCode {
             database_url,
             map_tiles,
             map_attribution,
+            password_workers,
+            password_queue,
+            client_attempts_per_minute,
         } => {
             init_tracing("info");
             localoffer::domain::geo::MapTiles::new(&map_tiles, &map_attribution).and_then(|map_tiles| {
@@ -182,8 +215,20 @@ fn main() -> ExitCode {
                     postcodes_url,
                     database_url,
                     map_tiles,
+                    password_workers,
+                    password_queue,
+                    client_attempts_per_minute,
+                    login_throttle: Default::default(),
                 })
             })
+        }
+        Command::Unlock {
+            email,
+            data_dir,
+            database_url,
+        } => {
+            init_tracing("warn");
+            unlock(&data_dir, database_url.as_deref(), &email)
         }
         Command::Reindex { data_dir, database_url } => {
             init_tracing("warn");
@@ -255,6 +300,17 @@ fn main() -> ExitCode {
             bench::reports(services, holders).map_err(|e| e.to_string())
         }
         Command::Bench {
+            command:
+                BenchCommand::LoginFlood {
+                    requests,
+                    concurrency,
+                    addresses,
+                },
+        } => {
+            init_tracing("warn");
+            bench::login_flood(requests, concurrency, addresses).map_err(|e| e.to_string())
+        }
+        Command::Bench {
             command: BenchCommand::Search { services, queries },
         } => {
             init_tracing("warn");
@@ -317,6 +373,14 @@ fn create_council(
             other => other.to_string(),
         })?;
     println!("{}", serde_json::json!({"council_id": council_id, "user_id": user_id}));
+    Ok(())
+}
+
+fn unlock(data_dir: &Path, database_url: Option<&str>, email: &str) -> Result<(), String> {
+    let (_, db) = open(data_dir, database_url)?;
+    let lifted = localoffer::app::accounts::unlock_email(&db, email).map_err(|e| e.to_string())?;
+    // The email is not printed back: it may be a person's.
+    println!("{}", serde_json::json!({"unlocked": lifted}));
     Ok(())
 }
 

@@ -15,7 +15,7 @@ use crate::domain::paging::{Page, PageRequest};
 use crate::domain::reports::{COUNCIL_WIDE, DEFAULT_MIN_HOLDERS, MERGED, SUPPLY_MILES, SpendingRow};
 use crate::domain::sessions::in_london;
 use crate::domain::taxonomy::{Taxonomy, Vocabulary};
-use crate::domain::{Management, Pence, SignedPence, Stream};
+use crate::domain::{BudgetHolderId, Management, Pence, SignedPence, Stream};
 
 fn sum(h: &BudgetHolderView, f: fn(&AllocationView) -> Pence) -> String {
     money(Pence::from_stored(h.allocations.iter().map(|a| f(a).pence()).sum()))
@@ -439,6 +439,18 @@ fn holder_broker(chrome: &Chrome<'_>, record: &HolderRecord, errors: &FormErrors
     }
 }
 
+/// Lifting the lock-out on the family's login after too many wrong passwords.
+fn holder_login(chrome: &Chrome<'_>, id: BudgetHolderId) -> Markup {
+    html! {
+        h2 #family-login { "Family login" }
+        p { "After too many wrong passwords the family's login is locked. If the family asks, check it is them, then lift the lock so they can log in again." }
+        form method="post" action={ "/council/budget-holders/" (id) "/unlock-login" } novalidate {
+            (csrf_field(chrome))
+            button.button.button-secondary type="submit" { "Let the family log in again" }
+        }
+    }
+}
+
 /// One budget holder as its council's officer sees it: the plan, allocations, outcomes, broker
 /// and every movement of its money, each with a form to change it.
 pub fn holder(
@@ -457,6 +469,7 @@ pub fn holder(
         (holder_allocations(chrome, p, errors, form))
         (holder_outcomes(chrome, taxonomy, p, errors))
         (holder_broker(chrome, record, errors))
+        (holder_login(chrome, p.id))
         h2 #statement { "Statement" }
         (c::pager(("movement", "movements"), &record.entries, |n| format!("/council/budget-holders/{}?page={n}#statement", p.id)))
         (c::table("Every movement of this plan's money, oldest first", &["When", "Stream", "What", "Amount", "Left after"], record.entries.items.is_empty().then_some("No movements on this page."), html! {

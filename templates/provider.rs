@@ -13,6 +13,15 @@ use crate::domain::sessions::{SeatStatus, SessionStatus};
 use crate::domain::taxonomy::{Taxonomy, Vocabulary};
 use crate::domain::{ServiceId, ServiceStatus, Stream, Unit};
 
+/// After registering: the same words whether or not the email already had an account.
+pub fn registration_received() -> Markup {
+    html! {
+        h1 { "Registration received" }
+        p { (crate::app::accounts::REGISTRATION_RECEIVED) }
+        p { a.button href="/login" { "Log in" } }
+    }
+}
+
 pub fn register(chrome: &Chrome<'_>, errors: &FormErrors, form: &dyn Values) -> Markup {
     html! {
         h1 { "Register your organisation" }

@@ -361,7 +361,10 @@ both_backends! {
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(bad.html.contains("href=\"#email\"") && bad.html.contains("href=\"#password\"") && bad.html.contains("value=\"Kayak Club\""));
         let ok = b.post("/provider/register", &[("csrf_token", &csrf), ("organisation_name", "Kayak Club"), ("kind", "vcs"), ("email", "staff@kayak.example"), ("password", PASSWORD)]).await;
-        assert_eq!(ok.location.as_deref(), Some("/provider/services"));
+        // A neutral page, the same whether or not the email was taken, and no automatic login.
+        assert_eq!(ok.status, StatusCode::OK);
+        assert!(ok.html.contains("Registration received") && ok.html.contains("If this email is not already registered"), "{}", ok.html);
+        assert_eq!(b.log_in("staff@kayak.example", PASSWORD).await.location.as_deref(), Some("/provider/services"));
         let csrf = b.get("/provider/services/new").await.csrf();
         let mut form = vec![
             ("csrf_token", csrf.as_str()), ("name", "Kayak Club"), ("description", "Paddling on the lake."),
@@ -528,6 +531,7 @@ both_backends! {
         let mut other = Browser::new(&app);
         let csrf = other.get("/provider/register").await.csrf();
         other.post("/provider/register", &[("csrf_token", &csrf), ("organisation_name", "Other"), ("kind", "private"), ("email", "o@other.example"), ("password", PASSWORD)]).await;
+        other.log_in("o@other.example", PASSWORD).await;
         assert_eq!(other.get(&format!("/provider/services/{id}/edit")).await.status, StatusCode::FORBIDDEN);
         let csrf = other.get("/provider/services").await.csrf();
         let mut hijack = form.to_vec();
@@ -859,7 +863,8 @@ mod entering_everything {
                 ("organisation_email", "Hello@MitchamSwim.example"), ("website", "https://mitchamswim.example/"),
                 ("email", "staff@mitchamswim.example"), ("password", PASSWORD),
             ]).await;
-            assert_eq!(registered.location.as_deref(), Some("/provider/services"), "{}", registered.html);
+            assert!(registered.html.contains("Registration received"), "{}", registered.html);
+            b.log_in("staff@mitchamswim.example", PASSWORD).await;
             let page = b.get("/provider/services/new").await;
             assert!(page.html.contains("Making and keeping friends"), "specific outcomes grouped under broad ones");
             assert!(page.html.contains("value=\"pfa-friends-community-friendships\""), "{}", page.html);

@@ -5,11 +5,11 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use chrono::NaiveDateTime;
 
 use super::{App, AppError, AppResult};
-use crate::db::{Db, councils, organisations, users};
+use crate::db::{Db, budget_holders, councils, login_throttle, organisations, users};
 use crate::domain::budget::LoginInput;
 use crate::domain::organisation::RegistrationInput;
 use crate::domain::validate::{self, Checker};
-use crate::domain::{Actor, CouncilId, OrganisationId, UserId};
+use crate::domain::{Actor, BudgetHolderId, CouncilId, UserId, throttle};
 
 /// A session just started: the bearer token (the cookie's value on the pages) and its expiry.
 #[derive(Debug, Clone)]
@@ -19,7 +19,8 @@ pub struct Session {
     pub actor: Actor,
 }
 
-/// Hash a password for storing. Deliberately slow (argon2): only ever on the blocking pool.
+/// Hash a password for storing. Deliberately slow (argon2): on a server only through
+/// [`super::passwords::PasswordPool`].
 pub fn hash_password(password: &str) -> AppResult<String> {
     let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>()).map_err(|e| AppError::Internal(e.to_string()))?;
     Argon2::default()
@@ -39,23 +40,73 @@ const DECOY_HASH: &str =
 
 pub const WRONG_LOGIN: &str = "the email or password is wrong";
 
-/// Check credentials and start a session.
+/// Check credentials and start a session. Refused with "too many attempts" while the email's
+/// failures delay or lock it (whether or not an account has it), or when the password checks
+/// queue is full. Unknown emails cost the same check as known ones (a decoy hash).
 pub async fn login(app: &App, input: LoginInput) -> AppResult<Session> {
-    app.blocking(move |app| {
-        let user = app.db.read_as(|conn| users::find_by_email(conn, &input.email))?;
-        let hash = user.as_ref().map_or(DECOY_HASH, |u| u.password_hash.as_str());
-        let matched = verify_password(&input.password, hash);
-        let actor = match user {
-            Some(u) if matched => u.actor(),
-            _ => return Err(AppError::Unauthorized(WRONG_LOGIN)),
-        };
-        let user_id = actor.user_id;
-        let (token, expires_at) = app.db.write_as(move |conn| users::create_session(conn, user_id))?;
-        Ok(Session {
-            token,
-            expires_at,
-            actor,
+    // A place for the check first: a refusal here costs nothing and counts nothing.
+    let admitted = app.passwords.admit()?;
+    let key = throttle::email_key(&input.email);
+    let policy = app.throttle;
+    // The attempt counts as a failure until it is shown right, so that concurrent guesses at
+    // one account are all counted (on every server) before any is checked.
+    let user = app
+        .write({
+            let key = key.clone();
+            let email = input.email.clone();
+            move |conn| {
+                let now = crate::db::now();
+                let failures = login_throttle::lock(conn, &key)?;
+                if let Some(retry_after_secs) = failures.refusal(now) {
+                    return Err(AppError::TooManyAttempts { retry_after_secs });
+                }
+                login_throttle::save(conn, &key, &failures.after_failure(now, &policy))?;
+                Ok(users::find_by_email(conn, &email)?)
+            }
         })
+        .await?;
+    let hash = user
+        .as_ref()
+        .map_or(DECOY_HASH.to_string(), |u| u.password_hash.clone());
+    let password = input.password;
+    let matched = admitted.run(move || verify_password(&password, &hash)).await?;
+    let actor = match user {
+        Some(u) if matched => u.actor(),
+        _ => return Err(AppError::Unauthorized(WRONG_LOGIN)),
+    };
+    let user_id = actor.user_id;
+    let (token, expires_at) = app
+        .write(move |conn| {
+            login_throttle::clear(conn, &key)?;
+            Ok(users::create_session(conn, user_id)?)
+        })
+        .await?;
+    Ok(Session {
+        token,
+        expires_at,
+        actor,
+    })
+}
+
+/// Lift a lock-out (and forget the failures) on this email. Whether there was anything to lift.
+pub fn unlock_email(db: &Db, email: &str) -> AppResult<bool> {
+    let key = throttle::email_key(email);
+    db.write_as(move |conn| Ok(login_throttle::clear(conn, &key)?))
+}
+
+/// A council officer lifts the lock-out on the family account of one of its own budget holders.
+pub async fn unlock_family_login(app: &App, actor: &Actor, holder: BudgetHolderId) -> AppResult<()> {
+    let council = actor.council().ok_or_else(|| AppError::wrong_role(actor))?;
+    let officer = actor.user_id;
+    app.write(move |conn| {
+        let row = budget_holders::load(conn, holder)?
+            .filter(|h| h.council_id == council.0)
+            .ok_or_else(|| AppError::not_found("budget holder"))?;
+        let family = users::find_by_id(conn, UserId(row.family_user_id))?
+            .ok_or_else(|| AppError::not_found("family account"))?;
+        let lifted = login_throttle::clear(conn, &throttle::email_key(&family.email))?;
+        tracing::info!(%officer, budget_holder = holder.0, lifted, "login lock-out lifted by an officer");
+        Ok(())
     })
     .await
 }
@@ -71,47 +122,36 @@ pub async fn actor_for_token(app: &App, token: String) -> AppResult<Option<Actor
     app.read(move |conn| Ok(users::actor_for_token(conn, &token)?)).await
 }
 
-/// A provider (or broker) organisation registered with its first user.
-#[derive(Debug, Clone)]
-pub struct Registered {
-    pub organisation_id: OrganisationId,
-    pub user_id: UserId,
-    /// When asked to log the new user in (the registration page does).
-    pub session: Option<Session>,
-}
+/// The neutral answer to a registration: the same whether or not the email already had an
+/// account (nothing is created then), so that registering never tells who has an account.
+pub const REGISTRATION_RECEIVED: &str = "If this email is not already registered, the organisation is set up: \
+     log in with the email and password you chose.";
 
-pub async fn register_provider(app: &App, input: RegistrationInput, log_in: bool) -> AppResult<Registered> {
+/// A provider (or broker) organisation and its first user, unless the email is taken: either
+/// way the answer is the same (`Ok`), only the log says which.
+pub async fn register_provider(app: &App, input: RegistrationInput) -> AppResult<()> {
     let reg = input.validate()?;
-    app.blocking(move |app| {
-        let hash = hash_password(&reg.user.password)?;
-        app.db.write_as(move |conn| {
-            let (organisation_id, user_id) =
-                organisations::register(conn, &reg, &hash).map_err(email_taken("user.email"))?;
-            let session = if log_in {
-                let (token, expires_at) = users::create_session(conn, user_id)?;
-                let actor = Actor {
-                    user_id,
-                    role: reg.role(),
-                    organisation_id: Some(organisation_id),
-                    council_id: None,
-                };
-                Some(Session {
-                    token,
-                    expires_at,
-                    actor,
-                })
-            } else {
-                None
-            };
-            tracing::info!(%organisation_id, "provider registered");
-            Ok(Registered {
-                organisation_id,
-                user_id,
-                session,
-            })
+    // Hashed whether or not the email is taken, so both take the same time.
+    let hash = app.passwords.hash(reg.user.password.clone()).await?;
+    let done = app
+        .write(move |conn| {
+            let (organisation_id, _) = organisations::register(conn, &reg, &hash).map_err(email_taken("user.email"))?;
+            Ok(organisation_id)
         })
-    })
-    .await
+        .await;
+    match done {
+        Ok(organisation_id) => {
+            tracing::info!(%organisation_id, "provider registered");
+            Ok(())
+        }
+        Err(AppError::Conflict {
+            code: "email_taken", ..
+        }) => {
+            tracing::info!("registration with an email already registered: nothing created");
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 fn email_taken(field: &str) -> impl Fn(crate::db::DbError) -> AppError + '_ {

@@ -11,6 +11,7 @@ pub mod councils;
 pub mod feed;
 pub mod jobs;
 pub mod listings;
+pub mod passwords;
 pub mod plan_changes;
 pub mod plans;
 pub mod providers;
@@ -46,6 +47,16 @@ pub struct App {
     reindex: Sender<()>,
     /// Keeps this server's job runner going; it stops when the last clone goes.
     _jobs: Arc<Sender<()>>,
+    /// The one bounded pool every password hash and check runs on.
+    pub passwords: passwords::PasswordPool,
+    /// When an account's failed logins delay or lock further attempts.
+    pub throttle: crate::domain::throttle::Policy,
+}
+
+/// The abuse limits a server applies: its password checks pool and its per-account login policy.
+pub struct Limits {
+    pub passwords: passwords::PasswordPool,
+    pub throttle: crate::domain::throttle::Policy,
 }
 
 /// Why a use case did not do what it was asked. Each front door maps it once: the API to its JSON
@@ -77,6 +88,10 @@ pub enum AppError {
     },
     #[error("the server is too busy to answer; try again")]
     Busy,
+    /// Too many attempts (from this address, at this account, or waiting for a password check):
+    /// try again after this many seconds.
+    #[error("too many attempts; try again in {retry_after_secs} seconds")]
+    TooManyAttempts { retry_after_secs: u64 },
     #[error("{0}")]
     Internal(String),
 }
@@ -190,6 +205,7 @@ impl App {
         geocoder: Geocoder,
         public_ids: PublicIds,
         reindex: Sender<()>,
+        limits: Limits,
     ) -> App {
         let jobs = Arc::new(jobs::spawn(db.clone(), jobs::POLL));
         App {
@@ -200,6 +216,8 @@ impl App {
             public_ids,
             reindex,
             _jobs: jobs,
+            passwords: limits.passwords,
+            throttle: limits.throttle,
         }
     }
 

@@ -1,10 +1,13 @@
-//! Benchmarks that print figures: `localoffer bench bookings`, `bench search` and `bench reports`.
+//! Benchmarks that print figures: `localoffer bench bookings`, `bench search`, `bench reports`
+//! and `bench login-flood`.
 
 mod bookings;
+mod login_flood;
 mod reports;
 mod search;
 
 pub use bookings::{Mode, bookings};
+pub use login_flood::login_flood;
 pub use reports::reports;
 pub use search::search;
 

@@ -12,6 +12,7 @@ pub mod changes;
 pub mod councils;
 pub mod jobs;
 pub mod ledger;
+pub mod login_throttle;
 pub mod organisations;
 pub mod reports;
 pub mod schema;

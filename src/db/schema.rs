@@ -60,6 +60,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    login_throttle (email_hash) {
+        email_hash -> Text,
+        failures -> Integer,
+        window_started_at -> Timestamp,
+        next_attempt_at -> Nullable<Timestamp>,
+        locked_until -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     services (id) {
         id -> BigInt,
         organisation_id -> BigInt,

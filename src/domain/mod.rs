@@ -18,6 +18,7 @@ pub mod search;
 pub mod service;
 pub mod sessions;
 pub mod taxonomy;
+pub mod throttle;
 pub mod validate;
 
 pub use access::Actor;

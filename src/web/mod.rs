@@ -6,6 +6,7 @@ mod assets;
 pub mod calendar;
 pub mod oruk;
 pub mod pages;
+pub mod throttle;
 
 use std::time::Instant;
 

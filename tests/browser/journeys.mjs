@@ -665,12 +665,15 @@ async function providerJourney(page) {
   await m.getByLabel('Your email address', { exact: true }).fill(email);
   await m.getByLabel('Password', { exact: true }).fill('browser-test-pass');
   await clickAndWait(page, m.getByRole('button', { name: 'Register', exact: true }));
+  // The same neutral page whether or not the email was taken, and no automatic login.
+  await checkPage(page, 'provider-registration-received');
   expect(
-    new URL(page.url()).pathname === '/provider/services',
-    'registering lands on /provider/services',
-    `landed on ${page.url()}\n${(await main(page).innerText().catch(() => '')).slice(0, 600)}`,
+    (await main(page).getByRole('heading', { level: 1, name: 'Registration received', exact: true }).count()) === 1,
+    'registering shows "Registration received"',
+    `at ${page.url()}\n${(await main(page).innerText().catch(() => '')).slice(0, 600)}`,
   );
-  expect(await loggedIn(page), 'a registered provider is logged in');
+  expect(!(await loggedIn(page)), 'registering does not log in by itself');
+  await logIn(page, email, 'browser-test-pass', '/provider/services');
   await checkPage(page, 'provider-services-empty');
   m = main(page);
   expect(

@@ -240,11 +240,12 @@ impl TestApp {
                 &json!({"organisation": {"name": name, "kind": "vcs", "charity_number": "1123456"}, "user": {"email": email, "password": PASSWORD}}),
             )
             .await;
-        let body = expect(res, StatusCode::CREATED).await;
-        (
-            body["organisation_id"].as_i64().expect("organisation id"),
-            self.login(email, PASSWORD).await,
-        )
+        let body = expect(res, StatusCode::ACCEPTED).await;
+        assert_eq!(body["status"], "received", "{body}");
+        // The answer never says what was created: the new user finds its organisation from /me.
+        let token = self.login(email, PASSWORD).await;
+        let me = expect(self.get("/me", Some(&token)).await, StatusCode::OK).await;
+        (me["organisation_id"].as_i64().expect("organisation id"), token)
     }
 
     pub async fn service(&self, token: &str, body: &Value) -> Value {

@@ -1,17 +1,19 @@
 //! Logging in and out, who am I, providers registering.
 
-use actix_web::{HttpResponse, get, post};
+use actix_web::{HttpResponse, get, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::extract::{Auth, Json};
 use super::{Data, Reply, dto};
 use crate::app::accounts;
+use crate::domain::BudgetHolderId;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(login)
         .service(logout)
         .service(me)
-        .service(register_provider);
+        .service(register_provider)
+        .service(unlock_login);
 }
 
 /// Log in: a bearer token for the API, valid for 12 hours or until logged out.
@@ -37,13 +39,29 @@ async fn me(auth: Auth) -> Reply {
     Ok(HttpResponse::Ok().json(dto::Me::from(&auth.actor)))
 }
 
-/// Register an organisation (a charity, a company or a broker) and its first user.
-#[utoipa::path(tag = "accounts", request_body = dto::Registration, responses((status = 201, body = dto::Registered)))]
+/// Register an organisation (a charity, a company or a broker) and its first user. The answer is
+/// the same whether or not the email already has an account (then nothing is created): log in
+/// with the email and password to find out.
+#[utoipa::path(tag = "accounts", request_body = dto::Registration, responses((status = 202, body = dto::RegistrationReceived)))]
 #[post("/providers")]
 async fn register_provider(app: Data, Json(input): Json<dto::Registration>) -> Reply {
-    let registered = accounts::register_provider(&app, input.into(), false).await?;
-    Ok(HttpResponse::Created().json(dto::Registered {
-        organisation_id: registered.organisation_id,
-        user_id: registered.user_id,
+    accounts::register_provider(&app, input.into()).await?;
+    Ok(HttpResponse::Accepted().json(dto::RegistrationReceived {
+        status: "received".into(),
+        message: accounts::REGISTRATION_RECEIVED.into(),
     }))
+}
+
+/// A council officer lifts the lock-out on the family login of one of its own budget holders
+/// (after too many wrong passwords).
+#[utoipa::path(
+    tag = "accounts",
+    params(("id" = i64, Path)),
+    security(("bearer" = [])),
+    responses((status = 204, description = "The family can log in again"))
+)]
+#[post("/budget-holders/{id}/unlock-login")]
+async fn unlock_login(app: Data, auth: Auth, id: web::Path<i64>) -> Reply {
+    accounts::unlock_family_login(&app, &auth.actor, BudgetHolderId(id.into_inner())).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -294,6 +294,14 @@ pub struct Registered {
     pub user_id: UserId,
 }
 
+/// The answer to a registration, the same whether or not the email already had an account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegistrationReceived {
+    /// Always `received`.
+    pub status: String,
+    pub message: String,
+}
+
 // ---- Organisations and services ------------------------------------------------------------------
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -59,6 +59,7 @@ impl ApiError {
                 AppError::Unauthorized(_) => "unauthorized",
                 AppError::Conflict { code, .. } => code,
                 AppError::Busy => "busy",
+                AppError::TooManyAttempts { .. } => "too_many_attempts",
                 AppError::Internal(_) => "internal",
             },
             ApiError::BadRequest { code, .. } => code,
@@ -101,6 +102,7 @@ impl ResponseError for ApiError {
                 AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
                 AppError::Conflict { .. } => StatusCode::CONFLICT,
                 AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+                AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
                 AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
@@ -132,6 +134,9 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(status);
         if status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
+        if let ApiError::App(AppError::TooManyAttempts { retry_after_secs }) = self {
+            response.insert_header((header::RETRY_AFTER, retry_after_secs.max(&1).to_string()));
         }
         response.json(body)
     }

@@ -91,10 +91,11 @@ impl Document {
             {
                 let Some(op) = op else { continue };
                 // What any operation can answer: bad input, a bad or missing token, not yours,
-                // not there, busy; and for bodies, a wrong type, too large, invalid values, a conflict.
+                // not there, busy; and for bodies, a wrong type, too large, invalid values, a conflict,
+                // too many attempts (logins, registrations: see README's limits).
                 let mut statuses = vec!["400", "401", "403", "404", "422", "500", "503"];
                 if body {
-                    statuses.extend(["409", "413", "415"]);
+                    statuses.extend(["409", "413", "415", "429"]);
                 }
                 for status in statuses {
                     op.responses

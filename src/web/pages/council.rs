@@ -226,6 +226,15 @@ pub async fn set_broker(app: Data, visitor: Visitor, id: web::Path<i64>, body: w
     holder_after(&app, &visitor, id, "broker", result, |_| "broker".to_string(), &form).await
 }
 
+/// The officer lifts the lock-out on the family's login.
+pub async fn unlock_login(app: Data, visitor: Visitor, id: web::Path<i64>, body: web::Bytes) -> Page {
+    let id = BudgetHolderId(id.into_inner());
+    let actor = visitor.require(COUNCIL, &holder_path(id))?;
+    Form::read(&visitor, &body)?;
+    crate::app::accounts::unlock_family_login(&app, actor, id).await?;
+    Ok(see_other(&format!("{}#family-login", holder_path(id))))
+}
+
 pub async fn brokers(app: Data, visitor: Visitor) -> Page {
     let actor = visitor.require(COUNCIL, "/council/brokers")?;
     let list = councils::brokers(&app, actor).await?;

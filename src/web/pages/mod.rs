@@ -115,6 +115,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/council/budget-holders/{id}/broker",
             web::post().to(council::set_broker),
         )
+        .route(
+            "/council/budget-holders/{id}/unlock-login",
+            web::post().to(council::unlock_login),
+        )
         .route("/council/brokers", web::get().to(council::brokers))
         .route("/council/brokers", web::post().to(council::create_broker))
         .route("/council/settings", web::get().to(council::settings))
@@ -428,6 +432,7 @@ impl ResponseError for PageError {
                 AppError::Invalid(_) | AppError::BadParameter { .. } => StatusCode::BAD_REQUEST,
                 AppError::Conflict { .. } => StatusCode::CONFLICT,
                 AppError::Busy | AppError::Internal(_) => StatusCode::SERVICE_UNAVAILABLE,
+                AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             },
         }
     }
@@ -475,6 +480,16 @@ impl PageError {
                 "Sorry, there is a problem",
                 "The form could not be read. Go back and try again.",
             ),
+            PageError::App(AppError::TooManyAttempts { retry_after_secs }) => {
+                return self.respond(
+                    chrome,
+                    "Too many attempts",
+                    &format!(
+                        "There have been too many attempts. Wait {} and try again.",
+                        wait_in_words(*retry_after_secs)
+                    ),
+                );
+            }
             PageError::App(AppError::Conflict { .. }) => (
                 "That could not be done",
                 "Something changed meanwhile. Go back, reload the page and try again.",
@@ -488,11 +503,26 @@ impl PageError {
     }
 
     fn respond(&self, chrome: &Chrome<'_>, title: &str, text: &str) -> HttpResponse {
-        HttpResponse::build(self.status_code())
+        let mut response = HttpResponse::build(self.status_code());
+        if let PageError::App(AppError::TooManyAttempts { retry_after_secs }) = self {
+            response.insert_header((header::RETRY_AFTER, (*retry_after_secs).max(1).to_string()));
+        }
+        response
             .content_type("text/html; charset=utf-8")
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .body(templates::layout(title, chrome, templates::error_page(title, text)).into_string())
     }
+}
+
+/// "30 seconds", "5 minutes", "3 hours", "2 days": how long to wait, rounded up.
+fn wait_in_words(secs: u64) -> String {
+    let (n, unit) = match secs.max(1) {
+        s if s < 120 => (s, "second"),
+        s if s < 2 * 3600 => (s.div_ceil(60), "minute"),
+        s if s < 2 * 86_400 => (s.div_ceil(3600), "hour"),
+        s => (s.div_ceil(86_400), "day"),
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
 }
 
 fn url_escape(s: &str) -> String {

@@ -24,13 +24,15 @@ pub async fn register_form(visitor: Visitor) -> HttpResponse {
 pub async fn register(app: Data, visitor: Visitor, body: web::Bytes) -> Page {
     let form = Form::read(&visitor, &body)?;
     let registered = match RegistrationInput::try_from(&form) {
-        Ok(input) => outcome(accounts::register_provider(&app, input, true).await, registration_field)?
-            .map_err(registration_errors),
+        Ok(input) => {
+            outcome(accounts::register_provider(&app, input).await, registration_field)?.map_err(registration_errors)
+        }
         Err(errors) => Err(errors),
     };
-    match registered.map(|r| r.session) {
-        Ok(Some(session)) => visitor.logged_in("/provider/services", session.token),
-        Ok(None) => Ok(see_other("/login")),
+    match registered {
+        // The same page whether or not the email was already registered, and no automatic
+        // login (that would tell the difference).
+        Ok(()) => Ok(visitor.page("Registration received", false, pages::registration_received())),
         Err(errors) => {
             let body = pages::register(&visitor.chrome(), &errors, &form);
             Ok(visitor.form_again("Register your organisation", false, body))
