@@ -39,6 +39,8 @@ pub enum StartError {
     Search(#[from] search::SearchError),
     #[error(transparent)]
     Outcodes(#[from] domain::geo::OutcodeTableError),
+    #[error("{0}")]
+    PublicUrl(String),
 }
 
 /// Where the service keeps its state.
@@ -85,6 +87,11 @@ pub struct Settings {
     pub database_url: Option<String>,
     /// The search page's map tiles and their attribution (OpenStreetMap's by default).
     pub map_tiles: domain::geo::MapTiles,
+    /// The address visitors use (`--public-url`): an https one makes cookies `Secure` with
+    /// `__Host-` names and adds HSTS to every answer.
+    pub public_url: Option<String>,
+    /// A session unused for longer is dead (30 minutes by default).
+    pub idle_timeout: std::time::Duration,
 }
 
 impl Settings {
@@ -98,6 +105,8 @@ impl Settings {
             postcodes_url: None,
             database_url: None,
             map_tiles: domain::geo::MapTiles::openstreetmap(),
+            public_url: None,
+            idle_timeout: db::users::DEFAULT_IDLE_TIMEOUT,
         }
     }
 }
@@ -128,6 +137,7 @@ pub struct Application {
 
 impl Application {
     pub fn build(settings: &Settings) -> Result<Application, StartError> {
+        let transport = web::Transport::from_public_url(settings.public_url.as_deref()).map_err(StartError::PublicUrl)?;
         let data = DataDir::prepare(&settings.data_dir)?;
         let db = data.open_db(settings.database_url.as_deref())?;
         let taxonomy = Arc::new(Taxonomy::builtin()?);
@@ -153,19 +163,23 @@ impl Application {
             .local_addr()
             .map_err(|e| StartError::Bind(settings.bind.clone(), e))?
             .port();
-        let state = aw::Data::new(app::App::new(db, taxonomy, search, geocoder, public_ids, reindex));
+        let state = aw::Data::new(
+            app::App::new(db, taxonomy, search, geocoder, public_ids, reindex).with_idle_timeout(settings.idle_timeout),
+        );
         let map_tiles = aw::Data::new(settings.map_tiles.clone());
+        let transport = aw::Data::new(transport);
         let mut server = HttpServer::new(move || {
             // Registering an API route documents it: the OpenAPI document comes from the same calls.
             let (served, api) = actix_web::App::new()
                 .into_utoipa_app()
                 .app_data(state.clone())
                 .app_data(map_tiles.clone())
+                .app_data(transport.clone())
                 .service(utoipa_actix_web::scope("/api/v1").configure(web::api::routes))
                 .split_for_parts();
             served
                 .app_data(aw::Data::new(web::api::Document::new(api)))
-                .wrap(web::security_headers(&map_tiles))
+                .wrap(web::security_headers(&map_tiles, &transport))
                 .wrap_fn(web::pages::error_pages_know_the_visitor)
                 .wrap_fn(web::log_requests)
                 .configure(web::configure)

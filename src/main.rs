@@ -39,6 +39,13 @@ enum Command {
         /// The attribution the map tiles' licence asks for, shown on the map.
         #[arg(long, env = "LOCALOFFER_MAP_ATTRIBUTION", default_value = localoffer::domain::geo::MapTiles::OPENSTREETMAP_ATTRIBUTION)]
         map_attribution: String,
+        /// The address visitors use, e.g. https://localoffer.example.gov.uk: with https, cookies are
+        /// Secure with __Host- names whatever the proxy sends, and every answer carries HSTS.
+        #[arg(long, env = "LOCALOFFER_PUBLIC_URL")]
+        public_url: Option<String>,
+        /// Minutes a session may go unused before it ends (beside its absolute 12 hours).
+        #[arg(long, env = "LOCALOFFER_IDLE_TIMEOUT_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=720))]
+        idle_timeout_minutes: u64,
     },
     /// Rebuild the search index from the database.
     Reindex {
@@ -171,6 +178,8 @@ fn main() -> ExitCode {
             database_url,
             map_tiles,
             map_attribution,
+            public_url,
+            idle_timeout_minutes,
         } => {
             init_tracing("info");
             localoffer::domain::geo::MapTiles::new(&map_tiles, &map_attribution).and_then(|map_tiles| {
@@ -182,6 +191,8 @@ fn main() -> ExitCode {
                     postcodes_url,
                     database_url,
                     map_tiles,
+                    public_url,
+                    idle_timeout: std::time::Duration::from_secs(idle_timeout_minutes * 60),
                 })
             })
         }

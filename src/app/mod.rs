@@ -46,6 +46,8 @@ pub struct App {
     reindex: Sender<()>,
     /// Keeps this server's job runner going; it stops when the last clone goes.
     _jobs: Arc<Sender<()>>,
+    /// A session unused for longer is dead (beside its absolute 12 hours).
+    idle_timeout: chrono::Duration,
 }
 
 /// Why a use case did not do what it was asked. Each front door maps it once: the API to its JSON
@@ -182,6 +184,10 @@ impl From<SearchError> for AppError {
     }
 }
 
+fn default_idle_timeout() -> chrono::Duration {
+    chrono::Duration::seconds(crate::db::users::DEFAULT_IDLE_TIMEOUT.as_secs() as i64)
+}
+
 impl App {
     pub fn new(
         db: Db,
@@ -200,7 +206,16 @@ impl App {
             public_ids,
             reindex,
             _jobs: jobs,
+            idle_timeout: default_idle_timeout(),
         }
+    }
+
+    /// Sessions unused for longer than `idle` are dead (`serve --idle-timeout-minutes`); at least
+    /// one second.
+    pub fn with_idle_timeout(mut self, idle: std::time::Duration) -> App {
+        self.idle_timeout = chrono::Duration::from_std(idle.max(std::time::Duration::from_secs(1)))
+            .unwrap_or_else(|_| default_idle_timeout());
+        self
     }
 
     /// Today's date, against which plan periods and ages are checked.
