@@ -137,7 +137,8 @@ pub struct Application {
 
 impl Application {
     pub fn build(settings: &Settings) -> Result<Application, StartError> {
-        let transport = web::Transport::from_public_url(settings.public_url.as_deref()).map_err(StartError::PublicUrl)?;
+        let transport =
+            web::Transport::from_public_url(settings.public_url.as_deref()).map_err(StartError::PublicUrl)?;
         let data = DataDir::prepare(&settings.data_dir)?;
         let db = data.open_db(settings.database_url.as_deref())?;
         let taxonomy = Arc::new(Taxonomy::builtin()?);

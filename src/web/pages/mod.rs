@@ -5,6 +5,7 @@
 //! subdomain or a plain-HTTP page cannot forge it); before login it must match the visitor's
 //! pre-session CSRF cookie.
 
+mod account;
 mod calendar;
 mod council;
 mod council_forms;
@@ -13,7 +14,6 @@ mod forms;
 mod provider;
 mod public;
 mod shortlist;
-mod account;
 
 use std::future::Future;
 use std::pin::Pin;
