@@ -39,6 +39,8 @@ pub enum StartError {
     Search(#[from] search::SearchError),
     #[error(transparent)]
     Outcodes(#[from] domain::geo::OutcodeTableError),
+    #[error("{0}")]
+    PublicUrl(String),
 }
 
 /// Where the service keeps its state.
@@ -93,6 +95,11 @@ pub struct Settings {
     pub client_attempts_per_minute: u32,
     /// When failed logins at one account delay or lock it.
     pub login_throttle: domain::throttle::Policy,
+    /// The address visitors use (`--public-url`): an https one makes cookies `Secure` with
+    /// `__Host-` names and adds HSTS to every answer.
+    pub public_url: Option<String>,
+    /// A session unused for longer is dead (30 minutes by default).
+    pub idle_timeout: std::time::Duration,
 }
 
 /// The per-address limit `serve` applies unless told otherwise.
@@ -114,6 +121,8 @@ impl Settings {
             // Tests drive one server from one address; they set a tighter limit to test it.
             client_attempts_per_minute: 0,
             login_throttle: domain::throttle::Policy::default(),
+            public_url: None,
+            idle_timeout: db::users::DEFAULT_IDLE_TIMEOUT,
         }
     }
 }
@@ -144,6 +153,8 @@ pub struct Application {
 
 impl Application {
     pub fn build(settings: &Settings) -> Result<Application, StartError> {
+        let transport =
+            web::Transport::from_public_url(settings.public_url.as_deref()).map_err(StartError::PublicUrl)?;
         let data = DataDir::prepare(&settings.data_dir)?;
         let db = data.open_db(settings.database_url.as_deref())?;
         let taxonomy = Arc::new(Taxonomy::builtin()?);
@@ -171,20 +182,24 @@ impl Application {
             .port();
         let passwords = app::passwords::PasswordPool::new(settings.password_workers, settings.password_queue);
         tracing::info!(workers = passwords.workers(), "password checks pool ready");
-        let state = aw::Data::new(app::App::new(
-            db,
-            taxonomy,
-            search,
-            geocoder,
-            public_ids,
-            reindex,
-            app::Limits {
-                passwords,
-                throttle: settings.login_throttle,
-            },
-        ));
+        let state = aw::Data::new(
+            app::App::new(
+                db,
+                taxonomy,
+                search,
+                geocoder,
+                public_ids,
+                reindex,
+                app::Limits {
+                    passwords,
+                    throttle: settings.login_throttle,
+                },
+            )
+            .with_idle_timeout(settings.idle_timeout),
+        );
         let map_tiles = aw::Data::new(settings.map_tiles.clone());
         let clients = web::throttle::Clients::new(settings.client_attempts_per_minute);
+        let transport = aw::Data::new(transport);
         let mut server = HttpServer::new(move || {
             let clients = clients.clone();
             // Registering an API route documents it: the OpenAPI document comes from the same calls.
@@ -192,12 +207,13 @@ impl Application {
                 .into_utoipa_app()
                 .app_data(state.clone())
                 .app_data(map_tiles.clone())
+                .app_data(transport.clone())
                 .service(utoipa_actix_web::scope("/api/v1").configure(web::api::routes))
                 .split_for_parts();
             served
                 .app_data(aw::Data::new(web::api::Document::new(api)))
                 .wrap_fn(move |req, srv| clients.check(req, srv))
-                .wrap(web::security_headers(&map_tiles))
+                .wrap(web::security_headers(&map_tiles, &transport))
                 .wrap_fn(web::pages::error_pages_know_the_visitor)
                 .wrap_fn(web::log_requests)
                 .configure(web::configure)

@@ -49,6 +49,13 @@ enum Command {
         /// proxy that limits them itself).
         #[arg(long, default_value_t = localoffer::CLIENT_ATTEMPTS_PER_MINUTE, env = "LOCALOFFER_CLIENT_ATTEMPTS_PER_MINUTE")]
         client_attempts_per_minute: u32,
+        /// The address visitors use, e.g. https://localoffer.example.gov.uk: with https, cookies are
+        /// Secure with __Host- names whatever the proxy sends, and every answer carries HSTS.
+        #[arg(long, env = "LOCALOFFER_PUBLIC_URL")]
+        public_url: Option<String>,
+        /// Minutes a session may go unused before it ends (beside its absolute 12 hours).
+        #[arg(long, env = "LOCALOFFER_IDLE_TIMEOUT_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=720))]
+        idle_timeout_minutes: u64,
     },
     /// Lift the lock-out on a login after too many wrong passwords (and forget its failures).
     Unlock {
@@ -204,6 +211,8 @@ fn main() -> ExitCode {
             password_workers,
             password_queue,
             client_attempts_per_minute,
+            public_url,
+            idle_timeout_minutes,
         } => {
             init_tracing("info");
             localoffer::domain::geo::MapTiles::new(&map_tiles, &map_attribution).and_then(|map_tiles| {
@@ -219,6 +228,8 @@ fn main() -> ExitCode {
                     password_queue,
                     client_attempts_per_minute,
                     login_throttle: Default::default(),
+                    public_url,
+                    idle_timeout: std::time::Duration::from_secs(idle_timeout_minutes * 60),
                 })
             })
         }

@@ -470,6 +470,7 @@ pub fn holder(
         (holder_outcomes(chrome, taxonomy, p, errors))
         (holder_broker(chrome, record, errors))
         (holder_login(chrome, p.id))
+        (holder_sessions(chrome, p.id))
         h2 #statement { "Statement" }
         (c::pager(("movement", "movements"), &record.entries, |n| format!("/council/budget-holders/{}?page={n}#statement", p.id)))
         (c::table("Every movement of this plan's money, oldest first", &["When", "Stream", "What", "Amount", "Left after"], record.entries.items.is_empty().then_some("No movements on this page."), html! {
@@ -480,6 +481,15 @@ pub fn holder(
                 }
             }
         }))
+    }
+}
+
+/// Ending the family's sessions: every device it is logged in on must log in again.
+fn holder_sessions(chrome: &Chrome<'_>, id: impl std::fmt::Display) -> Markup {
+    html! {
+        h2 #sessions { "Family login sessions" }
+        p { "If the family has lost a phone or used a shared computer, end every session of its login: it must log in again everywhere." }
+        (c::action_button(chrome, &format!("/council/budget-holders/{id}/end-sessions"), "End the family's sessions", "End every session of this family's login", true))
     }
 }
 

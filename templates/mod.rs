@@ -1,6 +1,7 @@
 //! All page markup (maud): the layout, the components every page shares, and one module per
 //! audience with one function per page. Each takes the view data it shows and nothing else.
 
+pub mod account;
 pub mod calendar;
 pub mod components;
 pub mod council;
@@ -47,6 +48,7 @@ pub fn layout(title: &str, chrome: &Chrome<'_>, body: Markup) -> Markup {
                                     _ => {}
                                 }
                                 @if chrome.role.is_some() {
+                                    li { a href="/account" { "Account" } }
                                     li {
                                         form method="post" action="/logout" {
                                             input type="hidden" name="csrf_token" value=(chrome.csrf);

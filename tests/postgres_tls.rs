@@ -62,7 +62,11 @@ async fn the_service_talks_to_postgres_over_tls_and_checks_the_certificate() {
         eprintln!("skipped: set LOCALOFFER_TEST_POSTGRES_URL to run it");
         return;
     };
-    assert_eq!(setting(&server, "ssl"), "on", "the test server must have ssl = on (.ci/run sees to it)");
+    assert_eq!(
+        setting(&server, "ssl"),
+        "on",
+        "the test server must have ssl = on (.ci/run sees to it)"
+    );
 
     // sslmode=require: the whole service (bookings, the index follower, jobs) runs, and every
     // connection it holds is encrypted.
@@ -70,7 +74,11 @@ async fn the_service_talks_to_postgres_over_tls_and_checks_the_certificate() {
     let url = with_params(&scratch, "sslmode=require&application_name=localoffer_tls_test");
     let app = spawn_with(tempfile::tempdir().unwrap(), Some(Arc::new(Scratch { url })), |_| {}).await;
     let w = world(&app, "100.00").await;
-    expect(app.book(&w.family, &w.holder, 0, option_id(&w.service, 0), 1).await, StatusCode::CREATED).await;
+    expect(
+        app.book(&w.family, &w.holder, 0, option_id(&w.service, 0), 1).await,
+        StatusCode::CREATED,
+    )
+    .await;
     let (plain, encrypted) = connections(&server, "localoffer_tls_test");
     assert_eq!(plain, 0, "no connection of the service is in clear text");
     assert!(encrypted >= 1, "the service's connections are TLS: {encrypted}");
@@ -80,7 +88,11 @@ async fn the_service_talks_to_postgres_over_tls_and_checks_the_certificate() {
     let local = scratch.replace("127.0.0.1", "localhost");
     let verified = with_params(&local, &format!("sslmode=verify-full&sslrootcert={certificate}"));
     let db = localoffer::DataDir(app.dir.path().to_path_buf()).open_db(Some(&verified));
-    assert!(db.is_ok(), "verify-full against the server's certificate: {:?}", db.err());
+    assert!(
+        db.is_ok(),
+        "verify-full against the server's certificate: {:?}",
+        db.err()
+    );
 
     // A root that does not vouch for the server: refused before a byte of data is sent.
     let stranger = tempfile::NamedTempFile::new().unwrap();
@@ -91,5 +103,8 @@ async fn the_service_talks_to_postgres_over_tls_and_checks_the_certificate() {
     );
     let refused = localoffer::DataDir(app.dir.path().to_path_buf()).open_db(Some(&wrong));
     let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
-    assert!(message.contains("certificate"), "a stranger's certificate is refused: {message}");
+    assert!(
+        message.contains("certificate"),
+        "a stranger's certificate is refused: {message}"
+    );
 }

@@ -8,8 +8,8 @@ use super::{App, AppError, AppResult};
 use crate::db::{Db, budget_holders, councils, login_throttle, organisations, users};
 use crate::domain::budget::LoginInput;
 use crate::domain::organisation::RegistrationInput;
-use crate::domain::validate::{self, Checker};
-use crate::domain::{Actor, BudgetHolderId, CouncilId, UserId, throttle};
+use crate::domain::validate::{self, Checker, FieldError};
+use crate::domain::{Actor, BudgetHolderId, CouncilId, Role, UserId, throttle};
 
 /// A session just started: the bearer token (the cookie's value on the pages) and its expiry.
 #[derive(Debug, Clone)]
@@ -117,9 +117,90 @@ pub async fn logout(app: &App, token: String) -> AppResult<()> {
         .await
 }
 
-/// Who holds this token: None when it is unknown, expired or revoked.
+/// Who holds this token: None when it is unknown, revoked, expired or idle too long. Using it
+/// counts as activity (written at most about once a minute).
 pub async fn actor_for_token(app: &App, token: String) -> AppResult<Option<Actor>> {
-    app.read(move |conn| Ok(users::actor_for_token(conn, &token)?)).await
+    let idle = app.idle_timeout;
+    app.blocking(move |app| {
+        let Some(live) = app.db.read_as(|conn| users::live_session(conn, &token, idle))? else {
+            return Ok(None);
+        };
+        if users::needs_touch(live.last_seen_at, idle) {
+            app.db.write_as(move |conn| users::touch_session(conn, &token))?;
+        }
+        Ok(Some(live.actor))
+    })
+    .await
+}
+
+/// The caller's own email address (the account page shows it).
+pub async fn own_email(app: &App, actor: &Actor) -> AppResult<String> {
+    let user = actor.user_id;
+    app.read(move |conn| {
+        users::find_by_id(conn, user)?
+            .map(|u| u.email)
+            .ok_or(AppError::Unauthorized("the account no longer exists; log in again"))
+    })
+    .await
+}
+
+/// End every session of the caller, on every server at once (this one included).
+pub async fn logout_everywhere(app: &App, actor: &Actor) -> AppResult<()> {
+    let user = actor.user_id;
+    let ended = app
+        .write(move |conn| Ok(users::revoke_sessions_of(conn, user, None)?))
+        .await?;
+    tracing::info!(user_id = %user, ended, "logged out everywhere");
+    Ok(())
+}
+
+/// A council officer ends every session of the family of one of the council's budget holders
+/// (a lost phone, a shared computer).
+pub async fn end_family_sessions(app: &App, actor: &Actor, holder: BudgetHolderId) -> AppResult<()> {
+    if actor.role != Role::Council {
+        return Err(AppError::wrong_role(actor));
+    }
+    let actor = actor.clone();
+    app.write(move |conn| {
+        let row = budget_holders::load(conn, holder)?.ok_or_else(|| AppError::not_found("budget holder"))?;
+        if !actor.sees_plan(&row.owners()) {
+            return Err(AppError::forbidden("this budget holder is not your council's"));
+        }
+        let ended = users::revoke_sessions_of(conn, UserId(row.family_user_id), None)?;
+        tracing::info!(officer = %actor.user_id, budget_holder = %holder, ended, "family's sessions ended");
+        Ok(())
+    })
+    .await
+}
+
+/// Change the caller's password: the current one must be right and the new one acceptable. Every
+/// other session of the user ends; the one in `keep` (the caller's own) goes on.
+pub async fn change_password(app: &App, actor: &Actor, current: String, new: String, keep: String) -> AppResult<()> {
+    let new = validate::password("new_password", &new)?;
+    let user = actor.user_id;
+    let row = app
+        .read(move |conn| Ok(users::find_by_id(conn, user)?))
+        .await?
+        .ok_or(AppError::Unauthorized("the account no longer exists; log in again"))?;
+    // Both checks run on the bounded password pool, like a login.
+    let stored = row.password_hash;
+    let matched = app
+        .passwords
+        .admit()?
+        .run(move || verify_password(&current, &stored))
+        .await?;
+    if !matched {
+        return Err(FieldError::new("current_password", "is not your current password").into());
+    }
+    let hash = app.passwords.hash(new).await?;
+    let ended = app
+        .write(move |conn| {
+            users::set_password_hash(conn, user, &hash)?;
+            Ok(users::revoke_sessions_of(conn, user, Some(&keep))?)
+        })
+        .await?;
+    tracing::info!(user_id = %user, ended, "password changed");
+    Ok(())
 }
 
 /// The neutral answer to a registration: the same whether or not the email already had an

@@ -51,6 +51,8 @@ pub struct App {
     pub passwords: passwords::PasswordPool,
     /// When an account's failed logins delay or lock further attempts.
     pub throttle: crate::domain::throttle::Policy,
+    /// A session unused for longer is dead (beside its absolute 12 hours).
+    idle_timeout: chrono::Duration,
 }
 
 /// The abuse limits a server applies: its password checks pool and its per-account login policy.
@@ -197,6 +199,10 @@ impl From<SearchError> for AppError {
     }
 }
 
+fn default_idle_timeout() -> chrono::Duration {
+    chrono::Duration::seconds(crate::db::users::DEFAULT_IDLE_TIMEOUT.as_secs() as i64)
+}
+
 impl App {
     pub fn new(
         db: Db,
@@ -218,7 +224,16 @@ impl App {
             _jobs: jobs,
             passwords: limits.passwords,
             throttle: limits.throttle,
+            idle_timeout: default_idle_timeout(),
         }
+    }
+
+    /// Sessions unused for longer than `idle` are dead (`serve --idle-timeout-minutes`); at least
+    /// one second.
+    pub fn with_idle_timeout(mut self, idle: std::time::Duration) -> App {
+        self.idle_timeout = chrono::Duration::from_std(idle.max(std::time::Duration::from_secs(1)))
+            .unwrap_or_else(|_| default_idle_timeout());
+        self
     }
 
     /// Today's date, against which plan periods and ages are checked.

@@ -56,6 +56,7 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        last_seen_at -> Timestamp,
     }
 }
 

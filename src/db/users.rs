@@ -10,6 +10,12 @@ use crate::domain::{Actor, CouncilId, OrganisationId, Role, UserId};
 
 pub const SESSION_LIFETIME_HOURS: i64 = 12;
 
+/// How long a session may go unused before it is dead (`serve --idle-timeout-minutes`).
+pub const DEFAULT_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30 * 60);
+
+/// A session's last use is written at most this often, to spare writes.
+const TOUCH_EVERY_SECONDS: i64 = 60;
+
 pub struct NewUser<'a> {
     pub email: &'a str,
     pub password_hash: &'a str,
@@ -107,28 +113,85 @@ pub fn create_session(conn: &mut Conn, user: UserId) -> DbResult<(String, NaiveD
             sessions::user_id.eq(user.0),
             sessions::created_at.eq(created),
             sessions::expires_at.eq(expires),
+            sessions::last_seen_at.eq(created),
         ))
         .execute(conn)?;
     Ok((token, expires))
 }
 
-pub fn actor_for_token(conn: &mut Conn, token: &str) -> DbResult<Option<Actor>> {
+/// A live session: its holder and when it was last used.
+pub struct LiveSession {
+    pub actor: Actor,
+    pub last_seen_at: NaiveDateTime,
+}
+
+/// The session this token belongs to, unless it is unknown, revoked, past its 12 hours or unused
+/// for longer than `idle`.
+pub fn live_session(conn: &mut Conn, token: &str, idle: Duration) -> DbResult<Option<LiveSession>> {
+    let at = now();
     let row = sessions::table
         .inner_join(users::table)
         .filter(sessions::token_hash.eq(token_hash(token)))
         .filter(sessions::revoked_at.is_null())
-        .filter(sessions::expires_at.gt(now()))
+        .filter(sessions::expires_at.gt(at))
+        .filter(sessions::last_seen_at.gt(at - idle))
         .select((
-            users::id,
-            users::email,
-            users::password_hash,
-            users::role,
-            users::organisation_id,
-            users::council_id,
+            (
+                users::id,
+                users::email,
+                users::password_hash,
+                users::role,
+                users::organisation_id,
+                users::council_id,
+            ),
+            sessions::last_seen_at,
         ))
-        .get_result::<UserRow>(conn)
+        .get_result::<(UserRow, NaiveDateTime)>(conn)
         .optional()?;
-    Ok(row.map(|u| u.actor()))
+    Ok(row.map(|(u, last_seen_at)| LiveSession {
+        actor: u.actor(),
+        last_seen_at,
+    }))
+}
+
+/// Whether a session last used at `last_seen_at` should have its use written now: at most once a
+/// minute, and more often when the idle timeout is shorter than two minutes (tests).
+pub fn needs_touch(last_seen_at: NaiveDateTime, idle: Duration) -> bool {
+    let every = Duration::seconds(TOUCH_EVERY_SECONDS).min(idle / 2);
+    now() - last_seen_at >= every
+}
+
+/// Record that a session was used now.
+pub fn touch_session(conn: &mut Conn, token: &str) -> DbResult<()> {
+    diesel::update(
+        sessions::table
+            .filter(sessions::token_hash.eq(token_hash(token)))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::last_seen_at.eq(now()))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// End every live session of a user, but the one with `keep`'s token; returns how many ended.
+pub fn revoke_sessions_of(conn: &mut Conn, user: UserId, keep: Option<&str>) -> DbResult<usize> {
+    let kept = keep.map(token_hash).unwrap_or_default();
+    Ok(diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user.0))
+            .filter(sessions::revoked_at.is_null())
+            .filter(sessions::token_hash.ne(kept)),
+    )
+    .set(sessions::revoked_at.eq(Some(now())))
+    .execute(conn)?)
+}
+
+/// Store a new password hash for a user.
+pub fn set_password_hash(conn: &mut Conn, user: UserId, hash: &str) -> DbResult<()> {
+    diesel::update(users::table.find(user.0))
+        .set(users::password_hash.eq(hash))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Who a user is, by id.

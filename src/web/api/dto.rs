@@ -1988,3 +1988,11 @@ paged!(BookingList, bookings, BookingView);
 paged!(WaitlistEntries, entries, crate::db::waitlist::Entry);
 paged!(ProvidersAtRisk, priced_below_full_cost, PricedBelowCost);
 paged!(OutcomeReport, outcomes, OutcomeProgress);
+
+/// A password change: the current password, and the new one (at least 10 characters).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}

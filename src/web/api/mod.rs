@@ -2,6 +2,7 @@
 //! route is registered through utoipa's actix bindings, so registering a route is documenting it:
 //! the OpenAPI 3.1 document at `/api/v1/openapi.json` is collected from the same calls.
 
+mod account;
 mod accounts;
 mod bookings;
 mod calendar;
@@ -32,6 +33,7 @@ type Reply = Result<HttpResponse, ApiError>;
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(openapi)
         .configure(accounts::routes)
+        .configure(account::routes)
         .configure(services::routes)
         .configure(plans::routes)
         .configure(council::routes)

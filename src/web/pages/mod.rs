@@ -1,8 +1,11 @@
 //! The website: server-rendered pages for the public, families, providers and councils. A handler
 //! reads its typed form, calls one use case and renders one template. Sessions are the API's
-//! server-side sessions, carried in an HttpOnly cookie; every form carries a CSRF token that must
-//! match the visitor's CSRF cookie.
+//! server-side sessions, carried in an HttpOnly cookie. Every form carries a CSRF token: for a
+//! logged-in visitor it is derived from the server-side session (so a cookie planted by a sibling
+//! subdomain or a plain-HTTP page cannot forge it); before login it must match the visitor's
+//! pre-session CSRF cookie.
 
+mod account;
 mod calendar;
 mod council;
 mod council_forms;
@@ -26,6 +29,7 @@ use maud::Markup;
 use crate::app::{self, App, AppError, AppResult};
 use crate::domain::{Actor, Role};
 use crate::templates::{self, Chrome, FormErrors};
+use crate::web::Transport;
 
 pub const SESSION_COOKIE: &str = "lo_session";
 pub const CSRF_COOKIE: &str = "lo_csrf";
@@ -45,6 +49,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/login", web::get().to(public::login_form))
         .route("/login", web::post().to(public::login))
         .route("/logout", web::post().to(public::logout))
+        .route("/account", web::get().to(account::page))
+        .route("/account/password", web::post().to(account::change_password))
+        .route("/account/logout-everywhere", web::post().to(account::logout_everywhere))
         .route("/my-plan", web::get().to(family::my_plan))
         .route("/my-plan/statement", web::get().to(family::statement))
         .route("/my-plan/matches", web::get().to(family::matches))
@@ -119,6 +126,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/council/budget-holders/{id}/unlock-login",
             web::post().to(council::unlock_login),
         )
+        .route(
+            "/council/budget-holders/{id}/end-sessions",
+            web::post().to(account::end_family_sessions),
+        )
         .route("/council/brokers", web::get().to(council::brokers))
         .route("/council/brokers", web::post().to(council::create_broker))
         .route("/council/settings", web::get().to(council::settings))
@@ -189,16 +200,32 @@ where
 pub struct Visitor {
     pub actor: Option<Actor>,
     pub session: Option<String>,
+    /// The token this visitor's forms carry: the session's when logged in, else the cookie's.
     pub csrf: String,
     /// Services kept while browsing (no login needed), newest first.
     pub shortlist: Vec<i64>,
+    /// The pre-session token of the CSRF cookie (made now when the visitor had none).
+    cookie_csrf: String,
     new_csrf: bool,
     secure: bool,
+    transport: Transport,
 }
 
 fn random_hex() -> String {
     let bytes: [u8; 32] = rand::random();
     crate::domain::hex(&bytes)
+}
+
+/// The CSRF token of a logged-in visitor's forms: bound to the server-side session, so only the
+/// holder of the session cookie can know it.
+pub fn session_csrf(session_token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    crate::domain::hex(&Sha256::digest(format!("csrf:{session_token}").as_bytes()))
+}
+
+/// Equal strings, compared in a time that does not depend on where they differ.
+fn same_token(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 impl FromRequest for Visitor {
@@ -208,12 +235,17 @@ impl FromRequest for Visitor {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let secure = req.connection_info().scheme() == "https";
-            let (csrf, new_csrf) = match req.cookie(CSRF_COOKIE).map(|c| c.value().to_string()) {
+            let transport = req
+                .app_data::<web::Data<Transport>>()
+                .map(|t| t.get_ref().clone())
+                .unwrap_or_default();
+            let secure = transport.https || req.connection_info().scheme() == "https";
+            let cookie = |base: &str| req.cookie(&transport.cookie_name(base)).map(|c| c.value().to_string());
+            let (cookie_csrf, new_csrf) = match cookie(CSRF_COOKIE) {
                 Some(token) if token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit()) => (token, false),
                 _ => (random_hex(), true),
             };
-            let session = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string());
+            let session = cookie(SESSION_COOKIE);
             let actor = match &session {
                 Some(token) => {
                     let app = req.app_data::<Data>().cloned().ok_or(PageError::App(AppError::Busy))?;
@@ -221,11 +253,11 @@ impl FromRequest for Visitor {
                 }
                 None => None,
             };
-            let shortlist: Vec<i64> = req
-                .cookie(SHORTLIST_COOKIE)
+            let session = actor.as_ref().and(session);
+            let csrf = session.as_deref().map_or_else(|| cookie_csrf.clone(), session_csrf);
+            let shortlist: Vec<i64> = cookie(SHORTLIST_COOKIE)
                 .map(|c| {
-                    c.value()
-                        .split('.')
+                    c.split('.')
                         .filter_map(|id| id.parse().ok())
                         .take(shortlist::MAX)
                         .collect()
@@ -238,12 +270,14 @@ impl FromRequest for Visitor {
                 shortlisted: shortlist.len(),
             });
             Ok(Visitor {
-                session: actor.as_ref().and(session),
+                session,
                 actor,
                 csrf,
                 shortlist,
+                cookie_csrf,
                 new_csrf,
                 secure,
+                transport,
             })
         })
     }
@@ -279,7 +313,7 @@ impl Visitor {
             response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
         }
         if self.new_csrf {
-            response.cookie(self.cookie(CSRF_COOKIE, self.csrf.clone(), SameSite::Strict));
+            response.cookie(self.cookie(CSRF_COOKIE, self.cookie_csrf.clone(), SameSite::Strict));
         }
         response.body(templates::layout(title, &self.chrome(), body).into_string())
     }
@@ -294,8 +328,9 @@ impl Visitor {
         )
     }
 
+    /// One of our cookies (`__Host-` named behind an https public address): Path=/, no Domain.
     pub fn cookie(&self, name: &'static str, value: String, same_site: SameSite) -> Cookie<'static> {
-        Cookie::build(name, value)
+        Cookie::build(self.transport.cookie_name(name), value)
             .path("/")
             .http_only(true)
             .secure(self.secure)
@@ -348,13 +383,15 @@ impl Form {
         templates::components::FormValues::all(self, name)
     }
 
-    /// Read a form body and check it carries the visitor's CSRF token.
+    /// Read a form body and check it carries the visitor's CSRF token: a logged-in visitor's
+    /// session's token (whatever the CSRF cookie says), else the pre-session cookie's.
     pub fn read(visitor: &Visitor, body: &[u8]) -> Result<Form, PageError> {
         let form = serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
             .map(Form)
             .map_err(|_| PageError::BadForm)?;
         let sent = form.get("csrf_token");
-        if !visitor.new_csrf && !sent.is_empty() && sent == visitor.csrf {
+        let known = visitor.session.is_some() || !visitor.new_csrf;
+        if known && !sent.is_empty() && same_token(sent, &visitor.csrf) {
             Ok(form)
         } else {
             Err(PageError::Csrf)
