@@ -489,7 +489,7 @@ fn holder_sessions(chrome: &Chrome<'_>, id: impl std::fmt::Display) -> Markup {
     html! {
         h2 #sessions { "Family login sessions" }
         p { "If the family has lost a phone or used a shared computer, end every session of its login: it must log in again everywhere." }
-        (c::action_button(chrome, &format!("/council/budget-holders/{id}/end-sessions"), "End the family's sessions", "End every session of this family's login", true))
+        (c::action_button(chrome, &format!("/council/budget-holders/{id}/end-sessions"), "End the family's sessions", "End the family's sessions: every login session of this family", true))
     }
 }
 
