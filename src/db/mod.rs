@@ -189,7 +189,7 @@ impl Db {
     }
 
     fn open_postgres(url: &str) -> DbResult<Db> {
-        let mut conn = PgConnection::establish(url).map_err(|e| DbError::Open(format!("PostgreSQL: {e}")))?;
+        let mut conn = pg_connect(url)?;
         // Several servers may start at once: one migrates, the others wait for it.
         diesel::sql_query("SELECT pg_advisory_lock(7061626)").execute(&mut conn)?;
         let migrated = conn.run_pending_migrations(POSTGRES_MIGRATIONS).map(log_migrations);
@@ -350,7 +350,7 @@ pub fn now() -> chrono::NaiveDateTime {
 /// Create an empty database on the PostgreSQL server of `server_url` and return its URL (tests
 /// and benchmarks each get their own).
 pub fn create_scratch_postgres(server_url: &str, prefix: &str) -> DbResult<String> {
-    let mut conn = PgConnection::establish(server_url).map_err(|e| DbError::Open(format!("PostgreSQL: {e}")))?;
+    let mut conn = pg_connect(server_url)?;
     let name = format!("{prefix}_{}_{:08x}", std::process::id(), rand::random::<u32>());
     diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn)?;
     let (base, query) = server_url
@@ -363,6 +363,14 @@ pub fn create_scratch_postgres(server_url: &str, prefix: &str) -> DbResult<Strin
     })
 }
 
+/// One connection to PostgreSQL. OpenSSL is initialised first without its exit handler: that
+/// handler frees OpenSSL's state while the pool's threads may still use it, which crashed about
+/// one command in four as it exited.
+fn pg_connect(url: &str) -> DbResult<PgConnection> {
+    openssl_sys::init();
+    PgConnection::establish(url).map_err(|e| DbError::Open(format!("PostgreSQL: {e}")))
+}
+
 /// Drop a database made by [`create_scratch_postgres`], closing any connections still open on it.
 pub fn drop_scratch_postgres(server_url: &str, scratch_url: &str) -> DbResult<()> {
     let name = scratch_url
@@ -373,7 +381,7 @@ pub fn drop_scratch_postgres(server_url: &str, scratch_url: &str) -> DbResult<()
     if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
         return Err(DbError::Open(format!("not a scratch database: {name}")));
     }
-    let mut conn = PgConnection::establish(server_url).map_err(|e| DbError::Open(format!("PostgreSQL: {e}")))?;
+    let mut conn = pg_connect(server_url)?;
     diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn)?;
     Ok(())
 }

@@ -40,6 +40,24 @@ pub fn insert(conn: &mut Conn, user: NewUser<'_>) -> DbResult<UserId> {
     Ok(UserId(id))
 }
 
+/// The columns a [`UserRow`] is read from, in its order.
+type UserColumns = (
+    users::id,
+    users::email,
+    users::password_hash,
+    users::role,
+    users::organisation_id,
+    users::council_id,
+);
+const USER_COLUMNS: UserColumns = (
+    users::id,
+    users::email,
+    users::password_hash,
+    users::role,
+    users::organisation_id,
+    users::council_id,
+);
+
 #[derive(Debug, Clone, Queryable)]
 pub struct UserRow {
     pub id: i64,
@@ -69,14 +87,7 @@ pub fn find_by_email(conn: &mut Conn, email: &str) -> DbResult<Option<UserRow>> 
     }
     Ok(users::table
         .filter(users::email.eq(email.trim().to_lowercase()))
-        .select((
-            users::id,
-            users::email,
-            users::password_hash,
-            users::role,
-            users::organisation_id,
-            users::council_id,
-        ))
+        .select(USER_COLUMNS)
         .get_result::<UserRow>(conn)
         .optional()?)
 }
@@ -84,14 +95,7 @@ pub fn find_by_email(conn: &mut Conn, email: &str) -> DbResult<Option<UserRow>> 
 pub fn find_by_id(conn: &mut Conn, id: UserId) -> DbResult<Option<UserRow>> {
     Ok(users::table
         .find(id.0)
-        .select((
-            users::id,
-            users::email,
-            users::password_hash,
-            users::role,
-            users::organisation_id,
-            users::council_id,
-        ))
+        .select(USER_COLUMNS)
         .get_result::<UserRow>(conn)
         .optional()?)
 }
@@ -135,17 +139,7 @@ pub fn live_session(conn: &mut Conn, token: &str, idle: Duration) -> DbResult<Op
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(at))
         .filter(sessions::last_seen_at.gt(at - idle))
-        .select((
-            (
-                users::id,
-                users::email,
-                users::password_hash,
-                users::role,
-                users::organisation_id,
-                users::council_id,
-            ),
-            sessions::last_seen_at,
-        ))
+        .select((USER_COLUMNS, sessions::last_seen_at))
         .get_result::<(UserRow, NaiveDateTime)>(conn)
         .optional()?;
     Ok(row.map(|(u, last_seen_at)| LiveSession {
@@ -196,19 +190,7 @@ pub fn set_password_hash(conn: &mut Conn, user: UserId, hash: &str) -> DbResult<
 
 /// Who a user is, by id.
 pub fn actor(conn: &mut Conn, user: UserId) -> DbResult<Option<Actor>> {
-    let row = users::table
-        .find(user.0)
-        .select((
-            users::id,
-            users::email,
-            users::password_hash,
-            users::role,
-            users::organisation_id,
-            users::council_id,
-        ))
-        .get_result::<UserRow>(conn)
-        .optional()?;
-    Ok(row.map(|u| u.actor()))
+    Ok(find_by_id(conn, user)?.map(|u| u.actor()))
 }
 
 pub fn revoke_session(conn: &mut Conn, token: &str) -> DbResult<bool> {
