@@ -93,6 +93,8 @@ pub struct Settings {
     /// Logins, registrations and other writes without a login allowed per client address per
     /// minute (bursts up to the same number); 0 turns the limit off.
     pub client_attempts_per_minute: u32,
+    /// Reverse proxies whose `X-Forwarded-For` names the client for that limit.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// When failed logins at one account delay or lock it.
     pub login_throttle: domain::throttle::Policy,
     /// The address visitors use (`--public-url`): an https one makes cookies `Secure` with
@@ -120,6 +122,7 @@ impl Settings {
             password_queue: 0,
             // Tests drive one server from one address; they set a tighter limit to test it.
             client_attempts_per_minute: 0,
+            trusted_proxies: Vec::new(),
             login_throttle: domain::throttle::Policy::default(),
             public_url: None,
             idle_timeout: db::users::DEFAULT_IDLE_TIMEOUT,
@@ -198,7 +201,7 @@ impl Application {
             .with_idle_timeout(settings.idle_timeout),
         );
         let map_tiles = aw::Data::new(settings.map_tiles.clone());
-        let clients = web::throttle::Clients::new(settings.client_attempts_per_minute);
+        let clients = web::throttle::Clients::new(settings.client_attempts_per_minute, &settings.trusted_proxies);
         let transport = aw::Data::new(transport);
         let mut server = HttpServer::new(move || {
             let clients = clients.clone();

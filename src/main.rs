@@ -49,6 +49,10 @@ enum Command {
         /// proxy that limits them itself).
         #[arg(long, default_value_t = localoffer::CLIENT_ATTEMPTS_PER_MINUTE, env = "LOCALOFFER_CLIENT_ATTEMPTS_PER_MINUTE")]
         client_attempts_per_minute: u32,
+        /// Reverse proxies (comma-separated addresses) whose X-Forwarded-For names the client for
+        /// that limit; from anyone else the header is ignored.
+        #[arg(long, env = "LOCALOFFER_TRUSTED_PROXIES", value_delimiter = ',')]
+        trusted_proxies: Vec<std::net::IpAddr>,
         /// The address visitors use, e.g. https://localoffer.example.gov.uk: with https, cookies are
         /// Secure with __Host- names whatever the proxy sends, and every answer carries HSTS.
         #[arg(long, env = "LOCALOFFER_PUBLIC_URL")]
@@ -211,6 +215,7 @@ fn main() -> ExitCode {
             password_workers,
             password_queue,
             client_attempts_per_minute,
+            trusted_proxies,
             public_url,
             idle_timeout_minutes,
         } => {
@@ -227,6 +232,7 @@ fn main() -> ExitCode {
                     password_workers,
                     password_queue,
                     client_attempts_per_minute,
+                    trusted_proxies,
                     login_throttle: Default::default(),
                     public_url,
                     idle_timeout: std::time::Duration::from_secs(idle_timeout_minutes * 60),

@@ -207,6 +207,41 @@ both_backends! {
     }
 
     #[tokio::test]
+    async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_allowance() {
+        let forwarded = |app: &TestApp, client: &'static str| {
+            app.client
+                .post(app.url("/auth/login"))
+                .header("x-forwarded-for", client)
+                .json(&json!({"email": "a@nowhere.example", "password": "not the password"}))
+                .send()
+        };
+        // Without --trusted-proxies a client cannot escape its limit by naming another address.
+        let direct = spawn_tuned(|s| s.client_attempts_per_minute = 2).await;
+        for client in ["198.51.100.1", "198.51.100.2"] {
+            assert_eq!(forwarded(&direct, client).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+        }
+        assert_eq!(forwarded(&direct, "198.51.100.3").await.unwrap().status(), StatusCode::TOO_MANY_REQUESTS);
+
+        // The test talks from 127.0.0.1: as a trusted proxy, the address it forwards is the client.
+        let proxied = spawn_tuned(|s| {
+            s.client_attempts_per_minute = 2;
+            s.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+        })
+        .await;
+        for _ in 0..2 {
+            assert_eq!(forwarded(&proxied, "198.51.100.1").await.unwrap().status(), StatusCode::UNAUTHORIZED);
+        }
+        let over = forwarded(&proxied, "198.51.100.1").await.unwrap();
+        assert_eq!(over.status(), StatusCode::TOO_MANY_REQUESTS);
+        // Another visitor behind the same proxy still gets in; a spoofed left-hand entry does not help.
+        assert_eq!(forwarded(&proxied, "198.51.100.2").await.unwrap().status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            forwarded(&proxied, "203.0.113.9, 198.51.100.1").await.unwrap().status(),
+            StatusCode::TOO_MANY_REQUESTS
+        );
+    }
+
+    #[tokio::test]
     async fn a_full_password_queue_refuses_at_once_with_retry_after() {
         let app = spawn_tuned(|s| {
             s.password_workers = 1;

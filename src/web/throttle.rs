@@ -2,9 +2,10 @@
 //! registering), before any work is done for them. The per-account limits on logins live with the
 //! use case (`app::accounts::login`) and the database, so they hold across servers.
 //!
-//! The address is the connection's peer address: a proxy's `X-Forwarded-For` is not trusted (a
-//! client could write any address there). Behind a reverse proxy every client shares its address,
-//! so raise or turn off the limit there (`--client-attempts-per-minute`) and limit at the proxy.
+//! The address is the connection's peer address. `X-Forwarded-For` is believed only when that peer
+//! is one of the proxies named by `--trusted-proxies` (a client could write any address there), and
+//! then only the part those proxies appended: the client is the rightmost address that is not one of
+//! them.
 
 use std::future::Future;
 use std::net::IpAddr;
@@ -36,6 +37,7 @@ const KEPT: usize = 100_000;
 #[derive(Clone)]
 pub struct Clients {
     limiter: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
+    trusted_proxies: Arc<[IpAddr]>,
 }
 
 enum Next<F> {
@@ -44,10 +46,12 @@ enum Next<F> {
 }
 
 impl Clients {
-    /// `per_minute` attempts a minute per address, in bursts up to as many; 0: no limit.
-    pub fn new(per_minute: u32) -> Clients {
+    /// `per_minute` attempts a minute per address, in bursts up to as many; 0: no limit. Requests
+    /// from `trusted_proxies` are counted by the client address they forward.
+    pub fn new(per_minute: u32, trusted_proxies: &[IpAddr]) -> Clients {
         Clients {
             limiter: NonZeroU32::new(per_minute).map(|n| Arc::new(RateLimiter::keyed(Quota::per_minute(n)))),
+            trusted_proxies: trusted_proxies.iter().map(|ip| unmapped(*ip)).collect(),
         }
     }
 
@@ -57,7 +61,12 @@ impl Clients {
         if req.method() != Method::POST || !LIMITED.contains(&req.path()) {
             return None;
         }
-        let ip = client_key(req.peer_addr()?.ip());
+        let forwarded: Vec<&str> = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        let ip = client_key(client_address(req.peer_addr()?.ip(), &forwarded, &self.trusted_proxies));
         if limiter.len() > KEPT {
             limiter.retain_recent();
         }
@@ -98,23 +107,85 @@ impl Clients {
     }
 }
 
+/// The client behind `peer`: the peer itself unless it is a trusted proxy; then, reading the
+/// `X-Forwarded-For` values from the right (each proxy appends what it saw), the first address that
+/// is not a trusted proxy. Anything unreadable there stops the walk at the last address known good.
+fn client_address(peer: IpAddr, forwarded: &[&str], trusted: &[IpAddr]) -> IpAddr {
+    let mut client = unmapped(peer);
+    let hops = forwarded.iter().rev().flat_map(|value| value.rsplit(','));
+    for hop in hops {
+        if !trusted.contains(&client) {
+            break;
+        }
+        match hop.trim().parse::<IpAddr>() {
+            Ok(ip) => client = unmapped(ip),
+            Err(_) => break,
+        }
+    }
+    client
+}
+
+/// IPv4-mapped IPv6 addresses as the IPv4 addresses they are.
+fn unmapped(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        IpAddr::V4(_) => ip,
+    }
+}
+
 /// IPv4 addresses one by one; IPv6 by their /64 (one household or host has a whole /64).
 fn client_key(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let s = v6.segments();
-                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
-            }
-        },
+    match unmapped(ip) {
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+        }
+        v4 => v4,
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::client_key;
+    use super::{client_address, client_key};
+    use std::net::IpAddr;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_from_trusted_proxies() {
+        let proxy = ip("10.0.0.5");
+        let trusted = [proxy, ip("10.0.0.6")];
+        // A client talking to us directly cannot pretend to be someone else.
+        assert_eq!(
+            client_address(ip("198.51.100.7"), &["203.0.113.1"], &trusted),
+            ip("198.51.100.7")
+        );
+        // Through the proxy: the address the proxy appended, not what the client wrote before it.
+        assert_eq!(
+            client_address(proxy, &["203.0.113.1, 198.51.100.7"], &trusted),
+            ip("198.51.100.7")
+        );
+        // Through two trusted proxies, in one header or two.
+        assert_eq!(
+            client_address(proxy, &["198.51.100.7, 10.0.0.6"], &trusted),
+            ip("198.51.100.7")
+        );
+        assert_eq!(
+            client_address(proxy, &["198.51.100.7", "10.0.0.6"], &trusted),
+            ip("198.51.100.7")
+        );
+        // Nothing forwarded, or garbage: the proxy itself, never a made-up address.
+        assert_eq!(client_address(proxy, &[], &trusted), proxy);
+        assert_eq!(client_address(proxy, &["not an address"], &trusted), proxy);
+        assert_eq!(
+            client_address(ip("::ffff:10.0.0.5"), &["198.51.100.7"], &trusted),
+            ip("198.51.100.7")
+        );
+        // No proxies trusted: the header is ignored.
+        assert_eq!(client_address(proxy, &["198.51.100.7"], &[]), proxy);
+    }
 
     #[test]
     fn ipv6_clients_are_limited_by_their_64() {
