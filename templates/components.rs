@@ -309,7 +309,11 @@ pub fn places_left(n: i32) -> String {
 /// A date in a table: "1 Sep 2026".
 /// A child's first name, or "Erased record" once the council erased it.
 pub fn child_name(first_name: &str) -> &str {
-    if first_name.is_empty() { "Erased record" } else { first_name }
+    if first_name.is_empty() {
+        "Erased record"
+    } else {
+        first_name
+    }
 }
 
 /// Who did something in an access record, in words: the role and whom the user acts for.

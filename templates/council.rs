@@ -30,7 +30,7 @@ pub fn budget_holders(page: &Page<BudgetHolderView>) -> Markup {
         (c::table("Budget holders and spend so far", &["Reference", "Name", "Plan ends", "Allocated", "Committed", "Remaining"], holders.is_empty().then_some("No budget holders on this page."), html! {
             @for h in holders {
                 tr {
-                    td { a href={ "/council/budget-holders/" (h.id) } { (h.reference) } } td { (h.first_name) } td { (c::short_date(h.plan_end)) }
+                    td { a href={ "/council/budget-holders/" (h.id) } { (h.reference) } } td { (c::child_name(&h.first_name)) } td { (c::short_date(h.plan_end)) }
                     td { (sum(h, |a| a.amount)) } td { (sum(h, |a| a.committed)) } td { (sum(h, |a| a.remaining)) }
                 }
             }

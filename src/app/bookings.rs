@@ -42,9 +42,12 @@ struct Made {
 /// reference): the whole attempt rolled back, and is tried once more.
 const KEY_RACE: &str = "idempotency_key_race";
 
-/// A plan `actor` may see: 404 for an unknown one, 403 for someone else's.
+/// A plan `actor` may see: 404 for an unknown one, 403 for someone else's. An erased record has
+/// no family or broker any more: only its council finds it.
 pub(crate) fn plan_for(conn: &mut Conn, actor: &Actor, id: BudgetHolderId) -> AppResult<HolderRow> {
-    let holder = budget_holders::load(conn, id)?.ok_or_else(|| AppError::not_found("budget holder"))?;
+    let holder = budget_holders::load(conn, id)?
+        .filter(|h| h.erased_at.is_none() || actor.council().is_some())
+        .ok_or_else(|| AppError::not_found("budget holder"))?;
     if actor.sees_plan(&holder.owners()) {
         Ok(holder)
     } else {
@@ -762,8 +765,7 @@ pub async fn get(app: &App, actor: &Actor, id: BookingId) -> AppResult<BookingVi
         .read(move |conn| {
             let booking = bookings::load(conn, id)?.ok_or_else(|| AppError::not_found("booking"))?;
             let owners = budget_holders::load(conn, booking.budget_holder_id)?.map(|h| h.owners());
-            let allowed =
-                reader.works_for(booking.organisation_id) || owners.is_some_and(|o| reader.sees_plan(&o));
+            let allowed = reader.works_for(booking.organisation_id) || owners.is_some_and(|o| reader.sees_plan(&o));
             match owners {
                 Some(owners) if allowed => Ok((booking, owners)),
                 _ => Err(AppError::forbidden("this booking is not yours")),

@@ -110,7 +110,9 @@ fn plan_scope(actor: &Actor) -> AppResult<PlanScope> {
 /// A page of the plans `actor` may see, by id.
 pub async fn list(app: &App, actor: &Actor, page: PageRequest) -> AppResult<Page<BudgetHolderView>> {
     let scope = plan_scope(actor)?;
-    let plans = app.read(move |conn| Ok(budget_holders::list(conn, scope, page)?)).await?;
+    let plans = app
+        .read(move |conn| Ok(budget_holders::list(conn, scope, page)?))
+        .await?;
     records::record_listed(app, actor, plans.items.iter().map(|p| p.id), records::LISTED_PLANS).await?;
     Ok(plans)
 }

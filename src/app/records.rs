@@ -20,6 +20,7 @@ pub const READ_RETURN: &str = "read quarterly return";
 pub const READ_MATCHES: &str = "read matches";
 pub const READ_BOOKING: &str = "read booking";
 pub const READ_BOOKINGS: &str = "read bookings";
+pub const READ_REGISTER: &str = "read session register";
 pub const READ_ACCESS_RECORD: &str = "read access record";
 pub const CHANGED_DETAILS: &str = "changed plan details";
 pub const CHANGED_ALLOCATION: &str = "changed allocation";
@@ -88,15 +89,30 @@ async fn append_reads(app: &App, actor: &Actor, mut ids: Vec<BudgetHolderId>, ac
         return Ok(());
     }
     let actor = actor.clone();
-    app.write(move |conn| Ok(access_log::append(conn, Who::from(&actor), &ids, action, route(&actor))?))
-        .await
+    app.write(move |conn| {
+        Ok(access_log::append(
+            conn,
+            Who::from(&actor),
+            &ids,
+            action,
+            route(&actor),
+        )?)
+    })
+    .await
 }
 
 /// A page of a budget holder's access record, newest first: for its council and its family.
 /// A council's reading it is itself recorded.
-pub async fn access_log(app: &App, actor: &Actor, id: BudgetHolderId, page: PageRequest) -> AppResult<Page<AccessEntry>> {
+pub async fn access_log(
+    app: &App,
+    actor: &Actor,
+    id: BudgetHolderId,
+    page: PageRequest,
+) -> AppResult<Page<AccessEntry>> {
     if !matches!(actor.role, Role::Council | Role::Family) {
-        return Err(AppError::forbidden("only the council and the family see the access record"));
+        return Err(AppError::forbidden(
+            "only the council and the family see the access record",
+        ));
     }
     let reader = actor.clone();
     let (owners, entries) = app

@@ -90,12 +90,12 @@ pub fn list(conn: &mut Conn, holder: BudgetHolderId, page: PageRequest) -> DbRes
             (Some(o), _) => organisations::table
                 .find(o)
                 .select(organisations::name)
-                .get_result(conn)
+                .get_result::<String>(conn)
                 .optional()?,
             (None, Some(c)) => councils::table
                 .find(c)
                 .select(councils::name)
-                .get_result(conn)
+                .get_result::<String>(conn)
                 .optional()?,
             (None, None) => None,
         };

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use diesel::prelude::*;
 
 use super::schema::{search_log, search_log_monthly};
-use crate::domain::retention::month_of;
 use super::{Conn, DbResult, now};
+use crate::domain::retention::month_of;
 
 #[derive(Debug, Clone, Default)]
 pub struct LoggedSearch {
@@ -148,12 +148,14 @@ pub fn monthly(conn: &mut Conn) -> DbResult<Vec<MonthlyCount>> {
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(month, postcode_district, outcome, searches, without_results)| MonthlyCount {
-            month,
-            postcode_district,
-            outcome,
-            searches,
-            without_results,
-        })
+        .map(
+            |(month, postcode_district, outcome, searches, without_results)| MonthlyCount {
+                month,
+                postcode_district,
+                outcome,
+                searches,
+                without_results,
+            },
+        )
         .collect())
 }

@@ -108,7 +108,10 @@ mod tests {
 
     #[test]
     fn a_leap_day_end_moves_to_the_end_of_february() {
-        let r = Retention { plan_years: 1, ..Retention::default() };
+        let r = Retention {
+            plan_years: 1,
+            ..Retention::default()
+        };
         assert_eq!(r.erasable_from(day("2024-02-29")), day("2025-02-28"));
     }
 

@@ -127,10 +127,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/council/budget-holders/{id}/unlock-login",
             web::post().to(council::unlock_login),
         )
-        .route(
-            "/council/budget-holders/{id}/erase",
-            web::post().to(council::erase),
-        )
+        .route("/council/budget-holders/{id}/erase", web::post().to(council::erase))
         .route(
             "/council/budget-holders/{id}/end-sessions",
             web::post().to(account::end_family_sessions),
