@@ -231,6 +231,41 @@ both_backends! {
     }
 
     #[tokio::test]
+    async fn the_daily_purge_job_folds_the_old_search_log_and_waits_a_day_for_its_next_run() {
+        let app = spawn().await;
+        world(&app, "1000.00").await;
+        first_purge_done(&app).await;
+        let pending = "SELECT COUNT(*) AS n FROM jobs WHERE kind = 'purge' AND done_at IS NULL";
+        assert_eq!(count(&app, pending), 1, "one next run is waiting");
+        // While the server is stopped: an old search, and the next purge made due now.
+        let (url, dir) = (app.database_url(), app.dir.path().to_path_buf());
+        let app = app
+            .restart_with(move || {
+                let db = localoffer::DataDir(dir).open_db(url.as_deref()).expect("database opens");
+                db.write(|conn| {
+                    use diesel::RunQueryDsl;
+                    diesel::sql_query("INSERT INTO search_log (searched_at, outcomes, service_types, needs, postcode_district, result_count) VALUES ('2019-06-01 09:00:00', 'pfa-friends-community', '', '', 'CR4', 0)").execute(conn)?;
+                    diesel::sql_query("UPDATE jobs SET run_at = '2000-01-01 00:00:00' WHERE kind = 'purge' AND done_at IS NULL").execute(conn)?;
+                    Ok(())
+                })
+                .expect("prepared");
+            })
+            .await;
+        let old = "SELECT COUNT(*) AS n FROM search_log WHERE searched_at < '2020-01-01'";
+        for _ in 0..100 {
+            if count(&app, old) == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(count(&app, old), 0, "the job folded the old search");
+        let monthly = app.db().read(localoffer::db::search_log::monthly).unwrap();
+        assert!(monthly.iter().any(|m| m.month == "2019-06" && m.postcode_district == "CR4" && m.searches == 1 && m.without_results == 1), "{monthly:?}");
+        assert_eq!(count(&app, pending), 1, "still one next run, a day away");
+        assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM jobs WHERE kind = 'purge' AND done_at IS NULL AND run_at < CURRENT_TIMESTAMP"), 0);
+    }
+
+    #[tokio::test]
     async fn a_council_erases_a_record_only_after_retention_and_only_once_keeping_the_money() {
         let app = spawn().await;
         let w = world(&app, "1000.00").await;
