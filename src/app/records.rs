@@ -17,7 +17,6 @@ pub const READ_PLAN: &str = "read plan";
 pub const LISTED_PLANS: &str = "listed plans";
 pub const READ_STATEMENT: &str = "read statement";
 pub const READ_RETURN: &str = "read quarterly return";
-pub const READ_MATCHES: &str = "read matches";
 pub const READ_BOOKING: &str = "read booking";
 pub const READ_BOOKINGS: &str = "read bookings";
 pub const READ_REGISTER: &str = "read session register";
