@@ -102,6 +102,8 @@ pub struct Settings {
     pub public_url: Option<String>,
     /// A session unused for longer is dead (30 minutes by default).
     pub idle_timeout: std::time::Duration,
+    /// How long the search log and ended plans are kept (2 and 6 years by default).
+    pub retention: domain::retention::Retention,
 }
 
 /// The per-address limit `serve` applies unless told otherwise.
@@ -126,6 +128,7 @@ impl Settings {
             login_throttle: domain::throttle::Policy::default(),
             public_url: None,
             idle_timeout: db::users::DEFAULT_IDLE_TIMEOUT,
+            retention: domain::retention::Retention::default(),
         }
     }
 }
@@ -196,6 +199,7 @@ impl Application {
                 app::Limits {
                     passwords,
                     throttle: settings.login_throttle,
+                    retention: settings.retention,
                 },
             )
             .with_idle_timeout(settings.idle_timeout),

@@ -2,6 +2,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use localoffer::domain::retention::Retention;
 use localoffer::{Application, DataDir, Settings, bench, db, import};
 
 #[derive(Parser)]
@@ -60,6 +61,36 @@ enum Command {
         /// Minutes a session may go unused before it ends (beside its absolute 12 hours).
         #[arg(long, env = "LOCALOFFER_IDLE_TIMEOUT_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=720))]
         idle_timeout_minutes: u64,
+        /// Years the search log is kept before the daily purge folds it into monthly counts.
+        #[arg(long, env = "LOCALOFFER_SEARCH_LOG_RETENTION_YEARS", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=100))]
+        search_log_retention_years: u32,
+        /// Years after a plan ends before its council may erase the budget holder.
+        #[arg(long, env = "LOCALOFFER_PLAN_RETENTION_YEARS", default_value_t = 6, value_parser = clap::value_parser!(u32).range(0..=100))]
+        plan_retention_years: u32,
+    },
+    /// Erase a budget holder after its plan's retention period: the personal fields go, the
+    /// ledger and bookings stay with their amounts. Prints the erased record's id.
+    Erase {
+        #[arg(long)]
+        budget_holder: i64,
+        /// Years after a plan ends before it may be erased.
+        #[arg(long, env = "LOCALOFFER_PLAN_RETENTION_YEARS", default_value_t = 6, value_parser = clap::value_parser!(u32).range(0..=100))]
+        plan_retention_years: u32,
+        #[arg(long, default_value = ".", env = "LOCALOFFER_DATA_DIR")]
+        data_dir: PathBuf,
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: Option<String>,
+    },
+    /// Delete expired and revoked sessions and fold the search log past its retention into
+    /// monthly counts; prints what it removed. (Each server also runs this daily.)
+    Purge {
+        /// Years the search log is kept.
+        #[arg(long, env = "LOCALOFFER_SEARCH_LOG_RETENTION_YEARS", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=100))]
+        search_log_retention_years: u32,
+        #[arg(long, default_value = ".", env = "LOCALOFFER_DATA_DIR")]
+        data_dir: PathBuf,
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: Option<String>,
     },
     /// Lift the lock-out on a login after too many wrong passwords (and forget its failures).
     Unlock {
@@ -218,6 +249,8 @@ fn main() -> ExitCode {
             trusted_proxies,
             public_url,
             idle_timeout_minutes,
+            search_log_retention_years,
+            plan_retention_years,
         } => {
             init_tracing("info");
             localoffer::domain::geo::MapTiles::new(&map_tiles, &map_attribution).and_then(|map_tiles| {
@@ -236,6 +269,10 @@ fn main() -> ExitCode {
                     login_throttle: Default::default(),
                     public_url,
                     idle_timeout: std::time::Duration::from_secs(idle_timeout_minutes * 60),
+                    retention: Retention {
+                        search_log_years: search_log_retention_years,
+                        plan_years: plan_retention_years,
+                    },
                 })
             })
         }
@@ -246,6 +283,31 @@ fn main() -> ExitCode {
         } => {
             init_tracing("warn");
             unlock(&data_dir, database_url.as_deref(), &email)
+        }
+        Command::Erase {
+            budget_holder,
+            plan_retention_years,
+            data_dir,
+            database_url,
+        } => {
+            init_tracing("warn");
+            let retention = Retention {
+                plan_years: plan_retention_years,
+                ..Retention::default()
+            };
+            erase(&data_dir, database_url.as_deref(), budget_holder, retention)
+        }
+        Command::Purge {
+            search_log_retention_years,
+            data_dir,
+            database_url,
+        } => {
+            init_tracing("warn");
+            let retention = Retention {
+                search_log_years: search_log_retention_years,
+                ..Retention::default()
+            };
+            purge(&data_dir, database_url.as_deref(), retention)
         }
         Command::Reindex { data_dir, database_url } => {
             init_tracing("warn");
@@ -398,6 +460,36 @@ fn unlock(data_dir: &Path, database_url: Option<&str>, email: &str) -> Result<()
     let lifted = localoffer::app::accounts::unlock_email(&db, email).map_err(|e| e.to_string())?;
     // The email is not printed back: it may be a person's.
     println!("{}", serde_json::json!({"unlocked": lifted}));
+    Ok(())
+}
+
+fn erase(data_dir: &Path, database_url: Option<&str>, id: i64, retention: Retention) -> Result<(), String> {
+    use localoffer::app::AppError;
+    let (_, db) = open(data_dir, database_url)?;
+    let id = localoffer::domain::BudgetHolderId(id);
+    let erased = localoffer::app::records::erase_by_operator(&db, id, retention).map_err(|e| match e {
+        AppError::Conflict { code, message, .. } => format!("{code}: {message}"),
+        other => other.to_string(),
+    })?;
+    println!("{}", serde_json::json!({"erased": erased.id}));
+    Ok(())
+}
+
+fn purge(data_dir: &Path, database_url: Option<&str>, retention: Retention) -> Result<(), String> {
+    let (_, db) = open(data_dir, database_url)?;
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} search log rows ({eta} left)")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message("aggregating");
+    let purged = localoffer::app::records::purge(&db, retention, |p| match p {
+        localoffer::app::records::Progress::Total(n) => bar.set_length(u64::try_from(n).unwrap_or(0)),
+        localoffer::app::records::Progress::Done(n) => bar.inc(n as u64),
+    })
+    .map_err(|e| e.to_string())?;
+    bar.finish_and_clear();
+    println!("{}", serde_json::to_string(&purged).map_err(|e| e.to_string())?);
     Ok(())
 }
 

@@ -307,6 +307,31 @@ pub fn places_left(n: i32) -> String {
 }
 
 /// A date in a table: "1 Sep 2026".
+/// A child's first name, or "Erased record" once the council erased it.
+pub fn child_name(first_name: &str) -> &str {
+    if first_name.is_empty() {
+        "Erased record"
+    } else {
+        first_name
+    }
+}
+
+/// Who did something in an access record, in words: the role and whom the user acts for.
+pub fn accessed_by(e: &crate::db::access_log::AccessEntry) -> String {
+    let role = match e.role.as_str() {
+        "council" => "Council officer",
+        "broker" => "Broker",
+        "provider" => "Provider",
+        "operator" => "Service operator",
+        "family" => "Another family's login",
+        other => other,
+    };
+    match &e.acting_for {
+        Some(name) => format!("{role}, {name}"),
+        None => role.to_string(),
+    }
+}
+
 pub fn short_date(d: chrono::NaiveDate) -> String {
     d.format("%-d %b %Y").to_string()
 }

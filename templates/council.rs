@@ -30,7 +30,7 @@ pub fn budget_holders(page: &Page<BudgetHolderView>) -> Markup {
         (c::table("Budget holders and spend so far", &["Reference", "Name", "Plan ends", "Allocated", "Committed", "Remaining"], holders.is_empty().then_some("No budget holders on this page."), html! {
             @for h in holders {
                 tr {
-                    td { a href={ "/council/budget-holders/" (h.id) } { (h.reference) } } td { (h.first_name) } td { (c::short_date(h.plan_end)) }
+                    td { a href={ "/council/budget-holders/" (h.id) } { (h.reference) } } td { (c::child_name(&h.first_name)) } td { (c::short_date(h.plan_end)) }
                     td { (sum(h, |a| a.amount)) } td { (sum(h, |a| a.committed)) } td { (sum(h, |a| a.remaining)) }
                 }
             }
@@ -463,14 +463,22 @@ pub fn holder(
     let p = &record.plan;
     html! {
         p { a href="/council/budget-holders" { "All budget holders" } }
-        h1 { (p.first_name) " (" (p.reference) ")" }
-        (errors.summary())
-        (holder_details(chrome, p, errors, form))
-        (holder_allocations(chrome, p, errors, form))
-        (holder_outcomes(chrome, taxonomy, p, errors))
-        (holder_broker(chrome, record, errors))
-        (holder_login(chrome, p.id))
-        (holder_sessions(chrome, p.id))
+        @if p.erased {
+            h1 { "Erased record (" (p.reference) ")" }
+            (errors.summary())
+            p { "This budget holder's personal details were erased after the plan's retention period. Its allocations and statement are kept, without the person." }
+        } @else {
+            h1 { (p.first_name) " (" (p.reference) ")" }
+            (errors.summary())
+            (holder_details(chrome, p, errors, form))
+            (holder_allocations(chrome, p, errors, form))
+            (holder_outcomes(chrome, taxonomy, p, errors))
+            (holder_broker(chrome, record, errors))
+            (holder_login(chrome, p.id))
+            (holder_sessions(chrome, p.id))
+            (holder_erase(chrome, p, errors))
+        }
+        (holder_access(record))
         h2 #statement { "Statement" }
         (c::pager(("movement", "movements"), &record.entries, |n| format!("/council/budget-holders/{}?page={n}#statement", p.id)))
         (c::table("Every movement of this plan's money, oldest first", &["When", "Stream", "What", "Amount", "Left after"], record.entries.items.is_empty().then_some("No movements on this page."), html! {
@@ -481,6 +489,35 @@ pub fn holder(
                 }
             }
         }))
+    }
+}
+
+/// Who read or changed the plan, newest first, a page at a time.
+fn holder_access(record: &HolderRecord) -> Markup {
+    let id = record.plan.id;
+    html! {
+        h2 #access { "Access record" }
+        p { "Every reading or change of this plan by anyone other than the family: officers, brokers and providers." }
+        (c::pager(("entry", "entries"), &record.access, |n| format!("/council/budget-holders/{id}?access_page={n}#access")))
+        (c::table("Who read or changed this plan, newest first", &["When", "Who", "User", "What", "Route"], record.access.items.is_empty().then_some("Nobody else has read this plan yet."), html! {
+            @for e in &record.access.items {
+                tr {
+                    td { (in_london(e.at).format("%-d %b %Y %H:%M")) } td { (c::accessed_by(e)) }
+                    td { @if let Some(u) = e.user_id { (e.email) " (user " (u) ")" } @else { "command line" } }
+                    td { (e.action) } td { code { (e.route) } }
+                }
+            }
+        }))
+    }
+}
+
+/// Erasing the record once the plan's retention period is over.
+fn holder_erase(chrome: &Chrome<'_>, p: &BudgetHolderView, errors: &FormErrors) -> Markup {
+    html! {
+        h2 #erase { "Erase this record" }
+        p { "Once the plan's retention period is over, erase the child's personal details: name, reference, date of birth, postcode, needs, the outcomes' wording and booking notes. The money and its statement stay, without the person. The family's login closes if it has no other plan." }
+        @if let Some(m) = errors.get("erase") { p.error-message id="erase-error" { span.visually-hidden { "Error: " } (m) } }
+        (c::action_button(chrome, &format!("/council/budget-holders/{}/erase", p.id), "Erase this record", "Erase this record: remove the child's personal details", true))
     }
 }
 

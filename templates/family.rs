@@ -6,12 +6,14 @@ use super::components::{self as c, Chrome, FormErrors, money, summary_list, tags
 use crate::app::bookings::{Booked, Cancelled};
 use crate::app::plans::{DEFAULT_MATCH_RADIUS_MILES, Overview, PlanMatches, Statement, Waiting};
 use crate::app::waitlist::JoinForm;
+use crate::db::access_log::AccessEntry;
 use crate::db::bookings::{BookingKind, BookingView};
 use crate::db::budget_holders::BudgetHolderView;
 use crate::db::sessions::Seat;
 use crate::domain::SessionId;
 use crate::domain::booking::BookingStatus;
-use crate::domain::sessions::{SeatStatus, WaitStatus};
+use crate::domain::paging::Page;
+use crate::domain::sessions::{SeatStatus, WaitStatus, in_london};
 use crate::domain::taxonomy::Taxonomy;
 
 fn plan(taxonomy: &Taxonomy, p: &BudgetHolderView) -> Markup {
@@ -102,7 +104,10 @@ pub fn my_plan(chrome: &Chrome<'_>, taxonomy: &Taxonomy, overview: &Overview) ->
         }
         @for p in plans { (plan(taxonomy, p)) }
         @if !plans.is_empty() {
-            p { a href="/my-plan/matches" { "Matches for my plan" } " · " a href="/my-plan/statement" { "Statement" } " · " a href="/my-calendar" { "Sessions in your calendar app" } }
+            p {
+                a href="/my-plan/matches" { "Matches for my plan" } " · " a href="/my-plan/statement" { "Statement" } " · " a href="/my-calendar" { "Sessions in your calendar app" }
+                @if chrome.role == Some("family") { " · " a href="/my-plan/access" { "Who has looked at your plan" } }
+            }
             @if !coming.is_empty() {
                 (c::table(&format!("Coming sessions (the next {} weeks)", crate::app::plans::COMING_DAYS / 7), &["When", "Service", "Child", "Booking"], None, html! {
                     @for (b, s) in &coming {
@@ -348,6 +353,25 @@ pub fn booking_failed(errors: &FormErrors, service_id: i64) -> Markup {
 }
 
 /// Each plan's statement a page at a time; `one` when the address asked for a single plan.
+/// Who has looked at each of the family's plans: the role and the council or organisation, in
+/// England's time, and what they did (not their email: the council keeps that).
+pub fn access(logs: &[(BudgetHolderView, Page<AccessEntry>)]) -> Markup {
+    html! {
+        h1 { "Who has looked at your plan" }
+        p { "Everyone other than you who read or changed your child's plan, budget or bookings: council officers, your broker and the providers you booked. Newest first." }
+        @for (p, log) in logs {
+            h2 { (p.first_name) }
+            (c::pager(("entry", "entries"), log, |n| format!("/my-plan/access?page={n}")))
+            (c::table(&format!("Who has looked at {}'s plan", p.first_name), &["When", "Who", "What they did"], log.items.is_empty().then_some("Nobody else has looked at this plan."), html! {
+                @for e in &log.items {
+                    tr { td { (in_london(e.at).format("%-d %b %Y %H:%M")) } td { (c::accessed_by(e)) } td { (e.action) } }
+                }
+            }))
+        }
+        p { a href="/my-plan" { "Back to my plan" } }
+    }
+}
+
 pub fn statement(statements: &[Statement], one: bool) -> Markup {
     html! {
         h1 { "Statement" }

@@ -247,7 +247,7 @@ pub fn bookings(chrome: &Chrome<'_>, page: &Page<BookingView>) -> Markup {
                 tr {
                     td { (b.reference) }
                     td { (b.service_name) }
-                    td { (b.first_name) }
+                    td { (c::child_name(&b.first_name)) }
                     td { (what(b)) }
                     td { (money(b.total)) }
                     td { (b.contact_or_email()) }
@@ -334,7 +334,7 @@ pub fn session(chrome: &Chrome<'_>, r: &Register, errors: &FormErrors, started: 
         (c::table("Register", &["Child", "Age", "Reference", "What the family told you", "Contact", "Status"], r.lines.is_empty().then_some("Nobody is booked yet."), html! {
             @for l in &r.lines {
                 tr {
-                    td { (l.first_name) } td { (crate::domain::budget::age_on(l.date_of_birth, day)) } td { (l.reference) }
+                    td { (c::child_name(&l.first_name)) } td { (crate::domain::budget::age_on(l.date_of_birth, day)) } td { (l.reference) }
                     td { @if l.notes.is_empty() { "–" } @else { (l.notes) } }
                     td { (l.contact) } td { (c::seat_status(l.status)) }
                 }
@@ -348,7 +348,7 @@ pub fn session(chrome: &Chrome<'_>, r: &Register, errors: &FormErrors, started: 
                 @for l in &markable {
                     div.form-group {
                         fieldset.fieldset {
-                            legend.legend { (l.first_name) " (" (l.reference) ")" }
+                            legend.legend { (c::child_name(&l.first_name)) " (" (l.reference) ")" }
                             div.checkboxes {
                                 @for (value, label) in [("attended", "Came"), ("absent", "Did not come")] {
                                     @let id = format!("mark-{}-{value}", l.booking_id);

@@ -97,11 +97,12 @@ pub fn unlock_email(db: &Db, email: &str) -> AppResult<bool> {
 /// A council officer lifts the lock-out on the family account of one of its own budget holders.
 pub async fn unlock_family_login(app: &App, actor: &Actor, holder: BudgetHolderId) -> AppResult<()> {
     let council = actor.council().ok_or_else(|| AppError::wrong_role(actor))?;
-    let officer = actor.user_id;
+    let (officer, actor) = (actor.user_id, actor.clone());
     app.write(move |conn| {
         let row = budget_holders::load(conn, holder)?
             .filter(|h| h.council_id == council.0)
             .ok_or_else(|| AppError::not_found("budget holder"))?;
+        super::records::record_change(conn, &actor, &row, super::records::UNLOCKED_LOGIN)?;
         let family = users::find_by_id(conn, UserId(row.family_user_id))?
             .ok_or_else(|| AppError::not_found("family account"))?;
         let lifted = login_throttle::clear(conn, &throttle::email_key(&family.email))?;
@@ -166,6 +167,7 @@ pub async fn end_family_sessions(app: &App, actor: &Actor, holder: BudgetHolderI
         if !actor.sees_plan(&row.owners()) {
             return Err(AppError::forbidden("this budget holder is not your council's"));
         }
+        super::records::record_change(conn, &actor, &row, super::records::ENDED_SESSIONS)?;
         let ended = users::revoke_sessions_of(conn, UserId(row.family_user_id), None)?;
         tracing::info!(officer = %actor.user_id, budget_holder = %holder, ended, "family's sessions ended");
         Ok(())

@@ -5,7 +5,7 @@
 
 use chrono::NaiveDateTime;
 
-use super::{App, AppError, AppResult, waitlist};
+use super::{App, AppError, AppResult, records, waitlist};
 use crate::db::bookings::{self, BookingKind, BookingView, NewBooking};
 use crate::db::budget_holders::{self, AllocationView, HolderRow};
 use crate::db::ledger::{self, Movement};
@@ -42,9 +42,12 @@ struct Made {
 /// reference): the whole attempt rolled back, and is tried once more.
 const KEY_RACE: &str = "idempotency_key_race";
 
-/// A plan `actor` may see: 404 for an unknown one, 403 for someone else's.
+/// A plan `actor` may see: 404 for an unknown one, 403 for someone else's. An erased record has
+/// no family or broker any more: only its council finds it.
 pub(crate) fn plan_for(conn: &mut Conn, actor: &Actor, id: BudgetHolderId) -> AppResult<HolderRow> {
-    let holder = budget_holders::load(conn, id)?.ok_or_else(|| AppError::not_found("budget holder"))?;
+    let holder = budget_holders::load(conn, id)?
+        .filter(|h| h.erased_at.is_none() || actor.council().is_some())
+        .ok_or_else(|| AppError::not_found("budget holder"))?;
     if actor.sees_plan(&holder.owners()) {
         Ok(holder)
     } else {
@@ -121,6 +124,7 @@ fn basis(conn: &mut Conn, actor: &Actor, input: &BookingInput, at: NaiveDateTime
     }
     let today = sessions::london_date(at);
     rules::check_plan_period(holder.plan_start, holder.plan_end, today)?;
+    records::record_change(conn, actor, &holder, records::BOOKED)?;
     let allocation = budget_holders::allocation(conn, BudgetHolderId(holder.id), input.allocation_id)?
         .ok_or_else(|| Invalid::one("allocation_id", "is not one of this budget holder's allocations"))?;
     let (service, organisation, offer) = services::offer(conn, input.price_option_id)?
@@ -529,6 +533,9 @@ fn cancel_in(
     commit: bool,
 ) -> AppResult<Cancelled> {
     let booking = load_for_spender(conn, actor, id)?;
+    if commit {
+        record_booking_change(conn, actor, booking.budget_holder_id)?;
+    }
     let allocation = budget_holders::allocation(conn, booking.budget_holder_id, booking.allocation_id)?;
     if booking.kind == BookingKind::Quantity {
         if chosen.is_some_and(|c| !c.is_empty()) {
@@ -623,6 +630,14 @@ pub async fn cancel_preview(
         .await
 }
 
+/// A booking's change goes in its plan's access record (unless the plan's own family made it).
+fn record_booking_change(conn: &mut Conn, actor: &Actor, holder: BudgetHolderId) -> AppResult<()> {
+    match budget_holders::load(conn, holder)? {
+        Some(row) => records::record_change(conn, actor, &row, records::CHANGED_BOOKING),
+        None => Ok(()),
+    }
+}
+
 fn transition_in(conn: &mut Conn, actor: &Actor, id: BookingId, action: BookingAction) -> AppResult<BookingView> {
     let booking = bookings::load(conn, id)?.ok_or_else(|| AppError::not_found("booking"))?;
     if action.by_provider() {
@@ -636,6 +651,7 @@ fn transition_in(conn: &mut Conn, actor: &Actor, id: BookingId, action: BookingA
             "only the family or its broker can cancel this booking",
         ));
     }
+    record_booking_change(conn, actor, booking.budget_holder_id)?;
     if booking.kind == BookingKind::Sessions {
         return transition_sessions(conn, booking, action);
     }
@@ -731,23 +747,33 @@ pub async fn transition(app: &App, actor: &Actor, id: BookingId, action: Booking
 /// A page of the bookings `actor` may see, newest first.
 pub async fn list(app: &App, actor: &Actor, page: PageRequest) -> AppResult<Page<BookingView>> {
     let scope = actor.booking_scope().ok_or_else(|| AppError::wrong_role(actor))?;
-    app.read(move |conn| Ok(bookings::list(conn, scope, page)?)).await
+    let found = app.read(move |conn| Ok(bookings::list(conn, scope, page)?)).await?;
+    records::record_listed(
+        app,
+        actor,
+        found.items.iter().map(|b| b.budget_holder_id),
+        records::READ_BOOKINGS,
+    )
+    .await?;
+    Ok(found)
 }
 
 /// One booking: its provider, and whoever may see its plan.
 pub async fn get(app: &App, actor: &Actor, id: BookingId) -> AppResult<BookingView> {
-    let actor = actor.clone();
-    app.read(move |conn| {
-        let booking = bookings::load(conn, id)?.ok_or_else(|| AppError::not_found("booking"))?;
-        let allowed = actor.works_for(booking.organisation_id)
-            || budget_holders::load(conn, booking.budget_holder_id)?.is_some_and(|h| actor.sees_plan(&h.owners()));
-        if allowed {
-            Ok(booking)
-        } else {
-            Err(AppError::forbidden("this booking is not yours"))
-        }
-    })
-    .await
+    let reader = actor.clone();
+    let (booking, owners) = app
+        .read(move |conn| {
+            let booking = bookings::load(conn, id)?.ok_or_else(|| AppError::not_found("booking"))?;
+            let owners = budget_holders::load(conn, booking.budget_holder_id)?.map(|h| h.owners());
+            let allowed = reader.works_for(booking.organisation_id) || owners.is_some_and(|o| reader.sees_plan(&o));
+            match owners {
+                Some(owners) if allowed => Ok((booking, owners)),
+                _ => Err(AppError::forbidden("this booking is not yours")),
+            }
+        })
+        .await?;
+    records::record_reads(app, actor, [(booking.budget_holder_id, owners)], records::READ_BOOKING).await?;
+    Ok(booking)
 }
 
 /// An accepted waiting-list offer becomes a booking of its one session, on the place the offer

@@ -4,18 +4,51 @@
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::Duration;
 
-use super::{AppError, AppResult, waitlist};
+use super::{AppError, AppResult, records, waitlist};
 use crate::db::{Conn, Db, jobs, now};
 use crate::domain::WaitlistId;
+use crate::domain::retention::Retention;
 
 /// How often each server looks for due jobs.
 pub const POLL: Duration = Duration::from_secs(1);
 
+/// The daily purge: expired and revoked sessions, and the search log past retention folded into
+/// monthly counts. It never erases a budget holder: that is the council's decision, one record at
+/// a time.
+pub const PURGE: &str = "purge";
+
+/// How often the purge runs.
+fn purge_interval() -> chrono::Duration {
+    chrono::Duration::days(1)
+}
+
 /// Run one claimed job; false when it found nothing to do (already done elsewhere).
-fn handle(conn: &mut Conn, job: &jobs::Job) -> AppResult<bool> {
+fn handle(conn: &mut Conn, job: &jobs::Job, retention: Retention) -> AppResult<bool> {
     match job.kind.as_str() {
         waitlist::OFFER_EXPIRY => waitlist::expire(conn, WaitlistId(job.subject_id), now()),
+        PURGE => {
+            let did = records::purge_in(conn, retention, now())?;
+            // The next day's run, unless another server's chain already has one waiting (this
+            // job is still pending itself until it is marked done).
+            if jobs::pending(conn, PURGE, 0)?.len() <= 1 {
+                jobs::schedule(conn, PURGE, 0, now() + purge_interval())?;
+            }
+            Ok(did)
+        }
         other => Err(AppError::Internal(format!("no handler for job kind {other}"))),
+    }
+}
+
+/// A purge is due now unless one is already waiting.
+fn schedule_purge(db: &Db) {
+    let scheduled = db.write(|conn| {
+        if jobs::pending(conn, PURGE, 0)?.is_empty() {
+            jobs::schedule(conn, PURGE, 0, now())?;
+        }
+        Ok(())
+    });
+    if let Err(e) = scheduled {
+        tracing::warn!(error = %e, "could not schedule the daily purge; another server may");
     }
 }
 
@@ -25,7 +58,7 @@ fn backoff(attempts: i32) -> chrono::Duration {
 }
 
 /// Claim and run due jobs until none is left; returns how many ran.
-pub fn run_due(db: &Db) -> usize {
+pub fn run_due(db: &Db, retention: Retention) -> usize {
     let mut ran = 0;
     loop {
         // The claim commits on its own: its lease tells every other server the job is taken.
@@ -39,7 +72,7 @@ pub fn run_due(db: &Db) -> usize {
         };
         let (id, attempts) = (job.id, job.attempts);
         let run = db.write_as(move |conn| {
-            let did = handle(conn, &job)?;
+            let did = handle(conn, &job, retention)?;
             jobs::done(conn, job.id)?;
             Ok::<_, AppError>((job.kind, did))
         });
@@ -61,11 +94,12 @@ pub fn run_due(db: &Db) -> usize {
 
 /// Run due jobs every `poll` on a thread of this server, until the returned sender is dropped
 /// (the server stops).
-pub fn spawn(db: Db, poll: Duration) -> Sender<()> {
+pub fn spawn(db: Db, poll: Duration, retention: Retention) -> Sender<()> {
     let (alive, stop): (Sender<()>, Receiver<()>) = std::sync::mpsc::channel();
     let spawned = std::thread::Builder::new().name("job-runner".into()).spawn(move || {
+        schedule_purge(&db);
         loop {
-            run_due(&db);
+            run_due(&db, retention);
             match stop.recv_timeout(poll) {
                 Err(RecvTimeoutError::Disconnected) => return,
                 _ => continue,

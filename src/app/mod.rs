@@ -15,6 +15,7 @@ pub mod passwords;
 pub mod plan_changes;
 pub mod plans;
 pub mod providers;
+pub mod records;
 pub mod reports;
 pub mod search;
 pub mod services;
@@ -53,12 +54,16 @@ pub struct App {
     pub throttle: crate::domain::throttle::Policy,
     /// A session unused for longer is dead (beside its absolute 12 hours).
     idle_timeout: chrono::Duration,
+    /// How long the search log and ended plans are kept.
+    pub retention: crate::domain::retention::Retention,
 }
 
-/// The abuse limits a server applies: its password checks pool and its per-account login policy.
+/// The limits a server applies: its password checks pool, its per-account login policy, and how
+/// long it keeps data (the daily purge job follows it).
 pub struct Limits {
     pub passwords: passwords::PasswordPool,
     pub throttle: crate::domain::throttle::Policy,
+    pub retention: crate::domain::retention::Retention,
 }
 
 /// Why a use case did not do what it was asked. Each front door maps it once: the API to its JSON
@@ -213,7 +218,7 @@ impl App {
         reindex: Sender<()>,
         limits: Limits,
     ) -> App {
-        let jobs = Arc::new(jobs::spawn(db.clone(), jobs::POLL));
+        let jobs = Arc::new(jobs::spawn(db.clone(), jobs::POLL, limits.retention));
         App {
             db,
             taxonomy,
@@ -225,6 +230,7 @@ impl App {
             passwords: limits.passwords,
             throttle: limits.throttle,
             idle_timeout: default_idle_timeout(),
+            retention: limits.retention,
         }
     }
 

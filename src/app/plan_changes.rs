@@ -3,8 +3,9 @@
 //! far each outcome is met (in `plans`), and who brokers it.
 
 use super::bookings::plan_for;
-use super::{App, AppError, AppResult};
+use super::{App, AppError, AppResult, records};
 use crate::db::Conn;
+use crate::db::access_log::{self, AccessEntry};
 use crate::db::budget_holders::{self, AllocationView, BudgetHolderView, HolderRow};
 use crate::db::ledger::{self, Movement, StatementEntry};
 use crate::db::organisations::{self, BrokerView};
@@ -22,6 +23,21 @@ fn officers_plan(conn: &mut Conn, actor: &Actor, id: BudgetHolderId) -> AppResul
     Ok((council, plan_for(conn, actor, id)?))
 }
 
+/// The plan, as [`officers_plan`], about to be changed: not once it is erased (that would put a
+/// person back), and the change goes in its access record.
+fn officers_change(conn: &mut Conn, actor: &Actor, id: BudgetHolderId, action: &str) -> AppResult<CouncilId> {
+    let (council, row) = officers_plan(conn, actor, id)?;
+    if row.erased_at.is_some() {
+        return Err(AppError::conflict(
+            "already_erased",
+            "this budget holder's record has been erased and cannot be changed",
+            None,
+        ));
+    }
+    records::record_change(conn, actor, &row, action)?;
+    Ok(council)
+}
+
 fn reload(conn: &mut Conn, id: BudgetHolderId) -> AppResult<BudgetHolderView> {
     let row = budget_holders::load(conn, id)?.ok_or_else(|| AppError::not_found("budget holder"))?;
     Ok(budget_holders::view(conn, row)?)
@@ -35,6 +51,8 @@ pub struct HolderRecord {
     pub entries: Page<StatementEntry>,
     /// The council's broker organisations, to choose from.
     pub brokers: Vec<BrokerView>,
+    /// One page of who read or changed the plan (newest first).
+    pub access: Page<AccessEntry>,
 }
 
 impl HolderRecord {
@@ -44,17 +62,29 @@ impl HolderRecord {
     }
 }
 
-pub async fn record(app: &App, actor: &Actor, id: BudgetHolderId, page: PageRequest) -> AppResult<HolderRecord> {
-    let actor = actor.clone();
-    app.read(move |conn| {
-        let (council, _) = officers_plan(conn, &actor, id)?;
-        Ok(HolderRecord {
-            plan: reload(conn, id)?,
-            entries: ledger::statement(conn, id, page)?,
-            brokers: organisations::brokers_of(conn, council)?,
+/// The officer's page for one budget holder, at `page` of its statement and `access_page` of its
+/// access record; the reading goes in the record (shown from the next reading on).
+pub async fn record(
+    app: &App,
+    actor: &Actor,
+    id: BudgetHolderId,
+    page: PageRequest,
+    access_page: PageRequest,
+) -> AppResult<HolderRecord> {
+    let reader = actor.clone();
+    let record = app
+        .read(move |conn| {
+            let (council, _) = officers_plan(conn, &reader, id)?;
+            Ok(HolderRecord {
+                plan: reload(conn, id)?,
+                entries: ledger::statement(conn, id, page)?,
+                brokers: organisations::brokers_of(conn, council)?,
+                access: access_log::list(conn, id, access_page)?,
+            })
         })
-    })
-    .await
+        .await?;
+    records::record_reads(app, actor, [(id, record.plan.owners())], records::READ_PLAN).await?;
+    Ok(record)
 }
 
 /// Correct or renew the plan's details (the child's first name, reference, date of birth,
@@ -68,7 +98,7 @@ pub async fn change_details(
     let details = input.validate(App::today())?;
     let actor = actor.clone();
     app.write(move |conn| {
-        officers_plan(conn, &actor, id)?;
+        officers_change(conn, &actor, id, records::CHANGED_DETAILS)?;
         budget_holders::update_details(conn, id, &details).map_err(|e| {
             if e.is_unique_violation() {
                 AppError::conflict(
@@ -97,7 +127,7 @@ pub async fn adjust(
     let change = input.validate()?;
     let actor = actor.clone();
     app.write(move |conn| {
-        officers_plan(conn, &actor, id)?;
+        officers_change(conn, &actor, id, records::CHANGED_ALLOCATION)?;
         let current =
             budget_holders::allocation(conn, id, allocation)?.ok_or_else(|| AppError::not_found("allocation"))?;
         let (movement, balance_after) = plan_change::adjust(current.amount, current.committed, change.amount)?;
@@ -134,7 +164,7 @@ pub async fn add_allocation(
 ) -> AppResult<AllocationView> {
     let actor = actor.clone();
     app.write(move |conn| {
-        officers_plan(conn, &actor, id)?;
+        officers_change(conn, &actor, id, records::ADDED_ALLOCATION)?;
         let streams: Vec<_> = budget_holders::allocations_of(conn, id)?
             .iter()
             .map(|a| a.stream)
@@ -155,7 +185,7 @@ pub async fn set_broker(
 ) -> AppResult<BudgetHolderView> {
     let actor = actor.clone();
     app.write(move |conn| {
-        let (council, _) = officers_plan(conn, &actor, id)?;
+        let council = officers_change(conn, &actor, id, records::CHANGED_BROKER)?;
         if let Some(broker) = broker
             && !organisations::brokers_of(conn, council)?.iter().any(|b| b.id == broker)
         {

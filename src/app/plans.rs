@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::bookings::plan_for;
 use super::search::{NextSession, next_sessions, verifiers};
-use super::{App, AppError, AppResult};
+use super::{App, AppError, AppResult, records};
 use crate::db::budget_holders::{self, AllocationView, BudgetHolderView};
 use crate::db::ledger::{self, StatementEntry};
 use crate::db::reports::{self, QuarterlyReturn};
@@ -110,22 +110,31 @@ fn plan_scope(actor: &Actor) -> AppResult<PlanScope> {
 /// A page of the plans `actor` may see, by id.
 pub async fn list(app: &App, actor: &Actor, page: PageRequest) -> AppResult<Page<BudgetHolderView>> {
     let scope = plan_scope(actor)?;
-    app.read(move |conn| Ok(budget_holders::list(conn, scope, page)?)).await
+    let plans = app
+        .read(move |conn| Ok(budget_holders::list(conn, scope, page)?))
+        .await?;
+    records::record_listed(app, actor, plans.items.iter().map(|p| p.id), records::LISTED_PLANS).await?;
+    Ok(plans)
 }
 
 /// Every plan `actor` may spend from or see: the choices a booking form offers.
 pub async fn all(app: &App, actor: &Actor) -> AppResult<Vec<BudgetHolderView>> {
     let scope = plan_scope(actor)?;
-    app.read(move |conn| Ok(budget_holders::all(conn, scope)?)).await
+    let plans = app.read(move |conn| Ok(budget_holders::all(conn, scope)?)).await?;
+    records::record_listed(app, actor, plans.iter().map(|p| p.id), records::LISTED_PLANS).await?;
+    Ok(plans)
 }
 
 pub async fn get(app: &App, actor: &Actor, id: BudgetHolderId) -> AppResult<BudgetHolderView> {
-    let actor = actor.clone();
-    app.read(move |conn| {
-        let row = plan_for(conn, &actor, id)?;
-        Ok(budget_holders::view(conn, row)?)
-    })
-    .await
+    let reader = actor.clone();
+    let plan = app
+        .read(move |conn| {
+            let row = plan_for(conn, &reader, id)?;
+            Ok(budget_holders::view(conn, row)?)
+        })
+        .await?;
+    records::record_reads(app, actor, [(id, plan.owners())], records::READ_PLAN).await?;
+    Ok(plan)
 }
 
 /// A plan's allocations and one page of the movements on them, oldest first.
@@ -138,17 +147,24 @@ pub struct Statement {
 }
 
 pub async fn statement(app: &App, actor: &Actor, id: BudgetHolderId, page: PageRequest) -> AppResult<Statement> {
-    let actor = actor.clone();
-    app.read(move |conn| {
-        let row = plan_for(conn, &actor, id)?;
-        Ok(Statement {
-            budget_holder_id: id,
-            first_name: row.first_name,
-            allocations: budget_holders::allocations_of(conn, id)?,
-            entries: ledger::statement(conn, id, page)?,
+    let reader = actor.clone();
+    let (owners, statement) = app
+        .read(move |conn| {
+            let row = plan_for(conn, &reader, id)?;
+            let owners = row.owners();
+            Ok((
+                owners,
+                Statement {
+                    budget_holder_id: id,
+                    first_name: row.first_name,
+                    allocations: budget_holders::allocations_of(conn, id)?,
+                    entries: ledger::statement(conn, id, page)?,
+                },
+            ))
         })
-    })
-    .await
+        .await?;
+    records::record_reads(app, actor, [(id, owners)], records::READ_STATEMENT).await?;
+    Ok(statement)
 }
 
 /// The statements of every plan `actor` may see (a family's page shows all its children's), or
@@ -181,7 +197,8 @@ pub async fn set_outcome_status(
     actor.council().ok_or_else(|| AppError::wrong_role(actor))?;
     let actor = actor.clone();
     app.write(move |conn| {
-        plan_for(conn, &actor, holder)?;
+        let row = plan_for(conn, &actor, holder)?;
+        records::record_change(conn, &actor, &row, records::CHANGED_OUTCOME)?;
         Ok(reports::set_outcome_status(conn, holder, outcome.0, status.as_str())?)
     })
     .await
@@ -194,12 +211,15 @@ pub async fn quarterly_returns(
     holder: BudgetHolderId,
     quarter: Quarter,
 ) -> AppResult<Vec<QuarterlyReturn>> {
-    let actor = actor.clone();
-    app.read(move |conn| {
-        plan_for(conn, &actor, holder)?;
-        Ok(reports::quarterly_returns(conn, holder, quarter)?)
-    })
-    .await
+    let reader = actor.clone();
+    let (owners, returns) = app
+        .read(move |conn| {
+            let owners = plan_for(conn, &reader, holder)?.owners();
+            Ok((owners, reports::quarterly_returns(conn, holder, quarter)?))
+        })
+        .await?;
+    records::record_reads(app, actor, [(holder, owners)], records::READ_RETURN).await?;
+    Ok(returns)
 }
 
 pub const DEFAULT_MATCH_RADIUS_MILES: f64 = 10.0;
@@ -264,6 +284,19 @@ pub async fn all_matches(app: &App, actor: &Actor) -> AppResult<Vec<PlanMatches>
 }
 
 async fn matches_for(app: &App, plan: BudgetHolderView, radius_miles: f64, limit: usize) -> AppResult<PlanMatches> {
+    // An erased record has no home left to search from.
+    if plan.erased {
+        return Ok(PlanMatches {
+            radius_miles,
+            age: 0,
+            home: None,
+            district: String::new(),
+            outcomes: Vec::new(),
+            plan,
+            next_sessions: HashMap::new(),
+            verified: HashMap::new(),
+        });
+    }
     let home_postcode = Postcode::parse("postcode", &plan.postcode)?;
     let home = app.geocoder.locate(&home_postcode).await;
     let age = age_on(plan.date_of_birth, App::today());

@@ -4,7 +4,7 @@
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 
 use super::bookings::move_seat;
-use super::{App, AppError, AppResult, waitlist};
+use super::{App, AppError, AppResult, records, waitlist};
 use crate::db::sessions::{self as session_db, RegisterLine, SessionView};
 use crate::db::{Conn, bookings, budget_holders, changes, now, services};
 use crate::domain::sessions::{
@@ -239,9 +239,21 @@ pub struct Register {
     pub lines: Vec<RegisterLine>,
 }
 
+/// A session's register: the children booked on it, which goes in each one's access record.
 pub async fn register(app: &App, actor: &Actor, id: SessionId) -> AppResult<Register> {
-    let actor = actor.clone();
-    app.read(move |conn| register_in(conn, &actor, id)).await
+    let reader = actor.clone();
+    let (register, holders) = app
+        .read(move |conn| {
+            let register = register_in(conn, &reader, id)?;
+            let mut holders = Vec::new();
+            for line in &register.lines {
+                holders.extend(bookings::load(conn, line.booking_id)?.map(|b| b.budget_holder_id));
+            }
+            Ok((register, holders))
+        })
+        .await?;
+    records::record_listed(app, actor, holders, records::READ_REGISTER).await?;
+    Ok(register)
 }
 
 fn register_in(conn: &mut Conn, actor: &Actor, id: SessionId) -> AppResult<Register> {

@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::ledger::{self, Movement};
-use super::schema::{allocations, budget_holders, plan_needs, plan_outcome_terms, plan_outcomes};
+use super::schema::{allocations, bookings, budget_holders, plan_needs, plan_outcome_terms, plan_outcomes};
 use super::{Conn, DbResult, now};
 use crate::domain::access::{PlanOwners, PlanScope};
 use crate::domain::booking::LedgerKind;
@@ -164,6 +164,7 @@ pub struct HolderRow {
     pub plan_end: NaiveDate,
     pub family_user_id: i64,
     pub broker_organisation_id: Option<i64>,
+    pub erased_at: Option<chrono::NaiveDateTime>,
 }
 
 impl HolderRow {
@@ -248,10 +249,23 @@ pub struct BudgetHolderView {
     pub plan_start: NaiveDate,
     pub plan_end: NaiveDate,
     pub broker_organisation_id: Option<OrganisationId>,
+    pub family_user_id: UserId,
+    /// An erased record keeps its money and bookings but no person: shown as "Erased record".
+    pub erased: bool,
     pub outcomes: Vec<PlanOutcomeView>,
     pub allocations: Vec<AllocationView>,
     /// The child's need terms, in id order.
     pub needs: Vec<String>,
+}
+
+impl BudgetHolderView {
+    pub fn owners(&self) -> PlanOwners {
+        PlanOwners {
+            council: self.council_id,
+            family: self.family_user_id,
+            broker: self.broker_organisation_id,
+        }
+    }
 }
 
 pub fn view(conn: &mut Conn, row: HolderRow) -> DbResult<BudgetHolderView> {
@@ -277,6 +291,8 @@ pub fn view(conn: &mut Conn, row: HolderRow) -> DbResult<BudgetHolderView> {
         plan_start: row.plan_start,
         plan_end: row.plan_end,
         broker_organisation_id: row.broker_organisation_id.map(OrganisationId),
+        family_user_id: UserId(row.family_user_id),
+        erased: row.erased_at.is_some(),
         outcomes: outcomes
             .into_iter()
             .map(|(oid, text, status)| PlanOutcomeView {
@@ -299,12 +315,17 @@ pub fn view(conn: &mut Conn, row: HolderRow) -> DbResult<BudgetHolderView> {
     })
 }
 
-/// The budget holders in a scope, as a boxed query.
+/// The budget holders in a scope, as a boxed query. A family or broker no longer sees a record
+/// once it is erased; its council still does, as "Erased record".
 fn scoped(scope: PlanScope) -> budget_holders::BoxedQuery<'static, super::Backend> {
     let q = budget_holders::table.into_boxed();
     match scope {
-        PlanScope::Family(user) => q.filter(budget_holders::family_user_id.eq(user.0)),
-        PlanScope::Broker(organisation) => q.filter(budget_holders::broker_organisation_id.eq(organisation.0)),
+        PlanScope::Family(user) => q
+            .filter(budget_holders::family_user_id.eq(user.0))
+            .filter(budget_holders::erased_at.is_null()),
+        PlanScope::Broker(organisation) => q
+            .filter(budget_holders::broker_organisation_id.eq(organisation.0))
+            .filter(budget_holders::erased_at.is_null()),
         PlanScope::Council(council) => q.filter(budget_holders::council_id.eq(council.0)),
     }
 }
@@ -329,6 +350,35 @@ pub fn all(conn: &mut Conn, scope: PlanScope) -> DbResult<Vec<BudgetHolderView>>
         .order(budget_holders::id)
         .load(conn)?;
     rows.into_iter().map(|r| view(conn, r)).collect()
+}
+
+/// Remove a budget holder's personal fields: the reference, name, date of birth (set to the
+/// plan's start), postcode, broker, the child's needs, the outcomes' free text, and the notes and
+/// contact on its bookings. The allocations, ledger and bookings keep their amounts.
+pub fn erase(conn: &mut Conn, holder: BudgetHolderId) -> DbResult<()> {
+    diesel::update(budget_holders::table.find(holder.0))
+        .set((
+            budget_holders::reference.eq(format!("erased-{}", holder.0)),
+            budget_holders::first_name.eq(""),
+            budget_holders::date_of_birth.eq(budget_holders::plan_start),
+            budget_holders::postcode.eq(""),
+            budget_holders::broker_organisation_id.eq(None::<i64>),
+            budget_holders::erased_at.eq(Some(now())),
+        ))
+        .execute(conn)?;
+    diesel::update(plan_outcomes::table.filter(plan_outcomes::budget_holder_id.eq(holder.0)))
+        .set(plan_outcomes::text.eq(""))
+        .execute(conn)?;
+    diesel::delete(plan_needs::table.filter(plan_needs::budget_holder_id.eq(holder.0))).execute(conn)?;
+    diesel::update(bookings::table.filter(bookings::budget_holder_id.eq(holder.0)))
+        .set((bookings::notes.eq(""), bookings::contact.eq("")))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// How many of a family's budget holders are not erased.
+pub fn live_of_family(conn: &mut Conn, family: UserId) -> DbResult<i64> {
+    Ok(scoped(PlanScope::Family(family)).count().get_result(conn)?)
 }
 
 /// Who manages a plan's budget for the family (a third-party arrangement), or nobody.

@@ -5,6 +5,7 @@
 //! and SQLite (3.47 on) plans with a bound LIMIT's value, so it recompiles the statement on every
 //! execution, which cost the booking path most of its time.
 
+pub mod access_log;
 pub mod bookings;
 pub mod budget_holders;
 pub mod calendar;

@@ -39,6 +39,8 @@ pub fn holder_facts(
 ) -> DbResult<Vec<HolderFacts>> {
     let holders: Vec<(i64, String)> = budget_holders::table
         .filter(budget_holders::council_id.eq(council.0))
+        // An erased record has no home or needs left to measure a gap from.
+        .filter(budget_holders::erased_at.is_null())
         .select((budget_holders::id, budget_holders::postcode))
         .load(conn)?;
     let ids: Vec<i64> = holders.iter().map(|h| h.0).collect();

@@ -146,6 +146,7 @@ diesel::table! {
         family_user_id -> BigInt,
         broker_organisation_id -> Nullable<BigInt>,
         created_at -> Timestamp,
+        erased_at -> Nullable<Timestamp>,
     }
 }
 
@@ -380,3 +381,25 @@ diesel::joinable!(bookings -> budget_holders (budget_holder_id));
 diesel::joinable!(booking_sessions -> dated_sessions (session_id));
 diesel::joinable!(booking_sessions -> bookings (booking_id));
 diesel::joinable!(waitlist_entries -> dated_sessions (session_id));
+
+diesel::table! {
+    access_log (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        user_id -> Nullable<BigInt>,
+        role -> Text,
+        budget_holder_id -> BigInt,
+        action -> Text,
+        route -> Text,
+    }
+}
+
+diesel::table! {
+    search_log_monthly (month, postcode_district, outcome) {
+        month -> Text,
+        postcode_district -> Text,
+        outcome -> Text,
+        searches -> BigInt,
+        without_results -> BigInt,
+    }
+}

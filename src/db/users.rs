@@ -76,6 +76,7 @@ impl UserRow {
             role: self.role.parse().unwrap_or(Role::Family),
             organisation_id: self.organisation_id.map(OrganisationId),
             council_id: self.council_id.map(CouncilId),
+            via: None,
         }
     }
 }
@@ -186,6 +187,29 @@ pub fn set_password_hash(conn: &mut Conn, user: UserId, hash: &str) -> DbResult<
         .set(users::password_hash.eq(hash))
         .execute(conn)?;
     Ok(())
+}
+
+/// Close a login for good and remove its email: no password matches "!" (not a PHC string), and
+/// its sessions end.
+pub fn disable(conn: &mut Conn, user: UserId) -> DbResult<()> {
+    diesel::update(users::table.find(user.0))
+        .set((
+            users::email.eq(format!("erased-{}@erased.invalid", user.0)),
+            users::password_hash.eq("!"),
+        ))
+        .execute(conn)?;
+    revoke_sessions_of(conn, user, None)?;
+    Ok(())
+}
+
+/// Delete sessions that can no longer be used: expired at `at`, or revoked. Returns how many.
+/// (An idle session dies within its absolute lifetime anyway, and the idle timeout is a
+/// server's setting, so idleness alone deletes nothing.)
+pub fn purge_sessions(conn: &mut Conn, at: NaiveDateTime) -> DbResult<usize> {
+    Ok(
+        diesel::delete(sessions::table.filter(sessions::expires_at.le(at).or(sessions::revoked_at.is_not_null())))
+            .execute(conn)?,
+    )
 }
 
 /// Who a user is, by id.

@@ -10,6 +10,9 @@ pub struct Actor {
     pub role: Role,
     pub organisation_id: Option<OrganisationId>,
     pub council_id: Option<CouncilId>,
+    /// The route template the request came through (`GET /api/v1/budget-holders/{id}`), set by
+    /// the front door for the access record; never a URL with values in it.
+    pub via: Option<String>,
 }
 
 /// Whose a plan is: the council that made it, the family's login, and a broker if one manages it.
@@ -73,6 +76,12 @@ impl Actor {
         }
     }
 
+    /// Whether this actor's reading or changing the plan goes in its access record: anyone's but
+    /// its own family's.
+    pub fn is_recorded_on(&self, plan: &PlanOwners) -> bool {
+        !(self.role == Role::Family && self.user_id == plan.family)
+    }
+
     /// Who may spend from a plan: the family and its broker (councils create plans, not bookings).
     pub fn spends_from(&self, plan: &PlanOwners) -> bool {
         matches!(self.role, Role::Family | Role::Broker) && self.sees_plan(plan)
@@ -109,6 +118,7 @@ mod tests {
             role,
             organisation_id: organisation.map(OrganisationId),
             council_id: council.map(CouncilId),
+            via: None,
         }
     }
 
@@ -144,6 +154,15 @@ mod tests {
         assert!(actor(Role::Council, 30, None, Some(1)).sees_plan(&PLAN));
         assert!(!actor(Role::Council, 30, None, Some(2)).sees_plan(&PLAN));
         assert!(!actor(Role::Provider, 40, Some(7), Some(1)).sees_plan(&PLAN));
+    }
+
+    #[test]
+    fn everyone_but_the_plans_own_family_is_recorded() {
+        assert!(!actor(Role::Family, 10, None, None).is_recorded_on(&PLAN));
+        assert!(actor(Role::Family, 11, None, None).is_recorded_on(&PLAN));
+        assert!(actor(Role::Broker, 20, Some(7), None).is_recorded_on(&PLAN));
+        assert!(actor(Role::Council, 30, None, Some(1)).is_recorded_on(&PLAN));
+        assert!(actor(Role::Provider, 10, Some(7), None).is_recorded_on(&PLAN));
     }
 
     #[test]

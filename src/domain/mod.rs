@@ -14,6 +14,7 @@ pub mod oruk;
 pub mod paging;
 pub mod plan_change;
 pub mod reports;
+pub mod retention;
 pub mod search;
 pub mod service;
 pub mod sessions;

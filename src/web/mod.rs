@@ -107,6 +107,13 @@ pub fn security_headers(tiles: &MapTiles, transport: &Transport) -> middleware::
     }
 }
 
+/// The route a request matched, as its template (`GET /api/v1/budget-holders/{id}`): what the
+/// access record keeps, never the URL itself (no ids or query strings).
+pub fn route_template(req: &actix_web::HttpRequest) -> String {
+    let pattern = req.match_pattern().unwrap_or_else(|| "(no route)".to_string());
+    format!("{} {pattern}", req.method())
+}
+
 /// One tracing line per request: method, path (a calendar feed's secret token left out), status
 /// and time taken.
 pub fn log_requests<S, B>(

@@ -11,6 +11,7 @@ use utoipa::openapi::{KnownFormat, RefOr};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::{self, AppError};
+use crate::db::access_log::AccessEntry;
 use crate::db::bookings::BookingView;
 use crate::db::budget_holders::{AllocationView, BudgetHolderView, PlanOutcomeView};
 use crate::db::ledger::StatementEntry;
@@ -776,6 +777,9 @@ pub struct BudgetHolder {
     pub plan_start: NaiveDate,
     pub plan_end: NaiveDate,
     pub broker_organisation_id: Option<OrganisationId>,
+    /// True once the council erased the record after its retention period: the personal fields
+    /// are empty, the allocations and their ledger remain.
+    pub erased: bool,
     pub outcomes: Vec<PlanOutcome>,
     pub allocations: Vec<Allocation>,
     /// The child's needs, as need term ids (`GET /api/v1/taxonomy` has their labels).
@@ -794,6 +798,7 @@ impl From<&BudgetHolderView> for BudgetHolder {
             plan_start: h.plan_start,
             plan_end: h.plan_end,
             broker_organisation_id: h.broker_organisation_id,
+            erased: h.erased,
             outcomes: h.outcomes.iter().map(Into::into).collect(),
             allocations: h.allocations.iter().map(Into::into).collect(),
             needs: h.needs.clone(),
@@ -816,6 +821,54 @@ impl From<&app::plans::CreatedPlan> for CreatedBudgetHolder {
             budget_holder: (&c.plan).into(),
             family_user_id: c.family_user_id,
             family_account_created: c.family_account_created,
+        }
+    }
+}
+
+/// One reading or change of a budget holder's data by someone other than its family.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccessLogEntry {
+    pub at: DateTime<Utc>,
+    /// The user who did it; null for the operator's own command (`localoffer erase`).
+    pub user_id: Option<UserId>,
+    /// `council`, `broker`, `provider`, `family` (another family's login) or `operator`.
+    pub role: String,
+    /// What was done: `read plan`, `read statement`, `read bookings`, `changed allocation`, `erased` ...
+    pub action: String,
+    /// The route template it came through, such as `GET /api/v1/budget-holders/{id}`.
+    pub route: String,
+    /// The council or organisation the user acts for.
+    pub acting_for: Option<String>,
+}
+
+/// A budget holder's access record, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccessLog {
+    pub entries: Vec<AccessLogEntry>,
+    /// Entries in the whole record.
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl From<&Page<AccessEntry>> for AccessLog {
+    fn from(p: &Page<AccessEntry>) -> AccessLog {
+        AccessLog {
+            entries: p
+                .items
+                .iter()
+                .map(|e| AccessLogEntry {
+                    at: utc(e.at),
+                    user_id: e.user_id,
+                    role: e.role.clone(),
+                    action: e.action.clone(),
+                    route: e.route.clone(),
+                    acting_for: e.acting_for.clone(),
+                })
+                .collect(),
+            total: p.total,
+            page: p.page,
+            per_page: p.per_page,
         }
     }
 }

@@ -137,7 +137,10 @@ async fn resolve(req: HttpRequest) -> Result<Option<(Actor, String)>, ApiError> 
         .cloned()
         .ok_or(ApiError::App(AppError::Busy))?;
     match app::accounts::actor_for_token(&app, token.clone()).await? {
-        Some(actor) => Ok(Some((actor, token))),
+        Some(mut actor) => {
+            actor.via = Some(crate::web::route_template(&req));
+            Ok(Some((actor, token)))
+        }
         None => Err(unauthorized("the token is unknown, expired or revoked; log in again")),
     }
 }

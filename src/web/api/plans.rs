@@ -8,6 +8,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::extract::{Auth, Json, Query};
 use super::{ApiError, Data, Reply, dto};
 use crate::app::plans::{self, DEFAULT_MATCH_LIMIT, DEFAULT_MATCH_RADIUS_MILES};
+use crate::app::records;
 use crate::app::reports::{self, Csv};
 use crate::domain::budget::OutcomeStatus;
 use crate::domain::reports::Quarter;
@@ -23,7 +24,27 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(matches)
         .service(set_outcome)
         .service(quarterly_return)
-        .service(quarterly_return_csv);
+        .service(quarterly_return_csv)
+        .service(access_log)
+        .service(erase);
+}
+
+/// Who read or changed the plan, other than its family: for its council and its family, newest first.
+#[utoipa::path(tag = "plans", params(("id" = i64, Path), dto::Paging), security(("bearer" = [])), responses((status = 200, body = dto::AccessLog)))]
+#[get("/budget-holders/{id}/access-log")]
+async fn access_log(app: Data, auth: Auth, id: web::Path<i64>, paging: Query<dto::Paging>) -> Reply {
+    let id = BudgetHolderId(id.into_inner());
+    let page = records::access_log(&app, &auth.actor, id, paging.request()?).await?;
+    Ok(HttpResponse::Ok().json(dto::AccessLog::from(&page)))
+}
+
+/// The council erases a budget holder once the plan's retention period is over: the personal
+/// fields go, the allocations and ledger stay. 409 `retention_not_over` or `already_erased`.
+#[utoipa::path(tag = "plans", params(("id" = i64, Path)), security(("bearer" = [])), responses((status = 200, body = dto::BudgetHolder)))]
+#[post("/budget-holders/{id}/erase")]
+async fn erase(app: Data, auth: Auth, id: web::Path<i64>) -> Reply {
+    let plan = records::erase(&app, &auth.actor, BudgetHolderId(id.into_inner())).await?;
+    Ok(HttpResponse::Ok().json(dto::BudgetHolder::from(&plan)))
 }
 
 /// A council records a plan: the child, the family's login, Section E outcomes, Section J allocations.

@@ -7,7 +7,7 @@ use super::council_forms::{self as f, adjustment, adjustment_fields, broker_fiel
 use super::forms::{holder_field, page_asked, page_asked_as};
 use super::{Data, Form, Page, Visitor, outcome, see_other};
 use crate::app::reports::{Csv, GapFilter, ReportPages};
-use crate::app::{AppError, AppResult, councils, plan_changes, plans, providers, reports};
+use crate::app::{AppError, AppResult, councils, plan_changes, plans, providers, records, reports};
 use crate::domain::budget::{AllocationInput, BudgetHolderInput};
 use crate::domain::council::SettingsInput;
 use crate::domain::paging::PageRequest;
@@ -125,7 +125,7 @@ fn holder_path(id: BudgetHolderId) -> String {
 pub async fn holder(app: Data, visitor: Visitor, id: web::Path<i64>, req: HttpRequest) -> Page {
     let id = BudgetHolderId(id.into_inner());
     let actor = visitor.require(COUNCIL, &holder_path(id))?;
-    let record = plan_changes::record(&app, actor, id, page_asked(&req)?).await?;
+    let record = plan_changes::record(&app, actor, id, page_asked(&req)?, page_asked_as(&req, "access_page")?).await?;
     let body = pages::holder(
         &visitor.chrome(),
         &app.taxonomy,
@@ -155,7 +155,7 @@ async fn holder_after<T>(
         Err(errors) => errors,
     };
     let actor = visitor.require(COUNCIL, &holder_path(id))?;
-    let record = plan_changes::record(app, actor, id, PageRequest::default()).await?;
+    let record = plan_changes::record(app, actor, id, PageRequest::default(), PageRequest::default()).await?;
     let body = pages::holder(&visitor.chrome(), &app.taxonomy, &record, &errors, form);
     Ok(visitor.form_again(&format!("Budget holder {}", record.plan.reference), true, body))
 }
@@ -224,6 +224,30 @@ pub async fn set_broker(app: Data, visitor: Visitor, id: web::Path<i64>, body: w
         Err(errors) => Err(errors),
     };
     holder_after(&app, &visitor, id, "broker", result, |_| "broker".to_string(), &form).await
+}
+
+/// The officer erases the record once the plan's retention period is over.
+pub async fn erase(app: Data, visitor: Visitor, id: web::Path<i64>, body: web::Bytes) -> Page {
+    let id = BudgetHolderId(id.into_inner());
+    let actor = visitor.require(COUNCIL, &holder_path(id))?;
+    let form = Form::read(&visitor, &body)?;
+    // The refusal (retention not over, already erased) is shown beside the button.
+    let erased = records::erase(&app, actor, id).await.map_err(|e| match e {
+        AppError::Conflict {
+            code,
+            message,
+            field: None,
+            fields,
+        } => AppError::Conflict {
+            code,
+            message,
+            field: Some("erase".into()),
+            fields,
+        },
+        other => other,
+    });
+    let result = Ok(erased);
+    holder_after(&app, &visitor, id, "access", result, |_| "erase".to_string(), &form).await
 }
 
 /// The officer lifts the lock-out on the family's login.

@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, web};
 
 use super::forms::{BookForm, JoinForm, Unreadable, number_asked, page_asked};
 use super::{Data, Form, Page, PageError, Visitor, outcome, see_other};
-use crate::app::{AppError, bookings, plans, waitlist};
+use crate::app::{AppError, bookings, plans, records, waitlist};
 use crate::domain::{BookingId, BudgetHolderId, Role, SessionId, WaitlistId};
 use crate::templates::family as pages;
 
@@ -19,6 +19,13 @@ pub async fn my_plan(app: Data, visitor: Visitor, req: HttpRequest) -> Page {
         true,
         pages::my_plan(&visitor.chrome(), &app.taxonomy, &overview),
     ))
+}
+
+/// "Who has looked at your plan": the family's own view of its plans' access record.
+pub async fn access(app: Data, visitor: Visitor, req: HttpRequest) -> Page {
+    let actor = visitor.require(&[Role::Family], "/my-plan/access")?;
+    let logs = records::family_access(&app, actor, page_asked(&req)?).await?;
+    Ok(visitor.page("Who has looked at your plan", true, pages::access(&logs)))
 }
 
 pub async fn booking(app: Data, visitor: Visitor, id: web::Path<i64>) -> Page {

@@ -54,6 +54,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/account/logout-everywhere", web::post().to(account::logout_everywhere))
         .route("/my-plan", web::get().to(family::my_plan))
         .route("/my-plan/statement", web::get().to(family::statement))
+        .route("/my-plan/access", web::get().to(family::access))
         .route("/my-plan/matches", web::get().to(family::matches))
         .route("/my-calendar", web::get().to(calendar::page))
         .route("/my-calendar", web::post().to(calendar::link))
@@ -126,6 +127,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/council/budget-holders/{id}/unlock-login",
             web::post().to(council::unlock_login),
         )
+        .route("/council/budget-holders/{id}/erase", web::post().to(council::erase))
         .route(
             "/council/budget-holders/{id}/end-sessions",
             web::post().to(account::end_family_sessions),
@@ -249,7 +251,12 @@ impl FromRequest for Visitor {
             let actor = match &session {
                 Some(token) => {
                     let app = req.app_data::<Data>().cloned().ok_or(PageError::App(AppError::Busy))?;
-                    app::accounts::actor_for_token(&app, token.clone()).await?
+                    app::accounts::actor_for_token(&app, token.clone())
+                        .await?
+                        .map(|actor| Actor {
+                            via: Some(crate::web::route_template(&req)),
+                            ..actor
+                        })
                 }
                 None => None,
             };
