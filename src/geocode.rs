@@ -97,8 +97,9 @@ impl Geocoder {
                         precision: Precision::Postcode,
                     });
                 }
-                Ok(None) => tracing::debug!(postcode = %full, "postcode service does not know this postcode"),
-                Err(e) => tracing::warn!(error = %e, "postcode service failed; using the district table"),
+                Ok(None) => tracing::debug!("postcode service does not know this postcode; using the district table"),
+                // Without its URL: the address holds the postcode, which is personal data.
+                Err(e) => tracing::warn!(error = %e.without_url(), "postcode service failed; using the district table"),
             }
         }
         self.outcodes.centroid(&postcode.outcode).map(|at| Located {
