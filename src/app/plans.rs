@@ -357,6 +357,8 @@ pub struct Overview {
     pub bookings: Page<crate::db::bookings::BookingView>,
     pub coming: Vec<crate::db::bookings::BookingView>,
     pub waiting: Vec<Waiting>,
+    /// Plans other councils added for the family, waiting for its answer (a broker has none).
+    pub links: Vec<crate::db::plan_links::PendingLink>,
 }
 
 pub async fn overview(app: &App, actor: &Actor, page: PageRequest) -> AppResult<Overview> {
@@ -397,10 +399,15 @@ pub async fn overview(app: &App, actor: &Actor, page: PageRequest) -> AppResult<
             Ok(out)
         })
         .await?;
+    let links = match actor.role {
+        Role::Family => super::plan_links::pending(app, actor, PageRequest::default()).await?.items,
+        _ => Vec::new(),
+    };
     Ok(Overview {
         plans,
         bookings,
         coming,
         waiting,
+        links,
     })
 }
