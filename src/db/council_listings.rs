@@ -110,3 +110,12 @@ pub fn suspended_by(conn: &mut Conn, organisations: &[i64]) -> DbResult<HashMap<
     }
     Ok(by)
 }
+
+/// The providers a council suspended in its own Local Offer.
+pub fn suspended_by_council(conn: &mut Conn, council: CouncilId) -> DbResult<Vec<i64>> {
+    Ok(council_listings::table
+        .filter(council_listings::council_id.eq(council.0))
+        .filter(council_listings::status.eq(ListingStatus::Suspended.as_str()))
+        .select(council_listings::organisation_id)
+        .load(conn)?)
+}
