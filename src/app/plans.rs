@@ -87,7 +87,10 @@ pub(crate) fn store(
         }
         Some(user) if user.actor().role == Role::Family => {
             // An address that can receive no mail (RFC 2606) and a hash no password matches.
-            let stand_in = format!("pending-{}@plan-link.invalid", crate::domain::hex(&rand::random::<[u8; 16]>()));
+            let stand_in = format!(
+                "pending-{}@plan-link.invalid",
+                crate::domain::hex(&rand::random::<[u8; 16]>())
+            );
             (new_login(conn, &stand_in, "!")?, true, Some(UserId(user.id)))
         }
         Some(_) => {
@@ -400,7 +403,11 @@ pub async fn overview(app: &App, actor: &Actor, page: PageRequest) -> AppResult<
         })
         .await?;
     let links = match actor.role {
-        Role::Family => super::plan_links::pending(app, actor, PageRequest::default()).await?.items,
+        Role::Family => {
+            super::plan_links::pending(app, actor, PageRequest::default())
+                .await?
+                .items
+        }
         _ => Vec::new(),
     };
     Ok(Overview {

@@ -40,11 +40,7 @@ pub async fn act(app: &App, actor: &Actor, id: OrganisationId, action: ListingAc
         .write(move |conn| {
             let mut view = organisations::get(conn, id)?;
             let current = council_listings::of(conn, council, id)?;
-            let status = listing::apply(
-                action,
-                current.map(|l| l.status),
-                current.is_some_and(|l| l.verified),
-            )?;
+            let status = listing::apply(action, current.map(|l| l.status), current.is_some_and(|l| l.verified))?;
             council_listings::put(conn, council, id, status)?;
             let directory = listing::directory_status(&council_listings::statuses(conn, id)?);
             organisations::set_directory_status(conn, id, directory)?;

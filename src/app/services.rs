@@ -303,7 +303,10 @@ fn bookable_plans(
 ) -> AppResult<(Vec<crate::db::budget_holders::BudgetHolderView>, Vec<String>)> {
     let mut kept = Vec::new();
     let mut refused_by: Vec<String> = Vec::new();
-    let directory = provider.status.parse().unwrap_or(crate::domain::OrganisationStatus::Unverified);
+    let directory = provider
+        .status
+        .parse()
+        .unwrap_or(crate::domain::OrganisationStatus::Unverified);
     for plan in plans {
         let settings = crate::db::councils::settings(conn, plan.council_id)?;
         let own = council_listings::of(conn, plan.council_id, OrganisationId(provider.id))?.map(|l| l.status);

@@ -67,10 +67,14 @@ pub fn put(conn: &mut Conn, council: CouncilId, organisation: OrganisationId, st
         return Ok(());
     }
     if let Some(at) = verified_at {
-        diesel::update(mine()).set(council_listings::verified_at.eq(at)).execute(conn)?;
+        diesel::update(mine())
+            .set(council_listings::verified_at.eq(at))
+            .execute(conn)?;
     }
     if let Some(at) = suspended_at {
-        diesel::update(mine()).set(council_listings::suspended_at.eq(at)).execute(conn)?;
+        diesel::update(mine())
+            .set(council_listings::suspended_at.eq(at))
+            .execute(conn)?;
     }
     Ok(())
 }

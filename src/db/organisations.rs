@@ -7,8 +7,8 @@ use diesel::prelude::*;
 use super::schema::{budget_holders, council_listings, councils, organisations, services, users as user_rows};
 use super::users::{self, NewUser};
 use super::{Conn, DbError, DbResult, now};
-use crate::domain::organisation::ValidRegistration;
 use crate::domain::listing::ListingStatus;
+use crate::domain::organisation::ValidRegistration;
 use crate::domain::oruk::ImportedOrganisation;
 use crate::domain::{CouncilId, OrganisationId, OrganisationKind, OrganisationStatus, UserId};
 

@@ -10,13 +10,15 @@ use super::schema::{organisations, price_options, service_sessions, service_stre
 use super::{Conn, DbResult, changes, now};
 use crate::domain::booking::Offer;
 use crate::domain::fcr::{FcrBreakdown, FcrInput, Occupancy};
-use crate::domain::listing::{self, ListingStatus};
 use crate::domain::geo::Coordinates;
+use crate::domain::listing::{self, ListingStatus};
 use crate::domain::oruk::ImportedService;
 use crate::domain::service::{Day, Listing, Location, Session, ValidPriceOption, ValidService};
 use crate::domain::sessions::{Policy, SessionPolicy};
 use crate::domain::taxonomy::{TermId, Vocabulary};
-use crate::domain::{CouncilId, OrganisationId, OrganisationStatus, Pence, PriceOptionId, ServiceId, ServiceStatus, Stream, Unit};
+use crate::domain::{
+    CouncilId, OrganisationId, OrganisationStatus, Pence, PriceOptionId, ServiceId, ServiceStatus, Stream, Unit,
+};
 
 #[derive(Debug, Clone)]
 pub struct PriceOptionView {

@@ -21,7 +21,11 @@ pub enum ListingAction {
 /// The listing after `action`, from the council's current listing (None: not listed yet).
 /// Verifying or suspending lists a provider the council had not listed; reinstating lifts only
 /// the council's own suspension, back to verified when the council had verified it.
-pub fn apply(action: ListingAction, current: Option<ListingStatus>, was_verified: bool) -> Result<ListingStatus, RuleError> {
+pub fn apply(
+    action: ListingAction,
+    current: Option<ListingStatus>,
+    was_verified: bool,
+) -> Result<ListingStatus, RuleError> {
     match (action, current) {
         (ListingAction::Verify, _) => Ok(ListingStatus::Verified),
         (ListingAction::Suspend, _) => Ok(ListingStatus::Suspended),

@@ -7,8 +7,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::extract::{Auth, Json, MaybeAuth, Query};
 use super::{Data, Reply, dto};
 use crate::app::{providers, services};
-use crate::domain::taxonomy::Vocabulary;
 use crate::domain::listing::ListingAction;
+use crate::domain::taxonomy::Vocabulary;
 use crate::domain::{OrganisationId, ServiceId, ServiceStatus};
 
 pub fn routes(cfg: &mut ServiceConfig) {
