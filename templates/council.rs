@@ -68,7 +68,7 @@ pub fn holder_form(chrome: &Chrome<'_>, taxonomy: &Taxonomy, errors: &FormErrors
             (input(errors, "plan_start", "Plan starts", form.get("plan_start"), "date", None))
             (input(errors, "plan_end", "Plan ends", form.get("plan_end"), "date", None))
             h2 { "Family login" }
-            (input(errors, "family_email", "Family email address", form.get("family_email"), "email", Some("If the family already has a login (a brother or sister's plan), the plan is added to it")))
+            (input(errors, "family_email", "Family email address", form.get("family_email"), "email", Some("If the family already has a login with your council (a brother or sister's plan), the plan is added to it")))
             (input(errors, "family_password", "Family password", "", "password", Some("At least 10 characters; give it to the family safely")))
             h2 { "Outcomes (Section E)" }
             @for i in 0..OUTCOME_ROWS {

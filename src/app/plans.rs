@@ -28,7 +28,8 @@ use crate::search::{Hit, SearchRequest};
 pub struct CreatedPlan {
     pub plan: BudgetHolderView,
     pub family_user_id: UserId,
-    /// False when the family already had an account (a sibling's plan) and was linked to it.
+    /// False when the family already had an account this council made (a sibling's plan) and was
+    /// linked to it; true for a new login, and for one another council made (see [`store`]).
     pub family_account_created: bool,
 }
 

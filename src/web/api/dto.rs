@@ -806,7 +806,8 @@ pub struct CreatedBudgetHolder {
     #[serde(flatten)]
     pub budget_holder: BudgetHolder,
     pub family_user_id: UserId,
-    /// False when the family already had a login (a brother's or sister's plan) and the plan was added to it.
+    /// False when the family already had a login made by this council (a brother's or sister's
+    /// plan) and the plan was added to it; a login another council made is answered as a new one.
     pub family_account_created: bool,
 }
 
