@@ -68,7 +68,7 @@ pub fn holder_form(chrome: &Chrome<'_>, taxonomy: &Taxonomy, errors: &FormErrors
             (input(errors, "plan_start", "Plan starts", form.get("plan_start"), "date", None))
             (input(errors, "plan_end", "Plan ends", form.get("plan_end"), "date", None))
             h2 { "Family login" }
-            (input(errors, "family_email", "Family email address", form.get("family_email"), "email", Some("If the family already has a login (a brother or sister's plan), the plan is added to it")))
+            (input(errors, "family_email", "Family email address", form.get("family_email"), "email", Some("If the family already has a login with your council (a brother or sister's plan), the plan is added to it")))
             (input(errors, "family_password", "Family password", "", "password", Some("At least 10 characters; give it to the family safely")))
             h2 { "Outcomes (Section E)" }
             @for i in 0..OUTCOME_ROWS {
@@ -97,16 +97,17 @@ pub fn holder_form(chrome: &Chrome<'_>, taxonomy: &Taxonomy, errors: &FormErrors
 pub fn providers(chrome: &Chrome<'_>, list: &[OrganisationView]) -> Markup {
     html! {
         h1 { "Providers" }
-        p { "Verify a provider once you have checked its registration, safeguarding and insurance. A suspended provider's services leave search and cannot be booked until you reinstate it." }
-        (c::table("Registered organisations", &["Organisation", "Kind", "Charity or company number", "Status", "Action"], None, html! {
+        p { "Verify a provider once you have checked its registration, safeguarding and insurance. A provider you suspend leaves your families' searches and cannot be booked from your plans until you reinstate it." }
+        p { "Each status is your council's own Local Offer listing: other councils that list a provider verify and suspend it for themselves, and the public directory drops it only when every council listing it has suspended it." }
+        (c::table("Registered organisations", &["Organisation", "Kind", "Charity or company number", "Status in your Local Offer", "Action"], None, html! {
             @for o in list {
                 tr {
                     td { (o.name) } td { (o.kind.as_deref().unwrap_or("Not stated (imported)")) }
                     td { (o.charity_number.clone().or(o.company_number.clone()).unwrap_or_default()) }
                     td { (o.status) }
                     td {
-                        @for (verb, label) in [("verify", "Verify"), ("suspend", "Suspend")] {
-                            @if (verb == "verify") != (o.status == "verified") {
+                        @for (verb, label, shown) in [("verify", "Verify", o.status == "unverified"), ("suspend", "Suspend", o.status != "suspended"), ("reinstate", "Reinstate", o.status == "suspended")] {
+                            @if shown {
                                 (c::action_button(chrome, &format!("/council/providers/{}/{verb}", o.id), label, &format!("{label} {}", o.name), false))
                                 " "
                             }

@@ -87,6 +87,15 @@ pub fn my_plan(chrome: &Chrome<'_>, taxonomy: &Taxonomy, overview: &Overview) ->
         .collect();
     html! {
         h1 { "My plan" }
+        @for link in &overview.links {
+            div.notice role="status" {
+                h2 { (link.council) " has added a plan for your family" }
+                p { "On " (c::long_date(crate::domain::sessions::london_date(link.created_at))) ". It is kept apart from your plans until you accept it. If you do not know why this council has a plan for your family, decline it and tell your own council." }
+                (c::action_button(chrome, &format!("/my-plan/links/{}/accept", link.id), "Accept", &format!("Accept the plan {} added", link.council), false))
+                " "
+                (c::action_button(chrome, &format!("/my-plan/links/{}/decline", link.id), "Decline", &format!("Decline the plan {} added", link.council), true))
+            }
+        }
         @if plans.is_empty() { p { "There is no plan on your account yet. Your council adds it once the EHC plan is final." } }
         @if !changed.is_empty() {
             div.notice role="status" {

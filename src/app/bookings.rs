@@ -127,7 +127,7 @@ fn basis(conn: &mut Conn, actor: &Actor, input: &BookingInput, at: NaiveDateTime
     records::record_change(conn, actor, &holder, records::BOOKED)?;
     let allocation = budget_holders::allocation(conn, BudgetHolderId(holder.id), input.allocation_id)?
         .ok_or_else(|| Invalid::one("allocation_id", "is not one of this budget holder's allocations"))?;
-    let (service, organisation, offer) = services::offer(conn, input.price_option_id)?
+    let (service, organisation, offer) = services::offer(conn, input.price_option_id, CouncilId(holder.council_id))?
         .ok_or_else(|| AppError::unknown("price_option_id", "no such price option"))?;
     offer.check(allocation.stream, holder.date_of_birth, today)?;
     let settings = councils::settings(conn, CouncilId(holder.council_id))?;

@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod listings;
 pub mod passwords;
 pub mod plan_changes;
+pub mod plan_links;
 pub mod plans;
 pub mod providers;
 pub mod records;

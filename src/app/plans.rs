@@ -9,7 +9,7 @@ use super::{App, AppError, AppResult, records};
 use crate::db::budget_holders::{self, AllocationView, BudgetHolderView};
 use crate::db::ledger::{self, StatementEntry};
 use crate::db::reports::{self, QuarterlyReturn};
-use crate::db::{organisations, users};
+use crate::db::{organisations, plan_links, users};
 use crate::domain::access::PlanScope;
 use crate::domain::budget::{BudgetHolderInput, OutcomeStatus, age_on};
 use crate::domain::geo::Postcode;
@@ -28,7 +28,8 @@ use crate::search::{Hit, SearchRequest};
 pub struct CreatedPlan {
     pub plan: BudgetHolderView,
     pub family_user_id: UserId,
-    /// False when the family already had an account (a sibling's plan) and was linked to it.
+    /// False when the family already had an account this council made (a sibling's plan) and was
+    /// linked to it; true for a new login, and for one another council made (see [`store`]).
     pub family_account_created: bool,
 }
 
@@ -54,8 +55,12 @@ pub async fn create(app: &App, actor: &Actor, input: BudgetHolderInput) -> AppRe
 }
 
 /// Store a validated plan for the council: the family's login is the one its email already has
-/// (a sibling's plan), or a new one with `family_password_hash`. Returns the plan, the family's
-/// user and whether that login was made now.
+/// when the council made it (a sibling's plan), or a new one with `family_password_hash`. When
+/// the email is a family's that another council made, nothing of the plan reaches that family
+/// until it accepts: the plan belongs to a stand-in login and the family gets a pending link,
+/// and the council is answered exactly as for a new login (so it learns nothing of the other
+/// council, and its password is set on no one's account). Returns the plan, its login and
+/// whether that login was made now (as far as the council can tell).
 pub(crate) fn store(
     conn: &mut crate::db::Conn,
     council: crate::domain::CouncilId,
@@ -67,8 +72,28 @@ pub(crate) fn store(
     {
         return Err(Invalid::one("broker_organisation_id", "is not a registered broker organisation").into());
     }
-    let (family, created) = match users::find_by_email(conn, &holder.family.email)? {
-        Some(user) if user.actor().role == Role::Family => (UserId(user.id), false),
+    let new_login = |conn: &mut crate::db::Conn, email: &str, password_hash: &str| {
+        let new = users::NewUser {
+            email,
+            password_hash,
+            role: Role::Family,
+            organisation_id: None,
+            council_id: Some(council),
+        };
+        users::insert(conn, new)
+    };
+    let (family, created, elsewhere) = match users::find_by_email(conn, &holder.family.email)? {
+        Some(user) if user.actor().role == Role::Family && user.council_id == Some(council.0) => {
+            (UserId(user.id), false, None)
+        }
+        Some(user) if user.actor().role == Role::Family => {
+            // An address that can receive no mail (RFC 2606) and a hash no password matches.
+            let stand_in = format!(
+                "pending-{}@plan-link.invalid",
+                crate::domain::hex(&rand::random::<[u8; 16]>())
+            );
+            (new_login(conn, &stand_in, "!")?, true, Some(UserId(user.id)))
+        }
         Some(_) => {
             return Err(AppError::conflict(
                 "email_taken",
@@ -76,16 +101,7 @@ pub(crate) fn store(
                 Some("family.email"),
             ));
         }
-        None => {
-            let new = users::NewUser {
-                email: &holder.family.email,
-                password_hash: family_password_hash,
-                role: Role::Family,
-                organisation_id: None,
-                council_id: None,
-            };
-            (users::insert(conn, new)?, true)
-        }
+        None => (new_login(conn, &holder.family.email, family_password_hash)?, true, None),
     };
     let id = budget_holders::create(conn, council, holder, family).map_err(|e| {
         if e.is_unique_violation() {
@@ -98,6 +114,9 @@ pub(crate) fn store(
             e.into()
         }
     })?;
+    if let Some(other_family) = elsewhere {
+        plan_links::create(conn, id, other_family)?;
+    }
     Ok((id, family, created))
 }
 
@@ -320,6 +339,7 @@ async fn matches_for(app: &App, plan: BudgetHolderView, radius_miles: f64, limit
                 age: Some(age),
                 payable_from,
                 child_needs: plan.needs.iter().cloned().map(TermId).collect(),
+                council: Some(plan.council_id),
                 ..SearchRequest::default()
             };
             app.blocking(move |app| Ok(app.search.plan_matches(&plan_terms, &base, limit)?))
@@ -328,8 +348,9 @@ async fn matches_for(app: &App, plan: BudgetHolderView, radius_miles: f64, limit
         _ => vec![Vec::new(); plan.outcomes.len()],
     };
     let hits: Vec<Hit> = found.iter().flatten().cloned().collect();
+    let council = plan.council_id;
     let (next_sessions, verified) = app
-        .read(move |conn| Ok((next_sessions(conn, &hits)?, verifiers(conn, &hits)?)))
+        .read(move |conn| Ok((next_sessions(conn, &hits)?, verifiers(conn, &hits, Some(council))?)))
         .await?;
     let outcomes = plan
         .outcomes
@@ -373,6 +394,8 @@ pub struct Overview {
     pub bookings: Page<crate::db::bookings::BookingView>,
     pub coming: Vec<crate::db::bookings::BookingView>,
     pub waiting: Vec<Waiting>,
+    /// Plans other councils added for the family, waiting for its answer (a broker has none).
+    pub links: Vec<crate::db::plan_links::PendingLink>,
 }
 
 pub async fn overview(app: &App, actor: &Actor, page: PageRequest) -> AppResult<Overview> {
@@ -413,10 +436,19 @@ pub async fn overview(app: &App, actor: &Actor, page: PageRequest) -> AppResult<
             Ok(out)
         })
         .await?;
+    let links = match actor.role {
+        Role::Family => {
+            super::plan_links::pending(app, actor, PageRequest::default())
+                .await?
+                .items
+        }
+        _ => Vec::new(),
+    };
     Ok(Overview {
         plans,
         bookings,
         coming,
         waiting,
+        links,
     })
 }

@@ -60,7 +60,7 @@ async fn gap_rows(app: &App, actor: &Actor, filter: &GapFilter) -> AppResult<Vec
             let (holders, services, unmet) = app.db.read_as(|conn| {
                 Ok::<_, AppError>((
                     reports::holder_facts(conn, council, &app.taxonomy, &places)?,
-                    reports::service_facts(conn, &app.taxonomy)?,
+                    reports::service_facts(conn, &app.taxonomy, council)?,
                     reports::unmet_searches(conn)?,
                 ))
             })?;

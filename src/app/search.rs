@@ -11,7 +11,7 @@ use crate::db::{Conn, now, organisations, sessions};
 use crate::domain::geo::{Coordinates, nation_outside_england};
 use crate::domain::search::{Origin, SearchParams};
 use crate::domain::taxonomy::TermId;
-use crate::domain::{OrganisationId, ServiceId};
+use crate::domain::{Actor, CouncilId, OrganisationId, Role, ServiceId};
 use crate::search::{Hit, SearchRequest, SearchResults};
 
 /// Where a search was centred: its coordinates and postcode district.
@@ -51,6 +51,15 @@ pub async fn locate(app: &App, origin: Option<&Origin>) -> AppResult<Option<Plac
     }
 }
 
+/// The council a searcher searches for: a council's officer or family its own, anyone else none
+/// (the whole directory).
+pub fn council_of(viewer: Option<&Actor>) -> Option<CouncilId> {
+    viewer.and_then(|a| match a.role {
+        Role::Council | Role::Family => a.council_id,
+        Role::Broker | Role::Provider => None,
+    })
+}
+
 /// How the front door wants its results.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
@@ -58,6 +67,9 @@ pub struct Options {
     pub facets: bool,
     /// The radius when a place is given without one.
     pub default_radius_miles: Option<f64>,
+    /// The council whose families or officer search: its own listings decide what is left out
+    /// and who is shown as verifying.
+    pub council: Option<CouncilId>,
 }
 
 /// A service's next session with a place left, as the database has it now.
@@ -84,10 +96,12 @@ pub(crate) fn next_sessions<'a>(
         .collect())
 }
 
-/// The council that verified each of these hits' providers, for those verified (one query).
+/// The councils that verified each of these hits' providers, for those verified (one query):
+/// only `council`'s verification when searching for one council's families.
 pub(crate) fn verifiers<'a>(
     conn: &mut Conn,
     hits: impl IntoIterator<Item = &'a Hit>,
+    council: Option<CouncilId>,
 ) -> AppResult<HashMap<OrganisationId, String>> {
     let mut ids: Vec<OrganisationId> = hits.into_iter().map(|h| OrganisationId(h.organisation.id)).collect();
     if ids.is_empty() {
@@ -95,7 +109,7 @@ pub(crate) fn verifiers<'a>(
     }
     ids.sort();
     ids.dedup();
-    Ok(organisations::verifiers(conn, &ids)?)
+    Ok(organisations::verifiers(conn, &ids, council)?)
 }
 
 #[derive(Debug, Clone)]
@@ -137,14 +151,16 @@ pub async fn search(app: &App, params: &SearchParams, options: Options) -> AppRe
         radius_miles,
         available,
         options.facets,
+        options.council,
     );
+    let council = options.council;
     let (results, next_sessions, verified) = app
         .blocking(move |app| {
             let results = app.search.search(&request)?;
             let (next, verified) = app.db.read_as(|conn| {
                 Ok::<_, AppError>((
                     next_sessions(conn, &results.results)?,
-                    verifiers(conn, &results.results)?,
+                    verifiers(conn, &results.results, council)?,
                 ))
             })?;
             Ok((results, next, verified))

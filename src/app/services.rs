@@ -1,9 +1,11 @@
 //! Services: what providers list and price, and who may see them.
 
 use super::{App, AppError, AppResult};
+use crate::db::council_listings;
 use crate::db::organisations::{self, OrganisationView};
 use crate::db::services::{self, ServiceView};
 use crate::domain::booking::{Offer, can_pay};
+use crate::domain::listing::{self, ListingStatus};
 use crate::domain::service::{ServiceInput, ValidService};
 use crate::domain::{Actor, OrganisationId, ServiceId, ServiceStatus};
 
@@ -275,7 +277,7 @@ pub async fn details(app: &App, viewer: Option<Actor>, id: ServiceId) -> AppResu
             .into_iter()
             .filter(|(sid, _)| sessions.iter().any(|s| s.series_id == Some(*sid)))
             .collect();
-        let (plans, refused_by) = bookable_plans(conn, &service, plans)?;
+        let (plans, refused_by) = bookable_plans(conn, &provider, plans)?;
         let pay_from = pay_from(&service, &plans);
         Ok(Details {
             service,
@@ -291,17 +293,28 @@ pub async fn details(app: &App, viewer: Option<Actor>, id: ServiceId) -> AppResu
 }
 
 /// The plans that may book this service, and the names of the councils that refuse it for the
-/// rest (rule: `booking::check_verified`).
+/// rest: each plan's own council's listing decides (a plan whose council suspended the provider is
+/// left out; an unverified provider is refused where the council books only verified ones:
+/// `booking::check_verified`).
 fn bookable_plans(
     conn: &mut crate::db::Conn,
-    service: &ServiceView,
+    provider: &OrganisationView,
     plans: Vec<crate::db::budget_holders::BudgetHolderView>,
 ) -> AppResult<(Vec<crate::db::budget_holders::BudgetHolderView>, Vec<String>)> {
     let mut kept = Vec::new();
     let mut refused_by: Vec<String> = Vec::new();
+    let directory = provider
+        .status
+        .parse()
+        .unwrap_or(crate::domain::OrganisationStatus::Unverified);
     for plan in plans {
         let settings = crate::db::councils::settings(conn, plan.council_id)?;
-        if crate::domain::booking::check_verified(settings, service.verified_by.is_some()).is_ok() {
+        let own = council_listings::of(conn, plan.council_id, OrganisationId(provider.id))?.map(|l| l.status);
+        if listing::suspended_for(own, directory) {
+            // The council took the provider out of its Local Offer: nothing to offer, nor explain.
+            continue;
+        }
+        if crate::domain::booking::check_verified(settings, own == Some(ListingStatus::Verified)).is_ok() {
             kept.push(plan);
         } else {
             let name = crate::db::councils::name(conn, plan.council_id)?.unwrap_or_default();

@@ -14,7 +14,7 @@ use crate::domain::booking::BookingInput;
 use crate::domain::paging::{Page, PageRequest};
 use crate::domain::sessions::{SessionStatus, WaitStatus};
 use crate::domain::validate::Invalid;
-use crate::domain::{Actor, AllocationId, BudgetHolderId, PriceOptionId, SessionId, WaitlistId};
+use crate::domain::{Actor, AllocationId, BudgetHolderId, CouncilId, PriceOptionId, SessionId, WaitlistId};
 
 /// The job that lets an offer lapse when its window closes.
 pub const OFFER_EXPIRY: &str = "waitlist_offer_expiry";
@@ -58,7 +58,7 @@ pub async fn join(app: &App, actor: &Actor, session_id: SessionId, input: JoinIn
                 None,
             ));
         }
-        let (service, _, offer) = services::offer(conn, input.price_option_id)?
+        let (service, _, offer) = services::offer(conn, input.price_option_id, CouncilId(holder.council_id))?
             .ok_or_else(|| AppError::unknown("price_option_id", "no such price option"))?;
         if service != s.service_id {
             return Err(Invalid::one("price_option_id", "is not a price option of this session's service").into());

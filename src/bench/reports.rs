@@ -139,7 +139,7 @@ pub fn reports(services: usize, holders: usize) -> Result<(), BenchError> {
             .read(|conn| {
                 Ok((
                     reports::holder_facts(conn, CouncilId(council.0), &taxonomy, &table)?,
-                    reports::service_facts(conn, &taxonomy)?,
+                    reports::service_facts(conn, &taxonomy, CouncilId(council.0))?,
                     reports::unmet_searches(conn)?,
                 ))
             })

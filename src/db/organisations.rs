@@ -4,9 +4,10 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
-use super::schema::{budget_holders, councils, organisations, services, users as user_rows};
+use super::schema::{budget_holders, council_listings, councils, organisations, services, users as user_rows};
 use super::users::{self, NewUser};
 use super::{Conn, DbError, DbResult, now};
+use crate::domain::listing::ListingStatus;
 use crate::domain::organisation::ValidRegistration;
 use crate::domain::oruk::ImportedOrganisation;
 use crate::domain::{CouncilId, OrganisationId, OrganisationKind, OrganisationStatus, UserId};
@@ -150,21 +151,17 @@ pub fn upsert_from_feed(conn: &mut Conn, feed: &str, o: &ImportedOrganisation) -
     Ok(OrganisationId(id))
 }
 
-/// Set a provider's status (verified, suspended) as council `by` decided; a verified provider
-/// keeps who verified it. Its services' index entries follow.
-pub fn set_status(conn: &mut Conn, id: OrganisationId, status: OrganisationStatus, by: CouncilId) -> DbResult<()> {
-    let verifier = (status == OrganisationStatus::Verified).then_some(by.0);
+/// Store a provider's status in the directory as a whole, as its councils' listings make it
+/// (`listing::directory_status`). Its services' index entries follow.
+pub fn set_directory_status(conn: &mut Conn, id: OrganisationId, status: OrganisationStatus) -> DbResult<()> {
     let n = diesel::update(organisations::table.find(id.0))
-        .set((
-            organisations::status.eq(status.as_str()),
-            organisations::verified_by_council_id.eq(verifier),
-        ))
+        .set(organisations::status.eq(status.as_str()))
         .execute(conn)?;
     if n == 0 {
         return Err(DbError::NotFound("organisation"));
     }
-    // Their services change with them (they leave or rejoin the directory): readers syncing by
-    // `modified_after` must see that.
+    // Their services change with them (they leave or rejoin the directory, or a council's
+    // searches): readers syncing by `modified_after` must see that.
     diesel::update(services::table.filter(services::organisation_id.eq(id.0)))
         .set(services::updated_at.eq(now()))
         .execute(conn)?;
@@ -229,14 +226,36 @@ pub fn brokers_of(conn: &mut Conn, council: CouncilId) -> DbResult<Vec<BrokerVie
         .collect())
 }
 
-/// The name of the council that verified each of these organisations, for those verified.
-pub fn verifiers(conn: &mut Conn, ids: &[OrganisationId]) -> DbResult<HashMap<OrganisationId, String>> {
+/// Who verified each of these organisations, for those verified: the name of every council whose
+/// listing has it verified (", " between them), or only `council`'s when searching for one
+/// council's families.
+pub fn verifiers(
+    conn: &mut Conn,
+    ids: &[OrganisationId],
+    council: Option<CouncilId>,
+) -> DbResult<HashMap<OrganisationId, String>> {
     let ids: Vec<i64> = ids.iter().map(|o| o.0).collect();
-    let rows: Vec<(i64, String)> = organisations::table
-        .inner_join(councils::table.on(organisations::verified_by_council_id.eq(councils::id.nullable())))
-        .filter(organisations::id.eq_any(&ids))
-        .filter(organisations::status.eq(OrganisationStatus::Verified.as_str()))
-        .select((organisations::id, councils::name))
+    let mut q = council_listings::table
+        .inner_join(councils::table)
+        .filter(council_listings::organisation_id.eq_any(&ids))
+        .filter(council_listings::status.eq(ListingStatus::Verified.as_str()))
+        .into_boxed();
+    if let Some(council) = council {
+        q = q.filter(council_listings::council_id.eq(council.0));
+    }
+    let rows: Vec<(i64, String)> = q
+        .order((councils::name, councils::id))
+        .select((council_listings::organisation_id, councils::name))
         .load(conn)?;
-    Ok(rows.into_iter().map(|(id, name)| (OrganisationId(id), name)).collect())
+    let mut names: HashMap<OrganisationId, String> = HashMap::new();
+    for (id, name) in rows {
+        names
+            .entry(OrganisationId(id))
+            .and_modify(|n| {
+                n.push_str(", ");
+                n.push_str(&name);
+            })
+            .or_insert(name);
+    }
+    Ok(names)
 }

@@ -86,10 +86,14 @@ pub fn holder_facts(
 /// id, lat, lon, reach in miles, capacity.
 type FactsRow = (i64, Option<f64>, Option<f64>, Option<f64>, Option<i32>);
 
-pub fn service_facts(conn: &mut Conn, taxonomy: &Taxonomy) -> DbResult<Vec<ServiceFacts>> {
+/// The supply a council's gap report counts: published, located services of providers the
+/// council has not suspended (nor every council listing them).
+pub fn service_facts(conn: &mut Conn, taxonomy: &Taxonomy, council: CouncilId) -> DbResult<Vec<ServiceFacts>> {
+    let suspended: Vec<i64> = super::council_listings::suspended_by_council(conn, council)?;
     // A service that did not say where it is cannot fill a gap anywhere.
     let rows: Vec<FactsRow> = services::table
         .inner_join(organisations::table)
+        .filter(services::organisation_id.ne_all(&suspended))
         .filter(services::status.eq(ServiceStatus::Published.as_str()))
         .filter(services::lat.is_not_null().and(services::lon.is_not_null()))
         .filter(organisations::status.ne(OrganisationStatus::Suspended.as_str()))

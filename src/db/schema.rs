@@ -23,7 +23,6 @@ diesel::table! {
         created_at -> Timestamp,
         feed -> Nullable<Text>,
         feed_id -> Nullable<Text>,
-        verified_by_council_id -> Nullable<BigInt>,
         council_id -> Nullable<BigInt>,
     }
 }
@@ -224,6 +223,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    council_listings (id) {
+        id -> BigInt,
+        council_id -> BigInt,
+        organisation_id -> BigInt,
+        status -> Text,
+        verified_at -> Nullable<Timestamp>,
+        suspended_at -> Nullable<Timestamp>,
+        reason -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    plan_links (id) {
+        id -> BigInt,
+        budget_holder_id -> BigInt,
+        family_user_id -> BigInt,
+        status -> Text,
+        created_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(council_listings -> councils (council_id));
+diesel::joinable!(council_listings -> organisations (organisation_id));
+diesel::joinable!(plan_links -> budget_holders (budget_holder_id));
 diesel::joinable!(users -> organisations (organisation_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(services -> organisations (organisation_id));
@@ -255,6 +281,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     booking_sessions,
     waitlist_entries,
     calendar_feeds,
+    council_listings,
+    plan_links,
 );
 
 diesel::table! {

@@ -11,11 +11,14 @@ use super::{Conn, DbResult, changes, now};
 use crate::domain::booking::Offer;
 use crate::domain::fcr::{FcrBreakdown, FcrInput, Occupancy};
 use crate::domain::geo::Coordinates;
+use crate::domain::listing::{self, ListingStatus};
 use crate::domain::oruk::ImportedService;
 use crate::domain::service::{Day, Listing, Location, Session, ValidPriceOption, ValidService};
 use crate::domain::sessions::{Policy, SessionPolicy};
 use crate::domain::taxonomy::{TermId, Vocabulary};
-use crate::domain::{OrganisationId, OrganisationStatus, Pence, PriceOptionId, ServiceId, ServiceStatus, Stream, Unit};
+use crate::domain::{
+    CouncilId, OrganisationId, OrganisationStatus, Pence, PriceOptionId, ServiceId, ServiceStatus, Stream, Unit,
+};
 
 #[derive(Debug, Clone)]
 pub struct PriceOptionView {
@@ -617,7 +620,7 @@ pub fn get(conn: &mut Conn, id: ServiceId) -> DbResult<Option<ServiceView>> {
     let mut funding_streams: Vec<Stream> = streams.iter().filter_map(|s| s.parse().ok()).collect();
     funding_streams.sort();
     let organisation = OrganisationId(row.organisation_id);
-    let verified_by = super::organisations::verifiers(conn, &[organisation])?.remove(&organisation);
+    let verified_by = super::organisations::verifiers(conn, &[organisation], None)?.remove(&organisation);
     Ok(Some(ServiceView {
         id: ServiceId(row.id),
         organisation: OrganisationSummary {
@@ -673,8 +676,12 @@ pub fn ids_for_organisation(conn: &mut Conn, organisation: OrganisationId, draft
 }
 
 /// A price option as a booking sees it: which service and provider it belongs to, and the facts
-/// the booking rules need.
-pub fn offer(conn: &mut Conn, option: PriceOptionId) -> DbResult<Option<(ServiceId, OrganisationId, Offer)>> {
+/// the booking rules need, the provider's standing taken from `council`'s listing (the plan's).
+pub fn offer(
+    conn: &mut Conn,
+    option: PriceOptionId,
+    council: CouncilId,
+) -> DbResult<Option<(ServiceId, OrganisationId, Offer)>> {
     type Row = (i64, i64, String, String, i32, i32, i64, bool, String, String, String);
     let row: Option<Row> = price_options::table
         .inner_join(services::table.inner_join(organisations::table))
@@ -698,6 +705,8 @@ pub fn offer(conn: &mut Conn, option: PriceOptionId) -> DbResult<Option<(Service
     else {
         return Ok(None);
     };
+    let own = super::council_listings::of(conn, council, OrganisationId(organisation))?.map(|l| l.status);
+    let directory = org_status.parse().unwrap_or(OrganisationStatus::Unverified);
     let accepted_streams = service_streams::table
         .filter(service_streams::service_id.eq(service))
         .select(service_streams::stream)
@@ -714,8 +723,8 @@ pub fn offer(conn: &mut Conn, option: PriceOptionId) -> DbResult<Option<(Service
             price: Pence::from_stored(price),
             option_active: active,
             service_published: status == ServiceStatus::Published.as_str(),
-            provider_suspended: org_status == OrganisationStatus::Suspended.as_str(),
-            provider_verified: org_status == OrganisationStatus::Verified.as_str(),
+            provider_suspended: listing::suspended_for(own, directory),
+            provider_verified: own == Some(ListingStatus::Verified),
             accepted_streams,
             min_age,
             max_age,
@@ -767,7 +776,7 @@ pub fn for_index(conn: &mut Conn, ids: &[ServiceId]) -> DbResult<Vec<Listing>> {
         .inner_join(organisations::table)
         .filter(services::id.eq_any(&raw))
         .filter(services::status.eq(ServiceStatus::Published.as_str()))
-        // A suspended provider's services leave search until the council reinstates it.
+        // Suspended by every council that lists it: out of every search until one reinstates it.
         .filter(organisations::status.ne(OrganisationStatus::Suspended.as_str()))
         .select((
             services::id,
@@ -785,6 +794,8 @@ pub fn for_index(conn: &mut Conn, ids: &[ServiceId]) -> DbResult<Vec<Listing>> {
             services::updated_at,
         ))
         .load(conn)?;
+    let organisations: Vec<i64> = rows.iter().map(|r| r.1).collect();
+    let suspended_by = super::council_listings::suspended_by(conn, &organisations)?;
     let mut terms: HashMap<i64, Vec<(String, String)>> = HashMap::new();
     for (sid, term, vocabulary) in service_terms::table
         .filter(service_terms::service_id.eq_any(&raw))
@@ -851,6 +862,7 @@ pub fn for_index(conn: &mut Conn, ids: &[ServiceId]) -> DbResult<Vec<Listing>> {
                 };
                 Listing {
                     id: ServiceId(id),
+                    suspended_by: suspended_by.get(&organisation_id).cloned().unwrap_or_default(),
                     organisation_id,
                     organisation_name,
                     name,

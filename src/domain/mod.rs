@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod council;
 pub mod fcr;
 pub mod geo;
+pub mod listing;
 pub mod money;
 pub mod organisation;
 pub mod oruk;

@@ -371,6 +371,9 @@ impl PriceOptionInput {
 pub struct Listing {
     pub id: ServiceId,
     pub organisation_id: i64,
+    /// The councils that suspended the provider in their own Local Offer: their families' and
+    /// officers' searches leave it out.
+    pub suspended_by: Vec<i64>,
     pub organisation_name: String,
     pub name: String,
     pub description: String,

@@ -25,7 +25,7 @@ use crate::domain::service::Listing;
 use crate::domain::taxonomy::Taxonomy;
 
 /// Bump when the schema or what is indexed changes: an index of another version is rebuilt.
-const SCHEMA_VERSION: u32 = 6;
+const SCHEMA_VERSION: u32 = 7;
 const CHUNK: i64 = 2000;
 /// The tokenizer of every text field: English words, stemmed, without the taxonomy's stop words.
 const WORDS: &str = "en_words";
@@ -102,6 +102,8 @@ pub(crate) struct Fields {
     postcode: Field,
     modified: Field,
     open_day: Field,
+    /// Ids of the councils that suspended the provider (one term each).
+    suspended_by: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -143,6 +145,7 @@ fn schema() -> (Schema, Fields) {
         modified: b.add_u64_field("modified", INDEXED | FAST),
         // Days since 1970 (in England) with a session to come that has a place left, one value each.
         open_day: b.add_u64_field("open_day", INDEXED),
+        suspended_by: b.add_u64_field("suspended_by", INDEXED),
     };
     (b.build(), fields)
 }
@@ -373,6 +376,9 @@ impl SearchIndex {
         }
         for day in &s.open_days {
             d.add_u64(f.open_day, day_number(*day));
+        }
+        for council in &s.suspended_by {
+            d.add_u64(f.suspended_by, (*council).max(0) as u64);
         }
         d
     }

@@ -21,7 +21,7 @@ use crate::domain::geo::Coordinates;
 use crate::domain::search::{Available, SearchParams, Sort};
 use crate::domain::service::{Day, MAX_REACH_MILES};
 use crate::domain::taxonomy::{TermId, Vocabulary};
-use crate::domain::{Pence, Stream};
+use crate::domain::{CouncilId, Pence, Stream};
 
 /// A search ready to run: the origin is already located.
 #[derive(Debug, Clone, Default)]
@@ -61,6 +61,9 @@ pub struct SearchRequest {
     pub in_id_order: bool,
     /// Only services that say where they are.
     pub located_only: bool,
+    /// Searching for this council's families or officers: providers it suspended in its own
+    /// Local Offer are left out (those suspended by every council listing them are not indexed).
+    pub council: Option<CouncilId>,
 }
 
 impl SearchRequest {
@@ -72,6 +75,7 @@ impl SearchRequest {
         radius_miles: Option<f64>,
         available: Option<Available>,
         facets: bool,
+        council: Option<CouncilId>,
     ) -> SearchRequest {
         SearchRequest {
             text: params.text.clone(),
@@ -89,6 +93,7 @@ impl SearchRequest {
             offset: (params.page - 1) * params.per_page,
             limit: params.per_page,
             facets,
+            council,
             ..SearchRequest::default()
         }
     }
@@ -524,6 +529,14 @@ impl SearchIndex {
         }
         if clauses.iter().all(|(occur, _)| *occur == Occur::Should) {
             clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0))));
+        }
+        // After the match-everything clause: leaving out only adds no way to match.
+        if let Some(council) = r.council {
+            let suspended = Term::from_field_u64(f.suspended_by, council.0.max(0) as u64);
+            clauses.push((
+                Occur::MustNot,
+                Box::new(TermQuery::new(suspended, IndexRecordOption::Basic)),
+            ));
         }
         Ok(Box::new(BooleanQuery::new(clauses)))
     }

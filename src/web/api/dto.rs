@@ -811,7 +811,8 @@ pub struct CreatedBudgetHolder {
     #[serde(flatten)]
     pub budget_holder: BudgetHolder,
     pub family_user_id: UserId,
-    /// False when the family already had a login (a brother's or sister's plan) and the plan was added to it.
+    /// False when the family already had a login made by this council (a brother's or sister's
+    /// plan) and the plan was added to it; a login another council made is answered as a new one.
     pub family_account_created: bool,
 }
 
@@ -1703,6 +1704,45 @@ impl From<&crate::db::waitlist::Entry> for WaitlistEntry {
     }
 }
 
+/// A plan a council other than the family's own added for it, waiting for the family's answer:
+/// who added it and when, nothing of the plan itself until it is accepted.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanLink {
+    pub id: i64,
+    /// The council that added the plan.
+    pub council: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&crate::db::plan_links::PendingLink> for PlanLink {
+    fn from(l: &crate::db::plan_links::PendingLink) -> PlanLink {
+        PlanLink {
+            id: l.id,
+            council: l.council.clone(),
+            created_at: utc(l.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanLinks {
+    pub links: Vec<PlanLink>,
+    /// Rows in the whole list.
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// The family's answer to a plan link.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanLinkDecision {
+    pub id: i64,
+    /// `accepted` or `declined`.
+    pub status: String,
+    /// Once accepted: the plan, now among the family's own.
+    pub budget_holder_id: Option<BudgetHolderId>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WaitlistEntries {
     pub entries: Vec<WaitlistEntry>,
@@ -2039,6 +2079,7 @@ paged!(BudgetHolderList, budget_holders, BudgetHolderView);
 paged!(SessionList, sessions, SessionView);
 paged!(BookingList, bookings, BookingView);
 paged!(WaitlistEntries, entries, crate::db::waitlist::Entry);
+paged!(PlanLinks, links, crate::db::plan_links::PendingLink);
 paged!(ProvidersAtRisk, priced_below_full_cost, PricedBelowCost);
 paged!(OutcomeReport, outcomes, OutcomeProgress);
 

@@ -26,7 +26,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(quarterly_return)
         .service(quarterly_return_csv)
         .service(access_log)
-        .service(erase);
+        .service(erase)
+        .service(plan_links)
+        .service(accept_plan_link)
+        .service(decline_plan_link);
 }
 
 /// Who read or changed the plan, other than its family: for its council and its family, newest first.
@@ -48,6 +51,9 @@ async fn erase(app: Data, auth: Auth, id: web::Path<i64>) -> Reply {
 }
 
 /// A council records a plan: the child, the family's login, Section E outcomes, Section J allocations.
+/// An email whose family account another council made is answered as a new login would be; that
+/// family sees nothing of the plan until it accepts it (`/me/plan-links`), and the password given
+/// is set on no existing account.
 #[utoipa::path(tag = "plans", request_body = dto::NewBudgetHolder, security(("bearer" = [])), responses((status = 201, body = dto::CreatedBudgetHolder)))]
 #[post("/budget-holders")]
 async fn create(app: Data, auth: Auth, Json(input): Json<dto::NewBudgetHolder>) -> Reply {
@@ -212,4 +218,52 @@ pub fn csv_response(csv: Csv) -> HttpResponse {
             format!("attachment; filename=\"{}\"", csv.filename),
         ))
         .body(csv.bytes)
+}
+
+/// The plans other councils added for the calling family, waiting for its answer, oldest first:
+/// each council's name and when (nothing of the plan until it is accepted).
+#[utoipa::path(tag = "plans", params(dto::Paging), security(("bearer" = [])), responses((status = 200, body = dto::PlanLinks)))]
+#[get("/me/plan-links")]
+async fn plan_links(app: Data, auth: Auth, paging: Query<dto::Paging>) -> Reply {
+    let page = crate::app::plan_links::pending(&app, &auth.actor, paging.request()?).await?;
+    Ok(HttpResponse::Ok().json(dto::PlanLinks::from(&page)))
+}
+
+async fn decide(app: Data, auth: Auth, id: i64, accept: bool) -> Reply {
+    let holder = crate::app::plan_links::decide(&app, &auth.actor, id, accept).await?;
+    Ok(HttpResponse::Ok().json(dto::PlanLinkDecision {
+        id,
+        status: if accept { "accepted" } else { "declined" }.to_string(),
+        budget_holder_id: holder,
+    }))
+}
+
+/// The family accepts a plan another council added: it joins the family's plans like any other.
+#[utoipa::path(
+    tag = "plans",
+    params(("id" = i64, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = dto::PlanLinkDecision),
+        (status = 404, body = dto::ErrorEnvelope, description = "Not the family's link, or already answered"),
+    )
+)]
+#[post("/me/plan-links/{id}/accept")]
+async fn accept_plan_link(app: Data, auth: Auth, id: web::Path<i64>) -> Reply {
+    decide(app, auth, id.into_inner(), true).await
+}
+
+/// The family declines a plan another council added: it never sees it.
+#[utoipa::path(
+    tag = "plans",
+    params(("id" = i64, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = dto::PlanLinkDecision),
+        (status = 404, body = dto::ErrorEnvelope, description = "Not the family's link, or already answered"),
+    )
+)]
+#[post("/me/plan-links/{id}/decline")]
+async fn decline_plan_link(app: Data, auth: Auth, id: web::Path<i64>) -> Reply {
+    decide(app, auth, id.into_inner(), false).await
 }

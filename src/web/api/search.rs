@@ -3,6 +3,7 @@
 use actix_web::{HttpResponse, get, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::extract::MaybeAuth;
 use super::{ApiError, Data, Reply, dto};
 use crate::app::search::{self as find, Options};
 use crate::domain::search::SearchParams;
@@ -14,7 +15,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
 /// Search by words, outcomes, kinds of service, needs, place, age, funding stream, price, day and
 /// free places on dated sessions. Each result carries its next session with a place left.
 /// `outcome`, `service_type` and `need` repeat. Radius searches are exact (haversine), and a
-/// service that travels is found within its reach.
+/// service that travels is found within its reach. With a family's or council officer's token, the
+/// providers that council suspended in its own Local Offer are left out, and `verified_by` names
+/// only that council.
 #[utoipa::path(
     tag = "search",
     params(
@@ -36,17 +39,19 @@ pub fn routes(cfg: &mut ServiceConfig) {
         ("page" = Option<usize>, Query, description = "From 1 to 500"),
         ("per_page" = Option<usize>, Query, description = "From 1 to 100; 20 if not given"),
     ),
+    security((), ("bearer" = [])),
     responses(
         (status = 200, body = dto::SearchResults),
         (status = 400, body = dto::ErrorEnvelope, description = "A parameter that cannot be used, named in `field`: a malformed value, a postcode nobody can place, or one outside England (the message says which nation and what to do)"),
     )
 )]
 #[get("/search")]
-async fn search(app: Data, query: web::Query<Vec<(String, String)>>) -> Reply {
+async fn search(app: Data, viewer: MaybeAuth, query: web::Query<Vec<(String, String)>>) -> Reply {
     let params = SearchParams::parse(&query, &app.taxonomy).map_err(ApiError::bad_parameters)?;
     let options = Options {
         facets: true,
         default_radius_miles: None,
+        council: find::council_of(viewer.0.as_ref()),
     };
     let found = find::search(&app, &params, options).await?;
     let r = &found.results;

@@ -7,8 +7,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::extract::{Auth, Json, MaybeAuth, Query};
 use super::{Data, Reply, dto};
 use crate::app::{providers, services};
+use crate::domain::listing::ListingAction;
 use crate::domain::taxonomy::Vocabulary;
-use crate::domain::{OrganisationId, OrganisationStatus, ServiceId, ServiceStatus};
+use crate::domain::{OrganisationId, ServiceId, ServiceStatus};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(organisation)
@@ -46,30 +47,42 @@ async fn organisation_services(app: Data, viewer: MaybeAuth, id: web::Path<i64>,
     Ok(HttpResponse::Ok().json(dto::ServiceList::from(&page.slice(list))))
 }
 
-async fn set_organisation_status(app: Data, auth: Auth, id: i64, status: OrganisationStatus) -> Reply {
-    let view = providers::set_status(&app, &auth.actor, OrganisationId(id), status).await?;
+async fn act_on_listing(app: Data, auth: Auth, id: i64, action: ListingAction) -> Reply {
+    let view = providers::act(&app, &auth.actor, OrganisationId(id), action).await?;
     Ok(HttpResponse::Ok().json(dto::Organisation::from(view)))
 }
 
-/// A council verifies a provider it has checked.
+/// A council verifies a provider it has checked, in its own Local Offer listing (listing it if it
+/// had not); other councils' listings are untouched. The answer's `status` is the caller's listing.
 #[utoipa::path(tag = "services", params(("id" = i64, Path)), security(("bearer" = [])), responses((status = 200, body = dto::Organisation)))]
 #[post("/organisations/{id}/verify")]
 async fn verify(app: Data, auth: Auth, id: web::Path<i64>) -> Reply {
-    set_organisation_status(app, auth, id.into_inner(), OrganisationStatus::Verified).await
+    act_on_listing(app, auth, id.into_inner(), ListingAction::Verify).await
 }
 
-/// A council suspends a provider: its services leave search and cannot be booked.
+/// A council suspends a provider in its own listing: its services leave that council's families'
+/// searches and cannot be booked from its plans; anonymous search drops them only once every
+/// council listing the provider has suspended it.
 #[utoipa::path(tag = "services", params(("id" = i64, Path)), security(("bearer" = [])), responses((status = 200, body = dto::Organisation)))]
 #[post("/organisations/{id}/suspend")]
 async fn suspend(app: Data, auth: Auth, id: web::Path<i64>) -> Reply {
-    set_organisation_status(app, auth, id.into_inner(), OrganisationStatus::Suspended).await
+    act_on_listing(app, auth, id.into_inner(), ListingAction::Suspend).await
 }
 
-/// A council reinstates a suspended provider (verified again).
-#[utoipa::path(tag = "services", params(("id" = i64, Path)), security(("bearer" = [])), responses((status = 200, body = dto::Organisation)))]
+/// A council lifts its own suspension of a provider (verified again if it had verified it); 409
+/// `not_listed` when the council does not list the provider.
+#[utoipa::path(
+    tag = "services",
+    params(("id" = i64, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = dto::Organisation),
+        (status = 409, body = dto::ErrorEnvelope, description = "`not_listed`: the council does not list this provider"),
+    )
+)]
 #[post("/organisations/{id}/reinstate")]
 async fn reinstate(app: Data, auth: Auth, id: web::Path<i64>) -> Reply {
-    set_organisation_status(app, auth, id.into_inner(), OrganisationStatus::Verified).await
+    act_on_listing(app, auth, id.into_inner(), ListingAction::Reinstate).await
 }
 
 /// A provider lists a service: outcomes, ages, where, prices (or the full-cost calculator's inputs).

@@ -10,9 +10,10 @@ use crate::app::reports::{Csv, GapFilter, ReportPages};
 use crate::app::{AppError, AppResult, councils, plan_changes, plans, providers, records, reports};
 use crate::domain::budget::{AllocationInput, BudgetHolderInput};
 use crate::domain::council::SettingsInput;
+use crate::domain::listing::ListingAction;
 use crate::domain::paging::PageRequest;
 use crate::domain::plan_change::PlanDetailsInput;
-use crate::domain::{AllocationId, BudgetHolderId, OrganisationId, OrganisationStatus, PlanOutcomeId, Role};
+use crate::domain::{AllocationId, BudgetHolderId, OrganisationId, PlanOutcomeId, Role};
 use crate::templates::FormErrors;
 use crate::templates::council as pages;
 
@@ -66,12 +67,13 @@ pub async fn set_provider_status(
     let actor = visitor.require(COUNCIL, "/council/providers")?;
     Form::read(&visitor, &body)?;
     let (id, verb) = path.into_inner();
-    let status = match verb.as_str() {
-        "verify" => OrganisationStatus::Verified,
-        "suspend" => OrganisationStatus::Suspended,
+    let action = match verb.as_str() {
+        "verify" => ListingAction::Verify,
+        "suspend" => ListingAction::Suspend,
+        "reinstate" => ListingAction::Reinstate,
         _ => return Err(AppError::not_found("page").into()),
     };
-    providers::set_status(&app, actor, OrganisationId(id), status).await?;
+    providers::act(&app, actor, OrganisationId(id), action).await?;
     Ok(see_other("/council/providers"))
 }
 

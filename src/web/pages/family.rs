@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, web};
 
 use super::forms::{BookForm, JoinForm, Unreadable, number_asked, page_asked};
 use super::{Data, Form, Page, PageError, Visitor, outcome, see_other};
-use crate::app::{AppError, bookings, plans, records, waitlist};
+use crate::app::{AppError, bookings, plan_links, plans, records, waitlist};
 use crate::domain::{BookingId, BudgetHolderId, Role, SessionId, WaitlistId};
 use crate::templates::family as pages;
 
@@ -115,6 +115,20 @@ pub async fn answer_offer(app: Data, visitor: Visitor, path: web::Path<(i64, Str
         "decline" => waitlist::decline(&app, actor, WaitlistId(id)).await.map(|_| ())?,
         _ => return Err(AppError::not_found("page").into()),
     }
+    Ok(see_other("/my-plan"))
+}
+
+/// The family accepts or declines a plan another council added (the notice on my plan).
+pub async fn answer_link(app: Data, visitor: Visitor, path: web::Path<(i64, String)>, body: web::Bytes) -> Page {
+    let actor = visitor.require(&[Role::Family], "/my-plan")?;
+    Form::read(&visitor, &body)?;
+    let (id, verb) = path.into_inner();
+    let accept = match verb.as_str() {
+        "accept" => true,
+        "decline" => false,
+        _ => return Err(AppError::not_found("page").into()),
+    };
+    plan_links::decide(&app, actor, id, accept).await?;
     Ok(see_other("/my-plan"))
 }
 

@@ -65,6 +65,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/sessions/{id}/waitlist", web::get().to(family::waitlist_form))
         .route("/sessions/{id}/waitlist", web::post().to(family::join_waitlist))
         .route("/waitlist/{id}/{answer}", web::post().to(family::answer_offer))
+        .route("/my-plan/links/{id}/{answer}", web::post().to(family::answer_link))
         .route("/provider/register", web::get().to(provider::register_form))
         .route("/provider/register", web::post().to(provider::register))
         .route("/provider/services", web::get().to(provider::services))

@@ -24,6 +24,7 @@ pub async fn search(app: Data, tiles: web::Data<MapTiles>, visitor: Visitor, req
     let options = search::Options {
         facets: false,
         default_radius_miles: Some(PAGE_RADIUS_MILES),
+        council: search::council_of(visitor.actor.as_ref()),
     };
     let found = match SearchParams::parse(&query, &app.taxonomy) {
         _ if query.is_empty() => Ok(None),
