@@ -99,7 +99,8 @@ enum Command {
 
 #[derive(Subcommand)]
 enum CouncilCommand {
-    /// Create a council and its first officer login; prints {"council_id", "user_id"}.
+    /// Create a council and its first officer login; prints {"council_id", "user_id"} (and
+    /// "totp_secret" with --totp).
     Create {
         #[arg(long)]
         name: String,
@@ -107,6 +108,10 @@ enum CouncilCommand {
         email: String,
         #[arg(long)]
         password: String,
+        /// Set up the officer's two-step login now and print its secret (base32, RFC 6238) so that
+        /// scripts can compute codes; without it the officer sets it up at first login.
+        #[arg(long)]
+        totp: bool,
         #[arg(long, default_value = ".", env = "LOCALOFFER_DATA_DIR")]
         data_dir: PathBuf,
         #[arg(long, env = "DATABASE_URL")]
@@ -251,12 +256,13 @@ fn main() -> ExitCode {
                     name,
                     email,
                     password,
+                    totp,
                     data_dir,
                     database_url,
                 },
         } => {
             init_tracing("warn");
-            create_council(&data_dir, database_url.as_deref(), &name, &email, &password)
+            create_council(&data_dir, database_url.as_deref(), &name, &email, &password, totp)
         }
         Command::Verify { data_dir, database_url } => {
             init_tracing("warn");
@@ -369,6 +375,7 @@ fn create_council(
     name: &str,
     email: &str,
     password: &str,
+    totp: bool,
 ) -> Result<(), String> {
     use localoffer::app::AppError;
     let (_, db) = open(data_dir, database_url)?;
@@ -383,7 +390,12 @@ fn create_council(
                 .join("; "),
             other => other.to_string(),
         })?;
-    println!("{}", serde_json::json!({"council_id": council_id, "user_id": user_id}));
+    let mut made = serde_json::json!({"council_id": council_id, "user_id": user_id});
+    if totp {
+        let secret = localoffer::app::totp::enrol_confirmed(&db, user_id).map_err(|e| e.to_string())?;
+        made["totp_secret"] = secret.into();
+    }
+    println!("{made}");
     Ok(())
 }
 
