@@ -356,7 +356,13 @@ fn serve(settings: Settings) -> Result<(), String> {
         if !app.demo_logins.is_empty() {
             println!("Demo logins:");
             for l in &app.demo_logins {
-                println!("  {:<8} {:<45} {} / {}", l.role, l.who, l.email, l.password);
+                match &l.totp_secret {
+                    Some(secret) => println!(
+                        "  {:<8} {:<45} {} / {} + code: oathtool --totp -b {secret}",
+                        l.role, l.who, l.email, l.password
+                    ),
+                    None => println!("  {:<8} {:<45} {} / {}", l.role, l.who, l.email, l.password),
+                }
             }
         }
         app.run_until_stopped().await.map_err(|e| e.to_string())
