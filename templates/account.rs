@@ -16,7 +16,9 @@ pub enum Done {
 #[derive(Debug, Clone)]
 pub enum TwoFactor {
     /// Not set up; `required` for council officers and brokers (who can do nothing else until then).
-    Off { required: bool },
+    Off {
+        required: bool,
+    },
     /// Set up but not confirmed. The recovery codes are there only in the answer that made them.
     Pending {
         secret: String,

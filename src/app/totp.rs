@@ -39,7 +39,8 @@ fn stored_secret(text: &str) -> AppResult<Vec<u8>> {
 /// Make a pending enrolment in the transaction: a new secret and recovery codes, replacing any
 /// pending ones. Refused when one is already confirmed (turning it off is not offered).
 fn start_in(conn: &mut Conn, user: UserId, secret: &[u8]) -> AppResult<Enrolment> {
-    let row = users::find_by_id(conn, user)?.ok_or(AppError::Unauthorized("the account no longer exists; log in again"))?;
+    let row =
+        users::find_by_id(conn, user)?.ok_or(AppError::Unauthorized("the account no longer exists; log in again"))?;
     let recovery_codes: Vec<String> = (0..totp::RECOVERY_CODES)
         .map(|_| totp::recovery_code(rand::random()))
         .collect();
@@ -174,7 +175,8 @@ pub fn enrol_confirmed(db: &Db, user: UserId) -> AppResult<String> {
 
 /// Enrol a user with a given base32 secret, confirmed (demo data with published secrets).
 pub fn enrol_with_secret(conn: &mut Conn, user: UserId, secret: &str) -> AppResult<()> {
-    let bytes = totp::decode_secret(secret).ok_or_else(|| FieldError::new("totp_secret", "is not a base32 secret of 16 bytes or more"))?;
+    let bytes = totp::decode_secret(secret)
+        .ok_or_else(|| FieldError::new("totp_secret", "is not a base32 secret of 16 bytes or more"))?;
     start_in(conn, user, &bytes)?;
     totp_db::confirm(conn, user, 0)?;
     Ok(())

@@ -58,7 +58,10 @@ pub fn start(conn: &mut Conn, user: UserId, secret: &str, recovery_hashes: &[Str
 /// Mark the pending factor confirmed, with the step its first code was in.
 pub fn confirm(conn: &mut Conn, user: UserId, step: i64) -> DbResult<bool> {
     let n = diesel::update(user_totp::table.find(user.0).filter(user_totp::confirmed_at.is_null()))
-        .set((user_totp::confirmed_at.eq(Some(now())), user_totp::last_step.eq(Some(step))))
+        .set((
+            user_totp::confirmed_at.eq(Some(now())),
+            user_totp::last_step.eq(Some(step)),
+        ))
         .execute(conn)?;
     Ok(n == 1)
 }

@@ -44,7 +44,10 @@ pub fn decode_secret(text: &str) -> Option<Vec<u8>> {
         .filter(|c| !c.is_whitespace())
         .map(|c| c.to_ascii_uppercase())
         .collect();
-    let bytes = Secret::try_from_base32(cleaned.trim_end_matches('=')).ok()?.as_bytes().to_vec();
+    let bytes = Secret::try_from_base32(cleaned.trim_end_matches('='))
+        .ok()?
+        .as_bytes()
+        .to_vec();
     (bytes.len() >= 16).then_some(bytes)
 }
 
@@ -165,8 +168,14 @@ mod tests {
         assert_eq!(decode_secret("not base32!"), None);
         assert_eq!(decode_secret("AAAA"), None, "too short");
         let uri = otpauth_uri(&secret, "officer@merton.example").unwrap();
-        assert!(uri.starts_with("otpauth://totp/localoffer:officer%40merton.example?"), "{uri}");
-        assert!(uri.contains(&format!("secret={text}")) && uri.contains("issuer=localoffer"), "{uri}");
+        assert!(
+            uri.starts_with("otpauth://totp/localoffer:officer%40merton.example?"),
+            "{uri}"
+        );
+        assert!(
+            uri.contains(&format!("secret={text}")) && uri.contains("issuer=localoffer"),
+            "{uri}"
+        );
     }
 
     #[test]
@@ -174,9 +183,16 @@ mod tests {
         assert_eq!(read_answer(" 123 456 "), Answer::Code("123456".into()));
         let made = recovery_code([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 30]);
         assert_eq!(made, "abcd-efgh-jkm9");
-        assert_eq!(read_answer(&made.to_uppercase()), Answer::Recovery("abcdefghjkm9".into()));
+        assert_eq!(
+            read_answer(&made.to_uppercase()),
+            Answer::Recovery("abcdefghjkm9".into())
+        );
         assert_eq!(read_answer("1234567"), Answer::Malformed);
-        assert_eq!(read_answer("abcd-efgh-jkm0"), Answer::Malformed, "0 is not in the alphabet");
+        assert_eq!(
+            read_answer("abcd-efgh-jkm0"),
+            Answer::Malformed,
+            "0 is not in the alphabet"
+        );
         assert_ne!(recovery_hash("abcdefghjkm9"), recovery_hash("abcdefghjkm8"));
     }
 }

@@ -106,7 +106,12 @@ impl Browser {
         let code = self.authenticator.code(email).await.unwrap_or_default();
         self.post(
             "/login",
-            &[("csrf_token", &csrf), ("email", email), ("password", password), ("totp", &code)],
+            &[
+                ("csrf_token", &csrf),
+                ("email", email),
+                ("password", password),
+                ("totp", &code),
+            ],
         )
         .await
     }

@@ -283,7 +283,15 @@ impl TestApp {
     /// officer's token.
     pub async fn council(&self, name: &str, email: &str) -> String {
         let out = self.cli(&[
-            "council", "create", "--name", name, "--email", email, "--password", PASSWORD, "--totp",
+            "council",
+            "create",
+            "--name",
+            name,
+            "--email",
+            email,
+            "--password",
+            PASSWORD,
+            "--totp",
         ]);
         assert!(
             out.status.success(),

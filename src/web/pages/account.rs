@@ -65,7 +65,10 @@ pub async fn start_totp(app: Data, visitor: Visitor, body: web::Bytes) -> Page {
 pub async fn confirm_totp(app: Data, visitor: Visitor, body: web::Bytes) -> Page {
     let actor = visitor.require_even_unenrolled(ANYONE, "/account")?;
     let form = Form::read(&visitor, &body)?;
-    match outcome(totp::confirm(&app, actor, form.get("code").to_string()).await, str::to_string)? {
+    match outcome(
+        totp::confirm(&app, actor, form.get("code").to_string()).await,
+        str::to_string,
+    )? {
         Ok(()) => Ok(see_other("/account?changed=totp")),
         Err(errors) => {
             let state = two_factor(&app, actor).await?;
