@@ -1,6 +1,6 @@
 //! A logged-in user's own account: its second factor, changing the password, logging out everywhere.
 
-use maud::{Markup, html};
+use maud::{Markup, PreEscaped, html};
 
 use super::components::{Chrome, FormErrors, code_input, csrf_field, input};
 
@@ -28,6 +28,25 @@ pub enum TwoFactor {
     On,
 }
 
+/// The otpauth address as a QR code for an authenticator app's camera. An address too long to
+/// encode shows none: the key and the link above it still work.
+fn qr_code(uri: &str) -> Markup {
+    let Ok(code) = qrcode::QrCode::new(uri.as_bytes()) else {
+        return html! {};
+    };
+    let svg = code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(200, 200)
+        .build();
+    // Inline in HTML, the XML declaration before <svg> has no place.
+    let svg = svg.find("<svg").map_or("", |at| &svg[at..]);
+    html! {
+        div.qr-code role="img" aria-label="QR code of the key, to scan with your authenticator app" {
+            (PreEscaped(svg))
+        }
+    }
+}
+
 fn two_factor(chrome: &Chrome<'_>, errors: &FormErrors, state: &TwoFactor) -> Markup {
     html! {
         h2 #two-factor { "Two-step login" }
@@ -50,7 +69,8 @@ fn two_factor(chrome: &Chrome<'_>, errors: &FormErrors, state: &TwoFactor) -> Ma
                         "In your authenticator app, add an account with this key: "
                         code #totp-secret { (secret) }
                         " (time-based). On a phone you can also "
-                        a href=(otpauth_uri) { "open it in your authenticator app" } "."
+                        a href=(otpauth_uri) { "open it in your authenticator app" } ", or scan this code:"
+                        (qr_code(otpauth_uri))
                     }
                     @if let Some(codes) = recovery_codes {
                         li {

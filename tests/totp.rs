@@ -151,6 +151,7 @@ both_backends! {
         let at = started.html.find("id=\"totp-secret\">").unwrap() + 17;
         let secret = &started.html[at..at + started.html[at..].find('<').unwrap()];
         assert!(started.html.contains("id=\"recovery-codes\"") && started.html.contains("otpauth://totp/"), "{}", started.html);
+        assert!(started.html.contains("role=\"img\" aria-label=\"QR code") && started.html.contains("<svg"), "a QR code to scan");
         app.authenticator.add(OFFICER, secret);
 
         let bad = b.post("/account/totp/confirm", &[("csrf_token", &started.csrf()), ("code", "12")]).await;
