@@ -82,7 +82,10 @@ pub struct TestApp {
 /// An authenticator app for the tests: each enrolled email's secret and the last step it gave a
 /// code for (the server accepts a step once).
 #[derive(Clone, Default)]
-pub struct Authenticator(std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, (Vec<u8>, u64)>>>);
+pub struct Authenticator(std::sync::Arc<std::sync::Mutex<Secrets>>);
+
+/// Email -> (secret, last step a code was given for).
+type Secrets = std::collections::HashMap<String, (Vec<u8>, u64)>;
 
 fn unix_now() -> u64 {
     std::time::SystemTime::now()
