@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
-use crate::app::{AppError, AppResult, accounts, plans};
+use crate::app::{AppError, AppResult, accounts, plans, totp};
 use crate::db::{Db, budget_holders, councils, organisations, services, sessions, users};
 use crate::domain::budget::{BudgetHolderInput, LoginInput};
 use crate::domain::organisation::{OrganisationInput, RegistrationInput};
@@ -65,6 +65,8 @@ struct DemoSessionBooking {
 struct DemoBroker {
     organisation: OrganisationInput,
     user: LoginInput,
+    /// Its two-step login's secret (base32): published, since this is demo data.
+    totp_secret: String,
     families: Vec<String>,
 }
 
@@ -73,6 +75,8 @@ struct DemoCouncil {
     name: String,
     email: String,
     password: String,
+    /// The officer's two-step login's secret (base32), published like the password.
+    totp_secret: String,
 }
 
 #[derive(Deserialize)]
@@ -89,6 +93,8 @@ pub struct Login {
     pub who: String,
     pub email: String,
     pub password: String,
+    /// For roles that need two-step login: the base32 secret to compute codes from.
+    pub totp_secret: Option<String>,
 }
 
 fn parse() -> AppResult<DemoFile> {
@@ -101,24 +107,28 @@ fn logins(file: &DemoFile) -> Vec<Login> {
         who: file.council.name.clone(),
         email: file.council.email.clone(),
         password: file.council.password.clone(),
+        totp_secret: Some(file.council.totp_secret.clone()),
     }];
     out.extend(file.organisations.iter().take(3).map(|o| Login {
         role: "provider",
         who: o.organisation.name.clone(),
         email: o.user.email.clone(),
         password: o.user.password.clone(),
+        totp_secret: None,
     }));
     out.extend(file.brokers.iter().map(|b| Login {
         role: "broker",
         who: b.organisation.name.clone(),
         email: b.user.email.clone(),
         password: b.user.password.clone(),
+        totp_secret: Some(b.totp_secret.clone()),
     }));
     out.extend(file.budget_holders.iter().map(|h| Login {
         role: "family",
         who: format!("{} ({})", h.first_name, h.reference),
         email: h.family.email.clone(),
         password: h.family.password.clone(),
+        totp_secret: None,
     }));
     out
 }
@@ -150,7 +160,12 @@ pub fn load_if_empty(db: &Db, taxonomy: &Taxonomy) -> AppResult<Vec<Login>> {
 
     let council_hash = accounts::hash_password(&file.council.password)?;
     let (name, email) = (file.council.name.clone(), file.council.email.clone());
-    let (council, _) = db.write(move |conn| councils::create(conn, &name, &email, &council_hash))?;
+    let secret = file.council.totp_secret.clone();
+    let council = db.write_as(move |conn| -> AppResult<_> {
+        let (council, officer) = councils::create(conn, &name, &email, &council_hash)?;
+        totp::enrol_with_secret(conn, officer, &secret)?;
+        Ok(council)
+    })?;
     bar.inc(1);
     let mut services_by_name = std::collections::HashMap::new();
     for org in &file.organisations {
@@ -191,8 +206,10 @@ pub fn load_if_empty(db: &Db, taxonomy: &Taxonomy) -> AppResult<Vec<Login>> {
             .iter()
             .filter_map(|r| plans_by_reference.get(r).copied())
             .collect();
-        db.write(move |conn| {
-            let (organisation, _) = organisations::register(conn, &reg, &hash)?;
+        let secret = broker.totp_secret.clone();
+        db.write_as(move |conn| -> AppResult<()> {
+            let (organisation, staff) = organisations::register(conn, &reg, &hash)?;
+            totp::enrol_with_secret(conn, staff, &secret)?;
             for plan in managed {
                 budget_holders::set_broker(conn, plan, Some(organisation))?;
             }

@@ -96,6 +96,10 @@ enum Command {
     Unlock {
         #[arg(long)]
         email: String,
+        /// Also turn off its two-step login (a lost phone and recovery codes) and end its
+        /// sessions; an officer or broker then sets two-step login up again at its next login.
+        #[arg(long)]
+        reset_two_step: bool,
         #[arg(long, default_value = ".", env = "LOCALOFFER_DATA_DIR")]
         data_dir: PathBuf,
         #[arg(long, env = "DATABASE_URL")]
@@ -134,7 +138,8 @@ enum Command {
 
 #[derive(Subcommand)]
 enum CouncilCommand {
-    /// Create a council and its first officer login; prints {"council_id", "user_id"}.
+    /// Create a council and its first officer login; prints {"council_id", "user_id"} (and
+    /// "totp_secret" with --totp).
     Create {
         #[arg(long)]
         name: String,
@@ -142,6 +147,10 @@ enum CouncilCommand {
         email: String,
         #[arg(long)]
         password: String,
+        /// Set up the officer's two-step login now and print its secret (base32, RFC 6238) so that
+        /// scripts can compute codes; without it the officer sets it up at first login.
+        #[arg(long)]
+        totp: bool,
         #[arg(long, default_value = ".", env = "LOCALOFFER_DATA_DIR")]
         data_dir: PathBuf,
         #[arg(long, env = "DATABASE_URL")]
@@ -278,11 +287,12 @@ fn main() -> ExitCode {
         }
         Command::Unlock {
             email,
+            reset_two_step,
             data_dir,
             database_url,
         } => {
             init_tracing("warn");
-            unlock(&data_dir, database_url.as_deref(), &email)
+            unlock(&data_dir, database_url.as_deref(), &email, reset_two_step)
         }
         Command::Erase {
             budget_holder,
@@ -319,12 +329,13 @@ fn main() -> ExitCode {
                     name,
                     email,
                     password,
+                    totp,
                     data_dir,
                     database_url,
                 },
         } => {
             init_tracing("warn");
-            create_council(&data_dir, database_url.as_deref(), &name, &email, &password)
+            create_council(&data_dir, database_url.as_deref(), &name, &email, &password, totp)
         }
         Command::Verify { data_dir, database_url } => {
             init_tracing("warn");
@@ -418,7 +429,13 @@ fn serve(settings: Settings) -> Result<(), String> {
         if !app.demo_logins.is_empty() {
             println!("Demo logins:");
             for l in &app.demo_logins {
-                println!("  {:<8} {:<45} {} / {}", l.role, l.who, l.email, l.password);
+                match &l.totp_secret {
+                    Some(secret) => println!(
+                        "  {:<8} {:<45} {} / {} + code: oathtool --totp -b {secret}",
+                        l.role, l.who, l.email, l.password
+                    ),
+                    None => println!("  {:<8} {:<45} {} / {}", l.role, l.who, l.email, l.password),
+                }
             }
         }
         app.run_until_stopped().await.map_err(|e| e.to_string())
@@ -437,6 +454,7 @@ fn create_council(
     name: &str,
     email: &str,
     password: &str,
+    totp: bool,
 ) -> Result<(), String> {
     use localoffer::app::AppError;
     let (_, db) = open(data_dir, database_url)?;
@@ -451,15 +469,25 @@ fn create_council(
                 .join("; "),
             other => other.to_string(),
         })?;
-    println!("{}", serde_json::json!({"council_id": council_id, "user_id": user_id}));
+    let mut made = serde_json::json!({"council_id": council_id, "user_id": user_id});
+    if totp {
+        let secret = localoffer::app::totp::enrol_confirmed(&db, user_id).map_err(|e| e.to_string())?;
+        made["totp_secret"] = secret.into();
+    }
+    println!("{made}");
     Ok(())
 }
 
-fn unlock(data_dir: &Path, database_url: Option<&str>, email: &str) -> Result<(), String> {
+fn unlock(data_dir: &Path, database_url: Option<&str>, email: &str, reset_two_step: bool) -> Result<(), String> {
+    use localoffer::app::accounts;
     let (_, db) = open(data_dir, database_url)?;
-    let lifted = localoffer::app::accounts::unlock_email(&db, email).map_err(|e| e.to_string())?;
+    let lifted = accounts::unlock_email(&db, email).map_err(|e| e.to_string())?;
     // The email is not printed back: it may be a person's.
-    println!("{}", serde_json::json!({"unlocked": lifted}));
+    let mut answer = serde_json::json!({"unlocked": lifted});
+    if reset_two_step {
+        answer["two_step_reset"] = accounts::reset_two_step(&db, email).map_err(|e| e.to_string())?.into();
+    }
+    println!("{answer}");
     Ok(())
 }
 

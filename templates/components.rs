@@ -91,6 +91,25 @@ pub fn input(errors: &FormErrors, name: &str, label: &str, value: &str, kind: &s
     }
 }
 
+/// A one-time code box: digits on phones, filled from the authenticator by browsers that can.
+pub fn code_input(errors: &FormErrors, name: &str, label: &str, hint: &str) -> Markup {
+    let error = errors.get(name);
+    let describedby = if error.is_some() {
+        format!("{name}-hint {name}-error")
+    } else {
+        format!("{name}-hint")
+    };
+    html! {
+        div.form-group.form-group-error[error.is_some()] {
+            label.label for=(name) { (label) }
+            div.hint id={ (name) "-hint" } { (hint) }
+            @if let Some(message) = error { p.error-message id={ (name) "-error" } { span.visually-hidden { "Error: " } (message) } }
+            input.input.input-error[error.is_some()] id=(name) name=(name) type="text"
+                autocomplete="one-time-code" inputmode="numeric" spellcheck="false" aria-describedby=(describedby);
+        }
+    }
+}
+
 pub fn checkboxes(
     errors: &FormErrors,
     name: &str,

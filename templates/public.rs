@@ -3,7 +3,8 @@
 use maud::{Markup, html};
 
 use super::components::{
-    self as c, Chrome, FormErrors, MapPoint, MapView, checkboxes, csrf_field, input, money, summary_list, tags,
+    self as c, Chrome, FormErrors, MapPoint, MapView, checkboxes, code_input, csrf_field, input, money, summary_list,
+    tags,
 };
 use crate::app::search::{Found, NextSession};
 use crate::app::services::PayFrom;
@@ -511,6 +512,8 @@ pub fn login(chrome: &Chrome<'_>, errors: &FormErrors, email: &str, next: &str) 
             input type="hidden" name="next" value=(next);
             (input(errors, "email", "Email address", email, "email", None))
             (input(errors, "password", "Password", "", "password", None))
+            (code_input(errors, "totp", "Code from your authenticator app",
+                "Council officers and brokers (and anyone who set one up): the 6-digit code, or one of your recovery codes. Leave it empty otherwise."))
             button.button type="submit" { "Log in" }
         }
         p { "Providers: " a href="/provider/register" { "register your organisation" } "." }

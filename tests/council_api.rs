@@ -37,7 +37,7 @@ both_backends! {
         assert_eq!((list["total"].as_u64(), list["brokers"][0]["name"].as_str()), (Some(1), Some("Wandle Brokerage")), "{list}");
         let given = expect(app.put(&format!("/budget-holders/{id}/broker"), Some(&w.council), &json!({"broker_organisation_id": made["organisation_id"]})).await, StatusCode::OK).await;
         assert_eq!(given["broker_organisation_id"], made["organisation_id"]);
-        let staff = app.login("staff@brokerage.example", PASSWORD).await;
+        let staff = app.broker_login("staff@brokerage.example").await;
         let seen = expect(app.get("/budget-holders", Some(&staff)).await, StatusCode::OK).await;
         assert_eq!(seen["budget_holders"][0]["id"], id);
 

@@ -131,6 +131,8 @@ both_backends! {
         let page = b.get(&format!("/council/budget-holders/{id}")).await;
         assert!(page.html.contains("Wandle Brokerage manages this budget with the family."), "{}", page.html);
         // The broker's staff log in and see the family's plan.
+        // (Its second factor set up first, as brokers must.)
+        app.broker_login("staff@brokerage.example").await;
         let mut broker = Browser::new(&app);
         assert_eq!(broker.log_in("staff@brokerage.example", PASSWORD).await.status, StatusCode::SEE_OTHER);
         let plan = broker.get("/my-plan").await;

@@ -652,7 +652,7 @@ both_backends! {
             StatusCode::ACCEPTED,
         )
         .await;
-        let broker_token = app.login("staff@broker.example", PASSWORD).await;
+        let broker_token = app.broker_login("staff@broker.example").await;
         let broker = expect(app.get("/me", Some(&broker_token)).await, StatusCode::OK).await;
         let mut plan = sam("EHC-0009", "parent@family.example", "1000.00");
         plan["broker_organisation_id"] = broker["organisation_id"].clone();

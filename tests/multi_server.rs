@@ -82,11 +82,15 @@ async fn two_servers_share_one_postgresql_database() {
             "officer@merton.example",
             "--password",
             PASSWORD,
+            "--totp",
         ])
         .args(["--database-url", &database])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let secret = printed["totp_secret"].as_str().unwrap();
+    app_a.authenticator.add("officer@merton.example", secret);
     let council = app_a.login("officer@merton.example", PASSWORD).await;
     let (_, provider) = app_a.provider("Wandle Club", "staff@wandle.example").await;
     let mut ten = saturday_club();
@@ -194,11 +198,15 @@ async fn an_offer_expires_once_whichever_of_several_servers_runs_the_job() {
             "officer@merton.example",
             "--password",
             PASSWORD,
+            "--totp",
         ])
         .args(["--database-url", &database])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let secret = printed["totp_secret"].as_str().unwrap();
+    app.authenticator.add("officer@merton.example", secret);
     let council = app.login("officer@merton.example", PASSWORD).await;
     let (_, provider) = app.provider("Wandle Club", "staff@wandle.example").await;
     let service = app.service(&provider, &saturday_club()).await;

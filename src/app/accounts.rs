@@ -17,6 +17,16 @@ pub struct Session {
     pub token: String,
     pub expires_at: NaiveDateTime,
     pub actor: Actor,
+    /// A council officer or broker without a second factor yet: it may only set one up.
+    pub must_enrol: bool,
+}
+
+/// Who holds a live session token.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub actor: Actor,
+    /// See [`Session::must_enrol`].
+    pub must_enrol: bool,
 }
 
 /// Hash a password for storing. Deliberately slow (argon2): on a server only through
@@ -40,10 +50,12 @@ const DECOY_HASH: &str =
 
 pub const WRONG_LOGIN: &str = "the email or password is wrong";
 
-/// Check credentials and start a session. Refused with "too many attempts" while the email's
+/// Check credentials (and the second factor, when the user has one: `totp` is its code or a
+/// recovery code) and start a session. Refused with "too many attempts" while the email's
 /// failures delay or lock it (whether or not an account has it), or when the password checks
-/// queue is full. Unknown emails cost the same check as known ones (a decoy hash).
-pub async fn login(app: &App, input: LoginInput) -> AppResult<Session> {
+/// queue is full. Unknown emails cost the same check as known ones (a decoy hash). A missing or
+/// wrong code stays counted as a failure, like a wrong password.
+pub async fn login(app: &App, input: LoginInput, totp: Option<String>) -> AppResult<Session> {
     // A place for the check first: a refusal here costs nothing and counts nothing.
     let admitted = app.passwords.admit()?;
     let key = throttle::email_key(&input.email);
@@ -75,16 +87,21 @@ pub async fn login(app: &App, input: LoginInput) -> AppResult<Session> {
         _ => return Err(AppError::Unauthorized(WRONG_LOGIN)),
     };
     let user_id = actor.user_id;
-    let (token, expires_at) = app
+    let checked = actor.clone();
+    let (token, expires_at, must_enrol) = app
         .write(move |conn| {
+            super::totp::check_at_login(conn, user_id, totp.as_deref())?;
             login_throttle::clear(conn, &key)?;
-            Ok(users::create_session(conn, user_id)?)
+            let must_enrol = super::totp::must_enrol(conn, &checked)?;
+            let (token, expires_at) = users::create_session(conn, user_id)?;
+            Ok((token, expires_at, must_enrol))
         })
         .await?;
     Ok(Session {
         token,
         expires_at,
         actor,
+        must_enrol,
     })
 }
 
@@ -92,6 +109,23 @@ pub async fn login(app: &App, input: LoginInput) -> AppResult<Session> {
 pub fn unlock_email(db: &Db, email: &str) -> AppResult<bool> {
     let key = throttle::email_key(email);
     db.write_as(move |conn| Ok(login_throttle::clear(conn, &key)?))
+}
+
+/// The operator turns off the two-step login of the account with this email (a lost phone with
+/// its recovery codes), ending its sessions: an officer or broker must then enrol again before
+/// anything else. Whether there was one to turn off.
+pub fn reset_two_step(db: &Db, email: &str) -> AppResult<bool> {
+    let email = email.to_string();
+    db.write_as(move |conn| {
+        let Some(user) = users::find_by_email(conn, &email)? else {
+            return Ok(false);
+        };
+        let id = UserId(user.id);
+        let had = crate::db::totp::forget(conn, id)?;
+        users::revoke_sessions_of(conn, id, None)?;
+        tracing::info!(user = user.id, had, "two-step login reset by the operator");
+        Ok(had)
+    })
 }
 
 /// A council officer lifts the lock-out on the family account of one of its own budget holders.
@@ -120,16 +154,26 @@ pub async fn logout(app: &App, token: String) -> AppResult<()> {
 
 /// Who holds this token: None when it is unknown, revoked, expired or idle too long. Using it
 /// counts as activity (written at most about once a minute).
-pub async fn actor_for_token(app: &App, token: String) -> AppResult<Option<Actor>> {
+pub async fn actor_for_token(app: &App, token: String) -> AppResult<Option<Caller>> {
     let idle = app.idle_timeout;
     app.blocking(move |app| {
-        let Some(live) = app.db.read_as(|conn| users::live_session(conn, &token, idle))? else {
+        let found = app.db.read_as(|conn| -> AppResult<_> {
+            let Some(live) = users::live_session(conn, &token, idle)? else {
+                return Ok(None);
+            };
+            let must_enrol = super::totp::must_enrol(conn, &live.actor)?;
+            Ok(Some((live, must_enrol)))
+        })?;
+        let Some((live, must_enrol)) = found else {
             return Ok(None);
         };
         if users::needs_touch(live.last_seen_at, idle) {
             app.db.write_as(move |conn| users::touch_session(conn, &token))?;
         }
-        Ok(Some(live.actor))
+        Ok(Some(Caller {
+            actor: live.actor,
+            must_enrol,
+        }))
     })
     .await
 }

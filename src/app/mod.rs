@@ -21,6 +21,7 @@ pub mod reports;
 pub mod search;
 pub mod services;
 pub mod sessions;
+pub mod totp;
 pub mod waitlist;
 
 use std::sync::Arc;
@@ -86,6 +87,13 @@ pub enum AppError {
     Forbidden(String),
     #[error("{0}")]
     Unauthorized(&'static str),
+    /// The password was right but the second factor is missing (`totp_required`) or wrong
+    /// (`totp_invalid`).
+    #[error("{message}")]
+    SecondFactor { code: &'static str, message: &'static str },
+    /// A council officer or broker who has not set up a second factor yet may only do that.
+    #[error("set up a second factor first: POST /api/v1/me/totp, then /api/v1/me/totp/confirm")]
+    EnrolmentRequired,
     #[error("{message}")]
     Conflict {
         code: &'static str,

@@ -181,6 +181,7 @@ fn erase_in(conn: &mut Conn, row: HolderRow, retention: Retention, who: Who<'_>,
     if budget_holders::live_of_family(conn, family)? == 0 {
         users::disable(conn, family)?;
         calendar::revoke(conn, family)?;
+        crate::db::totp::forget(conn, family)?;
     }
     access_log::append(conn, who, &[id], ERASED, route)?;
     tracing::info!(budget_holder = id.0, "budget holder erased");

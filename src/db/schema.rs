@@ -250,6 +250,26 @@ diesel::table! {
 diesel::joinable!(council_listings -> councils (council_id));
 diesel::joinable!(council_listings -> organisations (organisation_id));
 diesel::joinable!(plan_links -> budget_holders (budget_holder_id));
+
+diesel::table! {
+    user_totp (user_id) {
+        user_id -> BigInt,
+        secret -> Text,
+        confirmed_at -> Nullable<Timestamp>,
+        last_step -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    totp_recovery_codes (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        code_hash -> Text,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(users -> organisations (organisation_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(services -> organisations (organisation_id));

@@ -21,6 +21,7 @@ pub mod service;
 pub mod sessions;
 pub mod taxonomy;
 pub mod throttle;
+pub mod totp;
 pub mod validate;
 
 pub use access::Actor;

@@ -33,17 +33,31 @@ fi
 source "$repo/tests/demo-server.sh"
 start_demo_server "$bin"
 
+# The current RFC 6238 code (HMAC-SHA-1, 6 digits, 30 s) for a base32 secret.
+totp_code() {
+    python3 -c 'import base64, hashlib, hmac, struct, sys, time
+h = hmac.new(base64.b32decode(sys.argv[1]), struct.pack(">Q", int(time.time()) // 30), hashlib.sha1).digest()
+o = h[-1] & 15
+print("%06d" % ((struct.unpack(">I", h[o:o + 4])[0] & 0x7FFFFFFF) % 1000000))' "$1"
+}
+
+# A bearer token for email $1, password $2 and, for officers and brokers, the TOTP secret $3
+# (the demo's published ones, see README).
 token() {
+    local totp=""
+    if [ -n "${3:-}" ]; then
+        totp=",\"totp\":\"$(totp_code "$3")\""
+    fi
     curl -sf "$base/api/v1/auth/login" -H 'content-type: application/json' \
-        -d "{\"email\":\"$1\",\"password\":\"$2\"}" | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])'
+        -d "{\"email\":\"$1\",\"password\":\"$2\"$totp}" | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])'
 }
 
 declare -A tokens=(
     [anonymous]=""
     [family]="$(token family4@demo.example demo-family-pass)"
-    [broker]="$(token broker@demo.example demo-broker-pass)"
+    [broker]="$(token broker@demo.example demo-broker-pass MRSW23ZAMJZG623FOIQDEZTBEBVWK6JB)"
     [provider]="$(token manager@wandlevalleyshortbreaks.example demo-provider-pass)"
-    [council]="$(token officer@merton.example demo-council-pass)"
+    [council]="$(token officer@merton.example demo-council-pass MRSW23ZAN5TGM2LDMVZCAMTGMEQGWZLZ)"
 )
 
 failed=0

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import http from 'node:http';
 import zlib from 'node:zlib';
+import { createHmac } from 'node:crypto';
 import { chromium } from 'playwright-core';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -27,6 +28,28 @@ const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 const DESKTOP = { width: 1280, height: 900 };
 const NARROW = { width: 320, height: 800 };
+
+// The demo's published two-step login secrets (README), for officers and brokers.
+const OFFICER_TOTP = 'MRSW23ZAN5TGM2LDMVZCAMTGMEQGWZLZ';
+
+/** RFC 4648 base32 to bytes. */
+function base32Bytes(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const ch of text.replace(/=+$/, '').toUpperCase()) bits += alphabet.indexOf(ch).toString(2).padStart(5, '0');
+  const bytes = [];
+  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
+  return Buffer.from(bytes);
+}
+
+/** The RFC 6238 code (HMAC-SHA-1, 6 digits, 30-second steps) for a base32 secret, now. */
+function totpCode(secret, stepOffset = 0) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000) + stepOffset));
+  const h = createHmac('sha1', base32Bytes(secret)).update(counter).digest();
+  const o = h[h.length - 1] & 15;
+  return String((h.readUInt32BE(o) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
 
 const FAMILY = { email: 'family4@demo.example', password: 'demo-family-pass', child: 'Jayden' };
 const DEMO_SERVICE = 'Saturday Club';
@@ -370,12 +393,15 @@ async function logOut(page, name) {
   await checkPage(page, name);
 }
 
-async function logIn(page, email, password, expectedPath) {
+async function logIn(page, email, password, expectedPath, totpSecret) {
   await goto(page, '/login');
   await checkPage(page, 'login');
   const m = main(page);
   await m.getByLabel('Email address', { exact: true }).fill(email);
   await m.getByLabel('Password', { exact: true }).fill(password);
+  const code = m.getByLabel('Code from your authenticator app', { exact: true });
+  expect((await code.getAttribute('autocomplete')) === 'one-time-code', 'the code field says autocomplete="one-time-code"');
+  if (totpSecret) await code.fill(totpCode(totpSecret));
   await clickAndWait(page, m.getByRole('button', { name: 'Log in', exact: true }));
   const now = new URL(page.url()).pathname;
   expect(now === expectedPath, `logging in as ${email} lands on ${expectedPath}`, `landed on ${page.url()}`);
@@ -674,6 +700,17 @@ async function providerJourney(page) {
   );
   expect(!(await loggedIn(page)), 'registering does not log in by itself');
   await logIn(page, email, 'browser-test-pass', '/provider/services');
+  // Two-step login is optional for providers: this one turns it on from the account page.
+  await goto(page, '/account');
+  await clickAndWait(page, main(page).getByRole('button', { name: 'Set up an authenticator app', exact: true }));
+  await checkPage(page, 'account-two-step-setup');
+  const secret = (await main(page).locator('#totp-secret').innerText()).trim();
+  expect((await main(page).locator('#recovery-codes li').count()) === 10, 'the set-up shows 10 recovery codes');
+  await main(page).getByLabel('Code from your authenticator app', { exact: true }).fill(totpCode(secret));
+  await clickAndWait(page, main(page).getByRole('button', { name: 'Turn on two-step login', exact: true }));
+  await checkPage(page, 'account-two-step-on');
+  expect(/Two-step login is on/.test(await main(page).innerText()), 'the account page says two-step login is on');
+  await goto(page, '/provider/services');
   await checkPage(page, 'provider-services-empty');
   m = main(page);
   expect(
@@ -830,7 +867,7 @@ async function otherPages(page) {
   await checkPage(page, 'provider-register');
   await logOut(page, 'logged-out-provider-2');
 
-  await logIn(page, 'officer@merton.example', 'demo-council-pass', '/council/budget-holders');
+  await logIn(page, 'officer@merton.example', 'demo-council-pass', '/council/budget-holders', OFFICER_TOTP);
   await checkPage(page, 'council-budget-holders');
   await goto(page, '/council/budget-holders/new');
   await checkPage(page, 'council-budget-holder-new');

@@ -5,13 +5,15 @@ use std::collections::HashMap;
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 
-use super::TestApp;
+use super::{Authenticator, TestApp};
 
 /// A minimal browser: keeps cookies, does not follow redirects, reads the CSRF token from forms.
 pub struct Browser {
     pub client: reqwest::Client,
     pub base: String,
     pub cookies: HashMap<String, String>,
+    /// The app's second-factor secrets, to type the code at login.
+    pub authenticator: Authenticator,
 }
 
 pub struct Page {
@@ -42,6 +44,7 @@ impl Browser {
             client,
             base: app.base.clone(),
             cookies: HashMap::new(),
+            authenticator: app.authenticator.clone(),
         }
     }
 
@@ -97,11 +100,18 @@ impl Browser {
         self.finish(res).await
     }
 
+    /// Log in on the page, typing a fresh code when the helpers enrolled this user.
     pub async fn log_in(&mut self, email: &str, password: &str) -> Page {
         let csrf = self.get("/login").await.csrf();
+        let code = self.authenticator.code(email).await.unwrap_or_default();
         self.post(
             "/login",
-            &[("csrf_token", &csrf), ("email", email), ("password", password)],
+            &[
+                ("csrf_token", &csrf),
+                ("email", email),
+                ("password", password),
+                ("totp", &code),
+            ],
         )
         .await
     }

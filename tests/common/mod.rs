@@ -74,7 +74,57 @@ pub struct TestApp {
     pub client: Client,
     pub dir: TempDir,
     pub scratch: Option<std::sync::Arc<Scratch>>,
+    /// The second-factor secrets of the users the helpers enrolled, to compute their codes.
+    pub authenticator: Authenticator,
     handle: Option<actix_web::dev::ServerHandle>,
+}
+
+/// An authenticator app for the tests: each enrolled email's secret and the last step it gave a
+/// code for (the server accepts a step once).
+#[derive(Clone, Default)]
+pub struct Authenticator(std::sync::Arc<std::sync::Mutex<Secrets>>);
+
+/// Email -> (secret, last step a code was given for).
+type Secrets = std::collections::HashMap<String, (Vec<u8>, u64)>;
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs()
+}
+
+impl Authenticator {
+    /// Remember a base32 secret for this email.
+    pub fn add(&self, email: &str, secret: &str) {
+        let bytes = localoffer::domain::totp::decode_secret(secret).expect("a base32 secret");
+        self.0.lock().unwrap().insert(email.to_string(), (bytes, 0));
+    }
+
+    pub fn knows(&self, email: &str) -> bool {
+        self.0.lock().unwrap().contains_key(email)
+    }
+
+    /// A code the server has not seen yet: this step's, else the next one's (accepted a step
+    /// early), else wait for a new step.
+    pub async fn code(&self, email: &str) -> Option<String> {
+        loop {
+            let wait = {
+                let mut map = self.0.lock().unwrap();
+                let (secret, last) = map.get_mut(email)?;
+                let now = unix_now();
+                let step = now / 30;
+                match [step, step + 1].into_iter().find(|s| *s > *last) {
+                    Some(s) => {
+                        *last = s;
+                        return localoffer::domain::totp::code_at(secret, s * 30);
+                    }
+                    None => (step + 1) * 30 - now,
+                }
+            };
+            tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+        }
+    }
 }
 
 fn backend() -> Backend {
@@ -115,6 +165,7 @@ pub async fn spawn_with(
         client: Client::new(),
         dir,
         scratch,
+        authenticator: Authenticator::default(),
         handle: Some(handle),
     }
 }
@@ -127,6 +178,7 @@ impl TestApp {
             client: Client::new(),
             dir: tempfile::tempdir().expect("temp dir"),
             scratch: None,
+            authenticator: Authenticator::default(),
             handle: None,
         }
     }
@@ -139,7 +191,11 @@ impl TestApp {
     /// Stop this server, do something to its data while nothing runs, start again.
     pub async fn restart_with(self, meanwhile: impl FnOnce()) -> TestApp {
         let TestApp {
-            dir, handle, scratch, ..
+            dir,
+            handle,
+            scratch,
+            authenticator,
+            ..
         } = self;
         if let Some(handle) = handle {
             handle.stop(true).await;
@@ -147,7 +203,10 @@ impl TestApp {
         // The search follower lets go of the index once the server's state is dropped.
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         meanwhile();
-        spawn_with(dir, scratch, |_| {}).await
+        TestApp {
+            authenticator,
+            ..spawn_with(dir, scratch, |_| {}).await
+        }
     }
 
     pub fn database_url(&self) -> Option<String> {
@@ -212,23 +271,57 @@ impl TestApp {
         req.send().await.expect("request sent")
     }
 
+    /// Log in over the API, with a fresh code when the helpers enrolled this user.
     pub async fn login(&self, email: &str, password: &str) -> String {
-        let res = self
-            .post("/auth/login", None, &json!({"email": email, "password": password}))
-            .await;
+        let mut body = json!({"email": email, "password": password});
+        if let Some(code) = self.authenticator.code(email).await {
+            body["totp"] = code.into();
+        }
+        let res = self.post("/auth/login", None, &body).await;
         let body = expect(res, StatusCode::OK).await;
         body["token"].as_str().expect("token").to_string()
     }
 
-    /// A council through the real CLI; returns the officer's token.
+    /// A council through the real CLI, its officer enrolled at once (`--totp`); returns the
+    /// officer's token.
     pub async fn council(&self, name: &str, email: &str) -> String {
-        let out = self.council_create(name, email, PASSWORD);
+        let out = self.cli(&[
+            "council",
+            "create",
+            "--name",
+            name,
+            "--email",
+            email,
+            "--password",
+            PASSWORD,
+            "--totp",
+        ]);
         assert!(
             out.status.success(),
             "council create failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        let printed: Value = serde_json::from_slice(&out.stdout).expect("council create prints JSON");
+        self.authenticator
+            .add(email, printed["totp_secret"].as_str().expect("a TOTP secret"));
         self.login(email, PASSWORD).await
+    }
+
+    /// Set up the second factor of the user holding `token` through the API (as a broker must
+    /// before doing anything else); its later logins send codes.
+    pub async fn enrol(&self, token: &str, email: &str) {
+        let made = expect(self.post("/me/totp", Some(token), &json!({})).await, StatusCode::OK).await;
+        self.authenticator.add(email, made["secret"].as_str().expect("secret"));
+        let code = self.authenticator.code(email).await.expect("a code");
+        let res = self.post("/me/totp/confirm", Some(token), &json!({"code": code})).await;
+        expect(res, StatusCode::NO_CONTENT).await;
+    }
+
+    /// Log in as a broker's staff for the first time: the second factor is set up at once.
+    pub async fn broker_login(&self, email: &str) -> String {
+        let token = self.login(email, PASSWORD).await;
+        self.enrol(&token, email).await;
+        token
     }
 
     /// A provider organisation and its first user; returns (organisation id, token).

@@ -5,12 +5,14 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::extract::{Auth, Json};
 use super::{Data, Reply, dto};
-use crate::app::accounts;
+use crate::app::{accounts, totp};
 use crate::domain::BudgetHolderId;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(logout_everywhere)
         .service(change_password)
+        .service(start_totp)
+        .service(confirm_totp)
         .service(end_family_sessions);
 }
 
@@ -34,6 +36,24 @@ async fn change_password(app: Data, auth: Auth, Json(input): Json<dto::PasswordC
         auth.token,
     )
     .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Start setting up a second factor (an authenticator app). Not active until confirmed; asking
+/// again before confirming replaces the pending secret and recovery codes. 409
+/// `totp_already_enrolled` once one is confirmed.
+#[utoipa::path(tag = "accounts", security(("bearer" = [])), responses((status = 200, body = dto::TotpEnrolment)))]
+#[post("/me/totp")]
+async fn start_totp(app: Data, auth: Auth) -> Reply {
+    let enrolment = totp::start(&app, &auth.actor).await?;
+    Ok(HttpResponse::Ok().json(dto::TotpEnrolment::from(enrolment)))
+}
+
+/// Confirm the pending second factor with the code the app shows: from now on logins need a code.
+#[utoipa::path(tag = "accounts", request_body = dto::TotpConfirm, security(("bearer" = [])), responses((status = 204, description = "The second factor is on")))]
+#[post("/me/totp/confirm")]
+async fn confirm_totp(app: Data, auth: Auth, Json(input): Json<dto::TotpConfirm>) -> Reply {
+    totp::confirm(&app, &auth.actor, input.code).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

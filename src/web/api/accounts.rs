@@ -7,6 +7,7 @@ use super::extract::{Auth, Json};
 use super::{Data, Reply, dto};
 use crate::app::accounts;
 use crate::domain::BudgetHolderId;
+use crate::domain::budget::LoginInput;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(login)
@@ -17,10 +18,16 @@ pub fn routes(cfg: &mut ServiceConfig) {
 }
 
 /// Log in: a bearer token for the API, valid for 12 hours or until logged out.
-#[utoipa::path(tag = "accounts", request_body = dto::Login, responses((status = 200, body = dto::LoggedIn)))]
+/// An account with a second factor also needs `totp` (401 `totp_required` without it,
+/// `totp_invalid` when it is wrong or already used).
+#[utoipa::path(tag = "accounts", request_body = dto::Credentials, responses((status = 200, body = dto::LoggedIn)))]
 #[post("/auth/login")]
-async fn login(app: Data, Json(input): Json<dto::Login>) -> Reply {
-    let session = accounts::login(&app, input.into()).await?;
+async fn login(app: Data, Json(input): Json<dto::Credentials>) -> Reply {
+    let credentials = LoginInput {
+        email: input.email,
+        password: input.password,
+    };
+    let session = accounts::login(&app, credentials, input.totp).await?;
     Ok(HttpResponse::Ok().json(dto::LoggedIn::from(session)))
 }
 

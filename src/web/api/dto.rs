@@ -204,6 +204,44 @@ impl From<Login> for LoginInput {
     }
 }
 
+/// A login: the password, and the second factor's code when the account has one.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    pub email: String,
+    pub password: String,
+    /// The six-digit code from the authenticator app, or one of the recovery codes (each works once).
+    #[serde(default)]
+    pub totp: Option<String>,
+}
+
+/// A second factor being set up: add the secret to an authenticator app (or open the otpauth
+/// address), keep the recovery codes somewhere safe (they are shown this once), then confirm.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TotpEnrolment {
+    /// Base32 (RFC 4648), for typing into an app.
+    pub secret: String,
+    pub otpauth_uri: String,
+    pub recovery_codes: Vec<String>,
+}
+
+impl From<crate::app::totp::Enrolment> for TotpEnrolment {
+    fn from(e: crate::app::totp::Enrolment) -> TotpEnrolment {
+        TotpEnrolment {
+            secret: e.secret,
+            otpauth_uri: e.otpauth_uri,
+            recovery_codes: e.recovery_codes,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TotpConfirm {
+    /// The six-digit code the app shows now.
+    pub code: String,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LoggedIn {
     /// Send as `Authorization: Bearer <token>`.

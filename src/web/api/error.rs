@@ -57,6 +57,8 @@ impl ApiError {
                 AppError::UnknownReference { .. } | AppError::NotFound(_) => "not_found",
                 AppError::Forbidden(_) => "forbidden",
                 AppError::Unauthorized(_) => "unauthorized",
+                AppError::SecondFactor { code, .. } => code,
+                AppError::EnrolmentRequired => "totp_enrolment_required",
                 AppError::Conflict { code, .. } => code,
                 AppError::Busy => "busy",
                 AppError::TooManyAttempts { .. } => "too_many_attempts",
@@ -71,6 +73,7 @@ impl ApiError {
     fn field(&self) -> Option<&str> {
         match self {
             ApiError::App(AppError::Conflict { field, .. }) | ApiError::BadRequest { field, .. } => field.as_deref(),
+            ApiError::App(AppError::SecondFactor { .. }) => Some("totp"),
             ApiError::App(AppError::UnknownReference { field, .. } | AppError::BadParameter { field, .. }) => {
                 Some(field.as_str()).filter(|f| !f.is_empty())
             }
@@ -99,7 +102,8 @@ impl ResponseError for ApiError {
                 AppError::BadParameter { .. } => StatusCode::BAD_REQUEST,
                 AppError::UnknownReference { .. } | AppError::NotFound(_) => StatusCode::NOT_FOUND,
                 AppError::Forbidden(_) => StatusCode::FORBIDDEN,
-                AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+                AppError::Unauthorized(_) | AppError::SecondFactor { .. } => StatusCode::UNAUTHORIZED,
+                AppError::EnrolmentRequired => StatusCode::FORBIDDEN,
                 AppError::Conflict { .. } => StatusCode::CONFLICT,
                 AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
                 AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,

@@ -137,13 +137,26 @@ async fn resolve(req: HttpRequest) -> Result<Option<(Actor, String)>, ApiError> 
         .cloned()
         .ok_or(ApiError::App(AppError::Busy))?;
     match app::accounts::actor_for_token(&app, token.clone()).await? {
-        Some(mut actor) => {
-            actor.via = Some(crate::web::route_template(&req));
-            Ok(Some((actor, token)))
+        Some(caller) if caller.must_enrol && !ENROLMENT_PATHS.contains(&req.path()) => {
+            Err(ApiError::App(AppError::EnrolmentRequired))
+        }
+        Some(mut caller) => {
+            caller.actor.via = Some(crate::web::route_template(&req));
+            Ok(Some((caller.actor, token)))
         }
         None => Err(unauthorized("the token is unknown, expired or revoked; log in again")),
     }
 }
+
+/// What a council officer or broker without a second factor can reach: who it is, enrolling,
+/// logging out.
+const ENROLMENT_PATHS: &[&str] = &[
+    "/api/v1/me",
+    "/api/v1/me/totp",
+    "/api/v1/me/totp/confirm",
+    "/api/v1/auth/logout",
+    "/api/v1/auth/logout-everywhere",
+];
 
 /// A logged-in caller (401 otherwise), with the token it presented.
 pub struct Auth {

@@ -52,6 +52,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/account", web::get().to(account::page))
         .route("/account/password", web::post().to(account::change_password))
         .route("/account/logout-everywhere", web::post().to(account::logout_everywhere))
+        .route("/account/totp", web::post().to(account::start_totp))
+        .route("/account/totp/confirm", web::post().to(account::confirm_totp))
         .route("/my-plan", web::get().to(family::my_plan))
         .route("/my-plan/statement", web::get().to(family::statement))
         .route("/my-plan/access", web::get().to(family::access))
@@ -202,6 +204,9 @@ where
 /// Whoever is looking at a page: maybe logged in, always with a CSRF token.
 pub struct Visitor {
     pub actor: Option<Actor>,
+    /// A council officer or broker without a second factor: every page behind login sends it to
+    /// the account page to set one up.
+    pub must_enrol: bool,
     pub session: Option<String>,
     /// The token this visitor's forms carry: the session's when logged in, else the cookie's.
     pub csrf: String,
@@ -213,6 +218,9 @@ pub struct Visitor {
     secure: bool,
     transport: Transport,
 }
+
+/// Where a council officer or broker sets up its second factor.
+pub const ENROLMENT_PAGE: &str = "/account#two-factor";
 
 fn random_hex() -> String {
     let bytes: [u8; 32] = rand::random();
@@ -249,18 +257,20 @@ impl FromRequest for Visitor {
                 _ => (random_hex(), true),
             };
             let session = cookie(SESSION_COOKIE);
-            let actor = match &session {
+            let caller = match &session {
                 Some(token) => {
                     let app = req.app_data::<Data>().cloned().ok_or(PageError::App(AppError::Busy))?;
                     app::accounts::actor_for_token(&app, token.clone())
                         .await?
-                        .map(|actor| Actor {
-                            via: Some(crate::web::route_template(&req)),
-                            ..actor
+                        .map(|mut caller| {
+                            caller.actor.via = Some(crate::web::route_template(&req));
+                            caller
                         })
                 }
                 None => None,
             };
+            let must_enrol = caller.as_ref().is_some_and(|c| c.must_enrol);
+            let actor = caller.map(|c| c.actor);
             let session = actor.as_ref().and(session);
             let csrf = session.as_deref().map_or_else(|| cookie_csrf.clone(), session_csrf);
             let shortlist: Vec<i64> = cookie(SHORTLIST_COOKIE)
@@ -280,6 +290,7 @@ impl FromRequest for Visitor {
             Ok(Visitor {
                 session,
                 actor,
+                must_enrol,
                 csrf,
                 shortlist,
                 cookie_csrf,
@@ -300,8 +311,17 @@ impl Visitor {
         }
     }
 
-    /// The logged-in actor of one of `roles`; a logged-out visitor is sent to log in.
+    /// The logged-in actor of one of `roles`; a logged-out visitor is sent to log in, one who
+    /// must set up a second factor first to the account page.
     pub fn require(&self, roles: &[Role], return_to: &str) -> Result<&Actor, PageError> {
+        if self.must_enrol {
+            return Err(PageError::App(AppError::EnrolmentRequired));
+        }
+        self.require_even_unenrolled(roles, return_to)
+    }
+
+    /// As [`Visitor::require`], for the account page's own forms (where a second factor is set up).
+    pub fn require_even_unenrolled(&self, roles: &[Role], return_to: &str) -> Result<&Actor, PageError> {
         match &self.actor {
             None => Err(PageError::LogIn(return_to.to_string())),
             Some(a) if roles.contains(&a.role) => Ok(a),
@@ -448,6 +468,7 @@ pub fn outcome<T>(result: AppResult<T>, field: impl Fn(&str) -> String) -> Resul
             one(&name, &message)
         }
         Err(AppError::Unauthorized(message)) => one("email", message),
+        Err(AppError::SecondFactor { message, .. }) => one("totp", message),
         Err(other) => Err(PageError::App(other)),
     }
 }
@@ -473,7 +494,9 @@ impl ResponseError for PageError {
             PageError::App(e) => match e {
                 AppError::Forbidden(_) => StatusCode::FORBIDDEN,
                 AppError::NotFound(_) | AppError::UnknownReference { .. } => StatusCode::NOT_FOUND,
-                AppError::Unauthorized(_) => StatusCode::SEE_OTHER,
+                AppError::Unauthorized(_) | AppError::SecondFactor { .. } | AppError::EnrolmentRequired => {
+                    StatusCode::SEE_OTHER
+                }
                 AppError::Invalid(_) | AppError::BadParameter { .. } => StatusCode::BAD_REQUEST,
                 AppError::Conflict { .. } => StatusCode::CONFLICT,
                 AppError::Busy | AppError::Internal(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -485,7 +508,8 @@ impl ResponseError for PageError {
     fn error_response(&self) -> HttpResponse {
         match self {
             PageError::LogIn(to) => return see_other(&format!("/login?next={}", url_escape(to))),
-            PageError::App(AppError::Unauthorized(_)) => return see_other("/login"),
+            PageError::App(AppError::Unauthorized(_) | AppError::SecondFactor { .. }) => return see_other("/login"),
+            PageError::App(AppError::EnrolmentRequired) => return see_other(ENROLMENT_PAGE),
             PageError::App(AppError::Busy | AppError::Internal(_)) => tracing::error!(error = %self, "page failed"),
             _ => {}
         }

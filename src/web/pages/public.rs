@@ -79,10 +79,14 @@ pub async fn login_form(visitor: Visitor, req: HttpRequest) -> HttpResponse {
 pub async fn login(app: Data, visitor: Visitor, body: web::Bytes) -> Page {
     let form = Form::read(&visitor, &body)?;
     let session = match LoginInput::try_from(&form) {
-        Ok(input) => outcome(accounts::login(&app, input).await, str::to_string)?,
+        Ok(input) => {
+            let code = Some(form.get("totp").to_string()).filter(|c| !c.trim().is_empty());
+            outcome(accounts::login(&app, input, code).await, str::to_string)?
+        }
         Err(errors) => Err(errors),
     };
     match session {
+        Ok(session) if session.must_enrol => visitor.logged_in(super::ENROLMENT_PAGE, session.token),
         Ok(session) => {
             let home = match session.actor.role {
                 Role::Family | Role::Broker => "/my-plan",
