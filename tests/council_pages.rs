@@ -159,12 +159,13 @@ both_backends! {
         let mut public = Browser::new(&app);
         let after = public.get(&format!("/services/{id}")).await;
         assert!(after.html.contains("Verified by Merton"), "{}", after.html);
-        let search = public.get("/search?q=saturday").await;
-        assert!(search.html.contains("Verified by Merton"), "{}", search.html);
         let api = expect(app.get(&format!("/services/{id}"), None).await, StatusCode::OK).await;
         assert_eq!((api["verified"].as_bool(), api["verified_by"].as_str()), (Some(true), Some("Merton")));
-        let found = search_until(&app, "/search?q=saturday", |r| r["total"] == 1).await;
-        assert_eq!(found["results"][0]["verified"], true, "{found}");
+        // The index follows the database a moment later: wait for it, then the page shows it too.
+        let found = search_until(&app, "/search?q=saturday", |r| r["results"][0]["verified"] == true).await;
+        assert_eq!(found["total"], 1, "{found}");
+        let search = public.get("/search?q=saturday").await;
+        assert!(search.html.contains("Verified by Merton"), "{}", search.html);
 
         // Merton now books only verified providers: a new, unverified one is refused.
         let settings = b.get("/council/settings").await;
