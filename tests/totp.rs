@@ -94,6 +94,7 @@ both_backends! {
         for (token, role) in [(&officer, "council"), (&broker, "broker")] {
             let me = expect(app.get("/me", Some(token)).await, StatusCode::OK).await;
             assert_eq!(me["role"], role);
+            assert_eq!(me["totp_enrolment_required"], true, "{me}");
             expect_error(app.get("/budget-holders", Some(token)).await, StatusCode::FORBIDDEN, "totp_enrolment_required", None).await;
             expect_error(app.get("/waitlist", Some(token)).await, StatusCode::FORBIDDEN, "totp_enrolment_required", None).await;
             expect(app.post("/me/totp", Some(token), &json!({})).await, StatusCode::OK).await;
@@ -103,7 +104,9 @@ both_backends! {
         // Once enrolled, the broker gets on with its work; families and providers never need a code.
         app.enrol(&broker, "staff@broker.example").await;
         expect(app.get("/budget-holders", Some(&broker)).await, StatusCode::OK).await;
+        assert_eq!(expect(app.get("/me", Some(&broker)).await, StatusCode::OK).await["totp_enrolment_required"], false);
         let (_, provider) = app.provider("Wandle Club", "staff@wandle.example").await;
+        assert_eq!(expect(app.get("/me", Some(&provider)).await, StatusCode::OK).await["totp_enrolment_required"], false);
         app.service(&provider, &saturday_club()).await;
     }
 

@@ -45,8 +45,8 @@ pub async fn create_broker(app: &App, actor: &Actor, input: RegistrationInput) -
         ..input
     }
     .validate()?;
+    let hash = app.passwords.hash(reg.user.password.clone()).await?;
     app.blocking(move |app| {
-        let hash = super::accounts::hash_password(&reg.user.password)?;
         app.db.write_as(move |conn| {
             let (organisation, user) = organisations::register(conn, &reg, &hash).map_err(|e| {
                 if e.is_unique_violation() {

@@ -37,8 +37,9 @@ pub struct CreatedPlan {
 pub async fn create(app: &App, actor: &Actor, input: BudgetHolderInput) -> AppResult<CreatedPlan> {
     let council = actor.council().ok_or_else(|| AppError::wrong_role(actor))?;
     let holder = input.validate(&app.taxonomy, App::today())?;
+    // On the bounded password pool like logins: an officer's burst of new plans waits its turn.
+    let hash = app.passwords.hash(holder.family.password.clone()).await?;
     app.blocking(move |app| {
-        let hash = super::accounts::hash_password(&holder.family.password)?;
         let (id, family_user_id, family_account_created) =
             app.db.write_as(move |conn| store(conn, council, &holder, &hash))?;
         let plan = app.db.read_as(|conn| match budget_holders::load(conn, id)? {

@@ -231,7 +231,11 @@ impl TestApp {
     }
 
     pub fn council_create(&self, name: &str, email: &str, password: &str) -> std::process::Output {
-        self.cli(&[
+        self.council_create_with(name, email, password, &[])
+    }
+
+    fn council_create_with(&self, name: &str, email: &str, password: &str, more: &[&str]) -> std::process::Output {
+        let args = [
             "council",
             "create",
             "--name",
@@ -240,7 +244,8 @@ impl TestApp {
             email,
             "--password",
             password,
-        ])
+        ];
+        self.cli(&[&args[..], more].concat())
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -285,17 +290,7 @@ impl TestApp {
     /// A council through the real CLI, its officer enrolled at once (`--totp`); returns the
     /// officer's token.
     pub async fn council(&self, name: &str, email: &str) -> String {
-        let out = self.cli(&[
-            "council",
-            "create",
-            "--name",
-            name,
-            "--email",
-            email,
-            "--password",
-            PASSWORD,
-            "--totp",
-        ]);
+        let out = self.council_create_with(name, email, PASSWORD, &["--totp"]);
         assert!(
             out.status.success(),
             "council create failed: {}",

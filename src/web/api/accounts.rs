@@ -43,7 +43,7 @@ async fn logout(app: Data, auth: Auth) -> Reply {
 #[utoipa::path(tag = "accounts", security(("bearer" = [])), responses((status = 200, body = dto::Me)))]
 #[get("/me")]
 async fn me(auth: Auth) -> Reply {
-    Ok(HttpResponse::Ok().json(dto::Me::from(&auth.actor)))
+    Ok(HttpResponse::Ok().json(dto::Me::of(&auth.actor, auth.must_enrol)))
 }
 
 /// Register an organisation (a charity, a company or a broker) and its first user. The answer is

@@ -268,15 +268,19 @@ pub struct Me {
     pub role: Role,
     pub organisation_id: Option<OrganisationId>,
     pub council_id: Option<CouncilId>,
+    /// True for an officer or broker who must set up two-step login (`POST /me/totp`) before
+    /// anything else: until then other calls are 403 `totp_enrolment_required`.
+    pub totp_enrolment_required: bool,
 }
 
-impl From<&crate::domain::Actor> for Me {
-    fn from(a: &crate::domain::Actor) -> Me {
+impl Me {
+    pub fn of(a: &crate::domain::Actor, totp_enrolment_required: bool) -> Me {
         Me {
             user_id: a.user_id,
             role: a.role,
             organisation_id: a.organisation_id,
             council_id: a.council_id,
+            totp_enrolment_required,
         }
     }
 }

@@ -128,7 +128,7 @@ fn bearer_token(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     }
 }
 
-async fn resolve(req: HttpRequest) -> Result<Option<(Actor, String)>, ApiError> {
+async fn resolve(req: HttpRequest) -> Result<Option<Auth>, ApiError> {
     let Some(token) = bearer_token(&req)? else {
         return Ok(None);
     };
@@ -142,7 +142,11 @@ async fn resolve(req: HttpRequest) -> Result<Option<(Actor, String)>, ApiError> 
         }
         Some(mut caller) => {
             caller.actor.via = Some(crate::web::route_template(&req));
-            Ok(Some((caller.actor, token)))
+            Ok(Some(Auth {
+                actor: caller.actor,
+                token,
+                must_enrol: caller.must_enrol,
+            }))
         }
         None => Err(unauthorized("the token is unknown, expired or revoked; log in again")),
     }
@@ -162,6 +166,8 @@ const ENROLMENT_PATHS: &[&str] = &[
 pub struct Auth {
     pub actor: Actor,
     pub token: String,
+    /// An officer or broker who must set up two-step login before anything else.
+    pub must_enrol: bool,
 }
 
 impl FromRequest for Auth {
@@ -172,7 +178,7 @@ impl FromRequest for Auth {
         let req = req.clone();
         Box::pin(async move {
             match resolve(req).await? {
-                Some((actor, token)) => Ok(Auth { actor, token }),
+                Some(auth) => Ok(auth),
                 None => Err(unauthorized("log in first: send Authorization: Bearer <token>")),
             }
         })
@@ -188,7 +194,7 @@ impl FromRequest for MaybeAuth {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
-        Box::pin(async move { Ok(MaybeAuth(resolve(req).await?.map(|(actor, _)| actor))) })
+        Box::pin(async move { Ok(MaybeAuth(resolve(req).await?.map(|auth| auth.actor))) })
     }
 }
 
