@@ -62,10 +62,10 @@ enum Command {
         #[arg(long, env = "LOCALOFFER_IDLE_TIMEOUT_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=720))]
         idle_timeout_minutes: u64,
         /// Years the search log is kept before the daily purge folds it into monthly counts.
-        #[arg(long, env = "LOCALOFFER_SEARCH_LOG_RETENTION_YEARS", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=100))]
+        #[arg(long, env = "LOCALOFFER_SEARCH_LOG_RETENTION_YEARS", default_value_t = Retention::SEARCH_LOG_YEARS, value_parser = clap::value_parser!(u32).range(1..=100))]
         search_log_retention_years: u32,
         /// Years after a plan ends before its council may erase the budget holder.
-        #[arg(long, env = "LOCALOFFER_PLAN_RETENTION_YEARS", default_value_t = 6, value_parser = clap::value_parser!(u32).range(0..=100))]
+        #[arg(long, env = "LOCALOFFER_PLAN_RETENTION_YEARS", default_value_t = Retention::PLAN_YEARS, value_parser = clap::value_parser!(u32).range(0..=100))]
         plan_retention_years: u32,
     },
     /// Erase a budget holder after its plan's retention period: the personal fields go, the
@@ -74,7 +74,7 @@ enum Command {
         #[arg(long)]
         budget_holder: i64,
         /// Years after a plan ends before it may be erased.
-        #[arg(long, env = "LOCALOFFER_PLAN_RETENTION_YEARS", default_value_t = 6, value_parser = clap::value_parser!(u32).range(0..=100))]
+        #[arg(long, env = "LOCALOFFER_PLAN_RETENTION_YEARS", default_value_t = Retention::PLAN_YEARS, value_parser = clap::value_parser!(u32).range(0..=100))]
         plan_retention_years: u32,
         #[arg(long, default_value = ".", env = "LOCALOFFER_DATA_DIR")]
         data_dir: PathBuf,
@@ -85,7 +85,7 @@ enum Command {
     /// monthly counts; prints what it removed. (Each server also runs this daily.)
     Purge {
         /// Years the search log is kept.
-        #[arg(long, env = "LOCALOFFER_SEARCH_LOG_RETENTION_YEARS", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=100))]
+        #[arg(long, env = "LOCALOFFER_SEARCH_LOG_RETENTION_YEARS", default_value_t = Retention::SEARCH_LOG_YEARS, value_parser = clap::value_parser!(u32).range(1..=100))]
         search_log_retention_years: u32,
         #[arg(long, default_value = ".", env = "LOCALOFFER_DATA_DIR")]
         data_dir: PathBuf,

@@ -325,7 +325,6 @@ pub fn places_left(n: i32) -> String {
     }
 }
 
-/// A date in a table: "1 Sep 2026".
 /// A child's first name, or "Erased record" once the council erased it.
 pub fn child_name(first_name: &str) -> &str {
     if first_name.is_empty() {
@@ -351,6 +350,7 @@ pub fn accessed_by(e: &crate::db::access_log::AccessEntry) -> String {
     }
 }
 
+/// A date in a table: "1 Sep 2026".
 pub fn short_date(d: chrono::NaiveDate) -> String {
     d.format("%-d %b %Y").to_string()
 }

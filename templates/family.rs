@@ -361,7 +361,6 @@ pub fn booking_failed(errors: &FormErrors, service_id: i64) -> Markup {
     }
 }
 
-/// Each plan's statement a page at a time; `one` when the address asked for a single plan.
 /// Who has looked at each of the family's plans: the role and the council or organisation, in
 /// England's time, and what they did (not their email: the council keeps that).
 pub fn access(logs: &[(BudgetHolderView, Page<AccessEntry>)]) -> Markup {
@@ -381,6 +380,7 @@ pub fn access(logs: &[(BudgetHolderView, Page<AccessEntry>)]) -> Markup {
     }
 }
 
+/// Each plan's statement a page at a time; `one` when the address asked for a single plan.
 pub fn statement(statements: &[Statement], one: bool) -> Markup {
     html! {
         h1 { "Statement" }

@@ -71,20 +71,16 @@ pub async fn record(
     page: PageRequest,
     access_page: PageRequest,
 ) -> AppResult<HolderRecord> {
-    let reader = actor.clone();
-    let record = app
-        .read(move |conn| {
-            let (council, _) = officers_plan(conn, &reader, id)?;
-            Ok(HolderRecord {
-                plan: reload(conn, id)?,
-                entries: ledger::statement(conn, id, page)?,
-                brokers: organisations::brokers_of(conn, council)?,
-                access: access_log::list(conn, id, access_page)?,
-            })
+    let council = actor.council().ok_or_else(|| AppError::wrong_role(actor))?;
+    records::read_plan(app, actor, id, records::READ_PLAN, move |conn, row| {
+        Ok(HolderRecord {
+            plan: budget_holders::view(conn, row)?,
+            entries: ledger::statement(conn, id, page)?,
+            brokers: organisations::brokers_of(conn, council)?,
+            access: access_log::list(conn, id, access_page)?,
         })
-        .await?;
-    records::record_reads(app, actor, [(id, record.plan.owners())], records::READ_PLAN).await?;
-    Ok(record)
+    })
+    .await
 }
 
 /// Correct or renew the plan's details (the child's first name, reference, date of birth,

@@ -146,15 +146,10 @@ pub async fn all(app: &App, actor: &Actor) -> AppResult<Vec<BudgetHolderView>> {
 }
 
 pub async fn get(app: &App, actor: &Actor, id: BudgetHolderId) -> AppResult<BudgetHolderView> {
-    let reader = actor.clone();
-    let plan = app
-        .read(move |conn| {
-            let row = plan_for(conn, &reader, id)?;
-            Ok(budget_holders::view(conn, row)?)
-        })
-        .await?;
-    records::record_reads(app, actor, [(id, plan.owners())], records::READ_PLAN).await?;
-    Ok(plan)
+    records::read_plan(app, actor, id, records::READ_PLAN, |conn, row| {
+        Ok(budget_holders::view(conn, row)?)
+    })
+    .await
 }
 
 /// A plan's allocations and one page of the movements on them, oldest first.
@@ -167,24 +162,15 @@ pub struct Statement {
 }
 
 pub async fn statement(app: &App, actor: &Actor, id: BudgetHolderId, page: PageRequest) -> AppResult<Statement> {
-    let reader = actor.clone();
-    let (owners, statement) = app
-        .read(move |conn| {
-            let row = plan_for(conn, &reader, id)?;
-            let owners = row.owners();
-            Ok((
-                owners,
-                Statement {
-                    budget_holder_id: id,
-                    first_name: row.first_name,
-                    allocations: budget_holders::allocations_of(conn, id)?,
-                    entries: ledger::statement(conn, id, page)?,
-                },
-            ))
+    records::read_plan(app, actor, id, records::READ_STATEMENT, move |conn, row| {
+        Ok(Statement {
+            budget_holder_id: id,
+            first_name: row.first_name,
+            allocations: budget_holders::allocations_of(conn, id)?,
+            entries: ledger::statement(conn, id, page)?,
         })
-        .await?;
-    records::record_reads(app, actor, [(id, owners)], records::READ_STATEMENT).await?;
-    Ok(statement)
+    })
+    .await
 }
 
 /// The statements of every plan `actor` may see (a family's page shows all its children's), or
@@ -231,15 +217,10 @@ pub async fn quarterly_returns(
     holder: BudgetHolderId,
     quarter: Quarter,
 ) -> AppResult<Vec<QuarterlyReturn>> {
-    let reader = actor.clone();
-    let (owners, returns) = app
-        .read(move |conn| {
-            let owners = plan_for(conn, &reader, holder)?.owners();
-            Ok((owners, reports::quarterly_returns(conn, holder, quarter)?))
-        })
-        .await?;
-    records::record_reads(app, actor, [(holder, owners)], records::READ_RETURN).await?;
-    Ok(returns)
+    records::read_plan(app, actor, holder, records::READ_RETURN, move |conn, _| {
+        Ok(reports::quarterly_returns(conn, holder, quarter)?)
+    })
+    .await
 }
 
 pub const DEFAULT_MATCH_RADIUS_MILES: f64 = 10.0;

@@ -67,6 +67,27 @@ pub(crate) async fn record_reads(
     append_reads(app, actor, ids, action).await
 }
 
+/// Read one plan `actor` may see (404/403 as [`plan_for`]) with `read`, then record the reading as
+/// `action`.
+pub(crate) async fn read_plan<T: Send + 'static>(
+    app: &App,
+    actor: &Actor,
+    id: BudgetHolderId,
+    action: &'static str,
+    read: impl FnOnce(&mut Conn, HolderRow) -> AppResult<T> + Send + 'static,
+) -> AppResult<T> {
+    let reader = actor.clone();
+    let (owners, value) = app
+        .read(move |conn| {
+            let row = plan_for(conn, &reader, id)?;
+            let owners = row.owners();
+            Ok((owners, read(conn, row)?))
+        })
+        .await?;
+    record_reads(app, actor, [(id, owners)], action).await?;
+    Ok(value)
+}
+
 /// Record reads of a list scoped to what `actor` may see: a family's lists hold only its own
 /// plans; everyone else's reads are recorded.
 pub(crate) async fn record_listed(
@@ -113,15 +134,10 @@ pub async fn access_log(
             "only the council and the family see the access record",
         ));
     }
-    let reader = actor.clone();
-    let (owners, entries) = app
-        .read(move |conn| {
-            let row = plan_for(conn, &reader, id)?;
-            Ok((row.owners(), access_log::list(conn, id, page)?))
-        })
-        .await?;
-    record_reads(app, actor, [(id, owners)], READ_ACCESS_RECORD).await?;
-    Ok(entries)
+    read_plan(app, actor, id, READ_ACCESS_RECORD, move |conn, _| {
+        Ok(access_log::list(conn, id, page)?)
+    })
+    .await
 }
 
 /// The access record of each plan a family has, at `page`: its page "Who has looked at your plan".
@@ -207,19 +223,27 @@ pub fn purge(db: &Db, retention: Retention, mut progress: impl FnMut(Progress)) 
     let sessions = db.write(move |conn| users::purge_sessions(conn, at))?;
     let cutoff = retention.search_log_cutoff(at);
     progress(Progress::Total(db.read(|conn| search_log::count_before(conn, cutoff))?));
-    let mut searches_aggregated = 0;
-    loop {
-        let folded = db.write(move |conn| search_log::aggregate_before(conn, cutoff, PURGE_BATCH))?;
-        if folded == 0 {
-            break;
-        }
-        searches_aggregated += folded;
-        progress(Progress::Done(folded));
-    }
+    let searches_aggregated = fold_batches(
+        || Ok(db.write(move |conn| search_log::aggregate_before(conn, cutoff, PURGE_BATCH))?),
+        |folded| progress(Progress::Done(folded)),
+    )?;
     Ok(Purged {
         sessions,
         searches_aggregated,
     })
+}
+
+/// Run `batch` until it folds nothing more; `each` hears every batch's count. The total folded.
+fn fold_batches(mut batch: impl FnMut() -> AppResult<usize>, mut each: impl FnMut(usize)) -> AppResult<usize> {
+    let mut total = 0;
+    loop {
+        let folded = batch()?;
+        if folded == 0 {
+            return Ok(total);
+        }
+        total += folded;
+        each(folded);
+    }
 }
 
 /// How far a purge has got.
@@ -233,14 +257,7 @@ pub enum Progress {
 pub(crate) fn purge_in(conn: &mut Conn, retention: Retention, at: NaiveDateTime) -> AppResult<bool> {
     let sessions = users::purge_sessions(conn, at)?;
     let cutoff = retention.search_log_cutoff(at);
-    let mut searches = 0;
-    loop {
-        let folded = search_log::aggregate_before(conn, cutoff, PURGE_BATCH)?;
-        if folded == 0 {
-            break;
-        }
-        searches += folded;
-    }
+    let searches = fold_batches(|| Ok(search_log::aggregate_before(conn, cutoff, PURGE_BATCH)?), |_| ())?;
     tracing::info!(sessions, searches_aggregated = searches, "purged");
     Ok(sessions + searches > 0)
 }

@@ -242,16 +242,8 @@ pub struct Register {
 /// A session's register: the children booked on it, which goes in each one's access record.
 pub async fn register(app: &App, actor: &Actor, id: SessionId) -> AppResult<Register> {
     let reader = actor.clone();
-    let (register, holders) = app
-        .read(move |conn| {
-            let register = register_in(conn, &reader, id)?;
-            let mut holders = Vec::new();
-            for line in &register.lines {
-                holders.extend(bookings::load(conn, line.booking_id)?.map(|b| b.budget_holder_id));
-            }
-            Ok((register, holders))
-        })
-        .await?;
+    let register = app.read(move |conn| register_in(conn, &reader, id)).await?;
+    let holders = register.lines.iter().map(|l| l.budget_holder_id);
     records::record_listed(app, actor, holders, records::READ_REGISTER).await?;
     Ok(register)
 }

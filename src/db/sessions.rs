@@ -435,6 +435,8 @@ pub fn holder_has_seat(conn: &mut Conn, holder: BudgetHolderId, session: Session
 #[derive(Debug, Clone)]
 pub struct RegisterLine {
     pub booking_id: BookingId,
+    /// Whose plan the child's booking is on (for the access record; not shown).
+    pub budget_holder_id: BudgetHolderId,
     pub reference: String,
     pub first_name: String,
     pub date_of_birth: NaiveDate,
@@ -445,7 +447,17 @@ pub struct RegisterLine {
 }
 
 pub fn register(conn: &mut Conn, session: SessionId) -> DbResult<Vec<RegisterLine>> {
-    type Row = (i64, Option<String>, String, NaiveDate, String, String, String, String);
+    type Row = (
+        i64,
+        i64,
+        Option<String>,
+        String,
+        NaiveDate,
+        String,
+        String,
+        String,
+        String,
+    );
     let rows: Vec<Row> = booking_sessions::table
         .inner_join(bookings::table.inner_join(budget_holders::table))
         .inner_join(users::table.on(users::id.eq(budget_holders::family_user_id)))
@@ -453,6 +465,7 @@ pub fn register(conn: &mut Conn, session: SessionId) -> DbResult<Vec<RegisterLin
         .order((budget_holders::first_name, booking_sessions::booking_id))
         .select((
             booking_sessions::booking_id,
+            bookings::budget_holder_id,
             bookings::reference,
             budget_holders::first_name,
             budget_holders::date_of_birth,
@@ -465,8 +478,9 @@ pub fn register(conn: &mut Conn, session: SessionId) -> DbResult<Vec<RegisterLin
     Ok(rows
         .into_iter()
         .map(
-            |(booking, reference, first_name, dob, notes, contact, email, status)| RegisterLine {
+            |(booking, holder, reference, first_name, dob, notes, contact, email, status)| RegisterLine {
                 booking_id: BookingId(booking),
+                budget_holder_id: BudgetHolderId(holder),
                 reference: reference.unwrap_or_default(),
                 first_name,
                 date_of_birth: dob,

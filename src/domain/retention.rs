@@ -14,13 +14,19 @@ pub struct Retention {
     pub plan_years: u32,
 }
 
+impl Retention {
+    /// Two years: the council's sufficiency cycle.
+    pub const SEARCH_LOG_YEARS: u32 = 2;
+    /// Six years after the plan ends: the usual retention for a child's case records once the plan
+    /// has run its course.
+    pub const PLAN_YEARS: u32 = 6;
+}
+
 impl Default for Retention {
     fn default() -> Retention {
-        // Two years: the council's sufficiency cycle. Six years after the plan ends: the usual
-        // retention for a child's case records once the plan has run its course.
         Retention {
-            search_log_years: 2,
-            plan_years: 6,
+            search_log_years: Retention::SEARCH_LOG_YEARS,
+            plan_years: Retention::PLAN_YEARS,
         }
     }
 }

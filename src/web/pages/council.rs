@@ -234,22 +234,13 @@ pub async fn erase(app: Data, visitor: Visitor, id: web::Path<i64>, body: web::B
     let actor = visitor.require(COUNCIL, &holder_path(id))?;
     let form = Form::read(&visitor, &body)?;
     // The refusal (retention not over, already erased) is shown beside the button.
-    let erased = records::erase(&app, actor, id).await.map_err(|e| match e {
-        AppError::Conflict {
-            code,
-            message,
-            field: None,
-            fields,
-        } => AppError::Conflict {
-            code,
-            message,
-            field: Some("erase".into()),
-            fields,
-        },
-        other => other,
+    let erased = records::erase(&app, actor, id).await.map_err(|mut e| {
+        if let AppError::Conflict { field, .. } = &mut e {
+            field.get_or_insert_with(|| "erase".into());
+        }
+        e
     });
-    let result = Ok(erased);
-    holder_after(&app, &visitor, id, "access", result, |_| "erase".to_string(), &form).await
+    holder_after(&app, &visitor, id, "access", Ok(erased), |_| "erase".to_string(), &form).await
 }
 
 /// The officer lifts the lock-out on the family's login.
