@@ -6,8 +6,11 @@ pub mod calendar;
 pub mod components;
 pub mod council;
 pub mod family;
+pub mod invoices;
+pub mod payment_runs;
 pub mod provider;
 pub mod public;
+pub mod spending;
 
 use maud::{DOCTYPE, Markup, html};
 

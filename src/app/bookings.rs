@@ -224,6 +224,7 @@ fn book_in(
             amount: total.debit(),
             balance_after: remaining,
             description: &what,
+            ..Movement::default()
         },
     )?;
     if kind == BookingKind::Sessions {
@@ -391,6 +392,7 @@ pub(crate) fn refund(
             amount: amount.credit(),
             balance_after: remaining,
             description,
+            ..Movement::default()
         },
     )?;
     Ok(())
@@ -420,6 +422,7 @@ pub(crate) fn recharge(
             amount: amount.debit(),
             balance_after: remaining,
             description,
+            ..Movement::default()
         },
     )?;
     Ok(())
@@ -809,6 +812,7 @@ pub(crate) fn book_offered(
                 "1 session of {} ({}), from the waiting list",
                 b.offer.option_label, b.offer.service_name
             ),
+            ..Movement::default()
         },
     )?;
     changes::record(conn, b.service)?;

@@ -126,7 +126,8 @@ pub async fn adjust(
         officers_change(conn, &actor, id, records::CHANGED_ALLOCATION)?;
         let current =
             budget_holders::allocation(conn, id, allocation)?.ok_or_else(|| AppError::not_found("allocation"))?;
-        let (movement, balance_after) = plan_change::adjust(current.amount, current.committed, change.amount)?;
+        let used = current.committed.checked_add(current.spent).unwrap_or(current.amount);
+        let (movement, balance_after) = plan_change::adjust(current.amount, used, change.amount)?;
         // Guarded on the amount and committed read above: a booking made meanwhile is not undercut.
         if !budget_holders::set_amount(conn, allocation, current.amount, change.amount)? {
             return Err(AppError::conflict(
@@ -144,6 +145,7 @@ pub async fn adjust(
                 amount: movement,
                 balance_after,
                 description: &plan_change::adjustment_description(current.amount, change.amount, &change.reason),
+                ..Movement::default()
             },
         )?;
         budget_holders::allocation(conn, id, allocation)?.ok_or_else(|| AppError::not_found("allocation"))

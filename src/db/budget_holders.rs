@@ -11,6 +11,7 @@ use crate::domain::booking::LedgerKind;
 use crate::domain::budget::{ValidAllocation, ValidBudgetHolder};
 use crate::domain::paging::{Page, PageRequest};
 use crate::domain::plan_change::ValidPlanDetails;
+use crate::domain::spending::PaymentSchedule;
 use crate::domain::{
     AllocationId, BudgetHolderId, CouncilId, Management, OrganisationId, Pence, PlanOutcomeId, Stream, UserId,
 };
@@ -90,6 +91,7 @@ pub fn add_allocation(conn: &mut Conn, holder: BudgetHolderId, a: &ValidAllocati
             allocations::amount_pence.eq(a.amount.pence()),
             allocations::committed_pence.eq(a.admin_fee.pence()),
             allocations::admin_fee_pence.eq(a.admin_fee.pence()),
+            allocations::payment_schedule.eq(a.payment_schedule.as_str()),
         ))
         .returning(allocations::id)
         .get_result::<i64>(conn)?;
@@ -103,6 +105,7 @@ pub fn add_allocation(conn: &mut Conn, holder: BudgetHolderId, a: &ValidAllocati
             amount: a.amount.credit(),
             balance_after: a.amount,
             description: &format!("{} allocated", crate::domain::allocation_name(a.stream, a.management)),
+            ..Movement::default()
         },
     )?;
     if a.admin_fee > Pence::ZERO {
@@ -115,6 +118,7 @@ pub fn add_allocation(conn: &mut Conn, holder: BudgetHolderId, a: &ValidAllocati
                 amount: a.admin_fee.debit(),
                 balance_after: a.amount.saturating_sub(a.admin_fee),
                 description: "third-party arrangement admin fee",
+                ..Movement::default()
             },
         )?;
     }
@@ -137,14 +141,14 @@ pub fn update_details(conn: &mut Conn, holder: BudgetHolderId, d: &ValidPlanDeta
     Ok(())
 }
 
-/// Set an allocation's amount only if it still covers what is committed, in one guarded
-/// statement (a booking made meanwhile wins). Returns whether it was set.
+/// Set an allocation's amount only if it still covers what is committed and spent, in one
+/// guarded statement (a booking made meanwhile wins). Returns whether it was set.
 pub fn set_amount(conn: &mut Conn, allocation: AllocationId, from: Pence, to: Pence) -> DbResult<bool> {
     let changed = diesel::update(
         allocations::table
             .filter(allocations::id.eq(allocation.0))
             .filter(allocations::amount_pence.eq(from.pence()))
-            .filter(allocations::committed_pence.le(to.pence())),
+            .filter((allocations::committed_pence + allocations::spent_pence).le(to.pence())),
     )
     .set(allocations::amount_pence.eq(to.pence()))
     .execute(conn)?;
@@ -197,12 +201,18 @@ pub struct AllocationView {
     pub management: Management,
     pub amount: Pence,
     pub committed: Pence,
+    /// Approved invoices (less credit notes) and accepted direct-payment spending.
+    pub spent: Pence,
     pub remaining: Pence,
     pub admin_fee: Pence,
+    /// How a direct payment is paid in (meaningless for other allocations).
+    pub payment_schedule: PaymentSchedule,
 }
 
+type AllocationRow = (i64, String, String, i64, i64, i64, i64, String);
+
 pub fn allocations_of(conn: &mut Conn, holder: BudgetHolderId) -> DbResult<Vec<AllocationView>> {
-    let rows: Vec<(i64, String, String, i64, i64, i64)> = allocations::table
+    let rows: Vec<AllocationRow> = allocations::table
         .filter(allocations::budget_holder_id.eq(holder.0))
         .order(allocations::id)
         .select((
@@ -212,19 +222,23 @@ pub fn allocations_of(conn: &mut Conn, holder: BudgetHolderId) -> DbResult<Vec<A
             allocations::amount_pence,
             allocations::committed_pence,
             allocations::admin_fee_pence,
+            allocations::spent_pence,
+            allocations::payment_schedule,
         ))
         .load(conn)?;
     Ok(rows
         .into_iter()
         .map(
-            |(id, stream, management, amount, committed, admin_fee)| AllocationView {
+            |(id, stream, management, amount, committed, admin_fee, spent, schedule)| AllocationView {
                 id: AllocationId(id),
                 stream: stream.parse().unwrap_or(Stream::SocialCare),
                 management: management.parse().unwrap_or(Management::Organised),
                 amount: Pence::from_stored(amount),
                 committed: Pence::from_stored(committed),
-                remaining: Pence::from_stored(amount - committed),
+                spent: Pence::from_stored(spent),
+                remaining: Pence::from_stored(amount - committed - spent),
                 admin_fee: Pence::from_stored(admin_fee),
+                payment_schedule: schedule.parse().unwrap_or(PaymentSchedule::FourWeekly),
             },
         )
         .collect())
@@ -389,26 +403,83 @@ pub fn set_broker(conn: &mut Conn, holder: BudgetHolderId, broker: Option<Organi
     Ok(())
 }
 
-/// What is left on an allocation: amount less committed.
-fn remaining(conn: &mut Conn, allocation: AllocationId) -> DbResult<Pence> {
-    let (amount, committed): (i64, i64) = allocations::table
+/// What is left on an allocation: amount less committed and spent.
+pub fn remaining(conn: &mut Conn, allocation: AllocationId) -> DbResult<Pence> {
+    let (amount, committed, spent): (i64, i64, i64) = allocations::table
         .find(allocation.0)
-        .select((allocations::amount_pence, allocations::committed_pence))
+        .select((
+            allocations::amount_pence,
+            allocations::committed_pence,
+            allocations::spent_pence,
+        ))
         .get_result(conn)?;
-    Ok(Pence::from_stored(amount - committed))
+    Ok(Pence::from_stored(amount - committed - spent))
 }
 
 /// Rule 2: commit `amount` against the allocation only if that much is left, in one guarded
 /// statement. Returns whether it was taken and what is left afterwards.
 pub fn debit(conn: &mut Conn, allocation: AllocationId, amount: Pence) -> DbResult<(bool, Pence)> {
-    let debited = diesel::update(
-        allocations::table
-            .filter(allocations::id.eq(allocation.0))
-            .filter((allocations::amount_pence - allocations::committed_pence).ge(amount.pence())),
-    )
+    let debited = diesel::update(allocations::table.filter(allocations::id.eq(allocation.0)).filter(
+        (allocations::amount_pence - allocations::committed_pence - allocations::spent_pence).ge(amount.pence()),
+    ))
     .set(allocations::committed_pence.eq(allocations::committed_pence + amount.pence()))
     .execute(conn)?;
     Ok((debited == 1, remaining(conn, allocation)?))
+}
+
+/// Move committed money to spent (an invoice approved, spending accepted), in one guarded
+/// statement: false when the allocation does not hold that much committed.
+pub fn spend(conn: &mut Conn, allocation: AllocationId, amount: Pence) -> DbResult<bool> {
+    let moved = diesel::update(
+        allocations::table
+            .filter(allocations::id.eq(allocation.0))
+            .filter(allocations::committed_pence.ge(amount.pence())),
+    )
+    .set((
+        allocations::committed_pence.eq(allocations::committed_pence - amount.pence()),
+        allocations::spent_pence.eq(allocations::spent_pence + amount.pence()),
+    ))
+    .execute(conn)?;
+    Ok(moved == 1)
+}
+
+/// Spend straight from remaining (spending outside the sample, accepted as it is recorded), in
+/// one guarded statement: false when not that much is left. Returns what is left afterwards.
+pub fn spend_remaining(conn: &mut Conn, allocation: AllocationId, amount: Pence) -> DbResult<(bool, Pence)> {
+    let moved = diesel::update(allocations::table.filter(allocations::id.eq(allocation.0)).filter(
+        (allocations::amount_pence - allocations::committed_pence - allocations::spent_pence).ge(amount.pence()),
+    ))
+    .set(allocations::spent_pence.eq(allocations::spent_pence + amount.pence()))
+    .execute(conn)?;
+    Ok((moved == 1, remaining(conn, allocation)?))
+}
+
+/// Give spent money back to remaining (a credit note on an approved invoice); None when the
+/// allocation has not spent that much. Returns what is left afterwards.
+pub fn unspend(conn: &mut Conn, allocation: AllocationId, amount: Pence) -> DbResult<Option<Pence>> {
+    let moved = diesel::update(
+        allocations::table
+            .filter(allocations::id.eq(allocation.0))
+            .filter(allocations::spent_pence.ge(amount.pence())),
+    )
+    .set(allocations::spent_pence.eq(allocations::spent_pence - amount.pence()))
+    .execute(conn)?;
+    if moved == 1 {
+        Ok(Some(remaining(conn, allocation)?))
+    } else {
+        Ok(None)
+    }
+}
+
+/// Shrink an allocation by money reclaimed from a direct-payment account, in one guarded
+/// statement: false when that much is not left. Returns what is left afterwards.
+pub fn reduce(conn: &mut Conn, allocation: AllocationId, amount: Pence) -> DbResult<(bool, Pence)> {
+    let moved = diesel::update(allocations::table.filter(allocations::id.eq(allocation.0)).filter(
+        (allocations::amount_pence - allocations::committed_pence - allocations::spent_pence).ge(amount.pence()),
+    ))
+    .set(allocations::amount_pence.eq(allocations::amount_pence - amount.pence()))
+    .execute(conn)?;
+    Ok((moved == 1, remaining(conn, allocation)?))
 }
 
 /// Give committed money back to the allocation; None when it does not hold that much committed.

@@ -6,7 +6,8 @@ use super::schema::{council_settings, councils};
 use super::users::{self, NewUser};
 use super::{Conn, DbResult, now};
 use crate::domain::council::CouncilSettings;
-use crate::domain::{CouncilId, Role, UserId};
+use crate::domain::spending::AuditRule;
+use crate::domain::{CouncilId, Pence, Role, UserId};
 
 pub fn create(conn: &mut Conn, name: &str, email: &str, password_hash: &str) -> DbResult<(CouncilId, UserId)> {
     let council = diesel::insert_into(councils::table)
@@ -36,22 +37,40 @@ pub fn name(conn: &mut Conn, id: CouncilId) -> DbResult<Option<String>> {
 
 /// A council's settings; the defaults when it never changed them.
 pub fn settings(conn: &mut Conn, id: CouncilId) -> DbResult<CouncilSettings> {
-    let stored: Option<bool> = council_settings::table
+    let stored: Option<(bool, String, chrono::NaiveDate, i64, i32)> = council_settings::table
         .find(id.0)
-        .select(council_settings::unverified_bookable)
+        .select((
+            council_settings::unverified_bookable,
+            council_settings::invoice_period,
+            council_settings::period_anchor,
+            council_settings::audit_over_pence,
+            council_settings::audit_sample_percent,
+        ))
         .get_result(conn)
         .optional()?;
-    Ok(
-        stored.map_or_else(CouncilSettings::default, |unverified_bookable| CouncilSettings {
+    let defaults = CouncilSettings::default();
+    Ok(stored.map_or(
+        defaults,
+        |(unverified_bookable, period, period_anchor, over, percent)| CouncilSettings {
             unverified_bookable,
-        }),
-    )
+            invoice_period: period.parse().unwrap_or(defaults.invoice_period),
+            period_anchor,
+            audit: AuditRule {
+                over: Pence::from_stored(over),
+                percent,
+            },
+        },
+    ))
 }
 
 pub fn set_settings(conn: &mut Conn, id: CouncilId, settings: CouncilSettings) -> DbResult<()> {
     let changed = diesel::update(council_settings::table.find(id.0))
         .set((
             council_settings::unverified_bookable.eq(settings.unverified_bookable),
+            council_settings::invoice_period.eq(settings.invoice_period.as_str()),
+            council_settings::period_anchor.eq(settings.period_anchor),
+            council_settings::audit_over_pence.eq(settings.audit.over.pence()),
+            council_settings::audit_sample_percent.eq(settings.audit.percent),
             council_settings::updated_at.eq(now()),
         ))
         .execute(conn)?;
@@ -60,6 +79,10 @@ pub fn set_settings(conn: &mut Conn, id: CouncilId, settings: CouncilSettings) -
             .values((
                 council_settings::council_id.eq(id.0),
                 council_settings::unverified_bookable.eq(settings.unverified_bookable),
+                council_settings::invoice_period.eq(settings.invoice_period.as_str()),
+                council_settings::period_anchor.eq(settings.period_anchor),
+                council_settings::audit_over_pence.eq(settings.audit.over.pence()),
+                council_settings::audit_sample_percent.eq(settings.audit.percent),
                 council_settings::updated_at.eq(now()),
             ))
             .execute(conn)?;

@@ -6,16 +6,20 @@
 //! execution, which cost the booking path most of its time.
 
 pub mod access_log;
+pub mod bank_details;
 pub mod bookings;
 pub mod budget_holders;
 pub mod calendar;
 pub mod changes;
 pub mod council_listings;
 pub mod councils;
+pub mod direct_payments;
+pub mod invoices;
 pub mod jobs;
 pub mod ledger;
 pub mod login_throttle;
 pub mod organisations;
+pub mod payment_runs;
 pub mod plan_links;
 pub mod reports;
 pub mod schema;

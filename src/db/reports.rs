@@ -57,16 +57,17 @@ pub fn holder_facts(
     }
     let mut remaining: HashMap<i64, i64> = HashMap::new();
     for chunk in ids.chunks(5000) {
-        for (holder, amount, committed) in allocations::table
+        for (holder, amount, committed, spent) in allocations::table
             .filter(allocations::budget_holder_id.eq_any(chunk))
             .select((
                 allocations::budget_holder_id,
                 allocations::amount_pence,
                 allocations::committed_pence,
+                allocations::spent_pence,
             ))
-            .load::<(i64, i64, i64)>(conn)?
+            .load::<(i64, i64, i64, i64)>(conn)?
         {
-            *remaining.entry(holder).or_default() += amount - committed;
+            *remaining.entry(holder).or_default() += amount - committed - spent;
         }
     }
     Ok(holders
@@ -154,7 +155,7 @@ pub fn unmet_searches(conn: &mut Conn) -> DbResult<Vec<UnmetSearch>> {
 }
 
 pub fn allocation_facts(conn: &mut Conn, council: CouncilId) -> DbResult<Vec<AllocationFacts>> {
-    type Row = (i64, String, NaiveDate, NaiveDate, i64, String, String, i64, i64);
+    type Row = (i64, String, NaiveDate, NaiveDate, i64, String, String, i64, i64, i64);
     let rows: Vec<Row> = allocations::table
         .inner_join(budget_holders::table)
         .filter(budget_holders::council_id.eq(council.0))
@@ -169,6 +170,7 @@ pub fn allocation_facts(conn: &mut Conn, council: CouncilId) -> DbResult<Vec<All
             allocations::management,
             allocations::amount_pence,
             allocations::committed_pence,
+            allocations::spent_pence,
         ))
         .load(conn)?;
     let mut delivered: HashMap<i64, i64> = HashMap::new();
@@ -184,7 +186,7 @@ pub fn allocation_facts(conn: &mut Conn, council: CouncilId) -> DbResult<Vec<All
     Ok(rows
         .into_iter()
         .map(
-            |(holder, reference, start, end, id, stream, management, amount, committed)| AllocationFacts {
+            |(holder, reference, start, end, id, stream, management, amount, committed, spent)| AllocationFacts {
                 budget_holder_id: holder,
                 reference,
                 allocation_id: id,
@@ -193,7 +195,8 @@ pub fn allocation_facts(conn: &mut Conn, council: CouncilId) -> DbResult<Vec<All
                 plan_start: start,
                 plan_end: end,
                 amount: Pence::from_stored(amount),
-                committed: Pence::from_stored(committed),
+                // Money in use, whether still committed or already spent on an approved invoice.
+                committed: Pence::from_stored(committed + spent),
                 delivered: Pence::from_stored(delivered.get(&id).copied().unwrap_or(0)),
             },
         )

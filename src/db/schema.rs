@@ -24,6 +24,11 @@ diesel::table! {
         feed -> Nullable<Text>,
         feed_id -> Nullable<Text>,
         council_id -> Nullable<BigInt>,
+        vat_number -> Nullable<Text>,
+        vat_rate_bp -> Integer,
+        payment_terms_days -> Integer,
+        next_invoice_number -> BigInt,
+        next_credit_note_number -> BigInt,
     }
 }
 
@@ -32,6 +37,10 @@ diesel::table! {
         council_id -> BigInt,
         unverified_bookable -> Bool,
         updated_at -> Timestamp,
+        invoice_period -> Text,
+        period_anchor -> Date,
+        audit_over_pence -> BigInt,
+        audit_sample_percent -> Integer,
     }
 }
 
@@ -182,6 +191,8 @@ diesel::table! {
         amount_pence -> BigInt,
         committed_pence -> BigInt,
         admin_fee_pence -> BigInt,
+        spent_pence -> BigInt,
+        payment_schedule -> Text,
     }
 }
 
@@ -220,6 +231,10 @@ diesel::table! {
         balance_after_pence -> BigInt,
         description -> Text,
         created_at -> Timestamp,
+        spent_change_pence -> BigInt,
+        cash_change_pence -> BigInt,
+        invoice_id -> Nullable<BigInt>,
+        spending_id -> Nullable<BigInt>,
     }
 }
 
@@ -303,6 +318,15 @@ diesel::allow_tables_to_appear_in_same_query!(
     calendar_feeds,
     council_listings,
     plan_links,
+    bank_details,
+    payment_runs,
+    invoices,
+    invoice_lines,
+    credit_notes,
+    credit_note_lines,
+    direct_payments,
+    dp_spending,
+    dp_recoveries,
 );
 
 diesel::table! {
@@ -451,3 +475,159 @@ diesel::table! {
         without_results -> BigInt,
     }
 }
+
+diesel::table! {
+    bank_details (organisation_id) {
+        organisation_id -> BigInt,
+        account_name -> Text,
+        sealed -> Text,
+        account_last_digits -> Text,
+        payment_reference -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    payment_runs (id) {
+        id -> BigInt,
+        council_id -> BigInt,
+        status -> Text,
+        invoice_count -> BigInt,
+        total_pence -> BigInt,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        paid_on -> Nullable<Date>,
+        paid_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    invoices (id) {
+        id -> BigInt,
+        organisation_id -> BigInt,
+        budget_holder_id -> BigInt,
+        council_id -> BigInt,
+        payer -> Text,
+        payer_organisation_id -> Nullable<BigInt>,
+        period_start -> Date,
+        period_end -> Date,
+        status -> Text,
+        number -> Nullable<BigInt>,
+        issued_on -> Nullable<Date>,
+        due_on -> Nullable<Date>,
+        net_pence -> BigInt,
+        vat_pence -> BigInt,
+        total_pence -> BigInt,
+        credited_pence -> BigInt,
+        vat_number -> Nullable<Text>,
+        vat_rate_bp -> Integer,
+        notes -> Text,
+        dispute_reason -> Nullable<Text>,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        paid_on -> Nullable<Date>,
+        paid_reference -> Nullable<Text>,
+        payment_run_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    invoice_lines (id) {
+        id -> BigInt,
+        invoice_id -> BigInt,
+        booking_id -> BigInt,
+        session_id -> Nullable<BigInt>,
+        item_key -> Text,
+        allocation_id -> BigInt,
+        delivered_on -> Date,
+        description -> Text,
+        quantity -> BigInt,
+        unit_price_pence -> BigInt,
+        amount_pence -> BigInt,
+        credited_pence -> BigInt,
+    }
+}
+
+diesel::table! {
+    credit_notes (id) {
+        id -> BigInt,
+        invoice_id -> BigInt,
+        organisation_id -> BigInt,
+        number -> BigInt,
+        reason -> Text,
+        total_pence -> BigInt,
+        vat_pence -> BigInt,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    credit_note_lines (id) {
+        id -> BigInt,
+        credit_note_id -> BigInt,
+        invoice_line_id -> BigInt,
+        amount_pence -> BigInt,
+    }
+}
+
+diesel::table! {
+    direct_payments (id) {
+        id -> BigInt,
+        allocation_id -> BigInt,
+        instalment -> Integer,
+        due_on -> Date,
+        amount_pence -> BigInt,
+        paid_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dp_spending (id) {
+        id -> BigInt,
+        budget_holder_id -> BigInt,
+        allocation_id -> BigInt,
+        payee -> Text,
+        spent_on -> Date,
+        amount_pence -> BigInt,
+        description -> Text,
+        plan_outcome_id -> Nullable<BigInt>,
+        receipt_hash -> Nullable<Text>,
+        receipt_type -> Nullable<Text>,
+        receipt_bytes -> Nullable<BigInt>,
+        status -> Text,
+        sampled -> Bool,
+        query -> Nullable<Text>,
+        answer -> Nullable<Text>,
+        recorded_by -> BigInt,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dp_recoveries (id) {
+        id -> BigInt,
+        allocation_id -> BigInt,
+        amount_pence -> BigInt,
+        reason -> Text,
+        recorded_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(invoice_lines -> invoices (invoice_id));
+diesel::joinable!(invoice_lines -> bookings (booking_id));
+diesel::joinable!(invoice_lines -> allocations (allocation_id));
+diesel::joinable!(invoices -> budget_holders (budget_holder_id));
+diesel::joinable!(credit_note_lines -> credit_notes (credit_note_id));
+diesel::joinable!(credit_note_lines -> invoice_lines (invoice_line_id));
+diesel::joinable!(credit_notes -> invoices (invoice_id));
+diesel::joinable!(direct_payments -> allocations (allocation_id));
+diesel::joinable!(dp_spending -> allocations (allocation_id));
+diesel::joinable!(dp_recoveries -> allocations (allocation_id));
+diesel::joinable!(bank_details -> organisations (organisation_id));

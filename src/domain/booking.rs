@@ -24,8 +24,24 @@ text_enum!(
 );
 
 text_enum!(
-    /// The kinds of movement on an allocation's remaining balance.
-    LedgerKind { Allocated = "allocated", AdminFee = "admin_fee", Booked = "booked", Released = "released" }
+    /// The kinds of movement on an allocation. `amount` moves remaining; `spent_change` moves
+    /// spent; committed is what is left of the allocation; `cash_change` is a direct payment's
+    /// account.
+    LedgerKind {
+        Allocated = "allocated", AdminFee = "admin_fee", Booked = "booked", Released = "released",
+        /// An invoice approved: its lines move from committed to spent.
+        InvoiceApproved = "invoice_approved",
+        /// A credit note: money back to remaining, from spent or (not yet approved) committed.
+        Credited = "credited",
+        /// A direct-payment instalment paid into the holder's account.
+        PaidIn = "paid_in",
+        /// Spending from a direct payment recorded (remaining to committed, or straight to spent).
+        Spending = "spending",
+        /// Recorded spending accepted by the council: committed to spent.
+        SpendingAccepted = "spending_accepted",
+        /// Money reclaimed from a direct-payment account: the allocation and the account shrink.
+        Recovered = "recovered",
+    }
 );
 
 pub const MAX_QUANTITY: i64 = 1000;
@@ -361,6 +377,7 @@ mod tests {
     fn only_a_council_that_asks_for_verification_refuses_unverified_providers() {
         let strict = CouncilSettings {
             unverified_bookable: false,
+            ..CouncilSettings::default()
         };
         assert!(check_verified(CouncilSettings::default(), false).is_ok());
         assert!(check_verified(strict, true).is_ok());

@@ -5,6 +5,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 
 use super::money::{Pence, SignedPence};
+use super::spending::PaymentSchedule;
 use super::taxonomy::{Taxonomy, TermId, Vocabulary};
 use super::validate::{self, Checker, FieldError, Invalid};
 use super::{Management, OrganisationId, Stream};
@@ -58,6 +59,9 @@ pub struct AllocationInput {
     pub amount: Pence,
     #[serde(default)]
     pub admin_fee: Option<Pence>,
+    /// How a direct payment is paid in; four-weekly in advance unless said.
+    #[serde(default)]
+    pub payment_schedule: Option<PaymentSchedule>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,6 +82,7 @@ pub struct ValidAllocation {
     pub management: Management,
     pub amount: Pence,
     pub admin_fee: Pence,
+    pub payment_schedule: PaymentSchedule,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,11 +186,19 @@ impl BudgetHolderInput {
                 c.add(format!("allocations[{i}].admin_fee"), "must not exceed the amount");
                 continue;
             }
+            if a.payment_schedule.is_some() && a.management != Management::DirectPayment {
+                c.add(
+                    format!("allocations[{i}].payment_schedule"),
+                    "only a direct payment is paid in on a schedule",
+                );
+                continue;
+            }
             allocations.push(ValidAllocation {
                 stream: a.stream,
                 management: a.management,
                 amount: a.amount,
                 admin_fee,
+                payment_schedule: a.payment_schedule.unwrap_or_default(),
             });
         }
         let needs = if self.needs.len() > MAX_NEEDS {
@@ -214,27 +227,38 @@ impl BudgetHolderInput {
     }
 }
 
-/// One allocation's figures as the books hold them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One allocation's figures as the books hold them, and what the records beneath them add up to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct AllocationBooks {
     pub amount: Pence,
     pub committed: Pence,
+    pub spent: Pence,
     pub admin_fee: Pence,
-    /// Sum of every ledger entry on the allocation.
+    /// Sum of every ledger entry's change to remaining.
     pub ledger_sum: SignedPence,
-    /// Sum of the totals of bookings that hold money (requested, confirmed, delivered).
+    /// Sum of every ledger entry's change to spent.
+    pub ledger_spent_sum: SignedPence,
+    /// What bookings hold and no approved invoice has yet spent: live quantity bookings and seats
+    /// that hold money, less anything credited on an unapproved invoice.
     pub held_by_bookings: Pence,
+    /// Direct-payment spending waiting for the council (in review or queried).
+    pub held_by_spending: Pence,
+    /// Approved and paid invoice lines, less their credit notes.
+    pub spent_by_invoices: Pence,
+    /// Direct-payment spending accepted.
+    pub spent_by_spending: Pence,
 }
 
-/// Rule 3: remaining = amount - committed = the ledger's sum; committed = admin fee + live bookings;
-/// and rule 2: committed never exceeds amount.
+/// Rule 3: amount = remaining + committed + spent, with remaining the ledger's sum and spent
+/// its spent column; committed = admin fee + what bookings and waiting spending hold; spent =
+/// approved invoices less credit notes + accepted spending. Rule 2: nothing is overspent.
 pub fn reconcile(books: AllocationBooks) -> Vec<String> {
     let mut problems = Vec::new();
-    let remaining = books.amount.pence() - books.committed.pence();
+    let remaining = books.amount.pence() - books.committed.pence() - books.spent.pence();
     if remaining < 0 {
         problems.push(format!(
-            "overspent: committed {} exceeds amount {}",
-            books.committed, books.amount
+            "overspent: committed {} and spent {} exceed amount {}",
+            books.committed, books.spent, books.amount
         ));
     }
     if books.ledger_sum.pence() != remaining {
@@ -244,12 +268,26 @@ pub fn reconcile(books: AllocationBooks) -> Vec<String> {
             SignedPence::from_stored(remaining)
         ));
     }
-    let expected = books.admin_fee.pence() + books.held_by_bookings.pence();
+    if books.ledger_spent_sum.pence() != books.spent.pence() {
+        problems.push(format!(
+            "the ledger's spending sums to {} but spent is {}",
+            books.ledger_spent_sum, books.spent
+        ));
+    }
+    let expected = books.admin_fee.pence() + books.held_by_bookings.pence() + books.held_by_spending.pence();
     if books.committed.pence() != expected {
         problems.push(format!(
-            "committed is {} but the admin fee and live bookings add up to {}",
+            "committed is {} but the admin fee, live bookings and waiting spending add up to {}",
             books.committed,
             SignedPence::from_stored(expected)
+        ));
+    }
+    let spent = books.spent_by_invoices.pence() + books.spent_by_spending.pence();
+    if books.spent.pence() != spent {
+        problems.push(format!(
+            "spent is {} but approved invoices less credit notes and accepted spending add up to {}",
+            books.spent,
+            SignedPence::from_stored(spent)
         ));
     }
     problems
@@ -356,6 +394,7 @@ mod tests {
             admin_fee: p("40"),
             ledger_sum: SignedPence::from_stored(86000),
             held_by_bookings: p("100"),
+            ..AllocationBooks::default()
         };
         assert!(reconcile(good).is_empty());
         assert_eq!(
@@ -382,7 +421,40 @@ mod tests {
         };
         assert_eq!(
             reconcile(over),
-            vec!["overspent: committed 1100.00 exceeds amount 1000.00".to_string()]
+            vec!["overspent: committed 1100.00 and spent 0.00 exceed amount 1000.00".to_string()]
         );
+    }
+
+    #[test]
+    fn spent_money_is_accounted_for_by_invoices_and_spending() {
+        let p = |s: &str| s.parse::<Pence>().unwrap();
+        let good = AllocationBooks {
+            amount: p("1000"),
+            committed: p("50"),
+            spent: p("300"),
+            ledger_sum: SignedPence::from_stored(65000),
+            ledger_spent_sum: SignedPence::from_stored(30000),
+            held_by_bookings: p("30"),
+            held_by_spending: p("20"),
+            spent_by_invoices: p("250"),
+            spent_by_spending: p("50"),
+            ..AllocationBooks::default()
+        };
+        assert!(reconcile(good).is_empty(), "{:?}", reconcile(good));
+        let tampered = AllocationBooks {
+            spent_by_invoices: p("260"),
+            ..good
+        };
+        assert_eq!(reconcile(tampered).len(), 1);
+        let unledgered = AllocationBooks {
+            ledger_spent_sum: SignedPence::from_stored(0),
+            ..good
+        };
+        assert_eq!(reconcile(unledgered).len(), 1);
+        let waiting_lost = AllocationBooks {
+            held_by_spending: p("0"),
+            ..good
+        };
+        assert_eq!(reconcile(waiting_lost).len(), 1);
     }
 }

@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod council;
 pub mod fcr;
 pub mod geo;
+pub mod invoice;
 pub mod listing;
 pub mod money;
 pub mod organisation;
@@ -19,6 +20,7 @@ pub mod retention;
 pub mod search;
 pub mod service;
 pub mod sessions;
+pub mod spending;
 pub mod taxonomy;
 pub mod throttle;
 pub mod totp;
@@ -210,5 +212,10 @@ id_type!(
     BudgetHolderId,
     AllocationId,
     BookingId,
-    PlanOutcomeId
+    PlanOutcomeId,
+    InvoiceId,
+    InvoiceLineId,
+    CreditNoteId,
+    PaymentRunId,
+    SpendingId
 );

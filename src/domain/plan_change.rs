@@ -97,7 +97,7 @@ pub fn adjust(current: Pence, committed: Pence, new_amount: Pence) -> Result<(Si
     if new_amount < committed {
         return Err(RuleError::conflict(
             "below_committed",
-            format!("must be at least £{committed}, the amount already committed to bookings"),
+            format!("must be at least £{committed}, the amount already committed to bookings or spent"),
             Some("amount"),
         ));
     }
@@ -127,11 +127,15 @@ impl AllocationInput {
         } else if admin_fee > self.amount {
             c.add("admin_fee", "must not exceed the amount");
         }
+        if self.payment_schedule.is_some() && self.management != Management::DirectPayment {
+            c.add("payment_schedule", "only a direct payment is paid in on a schedule");
+        }
         c.finish(|| ValidAllocation {
             stream: self.stream,
             management: self.management,
             amount: self.amount,
             admin_fee,
+            payment_schedule: self.payment_schedule.unwrap_or_default(),
         })
     }
 }
@@ -180,6 +184,7 @@ mod tests {
             management: Management::Organised,
             amount: p("500"),
             admin_fee: Some(p("10")),
+            payment_schedule: None,
         };
         let problems = input.validate_new(&[Stream::Health]).unwrap_err().0;
         let fields: Vec<_> = problems.iter().map(|e| e.field.as_str()).collect();

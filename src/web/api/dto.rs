@@ -29,6 +29,7 @@ use crate::domain::plan_change::{AdjustmentInput, PlanDetailsInput};
 use crate::domain::reports::{GapRow, SpendingRow};
 use crate::domain::service::{Day, Location, LocationInput, PriceOptionInput, ServiceInput, Session};
 use crate::domain::sessions::{Policy, SeatStatus, SessionStatus, WaitStatus};
+use crate::domain::spending::PaymentSchedule;
 use crate::domain::taxonomy::{Term, Vocabulary};
 use crate::domain::validate::FieldError;
 use crate::domain::{
@@ -71,6 +72,11 @@ word_schemas!(
     LedgerKind,
     Day,
     Vocabulary,
+    crate::domain::invoice::InvoiceStatus,
+    crate::domain::invoice::Payer,
+    crate::domain::invoice::InvoicePeriod,
+    crate::domain::spending::PaymentSchedule,
+    crate::domain::spending::SpendingStatus,
 );
 
 /// Database ids are 64-bit integers.
@@ -101,6 +107,11 @@ id_schemas!(
     AllocationId,
     BookingId,
     PlanOutcomeId,
+    crate::domain::InvoiceId,
+    crate::domain::InvoiceLineId,
+    crate::domain::CreditNoteId,
+    crate::domain::PaymentRunId,
+    crate::domain::SpendingId,
 );
 
 fn decimal_string(description: &str, pattern: &str, example: &str) -> RefOr<Schema> {
@@ -769,9 +780,15 @@ pub struct Allocation {
     pub stream: Stream,
     pub management: Management,
     pub amount: Pence,
+    /// Held by bookings (and their invoices) not yet approved, and by spending in review.
     pub committed: Pence,
+    /// Approved invoices less credit notes, and accepted direct-payment spending.
+    pub spent: Pence,
+    /// amount - committed - spent.
     pub remaining: Pence,
     pub admin_fee: Pence,
+    /// How a direct payment is paid in; null for other allocations.
+    pub payment_schedule: Option<PaymentSchedule>,
 }
 
 impl From<&AllocationView> for Allocation {
@@ -782,8 +799,10 @@ impl From<&AllocationView> for Allocation {
             management: a.management,
             amount: a.amount,
             committed: a.committed,
+            spent: a.spent,
             remaining: a.remaining,
             admin_fee: a.admin_fee,
+            payment_schedule: (a.management == Management::DirectPayment).then_some(a.payment_schedule),
         }
     }
 }
@@ -966,6 +985,11 @@ pub struct NewAllocation {
     /// A third party's admin fee, taken out of the amount.
     #[serde(default)]
     pub admin_fee: Option<Pence>,
+    /// A direct payment's schedule: `four_weekly` (the default) or `monthly`, paid in advance.
+    /// Refused for other allocations.
+    #[serde(default)]
+    #[schema(required = false)]
+    pub payment_schedule: Option<PaymentSchedule>,
 }
 
 impl From<NewBudgetHolder> for BudgetHolderInput {
@@ -995,6 +1019,7 @@ impl From<NewBudgetHolder> for BudgetHolderInput {
                     management: a.management,
                     amount: a.amount,
                     admin_fee: a.admin_fee,
+                    payment_schedule: a.payment_schedule,
                 })
                 .collect(),
             needs: h.needs,
@@ -1119,6 +1144,7 @@ impl From<NewAllocation> for AllocationInput {
             management: a.management,
             amount: a.amount,
             admin_fee: a.admin_fee,
+            payment_schedule: a.payment_schedule,
         }
     }
 }

@@ -10,11 +10,14 @@ mod council;
 pub mod dto;
 pub mod error;
 pub mod extract;
+mod invoices;
+mod payment_runs;
 mod plans;
 mod reports;
 mod search;
 mod services;
 mod sessions;
+mod spending;
 
 use actix_web::{HttpResponse, get, web};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -41,7 +44,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .configure(reports::routes)
         .configure(bookings::routes)
         .configure(calendar::routes)
-        .configure(sessions::routes);
+        .configure(sessions::routes)
+        .configure(invoices::routes)
+        .configure(payment_runs::routes)
+        .configure(spending::routes);
 }
 
 /// The document as served: the collected paths and schemas, with what every operation shares.

@@ -3,7 +3,7 @@
 //! the API takes, and maps the use case's field names back to the form's.
 
 use super::Form;
-use super::forms::{date, pounds, problem};
+use super::forms::{date, pounds, problem, schedule};
 use crate::domain::budget::{AllocationInput, LoginInput, OutcomeStatus};
 use crate::domain::council::SettingsInput;
 use crate::domain::organisation::{OrganisationInput, RegistrationInput};
@@ -91,6 +91,7 @@ impl TryFrom<&Form> for AllocationInput {
                 management,
                 amount,
                 admin_fee,
+                payment_schedule: schedule(form, "new_payment_schedule", management),
             }),
             _ => Err(errors),
         }

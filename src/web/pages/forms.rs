@@ -787,6 +787,7 @@ impl TryFrom<&Form> for BudgetHolderInput {
                     management,
                     amount,
                     admin_fee,
+                    payment_schedule: schedule(form, &format!("payment_schedule_{s}"), management),
                 });
             }
         }
@@ -950,4 +951,13 @@ pub fn search_errors(errors: FormErrors) -> FormErrors {
             })
             .collect(),
     )
+}
+
+/// A direct payment's schedule as chosen on a form; left to its default when not asked.
+pub fn schedule(form: &Form, field: &str, management: Management) -> Option<crate::domain::spending::PaymentSchedule> {
+    if management == Management::DirectPayment {
+        form.get(field).parse().ok()
+    } else {
+        None
+    }
 }

@@ -11,9 +11,12 @@ mod council;
 mod council_forms;
 mod family;
 mod forms;
+mod invoices;
+mod payment_runs;
 mod provider;
 mod public;
 mod shortlist;
+mod spending;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -151,7 +154,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/council/providers/{id}/{status}",
             web::post().to(council::set_provider_status),
-        );
+        )
+        .configure(invoices::routes)
+        .configure(payment_runs::routes)
+        .configure(spending::routes);
 }
 
 async fn stylesheet() -> HttpResponse {

@@ -1,0 +1,1 @@
+//! Direct payments: instalments paid in, spending and receipts, the audit and the surplus test.

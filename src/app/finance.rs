@@ -1,0 +1,1 @@
+//! Providers' invoicing settings and bank details, and councils' invoicing and audit settings.

@@ -1,0 +1,1 @@
+//! Invoices: drafting from delivered sessions, issuing, the payer's answer, credit notes.

@@ -1,0 +1,1 @@
+//! Council payment runs of approved invoices.

@@ -1,0 +1,1 @@
+//! Providers' bank details, sealed at rest.

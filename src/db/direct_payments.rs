@@ -1,0 +1,1 @@
+//! Direct-payment instalments, spending and recoveries.

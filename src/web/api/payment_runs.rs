@@ -1,0 +1,5 @@
+//! The API's payment runs routes.
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn routes(_cfg: &mut ServiceConfig) {}

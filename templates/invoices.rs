@@ -1,0 +1,1 @@
+//! Invoice pages and the invoice PDF.
