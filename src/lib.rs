@@ -61,6 +61,11 @@ impl DataDir {
         self.0.join("index")
     }
 
+    /// Direct-payment receipts, by content hash: outside any web root.
+    pub fn receipts(&self) -> PathBuf {
+        self.0.join("receipts")
+    }
+
     /// The database to use: the URL given (`--database-url` / `DATABASE_URL`), or the SQLite
     /// file in this directory.
     pub fn database_url(&self, given: Option<&str>) -> DatabaseUrl {
@@ -202,7 +207,8 @@ impl Application {
                     retention: settings.retention,
                 },
             )
-            .with_idle_timeout(settings.idle_timeout),
+            .with_idle_timeout(settings.idle_timeout)
+            .with_receipts(data.receipts()),
         );
         let map_tiles = aw::Data::new(settings.map_tiles.clone());
         let clients = web::throttle::Clients::new(settings.client_attempts_per_minute, &settings.trusted_proxies);

@@ -4,6 +4,7 @@
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::Duration;
 
+use super::direct_payments::{self, DIRECT_PAYMENTS};
 use super::{AppError, AppResult, records, waitlist};
 use crate::db::{Conn, Db, jobs, now};
 use crate::domain::WaitlistId;
@@ -17,9 +18,18 @@ pub const POLL: Duration = Duration::from_secs(1);
 /// a time.
 pub const PURGE: &str = "purge";
 
-/// How often the purge runs.
-fn purge_interval() -> chrono::Duration {
+/// How often the purge and the direct payments run.
+fn daily() -> chrono::Duration {
     chrono::Duration::days(1)
+}
+
+/// The next day's run of a daily job, unless another server's chain already has one waiting
+/// (this job is still pending itself until it is marked done).
+fn again_tomorrow(conn: &mut Conn, kind: &str) -> AppResult<()> {
+    if jobs::pending(conn, kind, 0)?.len() <= 1 {
+        jobs::schedule(conn, kind, 0, now() + daily())?;
+    }
+    Ok(())
 }
 
 /// Run one claimed job; false when it found nothing to do (already done elsewhere).
@@ -28,27 +38,28 @@ fn handle(conn: &mut Conn, job: &jobs::Job, retention: Retention) -> AppResult<b
         waitlist::OFFER_EXPIRY => waitlist::expire(conn, WaitlistId(job.subject_id), now()),
         PURGE => {
             let did = records::purge_in(conn, retention, now())?;
-            // The next day's run, unless another server's chain already has one waiting (this
-            // job is still pending itself until it is marked done).
-            if jobs::pending(conn, PURGE, 0)?.len() <= 1 {
-                jobs::schedule(conn, PURGE, 0, now() + purge_interval())?;
-            }
+            again_tomorrow(conn, PURGE)?;
+            Ok(did)
+        }
+        DIRECT_PAYMENTS => {
+            let did = direct_payments::pay_in_due(conn, direct_payments::london_today(), None)?;
+            again_tomorrow(conn, DIRECT_PAYMENTS)?;
             Ok(did)
         }
         other => Err(AppError::Internal(format!("no handler for job kind {other}"))),
     }
 }
 
-/// A purge is due now unless one is already waiting.
-fn schedule_purge(db: &Db) {
-    let scheduled = db.write(|conn| {
-        if jobs::pending(conn, PURGE, 0)?.is_empty() {
-            jobs::schedule(conn, PURGE, 0, now())?;
+/// A daily job is due now unless one is already waiting.
+fn schedule_daily(db: &Db, kind: &'static str) {
+    let scheduled = db.write(move |conn| {
+        if jobs::pending(conn, kind, 0)?.is_empty() {
+            jobs::schedule(conn, kind, 0, now())?;
         }
         Ok(())
     });
     if let Err(e) = scheduled {
-        tracing::warn!(error = %e, "could not schedule the daily purge; another server may");
+        tracing::warn!(error = %e, job = kind, "could not schedule a daily job; another server may");
     }
 }
 
@@ -97,7 +108,8 @@ pub fn run_due(db: &Db, retention: Retention) -> usize {
 pub fn spawn(db: Db, poll: Duration, retention: Retention) -> Sender<()> {
     let (alive, stop): (Sender<()>, Receiver<()>) = std::sync::mpsc::channel();
     let spawned = std::thread::Builder::new().name("job-runner".into()).spawn(move || {
-        schedule_purge(&db);
+        schedule_daily(&db, PURGE);
+        schedule_daily(&db, DIRECT_PAYMENTS);
         loop {
             run_due(&db, retention);
             match stop.recv_timeout(poll) {

@@ -62,6 +62,8 @@ pub struct App {
     idle_timeout: chrono::Duration,
     /// How long the search log and ended plans are kept.
     pub retention: crate::domain::retention::Retention,
+    /// Where direct-payment receipts are kept.
+    receipts: direct_payments::ReceiptStore,
 }
 
 /// The limits a server applies: its password checks pool, its per-account login policy, and how
@@ -244,7 +246,14 @@ impl App {
             throttle: limits.throttle,
             idle_timeout: default_idle_timeout(),
             retention: limits.retention,
+            receipts: direct_payments::ReceiptStore("receipts".into()),
         }
+    }
+
+    /// Keep receipts in `dir` (the data directory's `receipts/`).
+    pub fn with_receipts(mut self, dir: std::path::PathBuf) -> App {
+        self.receipts = direct_payments::ReceiptStore(dir);
+        self
     }
 
     /// Sessions unused for longer than `idle` are dead (`serve --idle-timeout-minutes`); at least

@@ -40,8 +40,12 @@ pub async fn create(app: &App, actor: &Actor, input: BudgetHolderInput) -> AppRe
     // On the bounded password pool like logins: an officer's burst of new plans waits its turn.
     let hash = app.passwords.hash(holder.family.password.clone()).await?;
     app.blocking(move |app| {
-        let (id, family_user_id, family_account_created) =
-            app.db.write_as(move |conn| store(conn, council, &holder, &hash))?;
+        let (id, family_user_id, family_account_created) = app.db.write_as(move |conn| {
+            let stored = store(conn, council, &holder, &hash)?;
+            // A direct payment's first instalment (and any already due) is paid in at once.
+            super::direct_payments::pay_in_due(conn, super::direct_payments::london_today(), Some(stored.0))?;
+            Ok::<_, AppError>(stored)
+        })?;
         let plan = app.db.read_as(|conn| match budget_holders::load(conn, id)? {
             Some(row) => Ok::<_, AppError>(budget_holders::view(conn, row)?),
             None => Err(AppError::not_found("budget holder")),

@@ -38,7 +38,7 @@ impl Pence {
     }
 
     /// For values read back from our own database, where the CHECK constraints already hold.
-    pub fn from_stored(pence: i64) -> Pence {
+    pub const fn from_stored(pence: i64) -> Pence {
         Pence(pence)
     }
 

@@ -6,6 +6,7 @@ use sha2::{Digest, Sha256};
 
 use super::money::Pence;
 use super::text_enum;
+use super::validate::{Checker, FieldError, Invalid, text};
 
 text_enum!(
     /// How a direct payment is paid into the holder's account, always in advance.
@@ -150,6 +151,107 @@ pub fn receipt_type(bytes: &[u8]) -> Option<ReceiptType> {
     kind.mime_type().parse().ok()
 }
 
+/// Spending over this needs a receipt (councils ask holders to keep receipts over 5.00).
+pub const RECEIPT_REQUIRED_OVER: Pence = Pence::from_stored(500);
+
+/// Spending a family records, as it came in (form fields are text; the receipt is its bytes).
+#[derive(Debug, Clone, Default)]
+pub struct SpendingInput {
+    pub allocation_id: Option<String>,
+    pub payee: String,
+    pub spent_on: String,
+    pub amount: String,
+    pub description: String,
+    pub plan_outcome_id: Option<String>,
+    pub receipt: Option<Vec<u8>>,
+}
+
+/// Spending that can be recorded, before the plan's own checks (its allocations, dates, outcomes).
+#[derive(Debug, Clone)]
+pub struct ValidSpending {
+    pub allocation_id: Option<i64>,
+    pub payee: String,
+    pub spent_on: NaiveDate,
+    pub amount: Pence,
+    pub description: String,
+    pub plan_outcome_id: Option<i64>,
+    pub receipt: Option<(ReceiptType, Vec<u8>)>,
+}
+
+fn optional_id(c: &mut Checker, field: &str, value: Option<&str>) -> Option<i64> {
+    let value = value.map(str::trim).filter(|v| !v.is_empty())?;
+    match value.parse::<i64>() {
+        Ok(id) if id > 0 => Some(id),
+        _ => {
+            c.add(field, "must be a whole number id");
+            None
+        }
+    }
+}
+
+impl SpendingInput {
+    /// Every field checked, each problem named; `today` is England's date.
+    pub fn validate(&self, today: NaiveDate) -> Result<ValidSpending, Invalid> {
+        let mut c = Checker::new();
+        let allocation_id = optional_id(&mut c, "allocation_id", self.allocation_id.as_deref());
+        let plan_outcome_id = optional_id(&mut c, "plan_outcome_id", self.plan_outcome_id.as_deref());
+        let payee = c.take(text("payee", &self.payee, 1, 200));
+        let description = c.take(text("description", &self.description, 1, 500));
+        let spent_on = c.take(match self.spent_on.trim().parse::<NaiveDate>() {
+            Ok(d) if d > today => Err(FieldError::new("spent_on", "must not be in the future")),
+            Ok(d) => Ok(d),
+            Err(_) => Err(FieldError::new("spent_on", "must be a date such as 2026-11-30")),
+        });
+        let amount = c.take(match self.amount.trim().parse::<Pence>() {
+            Ok(a) if a > Pence::ZERO => Ok(a),
+            Ok(_) => Err(FieldError::new("amount", "must be more than 0.00")),
+            Err(e) => Err(FieldError::new("amount", e.to_string())),
+        });
+        let receipt = match self.receipt.as_deref().filter(|r| !r.is_empty()) {
+            None => {
+                if amount.is_some_and(|a| a > RECEIPT_REQUIRED_OVER) {
+                    c.add(
+                        "receipt",
+                        format!("is needed for spending over {RECEIPT_REQUIRED_OVER}"),
+                    );
+                }
+                None
+            }
+            Some(bytes) if bytes.len() > MAX_RECEIPT_BYTES => {
+                c.add("receipt", "must be at most 5 MB");
+                None
+            }
+            Some(bytes) => match receipt_type(bytes) {
+                Some(kind) => Some((kind, bytes.to_vec())),
+                None => {
+                    c.add("receipt", "must be a PDF or a photo (JPEG, PNG, WebP or HEIC)");
+                    None
+                }
+            },
+        };
+        c.finish(|| ())?;
+        // Every field that failed added its error above, so all are here.
+        let (Some(payee), Some(description), Some(spent_on), Some(amount)) = (payee, description, spent_on, amount)
+        else {
+            return Err(Invalid::one("amount", "is invalid"));
+        };
+        Ok(ValidSpending {
+            allocation_id,
+            payee,
+            spent_on,
+            amount,
+            description,
+            plan_outcome_id,
+            receipt,
+        })
+    }
+}
+
+/// A receipt's name in the store: the SHA-256 of its content, in hex.
+pub fn receipt_hash(bytes: &[u8]) -> String {
+    super::hex(&Sha256::digest(bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,5 +327,37 @@ mod tests {
         assert_eq!(receipt_type(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), Some(ReceiptType::Png));
         assert_eq!(receipt_type(b"<script>alert(1)</script>"), None);
         assert_eq!(receipt_type(b"MZ\x90\0"), None);
+    }
+    #[test]
+    fn spending_needs_a_receipt_over_five_pounds_of_a_kept_type() {
+        let today = d("2026-12-02");
+        let base = SpendingInput {
+            payee: "Swim club".into(),
+            spent_on: "2026-11-30".into(),
+            amount: "5.00".into(),
+            description: "Lessons".into(),
+            ..SpendingInput::default()
+        };
+        assert!(base.validate(today).is_ok());
+        let over = SpendingInput {
+            amount: "5.01".into(),
+            ..base.clone()
+        };
+        assert_eq!(over.validate(today).unwrap_err().0[0].field, "receipt");
+        let html = SpendingInput {
+            receipt: Some(b"<html><script>x</script>".to_vec()),
+            ..over.clone()
+        };
+        assert_eq!(html.validate(today).unwrap_err().0[0].field, "receipt");
+        let pdf = SpendingInput {
+            receipt: Some(b"%PDF-1.7\n".to_vec()),
+            ..over
+        };
+        assert_eq!(pdf.validate(today).unwrap().receipt.unwrap().0, ReceiptType::Pdf);
+        let future = SpendingInput {
+            spent_on: "2026-12-03".into(),
+            ..base
+        };
+        assert_eq!(future.validate(today).unwrap_err().0[0].field, "spent_on");
     }
 }
