@@ -309,6 +309,34 @@ both_backends! {
         assert_eq!(account["paid_in"], "1300.00", "{account}");
         verify_clean(&app);
     }
+
+    #[tokio::test]
+    async fn the_quarterly_return_shows_payments_in_spending_and_the_surplus_test() {
+        let app = spawn().await;
+        let w = world(&app, "1400.00").await;
+        let (holder, council, _) = ids(&w);
+        set_audit(&app, council, "1000.00", 0);
+        expect(spend(&app, &w.family, holder, "50.00", Some(("r.pdf", "application/pdf", PDF))).await, StatusCode::CREATED).await;
+        expect(spend(&app, &w.family, holder, "3.00", None).await, StatusCode::CREATED).await;
+        let quarter = "2026-Q4";
+        let report = expect(app.get(&format!("/budget-holders/{holder}/quarterly-return?quarter={quarter}"), Some(&w.family)).await, StatusCode::OK).await;
+        let dp = &report["allocations"][0]["direct_payment"];
+        // The four instalments due so far were paid in when the plan was made, this quarter.
+        assert_eq!(dp["payments_in"].as_array().unwrap().len(), 4, "{report}");
+        let spending = dp["spending"].as_array().unwrap();
+        assert_eq!(spending.len(), 2);
+        assert!(spending.iter().any(|s| s["amount"] == "50.00" && s["has_receipt"] == true && s["status"] == "accepted"), "{dp}");
+        assert!(spending.iter().any(|s| s["amount"] == "3.00" && s["has_receipt"] == false));
+        assert_eq!(dp["surplus_test"]["spent"], "53.00");
+        assert_eq!(dp["surplus_test"]["paid_in"], "400.00");
+        // The existing fields are as they were.
+        assert_eq!(report["allocations"][0]["quarter"], quarter);
+        let csv = app.get(&format!("/budget-holders/{holder}/quarterly-return.csv?quarter={quarter}"), Some(&w.council)).await;
+        assert_eq!(csv.status(), StatusCode::OK);
+        let csv = csv.text().await.unwrap();
+        assert!(csv.contains("payment_in") && csv.contains("dp_spending") && csv.contains("Wimbledon Swim Club"), "{csv}");
+        verify_clean(&app);
+    }
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

@@ -8,7 +8,11 @@ use chrono::NaiveDate;
 use super::bookings::plan_for;
 use super::{App, AppError, AppResult, records};
 use crate::db::budget_holders::{self, HolderRow};
-use crate::db::direct_payments::{self as dp, DirectPayment, NewSpending, PaidIn, SpendingRow, StoredReceipt};
+use crate::db::direct_payments::{
+    self as dp, DirectPayment, DirectPaymentQuarter, NewSpending, PaidIn, SpendingRow, StoredReceipt,
+};
+use crate::db::reports::QuarterlyReturn;
+use crate::domain::reports::Quarter;
 use crate::db::ledger::{self, Movement};
 use crate::db::{Conn, councils, now};
 use crate::domain::booking::LedgerKind;
@@ -521,4 +525,47 @@ pub async fn recover(
             .ok_or_else(|| AppError::not_found("allocation"))
     })
     .await
+}
+
+/// Add each direct payment's quarter to its quarterly return: payments in and invoices paid in
+/// the quarter, spending dated in it, and the surplus test on its last day.
+pub(crate) fn add_to_returns(
+    conn: &mut Conn,
+    row: &HolderRow,
+    quarter: Quarter,
+    returns: &mut [QuarterlyReturn],
+) -> AppResult<()> {
+    let (first, last) = (quarter.start(), quarter.end().pred_opt().unwrap_or(quarter.end()));
+    let within = |d: NaiveDate| first <= d && d <= last;
+    let outcomes = budget_holders::view(conn, row.clone())?.outcomes;
+    for account in accounts(conn, row, last)? {
+        let Some(r) = returns.iter_mut().find(|r| r.allocation_id == account.allocation_id) else {
+            continue;
+        };
+        let spending = dp::of_allocation(conn, account.allocation_id)?
+            .into_iter()
+            .filter(|s| within(s.spent_on))
+            .map(|s| {
+                let outcome = s
+                    .plan_outcome_id
+                    .and_then(|id| outcomes.iter().find(|o| o.id.0 == id))
+                    .map(|o| o.text.clone());
+                (s, outcome)
+            })
+            .collect();
+        r.direct_payment = Some(DirectPaymentQuarter {
+            payments_in: account
+                .paid_in
+                .into_iter()
+                .filter(|p| within(london_date(p.paid_at)))
+                .collect(),
+            invoices_paid: dp::family_paid_invoices(conn, account.allocation_id)?
+                .into_iter()
+                .filter(|i| i.paid_on.is_some_and(within))
+                .collect(),
+            spending,
+            surplus_test: account.test,
+        });
+    }
+    Ok(())
 }

@@ -221,8 +221,10 @@ pub async fn quarterly_returns(
     holder: BudgetHolderId,
     quarter: Quarter,
 ) -> AppResult<Vec<QuarterlyReturn>> {
-    records::read_plan(app, actor, holder, records::READ_RETURN, move |conn, _| {
-        Ok(reports::quarterly_returns(conn, holder, quarter)?)
+    records::read_plan(app, actor, holder, records::READ_RETURN, move |conn, row| {
+        let mut returns = reports::quarterly_returns(conn, holder, quarter)?;
+        super::direct_payments::add_to_returns(conn, &row, quarter, &mut returns)?;
+        Ok(returns)
     })
     .await
 }

@@ -9,7 +9,7 @@ use super::schema::{
 use super::{Conn, DbError, DbResult, now};
 use crate::domain::invoice::{InvoiceStatus, Payer};
 use crate::domain::paging::{Page, PageRequest};
-use crate::domain::spending::{Instalment, PaymentSchedule, SpendingStatus};
+use crate::domain::spending::{Instalment, PaymentSchedule, SpendingStatus, SurplusTest};
 use crate::domain::{AllocationId, BudgetHolderId, CouncilId, Management, Pence, PlanOutcomeId, SpendingId, UserId};
 
 /// A direct-payment allocation with what its schedule needs.
@@ -373,4 +373,15 @@ pub fn family_paid_invoices(conn: &mut Conn, allocation: AllocationId) -> DbResu
         }
     }
     Ok(out)
+}
+
+/// What a quarterly return adds for a direct payment: the quarter's payments in, the invoices the
+/// family paid, its spending (with the outcome each served), and the surplus test at its end.
+#[derive(Debug, Clone)]
+pub struct DirectPaymentQuarter {
+    pub payments_in: Vec<PaidIn>,
+    pub invoices_paid: Vec<FamilyPaid>,
+    /// Each item with the text of the plan outcome it served.
+    pub spending: Vec<(SpendingRow, Option<String>)>,
+    pub surplus_test: SurplusTest,
 }

@@ -225,6 +225,8 @@ pub struct QuarterlyReturn {
     pub admin_fees: SignedPence,
     pub closing_balance: SignedPence,
     pub lines: Vec<ReturnLine>,
+    /// A direct payment's payments in, spending and surplus test (filled by the use case).
+    pub direct_payment: Option<super::direct_payments::DirectPaymentQuarter>,
 }
 
 pub fn quarterly_returns(conn: &mut Conn, holder: BudgetHolderId, quarter: Quarter) -> DbResult<Vec<QuarterlyReturn>> {
@@ -280,6 +282,7 @@ pub fn quarterly_returns(conn: &mut Conn, holder: BudgetHolderId, quarter: Quart
                     amount: SignedPence::from_stored(amount),
                 })
                 .collect(),
+            direct_payment: None,
         });
     }
     Ok(out)

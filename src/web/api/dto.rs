@@ -2094,6 +2094,10 @@ pub struct AllocationQuarter {
     pub admin_fees: SignedPence,
     pub closing_balance: SignedPence,
     pub lines: Vec<QuarterLine>,
+    /// For a direct payment: the quarter's payments in, invoices paid, spending and the surplus
+    /// test at its end; absent for other allocations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub direct_payment: Option<super::spending::DirectPaymentReturn>,
 }
 
 impl From<&QuarterlyReturn> for AllocationQuarter {
@@ -2110,6 +2114,7 @@ impl From<&QuarterlyReturn> for AllocationQuarter {
             admin_fees: r.admin_fees,
             closing_balance: r.closing_balance,
             lines: r.lines.iter().map(Into::into).collect(),
+            direct_payment: r.direct_payment.as_ref().map(Into::into),
         }
     }
 }

@@ -17,7 +17,7 @@ mod reports;
 mod search;
 mod services;
 mod sessions;
-mod spending;
+pub(crate) mod spending;
 
 use actix_web::{HttpResponse, get, web};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};

@@ -12,7 +12,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::extract::{Auth, Json, Query};
 use super::{ApiError, Data, Reply, dto};
 use crate::app::direct_payments::{self as dp, Account};
-use crate::db::direct_payments::SpendingRow;
+use crate::db::direct_payments::{DirectPaymentQuarter, SpendingRow};
 use crate::domain::paging::Page;
 use crate::domain::spending::{MAX_RECEIPT_BYTES, PaymentSchedule, SpendingInput, SpendingStatus};
 use crate::domain::validate::Invalid;
@@ -393,4 +393,92 @@ async fn recover(app: Data, auth: Auth, id: web::Path<i64>, Json(body): Json<New
     let holder = BudgetHolderId(id.into_inner());
     let account = dp::recover(&app, &auth.actor, holder, body.allocation_id, body.amount, &body.reason).await?;
     Ok(HttpResponse::Created().json(DirectPaymentAccount::from(&account)))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvoicePaid {
+    pub invoice_id: i64,
+    pub paid_on: Option<NaiveDate>,
+    /// Its lines for this allocation, less credit notes.
+    pub amount: Pence,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuarterSpending {
+    pub id: SpendingId,
+    pub payee: String,
+    pub spent_on: NaiveDate,
+    pub amount: Pence,
+    /// What it was for.
+    pub description: String,
+    /// The plan outcome it served, in the plan's words.
+    pub outcome: Option<String>,
+    pub status: SpendingStatus,
+    pub has_receipt: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuarterSurplus {
+    pub paid_in: Pence,
+    pub spent: Pence,
+    pub balance: Pence,
+    pub allowed: Pence,
+    pub surplus: Pence,
+}
+
+/// A direct payment's part of the quarterly return.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DirectPaymentReturn {
+    pub payments_in: Vec<PaymentIn>,
+    pub invoices_paid: Vec<InvoicePaid>,
+    pub spending: Vec<QuarterSpending>,
+    /// At the quarter's end.
+    pub surplus_test: QuarterSurplus,
+}
+
+impl From<&DirectPaymentQuarter> for DirectPaymentReturn {
+    fn from(q: &DirectPaymentQuarter) -> DirectPaymentReturn {
+        let t = &q.surplus_test;
+        DirectPaymentReturn {
+            payments_in: q
+                .payments_in
+                .iter()
+                .map(|p| PaymentIn {
+                    instalment: p.instalment + 1,
+                    due_on: p.due_on,
+                    amount: p.amount,
+                })
+                .collect(),
+            invoices_paid: q
+                .invoices_paid
+                .iter()
+                .map(|i| InvoicePaid {
+                    invoice_id: i.invoice_id,
+                    paid_on: i.paid_on,
+                    amount: i.amount,
+                })
+                .collect(),
+            spending: q
+                .spending
+                .iter()
+                .map(|(s, outcome)| QuarterSpending {
+                    id: s.id(),
+                    payee: s.payee.clone(),
+                    spent_on: s.spent_on,
+                    amount: s.amount(),
+                    description: s.description.clone(),
+                    outcome: outcome.clone(),
+                    status: s.status(),
+                    has_receipt: s.receipt_hash.is_some(),
+                })
+                .collect(),
+            surplus_test: QuarterSurplus {
+                paid_in: t.paid_in,
+                spent: t.spent,
+                balance: t.balance,
+                allowed: t.allowed,
+                surplus: t.surplus,
+            },
+        }
+    }
 }
