@@ -87,6 +87,7 @@ pub fn holder_form(chrome: &Chrome<'_>, taxonomy: &Taxonomy, errors: &FormErrors
                 h3 { (c::stream(*stream)) }
                 (input(errors, &format!("amount_{s}"), "Amount in pounds", form.get(&format!("amount_{s}")), "text", None))
                 (c::select(errors, &format!("management_{s}"), "Held as", &held_as, form.get(&format!("management_{s}"))))
+                (c::select(errors, &format!("payment_schedule_{s}"), "How it is paid in", &super::spending::schedule_choices(), form.get(&format!("payment_schedule_{s}"))))
                 (input(errors, &format!("admin_fee_{s}"), "Third-party admin fee in pounds", form.get(&format!("admin_fee_{s}")), "text", Some("Only for a third-party arrangement")))
             }
             button.button type="submit" { "Add budget holder" }
@@ -367,11 +368,14 @@ fn holder_allocations(chrome: &Chrome<'_>, p: &BudgetHolderView, errors: &FormEr
         (c::table("Section J allocations", &["Stream", "Held as", "Amount", "Committed", "Remaining"], p.allocations.is_empty().then_some("No allocations yet."), html! {
             @for a in &p.allocations {
                 tr {
-                    th scope="row" { (c::stream(a.stream)) } td { (c::management(a.management)) }
+                    th scope="row" { (c::stream(a.stream)) } td { (super::spending::held_as(a)) }
                     td { (money(a.amount)) } td { (money(a.committed)) } td { (money(a.remaining)) }
                 }
             }
         }))
+        @if p.allocations.iter().any(|a| a.management == Management::DirectPayment) {
+            p { a href={ "/council/budget-holders/" (p.id) "/direct-payment" } { "Direct payment: payments in, spending, surplus test and recovery" } }
+        }
         @for a in &p.allocations {
             @let amount = format!("amount_{}", a.id.0);
             @let reason = format!("reason_{}", a.id.0);

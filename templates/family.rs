@@ -30,7 +30,7 @@ fn plan(taxonomy: &Taxonomy, p: &BudgetHolderView) -> Markup {
             @for a in &p.allocations {
                 tr {
                     th scope="row" { (c::stream(a.stream)) }
-                    td { (c::management(a.management)) }
+                    td { (super::spending::held_as(a)) }
                     td { (money(a.amount)) }
                     td { (money(a.committed)) }
                     td.remaining { (money(a.remaining)) }

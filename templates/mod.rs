@@ -38,7 +38,11 @@ pub fn layout(title: &str, chrome: &Chrome<'_>, body: Markup) -> Markup {
                                 li { a href="/search" { "Search" } }
                                 li { a href="/shortlist" { "Shortlist" @if chrome.shortlisted > 0 { " (" (chrome.shortlisted) ")" } } }
                                 @match chrome.role {
-                                    Some("family") | Some("broker") => { li { a href="/my-plan" { "My plan" } } }
+                                    Some("family") => {
+                                        li { a href="/my-plan" { "My plan" } }
+                                        li { a href="/my-plan/direct-payment" { "Direct payment" } }
+                                    }
+                                    Some("broker") => { li { a href="/my-plan" { "My plan" } } }
                                     Some("provider") => {
                                         li { a href="/provider/services" { "Your services" } }
                                         li { a href="/provider/bookings" { "Bookings" } }
@@ -47,6 +51,7 @@ pub fn layout(title: &str, chrome: &Chrome<'_>, body: Markup) -> Markup {
                                         li { a href="/council/budget-holders" { "Budget holders" } }
                                         li { a href="/council/providers" { "Providers" } }
                                         li { a href="/council/reports" { "Reports" } }
+                                        li { a href="/council/audit" { "Audit" } }
                                     }
                                     _ => {}
                                 }

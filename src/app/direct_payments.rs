@@ -11,12 +11,12 @@ use crate::db::budget_holders::{self, HolderRow};
 use crate::db::direct_payments::{
     self as dp, DirectPayment, DirectPaymentQuarter, NewSpending, PaidIn, SpendingRow, StoredReceipt,
 };
-use crate::db::reports::QuarterlyReturn;
-use crate::domain::reports::Quarter;
 use crate::db::ledger::{self, Movement};
+use crate::db::reports::QuarterlyReturn;
 use crate::db::{Conn, councils, now};
 use crate::domain::booking::LedgerKind;
 use crate::domain::paging::{Page, PageRequest};
+use crate::domain::reports::Quarter;
 use crate::domain::sessions::london_date;
 use crate::domain::spending::{
     ReceiptType, SpendingInput, SpendingStatus, SurplusTest, instalment_amount, receipt_hash, surplus_test,
@@ -568,4 +568,56 @@ pub(crate) fn add_to_returns(
         });
     }
     Ok(())
+}
+
+/// A plan's direct payments as its family's page shows them.
+#[derive(Debug, Clone)]
+pub struct PlanDirectPayment {
+    pub plan: crate::db::budget_holders::BudgetHolderView,
+    pub accounts: Vec<Account>,
+    pub spending: Page<SpendingRow>,
+}
+
+/// The family's page: each of its plans with a direct payment, its accounts and a page of its
+/// spending.
+pub async fn family_page(app: &App, actor: &Actor, page: PageRequest) -> AppResult<Vec<PlanDirectPayment>> {
+    if actor.role != Role::Family {
+        return Err(AppError::wrong_role(actor));
+    }
+    let mut out = Vec::new();
+    for plan in super::plans::all(app, actor).await? {
+        if !plan
+            .allocations
+            .iter()
+            .any(|a| a.management == Management::DirectPayment)
+        {
+            continue;
+        }
+        let accounts = surplus(app, actor, plan.id).await?;
+        let spending = spending_of(app, actor, plan.id, page).await?;
+        out.push(PlanDirectPayment {
+            plan,
+            accounts,
+            spending,
+        });
+    }
+    Ok(out)
+}
+
+/// The council's page for one plan's direct payments: the accounts, surplus tests and spending.
+pub async fn council_page(
+    app: &App,
+    actor: &Actor,
+    holder: BudgetHolderId,
+    page: PageRequest,
+) -> AppResult<PlanDirectPayment> {
+    actor.council().ok_or_else(|| AppError::wrong_role(actor))?;
+    let plan = super::plans::get(app, actor, holder).await?;
+    let accounts = surplus(app, actor, holder).await?;
+    let spending = spending_of(app, actor, holder, page).await?;
+    Ok(PlanDirectPayment {
+        plan,
+        accounts,
+        spending,
+    })
 }

@@ -379,7 +379,12 @@ pub fn quarterly_csv(returns: &[QuarterlyReturn]) -> AppResult<Csv> {
         if let Some(dp) = &r.direct_payment {
             for p in &dp.payments_in {
                 let what = format!("Direct payment instalment {} (due {})", p.instalment + 1, p.due_on);
-                flat.push(line(p.paid_at.date().to_string(), "payment_in", &what, p.amount.to_string()));
+                flat.push(line(
+                    p.paid_at.date().to_string(),
+                    "payment_in",
+                    &what,
+                    p.amount.to_string(),
+                ));
             }
             for i in &dp.invoices_paid {
                 let paid_on = i.paid_on.map(|d| d.to_string()).unwrap_or_default();
@@ -387,7 +392,11 @@ pub fn quarterly_csv(returns: &[QuarterlyReturn]) -> AppResult<Csv> {
                 flat.push(line(paid_on, "invoice_paid", &what, i.amount.to_string()));
             }
             for (s, outcome) in &dp.spending {
-                let receipt = if s.receipt_hash.is_some() { "receipt kept" } else { "no receipt" };
+                let receipt = if s.receipt_hash.is_some() {
+                    "receipt kept"
+                } else {
+                    "no receipt"
+                };
                 let what = format!(
                     "{}: {} ({}; {}; {receipt})",
                     s.payee,
@@ -395,7 +404,12 @@ pub fn quarterly_csv(returns: &[QuarterlyReturn]) -> AppResult<Csv> {
                     outcome.as_deref().unwrap_or("no outcome named"),
                     s.status.replace('_', " ")
                 );
-                flat.push(line(s.spent_on.to_string(), "dp_spending", &what, s.amount().to_string()));
+                flat.push(line(
+                    s.spent_on.to_string(),
+                    "dp_spending",
+                    &what,
+                    s.amount().to_string(),
+                ));
             }
             flat.push(line(
                 String::new(),

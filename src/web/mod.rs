@@ -4,6 +4,7 @@
 pub mod api;
 mod assets;
 pub mod calendar;
+pub mod multipart;
 pub mod oruk;
 pub mod pages;
 pub mod throttle;

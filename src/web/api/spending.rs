@@ -1,7 +1,6 @@
 //! The API's spending routes: direct-payment spending and receipts, the council's audit, the
 //! surplus test and recoveries.
 
-use actix_multipart::Multipart;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -14,9 +13,10 @@ use super::{ApiError, Data, Reply, dto};
 use crate::app::direct_payments::{self as dp, Account};
 use crate::db::direct_payments::{DirectPaymentQuarter, SpendingRow};
 use crate::domain::paging::Page;
-use crate::domain::spending::{MAX_RECEIPT_BYTES, PaymentSchedule, SpendingInput, SpendingStatus};
+use crate::domain::spending::{PaymentSchedule, SpendingStatus};
 use crate::domain::validate::Invalid;
 use crate::domain::{AllocationId, BudgetHolderId, Pence, SpendingId, Stream};
+use crate::web::multipart::{Unreadable, read_spending};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(record)
@@ -116,74 +116,6 @@ pub struct NewSpending {
     receipt: Option<Vec<u8>>,
 }
 
-/// The text fields' cap: nothing here is longer than a few hundred characters.
-const MAX_TEXT_FIELD: usize = 16 * 1024;
-/// More fields than a spending record has, with room for a form's own.
-const MAX_FIELDS: usize = 16;
-
-/// Read a spending record from a multipart body, the receipt kept in memory up to its cap (the
-/// rest of an oversized one is read and dropped, so the answer reaches the client). Fields not
-/// in a spending record come back for the caller (a form's CSRF token).
-pub(crate) async fn read_spending(
-    req: &HttpRequest,
-    payload: web::Payload,
-) -> Result<(SpendingInput, Vec<(String, String)>), ApiError> {
-    let mut form = Multipart::new(req.headers(), payload);
-    let mut input = SpendingInput::default();
-    let mut extra = Vec::new();
-    let mut fields = 0;
-    loop {
-        let next = std::future::poll_fn(|cx| futures_core::Stream::poll_next(std::pin::Pin::new(&mut form), cx)).await;
-        let mut field = match next {
-            None => break,
-            Some(Ok(field)) => field,
-            Some(Err(e)) => {
-                return Err(ApiError::bad_request(
-                    "unreadable_body",
-                    format!("not a multipart/form-data body: {e}"),
-                    None,
-                ));
-            }
-        };
-        fields += 1;
-        if fields > MAX_FIELDS {
-            return Err(ApiError::bad_request(
-                "too_many_fields",
-                "too many fields in the form",
-                None,
-            ));
-        }
-        let name = field.name().unwrap_or_default().to_string();
-        let limit = if name == "receipt" {
-            MAX_RECEIPT_BYTES
-        } else {
-            MAX_TEXT_FIELD
-        };
-        let bytes = match field.bytes(limit).await {
-            Err(_) if name == "receipt" => return Err(Invalid::one("receipt", "must be at most 5 MB").into()),
-            Err(_) => return Err(Invalid::one(name, "is too long").into()),
-            Ok(Err(e)) => return Err(ApiError::bad_request("unreadable_body", e.to_string(), Some(&name))),
-            Ok(Ok(bytes)) => bytes,
-        };
-        if name == "receipt" {
-            input.receipt = Some(bytes.to_vec());
-            continue;
-        }
-        let value =
-            String::from_utf8(bytes.to_vec()).map_err(|_| Invalid::one(name.clone(), "must be text (UTF-8)"))?;
-        match name.as_str() {
-            "allocation_id" => input.allocation_id = Some(value),
-            "payee" => input.payee = value,
-            "spent_on" => input.spent_on = value,
-            "amount" => input.amount = value,
-            "description" => input.description = value,
-            "plan_outcome_id" => input.plan_outcome_id = Some(value),
-            _ => extra.push((name, value)),
-        }
-    }
-    Ok((input, extra))
-}
-
 /// The family records spending from its direct payment (multipart/form-data). The council's
 /// audit rule decides whether it is accepted at once or waits in its review queue. 409
 /// `insufficient_funds` naming `amount` when not that much is left; a receipt that is not a PDF or
@@ -197,7 +129,10 @@ pub(crate) async fn read_spending(
 )]
 #[post("/budget-holders/{id}/spending")]
 async fn record(app: Data, auth: Auth, id: web::Path<i64>, req: HttpRequest, payload: web::Payload) -> Reply {
-    let (input, extra) = read_spending(&req, payload).await?;
+    let (input, extra) = read_spending(&req, payload).await.map_err(|e| match e {
+        Unreadable::Invalid(invalid) => ApiError::from(invalid),
+        Unreadable::Body(message) => ApiError::bad_request("unreadable_body", message, None),
+    })?;
     if let Some((name, _)) = extra.first() {
         return Err(Invalid::one(name.clone(), "is not a field of a spending record").into());
     }

@@ -420,9 +420,13 @@ impl Form {
     /// Read a form body and check it carries the visitor's CSRF token: a logged-in visitor's
     /// session's token (whatever the CSRF cookie says), else the pre-session cookie's.
     pub fn read(visitor: &Visitor, body: &[u8]) -> Result<Form, PageError> {
-        let form = serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
-            .map(Form)
-            .map_err(|_| PageError::BadForm)?;
+        let fields = serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).map_err(|_| PageError::BadForm)?;
+        Form::checked(visitor, fields)
+    }
+
+    /// Fields read some other way (a multipart form's), checked for the CSRF token as [`Form::read`].
+    pub fn checked(visitor: &Visitor, fields: Vec<(String, String)>) -> Result<Form, PageError> {
+        let form = Form(fields);
         let sent = form.get("csrf_token");
         let known = visitor.session.is_some() || !visitor.new_csrf;
         if known && !sent.is_empty() && same_token(sent, &visitor.csrf) {
