@@ -13,6 +13,8 @@ text_enum!(
     PaymentSchedule { FourWeekly = "four_weekly", Monthly = "monthly" }
 );
 
+// text_enum! has no #[default] to derive with.
+#[allow(clippy::derivable_impls)]
 impl Default for PaymentSchedule {
     fn default() -> PaymentSchedule {
         PaymentSchedule::FourWeekly
