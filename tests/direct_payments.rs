@@ -419,6 +419,31 @@ both_backends! {
         assert!(holder_page.html.contains("paid in every four weeks"), "{}", holder_page.html);
         verify_clean(&app);
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn several_servers_paying_in_at_once_pay_each_instalment_once() {
+        let app = spawn().await;
+        let w = world(&app, "1400.00").await;
+        let (holder, _, _) = ids(&w);
+        // Each thread opens the database apart, as another server would, and all pay in at once.
+        let runs: Vec<_> = (0..4)
+            .map(|_| {
+                let db = app.db();
+                std::thread::spawn(move || {
+                    let today: chrono::NaiveDate = "2027-08-31".parse().unwrap();
+                    db.write_as(move |conn| pay_in_due(conn, today, None).map_err(|e: AppError| e))
+                })
+            })
+            .collect();
+        for run in runs {
+            run.join().unwrap().expect("paid in");
+        }
+        let account = surplus(&app, &w.family, holder).await;
+        let paid = account["payments_in"].as_array().unwrap();
+        assert_eq!(paid.len(), 14, "{account}");
+        assert_eq!(account["paid_in"], "1400.00");
+        verify_clean(&app);
+    }
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
