@@ -168,6 +168,22 @@ pub struct SpendingInput {
     pub receipt: Option<Vec<u8>>,
 }
 
+impl SpendingInput {
+    /// Take a text field of the record by its name; a name it does not have comes back.
+    pub fn set(&mut self, name: String, value: String) -> Option<(String, String)> {
+        match name.as_str() {
+            "allocation_id" => self.allocation_id = Some(value),
+            "payee" => self.payee = value,
+            "spent_on" => self.spent_on = value,
+            "amount" => self.amount = value,
+            "description" => self.description = value,
+            "plan_outcome_id" => self.plan_outcome_id = Some(value),
+            _ => return Some((name, value)),
+        }
+        None
+    }
+}
+
 /// Spending that can be recorded, before the plan's own checks (its allocations, dates, outcomes).
 #[derive(Debug, Clone)]
 pub struct ValidSpending {

@@ -50,32 +50,29 @@ pub async fn read_spending(
             return Err(Unreadable::Body("too many fields in the form".into()));
         }
         let name = field.name().unwrap_or_default().to_string();
-        let limit = if name == "receipt" {
-            MAX_RECEIPT_BYTES
-        } else {
-            MAX_TEXT_FIELD
-        };
-        let bytes = match field.bytes(limit).await {
-            Err(_) if name == "receipt" => return Err(Invalid::one("receipt", "must be at most 5 MB").into()),
-            Err(_) => return Err(Invalid::one(name, "is too long").into()),
-            Ok(Err(e)) => return Err(Unreadable::Body(e.to_string())),
-            Ok(Ok(bytes)) => bytes,
-        };
+        let bytes = field_bytes(&mut field, &name).await?;
         if name == "receipt" {
             input.receipt = Some(bytes.to_vec());
             continue;
         }
         let value =
             String::from_utf8(bytes.to_vec()).map_err(|_| Invalid::one(name.clone(), "must be text (UTF-8)"))?;
-        match name.as_str() {
-            "allocation_id" => input.allocation_id = Some(value),
-            "payee" => input.payee = value,
-            "spent_on" => input.spent_on = value,
-            "amount" => input.amount = value,
-            "description" => input.description = value,
-            "plan_outcome_id" => input.plan_outcome_id = Some(value),
-            _ => extra.push((name, value)),
-        }
+        extra.extend(input.set(name, value));
     }
     Ok((input, extra))
+}
+
+/// One field's bytes, up to its cap: a receipt's 5 MB, or a text field's.
+async fn field_bytes(field: &mut actix_multipart::Field, name: &str) -> Result<web::Bytes, Unreadable> {
+    let limit = if name == "receipt" {
+        MAX_RECEIPT_BYTES
+    } else {
+        MAX_TEXT_FIELD
+    };
+    match field.bytes(limit).await {
+        Err(_) if name == "receipt" => Err(Invalid::one("receipt", "must be at most 5 MB").into()),
+        Err(_) => Err(Invalid::one(name, "is too long").into()),
+        Ok(Err(e)) => Err(Unreadable::Body(e.to_string())),
+        Ok(Ok(bytes)) => Ok(bytes),
+    }
 }

@@ -11,7 +11,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::extract::{Auth, Json, Query};
 use super::{ApiError, Data, Reply, dto};
 use crate::app::direct_payments::{self as dp, Account};
-use crate::db::direct_payments::{DirectPaymentQuarter, SpendingRow};
+use crate::db::direct_payments::{DirectPaymentQuarter, PaidIn, SpendingRow};
 use crate::domain::paging::Page;
 use crate::domain::spending::{PaymentSchedule, SpendingStatus};
 use crate::domain::validate::Invalid;
@@ -247,6 +247,16 @@ pub struct PaymentIn {
     pub amount: Pence,
 }
 
+impl From<&PaidIn> for PaymentIn {
+    fn from(p: &PaidIn) -> PaymentIn {
+        PaymentIn {
+            instalment: p.instalment + 1,
+            due_on: p.due_on,
+            amount: p.amount,
+        }
+    }
+}
+
 /// One direct payment's account and its six-week surplus test.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DirectPaymentAccount {
@@ -275,15 +285,7 @@ impl From<&Account> for DirectPaymentAccount {
             stream: a.stream,
             payment_schedule: a.schedule,
             instalments: a.instalments,
-            payments_in: a
-                .paid_in
-                .iter()
-                .map(|p| PaymentIn {
-                    instalment: p.instalment + 1,
-                    due_on: p.due_on,
-                    amount: p.amount,
-                })
-                .collect(),
+            payments_in: a.paid_in.iter().map(PaymentIn::from).collect(),
             recovered: a.recovered,
             paid_in: a.test.paid_in,
             spent: a.test.spent,
@@ -375,15 +377,7 @@ impl From<&DirectPaymentQuarter> for DirectPaymentReturn {
     fn from(q: &DirectPaymentQuarter) -> DirectPaymentReturn {
         let t = &q.surplus_test;
         DirectPaymentReturn {
-            payments_in: q
-                .payments_in
-                .iter()
-                .map(|p| PaymentIn {
-                    instalment: p.instalment + 1,
-                    due_on: p.due_on,
-                    amount: p.amount,
-                })
-                .collect(),
+            payments_in: q.payments_in.iter().map(PaymentIn::from).collect(),
             invoices_paid: q
                 .invoices_paid
                 .iter()
