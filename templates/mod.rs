@@ -41,17 +41,23 @@ pub fn layout(title: &str, chrome: &Chrome<'_>, body: Markup) -> Markup {
                                     Some("family") => {
                                         li { a href="/my-plan" { "My plan" } }
                                         li { a href="/my-plan/direct-payment" { "Direct payment" } }
+                                        li { a href="/invoices" { "Invoices" } }
                                     }
-                                    Some("broker") => { li { a href="/my-plan" { "My plan" } } }
+                                    Some("broker") => {
+                                        li { a href="/my-plan" { "My plan" } }
+                                        li { a href="/invoices" { "Invoices" } }
+                                    }
                                     Some("provider") => {
                                         li { a href="/provider/services" { "Your services" } }
                                         li { a href="/provider/bookings" { "Bookings" } }
+                                        li { a href="/invoices" { "Invoices" } }
                                     }
                                     Some("council") => {
                                         li { a href="/council/budget-holders" { "Budget holders" } }
                                         li { a href="/council/providers" { "Providers" } }
                                         li { a href="/council/reports" { "Reports" } }
                                         li { a href="/council/audit" { "Audit" } }
+                                        li { a href="/invoices" { "Invoices" } }
                                     }
                                     _ => {}
                                 }
