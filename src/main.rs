@@ -219,6 +219,14 @@ enum BenchCommand {
         #[arg(long, default_value_t = 50_000)]
         holders: usize,
     },
+    /// Drafting a month's invoices at its end (the daily job) for a large generated council.
+    Invoices {
+        #[arg(long, default_value_t = 20_000)]
+        holders: usize,
+        /// Delivered sessions in all, spread evenly over the budget holders.
+        #[arg(long, default_value_t = 400_000)]
+        sessions: usize,
+    },
     /// A flood of wrong logins against the real server: its memory (RSS before, peak, after),
     /// `/healthz` latency meanwhile, and whether a right login from another client gets in.
     LoginFlood {
@@ -399,6 +407,12 @@ fn main() -> ExitCode {
         } => {
             init_tracing("warn");
             bench::login_flood(requests, concurrency, addresses).map_err(|e| e.to_string())
+        }
+        Command::Bench {
+            command: BenchCommand::Invoices { holders, sessions },
+        } => {
+            init_tracing("warn");
+            bench::invoices(holders, sessions).map_err(|e| e.to_string())
         }
         Command::Bench {
             command: BenchCommand::Search { services, queries },

@@ -1,12 +1,14 @@
-//! Benchmarks that print figures: `localoffer bench bookings`, `bench search`, `bench reports`
-//! and `bench login-flood`.
+//! Benchmarks that print figures: `localoffer bench bookings`, `bench search`, `bench reports`,
+//! `bench invoices` and `bench login-flood`.
 
 mod bookings;
+mod invoices;
 mod login_flood;
 mod reports;
 mod search;
 
 pub use bookings::{Mode, bookings};
+pub use invoices::invoices;
 pub use login_flood::login_flood;
 pub use reports::reports;
 pub use search::search;

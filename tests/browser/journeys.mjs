@@ -906,6 +906,55 @@ async function otherPages(page) {
 }
 
 /**
+ * Invoices from the demo's delivered sessions: the provider credits part of a disputed invoice,
+ * the family approves it after all, the council records paying an approved one.
+ */
+async function invoiceJourney(page) {
+  await logIn(page, 'manager@wandlevalleyshortbreaks.example', 'demo-provider-pass', '/provider/services');
+  await goto(page, '/invoices');
+  await checkPage(page, 'provider-invoices');
+  expect(/INV-000001/.test(await main(page).innerText()), 'the provider lists its issued invoices');
+  await goto(page, '/invoices?status=disputed');
+  await clickAndWait(page, main(page).getByRole('table', { name: 'Invoices' }).getByRole('link').first(), /\/invoices\/\d+$/);
+  const disputed = page.url();
+  expect(/off sick/.test(await main(page).innerText()), "the provider reads why the family disputed the invoice");
+  await checkPage(page, 'provider-invoice-disputed');
+  const credit = main(page).locator('form[action$="/credit"]');
+  await credit.getByLabel('Amount in pounds').fill('68.00');
+  await credit.getByLabel('Reason').fill('Leo was off sick on 14 November');
+  await clickAndWait(page, credit.getByRole('button', { name: 'Raise the credit note' }), /\/invoices\/\d+$/);
+  const notes = main(page).getByRole('table', { name: 'Credit notes' });
+  expect(/CN-000001/.test(await notes.innerText()), 'the credit note is listed with its number');
+  await checkPage(page, 'provider-invoice-credited');
+  await logOut(page, 'logged-out-provider-invoices');
+
+  await logIn(page, 'family2@demo.example', 'demo-family-pass', '/my-plan');
+  await page.goto(disputed, { waitUntil: 'load' });
+  await checkPage(page, 'family-invoice');
+  await clickAndWait(page, main(page).getByRole('button', { name: 'Approve invoice', exact: true }), /\/invoices\/\d+$/);
+  expect(/Approved, to be paid/.test(await main(page).innerText()), 'the family approves the invoice after the credit note');
+  const paid = main(page).locator('form[action$="/paid"]');
+  await clickAndWait(page, paid.getByRole('button', { name: 'Record payment' }));
+  expect((await page.getByRole('alert').count()) === 1, 'recording a payment without its date shows an error summary');
+  await checkPage(page, 'family-invoice-errors');
+  await logOut(page, 'logged-out-family-invoices');
+
+  await logIn(page, 'officer@merton.example', 'demo-council-pass', '/council/budget-holders', OFFICER_TOTP);
+  await goto(page, '/invoices?status=approved');
+  await checkPage(page, 'council-invoices');
+  await clickAndWait(page, main(page).getByRole('table', { name: 'Invoices' }).getByRole('link').first(), /\/invoices\/\d+$/);
+  const form = main(page).locator('form[action$="/paid"]');
+  await form.getByLabel('Paid on').fill(new Date().toISOString().slice(0, 10));
+  await form.getByLabel('Payment reference').fill('BACS 2211');
+  await clickAndWait(page, form.getByRole('button', { name: 'Record payment' }), /\/invoices\/\d+$/);
+  expect(/BACS 2211/.test(await main(page).innerText()), 'the council records paying an approved invoice');
+  await checkPage(page, 'council-invoice-paid');
+  const pdf = await page.request.get(page.url() + '/invoice.pdf');
+  expect(pdf.status() === 200 && pdf.headers()['content-type'] === 'application/pdf', 'the invoice downloads as a PDF');
+  await logOut(page, 'logged-out-council-invoices');
+}
+
+/**
  * Press Tab until `locator` has the focus (as a keyboard user would), checking that each stop on
  * the way shows where the focus is.
  */
@@ -1114,6 +1163,7 @@ async function run() {
     ['Provider: register, add a service, find it in search', providerJourney],
     ['Other pages of every role: shortlist, matches, bookings, council', otherPages],
     ['Keyboard only: a family logs in and books a date', keyboardJourney],
+    ['Invoices: a credit note, the family approves, the council records payment', invoiceJourney],
   ];
   const journeyResults = [];
   try {
