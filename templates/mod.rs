@@ -46,12 +46,14 @@ pub fn layout(title: &str, chrome: &Chrome<'_>, body: Markup) -> Markup {
                                     Some("provider") => {
                                         li { a href="/provider/services" { "Your services" } }
                                         li { a href="/provider/bookings" { "Bookings" } }
+                                        li { a href="/provider/invoicing" { "Invoicing" } }
                                     }
                                     Some("council") => {
                                         li { a href="/council/budget-holders" { "Budget holders" } }
                                         li { a href="/council/providers" { "Providers" } }
                                         li { a href="/council/reports" { "Reports" } }
                                         li { a href="/council/audit" { "Audit" } }
+                                        li { a href="/council/payment-runs" { "Payment runs" } }
                                     }
                                     _ => {}
                                 }
