@@ -439,10 +439,16 @@ mod tests {
                 "2027-01-02"
             ]
         );
-        bank.payment_reference = "WANDLE 7".into();
-        let payment = Payment { bank: &bank, ..payment };
-        assert_eq!(payment.csv_row()[4], "WANDLE 7");
         assert_eq!(CSV_HEADER.len(), payment.csv_row().len());
+        bank.payment_reference = "WANDLE 7".into();
+        let payment = Payment {
+            payee: "Wandle Club",
+            bank: &bank,
+            invoice_number: "INV-000001",
+            amount: Pence::from_stored(12_345),
+            due_on: None,
+        };
+        assert_eq!(payment.csv_row()[4], "WANDLE 7");
     }
 
     #[test]

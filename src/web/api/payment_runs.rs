@@ -1,6 +1,7 @@
 //! The API's payment runs routes (council), and the provider's invoicing settings and bank
 //! details that a run pays into.
 
+use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, put, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -324,7 +325,12 @@ async fn get_run(app: Data, auth: Auth, id: web::Path<i64>) -> Reply {
 #[get("/payment-runs/{id}.csv")]
 async fn run_csv(app: Data, auth: Auth, id: web::Path<i64>) -> Reply {
     let csv = runs::csv(&app, &auth.actor, PaymentRunId(id.into_inner())).await?;
-    Ok(csv_response(csv))
+    let mut response = csv_response(csv);
+    // It carries bank details in full: never kept by a cache.
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    Ok(response)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
