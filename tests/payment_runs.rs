@@ -440,13 +440,13 @@ both_backends! {
         assert!(page.html.contains("href=\"/provider/invoicing\""), "the menu links the page");
         assert!(page.html.contains("<label class=\"label\" for=\"sort_code\">"), "{}", page.html);
         let csrf = page.csrf();
-        let bad = p.post("/provider/invoicing/bank-details", &[("csrf_token", &csrf), ("account_name", "Wandle Club"), ("sort_code", "12"), ("account_number", "12345678")]).await;
+        let bad = p.post("/provider/invoicing/bank-details", &[("csrf_token", &csrf), ("account_name", "Wandle Club"), ("sort_code", "12"), ("account_number", "31926819")]).await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(bad.html.contains("href=\"#sort_code\"") && !bad.html.contains("12345678"), "{}", bad.html);
-        let saved = p.post("/provider/invoicing/bank-details", &[("csrf_token", &csrf), ("account_name", "Wandle Club"), ("sort_code", "12-34-56"), ("account_number", "12345678")]).await;
+        assert!(bad.html.contains("href=\"#sort_code\"") && !bad.html.contains("31926819"), "{}", bad.html);
+        let saved = p.post("/provider/invoicing/bank-details", &[("csrf_token", &csrf), ("account_name", "Wandle Club"), ("sort_code", "12-34-56"), ("account_number", "31926819")]).await;
         assert_eq!(saved.location.as_deref(), Some("/provider/invoicing"));
         let shown = p.get("/provider/invoicing").await;
-        assert!(shown.html.contains("****5678") && shown.html.contains("**-**-56") && !shown.html.contains("12345678"), "{}", shown.html);
+        assert!(shown.html.contains("****6819") && shown.html.contains("**-**-56") && !shown.html.contains("31926819"), "{}", shown.html);
         let vat = p.post("/provider/invoicing", &[("csrf_token", &csrf), ("vat_number", ""), ("vat_rate", "20"), ("payment_terms_days", "14")]).await;
         assert_eq!(vat.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(vat.html.contains("href=\"#vat_rate\""), "{}", vat.html);
@@ -472,7 +472,7 @@ both_backends! {
         let run = c.get(&at).await;
         assert!(run.html.contains("INV-000001") && run.html.contains("£45.00") && run.html.contains(&format!("href=\"{at}.csv\"")), "{}", run.html);
         let csv = c.get(&format!("{at}.csv")).await;
-        assert!(csv.html.contains("12345678"), "{}", csv.html);
+        assert!(csv.html.contains("31926819"), "{}", csv.html);
         let nothing = c.post("/council/payment-runs", &[("csrf_token", &csrf), ("due_by", "")]).await;
         assert_eq!(nothing.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(nothing.html.contains("href=\"#due_by\""), "{}", nothing.html);
