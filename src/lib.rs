@@ -187,7 +187,8 @@ impl Application {
             Vec::new()
         };
         let key_file = settings.data_key_file.clone().unwrap_or_else(|| data.data_key());
-        let data_key = app::sealing::DataKey::load_or_create(&key_file).map_err(|e| StartError::DataKey(e.to_string()))?;
+        let data_key =
+            app::sealing::DataKey::load_or_create(&key_file).map_err(|e| StartError::DataKey(e.to_string()))?;
         app::finance::check_key(&db, &data_key).map_err(StartError::DataKey)?;
         tracing::info!(key_id = data_key.id(), path = %key_file.display(), "data key ready");
         let search = open_search(&data, &db, taxonomy.clone())?;

@@ -36,7 +36,13 @@ pub fn percent(bp: i32) -> String {
 /// into (shown masked; the form takes them whole again to change them).
 pub fn provider_invoicing(chrome: &Chrome<'_>, i: &Invoicing, errors: &FormErrors, form: &dyn FormValues) -> Markup {
     let settings_sent = !errors.is_empty() && !form.get("payment_terms_days").is_empty();
-    let value = |name: &str, current: String| if settings_sent { form.get(name).to_string() } else { current };
+    let value = |name: &str, current: String| {
+        if settings_sent {
+            form.get(name).to_string()
+        } else {
+            current
+        }
+    };
     html! {
         h1 { "Invoicing" }
         (errors.summary())

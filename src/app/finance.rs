@@ -10,8 +10,7 @@ use super::{App, AppError, AppResult};
 use crate::db::bank_details::{self, BankRow, NewBank};
 use crate::db::organisations;
 use crate::domain::payment_run::{
-    BankDetails, BankDetailsInput, InvoicingInput, InvoicingSettings, last_digits, mask_account_number,
-    mask_sort_code,
+    BankDetails, BankDetailsInput, InvoicingInput, InvoicingSettings, last_digits, mask_account_number, mask_sort_code,
 };
 use crate::domain::{Actor, OrganisationId};
 
@@ -54,7 +53,9 @@ pub(crate) fn unreadable(organisation: OrganisationId, e: &SealError) -> AppErro
     tracing::error!(organisation = organisation.0, error = %e, "bank details do not open");
     AppError::conflict(
         "bank_details_unreadable",
-        format!("the bank details of organisation {organisation} cannot be opened ({e}); the provider must enter them again"),
+        format!(
+            "the bank details of organisation {organisation} cannot be opened ({e}); the provider must enter them again"
+        ),
         None,
     )
 }

@@ -171,7 +171,12 @@ pub async fn get(app: &App, actor: &Actor, id: PaymentRunId) -> AppResult<RunVie
 pub async fn overview(app: &App, actor: &Actor, page: PageRequest) -> AppResult<(Page<RunRow>, Vec<RunInvoice>)> {
     let council = officer(actor)?;
     let (list, unpaid) = app
-        .read(move |conn| Ok((runs::of_council(conn, council, page)?, runs::unpaid(conn, council, None)?)))
+        .read(move |conn| {
+            Ok((
+                runs::of_council(conn, council, page)?,
+                runs::unpaid(conn, council, None)?,
+            ))
+        })
         .await?;
     records::record_listed(app, actor, holders(&unpaid), READ_UNPAID).await?;
     Ok((list, unpaid))

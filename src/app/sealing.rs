@@ -26,7 +26,9 @@ const NONCE_BYTES: usize = 12;
 pub enum SealError {
     #[error("the data key file {path}: {message}")]
     KeyFile { path: String, message: String },
-    #[error("sealed with data key {sealed_with}, but this server's data key is {ours}: every server must use the same data key file")]
+    #[error(
+        "sealed with data key {sealed_with}, but this server's data key is {ours}: every server must use the same data key file"
+    )]
     OtherKey { sealed_with: String, ours: String },
     #[error("the sealed value does not open: it belongs to another record or was changed")]
     DoesNotOpen,
@@ -96,7 +98,10 @@ impl DataKey {
     fn create(path: &Path) -> Result<DataKey, SealError> {
         let io = |e: std::io::Error| key_file_error(path, e.to_string());
         let key: [u8; KEY_BYTES] = rand::random();
-        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(io)?;
         // Written aside, then linked into place: the link fails if the file appeared meanwhile,
         // and nobody ever reads half a key.

@@ -28,7 +28,18 @@ pub struct RunInvoice {
     pub has_bank_details: bool,
 }
 
-type InvoiceTuple = (i64, i64, String, i64, Option<i64>, i64, i64, Option<NaiveDate>, String, Option<i64>);
+type InvoiceTuple = (
+    i64,
+    i64,
+    String,
+    i64,
+    Option<i64>,
+    i64,
+    i64,
+    Option<NaiveDate>,
+    String,
+    Option<i64>,
+);
 
 fn run_invoice(t: InvoiceTuple) -> RunInvoice {
     let (id, organisation, provider, holder, number, total, credited, due_on, status, bank) = t;
@@ -77,7 +88,12 @@ pub fn unpaid(conn: &mut Conn, council: CouncilId, due_by: Option<NaiveDate>) ->
         q = q.filter(invoices::due_on.le(due_by));
     }
     let rows: Vec<InvoiceTuple> = q
-        .order((organisations::name, invoices::organisation_id, invoices::number, invoices::id))
+        .order((
+            organisations::name,
+            invoices::organisation_id,
+            invoices::number,
+            invoices::id,
+        ))
         .select(invoice_columns!())
         .load(conn)?;
     Ok(rows.into_iter().map(run_invoice).collect())
@@ -89,7 +105,12 @@ pub fn invoices_of(conn: &mut Conn, run: PaymentRunId) -> DbResult<Vec<RunInvoic
         .inner_join(organisations::table.on(organisations::id.eq(invoices::organisation_id)))
         .left_join(bank_details::table.on(bank_details::organisation_id.eq(invoices::organisation_id)))
         .filter(invoices::payment_run_id.eq(run.0))
-        .order((organisations::name, invoices::organisation_id, invoices::number, invoices::id))
+        .order((
+            organisations::name,
+            invoices::organisation_id,
+            invoices::number,
+            invoices::id,
+        ))
         .select(invoice_columns!())
         .load(conn)?;
     Ok(rows.into_iter().map(run_invoice).collect())

@@ -41,7 +41,11 @@ pub struct InvoicingInput {
 /// A UK VAT registration number: `GB` (or `XI`, Northern Ireland) and 9 or 12 digits, spaces
 /// allowed; stored upper-case without spaces, with `GB` when no prefix was given.
 pub fn vat_number(field: &str, value: &str) -> Result<String, FieldError> {
-    let compact: String = value.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase();
+    let compact: String = value
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_uppercase();
     let (prefix, digits) = match compact.get(..2) {
         Some(p @ ("GB" | "XI")) => (p, &compact[2..]),
         _ => ("GB", compact.as_str()),
@@ -356,7 +360,10 @@ mod tests {
             payment_terms_days: Some(121),
             ..Default::default()
         };
-        assert_eq!(fields(bad.apply(&now).unwrap_err()), ["vat_rate_bp", "payment_terms_days"]);
+        assert_eq!(
+            fields(bad.apply(&now).unwrap_err()),
+            ["vat_rate_bp", "payment_terms_days"]
+        );
         let negative = InvoicingInput {
             payment_terms_days: Some(-1),
             ..Default::default()
@@ -382,17 +389,26 @@ mod tests {
     #[test]
     fn bank_details_are_digits() {
         let ok = input("12-34-56", "12345678").validate().unwrap();
-        assert_eq!((ok.sort_code.as_str(), ok.account_number.as_str()), ("123456", "12345678"));
+        assert_eq!(
+            (ok.sort_code.as_str(), ok.account_number.as_str()),
+            ("123456", "12345678")
+        );
         assert_eq!(input("123456", "1234 5678").validate().unwrap().sort_code, "123456");
         assert_eq!(
             fields(input("12-34-5", "1234567").validate().unwrap_err()),
             ["sort_code", "account_number"]
         );
-        assert_eq!(fields(input("12a456", "123456789").validate().unwrap_err()), ["sort_code", "account_number"]);
+        assert_eq!(
+            fields(input("12a456", "123456789").validate().unwrap_err()),
+            ["sort_code", "account_number"]
+        );
         let mut no_name = input("123456", "12345678");
         no_name.account_name = " ".into();
         no_name.payment_reference = Some("=HYPERLINK(x)".into());
-        assert_eq!(fields(no_name.validate().unwrap_err()), ["account_name", "payment_reference"]);
+        assert_eq!(
+            fields(no_name.validate().unwrap_err()),
+            ["account_name", "payment_reference"]
+        );
     }
 
     #[test]

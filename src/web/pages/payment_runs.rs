@@ -70,7 +70,11 @@ pub async fn change_invoicing(app: Data, visitor: Visitor, body: web::Bytes) -> 
     let rate = rate_bp(&form, &mut errors);
     let terms = form.get("payment_terms_days").trim().parse::<i32>().ok();
     if terms.is_none() {
-        problem(&mut errors, "payment_terms_days", "Enter the payment terms as a number of days");
+        problem(
+            &mut errors,
+            "payment_terms_days",
+            "Enter the payment terms as a number of days",
+        );
     }
     if !errors.is_empty() {
         return invoicing_page(&app, &visitor, errors, &form).await;
@@ -82,7 +86,13 @@ pub async fn change_invoicing(app: Data, visitor: Visitor, body: web::Bytes) -> 
         payment_terms_days: terms,
     };
     let changed = finance::change_invoicing(&app, actor, input).await;
-    let field = |f: &str| if f == "vat_rate_bp" { "vat_rate".into() } else { f.to_string() };
+    let field = |f: &str| {
+        if f == "vat_rate_bp" {
+            "vat_rate".into()
+        } else {
+            f.to_string()
+        }
+    };
     match outcome(changed, field)? {
         Ok(_) => Ok(see_other(INVOICING)),
         Err(errors) => invoicing_page(&app, &visitor, errors, &form).await,
@@ -179,7 +189,10 @@ pub async fn mark_paid(app: Data, visitor: Visitor, id: web::Path<i64>, body: we
         return run_page(&app, &visitor, id, errors, &form).await;
     };
     let reference = Some(form.get("reference").to_string()).filter(|r| !r.trim().is_empty());
-    match outcome(runs::mark_paid(&app, actor, id, paid_on, reference).await, str::to_string)? {
+    match outcome(
+        runs::mark_paid(&app, actor, id, paid_on, reference).await,
+        str::to_string,
+    )? {
         Ok(_) => Ok(see_other(&format!("{RUNS}/{id}"))),
         Err(errors) => run_page(&app, &visitor, id, errors, &form).await,
     }
