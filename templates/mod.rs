@@ -41,11 +41,16 @@ pub fn layout(title: &str, chrome: &Chrome<'_>, body: Markup) -> Markup {
                                     Some("family") => {
                                         li { a href="/my-plan" { "My plan" } }
                                         li { a href="/my-plan/direct-payment" { "Direct payment" } }
+                                        li { a href="/invoices" { "Invoices" } }
                                     }
-                                    Some("broker") => { li { a href="/my-plan" { "My plan" } } }
+                                    Some("broker") => {
+                                        li { a href="/my-plan" { "My plan" } }
+                                        li { a href="/invoices" { "Invoices" } }
+                                    }
                                     Some("provider") => {
                                         li { a href="/provider/services" { "Your services" } }
                                         li { a href="/provider/bookings" { "Bookings" } }
+                                        li { a href="/invoices" { "Invoices" } }
                                         li { a href="/provider/invoicing" { "Invoicing" } }
                                     }
                                     Some("council") => {
@@ -53,6 +58,7 @@ pub fn layout(title: &str, chrome: &Chrome<'_>, body: Markup) -> Markup {
                                         li { a href="/council/providers" { "Providers" } }
                                         li { a href="/council/reports" { "Reports" } }
                                         li { a href="/council/audit" { "Audit" } }
+                                        li { a href="/invoices" { "Invoices" } }
                                         li { a href="/council/payment-runs" { "Payment runs" } }
                                     }
                                     _ => {}

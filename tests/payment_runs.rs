@@ -130,6 +130,61 @@ fn ids(list: &Value) -> Vec<i64> {
         .collect()
 }
 
+fn backend_is_sqlite() -> bool {
+    BACKEND.try_with(|b| *b == Backend::Sqlite).unwrap_or(true)
+}
+
+/// Book sessions of the Saturday Club for the plan, run them (as time would) and mark them
+/// attended on the register: delivered, ready to invoice.
+async fn deliver(app: &TestApp, w: &World, family: &str, holder: &Value, sessions: i64) {
+    let mut made = Vec::new();
+    for i in 0..sessions {
+        let day = london_day(3 + i);
+        let body = json!({"starts_at": format!("{day}T10:00:00"), "ends_at": format!("{day}T15:00:00"), "places": 6});
+        let res = app
+            .post(
+                &format!("/services/{}/sessions", w.service["id"]),
+                Some(&w.provider),
+                &body,
+            )
+            .await;
+        made.push(expect(res, StatusCode::CREATED).await["sessions"][0].clone());
+    }
+    let body = json!({
+        "budget_holder_id": holder["id"], "allocation_id": holder["allocations"][0]["id"],
+        "price_option_id": option_id(&w.service, 0),
+        "session_ids": made.iter().map(|s| s["id"].clone()).collect::<Vec<_>>(),
+    });
+    let booking = expect(app.post("/bookings", Some(family), &body).await, StatusCode::CREATED).await;
+    for (i, s) in made.iter().enumerate() {
+        let (id, ago) = (s["id"].as_i64().unwrap(), 2 + i);
+        let statement = if backend_is_sqlite() {
+            format!(
+                "UPDATE dated_sessions SET starts_at = datetime('now', '-{ago} hours'), ends_at = datetime('now', '-{} hours') WHERE id = {id}",
+                ago - 1
+            )
+        } else {
+            format!(
+                "UPDATE dated_sessions SET starts_at = (now() at time zone 'utc') - INTERVAL '{ago} hours', ends_at = (now() at time zone 'utc') - INTERVAL '{} hours' WHERE id = {id}",
+                ago - 1
+            )
+        };
+        app.db()
+            .write(move |conn| {
+                diesel::sql_query(statement).execute(conn)?;
+                Ok(())
+            })
+            .unwrap();
+        let marks = json!({"attendance": [{"booking_id": booking["id"], "status": "attended"}]});
+        expect(
+            app.post(&format!("/sessions/{id}/register"), Some(&w.provider), &marks)
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+    }
+}
+
 both_backends! {
     #[tokio::test]
     async fn a_provider_sets_its_vat_and_payment_terms_with_each_problem_named() {
@@ -481,5 +536,47 @@ both_backends! {
         assert_eq!(invoice_state(&app, invoice).0, "paid");
         let run = c.get(&at).await;
         assert!(run.html.contains("Paid") && !run.html.contains("Mark paid"), "{}", run.html);
+    }
+
+    #[tokio::test]
+    async fn invoices_issued_and_approved_through_the_invoice_api_are_paid_by_a_run() {
+        let app = spawn().await;
+        let w = world(&app, "500.00").await;
+        // The provider's terms and bank details come first: the due date follows the terms.
+        expect(app.put("/me/organisation/invoicing", Some(&w.provider), &json!({"payment_terms_days": 14})).await, StatusCode::OK).await;
+        expect(app.put("/me/organisation/bank-details", Some(&w.provider), &bank("Wandle Club", "12345678")).await, StatusCode::OK).await;
+        let mut plan = sam("EHC-ORG1", "org@family.example", "500.00");
+        plan["allocations"][0]["management"] = json!("organised");
+        let holder = app.holder(&w.council, &plan).await;
+        let family = app.login("org@family.example", PASSWORD).await;
+        deliver(&app, &w, &family, &holder, 2).await;
+        let drafted = expect(app.post("/invoices", Some(&w.provider), &json!({"budget_holder_id": holder["id"]})).await, StatusCode::CREATED).await;
+        assert_eq!((drafted["status"].as_str(), drafted["total"].as_str()), (Some("draft"), Some("90.00")), "{drafted}");
+        let path = format!("/invoices/{}", drafted["id"]);
+        let issued = expect(app.post(&format!("{path}/issue"), Some(&w.provider), &json!({})).await, StatusCode::OK).await;
+        assert_eq!(issued["number"], "INV-000001");
+        let due = london_day(14).to_string();
+        assert_eq!(issued["due_on"], due);
+        // Issued is not yet payable.
+        expect_error(app.post("/payment-runs", Some(&w.council), &json!({})).await, StatusCode::CONFLICT, "nothing_to_pay", None).await;
+        let approved = expect(app.post(&format!("{path}/approve"), Some(&w.council), &json!({})).await, StatusCode::OK).await;
+        assert_eq!(approved["status"], "approved");
+        let run = expect(app.post("/payment-runs", Some(&w.council), &json!({"due_by": due})).await, StatusCode::CREATED).await;
+        assert_eq!(ids(&run["invoices"]), [drafted["id"].as_i64().unwrap()]);
+        assert_eq!((run["invoices"][0]["number"].as_str(), run["invoices"][0]["amount"].as_str()), (Some("INV-000001"), Some("90.00")));
+        assert_eq!(run["total"], "90.00");
+        let id = run["id"].as_i64().unwrap();
+        let seen = expect(app.get(&path, Some(&w.council)).await, StatusCode::OK).await;
+        assert_eq!((seen["status"].as_str(), seen["payment_run_id"].as_i64()), (Some("approved"), Some(id)));
+        let csv = app.get(&format!("/payment-runs/{id}.csv"), Some(&w.council)).await.text().await.unwrap();
+        assert_eq!(csv.lines().nth(1), Some(format!("Wandle Club,Wandle Club,12-34-56,12345678,INV-000001,INV-000001,90.00,{due}").as_str()), "{csv}");
+        let today = london_day(0).to_string();
+        expect(app.post(&format!("/payment-runs/{id}/paid"), Some(&w.council), &json!({"paid_on": today, "reference": "BACS 77"})).await, StatusCode::OK).await;
+        let paid = expect(app.get(&path, Some(&w.provider)).await, StatusCode::OK).await;
+        assert_eq!((paid["status"].as_str(), paid["paid_on"].as_str(), paid["paid_reference"].as_str()), (Some("paid"), Some(today.as_str()), Some("BACS 77")));
+        expect_error(app.post(&format!("/payment-runs/{id}/paid"), Some(&w.council), &json!({"paid_on": today})).await, StatusCode::CONFLICT, "already_paid", None).await;
+        expect_error(app.post("/payment-runs", Some(&w.council), &json!({})).await, StatusCode::CONFLICT, "nothing_to_pay", None).await;
+        let out = app.cli(&["verify"]);
+        assert!(out.status.success(), "verify: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     }
 }

@@ -14,6 +14,7 @@ use crate::db::{Conn, changes, councils, now, services};
 use crate::domain::booking::{
     self as rules, BookingAction, BookingInput, BookingStatus, Buys, Idempotency, LedgerKind, Offer,
 };
+use crate::domain::invoice::item_key;
 use crate::domain::paging::{Page, PageRequest};
 use crate::domain::sessions::{self, SeatStatus, SessionPolicy, SessionStatus};
 use crate::domain::validate::{FieldError, Invalid};
@@ -437,6 +438,9 @@ pub(crate) fn move_seat(
     to: SeatStatus,
     at: NaiveDateTime,
 ) -> AppResult<()> {
+    if seat.status.delivered() {
+        super::invoices::release_items(conn, &[item_key(booking.id, Some(seat.session.id))])?;
+    }
     if !session_db::set_seat(conn, booking.id, seat.session.id, seat.status, to)? {
         return Err(AppError::conflict(
             "invalid_transition",
@@ -662,6 +666,9 @@ fn transition_in(conn: &mut Conn, actor: &Actor, id: BookingId, action: BookingA
     let to = from
         .apply(action)
         .map_err(|e| AppError::conflict("invalid_transition", e.to_string(), Some("status")))?;
+    if from == BookingStatus::Delivered {
+        super::invoices::release_items(conn, &[item_key(id, None)])?;
+    }
     if !bookings::set_status(conn, id, from, to)? {
         return Err(AppError::conflict(
             "invalid_transition",

