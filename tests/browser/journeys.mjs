@@ -871,10 +871,10 @@ async function otherPages(page) {
   const bank = main(page).locator('form[action="/provider/invoicing/bank-details"]');
   await bank.getByLabel('Name on the account').fill('Wandle Valley Short Breaks');
   await bank.getByLabel('Sort code').fill('12-34-56');
-  await bank.getByLabel('Account number').fill('12345678');
+  await bank.getByLabel('Account number').fill('31926819');
   await clickAndWait(page, bank.getByRole('button', { name: 'Save bank details', exact: true }), /\/provider\/invoicing$/);
   const shown = await main(page).innerText();
-  expect(/\*\*\*\*5678/.test(shown) && !/12345678/.test(shown), 'saved bank details are shown masked only');
+  expect(/\*\*\*\*6819/.test(shown) && !/31926819/.test(shown), 'saved bank details are shown masked only');
   await checkPage(page, 'provider-invoicing-bank');
   await logOut(page, 'logged-out-provider-2');
 
