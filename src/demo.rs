@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
+use crate::app::direct_payments::ReceiptStore;
 use crate::app::{AppError, AppResult, accounts, plans, totp};
 use crate::db::{Db, budget_holders, councils, organisations, services, sessions, users};
 use crate::domain::budget::{BudgetHolderInput, LoginInput};
@@ -29,6 +30,53 @@ struct DemoFile {
     sessions: Vec<DemoSeries>,
     #[serde(default)]
     session_bookings: Vec<DemoSessionBooking>,
+    /// Sessions already run last month (or last week), with who came.
+    #[serde(default)]
+    delivered: Vec<DemoDelivered>,
+    /// What became of last month's invoices, drafted as the daily job drafts them.
+    #[serde(default)]
+    invoices: Vec<DemoInvoice>,
+    /// Direct-payment spending families recorded, with receipts.
+    #[serde(default)]
+    spending: Vec<DemoSpending>,
+}
+
+#[derive(Deserialize)]
+struct DemoSpending {
+    family: String,
+    payee: String,
+    days_ago: i64,
+    amount: String,
+    description: String,
+    /// The receipt's lines, `|` apart, made into a one-page PDF; none if not given.
+    #[serde(default)]
+    receipt: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct DemoDelivered {
+    family: String,
+    service: String,
+    option: usize,
+    day: crate::domain::service::Day,
+    starts: String,
+    ends: String,
+    /// `attended` or `absent`, one per week from the first such day of last month.
+    marks: Vec<crate::domain::sessions::Attendance>,
+    /// The last such day before today instead of last month.
+    #[serde(default)]
+    last_week: bool,
+}
+
+#[derive(Deserialize)]
+struct DemoInvoice {
+    family: String,
+    /// The provider's login that issues it.
+    provider: String,
+    /// `issued`, `approved` or `disputed` (by its payer).
+    answer: String,
+    #[serde(default)]
+    reason: String,
 }
 
 #[derive(Deserialize)]
@@ -135,7 +183,7 @@ fn logins(file: &DemoFile) -> Vec<Login> {
 
 /// Load the demo set unless the database already has a council. Returns the demo logins when the
 /// database holds the demo data (loaded now or earlier), nothing otherwise.
-pub fn load_if_empty(db: &Db, taxonomy: &Taxonomy) -> AppResult<Vec<Login>> {
+pub fn load_if_empty(db: &Db, taxonomy: &Taxonomy, receipts: &ReceiptStore) -> AppResult<Vec<Login>> {
     use crate::db::schema::councils::dsl as c;
     let file = parse()?;
     let has_council: i64 = db.read(|conn| Ok(c::councils.count().get_result(conn)?))?;
@@ -151,7 +199,10 @@ pub fn load_if_empty(db: &Db, taxonomy: &Taxonomy) -> AppResult<Vec<Login>> {
         + file.budget_holders.len()
         + file.brokers.len()
         + file.sessions.len()
-        + file.session_bookings.len();
+        + file.session_bookings.len()
+        + file.delivered.len()
+        + file.invoices.len()
+        + file.spending.len();
     let bar = ProgressBar::new(total as u64);
     bar.set_style(
         ProgressStyle::with_template("loading demo data {bar:40} {pos}/{len} {msg}")
@@ -235,6 +286,33 @@ pub fn load_if_empty(db: &Db, taxonomy: &Taxonomy) -> AppResult<Vec<Login>> {
         book_sessions(db, service, plan, booking)?;
         bar.inc(1);
     }
+    for d in &file.delivered {
+        bar.set_message(d.service.clone());
+        let (service, _) = *services_by_name
+            .get(&d.service)
+            .ok_or_else(|| AppError::Internal(format!("demo sessions for an unknown service {}", d.service)))?;
+        let plan = *plans_by_reference
+            .get(&d.family)
+            .ok_or_else(|| AppError::Internal(format!("demo delivery for an unknown plan {}", d.family)))?;
+        deliver(db, service, plan, d, today)?;
+        bar.inc(1);
+    }
+    // Last month's invoices, drafted as the daily job does at the period's end, then answered.
+    db.write_as(move |conn| crate::app::invoices::draft_due(conn, today).map(|_| ()))?;
+    for i in &file.invoices {
+        let plan = *plans_by_reference
+            .get(&i.family)
+            .ok_or_else(|| AppError::Internal(format!("demo invoice for an unknown plan {}", i.family)))?;
+        answer_invoice(db, plan, i, &file.council.email, today)?;
+        bar.inc(1);
+    }
+    for sp in &file.spending {
+        let plan = *plans_by_reference
+            .get(&sp.family)
+            .ok_or_else(|| AppError::Internal(format!("demo spending for an unknown plan {}", sp.family)))?;
+        record_spending(db, receipts, plan, sp, today)?;
+        bar.inc(1);
+    }
     bar.finish_with_message("done");
     tracing::info!(
         organisations = file.organisations.len(),
@@ -301,6 +379,199 @@ fn book_sessions(db: &Db, service: ServiceId, plan: BudgetHolderId, b: &DemoSess
             contact,
         };
         crate::app::bookings::book_within(conn, &family, &input).map(|_| ())
+    })
+}
+
+/// The days a delivery's sessions were run on: each such weekday of last month, or the last one
+/// before today.
+fn delivery_days(d: &DemoDelivered, today: chrono::NaiveDate) -> Vec<chrono::NaiveDate> {
+    use chrono::Datelike;
+    let weekday = crate::domain::sessions::weekday(d.day);
+    if d.last_week {
+        let back = (today.weekday().num_days_from_monday() + 7 - weekday.num_days_from_monday() - 1) % 7 + 1;
+        return vec![today - chrono::Duration::days(i64::from(back))];
+    }
+    let this_month = today.with_day(1).unwrap_or(today);
+    let last_month = (this_month - chrono::Duration::days(1))
+        .with_day(1)
+        .unwrap_or(this_month);
+    last_month
+        .iter_days()
+        .take_while(|day| *day < this_month)
+        .filter(|day| day.weekday() == weekday)
+        .take(d.marks.len())
+        .collect()
+}
+
+/// Sessions run in the past: published and booked as a family would (ahead of time), then run on
+/// their days with the provider's marks.
+fn deliver(
+    db: &Db,
+    service: ServiceId,
+    plan: BudgetHolderId,
+    d: &DemoDelivered,
+    today: chrono::NaiveDate,
+) -> AppResult<()> {
+    use crate::domain::sessions::{Attendance, SeatStatus, Times, london_to_utc};
+    let days = delivery_days(d, today);
+    let at = |day: chrono::NaiveDate, time: &str| -> AppResult<chrono::NaiveDateTime> {
+        let t = chrono::NaiveTime::parse_from_str(time, "%H:%M")
+            .map_err(|e| AppError::Internal(format!("demo time {time}: {e}")))?;
+        Ok(london_to_utc("starts", day.and_time(t))?)
+    };
+    let mut run = Vec::new();
+    for (i, day) in days.iter().enumerate() {
+        let ahead = today + chrono::Duration::days(1 + i as i64);
+        run.push((
+            Times {
+                starts_at: at(ahead, &d.starts)?,
+                ends_at: at(ahead, &d.ends)?,
+            },
+            Times {
+                starts_at: at(*day, &d.starts)?,
+                ends_at: at(*day, &d.ends)?,
+            },
+        ));
+    }
+    let marks: Vec<SeatStatus> = d
+        .marks
+        .iter()
+        .map(|m| match m {
+            Attendance::Attended => SeatStatus::Attended,
+            Attendance::Absent => SeatStatus::AbsentCharged,
+        })
+        .collect();
+    let option = d.option;
+    db.write_as(move |conn| {
+        let holder = budget_holders::load(conn, plan)?.ok_or_else(|| AppError::not_found("budget holder"))?;
+        let family = users::find_by_id(conn, crate::domain::UserId(holder.family_user_id))?
+            .ok_or_else(|| AppError::not_found("family"))?
+            .actor();
+        let view = services::get(conn, service)?.ok_or_else(|| AppError::not_found("service"))?;
+        let allocation = budget_holders::allocations_of(conn, plan)?
+            .into_iter()
+            .find(|a| view.funding_streams.contains(&a.stream))
+            .ok_or_else(|| AppError::not_found("allocation"))?;
+        let price_option = view
+            .price_options
+            .get(option)
+            .ok_or_else(|| AppError::not_found("price option"))?
+            .id;
+        let capacity = view.capacity.unwrap_or(10);
+        let mut ids = Vec::new();
+        for (ahead, _) in &run {
+            ids.push(sessions::insert(conn, service, None, *ahead, capacity)?);
+        }
+        let input = crate::domain::booking::BookingInput {
+            budget_holder_id: plan,
+            price_option_id: price_option,
+            allocation_id: allocation.id,
+            quantity: None,
+            session_ids: ids.clone(),
+            series_id: None,
+            notes: String::new(),
+            contact: String::new(),
+        };
+        let booking = crate::app::bookings::book_within(conn, &family, &input)?.booking.id;
+        for ((id, (_, ran)), mark) in ids.iter().zip(&run).zip(&marks) {
+            sessions::backdate(conn, *id, *ran)?;
+            sessions::set_seat(conn, booking, *id, SeatStatus::Booked, *mark)?;
+        }
+        Ok::<_, AppError>(())
+    })
+}
+
+/// Issue a demo plan's draft from its provider, and answer it as its payer would.
+fn answer_invoice(
+    db: &Db,
+    plan: BudgetHolderId,
+    i: &DemoInvoice,
+    officer: &str,
+    today: chrono::NaiveDate,
+) -> AppResult<()> {
+    use crate::app::invoices as inv;
+    let (provider_email, answer, reason) = (i.provider.clone(), i.answer.clone(), i.reason.clone());
+    let officer = officer.to_string();
+    db.write_as(move |conn| {
+        let provider = users::find_by_email(conn, &provider_email)?
+            .ok_or_else(|| AppError::not_found("demo provider"))?
+            .actor();
+        let org = provider
+            .provider()
+            .ok_or_else(|| AppError::not_found("demo provider"))?;
+        for draft in crate::db::invoices::drafts_of(conn, org, plan)? {
+            let issued = inv::issue_in(conn, &provider, draft, today)?;
+            let payer = match issued.payer {
+                crate::domain::invoice::Payer::Family => users::find_by_id(conn, issued.plan_owners.family)?,
+                _ => users::find_by_email(conn, &officer)?,
+            }
+            .ok_or_else(|| AppError::not_found("demo payer"))?
+            .actor();
+            match answer.as_str() {
+                "approved" => {
+                    inv::approve_in(conn, &payer, draft)?;
+                }
+                "disputed" => {
+                    inv::dispute_in(conn, &payer, draft, &reason)?;
+                }
+                _ => {}
+            }
+        }
+        Ok::<_, AppError>(())
+    })
+}
+
+/// A one-page receipt as a shop would print it.
+fn receipt_pdf(lines: &str) -> Vec<u8> {
+    use pdf_writer::{Content, Name, Pdf, Rect, Ref, Str};
+    let mut pdf = Pdf::new();
+    let (catalog, tree, page_id, font, content_id) = (Ref::new(1), Ref::new(2), Ref::new(3), Ref::new(4), Ref::new(5));
+    pdf.catalog(catalog).pages(tree);
+    pdf.pages(tree).kids([page_id]).count(1);
+    let mut page = pdf.page(page_id);
+    page.media_box(Rect::new(0.0, 0.0, 298.0, 420.0));
+    page.parent(tree);
+    page.contents(content_id);
+    page.resources().fonts().pair(Name(b"F1"), font);
+    drop(page);
+    pdf.type1_font(font).base_font(Name(b"Helvetica"));
+    let mut content = Content::new();
+    for (i, line) in lines.split('|').enumerate() {
+        content.begin_text();
+        content.set_font(Name(b"F1"), if i == 0 { 14.0 } else { 10.0 });
+        content.next_line(30.0, 380.0 - 20.0 * i as f32);
+        content.show(Str(line.as_bytes()));
+        content.end_text();
+    }
+    pdf.stream(content_id, &content.finish());
+    pdf.finish()
+}
+
+/// Spending a family recorded from its direct payment, with its receipt, as the family would.
+fn record_spending(
+    db: &Db,
+    receipts: &ReceiptStore,
+    plan: BudgetHolderId,
+    sp: &DemoSpending,
+    today: chrono::NaiveDate,
+) -> AppResult<()> {
+    let input = crate::domain::spending::SpendingInput {
+        allocation_id: None,
+        payee: sp.payee.clone(),
+        spent_on: (today - chrono::Duration::days(sp.days_ago)).to_string(),
+        amount: sp.amount.clone(),
+        description: sp.description.clone(),
+        plan_outcome_id: None,
+        receipt: sp.receipt.as_deref().map(receipt_pdf),
+    };
+    let valid = input.validate(today)?;
+    let receipt = receipts.keep(&valid)?;
+    db.write_as(move |conn| {
+        let holder = budget_holders::load(conn, plan)?.ok_or_else(|| AppError::not_found("budget holder"))?;
+        let family = users::find_by_id(conn, crate::domain::UserId(holder.family_user_id))?
+            .ok_or_else(|| AppError::not_found("family"))?
+            .actor();
+        crate::app::direct_payments::record_in(conn, &family, plan, &valid, receipt.as_ref()).map(|_| ())
     })
 }
 

@@ -182,7 +182,8 @@ impl Application {
         let taxonomy = Arc::new(Taxonomy::builtin()?);
         tracing::info!(version = %taxonomy.version, terms = taxonomy.terms.len(), "taxonomy loaded");
         let demo_logins = if settings.demo {
-            demo::load_if_empty(&db, &taxonomy).map_err(|e| StartError::Demo(e.to_string()))?
+            demo::load_if_empty(&db, &taxonomy, &app::direct_payments::ReceiptStore(data.receipts()))
+                .map_err(|e| StartError::Demo(e.to_string()))?
         } else {
             Vec::new()
         };

@@ -19,7 +19,8 @@ use crate::domain::paging::{Page, PageRequest};
 use crate::domain::reports::Quarter;
 use crate::domain::sessions::london_date;
 use crate::domain::spending::{
-    ReceiptType, SpendingInput, SpendingStatus, SurplusTest, instalment_amount, receipt_hash, surplus_test,
+    ReceiptType, SpendingInput, SpendingStatus, SurplusTest, ValidSpending, instalment_amount, receipt_hash,
+    surplus_test,
 };
 use crate::domain::validate::{FieldError, Invalid, text};
 use crate::domain::{Actor, AllocationId, BudgetHolderId, Management, Pence, Role, SpendingId};
@@ -118,6 +119,15 @@ impl ReceiptStore {
         })
     }
 
+    /// Keep a spending's receipt, before its row is written: a file nobody refers to is
+    /// harmless, a row pointing at no file is not.
+    pub(crate) fn keep(&self, valid: &ValidSpending) -> AppResult<Option<StoredReceipt>> {
+        match &valid.receipt {
+            Some((kind, bytes)) => Ok(Some(self.put(*kind, bytes)?)),
+            None => Ok(None),
+        }
+    }
+
     fn get(&self, hash: &str) -> AppResult<Vec<u8>> {
         std::fs::read(self.path(hash)?).map_err(|_| AppError::not_found("receipt"))
     }
@@ -157,96 +167,100 @@ pub async fn record_spending(
     let actor = actor.clone();
     let store = app.receipts.clone();
     app.blocking(move |app| {
-        // The receipt is kept before the transaction: a file nobody refers to is harmless, a row
-        // pointing at no file is not.
-        let receipt = match &valid.receipt {
-            Some((kind, bytes)) => Some(store.put(*kind, bytes)?),
-            None => None,
-        };
-        app.db.write_as(move |conn| {
-            let row = familys_plan(conn, &actor, holder)?;
-            let allocations: Vec<_> = budget_holders::allocations_of(conn, holder)?
-                .into_iter()
-                .filter(|a| a.management == Management::DirectPayment)
-                .collect();
-            let allocation = match valid.allocation_id {
-                Some(id) => allocations
-                    .iter()
-                    .find(|a| a.id.0 == id)
-                    .ok_or_else(|| AppError::unknown("allocation_id", "is not a direct payment of this plan"))?,
-                None => match allocations.as_slice() {
-                    [only] => only,
-                    [] => return Err(Invalid::one("allocation_id", "this plan has no direct payment").into()),
-                    _ => {
-                        return Err(
-                            Invalid::one("allocation_id", "is needed: this plan has several direct payments").into(),
-                        );
-                    }
-                },
-            };
-            if valid.spent_on < row.plan_start || valid.spent_on > row.plan_end {
-                return Err(Invalid::one("spent_on", "must be within the plan's dates").into());
-            }
-            if let Some(outcome) = valid.plan_outcome_id {
-                let plan = budget_holders::view(conn, row.clone())?;
-                if !plan.outcomes.iter().any(|o| o.id.0 == outcome) {
-                    return Err(AppError::unknown("plan_outcome_id", "is not an outcome of this plan"));
-                }
-            }
-            let rule = councils::settings(conn, crate::domain::CouncilId(row.council_id))?.audit;
-            let id = dp::insert_spending(
-                conn,
-                &NewSpending {
-                    budget_holder_id: holder,
-                    allocation: allocation.id,
-                    payee: &valid.payee,
-                    spent_on: valid.spent_on,
-                    amount: valid.amount,
-                    description: &valid.description,
-                    plan_outcome_id: valid.plan_outcome_id.map(crate::domain::PlanOutcomeId),
-                    receipt: receipt.as_ref(),
-                    status: SpendingStatus::InReview,
-                    sampled: true,
-                    recorded_by: actor.user_id,
-                },
-            )?;
-            let sampled = rule.sampled(valid.amount, &id.0.to_string());
-            let (taken, balance) = if sampled {
-                budget_holders::debit(conn, allocation.id, valid.amount)?
-            } else {
-                budget_holders::spend_remaining(conn, allocation.id, valid.amount)?
-            };
-            if !taken {
-                return Err(AppError::conflict(
-                    "insufficient_funds",
-                    format!("only {balance} is left on this direct payment"),
-                    Some("amount"),
-                ));
-            }
-            if !sampled {
-                dp::set_status(conn, id, SpendingStatus::Accepted, false)?;
-            }
-            ledger::append(
-                conn,
-                Movement {
-                    allocation: allocation.id,
-                    kind: LedgerKind::Spending,
-                    amount: valid.amount.debit(),
-                    balance_after: balance,
-                    description: &format!("Spending recorded: {}", valid.payee),
-                    spent_change: if sampled {
-                        Default::default()
-                    } else {
-                        valid.amount.credit()
-                    },
-                    spending: Some(id),
-                    ..Movement::default()
-                },
-            )?;
-            dp::load(conn, id)?.ok_or_else(|| AppError::not_found("spending"))
-        })
+        let receipt = store.keep(&valid)?;
+        app.db
+            .write_as(move |conn| record_in(conn, &actor, holder, &valid, receipt.as_ref()))
     })
     .await
+}
+
+/// Record spending inside the caller's transaction (the demo loader's too), its receipt already
+/// kept (see [`ReceiptStore::keep`]).
+pub(crate) fn record_in(
+    conn: &mut Conn,
+    actor: &Actor,
+    holder: BudgetHolderId,
+    valid: &ValidSpending,
+    receipt: Option<&StoredReceipt>,
+) -> AppResult<SpendingRow> {
+    let row = familys_plan(conn, actor, holder)?;
+    let allocations: Vec<_> = budget_holders::allocations_of(conn, holder)?
+        .into_iter()
+        .filter(|a| a.management == Management::DirectPayment)
+        .collect();
+    let allocation = match valid.allocation_id {
+        Some(id) => allocations
+            .iter()
+            .find(|a| a.id.0 == id)
+            .ok_or_else(|| AppError::unknown("allocation_id", "is not a direct payment of this plan"))?,
+        None => match allocations.as_slice() {
+            [only] => only,
+            [] => return Err(Invalid::one("allocation_id", "this plan has no direct payment").into()),
+            _ => {
+                return Err(Invalid::one("allocation_id", "is needed: this plan has several direct payments").into());
+            }
+        },
+    };
+    if valid.spent_on < row.plan_start || valid.spent_on > row.plan_end {
+        return Err(Invalid::one("spent_on", "must be within the plan's dates").into());
+    }
+    if let Some(outcome) = valid.plan_outcome_id {
+        let plan = budget_holders::view(conn, row.clone())?;
+        if !plan.outcomes.iter().any(|o| o.id.0 == outcome) {
+            return Err(AppError::unknown("plan_outcome_id", "is not an outcome of this plan"));
+        }
+    }
+    let rule = councils::settings(conn, crate::domain::CouncilId(row.council_id))?.audit;
+    let id = dp::insert_spending(
+        conn,
+        &NewSpending {
+            budget_holder_id: holder,
+            allocation: allocation.id,
+            payee: &valid.payee,
+            spent_on: valid.spent_on,
+            amount: valid.amount,
+            description: &valid.description,
+            plan_outcome_id: valid.plan_outcome_id.map(crate::domain::PlanOutcomeId),
+            receipt,
+            status: SpendingStatus::InReview,
+            sampled: true,
+            recorded_by: actor.user_id,
+        },
+    )?;
+    let sampled = rule.sampled(valid.amount, &id.0.to_string());
+    let (taken, balance) = if sampled {
+        budget_holders::debit(conn, allocation.id, valid.amount)?
+    } else {
+        budget_holders::spend_remaining(conn, allocation.id, valid.amount)?
+    };
+    if !taken {
+        return Err(AppError::conflict(
+            "insufficient_funds",
+            format!("only {balance} is left on this direct payment"),
+            Some("amount"),
+        ));
+    }
+    if !sampled {
+        dp::set_status(conn, id, SpendingStatus::Accepted, false)?;
+    }
+    ledger::append(
+        conn,
+        Movement {
+            allocation: allocation.id,
+            kind: LedgerKind::Spending,
+            amount: valid.amount.debit(),
+            balance_after: balance,
+            description: &format!("Spending recorded: {}", valid.payee),
+            spent_change: if sampled {
+                Default::default()
+            } else {
+                valid.amount.credit()
+            },
+            spending: Some(id),
+            ..Movement::default()
+        },
+    )?;
+    dp::load(conn, id)?.ok_or_else(|| AppError::not_found("spending"))
 }
 
 /// One page of a plan's spending, newest first: for the family and its council.

@@ -275,25 +275,26 @@ pub async fn delete_draft(app: &App, actor: &Actor, id: InvoiceId) -> AppResult<
 
 /// The provider issues a draft: it takes the next number and is the payer's to answer.
 pub async fn issue(app: &App, actor: &Actor, id: InvoiceId) -> AppResult<InvoiceView> {
-    let provider = provider_of(actor)?;
     let actor = actor.clone();
-    let today = super::direct_payments::london_today();
-    app.write(move |conn| {
-        let invoice = load_visible(conn, &actor, id)?;
-        match invoices::issue(conn, id, provider, today)? {
-            Issued::Issued => {}
-            Issued::NotDraft => return Err(wrong_status(&invoice, "issued")),
-            Issued::Empty => {
-                return Err(AppError::conflict(
-                    "nothing_to_invoice",
-                    "nothing on this draft is still delivered: its sessions were cancelled or their marks corrected",
-                    None,
-                ));
-            }
+    app.write(move |conn| issue_in(conn, &actor, id, super::direct_payments::london_today()))
+        .await
+}
+
+pub fn issue_in(conn: &mut Conn, actor: &Actor, id: InvoiceId, today: NaiveDate) -> AppResult<InvoiceView> {
+    let provider = provider_of(actor)?;
+    let invoice = load_visible(conn, actor, id)?;
+    match invoices::issue(conn, id, provider, today)? {
+        Issued::Issued => {}
+        Issued::NotDraft => return Err(wrong_status(&invoice, "issued")),
+        Issued::Empty => {
+            return Err(AppError::conflict(
+                "nothing_to_invoice",
+                "nothing on this draft is still delivered: its sessions were cancelled or their marks corrected",
+                None,
+            ));
         }
-        invoices::load(conn, id)?.ok_or_else(|| AppError::not_found("invoice"))
-    })
-    .await
+    }
+    invoices::load(conn, id)?.ok_or_else(|| AppError::not_found("invoice"))
 }
 
 /// The payer's side of an invoice, for a change only the payer may make.
@@ -312,40 +313,41 @@ fn payers_invoice(conn: &mut Conn, actor: &Actor, id: InvoiceId) -> AppResult<In
 /// Two payers (or two servers) approving at once approve it once.
 pub async fn approve(app: &App, actor: &Actor, id: InvoiceId) -> AppResult<InvoiceView> {
     let actor = actor.clone();
-    app.write(move |conn| {
-        let invoice = payers_invoice(conn, &actor, id)?;
-        let from = [InvoiceStatus::Issued, InvoiceStatus::Disputed];
-        if !invoices::decide(conn, id, &from, InvoiceStatus::Approved, actor.user_id, None)? {
-            return Err(wrong_status(&invoice, "approved"));
+    app.write(move |conn| approve_in(conn, &actor, id)).await
+}
+
+pub fn approve_in(conn: &mut Conn, actor: &Actor, id: InvoiceId) -> AppResult<InvoiceView> {
+    let invoice = payers_invoice(conn, actor, id)?;
+    let from = [InvoiceStatus::Issued, InvoiceStatus::Disputed];
+    if !invoices::decide(conn, id, &from, InvoiceStatus::Approved, actor.user_id, None)? {
+        return Err(wrong_status(&invoice, "approved"));
+    }
+    let number = invoice.number_text().unwrap_or_default();
+    for (allocation, amount) in invoices::owed_by_allocation(conn, id)? {
+        if amount == Pence::ZERO {
+            continue;
         }
-        let number = invoice.number_text().unwrap_or_default();
-        for (allocation, amount) in invoices::owed_by_allocation(conn, id)? {
-            if amount == Pence::ZERO {
-                continue;
-            }
-            if !budget_holders::spend(conn, allocation, amount)? {
-                return Err(AppError::Internal(format!(
-                    "allocation {allocation} does not hold {amount} for invoice {number}"
-                )));
-            }
-            let balance_after = budget_holders::remaining(conn, allocation)?;
-            ledger::append(
-                conn,
-                Movement {
-                    allocation,
-                    kind: LedgerKind::InvoiceApproved,
-                    balance_after,
-                    description: &format!("Invoice {number} from {} approved", invoice.provider_name),
-                    spent_change: amount.credit(),
-                    invoice: Some(id),
-                    ..Movement::default()
-                },
-            )?;
+        if !budget_holders::spend(conn, allocation, amount)? {
+            return Err(AppError::Internal(format!(
+                "allocation {allocation} does not hold {amount} for invoice {number}"
+            )));
         }
-        record_decision(conn, &actor, &invoice)?;
-        invoices::load(conn, id)?.ok_or_else(|| AppError::not_found("invoice"))
-    })
-    .await
+        let balance_after = budget_holders::remaining(conn, allocation)?;
+        ledger::append(
+            conn,
+            Movement {
+                allocation,
+                kind: LedgerKind::InvoiceApproved,
+                balance_after,
+                description: &format!("Invoice {number} from {} approved", invoice.provider_name),
+                spent_change: amount.credit(),
+                invoice: Some(id),
+                ..Movement::default()
+            },
+        )?;
+    }
+    record_decision(conn, actor, &invoice)?;
+    invoices::load(conn, id)?.ok_or_else(|| AppError::not_found("invoice"))
 }
 
 fn record_decision(conn: &mut Conn, actor: &Actor, invoice: &InvoiceView) -> AppResult<()> {
@@ -358,18 +360,19 @@ fn record_decision(conn: &mut Conn, actor: &Actor, invoice: &InvoiceView) -> App
 /// The payer disputes an issued invoice, with a reason: its money stays committed until the
 /// provider credits it or the payer approves it after all.
 pub async fn dispute(app: &App, actor: &Actor, id: InvoiceId, why: String) -> AppResult<InvoiceView> {
-    let why = reason("reason", &why)?;
     let actor = actor.clone();
-    app.write(move |conn| {
-        let invoice = payers_invoice(conn, &actor, id)?;
-        let from = [InvoiceStatus::Issued];
-        if !invoices::decide(conn, id, &from, InvoiceStatus::Disputed, actor.user_id, Some(&why))? {
-            return Err(wrong_status(&invoice, "disputed"));
-        }
-        record_decision(conn, &actor, &invoice)?;
-        invoices::load(conn, id)?.ok_or_else(|| AppError::not_found("invoice"))
-    })
-    .await
+    app.write(move |conn| dispute_in(conn, &actor, id, &why)).await
+}
+
+pub fn dispute_in(conn: &mut Conn, actor: &Actor, id: InvoiceId, why: &str) -> AppResult<InvoiceView> {
+    let why = reason("reason", why)?;
+    let invoice = payers_invoice(conn, actor, id)?;
+    let from = [InvoiceStatus::Issued];
+    if !invoices::decide(conn, id, &from, InvoiceStatus::Disputed, actor.user_id, Some(&why))? {
+        return Err(wrong_status(&invoice, "disputed"));
+    }
+    record_decision(conn, actor, &invoice)?;
+    invoices::load(conn, id)?.ok_or_else(|| AppError::not_found("invoice"))
 }
 
 /// The payer records that it paid an approved invoice (a family from its direct-payment

@@ -310,6 +310,17 @@ pub fn move_to(conn: &mut Conn, session: &SessionView, times: Times) -> DbResult
     Ok(())
 }
 
+/// Set when a session ran, as it was (the demo's history; not a move, so no `moved_from`).
+pub fn backdate(conn: &mut Conn, id: SessionId, times: Times) -> DbResult<()> {
+    diesel::update(dated_sessions::table.find(id.0))
+        .set((
+            dated_sessions::starts_at.eq(times.starts_at),
+            dated_sessions::ends_at.eq(times.ends_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Cancel a session: it holds no places any more.
 pub fn cancel(conn: &mut Conn, id: SessionId) -> DbResult<bool> {
     let changed = diesel::update(
