@@ -917,6 +917,11 @@ async function otherPages(page) {
     await checkPage(page, 'council-payment-runs-nothing');
   } else {
     await checkPage(page, 'council-payment-run');
+    const paid = main(page).locator('form[action$="/paid"]');
+    await paid.getByLabel('Date paid').fill(new Date().toISOString().slice(0, 10));
+    await clickAndWait(page, paid.getByRole('button', { name: 'Mark paid', exact: true }), /\/council\/payment-runs\/\d+$/);
+    expect((await main(page).locator('form[action$="/paid"]').count()) === 0, 'a paid run has no mark-paid form');
+    await checkPage(page, 'council-payment-run-paid');
   }
   await goto(page, '/council/reports');
   expect((await main(page).getByRole('heading', { level: 2 }).count()) === 5, 'the reports page shows all five reports');
