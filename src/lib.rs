@@ -41,6 +41,8 @@ pub enum StartError {
     Outcodes(#[from] domain::geo::OutcodeTableError),
     #[error("{0}")]
     PublicUrl(String),
+    #[error("data key: {0}")]
+    DataKey(String),
 }
 
 /// Where the service keeps its state.
@@ -64,6 +66,11 @@ impl DataDir {
     /// Direct-payment receipts, by content hash: outside any web root.
     pub fn receipts(&self) -> PathBuf {
         self.0.join("receipts")
+    }
+
+    /// The data key that seals providers' bank details, unless `--data-key-file` names another.
+    pub fn data_key(&self) -> PathBuf {
+        self.0.join("data.key")
     }
 
     /// The database to use: the URL given (`--database-url` / `DATABASE_URL`), or the SQLite
@@ -109,6 +116,9 @@ pub struct Settings {
     pub idle_timeout: std::time::Duration,
     /// How long the search log and ended plans are kept (2 and 6 years by default).
     pub retention: domain::retention::Retention,
+    /// The file holding the key that seals bank details (`--data-key-file`); `DATA_DIR/data.key`
+    /// when absent, made when missing. Every server on one database must use the same key.
+    pub data_key_file: Option<PathBuf>,
 }
 
 /// The per-address limit `serve` applies unless told otherwise.
@@ -134,6 +144,7 @@ impl Settings {
             public_url: None,
             idle_timeout: db::users::DEFAULT_IDLE_TIMEOUT,
             retention: domain::retention::Retention::default(),
+            data_key_file: None,
         }
     }
 }
@@ -176,6 +187,11 @@ impl Application {
         } else {
             Vec::new()
         };
+        let key_file = settings.data_key_file.clone().unwrap_or_else(|| data.data_key());
+        let data_key =
+            app::sealing::DataKey::load_or_create(&key_file).map_err(|e| StartError::DataKey(e.to_string()))?;
+        app::finance::check_key(&db, &data_key).map_err(StartError::DataKey)?;
+        tracing::info!(key_id = data_key.id(), path = %key_file.display(), "data key ready");
         let search = open_search(&data, &db, taxonomy.clone())?;
         let reindex = search::spawn_follower(
             search.clone(),
@@ -209,7 +225,8 @@ impl Application {
                 },
             )
             .with_idle_timeout(settings.idle_timeout)
-            .with_receipts(data.receipts()),
+            .with_receipts(data.receipts())
+            .with_data_key(data_key),
         );
         let map_tiles = aw::Data::new(settings.map_tiles.clone());
         let clients = web::throttle::Clients::new(settings.client_attempts_per_minute, &settings.trusted_proxies);

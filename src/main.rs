@@ -67,6 +67,10 @@ enum Command {
         /// Years after a plan ends before its council may erase the budget holder.
         #[arg(long, env = "LOCALOFFER_PLAN_RETENTION_YEARS", default_value_t = Retention::PLAN_YEARS, value_parser = clap::value_parser!(u32).range(0..=100))]
         plan_retention_years: u32,
+        /// The file holding the 32-byte key that seals providers' bank details (default:
+        /// DIR/data.key, made when missing). Every server on one database must use the same one.
+        #[arg(long, env = "LOCALOFFER_DATA_KEY_FILE")]
+        data_key_file: Option<PathBuf>,
     },
     /// Erase a budget holder after its plan's retention period: the personal fields go, the
     /// ledger and bookings stay with their amounts. Prints the erased record's id.
@@ -268,6 +272,7 @@ fn main() -> ExitCode {
             idle_timeout_minutes,
             search_log_retention_years,
             plan_retention_years,
+            data_key_file,
         } => {
             init_tracing("info");
             localoffer::domain::geo::MapTiles::new(&map_tiles, &map_attribution).and_then(|map_tiles| {
@@ -290,6 +295,7 @@ fn main() -> ExitCode {
                         search_log_years: search_log_retention_years,
                         plan_years: plan_retention_years,
                     },
+                    data_key_file,
                 })
             })
         }

@@ -51,6 +51,7 @@ pub fn layout(title: &str, chrome: &Chrome<'_>, body: Markup) -> Markup {
                                         li { a href="/provider/services" { "Your services" } }
                                         li { a href="/provider/bookings" { "Bookings" } }
                                         li { a href="/invoices" { "Invoices" } }
+                                        li { a href="/provider/invoicing" { "Invoicing" } }
                                     }
                                     Some("council") => {
                                         li { a href="/council/budget-holders" { "Budget holders" } }
@@ -58,6 +59,7 @@ pub fn layout(title: &str, chrome: &Chrome<'_>, body: Markup) -> Markup {
                                         li { a href="/council/reports" { "Reports" } }
                                         li { a href="/council/audit" { "Audit" } }
                                         li { a href="/invoices" { "Invoices" } }
+                                        li { a href="/council/payment-runs" { "Payment runs" } }
                                     }
                                     _ => {}
                                 }

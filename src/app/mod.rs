@@ -22,6 +22,7 @@ pub mod plans;
 pub mod providers;
 pub mod records;
 pub mod reports;
+pub mod sealing;
 pub mod search;
 pub mod services;
 pub mod sessions;
@@ -64,6 +65,8 @@ pub struct App {
     pub retention: crate::domain::retention::Retention,
     /// Where direct-payment receipts are kept.
     receipts: direct_payments::ReceiptStore,
+    /// Seals providers' bank details at rest (`serve --data-key-file`); none, nothing is sealed.
+    data_key: Option<sealing::DataKey>,
 }
 
 /// The limits a server applies: its password checks pool, its per-account login policy, and how
@@ -247,7 +250,21 @@ impl App {
             idle_timeout: default_idle_timeout(),
             retention: limits.retention,
             receipts: direct_payments::ReceiptStore("receipts".into()),
+            data_key: None,
         }
+    }
+
+    /// Seal and open bank details with `key` (the data directory's `data.key` by default).
+    pub fn with_data_key(mut self, key: sealing::DataKey) -> App {
+        self.data_key = Some(key);
+        self
+    }
+
+    /// The data key; a server built without one cannot seal or open bank details.
+    fn data_key(&self) -> AppResult<sealing::DataKey> {
+        self.data_key
+            .clone()
+            .ok_or_else(|| AppError::Internal("this server has no data key to seal bank details with".into()))
     }
 
     /// Keep receipts in `dir` (the data directory's `receipts/`).

@@ -51,6 +51,19 @@ pub(crate) fn record_change(conn: &mut Conn, actor: &Actor, holder: &HolderRow, 
     Ok(())
 }
 
+/// Record, inside the transaction that changes them, that `actor` changed several plans' data
+/// (a payment run's invoices). Every actor but a plan's own family is recorded.
+pub(crate) fn record_changes(conn: &mut Conn, actor: &Actor, ids: &[BudgetHolderId], action: &str) -> AppResult<()> {
+    let mut ids = ids.to_vec();
+    ids.sort_by_key(|id| id.0);
+    ids.dedup();
+    if ids.is_empty() || actor.role == Role::Family {
+        return Ok(());
+    }
+    access_log::append(conn, Who::from(actor), &ids, action, route(actor))?;
+    Ok(())
+}
+
 /// Record reads once they are made: a read runs on a reader, the record is a write of its own.
 /// Only plans the actor is recorded on go in (a family's own reads do not).
 pub(crate) async fn record_reads(

@@ -259,3 +259,37 @@ pub fn verifiers(
     }
     Ok(names)
 }
+
+/// A provider's invoicing settings.
+pub fn invoicing(conn: &mut Conn, id: OrganisationId) -> DbResult<crate::domain::payment_run::InvoicingSettings> {
+    let (vat_number, vat_rate_bp, payment_terms_days) = organisations::table
+        .find(id.0)
+        .select((
+            organisations::vat_number,
+            organisations::vat_rate_bp,
+            organisations::payment_terms_days,
+        ))
+        .get_result::<(Option<String>, i32, i32)>(conn)
+        .optional()?
+        .ok_or(DbError::NotFound("organisation"))?;
+    Ok(crate::domain::payment_run::InvoicingSettings {
+        vat_number,
+        vat_rate_bp,
+        payment_terms_days,
+    })
+}
+
+pub fn set_invoicing(
+    conn: &mut Conn,
+    id: OrganisationId,
+    s: &crate::domain::payment_run::InvoicingSettings,
+) -> DbResult<()> {
+    diesel::update(organisations::table.find(id.0))
+        .set((
+            organisations::vat_number.eq(&s.vat_number),
+            organisations::vat_rate_bp.eq(s.vat_rate_bp),
+            organisations::payment_terms_days.eq(s.payment_terms_days),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

@@ -14,6 +14,7 @@ pub mod money;
 pub mod organisation;
 pub mod oruk;
 pub mod paging;
+pub mod payment_run;
 pub mod plan_change;
 pub mod reports;
 pub mod retention;

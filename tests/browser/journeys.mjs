@@ -865,6 +865,17 @@ async function otherPages(page) {
   const register = main(page).getByRole('table', { name: 'Register', exact: true });
   expect(/Leo/.test(await register.innerText()), "the demo Saturday Club's first register lists Leo, with his family's notes");
   await checkPage(page, 'provider-register');
+  // Invoicing: VAT, terms and bank details, shown masked once saved.
+  await goto(page, '/provider/invoicing');
+  await checkPage(page, 'provider-invoicing');
+  const bank = main(page).locator('form[action="/provider/invoicing/bank-details"]');
+  await bank.getByLabel('Name on the account').fill('Wandle Valley Short Breaks');
+  await bank.getByLabel('Sort code').fill('12-34-56');
+  await bank.getByLabel('Account number').fill('31926819');
+  await clickAndWait(page, bank.getByRole('button', { name: 'Save bank details', exact: true }), /\/provider\/invoicing$/);
+  const shown = await main(page).innerText();
+  expect(/\*\*\*\*6819/.test(shown) && !/31926819/.test(shown), 'saved bank details are shown masked only');
+  await checkPage(page, 'provider-invoicing-bank');
   await logOut(page, 'logged-out-provider-2');
 
   await logIn(page, 'officer@merton.example', 'demo-council-pass', '/council/budget-holders', OFFICER_TOTP);
@@ -898,6 +909,20 @@ async function otherPages(page) {
   await checkPage(page, 'council-settings');
   await goto(page, '/council/providers');
   await checkPage(page, 'council-providers');
+  await goto(page, '/council/payment-runs');
+  await checkPage(page, 'council-payment-runs');
+  await clickAndWait(page, main(page).getByRole('button', { name: 'Make a payment run', exact: true }));
+  if (new URL(page.url()).pathname === '/council/payment-runs') {
+    expect((await page.getByRole('alert').count()) === 1, 'a payment run with nothing to pay shows an error summary');
+    await checkPage(page, 'council-payment-runs-nothing');
+  } else {
+    await checkPage(page, 'council-payment-run');
+    const paid = main(page).locator('form[action$="/paid"]');
+    await paid.getByLabel('Date paid').fill(new Date().toISOString().slice(0, 10));
+    await clickAndWait(page, paid.getByRole('button', { name: 'Mark paid', exact: true }), /\/council\/payment-runs\/\d+$/);
+    expect((await main(page).locator('form[action$="/paid"]').count()) === 0, 'a paid run has no mark-paid form');
+    await checkPage(page, 'council-payment-run-paid');
+  }
   await goto(page, '/council/reports');
   expect((await main(page).getByRole('heading', { level: 2 }).count()) === 5, 'the reports page shows all five reports');
   const reportsShot = await checkPage(page, 'council-reports');

@@ -77,6 +77,7 @@ word_schemas!(
     crate::domain::invoice::InvoicePeriod,
     crate::domain::spending::PaymentSchedule,
     crate::domain::spending::SpendingStatus,
+    crate::domain::payment_run::PaymentRunStatus,
 );
 
 /// Database ids are 64-bit integers.
