@@ -6,6 +6,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
 use crate::app::direct_payments::ReceiptStore;
+use crate::app::sealing::DataKey;
 use crate::app::{AppError, AppResult, accounts, plans, totp};
 use crate::db::{Db, budget_holders, councils, organisations, services, sessions, users};
 use crate::domain::budget::{BudgetHolderInput, LoginInput};
@@ -39,6 +40,21 @@ struct DemoFile {
     /// Direct-payment spending families recorded, with receipts.
     #[serde(default)]
     spending: Vec<DemoSpending>,
+    /// Providers' bank details (sealed with the data key, as entered on the invoicing page).
+    #[serde(default)]
+    bank_details: Vec<DemoBank>,
+    /// Whether the council puts its approved invoices into a payment run.
+    #[serde(default)]
+    payment_run: bool,
+}
+
+#[derive(Deserialize)]
+struct DemoBank {
+    provider: String,
+    account_name: String,
+    sort_code: String,
+    account_number: String,
+    payment_reference: String,
 }
 
 #[derive(Deserialize)]
@@ -183,7 +199,7 @@ fn logins(file: &DemoFile) -> Vec<Login> {
 
 /// Load the demo set unless the database already has a council. Returns the demo logins when the
 /// database holds the demo data (loaded now or earlier), nothing otherwise.
-pub fn load_if_empty(db: &Db, taxonomy: &Taxonomy, receipts: &ReceiptStore) -> AppResult<Vec<Login>> {
+pub fn load_if_empty(db: &Db, taxonomy: &Taxonomy, receipts: &ReceiptStore, key: &DataKey) -> AppResult<Vec<Login>> {
     use crate::db::schema::councils::dsl as c;
     let file = parse()?;
     let has_council: i64 = db.read(|conn| Ok(c::councils.count().get_result(conn)?))?;
@@ -202,7 +218,9 @@ pub fn load_if_empty(db: &Db, taxonomy: &Taxonomy, receipts: &ReceiptStore) -> A
         + file.session_bookings.len()
         + file.delivered.len()
         + file.invoices.len()
-        + file.spending.len();
+        + file.spending.len()
+        + file.bank_details.len()
+        + usize::from(file.payment_run);
     let bar = ProgressBar::new(total as u64);
     bar.set_style(
         ProgressStyle::with_template("loading demo data {bar:40} {pos}/{len} {msg}")
@@ -286,17 +304,18 @@ pub fn load_if_empty(db: &Db, taxonomy: &Taxonomy, receipts: &ReceiptStore) -> A
         book_sessions(db, service, plan, booking)?;
         bar.inc(1);
     }
+    let mut deliveries = Vec::new();
     for d in &file.delivered {
-        bar.set_message(d.service.clone());
         let (service, _) = *services_by_name
             .get(&d.service)
             .ok_or_else(|| AppError::Internal(format!("demo sessions for an unknown service {}", d.service)))?;
         let plan = *plans_by_reference
             .get(&d.family)
             .ok_or_else(|| AppError::Internal(format!("demo delivery for an unknown plan {}", d.family)))?;
-        deliver(db, service, plan, d, today)?;
-        bar.inc(1);
+        deliveries.push((service, plan, d));
     }
+    deliver(db, &deliveries, today)?;
+    bar.inc(file.delivered.len() as u64);
     // Last month's invoices, drafted as the daily job does at the period's end, then answered.
     db.write_as(move |conn| crate::app::invoices::draft_due(conn, today).map(|_| ()))?;
     for i in &file.invoices {
@@ -311,6 +330,32 @@ pub fn load_if_empty(db: &Db, taxonomy: &Taxonomy, receipts: &ReceiptStore) -> A
             .get(&sp.family)
             .ok_or_else(|| AppError::Internal(format!("demo spending for an unknown plan {}", sp.family)))?;
         record_spending(db, receipts, plan, sp, today)?;
+        bar.inc(1);
+    }
+    for b in &file.bank_details {
+        let details = crate::domain::payment_run::BankDetailsInput {
+            account_name: b.account_name.clone(),
+            sort_code: b.sort_code.clone(),
+            account_number: b.account_number.clone(),
+            payment_reference: Some(b.payment_reference.clone()),
+        };
+        let (email, key) = (b.provider.clone(), key.clone());
+        db.write_as(move |conn| {
+            let provider = users::find_by_email(conn, &email)?
+                .ok_or_else(|| AppError::not_found("demo provider"))?
+                .actor();
+            crate::app::finance::set_bank_in(conn, &key, &provider, &details).map(|_| ())
+        })?;
+        bar.inc(1);
+    }
+    if file.payment_run {
+        let (email, key) = (file.council.email.clone(), key.clone());
+        db.write_as(move |conn| {
+            let officer = users::find_by_email(conn, &email)?
+                .ok_or_else(|| AppError::not_found("demo officer"))?
+                .actor();
+            crate::app::payment_runs::make_in(conn, &key, &officer, None).map(|_| ())
+        })?;
         bar.inc(1);
     }
     bar.finish_with_message("done");
@@ -403,79 +448,99 @@ fn delivery_days(d: &DemoDelivered, today: chrono::NaiveDate) -> Vec<chrono::Nai
         .collect()
 }
 
-/// Sessions run in the past: published and booked as a family would (ahead of time), then run on
-/// their days with the provider's marks.
+/// A run session: its service, day and times on England's clock.
+type Ran = (ServiceId, chrono::NaiveDate, String, String);
+
+/// Sessions run in the past: published and booked as families would (ahead of time, one session
+/// shared by every family delivered on the same service and time), then run on their days with
+/// the provider's marks.
 fn deliver(
     db: &Db,
-    service: ServiceId,
-    plan: BudgetHolderId,
-    d: &DemoDelivered,
+    deliveries: &[(ServiceId, BudgetHolderId, &DemoDelivered)],
     today: chrono::NaiveDate,
 ) -> AppResult<()> {
     use crate::domain::sessions::{Attendance, SeatStatus, Times, london_to_utc};
-    let days = delivery_days(d, today);
     let at = |day: chrono::NaiveDate, time: &str| -> AppResult<chrono::NaiveDateTime> {
         let t = chrono::NaiveTime::parse_from_str(time, "%H:%M")
             .map_err(|e| AppError::Internal(format!("demo time {time}: {e}")))?;
         Ok(london_to_utc("starts", day.and_time(t))?)
     };
-    let mut run = Vec::new();
-    for (i, day) in days.iter().enumerate() {
-        let ahead = today + chrono::Duration::days(1 + i as i64);
-        run.push((
-            Times {
-                starts_at: at(ahead, &d.starts)?,
-                ends_at: at(ahead, &d.ends)?,
-            },
-            Times {
-                starts_at: at(*day, &d.starts)?,
-                ends_at: at(*day, &d.ends)?,
-            },
-        ));
-    }
-    let marks: Vec<SeatStatus> = d
-        .marks
-        .iter()
-        .map(|m| match m {
-            Attendance::Attended => SeatStatus::Attended,
-            Attendance::Absent => SeatStatus::AbsentCharged,
+    let times = |day: chrono::NaiveDate, starts: &str, ends: &str| -> AppResult<Times> {
+        Ok(Times {
+            starts_at: at(day, starts)?,
+            ends_at: at(day, ends)?,
         })
-        .collect();
-    let option = d.option;
-    db.write_as(move |conn| {
-        let holder = budget_holders::load(conn, plan)?.ok_or_else(|| AppError::not_found("budget holder"))?;
-        let family = users::find_by_id(conn, crate::domain::UserId(holder.family_user_id))?
-            .ok_or_else(|| AppError::not_found("family"))?
-            .actor();
-        let view = services::get(conn, service)?.ok_or_else(|| AppError::not_found("service"))?;
-        let allocation = budget_holders::allocations_of(conn, plan)?
-            .into_iter()
-            .find(|a| view.funding_streams.contains(&a.stream))
-            .ok_or_else(|| AppError::not_found("allocation"))?;
-        let price_option = view
-            .price_options
-            .get(option)
-            .ok_or_else(|| AppError::not_found("price option"))?
-            .id;
-        let capacity = view.capacity.unwrap_or(10);
-        let mut ids = Vec::new();
-        for (ahead, _) in &run {
-            ids.push(sessions::insert(conn, service, None, *ahead, capacity)?);
+    };
+    // Every session that ran, once, with a slot ahead to book it in and the times it ran at.
+    let mut slots: Vec<(Ran, Times, Times)> = Vec::new();
+    let mut plans = Vec::new();
+    for (service, plan, d) in deliveries {
+        let mut seats = Vec::new();
+        for (day, mark) in delivery_days(d, today).into_iter().zip(&d.marks) {
+            let key: Ran = (*service, day, d.starts.clone(), d.ends.clone());
+            let slot = match slots.iter().position(|s| s.0 == key) {
+                Some(i) => i,
+                None => {
+                    let ahead = today + chrono::Duration::days(1 + slots.len() as i64);
+                    slots.push((key, times(ahead, &d.starts, &d.ends)?, times(day, &d.starts, &d.ends)?));
+                    slots.len() - 1
+                }
+            };
+            let mark = match mark {
+                Attendance::Attended => SeatStatus::Attended,
+                Attendance::Absent => SeatStatus::AbsentCharged,
+            };
+            // A last-week day that was also last month's last is one session, booked once.
+            let booked = |p: &(ServiceId, BudgetHolderId, usize, Vec<(usize, SeatStatus)>)| {
+                p.1 == *plan && p.3.iter().any(|(s, _)| *s == slot)
+            };
+            if !plans.iter().any(booked) {
+                seats.push((slot, mark));
+            }
         }
-        let input = crate::domain::booking::BookingInput {
-            budget_holder_id: plan,
-            price_option_id: price_option,
-            allocation_id: allocation.id,
-            quantity: None,
-            session_ids: ids.clone(),
-            series_id: None,
-            notes: String::new(),
-            contact: String::new(),
-        };
-        let booking = crate::app::bookings::book_within(conn, &family, &input)?.booking.id;
-        for ((id, (_, ran)), mark) in ids.iter().zip(&run).zip(&marks) {
+        if !seats.is_empty() {
+            plans.push((*service, *plan, d.option, seats));
+        }
+    }
+    db.write_as(move |conn| {
+        let mut ids = Vec::new();
+        for ((service, ..), ahead, _) in &slots {
+            let capacity = services::get(conn, *service)?.and_then(|v| v.capacity).unwrap_or(10);
+            ids.push(sessions::insert(conn, *service, None, *ahead, capacity)?);
+        }
+        let mut marks = Vec::new();
+        for (service, plan, option, seats) in plans {
+            let holder = budget_holders::load(conn, plan)?.ok_or_else(|| AppError::not_found("budget holder"))?;
+            let family = users::find_by_id(conn, crate::domain::UserId(holder.family_user_id))?
+                .ok_or_else(|| AppError::not_found("family"))?
+                .actor();
+            let view = services::get(conn, service)?.ok_or_else(|| AppError::not_found("service"))?;
+            let allocation = budget_holders::allocations_of(conn, plan)?
+                .into_iter()
+                .find(|a| view.funding_streams.contains(&a.stream))
+                .ok_or_else(|| AppError::not_found("allocation"))?;
+            let input = crate::domain::booking::BookingInput {
+                budget_holder_id: plan,
+                price_option_id: view
+                    .price_options
+                    .get(option)
+                    .ok_or_else(|| AppError::not_found("price option"))?
+                    .id,
+                allocation_id: allocation.id,
+                quantity: None,
+                session_ids: seats.iter().map(|(slot, _)| ids[*slot]).collect(),
+                series_id: None,
+                notes: String::new(),
+                contact: String::new(),
+            };
+            let booking = crate::app::bookings::book_within(conn, &family, &input)?.booking.id;
+            marks.extend(seats.into_iter().map(|(slot, mark)| (booking, ids[slot], mark)));
+        }
+        for (id, (_, _, ran)) in ids.iter().zip(&slots) {
             sessions::backdate(conn, *id, *ran)?;
-            sessions::set_seat(conn, booking, *id, SeatStatus::Booked, *mark)?;
+        }
+        for (booking, session, mark) in marks {
+            sessions::set_seat(conn, booking, session, SeatStatus::Booked, mark)?;
         }
         Ok::<_, AppError>(())
     })

@@ -181,17 +181,17 @@ impl Application {
         let db = data.open_db(settings.database_url.as_deref())?;
         let taxonomy = Arc::new(Taxonomy::builtin()?);
         tracing::info!(version = %taxonomy.version, terms = taxonomy.terms.len(), "taxonomy loaded");
-        let demo_logins = if settings.demo {
-            demo::load_if_empty(&db, &taxonomy, &app::direct_payments::ReceiptStore(data.receipts()))
-                .map_err(|e| StartError::Demo(e.to_string()))?
-        } else {
-            Vec::new()
-        };
         let key_file = settings.data_key_file.clone().unwrap_or_else(|| data.data_key());
         let data_key =
             app::sealing::DataKey::load_or_create(&key_file).map_err(|e| StartError::DataKey(e.to_string()))?;
         app::finance::check_key(&db, &data_key).map_err(StartError::DataKey)?;
         tracing::info!(key_id = data_key.id(), path = %key_file.display(), "data key ready");
+        let demo_logins = if settings.demo {
+            let receipts = app::direct_payments::ReceiptStore(data.receipts());
+            demo::load_if_empty(&db, &taxonomy, &receipts, &data_key).map_err(|e| StartError::Demo(e.to_string()))?
+        } else {
+            Vec::new()
+        };
         let search = open_search(&data, &db, taxonomy.clone())?;
         let reindex = search::spawn_follower(
             search.clone(),

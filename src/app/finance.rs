@@ -134,33 +134,45 @@ pub async fn bank(app: &App, actor: &Actor) -> AppResult<MaskedBank> {
 
 /// Set (or replace) the provider's bank details: the numbers sealed, the answer masked.
 pub async fn set_bank(app: &App, actor: &Actor, input: BankDetailsInput) -> AppResult<MaskedBank> {
+    let key = app.data_key()?;
+    let actor = actor.clone();
+    app.write(move |conn| set_bank_in(conn, &key, &actor, &input)).await
+}
+
+/// Seal and store a provider's bank details inside the caller's transaction (the demo loader's
+/// too), answering them masked.
+pub(crate) fn set_bank_in(
+    conn: &mut crate::db::Conn,
+    key: &DataKey,
+    actor: &Actor,
+    input: &BankDetailsInput,
+) -> AppResult<MaskedBank> {
     let organisation = provider(actor)?;
     let valid = input.validate()?;
-    let key = app.data_key()?;
     let numbers = serde_json::to_vec(&SealedNumbers {
         sort_code: valid.sort_code.clone(),
         account_number: valid.account_number.clone(),
     })
     .map_err(|e| AppError::Internal(e.to_string()))?;
     let sealed = key.seal(&bank_aad(organisation), &numbers);
-    let user = actor.user_id;
-    app.write(move |conn| {
-        bank_details::put(
-            conn,
-            organisation,
-            &NewBank {
-                account_name: &valid.account_name,
-                sealed: &sealed,
-                account_last_digits: &last_digits(&valid.account_number),
-                payment_reference: &valid.payment_reference,
-            },
-        )?;
-        // Changed bank details are how invoice fraud starts: who and when, never the numbers.
-        tracing::info!(organisation = organisation.0, user = user.0, "bank details changed");
-        let row = bank_details::get(conn, organisation)?.ok_or_else(|| AppError::not_found("bank details"))?;
-        masked(&key, &row)
-    })
-    .await
+    bank_details::put(
+        conn,
+        organisation,
+        &NewBank {
+            account_name: &valid.account_name,
+            sealed: &sealed,
+            account_last_digits: &last_digits(&valid.account_number),
+            payment_reference: &valid.payment_reference,
+        },
+    )?;
+    // Changed bank details are how invoice fraud starts: who and when, never the numbers.
+    tracing::info!(
+        organisation = organisation.0,
+        user = actor.user_id.0,
+        "bank details changed"
+    );
+    let row = bank_details::get(conn, organisation)?.ok_or_else(|| AppError::not_found("bank details"))?;
+    masked(key, &row)
 }
 
 /// Start-up: bank details sealed with another key mean this server was given the wrong data key

@@ -5,6 +5,8 @@
 //! once never put an invoice in both. Invoices whose provider has no bank details (or none that
 //! open) cannot be paid: they are left out and listed.
 
+use crate::app::sealing::DataKey;
+use crate::db::Conn;
 use chrono::NaiveDate;
 
 use super::finance::{open, unreadable};
@@ -83,50 +85,52 @@ fn not_found() -> AppError {
 /// Make a run of the council's approved invoices (due by `due_by` when given). 409
 /// `nothing_to_pay` when no invoice can go in.
 pub async fn make(app: &App, actor: &Actor, due_by: Option<NaiveDate>) -> AppResult<RunView> {
-    let council = officer(actor)?;
     let key = app.data_key()?;
     let actor = actor.clone();
-    app.write(move |conn| {
-        let unpaid = runs::unpaid(conn, council, due_by)?;
-        let organisations: Vec<i64> = unpaid.iter().map(|i| i.organisation_id.0).collect();
-        let banks = bank_details::of_organisations(conn, &organisations)?;
-        let mut payable = Vec::new();
-        let mut left_out = Vec::new();
-        for invoice in unpaid {
-            let reason = match banks.iter().find(|b| b.organisation_id == invoice.organisation_id.0) {
-                None => Some(LeftOutReason::NoBankDetails),
-                Some(row) => open(&key, row).err().map(|e| {
-                    unreadable(invoice.organisation_id, &e);
-                    LeftOutReason::BankDetailsUnreadable
-                }),
-            };
-            match reason {
-                Some(reason) => left_out.push(LeftOut { invoice, reason }),
-                None => payable.push(invoice),
-            }
+    app.write(move |conn| make_in(conn, &key, &actor, due_by)).await
+}
+
+/// Make a payment run inside the caller's transaction (the demo loader's too).
+pub(crate) fn make_in(conn: &mut Conn, key: &DataKey, actor: &Actor, due_by: Option<NaiveDate>) -> AppResult<RunView> {
+    let council = officer(actor)?;
+    let unpaid = runs::unpaid(conn, council, due_by)?;
+    let organisations: Vec<i64> = unpaid.iter().map(|i| i.organisation_id.0).collect();
+    let banks = bank_details::of_organisations(conn, &organisations)?;
+    let mut payable = Vec::new();
+    let mut left_out = Vec::new();
+    for invoice in unpaid {
+        let reason = match banks.iter().find(|b| b.organisation_id == invoice.organisation_id.0) {
+            None => Some(LeftOutReason::NoBankDetails),
+            Some(row) => open(key, row).err().map(|e| {
+                unreadable(invoice.organisation_id, &e);
+                LeftOutReason::BankDetailsUnreadable
+            }),
+        };
+        match reason {
+            Some(reason) => left_out.push(LeftOut { invoice, reason }),
+            None => payable.push(invoice),
         }
-        let run = runs::insert(conn, council, actor.user_id)?;
-        let mut claimed = Vec::new();
-        for invoice in payable {
-            if runs::claim(conn, invoice.invoice_id, run, council)? {
-                claimed.push(invoice);
-            }
+    }
+    let run = runs::insert(conn, council, actor.user_id)?;
+    let mut claimed = Vec::new();
+    for invoice in payable {
+        if runs::claim(conn, invoice.invoice_id, run, council)? {
+            claimed.push(invoice);
         }
-        if claimed.is_empty() {
-            return Err(nothing_to_pay(due_by, left_out.len()));
-        }
-        let total = Pence::from_stored(claimed.iter().map(|i| i.amount.pence()).sum());
-        runs::set_totals(conn, run, i64::try_from(claimed.len()).unwrap_or(i64::MAX), total)?;
-        records::record_changes(conn, &actor, &holders(&claimed), PUT_IN_RUN)?;
-        let row = runs::load(conn, council, run)?.ok_or_else(not_found)?;
-        tracing::info!(run = run.0, invoices = claimed.len(), total = %total, "payment run made");
-        Ok(RunView {
-            run: row,
-            invoices: claimed,
-            left_out: Some(left_out),
-        })
+    }
+    if claimed.is_empty() {
+        return Err(nothing_to_pay(due_by, left_out.len()));
+    }
+    let total = Pence::from_stored(claimed.iter().map(|i| i.amount.pence()).sum());
+    runs::set_totals(conn, run, i64::try_from(claimed.len()).unwrap_or(i64::MAX), total)?;
+    records::record_changes(conn, actor, &holders(&claimed), PUT_IN_RUN)?;
+    let row = runs::load(conn, council, run)?.ok_or_else(not_found)?;
+    tracing::info!(run = run.0, invoices = claimed.len(), total = %total, "payment run made");
+    Ok(RunView {
+        run: row,
+        invoices: claimed,
+        left_out: Some(left_out),
     })
-    .await
 }
 
 fn nothing_to_pay(due_by: Option<NaiveDate>, left_out: usize) -> AppError {
