@@ -393,6 +393,8 @@ async function logOut(page, name) {
   await checkPage(page, name);
 }
 
+const usedTotpSteps = new Map();
+
 async function logIn(page, email, password, expectedPath, totpSecret) {
   await goto(page, '/login');
   await checkPage(page, 'login');
@@ -401,7 +403,12 @@ async function logIn(page, email, password, expectedPath, totpSecret) {
   await m.getByLabel('Password', { exact: true }).fill(password);
   const code = m.getByLabel('Code from your authenticator app', { exact: true });
   expect((await code.getAttribute('autocomplete')) === 'one-time-code', 'the code field says autocomplete="one-time-code"');
-  if (totpSecret) await code.fill(totpCode(totpSecret));
+  if (totpSecret) {
+    // A code works once: a second login in the same 30 s step waits for the next code.
+    while (usedTotpSteps.get(totpSecret) === Math.floor(Date.now() / 30000)) await page.waitForTimeout(1000);
+    usedTotpSteps.set(totpSecret, Math.floor(Date.now() / 30000));
+    await code.fill(totpCode(totpSecret));
+  }
   await clickAndWait(page, m.getByRole('button', { name: 'Log in', exact: true }));
   const now = new URL(page.url()).pathname;
   expect(now === expectedPath, `logging in as ${email} lands on ${expectedPath}`, `landed on ${page.url()}`);
