@@ -589,6 +589,16 @@ pub fn settings(chrome: &Chrome<'_>, settings: CouncilSettings, errors: &FormErr
                     }
                 }
             }
+            h2 { "Invoices" }
+            @let periods = vec![
+                ("calendar_month".to_string(), "Calendar months".to_string()),
+                ("four_weekly".to_string(), "Four-weekly periods".to_string()),
+            ];
+            (c::select(errors, "invoice_period", "How providers' invoices are grouped", &periods, settings.invoice_period.as_str()))
+            (input(errors, "period_anchor", "Four-weekly periods start from", &settings.period_anchor.to_string(), "date", Some("Any first day of a period; used only for four-weekly periods")))
+            h2 { "Audit of direct-payment spending" }
+            (input(errors, "audit_over", "Always check spending over, in pounds", &settings.audit.over.to_string(), "text", None))
+            (input(errors, "audit_sample_percent", "Check this share of the rest, in per cent", &settings.audit.percent.to_string(), "text", Some("A whole number from 0 to 100")))
             button.button type="submit" { "Save settings" }
         }
     }

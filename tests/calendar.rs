@@ -4,18 +4,10 @@
 #[macro_use]
 mod common;
 
-use chrono::{Duration, NaiveDateTime, TimeZone, Utc};
+use chrono::{NaiveDateTime, TimeZone, Utc};
 use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-/// A date `days` from today, at `hh:mm` on England's clock.
-fn day_at(days: i64, time: &str) -> String {
-    let day = (Utc::now() + Duration::days(days))
-        .with_timezone(&chrono_tz::Europe::London)
-        .date_naive();
-    format!("{day}T{time}:00")
-}
 
 /// An England wall-clock time as RFC 5545 writes the UTC instant: `20270410T090000Z`.
 fn utc_stamp(local: &str) -> String {

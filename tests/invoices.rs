@@ -4,18 +4,10 @@
 #[macro_use]
 mod common;
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-/// A date `days` from today at `hh:mm` on England's clock.
-fn day_at(days: i64, time: &str) -> String {
-    let day = (Utc::now() + Duration::days(days))
-        .with_timezone(&chrono_tz::Europe::London)
-        .date_naive();
-    format!("{day}T{time}:00")
-}
 
 fn today() -> String {
     localoffer::app::direct_payments::london_today().to_string()
@@ -117,15 +109,6 @@ async fn deliver(app: &TestApp, w: &World, token: &str, holder: &Value, service:
         .await;
     }
     Delivered { booking, sessions }
-}
-
-async fn remaining(app: &TestApp, token: &str, holder: &Value) -> String {
-    let plan = expect(
-        app.get(&format!("/budget-holders/{}", holder["id"]), Some(token)).await,
-        StatusCode::OK,
-    )
-    .await;
-    plan["allocations"][0]["remaining"].as_str().unwrap().to_string()
 }
 
 async fn draft(app: &TestApp, w: &World, holder: &Value) -> Value {
@@ -373,5 +356,33 @@ both_backends! {
         let (ok, report) = verify(&app);
         assert!(!ok, "verify must fail: {report}");
         assert!(report.contains("invoice line"), "{report}");
+    }
+
+    #[tokio::test]
+    async fn a_council_sets_four_weekly_invoice_periods_and_its_audit_rule() {
+        let app = spawn().await;
+        let (w, holder) = organised(&app).await;
+        let bad = json!({"audit_sample_percent": 101});
+        expect_error(app.put("/council/settings", Some(&w.council), &bad).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid", Some("audit_sample_percent")).await;
+        let unknown = app.put("/council/settings", Some(&w.council), &json!({"invoice_period": "weekly"})).await;
+        assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);
+        let set = json!({"invoice_period": "four_weekly", "period_anchor": "2026-04-06", "audit_over": "100.00", "audit_sample_percent": 25});
+        let s = expect(app.put("/council/settings", Some(&w.council), &set).await, StatusCode::OK).await;
+        assert_eq!((s["invoice_period"].as_str(), s["audit_over"].as_str(), s["audit_sample_percent"].as_i64()), (Some("four_weekly"), Some("100.00"), Some(25)));
+        assert_eq!(s["unverified_bookable"], true, "a setting left out keeps its value");
+        let family = app.login("org@family.example", PASSWORD).await;
+        deliver(&app, &w, &family, &holder, &w.service, &["attended"]).await;
+        let today = localoffer::app::direct_payments::london_today();
+        let drafted = app
+            .db()
+            .write_as(move |conn| localoffer::app::invoices::draft_due(conn, today + Duration::days(30)))
+            .unwrap();
+        assert_eq!(drafted, 1);
+        let drafts = expect(app.get("/invoices?status=draft", Some(&w.provider)).await, StatusCode::OK).await;
+        let start: chrono::NaiveDate = drafts["invoices"][0]["period_start"].as_str().unwrap().parse().unwrap();
+        let end: chrono::NaiveDate = drafts["invoices"][0]["period_end"].as_str().unwrap().parse().unwrap();
+        assert_eq!((end - start).num_days(), 27, "four weeks");
+        let anchor: chrono::NaiveDate = "2026-04-06".parse().unwrap();
+        assert_eq!((start - anchor).num_days() % 28, 0, "counted from the anchor");
     }
 }

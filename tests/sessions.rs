@@ -17,14 +17,6 @@ fn london_in(minutes: i64) -> String {
         .to_string()
 }
 
-/// A date `days` from today, at `hh:mm` on England's clock.
-fn day_at(days: i64, time: &str) -> String {
-    let day = (Utc::now() + Duration::days(days))
-        .with_timezone(&chrono_tz::Europe::London)
-        .date_naive();
-    format!("{day}T{time}:00")
-}
-
 async fn publish(app: &TestApp, provider: &str, service: &Value, body: Value) -> Vec<Value> {
     let res = app
         .post(&format!("/services/{}/sessions", service["id"]), Some(provider), &body)
@@ -52,15 +44,6 @@ fn booking(holder: &Value, option: i64, sessions: &[&Value]) -> Value {
         "price_option_id": option,
         "session_ids": sessions.iter().map(|s| s["id"].clone()).collect::<Vec<_>>(),
     })
-}
-
-async fn remaining(app: &TestApp, token: &str, holder: &Value) -> String {
-    let plan = expect(
-        app.get(&format!("/budget-holders/{}", holder["id"]), Some(token)).await,
-        StatusCode::OK,
-    )
-    .await;
-    plan["allocations"][0]["remaining"].as_str().unwrap().to_string()
 }
 
 async fn session(app: &TestApp, service: &Value, id: &Value) -> Value {

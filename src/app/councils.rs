@@ -20,7 +20,7 @@ pub async fn settings(app: &App, actor: &Actor) -> AppResult<CouncilSettings> {
 pub async fn change_settings(app: &App, actor: &Actor, input: SettingsInput) -> AppResult<CouncilSettings> {
     let council = officer(actor)?;
     app.write(move |conn| {
-        let settings = input.apply(councils::settings(conn, council)?);
+        let settings = input.apply(councils::settings(conn, council)?)?;
         councils::set_settings(conn, council, settings)?;
         Ok(settings)
     })

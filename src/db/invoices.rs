@@ -4,7 +4,6 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use serde::Serialize;
 
 use super::bookings::BookingKind;
 use super::schema::{
@@ -401,7 +400,7 @@ fn retotal(conn: &mut Conn, invoice: InvoiceId) -> DbResult<()> {
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct LineView {
     pub id: InvoiceLineId,
     pub booking_id: BookingId,
@@ -415,7 +414,7 @@ pub struct LineView {
     pub credited: Pence,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct CreditNoteView {
     pub id: CreditNoteId,
     pub number: String,

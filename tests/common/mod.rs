@@ -440,3 +440,24 @@ pub async fn world(app: &TestApp, amount: &str) -> World {
 pub fn option_id(service: &Value, index: usize) -> i64 {
     service["price_options"][index]["id"].as_i64().expect("price option id")
 }
+
+/// A date `days` from today at `hh:mm` on England's wall clock, as the API takes it.
+pub fn day_at(days: i64, time: &str) -> String {
+    let day = (chrono::Utc::now() + chrono::Duration::days(days))
+        .with_timezone(&chrono_tz::Europe::London)
+        .date_naive();
+    format!("{day}T{time}:00")
+}
+
+/// What is left on a plan's first allocation, as its page says.
+pub async fn remaining(app: &TestApp, token: &str, holder: &Value) -> String {
+    let plan = expect(
+        app.get(&format!("/budget-holders/{}", holder["id"]), Some(token)).await,
+        StatusCode::OK,
+    )
+    .await;
+    plan["allocations"][0]["remaining"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}

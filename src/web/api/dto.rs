@@ -1231,12 +1231,33 @@ pub struct CouncilSettings {
     #[serde(default)]
     #[schema(required = false)]
     pub unverified_bookable: Option<bool>,
+    /// How delivered sessions are grouped into invoices: `calendar_month` (the default) or
+    /// `four_weekly`, counted from `period_anchor`.
+    #[serde(default)]
+    #[schema(required = false)]
+    pub invoice_period: Option<crate::domain::invoice::InvoicePeriod>,
+    /// The first day of a four-weekly period (2026-04-06 unless changed).
+    #[serde(default)]
+    #[schema(required = false)]
+    pub period_anchor: Option<chrono::NaiveDate>,
+    /// Direct-payment spending over this amount goes to the audit queue (250.00 unless changed).
+    #[serde(default)]
+    #[schema(required = false)]
+    pub audit_over: Option<Pence>,
+    /// The share of the rest, 0 to 100, that goes there too (10 unless changed).
+    #[serde(default)]
+    #[schema(required = false)]
+    pub audit_sample_percent: Option<i32>,
 }
 
 impl From<crate::domain::council::CouncilSettings> for CouncilSettings {
     fn from(s: crate::domain::council::CouncilSettings) -> CouncilSettings {
         CouncilSettings {
             unverified_bookable: Some(s.unverified_bookable),
+            invoice_period: Some(s.invoice_period),
+            period_anchor: Some(s.period_anchor),
+            audit_over: Some(s.audit.over),
+            audit_sample_percent: Some(s.audit.percent),
         }
     }
 }
@@ -1245,6 +1266,10 @@ impl From<CouncilSettings> for SettingsInput {
     fn from(s: CouncilSettings) -> SettingsInput {
         SettingsInput {
             unverified_bookable: s.unverified_bookable,
+            invoice_period: s.invoice_period,
+            period_anchor: s.period_anchor,
+            audit_over: s.audit_over,
+            audit_sample_percent: s.audit_sample_percent,
         }
     }
 }

@@ -12,7 +12,7 @@ pub mod error;
 pub mod extract;
 mod invoices;
 mod payment_runs;
-pub(crate) mod plans;
+mod plans;
 mod reports;
 mod search;
 mod services;

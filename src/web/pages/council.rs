@@ -1,12 +1,11 @@
 //! Council pages: the budget holders of the officer's own council, its providers, its reports.
 
-use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, web};
 
 use super::council_forms::{self as f, adjustment, adjustment_fields, broker_field, new_allocation_field};
 use super::forms::{holder_field, page_asked, page_asked_as};
-use super::{Data, Form, Page, Visitor, outcome, see_other};
-use crate::app::reports::{Csv, GapFilter, ReportPages};
+use super::{Data, Form, Page, Visitor, download, outcome, see_other};
+use crate::app::reports::{GapFilter, ReportPages};
 use crate::app::{AppError, AppResult, councils, plan_changes, plans, providers, records, reports};
 use crate::domain::budget::{AllocationInput, BudgetHolderInput};
 use crate::domain::council::SettingsInput;
@@ -87,17 +86,6 @@ pub async fn reports(app: Data, visitor: Visitor, req: HttpRequest) -> Page {
     };
     let all = reports::all(&app, actor, pages).await?;
     Ok(visitor.page("Reports", true, pages::reports(&app.taxonomy, &all)))
-}
-
-fn download(csv: Csv) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{}\"", csv.filename),
-        ))
-        .body(csv.bytes)
 }
 
 pub async fn gaps_csv(app: Data, visitor: Visitor) -> Page {
@@ -283,11 +271,12 @@ pub async fn settings(app: Data, visitor: Visitor) -> Page {
 pub async fn change_settings(app: Data, visitor: Visitor, body: web::Bytes) -> Page {
     let actor = visitor.require(COUNCIL, "/council/settings")?;
     let form = Form::read(&visitor, &body)?;
-    match SettingsInput::try_from(&form) {
-        Ok(input) => {
-            councils::change_settings(&app, actor, input).await?;
-            Ok(see_other("/council/settings"))
-        }
+    let changed = match SettingsInput::try_from(&form) {
+        Ok(input) => outcome(councils::change_settings(&app, actor, input).await, str::to_string)?,
+        Err(errors) => Err(errors),
+    };
+    match changed {
+        Ok(_) => Ok(see_other("/council/settings")),
         Err(errors) => {
             let settings = councils::settings(&app, actor).await?;
             let body = pages::settings(&visitor.chrome(), settings, &errors);

@@ -158,17 +158,56 @@ impl TryFrom<&Form> for SettingsInput {
     type Error = FormErrors;
 
     fn try_from(form: &Form) -> Result<SettingsInput, FormErrors> {
-        match form.get("unverified_bookable") {
-            "yes" => Ok(SettingsInput {
-                unverified_bookable: Some(true),
+        let mut errors = Vec::new();
+        let unverified_bookable = match form.get("unverified_bookable") {
+            "yes" => Some(true),
+            "no" => Some(false),
+            _ => {
+                errors.push((
+                    "unverified_bookable".into(),
+                    "Choose whether families may book providers you have not verified".into(),
+                ));
+                None
+            }
+        };
+        // A field left empty keeps its setting, as in the API.
+        let read = |name: &str| Some(form.get(name).trim().to_string()).filter(|t| !t.is_empty());
+        let period = read("invoice_period");
+        let anchor = read("period_anchor");
+        let over = read("audit_over");
+        let percent = read("audit_sample_percent");
+        let mut bad = |name: &str, message: &str| errors.push((name.to_string(), message.to_string()));
+        let input = SettingsInput {
+            unverified_bookable,
+            invoice_period: period.and_then(|p| {
+                p.parse().ok().or_else(|| {
+                    bad("invoice_period", "Choose how invoices are grouped");
+                    None
+                })
             }),
-            "no" => Ok(SettingsInput {
-                unverified_bookable: Some(false),
+            period_anchor: anchor.and_then(|d| {
+                d.parse().ok().or_else(|| {
+                    bad("period_anchor", "Enter a date, like 2026-04-06");
+                    None
+                })
             }),
-            _ => Err(FormErrors(vec![(
-                "unverified_bookable".into(),
-                "Choose whether families may book providers you have not verified".into(),
-            )])),
+            audit_over: over.and_then(|a| {
+                a.parse().ok().or_else(|| {
+                    bad("audit_over", "Enter an amount in pounds, like 250.00");
+                    None
+                })
+            }),
+            audit_sample_percent: percent.and_then(|p| {
+                p.parse().ok().or_else(|| {
+                    bad("audit_sample_percent", "Enter a whole number from 0 to 100");
+                    None
+                })
+            }),
+        };
+        if errors.is_empty() {
+            Ok(input)
+        } else {
+            Err(FormErrors(errors))
         }
     }
 }

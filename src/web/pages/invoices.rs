@@ -5,14 +5,13 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::forms::page_asked;
-use super::{Data, Form, Page, PageError, Visitor, outcome, see_other};
+use super::{Data, Form, Page, PageError, Visitor, download, outcome, see_other};
 use crate::app::AppError;
 use crate::app::invoices::{self, CreditLineInput};
 use crate::domain::invoice::{InvoiceStatus, Payer};
 use crate::domain::{BudgetHolderId, InvoiceId, Pence, Role};
 use crate::templates::components::FormErrors;
 use crate::templates::invoices::{self as pages, Allowed};
-use crate::web::api::plans::csv_response;
 
 const LIST: &str = "/invoices";
 const WHO: &[Role] = &[Role::Provider, Role::Council, Role::Family, Role::Broker];
@@ -109,7 +108,7 @@ pub async fn lines_csv(app: Data, visitor: Visitor, id: web::Path<i64>) -> Page 
     let id = InvoiceId(id.into_inner());
     let actor = visitor.require(WHO, &format!("/invoices/{id}"))?;
     let invoice = invoices::get(&app, actor, id).await?;
-    Ok(csv_response(invoices::lines_csv(&invoice)?))
+    Ok(download(invoices::lines_csv(&invoice)?))
 }
 
 /// A credit note for one line, as the page's form asks for it.

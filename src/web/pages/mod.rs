@@ -437,6 +437,18 @@ impl Form {
     }
 }
 
+/// A CSV download from a page: never kept by a browser or a proxy.
+pub fn download(csv: crate::app::reports::Csv) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{}\"", csv.filename),
+        ))
+        .body(csv.bytes)
+}
+
 pub fn see_other(to: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, to.to_string()))

@@ -1,15 +1,14 @@
 //! The payment runs pages: the council's runs (make one, download its CSV, mark it paid) and the
 //! provider's invoicing settings and bank details.
 
-use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, web};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
 use super::forms::{date, page_asked, problem};
-use super::{Data, Form, Page, Visitor, outcome, see_other};
+use super::{Data, Form, Page, Visitor, download, outcome, see_other};
+use crate::app::finance;
 use crate::app::payment_runs as runs;
-use crate::app::{finance, reports::Csv};
 use crate::domain::paging::PageRequest;
 use crate::domain::payment_run::{BankDetailsInput, InvoicingInput};
 use crate::domain::{PaymentRunId, Role};
@@ -161,17 +160,6 @@ async fn run_page(app: &Data, visitor: &Visitor, id: PaymentRunId, errors: FormE
 pub async fn council_run(app: Data, visitor: Visitor, id: web::Path<i64>) -> Page {
     let id = PaymentRunId(id.into_inner());
     run_page(&app, &visitor, id, FormErrors::default(), &Form(Vec::new())).await
-}
-
-fn download(csv: Csv) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{}\"", csv.filename),
-        ))
-        .body(csv.bytes)
 }
 
 pub async fn run_csv(app: Data, visitor: Visitor, id: web::Path<i64>) -> Page {
