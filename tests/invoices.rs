@@ -385,4 +385,36 @@ both_backends! {
         let anchor: chrono::NaiveDate = "2026-04-06".parse().unwrap();
         assert_eq!((start - anchor).num_days() % 28, 0, "counted from the anchor");
     }
+    #[tokio::test]
+    async fn issuing_while_a_mark_is_corrected_never_charges_for_what_was_not_delivered() {
+        let app = spawn().await;
+        let w = world(&app, "500.00").await;
+        let mut club = saturday_club();
+        club["absence"] = json!("refunded");
+        let club = app.service(&w.provider, &club).await;
+        for round in 0..4 {
+            let email = format!("race{round}@family.example");
+            let holder = app.holder(&w.council, &plan(&format!("EHC-RACE{round}"), &email, "organised")).await;
+            let family = app.login(&email, PASSWORD).await;
+            let d = deliver(&app, &w, &family, &holder, &club, &["attended"]).await;
+            let invoice = draft(&app, &w, &holder).await;
+            let register = app.url(&format!("/sessions/{}/register", d.sessions[0]["id"]));
+            let absent = json!({"attendance": [{"booking_id": d.booking["id"], "status": "absent"}]});
+            let correct = app.client.post(register).bearer_auth(&w.provider).json(&absent);
+            let issue = app.client.post(app.url(&format!("/invoices/{}/issue", invoice["id"]))).bearer_auth(&w.provider).json(&json!({}));
+            let (corrected, issued) = tokio::join!(
+                tokio::spawn(async move { correct.send().await.expect("sent").status() }),
+                tokio::spawn(async move { issue.send().await.expect("sent").status() }),
+            );
+            let (corrected, issued) = (corrected.unwrap(), issued.unwrap());
+            // One of them goes first: the invoice is issued and the mark refused, or the mark
+            // is corrected and the draft has nothing left to issue.
+            assert!(
+                (issued == StatusCode::OK && corrected == StatusCode::CONFLICT)
+                    || (corrected == StatusCode::OK && issued == StatusCode::CONFLICT),
+                "round {round}: issue {issued}, correction {corrected}"
+            );
+            verify_clean(&app);
+        }
+    }
 }
