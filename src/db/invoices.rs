@@ -249,21 +249,30 @@ pub fn delivered_items(
     booking_ids.extend(quantity_rows.iter().map(|r| r.0));
     booking_ids.sort_unstable();
     booking_ids.dedup();
-    let invoiced: HashSet<String> = invoice_lines::table
-        .filter(invoice_lines::booking_id.eq_any(&booking_ids))
-        .select(invoice_lines::item_key)
-        .load::<String>(conn)?
-        .into_iter()
-        .collect();
+    // In chunks: a large provider has more bookings than SQLite takes bound values at once.
+    let mut invoiced: HashSet<String> = HashSet::new();
+    for chunk in booking_ids.chunks(10_000) {
+        invoiced.extend(
+            invoice_lines::table
+                .filter(invoice_lines::booking_id.eq_any(chunk))
+                .select(invoice_lines::item_key)
+                .load::<String>(conn)?,
+        );
+    }
     let mut allocation_ids: Vec<i64> = seat_rows.iter().map(|r| r.2).collect();
     allocation_ids.extend(quantity_rows.iter().map(|r| r.1));
-    let management: HashMap<i64, Management> = allocations::table
-        .filter(allocations::id.eq_any(&allocation_ids))
-        .select((allocations::id, allocations::management))
-        .load::<(i64, String)>(conn)?
-        .into_iter()
-        .map(|(id, m)| (id, m.parse().unwrap_or(Management::Organised)))
-        .collect();
+    allocation_ids.sort_unstable();
+    allocation_ids.dedup();
+    let mut management: HashMap<i64, Management> = HashMap::new();
+    for chunk in allocation_ids.chunks(10_000) {
+        for (id, m) in allocations::table
+            .filter(allocations::id.eq_any(chunk))
+            .select((allocations::id, allocations::management))
+            .load::<(i64, String)>(conn)?
+        {
+            management.insert(id, m.parse().unwrap_or(Management::Organised));
+        }
+    }
     let mut items = Vec::new();
     for (booking, session, allocation, service, status, starts_at, price, council, broker, holder) in seat_rows {
         let on = london_date(starts_at);
