@@ -1209,23 +1209,6 @@ pub fn release_items(conn: &mut Conn, keys: &[String]) -> DbResult<Option<String
     Ok(None)
 }
 
-/// The invoice lines (and their invoices) of these bookings, for a booking's page.
-pub fn lines_for_bookings(
-    conn: &mut Conn,
-    bookings: &[BookingId],
-) -> DbResult<Vec<(String, InvoiceId, InvoiceStatus)>> {
-    let ids: Vec<i64> = bookings.iter().map(|b| b.0).collect();
-    let rows: Vec<(String, i64, String)> = invoice_lines::table
-        .inner_join(invoices::table)
-        .filter(invoice_lines::booking_id.eq_any(&ids))
-        .select((invoice_lines::item_key, invoices::id, invoices::status))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(k, i, s)| (k, InvoiceId(i), s.parse().unwrap_or(InvoiceStatus::Draft)))
-        .collect())
-}
-
 /// Every provider with delivered items on no invoice (for the drafting job).
 pub fn providers_with_items(conn: &mut Conn) -> DbResult<Vec<OrganisationId>> {
     let ids: Vec<i64> = bookings::table
