@@ -73,47 +73,49 @@ macro_rules! invoice_columns {
     };
 }
 
+/// Invoices with their provider and its bank details, as a run lists them.
+macro_rules! run_invoices {
+    () => {
+        invoices::table
+            .inner_join(organisations::table.on(organisations::id.eq(invoices::organisation_id)))
+            .left_join(bank_details::table.on(bank_details::organisation_id.eq(invoices::organisation_id)))
+            .into_boxed()
+    };
+}
+
+/// Load a [`run_invoices!`] query by provider and number.
+macro_rules! by_provider_and_number {
+    ($conn:expr, $q:expr) => {{
+        let rows: Vec<InvoiceTuple> = $q
+            .order((
+                organisations::name,
+                invoices::organisation_id,
+                invoices::number,
+                invoices::id,
+            ))
+            .select(invoice_columns!())
+            .load($conn)?;
+        Ok(rows.into_iter().map(run_invoice).collect())
+    }};
+}
+
 /// A council's approved invoices for organised allocations not in any run (due by `due_by` when
 /// given), by provider and number.
 pub fn unpaid(conn: &mut Conn, council: CouncilId, due_by: Option<NaiveDate>) -> DbResult<Vec<RunInvoice>> {
-    let mut q = invoices::table
-        .inner_join(organisations::table.on(organisations::id.eq(invoices::organisation_id)))
-        .left_join(bank_details::table.on(bank_details::organisation_id.eq(invoices::organisation_id)))
+    let mut q = run_invoices!()
         .filter(invoices::council_id.eq(council.0))
         .filter(invoices::payer.eq(Payer::Council.as_str()))
         .filter(invoices::status.eq(InvoiceStatus::Approved.as_str()))
-        .filter(invoices::payment_run_id.is_null())
-        .into_boxed();
+        .filter(invoices::payment_run_id.is_null());
     if let Some(due_by) = due_by {
         q = q.filter(invoices::due_on.le(due_by));
     }
-    let rows: Vec<InvoiceTuple> = q
-        .order((
-            organisations::name,
-            invoices::organisation_id,
-            invoices::number,
-            invoices::id,
-        ))
-        .select(invoice_columns!())
-        .load(conn)?;
-    Ok(rows.into_iter().map(run_invoice).collect())
+    by_provider_and_number!(conn, q)
 }
 
 /// The invoices of a run, by provider and number.
 pub fn invoices_of(conn: &mut Conn, run: PaymentRunId) -> DbResult<Vec<RunInvoice>> {
-    let rows: Vec<InvoiceTuple> = invoices::table
-        .inner_join(organisations::table.on(organisations::id.eq(invoices::organisation_id)))
-        .left_join(bank_details::table.on(bank_details::organisation_id.eq(invoices::organisation_id)))
-        .filter(invoices::payment_run_id.eq(run.0))
-        .order((
-            organisations::name,
-            invoices::organisation_id,
-            invoices::number,
-            invoices::id,
-        ))
-        .select(invoice_columns!())
-        .load(conn)?;
-    Ok(rows.into_iter().map(run_invoice).collect())
+    by_provider_and_number!(conn, run_invoices!().filter(invoices::payment_run_id.eq(run.0)))
 }
 
 pub fn insert(conn: &mut Conn, council: CouncilId, by: UserId) -> DbResult<PaymentRunId> {
