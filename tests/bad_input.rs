@@ -296,7 +296,6 @@ both_backends! {
                 {"stream": "health", "management": "organised", "amount": "2.00"}])
                 }),
             ),
-            ("allocations", Box::new(|b| b["allocations"] = json!([]))),
         ];
         for (expected, edit) in cases {
             let mut body = sam("EHC-0001", "parent@family.example", "1200.00");

@@ -48,4 +48,25 @@ both_backends! {
         expect_error(app.book(&w.family, &w.holder, 0, option_id(&w.service, 0), 1).await, StatusCode::CONFLICT, "provider_not_verified", Some("price_option_id")).await;
         expect_error(app.get("/council/settings", Some(&w.family)).await, StatusCode::FORBIDDEN, "forbidden", None).await;
     }
+
+    #[tokio::test]
+    async fn a_plan_being_prepared_exists_before_its_allocations() {
+        let app = spawn().await;
+        let council = app.council("Merton", "officer@merton.example").await;
+        let mut body = sam("EHC-0100", "early@family.example", "1.00");
+        body["allocations"] = json!([]);
+        let holder = app.holder(&council, &body).await;
+        assert_eq!(holder["allocations"], json!([]));
+        let id = holder["id"].as_i64().unwrap();
+        let family = app.login("early@family.example", PASSWORD).await;
+        let plan = expect(app.get(&format!("/budget-holders/{id}"), Some(&family)).await, StatusCode::OK).await;
+        assert_eq!(plan["allocations"], json!([]));
+        expect(app.get(&format!("/budget-holders/{id}/statement"), Some(&family)).await, StatusCode::OK).await;
+        expect(app.get(&format!("/budget-holders/{id}/matches"), Some(&family)).await, StatusCode::OK).await;
+        // The allocation comes once the plan is agreed.
+        let added = app.post(&format!("/budget-holders/{id}/allocations"), Some(&council), &json!({"stream": "social_care", "management": "organised", "amount": "800.00"})).await;
+        expect(added, StatusCode::CREATED).await;
+        let out = app.cli(&["verify"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    }
 }

@@ -160,9 +160,6 @@ impl BudgetHolderInput {
                 outcomes.push(ValidPlanOutcome { text, terms });
             }
         }
-        if self.allocations.is_empty() {
-            c.add("allocations", "must list at least one allocation");
-        }
         let mut allocations: Vec<ValidAllocation> = Vec::new();
         for (i, a) in self.allocations.iter().enumerate() {
             if allocations.iter().any(|x| x.stream == a.stream)
@@ -353,6 +350,13 @@ mod tests {
         let mut v = sam();
         v["date_of_birth"] = "2030-01-01".into();
         assert_eq!(check(v).unwrap_err().0[0].field, "date_of_birth");
+    }
+
+    #[test]
+    fn a_plan_being_prepared_has_no_allocations_yet() {
+        let mut v = sam();
+        v["allocations"] = serde_json::json!([]);
+        assert!(check(v).unwrap().allocations.is_empty());
     }
 
     #[test]
