@@ -63,6 +63,10 @@ both_backends! {
         assert_eq!(plan["allocations"], json!([]));
         expect(app.get(&format!("/budget-holders/{id}/statement"), Some(&family)).await, StatusCode::OK).await;
         expect(app.get(&format!("/budget-holders/{id}/matches"), Some(&family)).await, StatusCode::OK).await;
+        for path in ["quarterly-return", "quarterly-return.csv", "surplus-test", "spending"] {
+            let res = app.get(&format!("/budget-holders/{id}/{path}"), Some(&council)).await;
+            assert_eq!(res.status(), StatusCode::OK, "{path}");
+        }
         // The allocation comes once the plan is agreed.
         let added = app.post(&format!("/budget-holders/{id}/allocations"), Some(&council), &json!({"stream": "social_care", "management": "organised", "amount": "800.00"})).await;
         expect(added, StatusCode::CREATED).await;
