@@ -50,7 +50,7 @@ fn bank_aad(organisation: OrganisationId) -> Vec<u8> {
 /// Bank details that cannot be opened: said plainly (to the provider: enter them again; to the
 /// operator, in the log: which key and why).
 pub(crate) fn unreadable(organisation: OrganisationId, e: &SealError) -> AppError {
-    tracing::error!(organisation = organisation.0, error = %e, "bank details do not open");
+    log_unreadable(organisation, e);
     AppError::conflict(
         "bank_details_unreadable",
         format!(
@@ -58,6 +58,11 @@ pub(crate) fn unreadable(organisation: OrganisationId, e: &SealError) -> AppErro
         ),
         None,
     )
+}
+
+/// Say in the operator's log which bank details do not open, and why.
+pub(crate) fn log_unreadable(organisation: OrganisationId, e: &SealError) {
+    tracing::error!(organisation = organisation.0, error = %e, "bank details do not open");
 }
 
 /// Open a row's sealed numbers.

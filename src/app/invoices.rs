@@ -15,7 +15,7 @@ use crate::db::{Conn, councils, now};
 use crate::domain::booking::LedgerKind;
 use crate::domain::invoice::{CreditAsk, InvoiceStatus, MAX_REASON_CHARS, Payer, check_credit};
 use crate::domain::paging::{Page, PageRequest};
-use crate::domain::validate::{FieldError, Invalid};
+use crate::domain::validate::{FieldError, Invalid, text};
 use crate::domain::{Actor, BudgetHolderId, InvoiceId, InvoiceLineId, OrganisationId, Pence, Role};
 
 /// The daily job that drafts invoices for every period that has ended.
@@ -82,17 +82,6 @@ fn wrong_status(invoice: &InvoiceView, verb: &str) -> AppError {
         format!("an invoice that is {} cannot be {verb}", invoice.status.as_str()),
         None,
     )
-}
-
-fn reason(field: &str, text: &str) -> AppResult<String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(FieldError::new(field, "must not be empty").into());
-    }
-    if text.chars().count() > MAX_REASON_CHARS {
-        return Err(FieldError::new(field, format!("must be at most {MAX_REASON_CHARS} characters")).into());
-    }
-    Ok(text.to_string())
 }
 
 /// The end of England's yesterday: what has been delivered by the time a day's job runs.
@@ -365,7 +354,7 @@ pub async fn dispute(app: &App, actor: &Actor, id: InvoiceId, why: String) -> Ap
 }
 
 pub fn dispute_in(conn: &mut Conn, actor: &Actor, id: InvoiceId, why: &str) -> AppResult<InvoiceView> {
-    let why = reason("reason", why)?;
+    let why = text("reason", why, 1, MAX_REASON_CHARS)?;
     let invoice = payers_invoice(conn, actor, id)?;
     let from = [InvoiceStatus::Issued];
     if !invoices::decide(conn, id, &from, InvoiceStatus::Disputed, actor.user_id, Some(&why))? {
@@ -418,7 +407,7 @@ pub async fn credit(
     why: String,
 ) -> AppResult<InvoiceView> {
     let provider = provider_of(actor)?;
-    let why = reason("reason", &why)?;
+    let why = text("reason", &why, 1, MAX_REASON_CHARS)?;
     if lines.is_empty() {
         return Err(Invalid::one("lines", "must name at least one line").into());
     }

@@ -5,15 +5,14 @@
 //! once never put an invoice in both. Invoices whose provider has no bank details (or none that
 //! open) cannot be paid: they are left out and listed.
 
-use crate::app::sealing::DataKey;
-use crate::db::Conn;
 use chrono::NaiveDate;
 
-use super::finance::{open, unreadable};
+use super::finance::{log_unreadable, open, unreadable};
 use super::reports::{Csv, spreadsheet_safe};
+use super::sealing::DataKey;
 use super::{App, AppError, AppResult, records};
-use crate::db::bank_details;
 use crate::db::payment_runs::{self as runs, RunInvoice, RunRow};
+use crate::db::{Conn, bank_details};
 use crate::domain::invoice::invoice_number;
 use crate::domain::paging::{Page, PageRequest};
 use crate::domain::payment_run::{BankDetails, CSV_HEADER, Payment, PaymentRunStatus, check_paid};
@@ -102,7 +101,7 @@ pub(crate) fn make_in(conn: &mut Conn, key: &DataKey, actor: &Actor, due_by: Opt
         let reason = match banks.iter().find(|b| b.organisation_id == invoice.organisation_id.0) {
             None => Some(LeftOutReason::NoBankDetails),
             Some(row) => open(key, row).err().map(|e| {
-                unreadable(invoice.organisation_id, &e);
+                log_unreadable(invoice.organisation_id, &e);
                 LeftOutReason::BankDetailsUnreadable
             }),
         };

@@ -148,6 +148,15 @@ impl Item {
     }
 }
 
+/// The seat statuses that count as delivered, as stored.
+fn delivered_statuses() -> Vec<&'static str> {
+    SeatStatus::ALL
+        .iter()
+        .filter(|s| s.delivered())
+        .map(|s| s.as_str())
+        .collect()
+}
+
 /// Who sees which invoices: the provider that issues them, the council of the plan, the family
 /// whose plan it is, and the broker that pays third-party ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,11 +177,7 @@ pub fn delivered_items(
     holder: Option<BudgetHolderId>,
     until: NaiveDateTime,
 ) -> DbResult<Vec<Item>> {
-    let delivered: Vec<&str> = SeatStatus::ALL
-        .iter()
-        .filter(|s| s.delivered())
-        .map(|s| s.as_str())
-        .collect();
+    let delivered = delivered_statuses();
     let mut seats = booking_sessions::table
         .inner_join(dated_sessions::table)
         .inner_join(
@@ -862,11 +867,7 @@ fn delivered_or_mine(
     holder: BudgetHolderId,
     keys: &HashSet<String>,
 ) -> DbResult<HashMap<String, i64>> {
-    let delivered: Vec<&str> = SeatStatus::ALL
-        .iter()
-        .filter(|s| s.delivered())
-        .map(|s| s.as_str())
-        .collect();
+    let delivered = delivered_statuses();
     let mut out = HashMap::new();
     for (booking, session, price) in booking_sessions::table
         .inner_join(bookings::table)
@@ -1178,10 +1179,12 @@ pub fn release_items(conn: &mut Conn, keys: &[String]) -> DbResult<Option<String
     if keys.is_empty() {
         return Ok(None);
     }
-    let on: Vec<i64> = invoice_lines::table
+    let mut on: Vec<i64> = invoice_lines::table
         .filter(invoice_lines::item_key.eq_any(keys))
         .select(invoice_lines::invoice_id)
         .load(conn)?;
+    on.sort_unstable();
+    on.dedup();
     if on.is_empty() {
         return Ok(None);
     }

@@ -245,16 +245,19 @@ async fn one(app: Data, auth: Auth, id: web::Path<i64>) -> Reply {
 #[get("/invoices/{id}.pdf")]
 async fn pdf(app: Data, auth: Auth, id: web::Path<i64>) -> Reply {
     let invoice = invoices::get(&app, &auth.actor, InvoiceId(id.into_inner())).await?;
-    let filename = invoices::filename(&invoice, "pdf");
-    let bytes = crate::templates::invoices::pdf(&invoice);
-    Ok(HttpResponse::Ok()
+    Ok(pdf_response(&invoice))
+}
+
+/// An invoice as a PDF download (shared with the pages).
+pub(crate) fn pdf_response(invoice: &InvoiceView) -> HttpResponse {
+    HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "application/pdf"))
         .insert_header((
             header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{filename}\""),
+            format!("attachment; filename=\"{}\"", invoices::filename(invoice, "pdf")),
         ))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .body(bytes))
+        .body(crate::templates::invoices::pdf(invoice))
 }
 
 /// The invoice's lines as CSV, one row per line.

@@ -10,7 +10,7 @@ mod council;
 pub mod dto;
 pub mod error;
 pub mod extract;
-mod invoices;
+pub(crate) mod invoices;
 mod payment_runs;
 mod plans;
 mod reports;

@@ -1,8 +1,7 @@
 //! The invoice pages: a provider's delivered sessions to invoice and its invoices, a payer's
 //! invoices to answer, one invoice with its actions, and its PDF and CSV.
 
-use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, web};
 
 use super::forms::page_asked;
 use super::{Data, Form, Page, PageError, Visitor, download, outcome, see_other};
@@ -12,6 +11,7 @@ use crate::domain::invoice::{InvoiceStatus, Payer};
 use crate::domain::{BudgetHolderId, InvoiceId, Pence, Role};
 use crate::templates::components::FormErrors;
 use crate::templates::invoices::{self as pages, Allowed};
+use crate::web::api::invoices::pdf_response;
 
 const LIST: &str = "/invoices";
 const WHO: &[Role] = &[Role::Provider, Role::Council, Role::Family, Role::Broker];
@@ -95,13 +95,7 @@ pub async fn pdf(app: Data, visitor: Visitor, id: web::Path<i64>) -> Page {
     let id = InvoiceId(id.into_inner());
     let actor = visitor.require(WHO, &format!("/invoices/{id}"))?;
     let invoice = invoices::get(&app, actor, id).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "application/pdf"))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{}\"", invoices::filename(&invoice, "pdf")),
-        ))
-        .body(pages::pdf(&invoice)))
+    Ok(pdf_response(&invoice))
 }
 
 pub async fn lines_csv(app: Data, visitor: Visitor, id: web::Path<i64>) -> Page {
