@@ -83,7 +83,7 @@ pub async fn login(app: &App, input: LoginInput, totp: Option<String>) -> AppRes
     let password = input.password;
     let matched = admitted.run(move || verify_password(&password, &hash)).await?;
     let actor = match user {
-        Some(u) if matched => u.actor(),
+        Some(u) if matched && u.can_log_in() => u.actor(),
         _ => return Err(AppError::Unauthorized(WRONG_LOGIN)),
     };
     let user_id = actor.user_id;

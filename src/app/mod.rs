@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod bookings;
 pub mod calendar;
+pub mod council_users;
 pub mod councils;
 pub mod direct_payments;
 pub mod feed;
@@ -16,6 +17,7 @@ pub mod jobs;
 pub mod listings;
 pub mod passwords;
 pub mod payment_runs;
+pub mod personal_budgets;
 pub mod plan_changes;
 pub mod plan_links;
 pub mod plans;
@@ -94,6 +96,9 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     Forbidden(String),
+    /// Allowed such things, but not this one: `code` says why (`separation_of_duties`).
+    #[error("{message}")]
+    Denied { code: &'static str, message: String },
     #[error("{0}")]
     Unauthorized(&'static str),
     /// The password was right but the second factor is missing (`totp_required`) or wrong
@@ -212,6 +217,7 @@ impl From<RuleError> for AppError {
                 fields,
             },
             RuleError::Forbidden(message) => AppError::Forbidden(message),
+            RuleError::Denied { code, message } => AppError::Denied { code, message },
         }
     }
 }

@@ -124,33 +124,44 @@ pub async fn adjust(
     let actor = actor.clone();
     app.write(move |conn| {
         officers_change(conn, &actor, id, records::CHANGED_ALLOCATION)?;
-        let current =
-            budget_holders::allocation(conn, id, allocation)?.ok_or_else(|| AppError::not_found("allocation"))?;
-        let used = current.committed.checked_add(current.spent).unwrap_or(current.amount);
-        let (movement, balance_after) = plan_change::adjust(current.amount, used, change.amount)?;
-        // Guarded on the amount and committed read above: a booking made meanwhile is not undercut.
-        if !budget_holders::set_amount(conn, allocation, current.amount, change.amount)? {
-            return Err(AppError::conflict(
-                "below_committed",
-                "a booking was made meanwhile: reload the page and try again",
-                Some("amount"),
-            ));
-        }
-        ledger::append(
-            conn,
-            Movement {
-                allocation,
-                booking: None,
-                kind: LedgerKind::Allocated,
-                amount: movement,
-                balance_after,
-                description: &plan_change::adjustment_description(current.amount, change.amount, &change.reason),
-                ..Movement::default()
-            },
-        )?;
-        budget_holders::allocation(conn, id, allocation)?.ok_or_else(|| AppError::not_found("allocation"))
+        set_allocation_amount(conn, id, allocation, change.amount, &change.reason)
     })
     .await
+}
+
+/// Set an allocation to `amount` with a ledger entry giving `reason`: refused below what bookings
+/// and spending already hold, and guarded against a booking made meanwhile.
+pub(crate) fn set_allocation_amount(
+    conn: &mut Conn,
+    id: BudgetHolderId,
+    allocation: AllocationId,
+    amount: crate::domain::Pence,
+    reason: &str,
+) -> AppResult<AllocationView> {
+    let current = budget_holders::allocation(conn, id, allocation)?.ok_or_else(|| AppError::not_found("allocation"))?;
+    let used = current.committed.checked_add(current.spent).unwrap_or(current.amount);
+    let (movement, balance_after) = plan_change::adjust(current.amount, used, amount)?;
+    // Guarded on the amount and committed read above: a booking made meanwhile is not undercut.
+    if !budget_holders::set_amount(conn, allocation, current.amount, amount)? {
+        return Err(AppError::conflict(
+            "below_committed",
+            "a booking was made meanwhile: reload the page and try again",
+            Some("amount"),
+        ));
+    }
+    ledger::append(
+        conn,
+        Movement {
+            allocation,
+            booking: None,
+            kind: LedgerKind::Allocated,
+            amount: movement,
+            balance_after,
+            description: &plan_change::adjustment_description(current.amount, amount, reason),
+            ..Movement::default()
+        },
+    )?;
+    budget_holders::allocation(conn, id, allocation)?.ok_or_else(|| AppError::not_found("allocation"))
 }
 
 /// Add an allocation for a funding stream the plan has none for.

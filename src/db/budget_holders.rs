@@ -125,6 +125,15 @@ pub fn add_allocation(conn: &mut Conn, holder: BudgetHolderId, a: &ValidAllocati
     Ok(allocation)
 }
 
+/// Hold a direct payment back until the family accepts its agreement (or let it be paid in).
+pub fn set_awaiting_agreement(conn: &mut Conn, allocations: &[AllocationId], awaiting: bool) -> DbResult<()> {
+    let ids: Vec<i64> = allocations.iter().map(|a| a.0).collect();
+    diesel::update(allocations::table.filter(allocations::id.eq_any(ids)))
+        .set(allocations::awaiting_agreement.eq(awaiting))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Correct or renew a plan's details. A reference the council already used is a unique
 /// violation for the caller to name.
 pub fn update_details(conn: &mut Conn, holder: BudgetHolderId, d: &ValidPlanDetails) -> DbResult<()> {
@@ -331,7 +340,7 @@ pub fn view(conn: &mut Conn, row: HolderRow) -> DbResult<BudgetHolderView> {
 
 /// The budget holders in a scope, as a boxed query. A family or broker no longer sees a record
 /// once it is erased; its council still does, as "Erased record".
-fn scoped(scope: PlanScope) -> budget_holders::BoxedQuery<'static, super::Backend> {
+pub(crate) fn scoped(scope: PlanScope) -> budget_holders::BoxedQuery<'static, super::Backend> {
     let q = budget_holders::table.into_boxed();
     match scope {
         PlanScope::Family(user) => q

@@ -6,6 +6,7 @@ use super::schema::{council_settings, councils};
 use super::users::{self, NewUser};
 use super::{Conn, DbResult, now};
 use crate::domain::council::CouncilSettings;
+use crate::domain::personal_budget::Permissions;
 use crate::domain::spending::AuditRule;
 use crate::domain::{CouncilId, Pence, Role, UserId};
 
@@ -24,6 +25,8 @@ pub fn create(conn: &mut Conn, name: &str, email: &str, password_hash: &str) -> 
             council_id: Some(CouncilId(council)),
         },
     )?;
+    // A council's first officer can do everything, including giving others their permissions.
+    users::set_permissions(conn, user, &Permissions::all())?;
     Ok((CouncilId(council), user))
 }
 

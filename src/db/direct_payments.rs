@@ -23,11 +23,13 @@ pub struct DirectPayment {
     pub plan_end: NaiveDate,
 }
 
-/// Every direct-payment allocation of plans not erased, or only those of `holder`.
+/// Every direct-payment allocation of plans not erased, or only those of `holder`; none whose
+/// agreement the family has yet to accept.
 pub fn allocations(conn: &mut Conn, holder: Option<BudgetHolderId>) -> DbResult<Vec<DirectPayment>> {
     let mut q = allocations::table
         .inner_join(budget_holders::table)
         .filter(allocations::management.eq(Management::DirectPayment.as_str()))
+        .filter(allocations::awaiting_agreement.eq(false))
         .filter(budget_holders::erased_at.is_null())
         .into_boxed();
     if let Some(holder) = holder {

@@ -20,7 +20,10 @@ pub mod ledger;
 pub mod login_throttle;
 pub mod organisations;
 pub mod payment_runs;
+pub mod pb_requests;
 pub mod plan_links;
+pub mod plan_reviews;
+pub mod ras;
 pub mod reports;
 pub mod schema;
 pub mod search_log;
@@ -90,6 +93,9 @@ pub enum DbError {
     Open(String),
     #[error("database migration failed: {0}")]
     Migration(String),
+    /// Something stored that no longer reads (it was written by this code, so never expected).
+    #[error("stored data cannot be read: {0}")]
+    Corrupt(String),
 }
 
 impl DbError {

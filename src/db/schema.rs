@@ -53,6 +53,8 @@ diesel::table! {
         organisation_id -> Nullable<BigInt>,
         council_id -> Nullable<BigInt>,
         created_at -> Timestamp,
+        permissions -> Text,
+        disabled_at -> Nullable<Timestamp>,
     }
 }
 
@@ -193,6 +195,7 @@ diesel::table! {
         admin_fee_pence -> BigInt,
         spent_pence -> BigInt,
         payment_schedule -> Text,
+        awaiting_agreement -> Bool,
     }
 }
 
@@ -327,6 +330,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     direct_payments,
     dp_spending,
     dp_recoveries,
+    ras,
+    pb_requests,
+    pb_assessments,
+    pb_decisions,
+    pb_decision_lines,
+    plan_reviews,
 );
 
 diesel::table! {
@@ -631,3 +640,101 @@ diesel::joinable!(direct_payments -> allocations (allocation_id));
 diesel::joinable!(dp_spending -> allocations (allocation_id));
 diesel::joinable!(dp_recoveries -> allocations (allocation_id));
 diesel::joinable!(bank_details -> organisations (organisation_id));
+
+diesel::table! {
+    ras (id) {
+        id -> BigInt,
+        council_id -> BigInt,
+        name -> Text,
+        stream -> Text,
+        version -> Integer,
+        definition -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        first_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    pb_requests (id) {
+        id -> BigInt,
+        council_id -> BigInt,
+        budget_holder_id -> BigInt,
+        kind -> Text,
+        streams -> Text,
+        preferred_management -> Text,
+        status -> Text,
+        received_on -> Date,
+        decision_due -> Date,
+        made_by -> BigInt,
+        made_by_role -> Text,
+        notes -> Text,
+        review_reason -> Nullable<Text>,
+        review_requested_at -> Nullable<Timestamp>,
+        review_requested_by -> Nullable<BigInt>,
+        agreement_required -> Bool,
+        agreement_accepted_at -> Nullable<Timestamp>,
+        agreement_accepted_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    pb_assessments (id) {
+        id -> BigInt,
+        pb_request_id -> BigInt,
+        ras_id -> BigInt,
+        stream -> Text,
+        answers -> Text,
+        raw_score -> Integer,
+        band -> Nullable<Integer>,
+        indicative_pence -> BigInt,
+        assessed_by -> BigInt,
+        by_family -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    pb_decisions (id) {
+        id -> BigInt,
+        pb_request_id -> BigInt,
+        stage -> Text,
+        outcome -> Text,
+        reasons -> Text,
+        decided_by -> BigInt,
+        decided_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    pb_decision_lines (decision_id, stream) {
+        decision_id -> BigInt,
+        stream -> Text,
+        management -> Text,
+        amount_pence -> BigInt,
+        indicative_pence -> Nullable<BigInt>,
+        allocation_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    plan_reviews (id) {
+        id -> BigInt,
+        budget_holder_id -> BigInt,
+        kind -> Text,
+        held_on -> Date,
+        notes -> Text,
+        recorded_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(pb_requests -> budget_holders (budget_holder_id));
+diesel::joinable!(pb_assessments -> pb_requests (pb_request_id));
+diesel::joinable!(pb_assessments -> ras (ras_id));
+diesel::joinable!(pb_decisions -> pb_requests (pb_request_id));
+diesel::joinable!(pb_decision_lines -> pb_decisions (decision_id));
+diesel::joinable!(plan_reviews -> budget_holders (budget_holder_id));

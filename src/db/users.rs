@@ -6,6 +6,8 @@ use sha2::{Digest, Sha256};
 
 use super::schema::{sessions, users};
 use super::{Conn, DbResult, now};
+use crate::domain::paging::{Page, PageRequest};
+use crate::domain::personal_budget::Permissions;
 use crate::domain::{Actor, CouncilId, OrganisationId, Role, UserId};
 
 pub const SESSION_LIFETIME_HOURS: i64 = 12;
@@ -48,6 +50,8 @@ type UserColumns = (
     users::role,
     users::organisation_id,
     users::council_id,
+    users::permissions,
+    users::disabled_at,
 );
 const USER_COLUMNS: UserColumns = (
     users::id,
@@ -56,6 +60,8 @@ const USER_COLUMNS: UserColumns = (
     users::role,
     users::organisation_id,
     users::council_id,
+    users::permissions,
+    users::disabled_at,
 );
 
 #[derive(Debug, Clone, Queryable)]
@@ -66,6 +72,8 @@ pub struct UserRow {
     pub role: String,
     pub organisation_id: Option<i64>,
     pub council_id: Option<i64>,
+    pub permissions: String,
+    pub disabled_at: Option<NaiveDateTime>,
 }
 
 impl UserRow {
@@ -76,8 +84,14 @@ impl UserRow {
             role: self.role.parse().unwrap_or(Role::Family),
             organisation_id: self.organisation_id.map(OrganisationId),
             council_id: self.council_id.map(CouncilId),
+            permissions: Permissions::parse(&self.permissions),
             via: None,
         }
+    }
+
+    /// A council user its council turned off cannot log in.
+    pub fn can_log_in(&self) -> bool {
+        self.disabled_at.is_none()
     }
 }
 
@@ -140,6 +154,7 @@ pub fn live_session(conn: &mut Conn, token: &str, idle: Duration) -> DbResult<Op
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(at))
         .filter(sessions::last_seen_at.gt(at - idle))
+        .filter(users::disabled_at.is_null())
         .select((USER_COLUMNS, sessions::last_seen_at))
         .get_result::<(UserRow, NaiveDateTime)>(conn)
         .optional()?;
@@ -195,7 +210,7 @@ pub fn disable(conn: &mut Conn, user: UserId) -> DbResult<()> {
     diesel::update(users::table.find(user.0))
         .set((
             users::email.eq(format!("erased-{}@erased.invalid", user.0)),
-            users::password_hash.eq("!"),
+            users::password_hash.eq(NO_PASSWORD),
         ))
         .execute(conn)?;
     revoke_sessions_of(conn, user, None)?;
@@ -226,4 +241,92 @@ pub fn revoke_session(conn: &mut Conn, token: &str) -> DbResult<bool> {
     .set(sessions::revoked_at.eq(Some(now())))
     .execute(conn)?;
     Ok(n == 1)
+}
+
+pub fn set_permissions(conn: &mut Conn, user: UserId, permissions: &Permissions) -> DbResult<()> {
+    diesel::update(users::table.find(user.0))
+        .set(users::permissions.eq(permissions.stored()))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Turn a council user off (their sessions end at once) or back on.
+pub fn set_disabled(conn: &mut Conn, user: UserId, disabled: bool) -> DbResult<()> {
+    diesel::update(users::table.find(user.0))
+        .set(users::disabled_at.eq(disabled.then(now)))
+        .execute(conn)?;
+    if disabled {
+        revoke_sessions_of(conn, user, None)?;
+    }
+    Ok(())
+}
+
+/// A council's user, as its admins see it.
+#[derive(Debug, Clone)]
+pub struct CouncilUser {
+    pub id: UserId,
+    pub email: String,
+    pub permissions: Permissions,
+    pub active: bool,
+    /// Whether a password is set (an account made without one waits for it).
+    pub password_set: bool,
+    pub created_at: NaiveDateTime,
+}
+
+fn council_user(row: UserRow, created_at: NaiveDateTime) -> CouncilUser {
+    CouncilUser {
+        id: UserId(row.id),
+        active: row.can_log_in(),
+        password_set: row.password_hash != NO_PASSWORD,
+        permissions: Permissions::parse(&row.permissions),
+        email: row.email,
+        created_at,
+    }
+}
+
+/// The hash of an account with no password yet: nothing verifies against it.
+pub const NO_PASSWORD: &str = "!";
+
+/// One page of a council's users, oldest first.
+pub fn council_users(conn: &mut Conn, council: CouncilId, page: PageRequest) -> DbResult<Page<CouncilUser>> {
+    let mine = || {
+        users::table
+            .filter(users::council_id.eq(council.0))
+            .filter(users::role.eq(Role::Council.as_str()))
+    };
+    let total: i64 = mine().count().get_result(conn)?;
+    let rows: Vec<(UserRow, NaiveDateTime)> = mine()
+        .order(users::id)
+        .offset(page.offset())
+        .limit(page.limit())
+        .select((USER_COLUMNS, users::created_at))
+        .load(conn)?;
+    let items = rows.into_iter().map(|(r, at)| council_user(r, at)).collect();
+    Ok(Page::new(items, total as u64, page))
+}
+
+/// One of a council's users.
+pub fn council_user_of(conn: &mut Conn, council: CouncilId, user: UserId) -> DbResult<Option<CouncilUser>> {
+    let row: Option<(UserRow, NaiveDateTime)> = users::table
+        .filter(users::id.eq(user.0))
+        .filter(users::council_id.eq(council.0))
+        .filter(users::role.eq(Role::Council.as_str()))
+        .select((USER_COLUMNS, users::created_at))
+        .get_result(conn)
+        .optional()?;
+    Ok(row.map(|(r, at)| council_user(r, at)))
+}
+
+/// How many of a council's active users are admins (the last one cannot be taken away).
+pub fn active_admins(conn: &mut Conn, council: CouncilId) -> DbResult<usize> {
+    let rows: Vec<String> = users::table
+        .filter(users::council_id.eq(council.0))
+        .filter(users::role.eq(Role::Council.as_str()))
+        .filter(users::disabled_at.is_null())
+        .select(users::permissions)
+        .load(conn)?;
+    Ok(rows
+        .iter()
+        .filter(|p| Permissions::parse(p).has(crate::domain::personal_budget::Permission::Admin))
+        .count())
 }

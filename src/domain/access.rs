@@ -1,7 +1,8 @@
 //! Who may see and do what (rule 7). Every use case asks these questions of the facts it loaded;
 //! nothing here reads the database.
 
-use super::{CouncilId, OrganisationId, Role, UserId};
+use super::personal_budget::{Permission, Permissions};
+use super::{CouncilId, OrganisationId, Role, RuleError, UserId};
 
 /// Who is asking: resolved from a session token on every request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -10,6 +11,8 @@ pub struct Actor {
     pub role: Role,
     pub organisation_id: Option<OrganisationId>,
     pub council_id: Option<CouncilId>,
+    /// What a council user may do beyond reading its council's records; empty for other roles.
+    pub permissions: Permissions,
     /// The route template the request came through (`GET /api/v1/budget-holders/{id}`), set by
     /// the front door for the access record; never a URL with values in it.
     pub via: Option<String>,
@@ -102,6 +105,20 @@ impl Actor {
         self.council_id.filter(|_| self.role == Role::Council)
     }
 
+    /// The council of an officer who holds `permission`; 403 naming it otherwise.
+    pub fn council_with(&self, permission: Permission) -> Result<CouncilId, RuleError> {
+        let council = self
+            .council()
+            .ok_or_else(|| RuleError::forbidden(format!("you cannot do this as a {}", self.role)))?;
+        if self.permissions.has(permission) {
+            Ok(council)
+        } else {
+            Err(RuleError::forbidden(format!(
+                "this needs the {permission} permission, which your council has not given you"
+            )))
+        }
+    }
+
     /// The provider organisation a provider's staff act for.
     pub fn provider(&self) -> Option<OrganisationId> {
         self.organisation_id.filter(|_| self.role == Role::Provider)
@@ -118,6 +135,7 @@ mod tests {
             role,
             organisation_id: organisation.map(OrganisationId),
             council_id: council.map(CouncilId),
+            permissions: Permissions::default(),
             via: None,
         }
     }

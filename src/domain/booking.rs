@@ -510,7 +510,7 @@ mod tests {
         match e {
             RuleError::Invalid(Invalid(errors)) => errors[0].field.clone(),
             RuleError::Conflict { field, .. } => field.unwrap_or_default(),
-            RuleError::Forbidden(_) => "forbidden".into(),
+            RuleError::Forbidden(_) | RuleError::Denied { .. } => "forbidden".into(),
         }
     }
 
@@ -519,6 +519,7 @@ mod tests {
             RuleError::Conflict { code, .. } => code,
             RuleError::Invalid(_) => "invalid",
             RuleError::Forbidden(_) => "forbidden",
+            RuleError::Denied { code, .. } => code,
         }
     }
 

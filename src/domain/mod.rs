@@ -15,7 +15,9 @@ pub mod organisation;
 pub mod oruk;
 pub mod paging;
 pub mod payment_run;
+pub mod personal_budget;
 pub mod plan_change;
+pub mod ras;
 pub mod reports;
 pub mod retention;
 pub mod search;
@@ -50,6 +52,9 @@ pub enum RuleError {
     /// Not this actor's to see or do (403).
     #[error("{0}")]
     Forbidden(String),
+    /// This actor may do such things, but not this one, for a reason its code names (403).
+    #[error("{message}")]
+    Denied { code: &'static str, message: String },
 }
 
 impl RuleError {
@@ -64,6 +69,7 @@ impl RuleError {
                 .join("; "),
             RuleError::Conflict { message, .. } => message.clone(),
             RuleError::Forbidden(message) => message.clone(),
+            RuleError::Denied { message, .. } => message.clone(),
         }
     }
 
@@ -78,6 +84,13 @@ impl RuleError {
 
     pub fn forbidden(message: impl Into<String>) -> RuleError {
         RuleError::Forbidden(message.into())
+    }
+
+    pub fn denied(code: &'static str, message: impl Into<String>) -> RuleError {
+        RuleError::Denied {
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -218,5 +231,9 @@ id_type!(
     InvoiceLineId,
     CreditNoteId,
     PaymentRunId,
-    SpendingId
+    SpendingId,
+    RasId,
+    PbRequestId,
+    AssessmentId,
+    PlanReviewId
 );

@@ -78,6 +78,13 @@ word_schemas!(
     crate::domain::spending::PaymentSchedule,
     crate::domain::spending::SpendingStatus,
     crate::domain::payment_run::PaymentRunStatus,
+    crate::domain::personal_budget::RequestKind,
+    crate::domain::personal_budget::RequestStatus,
+    crate::domain::personal_budget::Outcome,
+    crate::domain::personal_budget::DecisionStage,
+    crate::domain::personal_budget::Permission,
+    crate::domain::personal_budget::ReviewKind,
+    crate::domain::personal_budget::DueKind,
 );
 
 /// Database ids are 64-bit integers.
@@ -113,6 +120,10 @@ id_schemas!(
     crate::domain::CreditNoteId,
     crate::domain::PaymentRunId,
     crate::domain::SpendingId,
+    crate::domain::RasId,
+    crate::domain::PbRequestId,
+    crate::domain::AssessmentId,
+    crate::domain::PlanReviewId,
 );
 
 fn decimal_string(description: &str, pattern: &str, example: &str) -> RefOr<Schema> {

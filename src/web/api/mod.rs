@@ -12,6 +12,7 @@ pub mod error;
 pub mod extract;
 pub(crate) mod invoices;
 mod payment_runs;
+mod personal_budgets;
 mod plans;
 mod reports;
 mod search;
@@ -47,6 +48,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .configure(sessions::routes)
         .configure(invoices::routes)
         .configure(payment_runs::routes)
+        .configure(personal_budgets::routes)
         .configure(spending::routes);
 }
 

@@ -514,7 +514,7 @@ impl ResponseError for PageError {
             PageError::Csrf => StatusCode::FORBIDDEN,
             PageError::BadForm => StatusCode::BAD_REQUEST,
             PageError::App(e) => match e {
-                AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+                AppError::Forbidden(_) | AppError::Denied { .. } => StatusCode::FORBIDDEN,
                 AppError::NotFound(_) | AppError::UnknownReference { .. } => StatusCode::NOT_FOUND,
                 AppError::Unauthorized(_) | AppError::SecondFactor { .. } | AppError::EnrolmentRequired => {
                     StatusCode::SEE_OTHER
@@ -580,6 +580,9 @@ impl PageError {
                         wait_in_words(*retry_after_secs)
                     ),
                 );
+            }
+            PageError::App(AppError::Denied { message, .. }) => {
+                return self.respond(chrome, "That is for someone else to do", &format!("{message}."));
             }
             PageError::App(AppError::Conflict { .. }) => (
                 "That could not be done",
