@@ -42,24 +42,26 @@ fn council_of(actor: &Actor) -> AppResult<CouncilId> {
 
 /// A council admin adds a RAS: version 1 of a new name and stream, or the next version of one.
 pub async fn create_ras(app: &App, actor: &Actor, input: RasInput) -> AppResult<RasView> {
+    let actor = actor.clone();
+    app.write(move |conn| create_ras_in(conn, &actor, input)).await
+}
+
+/// [`create_ras`] inside a transaction the caller holds (the demo data set uses it too).
+pub fn create_ras_in(conn: &mut Conn, actor: &Actor, input: RasInput) -> AppResult<RasView> {
     let council = actor.council_with(Permission::Admin)?;
     let valid = input.validate()?;
-    let by = actor.user_id;
-    app.write(move |conn| {
-        let id = ras::create(conn, council, &valid, by).map_err(|e| {
-            if e.is_unique_violation() {
-                AppError::conflict(
-                    "ras_version_taken",
-                    "another version of this RAS was added at the same moment: try again",
-                    Some("name"),
-                )
-            } else {
-                e.into()
-            }
-        })?;
-        ras::load(conn, council, id)?.ok_or_else(|| AppError::not_found("RAS"))
-    })
-    .await
+    let id = ras::create(conn, council, &valid, actor.user_id).map_err(|e| {
+        if e.is_unique_violation() {
+            AppError::conflict(
+                "ras_version_taken",
+                "another version of this RAS was added at the same moment: try again",
+                Some("name"),
+            )
+        } else {
+            e.into()
+        }
+    })?;
+    ras::load(conn, council, id)?.ok_or_else(|| AppError::not_found("RAS"))
 }
 
 /// Change a version nobody has assessed with yet (its name and stream stay). 409 `ras_in_use`
@@ -138,28 +140,30 @@ fn plan_changed_by(conn: &mut Conn, actor: &Actor, id: BudgetHolderId, action: &
 /// A family requests a personal budget for its plan, or an officer records one made by phone or
 /// letter. 409 `request_open` while another request for one of the streams waits for a decision.
 pub async fn request(app: &App, actor: &Actor, input: RequestInput) -> AppResult<RequestView> {
+    let actor = actor.clone();
+    app.write(move |conn| request_in(conn, &actor, input)).await
+}
+
+/// [`request`] inside a transaction the caller holds (the demo data set uses it too).
+pub fn request_in(conn: &mut Conn, actor: &Actor, input: RequestInput) -> AppResult<RequestView> {
     if !matches!(actor.role, Role::Family | Role::Council) {
         return Err(AppError::wrong_role(actor));
     }
     let valid = input.validate(london_today(), actor.role == Role::Council)?;
-    let actor = actor.clone();
-    app.write(move |conn| {
-        let plan = plan_changed_by(conn, &actor, valid.budget_holder_id, RECORDED_REQUEST)
-            .map_err(|e| unknown_plan(e, "budget_holder_id"))?;
-        if let Some((open, _)) = pb_requests::open_of(conn, valid.budget_holder_id)?
-            .into_iter()
-            .find(|(_, s)| s.iter().any(|s| valid.streams.contains(s)))
-        {
-            return Err(AppError::conflict(
-                "request_open",
-                format!("request {open} for this plan is still waiting for a decision"),
-                Some("streams"),
-            ));
-        }
-        let id = pb_requests::create(conn, CouncilId(plan.council_id), &valid, actor.user_id, actor.role)?;
-        load(conn, id)
-    })
-    .await
+    let plan = plan_changed_by(conn, actor, valid.budget_holder_id, RECORDED_REQUEST)
+        .map_err(|e| unknown_plan(e, "budget_holder_id"))?;
+    if let Some((open, _)) = pb_requests::open_of(conn, valid.budget_holder_id)?
+        .into_iter()
+        .find(|(_, s)| s.iter().any(|s| valid.streams.contains(s)))
+    {
+        return Err(AppError::conflict(
+            "request_open",
+            format!("request {open} for this plan is still waiting for a decision"),
+            Some("streams"),
+        ));
+    }
+    let id = pb_requests::create(conn, CouncilId(plan.council_id), &valid, actor.user_id, actor.role)?;
+    load(conn, id)
 }
 
 /// A budget holder named in a body that is not there is a reference at fault, not a missing page.
@@ -243,6 +247,12 @@ pub struct Assessed {
 /// An assessor completes the RAS for one stream of a request (or a family self-assesses, which
 /// an assessor then reviews: only an assessor's counts). The version used is frozen from now on.
 pub async fn assess(app: &App, actor: &Actor, id: PbRequestId, input: AssessmentInput) -> AppResult<Assessed> {
+    let actor = actor.clone();
+    app.write(move |conn| assess_in(conn, &actor, id, input)).await
+}
+
+/// [`assess`] inside a transaction the caller holds (the demo data set uses it too).
+pub fn assess_in(conn: &mut Conn, actor: &Actor, id: PbRequestId, input: AssessmentInput) -> AppResult<Assessed> {
     let by_family = match actor.role {
         Role::Family => true,
         Role::Council => {
@@ -251,85 +261,79 @@ pub async fn assess(app: &App, actor: &Actor, id: PbRequestId, input: Assessment
         }
         _ => return Err(AppError::wrong_role(actor)),
     };
-    let actor = actor.clone();
-    app.write(move |conn| {
-        let (request, plan) = visible(conn, &actor, id)?;
-        if !request.status.is_open() {
-            return Err(AppError::conflict(
-                "already_decided",
-                "this request has been decided: ask for a review to have it looked at again",
-                None,
-            ));
-        }
-        if !by_family {
-            let first = request.decision(DecisionStage::First).map(|d| d.decided_by);
-            pb::check_assessor(actor.user_id, first)?;
-        }
-        records::record_change(conn, &actor, &plan, ASSESSED)?;
-        let council = CouncilId(plan.council_id);
-        let ras =
-            ras::load(conn, council, input.ras_id)?.ok_or_else(|| AppError::unknown("ras_id", "RAS not found"))?;
-        if ras.superseded {
-            return Err(AppError::conflict(
-                "ras_superseded",
-                format!(
-                    "version {} has been replaced: assess with the newest version",
-                    ras.version
-                ),
-                Some("ras_id"),
-            ));
-        }
-        if !request.streams.contains(&ras.stream) {
-            return Err(Invalid::one(
-                "ras_id",
-                format!("is for {}, which this request did not ask for", ras.stream.label()),
-            )
-            .into());
-        }
-        let result = ras.definition.score(&input.answers)?;
-        // Frozen before it is read again, so a concurrent change either landed first or is refused.
-        ras::mark_used(conn, ras.id)?;
-        let ras = ras::load(conn, council, ras.id)?.ok_or_else(|| AppError::not_found("RAS"))?;
-        let result = if ras.definition.score(&input.answers)? == result {
-            result
-        } else {
-            return Err(in_use());
-        };
-        let assessment = pb_requests::add_assessment(
-            conn,
-            NewAssessment {
-                request: id,
-                ras: ras.id,
-                stream: ras.stream,
-                answers: &input.answers,
-                result: &result,
-                by: actor.user_id,
-                by_family,
-            },
-        )?;
-        let request = load(conn, id)?;
-        let all_assessed = request.indicative().len() == request.streams.len();
-        let request = if all_assessed
-            && pb_requests::move_status(conn, id, &[RequestStatus::Received], RequestStatus::Assessed)?
-        {
+    let (request, plan) = visible(conn, actor, id)?;
+    if !request.status.is_open() {
+        return Err(AppError::conflict(
+            "already_decided",
+            "this request has been decided: ask for a review to have it looked at again",
+            None,
+        ));
+    }
+    if !by_family {
+        let first = request.decision(DecisionStage::First).map(|d| d.decided_by);
+        pb::check_assessor(actor.user_id, first)?;
+    }
+    records::record_change(conn, actor, &plan, ASSESSED)?;
+    let council = CouncilId(plan.council_id);
+    let ras = ras::load(conn, council, input.ras_id)?.ok_or_else(|| AppError::unknown("ras_id", "RAS not found"))?;
+    if ras.superseded {
+        return Err(AppError::conflict(
+            "ras_superseded",
+            format!(
+                "version {} has been replaced: assess with the newest version",
+                ras.version
+            ),
+            Some("ras_id"),
+        ));
+    }
+    if !request.streams.contains(&ras.stream) {
+        return Err(Invalid::one(
+            "ras_id",
+            format!("is for {}, which this request did not ask for", ras.stream.label()),
+        )
+        .into());
+    }
+    let result = ras.definition.score(&input.answers)?;
+    // Frozen before it is read again, so a concurrent change either landed first or is refused.
+    ras::mark_used(conn, ras.id)?;
+    let ras = ras::load(conn, council, ras.id)?.ok_or_else(|| AppError::not_found("RAS"))?;
+    let result = if ras.definition.score(&input.answers)? == result {
+        result
+    } else {
+        return Err(in_use());
+    };
+    let assessment = pb_requests::add_assessment(
+        conn,
+        NewAssessment {
+            request: id,
+            ras: ras.id,
+            stream: ras.stream,
+            answers: &input.answers,
+            result: &result,
+            by: actor.user_id,
+            by_family,
+        },
+    )?;
+    let request = load(conn, id)?;
+    let all_assessed = request.indicative().len() == request.streams.len();
+    let request =
+        if all_assessed && pb_requests::move_status(conn, id, &[RequestStatus::Received], RequestStatus::Assessed)? {
             load(conn, id)?
         } else {
             request
         };
-        let assessment = request
-            .assessments
-            .iter()
-            .find(|a| a.id == assessment)
-            .cloned()
-            .ok_or_else(|| AppError::not_found("assessment"))?;
-        Ok(Assessed {
-            request,
-            assessment,
-            result,
-            ras,
-        })
+    let assessment = request
+        .assessments
+        .iter()
+        .find(|a| a.id == assessment)
+        .cloned()
+        .ok_or_else(|| AppError::not_found("assessment"))?;
+    Ok(Assessed {
+        request,
+        assessment,
+        result,
+        ras,
     })
-    .await
 }
 
 /// The working of a stored assessment, reproduced from the version it used.
@@ -359,107 +363,109 @@ pub async fn assessment_versions(app: &App, request: &RequestView) -> AppResult<
 /// changed, with a ledger entry giving the reasons). The first decision or a review's; 403
 /// `separation_of_duties` for whoever assessed it or made the decision under review.
 pub async fn decide(app: &App, actor: &Actor, id: PbRequestId, input: DecisionInput) -> AppResult<RequestView> {
-    actor.council_with(Permission::Decide)?;
     let actor = actor.clone();
-    app.write(move |conn| {
-        let (request, plan) = visible(conn, &actor, id)?;
-        let stage = match request.status {
-            RequestStatus::Received | RequestStatus::Assessed => DecisionStage::First,
-            RequestStatus::UnderReview => DecisionStage::Review,
-            _ => {
-                return Err(AppError::conflict(
-                    "already_decided",
-                    "this request has been decided; a review is asked for first",
-                    None,
-                ));
-            }
-        };
-        let assessors = request.assessors();
-        pb::check_separation(
-            actor.user_id,
-            stage,
-            &Participants {
-                assessors: &assessors,
-                first_decider: request.decision(DecisionStage::First).map(|d| d.decided_by),
-            },
-        )?;
-        let indicative = request.indicative();
-        let decision = input.validate(&DecisionFacts {
-            streams: &request.streams,
-            preferred: request.preferred_management,
-            indicative: &indicative,
-        })?;
-        if plan.erased_at.is_some() {
-            return Err(AppError::conflict(
-                "already_erased",
-                "this budget holder's record has been erased",
-                None,
-            ));
-        }
-        records::record_change(conn, &actor, &plan, DECIDED)?;
-        let holder = request.budget_holder_id;
-        let existing = budget_holders::allocations_of(conn, holder)?;
-        let mut made = Vec::new();
-        let mut new_direct = Vec::new();
-        for (i, line) in decision.lines.iter().enumerate() {
-            let allocation = match existing.iter().find(|a| a.stream == line.stream) {
-                Some(a) if a.management != line.management => {
-                    return Err(AppError::conflict(
-                        "management_differs",
-                        format!(
-                            "the plan already holds {} as {}: decide it as {} too",
-                            line.stream.label(),
-                            a.management.label(),
-                            a.management.label()
-                        ),
-                        Some(&format!("allocations[{i}].management")),
-                    ));
-                }
-                Some(a) if a.amount == line.amount => a.id,
-                Some(a) => {
-                    let reason = format!("decision on personal budget request {id}: {}", reason_words(&decision));
-                    set_allocation_amount(conn, holder, a.id, line.amount, &reason)?.id
-                }
-                None => {
-                    let a = budget_holders::add_allocation(
-                        conn,
-                        holder,
-                        &ValidAllocation {
-                            stream: line.stream,
-                            management: line.management,
-                            amount: line.amount,
-                            admin_fee: crate::domain::Pence::ZERO,
-                            payment_schedule: Default::default(),
-                        },
-                    )?;
-                    if line.management == Management::DirectPayment {
-                        new_direct.push(a);
-                    }
-                    a
-                }
-            };
-            made.push(allocation);
-        }
-        pb_requests::add_decision(conn, id, stage, &decision, &made, actor.user_id).map_err(|e| {
-            if e.is_unique_violation() {
-                AppError::conflict("already_decided", "someone else decided this request meanwhile", None)
-            } else {
-                e.into()
-            }
-        })?;
-        let from = [request.status];
-        if !pb_requests::move_status(conn, id, &from, RequestStatus::decided(decision.outcome))? {
+    app.write(move |conn| decide_in(conn, &actor, id, input)).await
+}
+
+/// [`decide`] inside a transaction the caller holds (the demo data set uses it too).
+pub fn decide_in(conn: &mut Conn, actor: &Actor, id: PbRequestId, input: DecisionInput) -> AppResult<RequestView> {
+    actor.council_with(Permission::Decide)?;
+    let (request, plan) = visible(conn, actor, id)?;
+    let stage = match request.status {
+        RequestStatus::Received | RequestStatus::Assessed => DecisionStage::First,
+        RequestStatus::UnderReview => DecisionStage::Review,
+        _ => {
             return Err(AppError::conflict(
                 "already_decided",
-                "someone else decided this request meanwhile",
+                "this request has been decided; a review is asked for first",
                 None,
             ));
         }
-        hold_for_agreement(conn, id, &new_direct)?;
-        tracing::info!(request = %id, outcome = %decision.outcome, stage = %stage, "personal budget decided");
-        load(conn, id)
-    })
-    .await
+    };
+    let assessors = request.assessors();
+    pb::check_separation(
+        actor.user_id,
+        stage,
+        &Participants {
+            assessors: &assessors,
+            first_decider: request.decision(DecisionStage::First).map(|d| d.decided_by),
+        },
+    )?;
+    let indicative = request.indicative();
+    let decision = input.validate(&DecisionFacts {
+        streams: &request.streams,
+        preferred: request.preferred_management,
+        indicative: &indicative,
+    })?;
+    if plan.erased_at.is_some() {
+        return Err(AppError::conflict(
+            "already_erased",
+            "this budget holder's record has been erased",
+            None,
+        ));
+    }
+    records::record_change(conn, actor, &plan, DECIDED)?;
+    let holder = request.budget_holder_id;
+    let existing = budget_holders::allocations_of(conn, holder)?;
+    let mut made = Vec::new();
+    let mut new_direct = Vec::new();
+    for (i, line) in decision.lines.iter().enumerate() {
+        let allocation = match existing.iter().find(|a| a.stream == line.stream) {
+            Some(a) if a.management != line.management => {
+                return Err(AppError::conflict(
+                    "management_differs",
+                    format!(
+                        "the plan already holds {} as {}: decide it as {} too",
+                        line.stream.label(),
+                        a.management.label(),
+                        a.management.label()
+                    ),
+                    Some(&format!("allocations[{i}].management")),
+                ));
+            }
+            Some(a) if a.amount == line.amount => a.id,
+            Some(a) => {
+                let reason = format!("decision on personal budget request {id}: {}", reason_words(&decision));
+                set_allocation_amount(conn, holder, a.id, line.amount, &reason)?.id
+            }
+            None => {
+                let a = budget_holders::add_allocation(
+                    conn,
+                    holder,
+                    &ValidAllocation {
+                        stream: line.stream,
+                        management: line.management,
+                        amount: line.amount,
+                        admin_fee: crate::domain::Pence::ZERO,
+                        payment_schedule: Default::default(),
+                    },
+                )?;
+                if line.management == Management::DirectPayment {
+                    new_direct.push(a);
+                }
+                a
+            }
+        };
+        made.push(allocation);
+    }
+    pb_requests::add_decision(conn, id, stage, &decision, &made, actor.user_id).map_err(|e| {
+        if e.is_unique_violation() {
+            AppError::conflict("already_decided", "someone else decided this request meanwhile", None)
+        } else {
+            e.into()
+        }
+    })?;
+    let from = [request.status];
+    if !pb_requests::move_status(conn, id, &from, RequestStatus::decided(decision.outcome))? {
+        return Err(AppError::conflict(
+            "already_decided",
+            "someone else decided this request meanwhile",
+            None,
+        ));
+    }
+    hold_for_agreement(conn, id, &new_direct)?;
+    tracing::info!(request = %id, outcome = %decision.outcome, stage = %stage, "personal budget decided");
+    load(conn, id)
 }
 
 fn reason_words(d: &pb::ValidDecision) -> String {
@@ -483,65 +489,69 @@ fn hold_for_agreement(conn: &mut Conn, id: PbRequestId, direct: &[AllocationId])
 /// The family (or its council on its behalf) asks for a decision to be reviewed, once, with its
 /// reason.
 pub async fn ask_review(app: &App, actor: &Actor, id: PbRequestId, reason: String) -> AppResult<RequestView> {
+    let actor = actor.clone();
+    app.write(move |conn| ask_review_in(conn, &actor, id, reason)).await
+}
+
+/// [`ask_review`] inside a transaction the caller holds (the demo data set uses it too).
+pub fn ask_review_in(conn: &mut Conn, actor: &Actor, id: PbRequestId, reason: String) -> AppResult<RequestView> {
     if !matches!(actor.role, Role::Family | Role::Council) {
         return Err(AppError::wrong_role(actor));
     }
     let reason = validate::text("reason", &reason, 1, pb::MAX_REASONS)?;
-    let actor = actor.clone();
-    app.write(move |conn| {
-        let (request, plan) = visible(conn, &actor, id)?;
-        if plan.erased_at.is_some() {
-            return Err(AppError::conflict(
-                "already_erased",
-                "this budget holder's record has been erased",
-                None,
-            ));
-        }
-        records::record_change(conn, &actor, &plan, ASKED_REVIEW)?;
-        if !pb_requests::request_review(conn, id, &reason, actor.user_id)? {
-            let (code, message) = if request.review_requested_at.is_some() {
-                ("already_reviewed", "this decision has already been reviewed once")
-            } else {
-                ("not_decided", "a review can be asked for once the request is decided")
-            };
-            return Err(AppError::conflict(code, message, None));
-        }
-        load(conn, id)
-    })
-    .await
+    let (request, plan) = visible(conn, actor, id)?;
+    if plan.erased_at.is_some() {
+        return Err(AppError::conflict(
+            "already_erased",
+            "this budget holder's record has been erased",
+            None,
+        ));
+    }
+    records::record_change(conn, actor, &plan, ASKED_REVIEW)?;
+    if !pb_requests::request_review(conn, id, &reason, actor.user_id)? {
+        let (code, message) = if request.review_requested_at.is_some() {
+            ("already_reviewed", "this decision has already been reviewed once")
+        } else {
+            ("not_decided", "a review can be asked for once the request is decided")
+        };
+        return Err(AppError::conflict(code, message, None));
+    }
+    load(conn, id)
 }
 
 /// The family accepts the direct-payment agreement (quarterly return, six-week review, surplus
 /// repaid): the payment is then paid in, the first instalment at once if it is due.
 pub async fn accept_agreement(app: &App, actor: &Actor, id: PbRequestId) -> AppResult<RequestView> {
+    let actor = actor.clone();
+    app.write(move |conn| accept_agreement_in(conn, &actor, id)).await
+}
+
+/// [`accept_agreement`] inside a transaction the caller holds (the demo data set uses it too).
+pub fn accept_agreement_in(conn: &mut Conn, actor: &Actor, id: PbRequestId) -> AppResult<RequestView> {
     if actor.role != Role::Family {
         return Err(AppError::forbidden(
             "only the family accepts a direct-payment agreement",
         ));
     }
-    let actor = actor.clone();
-    app.write(move |conn| {
-        let (request, _) = visible(conn, &actor, id)?;
-        if !pb_requests::accept_agreement(conn, id, actor.user_id)? {
-            let message = if request.agreement_accepted_at.is_some() {
-                "the agreement has already been accepted"
-            } else {
-                "this decision has no direct payment, so there is no agreement to accept"
-            };
-            return Err(AppError::conflict("no_agreement_to_accept", message, None));
-        }
-        let direct: Vec<AllocationId> = request
-            .decisions
-            .iter()
-            .flat_map(|d| d.lines.iter())
-            .filter(|(l, _)| l.management == Management::DirectPayment)
-            .map(|(_, a)| *a)
-            .collect();
-        budget_holders::set_awaiting_agreement(conn, &direct, false)?;
-        pay_in_due(conn, london_today(), Some(request.budget_holder_id))?;
-        load(conn, id)
-    })
-    .await
+    let (request, _) = visible(conn, actor, id)?;
+    if !pb_requests::accept_agreement(conn, id, actor.user_id)? {
+        let message = if request.agreement_accepted_at.is_some() {
+            "the agreement has already been accepted"
+        } else {
+            "this decision has no direct payment, so there is no agreement to accept"
+        };
+        return Err(AppError::conflict("no_agreement_to_accept", message, None));
+    }
+    let direct: Vec<AllocationId> = request
+        .decisions
+        .iter()
+        .flat_map(|d| d.lines.iter())
+        .filter(|(l, _)| l.management == Management::DirectPayment)
+        .map(|(_, a)| *a)
+        .collect();
+    budget_holders::set_awaiting_agreement(conn, &direct, false)?;
+    pay_in_due(conn, london_today(), Some(request.budget_holder_id))?;
+    load(conn, id)
 }
 
 /// What the decision letter shows: the request, the child's first name and the council's name.
