@@ -691,6 +691,34 @@ pub fn select(errors: &FormErrors, name: &str, label: &str, options: &[(String, 
     }
 }
 
+/// One choice of several as radio buttons in a labelled fieldset; `options` are (value, label).
+pub fn radios(errors: &FormErrors, name: &str, legend: &str, options: &[(String, String)], chosen: &str) -> Markup {
+    let error = errors.get(name);
+    html! {
+        div.form-group.form-group-error[error.is_some()] id=(name) {
+            fieldset.fieldset {
+                legend.legend { (legend) }
+                @if let Some(m) = error { p.error-message { span.visually-hidden { "Error: " } (m) } }
+                @for (i, (value, label)) in options.iter().enumerate() {
+                    @let id = format!("{name}-{i}");
+                    div.checkbox {
+                        input id=(id) type="radio" name=(name) value=(value) checked[chosen == value];
+                        label for=(id) { (label) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The first letter in capitals: "agreed" is "Agreed".
+pub fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
 /// A labelled textarea with a hint and its error.
 pub fn textarea(errors: &FormErrors, name: &str, label: &str, value: &str, hint: Option<&str>) -> Markup {
     let error = errors.get(name);

@@ -8,6 +8,7 @@ pub mod council;
 pub mod family;
 pub mod invoices;
 pub mod payment_runs;
+pub mod personal_budgets;
 pub mod provider;
 pub mod public;
 pub mod spending;
@@ -41,6 +42,7 @@ pub fn layout(title: &str, chrome: &Chrome<'_>, body: Markup) -> Markup {
                                     Some("family") => {
                                         li { a href="/my-plan" { "My plan" } }
                                         li { a href="/my-plan/direct-payment" { "Direct payment" } }
+                                        li { a href="/my-plan/requests" { "Requests" } }
                                         li { a href="/invoices" { "Invoices" } }
                                     }
                                     Some("broker") => {
@@ -55,6 +57,8 @@ pub fn layout(title: &str, chrome: &Chrome<'_>, body: Markup) -> Markup {
                                     }
                                     Some("council") => {
                                         li { a href="/council/budget-holders" { "Budget holders" } }
+                                        li { a href="/council/requests" { "Requests" } }
+                                        li { a href="/council/due" { "Due" } }
                                         li { a href="/council/providers" { "Providers" } }
                                         li { a href="/council/reports" { "Reports" } }
                                         li { a href="/council/audit" { "Audit" } }

@@ -232,7 +232,10 @@ fn check_bands(c: &mut Checker, input: &[BandInput], max_score: u32) -> Option<A
         if min != next_min {
             c.add(
                 format!("allocation.bands[{i}].min_points"),
-                format!("must be {next_min}: bands start at 0 and follow on without gaps or overlaps"),
+                format!(
+                    "must be {next_min}: band {} must start where the one before ends (bands start at 0, with no gaps or overlaps)",
+                    i + 1
+                ),
             );
             return None;
         }
@@ -422,7 +425,7 @@ pub fn bands_from_text(text: &str) -> Result<Vec<BandInput>, Invalid> {
             Some(BandInput {
                 min_points: min.trim().parse().ok()?,
                 max_points: max.trim().parse().ok()?,
-                amount: amount.trim().trim_start_matches('£').parse().ok()?,
+                amount: amount.trim().trim_start_matches('£').replace(',', "").parse().ok()?,
             })
         });
         match parsed {

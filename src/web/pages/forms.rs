@@ -852,6 +852,23 @@ pub fn page_asked_as(req: &actix_web::HttpRequest, key: &str) -> Result<PageRequ
     })
 }
 
+/// A word from the page's address (`?status=paid`), if given; one it does not know is a bad
+/// parameter saying `message`.
+pub fn word_asked<T: std::str::FromStr>(
+    req: &actix_web::HttpRequest,
+    key: &str,
+    message: &str,
+) -> Result<Option<T>, AppError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    match pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.trim()) {
+        None | Some("") => Ok(None),
+        Some(word) => word.parse().map(Some).map_err(|_| AppError::BadParameter {
+            field: key.into(),
+            message: message.into(),
+        }),
+    }
+}
+
 /// A whole number from the page's address (`?plan=12`), if given.
 pub fn number_asked(req: &actix_web::HttpRequest, key: &str, message: &str) -> Result<Option<i64>, AppError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();

@@ -3,11 +3,11 @@
 
 use actix_web::{HttpRequest, web};
 
-use super::forms::page_asked;
+use super::forms::{page_asked, word_asked};
 use super::{Data, Form, Page, PageError, Visitor, download, outcome, see_other};
 use crate::app::AppError;
 use crate::app::invoices::{self, CreditLineInput};
-use crate::domain::invoice::{InvoiceStatus, Payer};
+use crate::domain::invoice::Payer;
 use crate::domain::{BudgetHolderId, InvoiceId, Pence, Role};
 use crate::templates::components::FormErrors;
 use crate::templates::invoices::{self as pages, Allowed};
@@ -25,21 +25,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/invoices/{id}/{verb}", web::post().to(act));
 }
 
-/// `?status=` as the list asks for it; a word it does not know is a bad parameter.
-fn status_asked(req: &HttpRequest) -> Result<Option<InvoiceStatus>, AppError> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
-    match pairs.iter().find(|(k, _)| k == "status").map(|(_, v)| v.trim()) {
-        None | Some("") => Ok(None),
-        Some(word) => word.parse().map(Some).map_err(|_| AppError::BadParameter {
-            field: "status".into(),
-            message: "is not an invoice status".into(),
-        }),
-    }
-}
-
 pub async fn list(app: Data, visitor: Visitor, req: HttpRequest) -> Page {
     let actor = visitor.require(WHO, LIST)?;
-    let (status, page) = (status_asked(&req)?, page_asked(&req)?);
+    let (status, page) = (
+        word_asked(&req, "status", "is not an invoice status")?,
+        page_asked(&req)?,
+    );
     let invoices = invoices::list(&app, actor, status, page).await?;
     let to_invoice = match actor.role {
         Role::Provider => Some(invoices::to_invoice(&app, actor).await?),

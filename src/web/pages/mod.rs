@@ -13,6 +13,7 @@ mod family;
 mod forms;
 mod invoices;
 mod payment_runs;
+mod personal_budgets;
 mod provider;
 mod public;
 mod shortlist;
@@ -31,6 +32,7 @@ use maud::Markup;
 
 use crate::app::{self, App, AppError, AppResult};
 use crate::domain::{Actor, Role};
+use crate::templates::components::capitalise;
 use crate::templates::{self, Chrome, FormErrors};
 use crate::web::Transport;
 
@@ -157,6 +159,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .configure(invoices::routes)
         .configure(payment_runs::routes)
+        .configure(personal_budgets::routes)
         .configure(spending::routes);
 }
 
@@ -353,6 +356,15 @@ impl Visitor {
     }
 
     /// A form again, with its problems shown (422).
+    /// The page, or (with `ok` false) the same page answering a form with its problems.
+    pub fn form_or_page(&self, title: &str, ok: bool, body: Markup) -> HttpResponse {
+        if ok {
+            self.page(title, true, body)
+        } else {
+            self.form_again(title, true, body)
+        }
+    }
+
     pub fn form_again(&self, title: &str, private: bool, body: Markup) -> HttpResponse {
         self.page_with_status(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -453,13 +465,6 @@ pub fn see_other(to: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, to.to_string()))
         .finish()
-}
-
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
-        .unwrap_or_default()
 }
 
 /// What a use case said to a form: done, or the form again with every problem by its field.
