@@ -425,4 +425,80 @@ both_backends! {
             assert_eq!(field(&body), expected, "{body}");
         }
     }
+
+    #[tokio::test]
+    async fn a_ras_and_a_request_refuse_every_kind_of_bad_field_and_keep_what_is_stored() {
+        let app = spawn().await;
+        let council = app.council("Merton", "officer@merton.example").await;
+        let ras = || json!({
+            "name": "Short breaks RAS", "stream": "social_care",
+            "questions": [{"id": "healthy", "text": "Health?", "answers": [{"label": "None", "points": 0}, {"label": "A lot", "points": 10}]}],
+            "allocation": {"bands": [{"min_points": 0, "max_points": 10, "amount": "500.00"}]}
+        });
+        let stored = expect(app.post("/ras", Some(&council), &ras()).await, StatusCode::CREATED).await;
+        let cases: Vec<(&str, Edit)> = vec![
+            ("name", Box::new(|b| b["name"] = json!(""))),
+            ("stream", Box::new(|b| b["stream"] = json!("lottery"))),
+            ("questions", Box::new(|b| b["questions"] = json!([]))),
+            ("questions[0].id", Box::new(|b| b["questions"][0]["id"] = json!("has space"))),
+            ("questions[0].answers[1].points", Box::new(|b| b["questions"][0]["answers"][1]["points"] = json!(-3))),
+            ("questions[0].answers[1].points", Box::new(|b| b["questions"][0]["answers"][1]["points"] = json!(2.5))),
+            ("allocation.bands", Box::new(|b| b["allocation"]["bands"][0]["max_points"] = json!(9))),
+            ("allocation.bands[0].amount", Box::new(|b| b["allocation"]["bands"][0]["amount"] = json!(500))),
+            ("allocation", Box::new(|b| b["allocation"] = json!({"bands": [], "per_point": "1.00", "cap": "2.00"}))),
+            ("allocation.cap", Box::new(|b| b["allocation"] = json!({"per_point": "1.00"}))),
+        ];
+        for (expected, edit) in cases {
+            let mut body = ras();
+            edit(&mut body);
+            let res = app.post("/ras", Some(&council), &body).await;
+            let status = res.status();
+            let answer = expect(res, status).await;
+            assert!(status.is_client_error(), "{status} {answer}");
+            assert_eq!(field(&answer), expected, "{answer}");
+        }
+        let list = expect(app.get("/ras", Some(&council)).await, StatusCode::OK).await;
+        assert_eq!(list["total"], 1, "nothing else was stored: {list}");
+        let mut holder = sam("EHC-0300", "parent@family.example", "1.00");
+        holder["allocations"] = json!([]);
+        let holder = app.holder(&council, &holder).await;
+        let request = || json!({"budget_holder_id": holder["id"], "kind": "new_plan", "streams": ["social_care"]});
+        let cases: Vec<(&str, Edit)> = vec![
+            ("kind", Box::new(|b| b["kind"] = json!("whenever"))),
+            ("streams", Box::new(|b| b["streams"] = json!([]))),
+            ("streams[1]", Box::new(|b| b["streams"] = json!(["health", "health"]))),
+            ("preferred_management", Box::new(|b| b["preferred_management"] = json!("cash"))),
+            ("received_on", Box::new(|b| b["received_on"] = json!("2020-01-01"))),
+            ("notes", Box::new(|b| b["notes"] = json!("x".repeat(3000)))),
+            ("budget_holder_id", Box::new(|b| b["budget_holder_id"] = json!("seven"))),
+        ];
+        for (expected, edit) in cases {
+            let mut body = request();
+            edit(&mut body);
+            let res = app.post("/pb-requests", Some(&council), &body).await;
+            let status = res.status();
+            let answer = expect(res, status).await;
+            assert!(status.is_client_error(), "{status} {answer}");
+            assert_eq!(field(&answer), expected, "{answer}");
+        }
+        let made = expect(app.post("/pb-requests", Some(&council), &request()).await, StatusCode::CREATED).await;
+        let path = format!("/pb-requests/{}/assessments", made["id"]);
+        let answers: Vec<(&str, Value)> = vec![
+            ("answers.healthy", json!({"healthy": 2})),
+            ("answers.healthy", json!({})),
+            ("answers.other", json!({"healthy": 0, "other": 1})),
+        ];
+        for (expected, answers) in answers {
+            let res = app.post(&path, Some(&council), &json!({"ras_id": stored["id"], "answers": answers})).await;
+            let answer = expect_error(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid", None).await;
+            let named: Vec<_> = answer["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap_or("").to_string()).collect();
+            assert!(named.iter().any(|f| f == expected), "{expected}: {answer}");
+        }
+        let unknown = app.post(&path, Some(&council), &json!({"ras_id": 999999, "answers": {}})).await;
+        expect_error(unknown, StatusCode::NOT_FOUND, "not_found", Some("ras_id")).await;
+        let still = expect(app.get(&format!("/pb-requests/{}", made["id"]), Some(&council)).await, StatusCode::OK).await;
+        assert_eq!((still["status"].as_str(), still["assessments"].as_array().map(Vec::len)), (Some("received"), Some(0)));
+        let ras_after = expect(app.get(&format!("/ras/{}", stored["id"]), Some(&council)).await, StatusCode::OK).await;
+        assert_eq!(ras_after["in_use"], false, "a refused assessment does not freeze the RAS");
+    }
 }
