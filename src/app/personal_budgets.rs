@@ -33,6 +33,7 @@ pub const ASSESSED: &str = "assessed personal budget request";
 pub const DECIDED: &str = "decided personal budget request";
 pub const ASKED_REVIEW: &str = "asked for a review of a personal budget decision";
 pub const RECORDED_REVIEW: &str = "recorded a plan review";
+pub const LISTED_DUE: &str = "listed what is due";
 
 fn council_of(actor: &Actor) -> AppResult<CouncilId> {
     actor.council().ok_or_else(|| AppError::wrong_role(actor))
@@ -293,15 +294,11 @@ pub fn assess_in(conn: &mut Conn, actor: &Actor, id: PbRequestId, input: Assessm
         )
         .into());
     }
-    let result = ras.definition.score(&input.answers)?;
-    // Frozen before it is read again, so a concurrent change either landed first or is refused.
+    // Frozen first, then read again: a correction made meanwhile has landed or is now refused,
+    // and the answers are scored with the version that is kept.
     ras::mark_used(conn, ras.id)?;
     let ras = ras::load(conn, council, ras.id)?.ok_or_else(|| AppError::not_found("RAS"))?;
-    let result = if ras.definition.score(&input.answers)? == result {
-        result
-    } else {
-        return Err(in_use());
-    };
+    let result = ras.definition.score(&input.answers)?;
     let assessment = pb_requests::add_assessment(
         conn,
         NewAssessment {
@@ -609,7 +606,9 @@ pub async fn due(app: &App, actor: &Actor, within_days: i64, page: PageRequest) 
             Ok(pb::due(&plans, &requests, today, within_days))
         })
         .await?;
-    Ok(page.slice(items))
+    let page = page.slice(items);
+    records::record_listed(app, actor, page.items.iter().map(|i| i.budget_holder_id), LISTED_DUE).await?;
+    Ok(page)
 }
 
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -680,13 +679,7 @@ pub async fn report(app: &App, actor: &Actor, min_count: usize) -> AppResult<PbR
                     .unwrap_or_default(),
             })
             .collect();
-        let plans: Vec<Vec<(Stream, Management)>> =
-            budget_holders::all(conn, crate::domain::access::PlanScope::Council(council))?
-                .into_iter()
-                .filter(|p| !p.erased)
-                .map(|p| p.allocations.iter().map(|a| (a.stream, a.management)).collect())
-                .filter(|a: &Vec<_>| !a.is_empty())
-                .collect();
+        let plans = budget_holders::managements_of(conn, council)?;
         Ok(pb::report(&facts, &plans, min_count))
     })
     .await

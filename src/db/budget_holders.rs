@@ -375,6 +375,37 @@ pub fn all(conn: &mut Conn, scope: PlanScope) -> DbResult<Vec<BudgetHolderView>>
     rows.into_iter().map(|r| view(conn, r)).collect()
 }
 
+/// How each of a council's live plans holds its allocations (stream, management), by plan: the
+/// personal-budget report counts arrangements from them.
+pub fn managements_of(conn: &mut Conn, council: CouncilId) -> DbResult<Vec<Vec<(Stream, Management)>>> {
+    let rows: Vec<(i64, String, String)> = allocations::table
+        .inner_join(budget_holders::table)
+        .filter(budget_holders::council_id.eq(council.0))
+        .filter(budget_holders::erased_at.is_null())
+        .order((allocations::budget_holder_id, allocations::id))
+        .select((
+            allocations::budget_holder_id,
+            allocations::stream,
+            allocations::management,
+        ))
+        .load(conn)?;
+    let mut plans: Vec<Vec<(Stream, Management)>> = Vec::new();
+    let mut last = None;
+    for (holder, stream, management) in rows {
+        let (Ok(stream), Ok(management)) = (stream.parse(), management.parse()) else {
+            continue;
+        };
+        if last != Some(holder) {
+            plans.push(Vec::new());
+            last = Some(holder);
+        }
+        if let Some(plan) = plans.last_mut() {
+            plan.push((stream, management));
+        }
+    }
+    Ok(plans)
+}
+
 /// Remove a budget holder's personal fields: the reference, name, date of birth (set to the
 /// plan's start), postcode, broker, the child's needs, the outcomes' free text, and the notes and
 /// contact on its bookings. The allocations, ledger and bookings keep their amounts.

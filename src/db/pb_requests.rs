@@ -2,7 +2,7 @@
 //! guarded statements, and each stage's decision is unique, so two deciders racing cannot both
 //! decide (nor allocate twice).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -156,6 +156,9 @@ macro_rules! columns {
     };
 }
 
+type DecisionRow = (i64, String, String, String, i64, String, NaiveDateTime);
+type LineRow = (i64, String, String, i64, Option<i64>, i64);
+
 type AssessmentRow = (
     i64,
     i64,
@@ -172,56 +175,96 @@ type AssessmentRow = (
     NaiveDateTime,
 );
 
-fn view(conn: &mut Conn, r: Row) -> DbResult<RequestView> {
-    let assessments: Vec<AssessmentRow> = pb_assessments::table
-        .inner_join(ras::table)
-        .inner_join(users::table.on(users::id.eq(pb_assessments::assessed_by)))
-        .filter(pb_assessments::pb_request_id.eq(r.id))
-        .order(pb_assessments::id.desc())
-        .select((
-            pb_assessments::id,
-            pb_assessments::ras_id,
-            ras::name,
-            ras::version,
-            pb_assessments::stream,
-            pb_assessments::answers,
-            pb_assessments::raw_score,
-            pb_assessments::band,
-            pb_assessments::indicative_pence,
-            pb_assessments::assessed_by,
-            users::email,
-            pb_assessments::by_family,
-            pb_assessments::created_at,
-        ))
-        .load(conn)?;
-    let decisions: Vec<(i64, String, String, String, i64, String, NaiveDateTime)> = pb_decisions::table
-        .inner_join(users::table.on(users::id.eq(pb_decisions::decided_by)))
-        .filter(pb_decisions::pb_request_id.eq(r.id))
-        .order(pb_decisions::id)
-        .select((
-            pb_decisions::id,
-            pb_decisions::stage,
-            pb_decisions::outcome,
-            pb_decisions::reasons,
-            pb_decisions::decided_by,
-            users::email,
-            pb_decisions::decided_at,
-        ))
-        .load(conn)?;
-    let ids: Vec<i64> = decisions.iter().map(|d| d.0).collect();
-    let lines: Vec<(i64, String, String, i64, Option<i64>, i64)> = pb_decision_lines::table
-        .filter(pb_decision_lines::decision_id.eq_any(&ids))
-        .order((pb_decision_lines::decision_id, pb_decision_lines::stream))
-        .select((
-            pb_decision_lines::decision_id,
-            pb_decision_lines::stream,
-            pb_decision_lines::management,
-            pb_decision_lines::amount_pence,
-            pb_decision_lines::indicative_pence,
-            pb_decision_lines::allocation_id,
-        ))
-        .load(conn)?;
-    Ok(RequestView {
+/// Requests read a page (or a council) at a time: their assessments, decisions and lines come in
+/// one query each per chunk of requests, never one per request.
+fn views(conn: &mut Conn, rows: Vec<Row>) -> DbResult<Vec<RequestView>> {
+    let mut assessments: HashMap<i64, Vec<AssessmentRow>> = HashMap::new();
+    let mut decisions: HashMap<i64, Vec<DecisionRow>> = HashMap::new();
+    let mut lines: HashMap<i64, Vec<LineRow>> = HashMap::new();
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    // Within every backend's limit on bound parameters.
+    for chunk in ids.chunks(1000) {
+        let found: Vec<(i64, AssessmentRow)> = pb_assessments::table
+            .inner_join(ras::table)
+            .inner_join(users::table.on(users::id.eq(pb_assessments::assessed_by)))
+            .filter(pb_assessments::pb_request_id.eq_any(chunk))
+            .order(pb_assessments::id.desc())
+            .select((
+                pb_assessments::pb_request_id,
+                (
+                    pb_assessments::id,
+                    pb_assessments::ras_id,
+                    ras::name,
+                    ras::version,
+                    pb_assessments::stream,
+                    pb_assessments::answers,
+                    pb_assessments::raw_score,
+                    pb_assessments::band,
+                    pb_assessments::indicative_pence,
+                    pb_assessments::assessed_by,
+                    users::email,
+                    pb_assessments::by_family,
+                    pb_assessments::created_at,
+                ),
+            ))
+            .load(conn)?;
+        for (request, a) in found {
+            assessments.entry(request).or_default().push(a);
+        }
+        let found: Vec<(i64, DecisionRow)> = pb_decisions::table
+            .inner_join(users::table.on(users::id.eq(pb_decisions::decided_by)))
+            .filter(pb_decisions::pb_request_id.eq_any(chunk))
+            .order(pb_decisions::id)
+            .select((
+                pb_decisions::pb_request_id,
+                (
+                    pb_decisions::id,
+                    pb_decisions::stage,
+                    pb_decisions::outcome,
+                    pb_decisions::reasons,
+                    pb_decisions::decided_by,
+                    users::email,
+                    pb_decisions::decided_at,
+                ),
+            ))
+            .load(conn)?;
+        let decision_ids: Vec<i64> = found.iter().map(|(_, d)| d.0).collect();
+        for (request, d) in found {
+            decisions.entry(request).or_default().push(d);
+        }
+        let found: Vec<LineRow> = pb_decision_lines::table
+            .filter(pb_decision_lines::decision_id.eq_any(&decision_ids))
+            .order((pb_decision_lines::decision_id, pb_decision_lines::stream))
+            .select((
+                pb_decision_lines::decision_id,
+                pb_decision_lines::stream,
+                pb_decision_lines::management,
+                pb_decision_lines::amount_pence,
+                pb_decision_lines::indicative_pence,
+                pb_decision_lines::allocation_id,
+            ))
+            .load(conn)?;
+        for l in found {
+            lines.entry(l.0).or_default().push(l);
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let assessments = assessments.remove(&r.id).unwrap_or_default();
+            let decisions = decisions.remove(&r.id).unwrap_or_default();
+            view(r, assessments, decisions, &lines)
+        })
+        .collect())
+}
+
+fn view(
+    r: Row,
+    assessments: Vec<AssessmentRow>,
+    decisions: Vec<DecisionRow>,
+    lines: &HashMap<i64, Vec<LineRow>>,
+) -> RequestView {
+    RequestView {
         id: PbRequestId(r.id),
         council_id: CouncilId(r.council_id),
         budget_holder_id: BudgetHolderId(r.budget_holder_id),
@@ -268,8 +311,9 @@ fn view(conn: &mut Conn, r: Row) -> DbResult<RequestView> {
                 decider_email: email,
                 decided_at: at,
                 lines: lines
-                    .iter()
-                    .filter(|l| l.0 == id)
+                    .get(&id)
+                    .into_iter()
+                    .flatten()
                     .map(|l| {
                         (
                             DecisionLine {
@@ -284,7 +328,7 @@ fn view(conn: &mut Conn, r: Row) -> DbResult<RequestView> {
                     .collect(),
             })
             .collect(),
-    })
+    }
 }
 
 pub fn create(conn: &mut Conn, council: CouncilId, r: &ValidRequest, by: UserId, role: Role) -> DbResult<PbRequestId> {
@@ -335,7 +379,7 @@ pub fn load(conn: &mut Conn, id: PbRequestId) -> DbResult<Option<RequestView>> {
         .select(columns!())
         .get_result(conn)
         .optional()?;
-    row.map(|r| view(conn, r)).transpose()
+    Ok(views(conn, row.into_iter().collect())?.pop())
 }
 
 /// One page of the requests on the plans in `scope`, newest first.
@@ -368,7 +412,7 @@ pub fn list(
         .limit(page.limit())
         .select(columns!())
         .load(conn)?;
-    let items = rows.into_iter().map(|r| view(conn, r)).collect::<DbResult<Vec<_>>>()?;
+    let items = views(conn, rows)?;
     Ok(Page::new(items, total as u64, page))
 }
 
@@ -504,5 +548,5 @@ pub fn all_of(conn: &mut Conn, council: CouncilId) -> DbResult<Vec<RequestView>>
         .order(pb_requests::id)
         .select(columns!())
         .load(conn)?;
-    rows.into_iter().map(|r| view(conn, r)).collect()
+    views(conn, rows)
 }

@@ -439,7 +439,7 @@ impl DueKind {
     pub fn label(self) -> &'static str {
         match self {
             DueKind::Decision => "Decision on a personal budget request",
-            DueKind::Review => "Review of a decision, asked for by the family",
+            DueKind::Review => "Review of a decision, asked for by the family (due from the day asked)",
             DueKind::SixWeekReview => "Six-week review of a personal budget",
             DueKind::AnnualReview => "Annual review of the plan",
             DueKind::AdultScreening => "Adult social care screening (decision by 17½)",
@@ -508,7 +508,8 @@ pub fn due(plans: &[PlanDueFacts], requests: &[RequestDueFacts], today: NaiveDat
                 reference: reference.to_string(),
                 request_id,
                 due_on,
-                overdue: due_on < today,
+                // A review has no deadline of its own: it is due from the day it is asked for.
+                overdue: due_on < today && kind != DueKind::Review,
             });
         }
     };
@@ -959,7 +960,15 @@ mod tests {
         );
         p.last_six_week = Some(day("2026-11-12"));
         p.last_annual = Some(day("2026-12-01"));
-        assert_eq!(due(&[p], &[], today, DUE_WITHIN_DAYS), []);
+        assert_eq!(due(std::slice::from_ref(&p), &[], today, DUE_WITHIN_DAYS), []);
+        // A review asked for last week is due, not overdue: it has no deadline of its own.
+        let review = RequestDueFacts {
+            status: RequestStatus::UnderReview,
+            review_requested_on: Some(day("2026-11-24")),
+            ..requests[0].clone()
+        };
+        let items = due(&[p], &[review], today, DUE_WITHIN_DAYS);
+        assert_eq!((items[0].kind, items[0].overdue), (DueKind::Review, false));
     }
 
     #[test]
