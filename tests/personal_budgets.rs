@@ -301,6 +301,12 @@ both_backends! {
         let held = plan(&app, &p.family, &p.holder).await;
         assert_eq!(held["allocations"].as_array().unwrap().len(), 1, "{held}");
         assert_eq!(statement(&app, &p.family, &p.holder).await.len(), 1);
+        // Two requests for the same stream at once: one is open, the other refused.
+        let body = json!({"budget_holder_id": p.holder["id"], "kind": "review", "streams": ["health"]});
+        let (a, b) = tokio::join!(app.post("/pb-requests", Some(&p.family), &body), app.post("/pb-requests", Some(&p.assessor), &body));
+        let mut statuses = [a.status(), b.status()];
+        statuses.sort();
+        assert_eq!(statuses, [StatusCode::CREATED, StatusCode::CONFLICT]);
     }
 
     #[tokio::test]

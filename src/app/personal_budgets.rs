@@ -153,6 +153,7 @@ pub fn request_in(conn: &mut Conn, actor: &Actor, input: RequestInput) -> AppRes
     let valid = input.validate(london_today(), actor.role == Role::Council)?;
     let plan = plan_changed_by(conn, actor, valid.budget_holder_id, RECORDED_REQUEST)
         .map_err(|e| unknown_plan(e, "budget_holder_id"))?;
+    budget_holders::lock(conn, valid.budget_holder_id)?;
     if let Some((open, _)) = pb_requests::open_of(conn, valid.budget_holder_id)?
         .into_iter()
         .find(|(_, s)| s.iter().any(|s| valid.streams.contains(s)))
@@ -402,6 +403,16 @@ pub fn decide_in(conn: &mut Conn, actor: &Actor, id: PbRequestId, input: Decisio
         ));
     }
     records::record_change(conn, actor, &plan, DECIDED)?;
+    // The request moves first, guarded on the status read: a decider racing this one waits on the
+    // row and then finds it decided, before either touches the allocations.
+    let from = [request.status];
+    if !pb_requests::move_status(conn, id, &from, RequestStatus::decided(decision.outcome))? {
+        return Err(AppError::conflict(
+            "already_decided",
+            "someone else decided this request meanwhile",
+            None,
+        ));
+    }
     let holder = request.budget_holder_id;
     let existing = budget_holders::allocations_of(conn, holder)?;
     let mut made = Vec::new();
@@ -452,14 +463,6 @@ pub fn decide_in(conn: &mut Conn, actor: &Actor, id: PbRequestId, input: Decisio
             e.into()
         }
     })?;
-    let from = [request.status];
-    if !pb_requests::move_status(conn, id, &from, RequestStatus::decided(decision.outcome))? {
-        return Err(AppError::conflict(
-            "already_decided",
-            "someone else decided this request meanwhile",
-            None,
-        ));
-    }
     hold_for_agreement(conn, id, &new_direct)?;
     tracing::info!(request = %id, outcome = %decision.outcome, stage = %stage, "personal budget decided");
     load(conn, id)

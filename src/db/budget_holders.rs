@@ -375,6 +375,15 @@ pub fn all(conn: &mut Conn, scope: PlanScope) -> DbResult<Vec<BudgetHolderView>>
     rows.into_iter().map(|r| view(conn, r)).collect()
 }
 
+/// Hold the plan's row until the transaction ends (PostgreSQL; SQLite's one writer already
+/// serialises): a check-then-insert on the plan, such as one open request per stream, cannot race.
+pub fn lock(conn: &mut Conn, holder: BudgetHolderId) -> DbResult<()> {
+    diesel::update(budget_holders::table.find(holder.0))
+        .set(budget_holders::id.eq(budget_holders::id))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// How each of a council's live plans holds its allocations (stream, management), by plan: the
 /// personal-budget report counts arrangements from them.
 pub fn managements_of(conn: &mut Conn, council: CouncilId) -> DbResult<Vec<Vec<(Stream, Management)>>> {
