@@ -1,5 +1,6 @@
-//! The demo data set: a borough's worth of providers, priced services and budget holders around
-//! Merton, loaded through the same validation and database code as the API.
+//! The demo data set: a borough's worth of providers, priced services, budget holders and their
+//! personal-budget requests around Merton, loaded through the same validation, use cases and
+//! database code as the API.
 
 use diesel::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -11,6 +12,8 @@ use crate::app::{AppError, AppResult, accounts, plans, totp};
 use crate::db::{Db, budget_holders, councils, organisations, services, sessions, users};
 use crate::domain::budget::{BudgetHolderInput, LoginInput};
 use crate::domain::organisation::{OrganisationInput, RegistrationInput};
+use crate::domain::personal_budget::{DecisionInput, Permission, Permissions, RequestInput, RequestKind};
+use crate::domain::ras::RasInput;
 use crate::domain::service::ServiceInput;
 use crate::domain::taxonomy::Taxonomy;
 use crate::domain::{BudgetHolderId, ServiceId, Stream};
@@ -46,6 +49,100 @@ struct DemoFile {
     /// Whether the council puts its approved invoices into a payment run.
     #[serde(default)]
     payment_run: bool,
+    /// The council's RAS and requests for personal budgets at each stage.
+    #[serde(default)]
+    personal_budgets: Option<DemoPersonalBudgets>,
+}
+
+#[derive(Deserialize)]
+struct DemoPersonalBudgets {
+    /// Three officers' emails, so that nobody decides what they assessed or reviews their own
+    /// decision.
+    assessor: String,
+    decider: String,
+    reviewer: String,
+    ras: DemoRas,
+    /// In order; those assessed name their RAS version, oldest first.
+    requests: Vec<DemoRequest>,
+}
+
+/// One questionnaire, and its bands version by version (a version is added once the requests
+/// assessed with the one before are in, as the older assessments keep theirs).
+#[derive(Deserialize)]
+struct DemoRas {
+    name: String,
+    stream: Stream,
+    questions: Vec<crate::domain::ras::QuestionInput>,
+    versions: Vec<Vec<crate::domain::ras::BandInput>>,
+}
+
+impl DemoRas {
+    fn version(&self, index: usize) -> Option<RasInput> {
+        let bands = self.versions.get(index)?.clone();
+        Some(RasInput {
+            name: self.name.clone(),
+            stream: self.stream,
+            questions: self.questions.clone(),
+            allocation: crate::domain::ras::AllocationTableInput {
+                bands: Some(bands),
+                ..Default::default()
+            },
+        })
+    }
+}
+
+/// A request taken as far as its stage: asked for, assessed, decided, reviewed, its agreement
+/// accepted.
+#[derive(Deserialize)]
+struct DemoRequest {
+    family: String,
+    kind: RequestKind,
+    streams: Vec<Stream>,
+    #[serde(default)]
+    preferred_management: Option<crate::domain::Management>,
+    /// Recorded by the assessor from a phone call this many weeks ago; the family's own request,
+    /// dated today, if not given.
+    #[serde(default)]
+    received_weeks_ago: Option<i64>,
+    #[serde(default)]
+    notes: Option<String>,
+    #[serde(default)]
+    assessment: Option<DemoAssessment>,
+    #[serde(default)]
+    decision: Option<DecisionInput>,
+    #[serde(default)]
+    review: Option<DemoReview>,
+    #[serde(default)]
+    accept_agreement: bool,
+}
+
+#[derive(Deserialize)]
+struct DemoAssessment {
+    /// From 1.
+    version: usize,
+    answers: std::collections::BTreeMap<String, i64>,
+}
+
+#[derive(Deserialize)]
+struct DemoReview {
+    /// The family's.
+    reason: String,
+    /// The reviewer's; the review waits without it.
+    #[serde(default)]
+    decision: Option<DecisionInput>,
+}
+
+impl DemoRequest {
+    fn input(&self, plan: BudgetHolderId, today: chrono::NaiveDate) -> RequestInput {
+        RequestInput {
+            budget_holder_id: plan,
+            kind: self.kind,
+            streams: self.streams.clone(),
+            preferred_management: self.preferred_management,
+            received_on: self.received_weeks_ago.map(|w| today - chrono::Duration::weeks(w)),
+            notes: self.notes.clone(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -141,6 +238,18 @@ struct DemoCouncil {
     password: String,
     /// The officer's two-step login's secret (base32), published like the password.
     totp_secret: String,
+    /// Officers beside the first (who holds every permission).
+    #[serde(default)]
+    officers: Vec<DemoOfficer>,
+}
+
+#[derive(Deserialize)]
+struct DemoOfficer {
+    /// What they do, as the printed logins say it.
+    who: String,
+    user: LoginInput,
+    permissions: Vec<Permission>,
+    totp_secret: String,
 }
 
 #[derive(Deserialize)]
@@ -173,6 +282,13 @@ fn logins(file: &DemoFile) -> Vec<Login> {
         password: file.council.password.clone(),
         totp_secret: Some(file.council.totp_secret.clone()),
     }];
+    out.extend(file.council.officers.iter().map(|o| Login {
+        role: "council",
+        who: o.who.clone(),
+        email: o.user.email.clone(),
+        password: o.user.password.clone(),
+        totp_secret: Some(o.totp_secret.clone()),
+    }));
     out.extend(file.organisations.iter().take(3).map(|o| Login {
         role: "provider",
         who: o.organisation.name.clone(),
@@ -211,6 +327,7 @@ pub fn load_if_empty(db: &Db, taxonomy: &Taxonomy, receipts: &ReceiptStore, key:
     }
     let today = chrono::Utc::now().date_naive();
     let total = 1
+        + file.council.officers.len()
         + file.organisations.iter().map(|o| 1 + o.services.len()).sum::<usize>()
         + file.budget_holders.len()
         + file.brokers.len()
@@ -220,7 +337,11 @@ pub fn load_if_empty(db: &Db, taxonomy: &Taxonomy, receipts: &ReceiptStore, key:
         + file.invoices.len()
         + file.spending.len()
         + file.bank_details.len()
-        + usize::from(file.payment_run);
+        + usize::from(file.payment_run)
+        + file
+            .personal_budgets
+            .as_ref()
+            .map_or(0, |p| p.ras.versions.len() + p.requests.len());
     let bar = ProgressBar::new(total as u64);
     bar.set_style(
         ProgressStyle::with_template("loading demo data {bar:40} {pos}/{len} {msg}")
@@ -236,6 +357,27 @@ pub fn load_if_empty(db: &Db, taxonomy: &Taxonomy, receipts: &ReceiptStore, key:
         Ok(council)
     })?;
     bar.inc(1);
+    for officer in &file.council.officers {
+        let login = officer.user.validate("")?;
+        let hash = accounts::hash_password(&login.password)?;
+        let permissions = Permissions::from(officer.permissions.clone());
+        let secret = officer.totp_secret.clone();
+        db.write_as(move |conn| -> AppResult<()> {
+            let user = users::insert(
+                conn,
+                users::NewUser {
+                    email: &login.email,
+                    password_hash: &hash,
+                    role: crate::domain::Role::Council,
+                    organisation_id: None,
+                    council_id: Some(council),
+                },
+            )?;
+            users::set_permissions(conn, user, &permissions)?;
+            totp::enrol_with_secret(conn, user, &secret)
+        })?;
+        bar.inc(1);
+    }
     let mut services_by_name = std::collections::HashMap::new();
     for org in &file.organisations {
         bar.set_message(org.organisation.name.clone());
@@ -358,6 +500,9 @@ pub fn load_if_empty(db: &Db, taxonomy: &Taxonomy, receipts: &ReceiptStore, key:
         })?;
         bar.inc(1);
     }
+    if let Some(pb) = &file.personal_budgets {
+        personal_budgets(db, pb, &plans_by_reference, &bar)?;
+    }
     bar.finish_with_message("done");
     tracing::info!(
         organisations = file.organisations.len(),
@@ -365,6 +510,109 @@ pub fn load_if_empty(db: &Db, taxonomy: &Taxonomy, receipts: &ReceiptStore, key:
         "demo data loaded"
     );
     Ok(logins(&file))
+}
+
+/// The council's RAS, each version added as the requests assessed with the one before are done,
+/// and the requests taken through the use cases as the family and the three officers would.
+fn personal_budgets(
+    db: &Db,
+    pb: &DemoPersonalBudgets,
+    plans: &std::collections::HashMap<String, BudgetHolderId>,
+    bar: &ProgressBar,
+) -> AppResult<()> {
+    let mut versions: Vec<crate::domain::RasId> = Vec::new();
+    let add_version = |versions: &mut Vec<crate::domain::RasId>| -> AppResult<()> {
+        let input = pb
+            .ras
+            .version(versions.len())
+            .ok_or_else(|| AppError::Internal("demo assessment with a RAS version not listed".into()))?;
+        let admin = pb.assessor.clone();
+        let ras = db.write_as(move |conn| {
+            let actor = staff(conn, &admin)?;
+            crate::app::personal_budgets::create_ras_in(conn, &actor, input)
+        })?;
+        versions.push(ras.id);
+        bar.inc(1);
+        Ok(())
+    };
+    let today = crate::app::direct_payments::london_today();
+    for r in &pb.requests {
+        let plan = *plans
+            .get(&r.family)
+            .ok_or_else(|| AppError::Internal(format!("demo request for an unknown plan {}", r.family)))?;
+        let assessment = match &r.assessment {
+            Some(a) => {
+                while versions.len() < a.version {
+                    add_version(&mut versions)?;
+                }
+                let ras_id = *versions
+                    .get(a.version.saturating_sub(1))
+                    .ok_or_else(|| AppError::Internal("demo assessment with RAS version 0".into()))?;
+                Some(crate::app::personal_budgets::AssessmentInput {
+                    ras_id,
+                    answers: a.answers.clone(),
+                })
+            }
+            None => None,
+        };
+        take_request(db, pb, r, plan, assessment, today)?;
+        bar.inc(1);
+    }
+    while versions.len() < pb.ras.versions.len() {
+        add_version(&mut versions)?;
+    }
+    Ok(())
+}
+
+/// A council officer of the demo, by email.
+fn staff(conn: &mut crate::db::Conn, email: &str) -> AppResult<crate::domain::Actor> {
+    Ok(users::find_by_email(conn, email)?
+        .ok_or_else(|| AppError::not_found("demo officer"))?
+        .actor())
+}
+
+/// One request in one transaction: made, assessed, decided, reviewed, its agreement accepted,
+/// each step as far as the demo record goes.
+fn take_request(
+    db: &Db,
+    pb: &DemoPersonalBudgets,
+    r: &DemoRequest,
+    plan: BudgetHolderId,
+    assessment: Option<crate::app::personal_budgets::AssessmentInput>,
+    today: chrono::NaiveDate,
+) -> AppResult<()> {
+    use crate::app::personal_budgets as pbs;
+    let input = r.input(plan, today);
+    let by_officer = r.received_weeks_ago.is_some();
+    let (assessor, decider, reviewer) = (pb.assessor.clone(), pb.decider.clone(), pb.reviewer.clone());
+    let decision = r.decision.clone();
+    let review = r.review.as_ref().map(|v| (v.reason.clone(), v.decision.clone()));
+    let accept = r.accept_agreement;
+    db.write_as(move |conn| {
+        let holder = budget_holders::load(conn, plan)?.ok_or_else(|| AppError::not_found("budget holder"))?;
+        let family = users::actor(conn, crate::domain::UserId(holder.family_user_id))?
+            .ok_or_else(|| AppError::not_found("family"))?;
+        let officer = staff(conn, &assessor)?;
+        let id = pbs::request_in(conn, if by_officer { &officer } else { &family }, input)?.id;
+        if let Some(a) = assessment {
+            pbs::assess_in(conn, &officer, id, a)?;
+        }
+        if let Some(d) = decision {
+            let decider = staff(conn, &decider)?;
+            pbs::decide_in(conn, &decider, id, d)?;
+        }
+        if let Some((reason, decision)) = review {
+            pbs::ask_review_in(conn, &family, id, reason)?;
+            if let Some(d) = decision {
+                let reviewer = staff(conn, &reviewer)?;
+                pbs::decide_in(conn, &reviewer, id, d)?;
+            }
+        }
+        if accept {
+            pbs::accept_agreement_in(conn, &family, id)?;
+        }
+        Ok::<_, AppError>(())
+    })
 }
 
 /// A weekly series starting the coming week (or `from_week` weeks on), as its provider would publish it.
@@ -675,6 +923,75 @@ mod tests {
             assert_eq!(reg.role(), crate::domain::Role::Broker);
             for r in &b.families {
                 assert!(file.budget_holders.iter().any(|h| &h.reference == r), "{r}");
+            }
+        }
+        for o in &file.council.officers {
+            o.user.validate("").unwrap();
+            assert!(
+                crate::domain::totp::decode_secret(&o.totp_secret).is_some(),
+                "{}",
+                o.user.email
+            );
+        }
+    }
+
+    #[test]
+    fn every_demo_personal_budget_step_passes_its_rules() {
+        use crate::domain::personal_budget::{DecisionFacts, Outcome};
+        let file = parse().unwrap();
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        let pb = file.personal_budgets.as_ref().unwrap();
+        // Three people: the assessor holds every permission, the other two may decide.
+        assert_eq!(pb.assessor, file.council.email);
+        for decider in [&pb.decider, &pb.reviewer] {
+            let o = file.council.officers.iter().find(|o| &o.user.email == decider).unwrap();
+            assert!(o.permissions.contains(&Permission::Decide), "{decider}");
+        }
+        assert_ne!(pb.decider, pb.reviewer);
+        let versions: Vec<_> = (0..pb.ras.versions.len())
+            .map(|i| pb.ras.version(i).unwrap().validate().unwrap())
+            .collect();
+        assert!(versions.len() >= 2);
+        let mut newest = 1;
+        for r in &pb.requests {
+            let holder = file.budget_holders.iter().find(|h| h.reference == r.family).unwrap();
+            let valid = r
+                .input(BudgetHolderId(1), today)
+                .validate(today, r.received_weeks_ago.is_some())
+                .unwrap_or_else(|e| panic!("{}: {e}", r.family));
+            let indicative: Vec<_> = match &r.assessment {
+                Some(a) => {
+                    // Assessed in version order: an older version cannot be used once replaced.
+                    assert!(a.version >= newest, "{}", r.family);
+                    newest = a.version;
+                    let ras = &versions[a.version - 1];
+                    vec![(ras.stream, ras.definition.score(&a.answers).unwrap().amount)]
+                }
+                None => Vec::new(),
+            };
+            let facts = DecisionFacts {
+                streams: &valid.streams,
+                preferred: valid.preferred_management,
+                indicative: &indicative,
+            };
+            let review = r.review.as_ref().and_then(|v| v.decision.as_ref());
+            for d in r.decision.iter().chain(review) {
+                let decided = d.validate(&facts).unwrap_or_else(|e| panic!("{}: {e}", r.family));
+                // Allocations the decisions make are new, so the rest of the demo keeps its own.
+                if decided.outcome != Outcome::Refused {
+                    for line in &decided.lines {
+                        assert!(
+                            !holder.allocations.iter().any(|a| a.stream == line.stream),
+                            "{}",
+                            r.family
+                        );
+                    }
+                }
+            }
+            if let Some(v) = &r.review {
+                assert!(r.decision.is_some(), "{}: a review follows a decision", r.family);
+                crate::domain::validate::text("reason", &v.reason, 1, crate::domain::personal_budget::MAX_REASONS)
+                    .unwrap();
             }
         }
     }

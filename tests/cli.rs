@@ -86,6 +86,55 @@ both_backends! {
         let found: serde_json::Value =
             client.get(format!("{base}/search?q=respite&postcode=SW19")).send().await.unwrap().json().await.unwrap();
         assert!(found["total"].as_u64().unwrap() > 0, "{found}");
+
+        // The personal-budget process: three officers log in with their published secrets.
+        let api = TestApp::remote(base.trim_end_matches("/api/v1"));
+        for l in logins.iter().filter(|l| l.role == "council") {
+            api.authenticator.add(&l.email, l.totp_secret.as_deref().unwrap());
+        }
+        let emails: Vec<_> = logins.iter().filter(|l| l.role == "council").map(|l| l.email.as_str()).collect();
+        assert_eq!(emails, ["officer@merton.example", "panel@merton.example", "review@merton.example"]);
+        let officer = api.login("officer@merton.example", "demo-council-pass").await;
+        let panel = api.login("panel@merton.example", "demo-council-pass").await;
+        let reviewer = api.login("review@merton.example", "demo-council-pass").await;
+        let staff = expect(api.get("/council/users", Some(&officer)).await, StatusCode::OK).await;
+        let permissions = |email: &str| {
+            staff["users"].as_array().unwrap().iter().find(|u| u["email"] == email).map(|u| u["permissions"].clone())
+        };
+        assert_eq!(permissions("panel@merton.example"), Some(serde_json::json!(["decide"])), "{staff}");
+        assert_eq!(permissions("review@merton.example"), Some(serde_json::json!(["decide"])), "{staff}");
+
+        // Two versions of the ECM questionnaire, the first frozen by the assessment that used it.
+        let ras = expect(api.get("/ras", Some(&panel)).await, StatusCode::OK).await;
+        let versions: Vec<_> = ras["ras"].as_array().unwrap().iter().map(|r| (r["version"].as_i64(), r["superseded"].as_bool(), r["in_use"].as_bool())).collect();
+        assert_eq!(versions, [(Some(2), Some(false), Some(true)), (Some(1), Some(true), Some(true))], "{ras}");
+        assert_eq!(ras["ras"][0]["name"], ras["ras"][1]["name"]);
+        let sections: std::collections::BTreeSet<_> = ras["ras"][0]["questions"].as_array().unwrap().iter().filter_map(|q| q["section"].as_str()).collect();
+        for s in ["Being healthy", "Staying safe", "Enjoying and achieving", "Making a positive contribution", "Achieving economic well-being", "Family and carers"] {
+            assert!(sections.contains(s), "{s}: {sections:?}");
+        }
+        assert_ne!(ras["ras"][0]["allocation"]["bands"], ras["ras"][1]["allocation"]["bands"]);
+
+        // Requests at each stage, as the council lists them.
+        let list = expect(api.get("/pb-requests?per_page=100", Some(&reviewer)).await, StatusCode::OK).await;
+        let requests = list["requests"].as_array().unwrap();
+        for status in ["received", "assessed", "agreed", "varied", "refused", "under_review"] {
+            assert!(requests.iter().any(|r| r["status"] == status), "{status}: {list}");
+        }
+        let stages = |r: &serde_json::Value| -> Vec<String> {
+            r["decisions"].as_array().unwrap().iter().map(|d| format!("{} {}", d["stage"].as_str().unwrap(), d["outcome"].as_str().unwrap())).collect()
+        };
+        assert!(requests.iter().any(|r| stages(r) == ["first refused", "review varied"]), "{list}");
+        let old = requests.iter().find(|r| r["assessments"][0]["ras_version"] == 1 && r["status"] == "agreed").unwrap();
+        assert_eq!(old["assessments"][0]["indicative_amount"], old["decisions"][0]["allocations"][0]["amount"]);
+        let accepted = requests.iter().find(|r| r["status"] == "varied" && r["decisions"].as_array().unwrap().len() == 1).unwrap();
+        assert!(accepted["agreement_required"].as_bool().unwrap() && accepted["agreement_accepted_at"].is_string(), "{accepted}");
+        // One recorded by phone weeks ago is due soon on the officers' list.
+        let assessed = requests.iter().find(|r| r["status"] == "assessed").unwrap();
+        let due = expect(api.get("/council/due?per_page=100", Some(&officer)).await, StatusCode::OK).await;
+        let items = due["items"].as_array().unwrap();
+        assert!(items.iter().any(|i| i["kind"] == "decision" && i["request_id"] == assessed["id"]), "{due}");
+        assert!(items.iter().any(|i| i["kind"] == "review"), "{due}");
         handle.stop(true).await;
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         // A second start on the same data does not load it twice.
