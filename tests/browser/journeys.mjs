@@ -31,6 +31,8 @@ const NARROW = { width: 320, height: 800 };
 
 // The demo's published two-step login secrets (README), for officers and brokers.
 const OFFICER_TOTP = 'MRSW23ZAN5TGM2LDMVZCAMTGMEQGWZLZ';
+// The demo's panel officer, who decides personal-budget requests (the officer above assesses).
+const PANEL = { email: 'panel@merton.example', password: 'demo-council-pass', totp: 'MRSW23ZAOBQW4ZLMEAZGMYJANNSXSIJB' };
 
 /** RFC 4648 base32 to bytes. */
 function base32Bytes(text) {
@@ -602,6 +604,9 @@ async function familyJourney(page) {
   await checkPage(page, 'cancel-confirm');
   const preview = await m.innerText();
   expect(/Refunded to your budget/.test(preview) || /These are charged/.test(preview), 'the confirmation says what is refunded or charged', preview.slice(0, 600));
+  // A session inside the provider's notice (next Saturday, on a Thursday or Friday) is charged.
+  const chargedItems = await m.locator('h2', { hasText: 'These are charged' }).locator('xpath=following-sibling::ul[1]/li').allInnerTexts();
+  const charged = chargedItems.map((t) => pence(t.split(': ').pop()) || 0).reduce((a, b) => a + b, 0);
   await clickAndWait(page, m.getByRole('button', { name: 'Yes, cancel', exact: true }));
   const cancelledHeading = (await m.locator('h1').first().innerText()).trim();
   expect(/^Booking \S+ cancelled$/.test(cancelledHeading), 'after cancelling, a page headed "Booking … cancelled" says what happened', cancelledHeading);
@@ -610,7 +615,11 @@ async function familyJourney(page) {
   await clickAndWait(page, m.getByRole('link', { name: 'Go to my plan', exact: true }), /\/my-plan$/);
   await checkPage(page, 'my-plan-cancelled');
   const after = await socialCareRemaining(page);
-  expect(after === FULL_SOCIAL_CARE, 'after cancelling, social care Remaining is back to £1,200.00', `it shows ${after / 100}`);
+  expect(
+    after === FULL_SOCIAL_CARE - charged,
+    'after cancelling, social care Remaining is back to £1,200.00 less what the confirmation said is charged',
+    `it shows ${after / 100}, charged ${charged / 100}`,
+  );
   const rowText = (await bookings.locator('tr').filter({ hasText: DEMO_SERVICE }).first().innerText()).toLowerCase();
   expect(/cancel/.test(rowText), 'the booking is now shown as cancelled', rowText);
 
@@ -1174,6 +1183,100 @@ async function searchJourney(browser) {
   }
 }
 
+/**
+ * Personal budgets: an admin builds a RAS, a family asks, the assessor assesses with the
+ * family's answers, the panel (another officer) agrees, the family reads its letter and asks
+ * for a review.
+ */
+async function personalBudgetJourney(page) {
+  await logIn(page, 'officer@merton.example', 'demo-council-pass', '/council/budget-holders', OFFICER_TOTP);
+  await goto(page, '/council/ras');
+  await checkPage(page, 'council-ras');
+  const add = main(page).locator('form[action="/council/ras"]');
+  await clickAndWait(page, add.getByRole('button', { name: 'Add the RAS', exact: true }));
+  expect((await page.getByRole('alert').count()) === 1, 'the empty RAS form shows an error summary');
+  await checkPage(page, 'council-ras-errors');
+  const form = main(page).locator('form[action="/council/ras"]');
+  await form.getByLabel('Name', { exact: true }).fill('Learning support RAS');
+  await form.getByLabel('Funding stream', { exact: true }).selectOption('education');
+  await form.getByLabel('Questions', { exact: true }).fill(
+    '## Enjoying and achieving\nlearning: How much extra help does your child need to learn?\n- None = 0\n- Some = 3\n- A lot = 6\n' +
+      '## Family and carers\ncarers: How often do you need a break from caring?\n- Rarely = 0\n- Often = 2\n',
+  );
+  await form.getByLabel('Bands', { exact: true }).fill('0-2 = 0.00\n3-5 = 600.00\n6-8 = 1,250.00');
+  await clickAndWait(page, form.getByRole('button', { name: 'Add the RAS', exact: true }), /\/council\/ras\/\d+$/);
+  expect(/Learning support RAS, version 1/.test(await main(page).innerText()), 'the new RAS has its own page at version 1');
+  await checkPage(page, 'council-ras-version');
+  for (const [pathname, name] of [
+    ['/council/users', 'council-users'],
+    ['/council/due', 'council-due'],
+    ['/council/reports/personal-budgets', 'council-pb-report'],
+    ['/council/requests', 'council-pb-requests'],
+  ]) {
+    await goto(page, pathname);
+    await checkPage(page, name);
+  }
+  await logOut(page, 'logged-out-council-pb');
+
+  await logIn(page, FAMILY.email, FAMILY.password, '/my-plan');
+  await goto(page, '/my-plan/requests');
+  await checkPage(page, 'family-pb-requests');
+  const ask = main(page).locator('form[action="/my-plan/requests"]');
+  await clickAndWait(page, ask.getByRole('button', { name: 'Send the request', exact: true }));
+  expect((await page.getByRole('alert').count()) === 1, 'a request for no funding stream shows an error summary');
+  await checkPage(page, 'family-pb-request-errors');
+  const again = main(page).locator('form[action="/my-plan/requests"]');
+  await tick(again, 'streams', 'education');
+  await again.getByRole('radio', { name: 'Organised by the council' }).check();
+  await clickAndWait(page, again.getByRole('button', { name: 'Send the request', exact: true }), /\/my-plan\/requests\/\d+$/);
+  const requestPath = new URL(page.url()).pathname;
+  const requestId = requestPath.split('/').pop();
+  expect(/Decision due by/.test(await main(page).innerText()), 'the family sees when its decision is due');
+  await checkPage(page, 'family-pb-request');
+  await goto(page, `${requestPath}/assess`);
+  await checkPage(page, 'family-self-assessment');
+  const own = main(page).locator('form').filter({ hasText: 'Learning support RAS' });
+  await own.getByRole('group', { name: 'How much extra help does your child need to learn?' }).getByRole('radio', { name: 'A lot (6 points)' }).check();
+  await own.getByRole('group', { name: 'How often do you need a break from caring?' }).getByRole('radio', { name: 'Often (2 points)' }).check();
+  await clickAndWait(page, own.getByRole('button', { name: 'Save my answers', exact: true }), /\/my-plan\/requests\/\d+$/);
+  expect(/the family's own self-assessment/.test(await main(page).innerText()), "the family's self-assessment is on the request");
+  await logOut(page, 'logged-out-family-pb');
+
+  await logIn(page, 'officer@merton.example', 'demo-council-pass', '/council/budget-holders', OFFICER_TOTP);
+  await goto(page, `/council/requests/${requestId}`);
+  await checkPage(page, 'council-pb-request');
+  const assess = main(page).locator('form[action$="/assess"]').filter({ hasText: 'Learning support RAS' });
+  await assess.getByRole('group', { name: 'How much extra help does your child need to learn?' }).getByRole('radio', { name: 'A lot (6 points)' }).check();
+  await assess.getByRole('group', { name: 'How often do you need a break from caring?' }).getByRole('radio', { name: 'Often (2 points)' }).check();
+  await clickAndWait(page, assess.getByRole('button', { name: 'Save the education assessment', exact: true }), /\/council\/requests\/\d+$/);
+  expect(/Raw score 8, band 3/.test(await main(page).innerText()), 'the assessment shows its raw score and band');
+  await checkPage(page, 'council-pb-request-assessed');
+  await logOut(page, 'logged-out-assessor');
+
+  await logIn(page, PANEL.email, PANEL.password, '/council/budget-holders', PANEL.totp);
+  await goto(page, `/council/requests/${requestId}`);
+  const decide = main(page).locator('form[action$="/decision"]');
+  await decide.getByRole('radio', { name: 'Agreed', exact: true }).check();
+  await clickAndWait(page, decide.getByRole('button', { name: 'Record the decision', exact: true }), /\/council\/requests\/\d+$/);
+  expect(/Decision: agreed/.test(await main(page).innerText()), 'the panel agrees the request');
+  await checkPage(page, 'council-pb-request-decided');
+  await logOut(page, 'logged-out-panel');
+
+  await logIn(page, FAMILY.email, FAMILY.password, '/my-plan');
+  await goto(page, `${requestPath}/letter`);
+  const letter = await main(page).innerText();
+  expect(/Your personal budget: agreed/.test(letter) && /£1,250\.00/.test(letter), 'the letter gives the decision and the amount');
+  const letterShot = await checkPage(page, 'family-pb-letter');
+  keepForDocs(letterShot, 'decision-letter.png');
+  await goto(page, requestPath);
+  const review = main(page).locator('form[action$="/review"]');
+  await review.getByLabel('Why should the decision be looked at again?').fill('The amount does not cover the transport');
+  await clickAndWait(page, review.getByRole('button', { name: 'Ask for a review', exact: true }), /\/my-plan\/requests\/\d+$/);
+  expect(/Decision being reviewed/.test(await main(page).innerText()), 'after asking, the request is being reviewed');
+  await checkPage(page, 'family-pb-review-asked');
+  await logOut(page, 'logged-out-family-pb-2');
+}
+
 // ---------------------------------------------------------------- main
 
 async function run() {
@@ -1209,6 +1312,7 @@ async function run() {
     ['Other pages of every role: shortlist, matches, bookings, council', otherPages],
     ['Keyboard only: a family logs in and books a date', keyboardJourney],
     ['Invoices: a credit note, the family approves, the council records payment', invoiceJourney],
+    ['Personal budgets: a RAS, a request, an assessment, the panel, the letter, a review', personalBudgetJourney],
   ];
   const journeyResults = [];
   try {
