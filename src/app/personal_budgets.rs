@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 
 use super::bookings::plan_for;
 use super::direct_payments::{london_today, pay_in_due};
-use super::plan_changes::set_allocation_amount;
+use super::plan_changes::{not_erased, plan_changed_by, set_allocation_amount};
 use super::{App, AppError, AppResult, records};
 use crate::db::budget_holders::{self, HolderRow};
 use crate::db::pb_requests::{self, AssessmentView, NewAssessment, RequestView};
@@ -98,11 +98,8 @@ pub async fn list_ras(app: &App, actor: &Actor, stream: Option<Stream>, page: Pa
 }
 
 pub async fn get_ras(app: &App, actor: &Actor, id: RasId) -> AppResult<RasView> {
-    let council = match actor.role {
-        Role::Council => council_of(actor)?,
-        // A family sees the questionnaire its own request is assessed with (below).
-        _ => return Err(AppError::wrong_role(actor)),
-    };
+    // A family sees the questionnaires of its own request only, through `ras_for_request`.
+    let council = council_of(actor)?;
     app.read(move |conn| ras::load(conn, council, id)?.ok_or_else(|| AppError::not_found("RAS")))
         .await
 }
@@ -122,21 +119,6 @@ pub async fn ras_for_request(app: &App, actor: &Actor, id: PbRequestId) -> AppRe
 }
 
 // ---- Requests -------------------------------------------------------------------------------
-
-/// The plan `actor` may change, checked not erased, with the change recorded (a family's own
-/// changes are not).
-fn plan_changed_by(conn: &mut Conn, actor: &Actor, id: BudgetHolderId, action: &str) -> AppResult<HolderRow> {
-    let row = plan_for(conn, actor, id)?;
-    if row.erased_at.is_some() {
-        return Err(AppError::conflict(
-            "already_erased",
-            "this budget holder's record has been erased and cannot be changed",
-            None,
-        ));
-    }
-    records::record_change(conn, actor, &row, action)?;
-    Ok(row)
-}
 
 /// A family requests a personal budget for its plan, or an officer records one made by phone or
 /// letter. 409 `request_open` while another request for one of the streams waits for a decision.
@@ -395,13 +377,7 @@ pub fn decide_in(conn: &mut Conn, actor: &Actor, id: PbRequestId, input: Decisio
         preferred: request.preferred_management,
         indicative: &indicative,
     })?;
-    if plan.erased_at.is_some() {
-        return Err(AppError::conflict(
-            "already_erased",
-            "this budget holder's record has been erased",
-            None,
-        ));
-    }
+    not_erased(&plan)?;
     records::record_change(conn, actor, &plan, DECIDED)?;
     // The request moves first, guarded on the status read: a decider racing this one waits on the
     // row and then finds it decided, before either touches the allocations.
@@ -500,13 +476,7 @@ pub fn ask_review_in(conn: &mut Conn, actor: &Actor, id: PbRequestId, reason: St
     }
     let reason = validate::text("reason", &reason, 1, pb::MAX_REASONS)?;
     let (request, plan) = visible(conn, actor, id)?;
-    if plan.erased_at.is_some() {
-        return Err(AppError::conflict(
-            "already_erased",
-            "this budget holder's record has been erased",
-            None,
-        ));
-    }
+    not_erased(&plan)?;
     records::record_change(conn, actor, &plan, ASKED_REVIEW)?;
     if !pb_requests::request_review(conn, id, &reason, actor.user_id)? {
         let (code, message) = if request.review_requested_at.is_some() {

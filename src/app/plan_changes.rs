@@ -16,17 +16,30 @@ use crate::domain::plan_change::{self, AdjustmentInput, PlanDetailsInput};
 use crate::domain::validate::Invalid;
 use crate::domain::{Actor, AllocationId, BudgetHolderId, CouncilId, OrganisationId};
 
-/// The plan, checked to be one of this officer's council's (a child's record is special-category
-/// data: nobody else reaches these pages).
-fn officers_plan(conn: &mut Conn, actor: &Actor, id: BudgetHolderId) -> AppResult<(CouncilId, HolderRow)> {
+/// The plan, one of this officer's council's (a child's record is special-category data: nobody
+/// else reaches these pages), about to be changed.
+fn officers_change(conn: &mut Conn, actor: &Actor, id: BudgetHolderId, action: &str) -> AppResult<CouncilId> {
     let council = actor.council().ok_or_else(|| AppError::wrong_role(actor))?;
-    Ok((council, plan_for(conn, actor, id)?))
+    plan_changed_by(conn, actor, id, action)?;
+    Ok(council)
 }
 
-/// The plan, as [`officers_plan`], about to be changed: not once it is erased (that would put a
-/// person back), and the change goes in its access record.
-fn officers_change(conn: &mut Conn, actor: &Actor, id: BudgetHolderId, action: &str) -> AppResult<CouncilId> {
-    let (council, row) = officers_plan(conn, actor, id)?;
+/// The plan `actor` may change (as [`plan_for`]), not once it is erased (that would put a person
+/// back), with the change in its access record (a family's own changes are not recorded).
+pub(crate) fn plan_changed_by(
+    conn: &mut Conn,
+    actor: &Actor,
+    id: BudgetHolderId,
+    action: &str,
+) -> AppResult<HolderRow> {
+    let row = plan_for(conn, actor, id)?;
+    not_erased(&row)?;
+    records::record_change(conn, actor, &row, action)?;
+    Ok(row)
+}
+
+/// 409 `already_erased` for a record whose person has been erased.
+pub(crate) fn not_erased(row: &HolderRow) -> AppResult<()> {
     if row.erased_at.is_some() {
         return Err(AppError::conflict(
             "already_erased",
@@ -34,8 +47,7 @@ fn officers_change(conn: &mut Conn, actor: &Actor, id: BudgetHolderId, action: &
             None,
         ));
     }
-    records::record_change(conn, actor, &row, action)?;
-    Ok(council)
+    Ok(())
 }
 
 fn reload(conn: &mut Conn, id: BudgetHolderId) -> AppResult<BudgetHolderView> {
