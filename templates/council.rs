@@ -477,11 +477,7 @@ pub fn holder(
             (errors.summary())
             (holder_details(chrome, p, errors, form))
             (holder_allocations(chrome, p, errors, form))
-            h2 { "Personal budget requests" }
-            p {
-                a href={ "/council/budget-holders/" (p.id) "/requests/new" } { "Record a personal budget request" }
-                " made by phone or letter. The family's own requests are under " a href="/council/requests" { "Requests" } "."
-            }
+            (crate::templates::personal_budgets::holder_section(p.id, &record.requests, &record.reviews))
             (holder_outcomes(chrome, taxonomy, p, errors))
             (holder_broker(chrome, record, errors))
             (holder_login(chrome, p.id))

@@ -399,6 +399,33 @@ pub fn letter(l: &Letter) -> Markup {
     }
 }
 
+/// The budget holder page's part: the plan's requests and the reviews held of it.
+pub fn holder_section(
+    id: crate::domain::BudgetHolderId,
+    requests: &[RequestView],
+    reviews: &[crate::db::plan_reviews::ReviewView],
+) -> Markup {
+    html! {
+        h2 #requests { "Personal budget requests" }
+        p { a href={ "/council/budget-holders/" (id) "/requests/new" } { "Record a personal budget request" } " made by phone or letter." }
+        (c::table("This plan's requests", &["Request", "For", "Status", "Decision due"], requests.is_empty().then_some("No requests yet."), html! {
+            @for r in requests {
+                tr {
+                    td { a href={ "/council/requests/" (r.id) } { "Request " (r.id) } }
+                    td { (streams_text(&r.streams)) " (" (r.kind.label()) ")" }
+                    td { (c::capitalise(r.status.label())) }
+                    td { (c::long_date(r.decision_due)) }
+                }
+            }
+        }))
+        (c::table("Reviews held", &["Review", "Held on", "Notes", "Recorded by"], reviews.is_empty().then_some("No reviews recorded yet."), html! {
+            @for r in reviews {
+                tr { td { (c::capitalise(r.kind.label())) } td { (c::long_date(r.held_on)) } td { (r.notes) } td { (r.recorded_by) } }
+            }
+        }))
+    }
+}
+
 /// The council's list of requests.
 pub fn council_requests(list: &Page<RequestView>, status: Option<RequestStatus>, today: chrono::NaiveDate) -> Markup {
     let href = |n: u32| match status {

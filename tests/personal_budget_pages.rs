@@ -133,6 +133,9 @@ both_backends! {
         assert_eq!(held.status, StatusCode::SEE_OTHER);
         let due = officer.get("/council/due?within_days=60").await;
         assert!(!due.html.contains("Six-week review of a personal budget"), "{}", due.html);
+        let page = officer.get(&format!("/council/budget-holders/{}", holder["id"])).await;
+        assert!(page.html.contains(&format!("href=\"/council/requests/{request}\"")), "{}", page.html);
+        assert!(page.html.contains("Six-week review of the personal budget"), "the review held is on the plan's page: {}", page.html);
         let report = officer.get("/council/reports/personal-budgets").await;
         assert!(report.html.contains("Withheld") && report.html.contains("140 days (20 weeks)"), "{}", report.html);
         // Another family sees none of it.

@@ -65,6 +65,9 @@ pub struct HolderRecord {
     pub brokers: Vec<BrokerView>,
     /// One page of who read or changed the plan (newest first).
     pub access: Page<AccessEntry>,
+    /// Its personal-budget requests, newest first, and the reviews held of it.
+    pub requests: Vec<crate::db::pb_requests::RequestView>,
+    pub reviews: Vec<crate::db::plan_reviews::ReviewView>,
 }
 
 impl HolderRecord {
@@ -90,6 +93,8 @@ pub async fn record(
             entries: ledger::statement(conn, id, page)?,
             brokers: organisations::brokers_of(conn, council)?,
             access: access_log::list(conn, id, access_page)?,
+            requests: crate::db::pb_requests::of_holder(conn, id)?,
+            reviews: crate::db::plan_reviews::of(conn, id)?,
         })
     })
     .await

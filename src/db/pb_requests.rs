@@ -550,3 +550,14 @@ pub fn all_of(conn: &mut Conn, council: CouncilId) -> DbResult<Vec<RequestView>>
         .load(conn)?;
     views(conn, rows)
 }
+
+/// A plan's requests, newest first (its council's page lists them).
+pub fn of_holder(conn: &mut Conn, holder: BudgetHolderId) -> DbResult<Vec<RequestView>> {
+    let rows: Vec<Row> = pb_requests::table
+        .inner_join(budget_holders::table)
+        .filter(pb_requests::budget_holder_id.eq(holder.0))
+        .order(pb_requests::id.desc())
+        .select(columns!())
+        .load(conn)?;
+    views(conn, rows)
+}
