@@ -33,6 +33,8 @@ const NARROW = { width: 320, height: 800 };
 const OFFICER_TOTP = 'MRSW23ZAN5TGM2LDMVZCAMTGMEQGWZLZ';
 // The demo's panel officer, who decides personal-budget requests (the officer above assesses).
 const PANEL = { email: 'panel@merton.example', password: 'demo-council-pass', totp: 'MRSW23ZAOBQW4ZLMEAZGMYJANNSXSIJB' };
+// The demo's reviewing officer, who decides reviews of decisions it took no part in.
+const REVIEWER = { email: 'review@merton.example', password: 'demo-council-pass', totp: 'MRSW23ZAOJSXM2LFO4QDEZTBEBVWK6JB' };
 
 /** RFC 4648 base32 to bytes. */
 function base32Bytes(text) {
@@ -1275,6 +1277,20 @@ async function personalBudgetJourney(page) {
   expect(/Decision being reviewed/.test(await main(page).innerText()), 'after asking, the request is being reviewed');
   await checkPage(page, 'family-pb-review-asked');
   await logOut(page, 'logged-out-family-pb-2');
+
+  // The review is decided by an officer who took no part in the first decision.
+  await logIn(page, REVIEWER.email, REVIEWER.password, '/council/budget-holders', REVIEWER.totp);
+  await goto(page, `/council/requests/${requestId}`);
+  expect(/Decide the review/.test(await main(page).innerText()), 'the reviewer is offered the review to decide');
+  const reviewDecision = main(page).locator('form[action$="/decision"]');
+  await reviewDecision.getByRole('radio', { name: 'Agreed with a different amount', exact: true }).check();
+  await reviewDecision.getByLabel('Amount for education').fill('1,400.00');
+  await reviewDecision.getByLabel('Reasons').fill('Transport to the sessions is needed as well');
+  await clickAndWait(page, reviewDecision.getByRole('button', { name: 'Record the decision', exact: true }), /\/council\/requests\/\d+$/);
+  const decided = await main(page).innerText();
+  expect(/Decision on the review: agreed with a different amount/.test(decided) && /£1,400\.00/.test(decided), 'the review decision and its amount are on the request');
+  await checkPage(page, 'council-pb-review-decided');
+  await logOut(page, 'logged-out-reviewer');
 }
 
 // ---------------------------------------------------------------- main
@@ -1312,7 +1328,7 @@ async function run() {
     ['Other pages of every role: shortlist, matches, bookings, council', otherPages],
     ['Keyboard only: a family logs in and books a date', keyboardJourney],
     ['Invoices: a credit note, the family approves, the council records payment', invoiceJourney],
-    ['Personal budgets: a RAS, a request, an assessment, the panel, the letter, a review', personalBudgetJourney],
+    ['Personal budgets: a RAS, a request, an assessment, the panel, the letter, a review decided by another officer', personalBudgetJourney],
   ];
   const journeyResults = [];
   try {
