@@ -316,11 +316,6 @@ pub fn assess_in(conn: &mut Conn, actor: &Actor, id: PbRequestId, input: Assessm
     })
 }
 
-/// The working of a stored assessment, reproduced from the version it used.
-pub fn working(ras: &RasView, assessment: &AssessmentView) -> Option<Indicative> {
-    ras.definition.score(&assessment.answers).ok()
-}
-
 /// The RAS versions a request's assessments used, to show their working.
 pub async fn assessment_versions(app: &App, request: &RequestView) -> AppResult<Vec<RasView>> {
     let council = request.council_id;

@@ -340,7 +340,7 @@ pub fn view(conn: &mut Conn, row: HolderRow) -> DbResult<BudgetHolderView> {
 
 /// The budget holders in a scope, as a boxed query. A family or broker no longer sees a record
 /// once it is erased; its council still does, as "Erased record".
-pub(crate) fn scoped(scope: PlanScope) -> budget_holders::BoxedQuery<'static, super::Backend> {
+fn scoped(scope: PlanScope) -> budget_holders::BoxedQuery<'static, super::Backend> {
     let q = budget_holders::table.into_boxed();
     match scope {
         PlanScope::Family(user) => q
