@@ -307,7 +307,7 @@ fn logins(file: &DemoFile) -> Vec<Login> {
         role: "family",
         who: format!("{} ({})", h.first_name, h.reference),
         email: h.family.email.clone(),
-        password: h.family.password.clone(),
+        password: h.family.password.clone().unwrap_or_default(),
         totp_secret: None,
     }));
     out
@@ -399,7 +399,10 @@ pub fn load_if_empty(db: &Db, taxonomy: &Taxonomy, receipts: &ReceiptStore, key:
     let mut plans_by_reference = std::collections::HashMap::new();
     for holder in &file.budget_holders {
         let valid = holder.validate(taxonomy, today)?;
-        let hash = accounts::hash_password(&valid.family.password)?;
+        let password = valid.family.password.clone().ok_or_else(|| {
+            AppError::Internal(format!("demo plan {} has no family password", holder.reference))
+        })?;
+        let hash = accounts::hash_password(&password)?;
         let (id, _, _) = db.write_as(move |conn| plans::store(conn, council, &valid, &hash))?;
         plans_by_reference.insert(holder.reference.clone(), id);
         bar.inc(1);

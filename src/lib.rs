@@ -33,6 +33,8 @@ pub enum StartError {
     DataDir(PathBuf, std::io::Error),
     #[error("cannot listen on {0}: {1}")]
     Bind(String, std::io::Error),
+    #[error("mail settings: {0}")]
+    Mail(String),
     #[error("loading demo data failed: {0}")]
     Demo(String),
     #[error(transparent)]
@@ -61,6 +63,11 @@ impl DataDir {
 
     pub fn index(&self) -> PathBuf {
         self.0.join("index")
+    }
+
+    /// Mail written as files when no SMTP server is set.
+    pub fn outbox(&self) -> PathBuf {
+        self.0.join("outbox")
     }
 
     /// Direct-payment receipts, by content hash: outside any web root.
@@ -119,6 +126,13 @@ pub struct Settings {
     /// The file holding the key that seals bank details (`--data-key-file`); `DATA_DIR/data.key`
     /// when absent, made when missing. Every server on one database must use the same key.
     pub data_key_file: Option<PathBuf>,
+    /// The SMTP server mail goes through (`--smtp-url`); `.eml` files in `DATA_DIR/outbox/`
+    /// when absent.
+    pub smtp_url: Option<String>,
+    /// The From address (`--mail-from`).
+    pub mail_from: Option<String>,
+    /// The wait before the first retry of a mail that could not be delivered.
+    pub mail_retry: std::time::Duration,
 }
 
 /// The per-address limit `serve` applies unless told otherwise.
@@ -145,6 +159,9 @@ impl Settings {
             idle_timeout: db::users::DEFAULT_IDLE_TIMEOUT,
             retention: domain::retention::Retention::default(),
             data_key_file: None,
+            smtp_url: None,
+            mail_from: None,
+            mail_retry: std::time::Duration::from_secs(60),
         }
     }
 }
@@ -208,6 +225,17 @@ impl Application {
             .local_addr()
             .map_err(|e| StartError::Bind(settings.bind.clone(), e))?
             .port();
+        let mail = app::outbox::MailSettings {
+            smtp_url: settings.smtp_url.clone().filter(|u| !u.trim().is_empty()),
+            from: settings.mail_from.clone().filter(|f| !f.trim().is_empty()),
+            public_url: settings
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://localhost:{port}")),
+            retry_base: settings.mail_retry,
+        };
+        let outbox = app::outbox::Outbox::new(&mail, data.outbox()).map_err(StartError::Mail)?;
+        tracing::info!(carrier = outbox.describe(), "mail ready");
         let passwords = app::passwords::PasswordPool::new(settings.password_workers, settings.password_queue);
         tracing::info!(workers = passwords.workers(), "password checks pool ready");
         let state = aw::Data::new(
@@ -222,6 +250,7 @@ impl Application {
                     passwords,
                     throttle: settings.login_throttle,
                     retention: settings.retention,
+                    outbox: Arc::new(outbox),
                 },
             )
             .with_idle_timeout(settings.idle_timeout)

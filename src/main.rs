@@ -71,6 +71,18 @@ enum Command {
         /// DIR/data.key, made when missing). Every server on one database must use the same one.
         #[arg(long, env = "LOCALOFFER_DATA_KEY_FILE")]
         data_key_file: Option<PathBuf>,
+        /// Send mail through this SMTP server: smtp://user:pass@host:port (STARTTLS), smtps://...
+        /// (TLS from the start), or smtp://host:port?tls=none for a relay on this machine. Without
+        /// it, mail is written as .eml files under DIR/outbox/.
+        #[arg(long, env = "LOCALOFFER_SMTP_URL")]
+        smtp_url: Option<String>,
+        /// The From address of mail (default: Local Offer <no-reply@ the public address's host>).
+        #[arg(long, env = "LOCALOFFER_MAIL_FROM")]
+        mail_from: Option<String>,
+        /// Seconds before a mail that could not be delivered is tried again (then twice as long each
+        /// time, at most an hour apart; given up after 8 attempts).
+        #[arg(long, env = "LOCALOFFER_MAIL_RETRY_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        mail_retry_seconds: u64,
     },
     /// Erase a budget holder after its plan's retention period: the personal fields go, the
     /// ledger and bookings stay with their amounts. Prints the erased record's id.
@@ -273,6 +285,9 @@ fn main() -> ExitCode {
             search_log_retention_years,
             plan_retention_years,
             data_key_file,
+            smtp_url,
+            mail_from,
+            mail_retry_seconds,
         } => {
             init_tracing("info");
             localoffer::domain::geo::MapTiles::new(&map_tiles, &map_attribution).and_then(|map_tiles| {
@@ -296,6 +311,9 @@ fn main() -> ExitCode {
                         plan_years: plan_retention_years,
                     },
                     data_key_file,
+                    smtp_url,
+                    mail_from,
+                    mail_retry: std::time::Duration::from_secs(mail_retry_seconds),
                 })
             })
         }

@@ -14,6 +14,8 @@ pub struct Chrome<'a> {
     pub csrf: &'a str,
     /// How many services the visitor has shortlisted.
     pub shortlisted: usize,
+    /// The logged-in visitor's unread notices.
+    pub unread: i64,
 }
 
 /// Pounds for people: "£1,200.00".

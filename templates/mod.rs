@@ -7,6 +7,7 @@ pub mod components;
 pub mod council;
 pub mod family;
 pub mod invoices;
+pub mod mail;
 pub mod payment_runs;
 pub mod personal_budgets;
 pub mod provider;
@@ -68,6 +69,12 @@ pub fn layout(title: &str, chrome: &Chrome<'_>, body: Markup) -> Markup {
                                     _ => {}
                                 }
                                 @if chrome.role.is_some() {
+                                    li {
+                                        a href="/notifications" {
+                                            "Notifications"
+                                            @if chrome.unread > 0 { " (" (chrome.unread) " new)" }
+                                        }
+                                    }
                                     li { a href="/account" { "Account" } }
                                     li {
                                         form method="post" action="/logout" {

@@ -262,7 +262,11 @@ pub async fn register_provider(app: &App, input: RegistrationInput) -> AppResult
     let hash = app.passwords.hash(reg.user.password.clone()).await?;
     let done = app
         .write(move |conn| {
-            let (organisation_id, _) = organisations::register(conn, &reg, &hash).map_err(email_taken("user.email"))?;
+            let (organisation_id, user) =
+                organisations::register(conn, &reg, &hash).map_err(email_taken("user.email"))?;
+            // The address is the registrant's word until the link we mail it is opened.
+            users::set_email_confirmed(conn, user, false)?;
+            super::account_links::send_link(conn, user, crate::domain::notification::TokenPurpose::ConfirmEmail)?;
             Ok(organisation_id)
         })
         .await;

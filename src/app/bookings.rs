@@ -5,7 +5,8 @@
 
 use chrono::NaiveDateTime;
 
-use super::{App, AppError, AppResult, records, waitlist};
+use super::{App, AppError, AppResult, notices, records, waitlist};
+use crate::domain::notification::Event;
 use crate::db::bookings::{self, BookingKind, BookingView, NewBooking};
 use crate::db::budget_holders::{self, AllocationView, HolderRow};
 use crate::db::ledger::{self, Movement};
@@ -230,6 +231,11 @@ fn book_in(
     )?;
     if kind == BookingKind::Sessions {
         changes::record(conn, b.service)?;
+    }
+    if let Some(made) = bookings::load(conn, booking)?
+        && made.status == BookingStatus::Requested
+    {
+        notices::booking_requested(conn, &made)?;
     }
     Ok(Made {
         id: booking,
@@ -600,6 +606,7 @@ fn cancel_in(
         bookings::set_status(conn, id, booking.status, BookingStatus::Cancelled)?;
     }
     changes::record(conn, booking.service_id)?;
+    notices::booking_cancelled(conn, &booking, actor.user_id, refunded.len() + charged.len())?;
     Ok(Cancelled {
         booking: bookings::load(conn, id)?.unwrap_or(booking),
         allocation,
@@ -645,7 +652,19 @@ fn record_booking_change(conn: &mut Conn, actor: &Actor, holder: BudgetHolderId)
     }
 }
 
+/// Move a booking on and tell the other side.
 fn transition_in(conn: &mut Conn, actor: &Actor, id: BookingId, action: BookingAction) -> AppResult<BookingView> {
+    let done = move_booking(conn, actor, id, action)?;
+    match action {
+        BookingAction::Confirm => notices::booking_answered(conn, &done, Event::BookingConfirmed)?,
+        BookingAction::Decline => notices::booking_answered(conn, &done, Event::BookingDeclined)?,
+        BookingAction::Cancel => notices::booking_cancelled(conn, &done, actor.user_id, 0)?,
+        BookingAction::Deliver => {}
+    }
+    Ok(done)
+}
+
+fn move_booking(conn: &mut Conn, actor: &Actor, id: BookingId, action: BookingAction) -> AppResult<BookingView> {
     let booking = bookings::load(conn, id)?.ok_or_else(|| AppError::not_found("booking"))?;
     if action.by_provider() {
         if !actor.works_for(booking.organisation_id) {

@@ -70,6 +70,10 @@ pub async fn create(app: &App, actor: &Actor, input: NewCouncilUser) -> AppResul
             }
         })?;
         users::set_permissions(conn, id, &permissions)?;
+        if hash == NO_PASSWORD {
+            // Without a password the officer is invited by email to choose one.
+            super::account_links::send_link(conn, id, crate::domain::notification::TokenPurpose::Invitation)?;
+        }
         tracing::info!(user = %id, "council user added");
         users::council_user_of(conn, council, id)?.ok_or_else(|| AppError::not_found("council user"))
     })

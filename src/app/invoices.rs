@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{NaiveDate, NaiveDateTime};
 
 use super::reports::{Csv, spreadsheet_safe};
+use crate::domain::notification::Event;
 use super::{App, AppError, AppResult, records};
 use crate::db::budget_holders::{self, HolderRow};
 use crate::db::invoices::{self, InvoiceScope, InvoiceView, Issued, Item, NewDraft};
@@ -283,7 +284,14 @@ pub fn issue_in(conn: &mut Conn, actor: &Actor, id: InvoiceId, today: NaiveDate)
             ));
         }
     }
-    invoices::load(conn, id)?.ok_or_else(|| AppError::not_found("invoice"))
+    told(conn, id, Event::InvoiceIssued)
+}
+
+/// The invoice as it now stands, its other party told of `event`.
+fn told(conn: &mut Conn, id: InvoiceId, event: Event) -> AppResult<InvoiceView> {
+    let invoice = invoices::load(conn, id)?.ok_or_else(|| AppError::not_found("invoice"))?;
+    super::notices::invoice(conn, &invoice, event)?;
+    Ok(invoice)
 }
 
 /// The payer's side of an invoice, for a change only the payer may make.
@@ -336,7 +344,7 @@ pub fn approve_in(conn: &mut Conn, actor: &Actor, id: InvoiceId) -> AppResult<In
         )?;
     }
     record_decision(conn, actor, &invoice)?;
-    invoices::load(conn, id)?.ok_or_else(|| AppError::not_found("invoice"))
+    told(conn, id, Event::InvoiceApproved)
 }
 
 fn record_decision(conn: &mut Conn, actor: &Actor, invoice: &InvoiceView) -> AppResult<()> {
@@ -361,7 +369,7 @@ pub fn dispute_in(conn: &mut Conn, actor: &Actor, id: InvoiceId, why: &str) -> A
         return Err(wrong_status(&invoice, "disputed"));
     }
     record_decision(conn, actor, &invoice)?;
-    invoices::load(conn, id)?.ok_or_else(|| AppError::not_found("invoice"))
+    told(conn, id, Event::InvoiceDisputed)
 }
 
 /// The payer records that it paid an approved invoice (a family from its direct-payment
@@ -391,7 +399,7 @@ pub async fn paid(
             return Err(wrong_status(&invoice, "paid"));
         }
         record_decision(conn, &actor, &invoice)?;
-        invoices::load(conn, id)?.ok_or_else(|| AppError::not_found("invoice"))
+        told(conn, id, Event::InvoicePaid)
     })
     .await
 }
@@ -473,7 +481,7 @@ pub async fn credit(
             )?;
         }
         record_decision(conn, &actor, &invoice)?;
-        invoices::load(conn, id)?.ok_or_else(|| AppError::not_found("invoice"))
+        told(conn, id, Event::InvoicePaid)
     })
     .await
 }

@@ -1,11 +1,14 @@
 //! The job runner: each server claims due jobs from the database and runs each in its own
 //! transaction with its effect, so a job's work is done once whichever server (or how many) runs.
 
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::Duration;
 
 use super::direct_payments::{self, DIRECT_PAYMENTS};
-use super::invoices;
+use super::{invoices, notices};
+use super::notifications::MAIL;
+use super::outbox::Outbox;
 use super::{AppError, AppResult, records, waitlist};
 use crate::db::{Conn, Db, jobs, now};
 use crate::domain::WaitlistId;
@@ -24,11 +27,24 @@ fn daily() -> chrono::Duration {
     chrono::Duration::days(1)
 }
 
+/// Reminders of booked sessions: how often the job looks for sessions 48 hours ahead.
+pub const REMINDERS: &str = "reminders";
+/// Six-week reviews falling due: the council's deciders are told once per review.
+pub const REVIEWS_DUE: &str = "reviews_due";
+
+fn every_quarter_hour() -> chrono::Duration {
+    chrono::Duration::minutes(15)
+}
+
 /// The next day's run of a daily job, unless another server's chain already has one waiting
 /// (this job is still pending itself until it is marked done).
 fn again_tomorrow(conn: &mut Conn, kind: &str) -> AppResult<()> {
+    again_in(conn, kind, daily())
+}
+
+fn again_in(conn: &mut Conn, kind: &str, interval: chrono::Duration) -> AppResult<()> {
     if jobs::pending(conn, kind, 0)?.len() <= 1 {
-        jobs::schedule(conn, kind, 0, now() + daily())?;
+        jobs::schedule(conn, kind, 0, now() + interval)?;
     }
     Ok(())
 }
@@ -52,11 +68,21 @@ fn handle(conn: &mut Conn, job: &jobs::Job, retention: Retention) -> AppResult<b
             again_tomorrow(conn, invoices::DRAFT_INVOICES)?;
             Ok(did)
         }
+        REMINDERS => {
+            let did = notices::send_reminders(conn, now())? > 0;
+            again_in(conn, REMINDERS, every_quarter_hour())?;
+            Ok(did)
+        }
+        REVIEWS_DUE => {
+            let did = notices::send_reviews_due(conn, direct_payments::london_today())? > 0;
+            again_tomorrow(conn, REVIEWS_DUE)?;
+            Ok(did)
+        }
         other => Err(AppError::Internal(format!("no handler for job kind {other}"))),
     }
 }
 
-/// A daily job is due now unless one is already waiting.
+/// A recurring job is due now unless one is already waiting.
 fn schedule_daily(db: &Db, kind: &'static str) {
     let scheduled = db.write(move |conn| {
         if jobs::pending(conn, kind, 0)?.is_empty() {
@@ -75,7 +101,7 @@ fn backoff(attempts: i32) -> chrono::Duration {
 }
 
 /// Claim and run due jobs until none is left; returns how many ran.
-pub fn run_due(db: &Db, retention: Retention) -> usize {
+pub fn run_due(db: &Db, retention: Retention, outbox: &Outbox) -> usize {
     let mut ran = 0;
     loop {
         // The claim commits on its own: its lease tells every other server the job is taken.
@@ -88,6 +114,14 @@ pub fn run_due(db: &Db, retention: Retention) -> usize {
             }
         };
         let (id, attempts) = (job.id, job.attempts);
+        if job.kind == MAIL {
+            // Sent outside a transaction; the outbox records the outcome itself.
+            if let Err(e) = outbox.deliver(db, &job) {
+                tracing::warn!(job = id, error = %e, "could not record a mail's outcome; its lease will lapse and it is tried again");
+            }
+            ran += 1;
+            continue;
+        }
         let run = db.write_as(move |conn| {
             let did = handle(conn, &job, retention)?;
             jobs::done(conn, job.id)?;
@@ -111,14 +145,16 @@ pub fn run_due(db: &Db, retention: Retention) -> usize {
 
 /// Run due jobs every `poll` on a thread of this server, until the returned sender is dropped
 /// (the server stops).
-pub fn spawn(db: Db, poll: Duration, retention: Retention) -> Sender<()> {
+pub fn spawn(db: Db, poll: Duration, retention: Retention, outbox: Arc<Outbox>) -> Sender<()> {
     let (alive, stop): (Sender<()>, Receiver<()>) = std::sync::mpsc::channel();
     let spawned = std::thread::Builder::new().name("job-runner".into()).spawn(move || {
         schedule_daily(&db, PURGE);
         schedule_daily(&db, DIRECT_PAYMENTS);
         schedule_daily(&db, invoices::DRAFT_INVOICES);
+        schedule_daily(&db, REMINDERS);
+        schedule_daily(&db, REVIEWS_DUE);
         loop {
-            run_due(&db, retention);
+            run_due(&db, retention, &outbox);
             match stop.recv_timeout(poll) {
                 Err(RecvTimeoutError::Disconnected) => return,
                 _ => continue,

@@ -4,6 +4,7 @@
 //! Blocking work (the database, password hashing, the index), transactions and retries happen
 //! here and nowhere else.
 
+pub mod account_links;
 pub mod accounts;
 pub mod bookings;
 pub mod calendar;
@@ -15,6 +16,9 @@ pub mod finance;
 pub mod invoices;
 pub mod jobs;
 pub mod listings;
+pub mod notices;
+pub mod notifications;
+pub mod outbox;
 pub mod passwords;
 pub mod payment_runs;
 pub mod personal_budgets;
@@ -55,8 +59,9 @@ pub struct App {
     pub public_ids: PublicIds,
     /// Wakes the search follower after a write on this server, so the index is fresh at once.
     reindex: Sender<()>,
-    /// Keeps this server's job runner going; it stops when the last clone goes.
-    _jobs: Arc<Sender<()>>,
+    /// Keeps this server's job runner going (it stops when the last clone goes), and wakes it
+    /// when a write queued mail.
+    jobs: Arc<Sender<()>>,
     /// The one bounded pool every password hash and check runs on.
     pub passwords: passwords::PasswordPool,
     /// When an account's failed logins delay or lock further attempts.
@@ -77,6 +82,8 @@ pub struct Limits {
     pub passwords: passwords::PasswordPool,
     pub throttle: crate::domain::throttle::Policy,
     pub retention: crate::domain::retention::Retention,
+    /// Where this server's mail goes.
+    pub outbox: Arc<outbox::Outbox>,
 }
 
 /// Why a use case did not do what it was asked. Each front door maps it once: the API to its JSON
@@ -116,6 +123,10 @@ pub enum AppError {
         /// Every part of the request at fault, when there are several.
         fields: Vec<crate::domain::validate::FieldError>,
     },
+    /// A mailed link that worked once and no longer does: used (`token_used`) or out of date
+    /// (`token_expired`).
+    #[error("{message}")]
+    Gone { code: &'static str, message: String },
     #[error("the server is too busy to answer; try again")]
     Busy,
     /// Too many attempts (from this address, at this account, or waiting for a password check):
@@ -242,7 +253,7 @@ impl App {
         reindex: Sender<()>,
         limits: Limits,
     ) -> App {
-        let jobs = Arc::new(jobs::spawn(db.clone(), jobs::POLL, limits.retention));
+        let jobs = Arc::new(jobs::spawn(db.clone(), jobs::POLL, limits.retention, limits.outbox));
         App {
             db,
             taxonomy,
@@ -250,7 +261,7 @@ impl App {
             geocoder,
             public_ids,
             reindex,
-            _jobs: jobs,
+            jobs,
             passwords: limits.passwords,
             throttle: limits.throttle,
             idle_timeout: default_idle_timeout(),
@@ -295,9 +306,14 @@ impl App {
     /// Run blocking work on the blocking pool, off the threads that answer requests.
     async fn blocking<T: Send + 'static>(&self, f: impl FnOnce(&App) -> AppResult<T> + Send + 'static) -> AppResult<T> {
         let app = self.clone();
-        tokio::task::spawn_blocking(move || f(&app))
+        let done = tokio::task::spawn_blocking(move || f(&app))
             .await
-            .map_err(|_| AppError::Busy)?
+            .map_err(|_| AppError::Busy)?;
+        if notifications::take_queued() {
+            // The runner also polls, so a lost nudge only delays mail by one poll.
+            let _ = self.jobs.send(());
+        }
+        done
     }
 
     /// Read on a pooled connection.

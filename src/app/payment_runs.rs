@@ -275,6 +275,13 @@ pub async fn mark_paid(
         let paid = runs::pay_invoices(conn, id, paid_on, &reference)?;
         let invoices = runs::invoices_of(conn, id)?;
         records::record_changes(conn, &actor, &holders(&invoices), PAID_RUN)?;
+        for item in &invoices {
+            if let Some(invoice) = crate::db::invoices::load(conn, item.invoice_id)?
+                && invoice.status == crate::domain::invoice::InvoiceStatus::Paid
+            {
+                super::notices::invoice(conn, &invoice, crate::domain::notification::Event::InvoicePaid)?;
+            }
+        }
         tracing::info!(run = id.0, invoices = paid, "payment run paid");
         Ok(RunView {
             run: runs::load(conn, council, id)?.ok_or_else(not_found)?,

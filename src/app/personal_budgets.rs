@@ -146,7 +146,9 @@ pub fn request_in(conn: &mut Conn, actor: &Actor, input: RequestInput) -> AppRes
             Some("streams"),
         ));
     }
-    let id = pb_requests::create(conn, CouncilId(plan.council_id), &valid, actor.user_id, actor.role)?;
+    let council = CouncilId(plan.council_id);
+    let id = pb_requests::create(conn, council, &valid, actor.user_id, actor.role)?;
+    super::notices::request_received(conn, council, id, actor.user_id)?;
     load(conn, id)
 }
 
@@ -436,7 +438,9 @@ pub fn decide_in(conn: &mut Conn, actor: &Actor, id: PbRequestId, input: Decisio
     })?;
     hold_for_agreement(conn, id, &new_direct)?;
     tracing::info!(request = %id, outcome = %decision.outcome, stage = %stage, "personal budget decided");
-    load(conn, id)
+    let decided = load(conn, id)?;
+    super::notices::request_decided(conn, decided.budget_holder_id, id)?;
+    Ok(decided)
 }
 
 fn reason_words(d: &pb::ValidDecision) -> String {

@@ -38,10 +38,16 @@ pub async fn create(app: &App, actor: &Actor, input: BudgetHolderInput) -> AppRe
     let council = actor.council().ok_or_else(|| AppError::wrong_role(actor))?;
     let holder = input.validate(&app.taxonomy, App::today())?;
     // On the bounded password pool like logins: an officer's burst of new plans waits its turn.
-    let hash = app.passwords.hash(holder.family.password.clone()).await?;
+    let hash = match holder.family.password.clone() {
+        Some(password) => app.passwords.hash(password).await?,
+        None => users::NO_PASSWORD.to_string(),
+    };
     app.blocking(move |app| {
         let (id, family_user_id, family_account_created) = app.db.write_as(move |conn| {
             let stored = store(conn, council, &holder, &hash)?;
+            if holder.family.password.is_none() {
+                invite_new_family(conn, stored.1)?;
+            }
             // A direct payment's first instalment (and any already due) is paid in at once.
             super::direct_payments::pay_in_due(conn, super::direct_payments::london_today(), Some(stored.0))?;
             Ok::<_, AppError>(stored)
@@ -123,6 +129,17 @@ pub(crate) fn store(
         plan_links::create(conn, id, other_family)?;
     }
     Ok((id, family, created))
+}
+
+/// A family login made without a password is emailed an invitation to choose one (a family
+/// that already has a login, or a stand-in awaiting another council's family, is not).
+fn invite_new_family(conn: &mut crate::db::Conn, family: UserId) -> AppResult<()> {
+    match users::find_by_id(conn, family)? {
+        Some(user) if user.password_hash == users::NO_PASSWORD => {
+            super::account_links::send_link(conn, family, crate::domain::notification::TokenPurpose::Invitation)
+        }
+        _ => Ok(()),
+    }
 }
 
 fn plan_scope(actor: &Actor) -> AppResult<PlanScope> {

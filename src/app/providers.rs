@@ -1,6 +1,7 @@
 //! The council's side of providers: checking them and, when it must, suspending them, each
 //! council in its own Local Offer listing (`domain::listing`).
 
+use crate::domain::notification::Event;
 use super::{App, AppError, AppResult};
 use crate::db::council_listings;
 use crate::db::organisations::{self, OrganisationView};
@@ -42,6 +43,15 @@ pub async fn act(app: &App, actor: &Actor, id: OrganisationId, action: ListingAc
             let current = council_listings::of(conn, council, id)?;
             let status = listing::apply(action, current.map(|l| l.status), current.is_some_and(|l| l.verified))?;
             council_listings::put(conn, council, id, status)?;
+            let event = match action {
+                ListingAction::Verify => Some(Event::ProviderVerified),
+                ListingAction::Suspend => Some(Event::ProviderSuspended),
+                ListingAction::Reinstate => None,
+            };
+            if let Some(event) = event {
+                let council_name = crate::db::councils::name(conn, council)?.unwrap_or_else(|| "A council".into());
+                super::notices::listing(conn, id, &council_name, event)?;
+            }
             let directory = listing::directory_status(&council_listings::statuses(conn, id)?);
             organisations::set_directory_status(conn, id, directory)?;
             view.status = listing::council_status(Some(status)).as_str().to_string();

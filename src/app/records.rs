@@ -29,6 +29,7 @@ pub const CHANGED_OUTCOME: &str = "changed outcome status";
 pub const BOOKED: &str = "booked";
 pub const CHANGED_BOOKING: &str = "changed booking";
 pub const UNLOCKED_LOGIN: &str = "unlocked family login";
+pub const INVITED: &str = "sent the family an invitation";
 pub const ENDED_SESSIONS: &str = "ended family sessions";
 pub const ERASED: &str = "erased";
 

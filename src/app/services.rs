@@ -93,7 +93,11 @@ pub async fn create(app: &App, actor: &Actor, input: ServiceInput) -> AppResult<
         .blocking(move |app| {
             let id = app
                 .db
-                .write_as(move |conn| Ok::<_, AppError>(services::create(conn, organisation, &service)?))?;
+                .write_as(move |conn| {
+                    let id = services::create(conn, organisation, &service)?;
+                    services::settle_publication(conn, id, organisation)?;
+                    Ok::<_, AppError>(id)
+                })?;
             app.db.read_as(|conn| {
                 let view = services::get(conn, id)?.ok_or_else(|| AppError::not_found("service"))?;
                 visible(Some(&viewer), view)
@@ -123,7 +127,9 @@ async fn change(
                         "only the organisation that lists this service can change it",
                     ));
                 }
-                apply(conn)
+                apply(conn)?;
+                services::settle_publication(conn, id, owner)?;
+                Ok(())
             })?;
             app.db.read_as(|conn| {
                 let view = services::get(conn, id)?.ok_or_else(|| AppError::not_found("service"))?;

@@ -4,7 +4,7 @@
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 
 use super::bookings::move_seat;
-use super::{App, AppError, AppResult, records, waitlist};
+use super::{App, AppError, AppResult, notices, records, waitlist};
 use crate::db::sessions::{self as session_db, RegisterLine, SessionView};
 use crate::db::{Conn, bookings, budget_holders, changes, now, services};
 use crate::domain::sessions::{
@@ -140,6 +140,7 @@ pub async fn cancel(app: &App, actor: &Actor, id: SessionId) -> AppResult<Sessio
                 ));
             }
             waitlist::close(conn, id)?;
+            let told = notices::plans_on(conn, id)?;
             // Places first (the session is off), then each seat's money back.
             session_db::cancel(conn, id)?;
             let cancelled = SessionView {
@@ -158,6 +159,7 @@ pub async fn cancel(app: &App, actor: &Actor, id: SessionId) -> AppResult<Sessio
                 }
             }
             changes::record(conn, s.service_id)?;
+            notices::session_cancelled(conn, &s, &told)?;
             Ok(session_db::load(conn, id)?.unwrap_or(cancelled))
         })
         .await?;
@@ -209,6 +211,11 @@ pub async fn change(app: &App, actor: &Actor, id: SessionId, change: Change) -> 
                 if let (Some(starts_at), Some(ends_at)) = (starts_at, ends_at) {
                     let times = Times { starts_at, ends_at }.check("", at)?;
                     session_db::move_to(conn, &s, times)?;
+                    if let Some(moved) = session_db::load(conn, id)?
+                        && moved.times.starts_at != s.times.starts_at
+                    {
+                        notices::session_moved(conn, &s, &moved)?;
+                    }
                 }
             }
             if let Some(places) = change.places {

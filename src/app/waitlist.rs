@@ -5,7 +5,7 @@
 use chrono::{Duration, NaiveDateTime};
 
 use super::bookings::{self, plan_for};
-use super::{App, AppError, AppResult};
+use super::{App, AppError, AppResult, notices};
 use crate::db::bookings::BookingView;
 use crate::db::sessions::{self as session_db, SessionView};
 use crate::db::waitlist::{self, Entry, NewEntry};
@@ -223,6 +223,7 @@ pub(crate) fn offer_freed(conn: &mut Conn, session_id: SessionId, at: NaiveDateT
             None,
         )?;
         jobs::schedule(conn, OFFER_EXPIRY, next.id.0, expires)?;
+        notices::waitlist_offer(conn, next.budget_holder_id, &s, expires)?;
     }
     Ok(())
 }
@@ -238,6 +239,7 @@ pub(crate) fn expire(conn: &mut Conn, id: WaitlistId, at: NaiveDateTime) -> AppR
         return Ok(false);
     }
     end(conn, &entry, WaitStatus::Expired, at)?;
+    notices::waitlist_expired(conn, entry.budget_holder_id, entry.session_id)?;
     Ok(true)
 }
 

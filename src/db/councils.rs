@@ -92,3 +92,15 @@ pub fn set_settings(conn: &mut Conn, id: CouncilId, settings: CouncilSettings) -
     }
     Ok(())
 }
+
+/// Every council, by id (the daily jobs go through them one by one).
+pub fn ids(conn: &mut Conn) -> DbResult<Vec<CouncilId>> {
+    use super::schema::councils;
+    Ok(councils::table
+        .order(councils::id)
+        .select(councils::id)
+        .load::<i64>(conn)?
+        .into_iter()
+        .map(CouncilId)
+        .collect())
+}

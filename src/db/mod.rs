@@ -6,6 +6,7 @@
 //! execution, which cost the booking path most of its time.
 
 pub mod access_log;
+pub mod account_tokens;
 pub mod bank_details;
 pub mod bookings;
 pub mod budget_holders;
@@ -17,6 +18,7 @@ pub mod direct_payments;
 pub mod invoices;
 pub mod jobs;
 pub mod ledger;
+pub mod notifications;
 pub mod login_throttle;
 pub mod organisations;
 pub mod payment_runs;

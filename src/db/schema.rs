@@ -55,6 +55,8 @@ diesel::table! {
         created_at -> Timestamp,
         permissions -> Text,
         disabled_at -> Nullable<Timestamp>,
+        email_confirmed_at -> Nullable<Timestamp>,
+        mail_off -> Text,
     }
 }
 
@@ -108,6 +110,7 @@ diesel::table! {
         offer_window_hours -> Integer,
         late_cancellation -> Text,
         absence -> Text,
+        publish_on_confirm -> Bool,
     }
 }
 
@@ -336,7 +339,39 @@ diesel::allow_tables_to_appear_in_same_query!(
     pb_decisions,
     pb_decision_lines,
     plan_reviews,
+    notifications,
+    account_tokens,
 );
+
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        event -> Text,
+        title -> Text,
+        paragraphs -> Text,
+        link -> Text,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+        mail_status -> Text,
+        mail_attempts -> Integer,
+        mail_error -> Nullable<Text>,
+        mail_sent_at -> Nullable<Timestamp>,
+        once_key -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    account_tokens (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        purpose -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
 
 diesel::table! {
     service_sessions (service_id, position) {
@@ -738,3 +773,5 @@ diesel::joinable!(pb_assessments -> ras (ras_id));
 diesel::joinable!(pb_decisions -> pb_requests (pb_request_id));
 diesel::joinable!(pb_decision_lines -> pb_decisions (decision_id));
 diesel::joinable!(plan_reviews -> budget_holders (budget_holder_id));
+diesel::joinable!(notifications -> users (user_id));
+diesel::joinable!(account_tokens -> users (user_id));

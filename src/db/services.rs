@@ -542,6 +542,59 @@ pub fn set_status(conn: &mut Conn, id: ServiceId, status: ServiceStatus) -> DbRe
     Ok(())
 }
 
+/// Whether anyone at an organisation has confirmed their email (its services may be published).
+pub fn organisation_confirmed(conn: &mut Conn, organisation: OrganisationId) -> DbResult<bool> {
+    use super::schema::users;
+    let confirmed: i64 = users::table
+        .filter(users::organisation_id.eq(organisation.0))
+        .filter(users::email_confirmed_at.is_not_null())
+        .count()
+        .get_result(conn)?;
+    Ok(confirmed > 0)
+}
+
+/// After a provider saved a service: a service published by an organisation that has not
+/// confirmed its email is held as a draft, to be published on confirmation; any other save
+/// clears the hold. True when it was held.
+pub fn settle_publication(conn: &mut Conn, id: ServiceId, organisation: OrganisationId) -> DbResult<bool> {
+    let status: String = services::table.find(id.0).select(services::status).get_result(conn)?;
+    let hold = status == ServiceStatus::Published.as_str() && !organisation_confirmed(conn, organisation)?;
+    if hold {
+        diesel::update(services::table.find(id.0))
+            .set((
+                services::status.eq(ServiceStatus::Draft.as_str()),
+                services::publish_on_confirm.eq(true),
+            ))
+            .execute(conn)?;
+        changes::record(conn, id)?;
+    } else {
+        diesel::update(services::table.find(id.0))
+            .set(services::publish_on_confirm.eq(false))
+            .execute(conn)?;
+    }
+    Ok(hold)
+}
+
+/// The organisation confirmed its email: the services it asked to publish are published.
+pub fn publish_held(conn: &mut Conn, organisation: OrganisationId) -> DbResult<Vec<ServiceId>> {
+    let held: Vec<i64> = services::table
+        .filter(services::organisation_id.eq(organisation.0))
+        .filter(services::publish_on_confirm.eq(true))
+        .select(services::id)
+        .load(conn)?;
+    for id in &held {
+        diesel::update(services::table.find(id))
+            .set((
+                services::status.eq(ServiceStatus::Published.as_str()),
+                services::publish_on_confirm.eq(false),
+                services::updated_at.eq(now()),
+            ))
+            .execute(conn)?;
+        changes::record(conn, ServiceId(*id))?;
+    }
+    Ok(held.into_iter().map(ServiceId).collect())
+}
+
 /// Load a service, whatever its status: who may see it is the caller's question.
 pub fn get(conn: &mut Conn, id: ServiceId) -> DbResult<Option<ServiceView>> {
     let row: Option<ServiceRow> = services::table

@@ -529,3 +529,31 @@ pub fn place_books(conn: &mut Conn) -> DbResult<Vec<(SessionId, i32, i64)>> {
         })
         .collect())
 }
+
+/// A confirmed booking's place on a session: booking, session, service, plan and start.
+pub type BookedSeat = (BookingId, SessionId, ServiceId, BudgetHolderId, NaiveDateTime);
+
+/// Places still booked on sessions starting in `[from, to)` of confirmed bookings (reminders).
+pub fn booked_seats_starting(conn: &mut Conn, from: NaiveDateTime, to: NaiveDateTime) -> DbResult<Vec<BookedSeat>> {
+    let rows: Vec<(i64, i64, i64, i64, NaiveDateTime)> = booking_sessions::table
+        .inner_join(dated_sessions::table)
+        .inner_join(bookings::table)
+        .filter(booking_sessions::status.eq(SeatStatus::Booked.as_str()))
+        .filter(dated_sessions::status.eq(SessionStatus::Scheduled.as_str()))
+        .filter(dated_sessions::starts_at.ge(from))
+        .filter(dated_sessions::starts_at.lt(to))
+        .filter(bookings::status.eq(crate::domain::booking::BookingStatus::Confirmed.as_str()))
+        .order((dated_sessions::starts_at, booking_sessions::booking_id))
+        .select((
+            booking_sessions::booking_id,
+            booking_sessions::session_id,
+            dated_sessions::service_id,
+            bookings::budget_holder_id,
+            dated_sessions::starts_at,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(b, s, svc, h, at)| (BookingId(b), SessionId(s), ServiceId(svc), BudgetHolderId(h), at))
+        .collect())
+}

@@ -36,6 +36,9 @@ pub fn insert(conn: &mut Conn, user: NewUser<'_>) -> DbResult<UserId> {
             users::organisation_id.eq(user.organisation_id.map(|o| o.0)),
             users::council_id.eq(user.council_id.map(|c| c.0)),
             users::created_at.eq(now()),
+            // Made by a council, the operator or an invitation: the address is the one given.
+            // A provider registering itself is marked unconfirmed until it opens its link.
+            users::email_confirmed_at.eq(Some(now())),
         ))
         .returning(users::id)
         .get_result::<i64>(conn)?;
@@ -202,6 +205,22 @@ pub fn set_password_hash(conn: &mut Conn, user: UserId, hash: &str) -> DbResult<
         .set(users::password_hash.eq(hash))
         .execute(conn)?;
     Ok(())
+}
+
+/// Whether the user has shown they read mail at their address (`None`: not yet).
+pub fn set_email_confirmed(conn: &mut Conn, user: UserId, confirmed: bool) -> DbResult<()> {
+    diesel::update(users::table.find(user.0))
+        .set(users::email_confirmed_at.eq(confirmed.then(now)))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn email_confirmed(conn: &mut Conn, user: UserId) -> DbResult<bool> {
+    let at: Option<NaiveDateTime> = users::table
+        .find(user.0)
+        .select(users::email_confirmed_at)
+        .get_result(conn)?;
+    Ok(at.is_some())
 }
 
 /// Close a login for good and remove its email: no password matches "!" (not a PHC string), and

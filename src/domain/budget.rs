@@ -27,7 +27,7 @@ pub struct BudgetHolderInput {
     pub postcode: String,
     pub plan_start: NaiveDate,
     pub plan_end: NaiveDate,
-    pub family: LoginInput,
+    pub family: FamilyInput,
     #[serde(default)]
     pub broker_organisation_id: Option<OrganisationId>,
     pub outcomes: Vec<PlanOutcomeInput>,
@@ -64,6 +64,39 @@ pub struct AllocationInput {
     pub payment_schedule: Option<PaymentSchedule>,
 }
 
+/// The family's login on a new plan: with a password the council hands over in person, or
+/// without one, when the family is invited by email to choose its own.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FamilyInput {
+    pub email: String,
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidFamily {
+    pub email: String,
+    /// `None`: the family is invited to set its own.
+    pub password: Option<String>,
+}
+
+impl FamilyInput {
+    pub fn validate(&self, prefix: &str) -> Result<ValidFamily, Invalid> {
+        let mut c = Checker::new();
+        let email = c.take(validate::email(&format!("{prefix}email"), &self.email));
+        let password = match self.password.as_deref().filter(|p| !p.is_empty()) {
+            Some(p) => c.take(validate::password(&format!("{prefix}password"), p)).map(Some),
+            None => Some(None),
+        };
+        c.finish(|| ())?;
+        match (email, password) {
+            (Some(email), Some(password)) => Ok(ValidFamily { email, password }),
+            _ => Err(Invalid::one(format!("{prefix}email"), "is required")),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidLogin {
     pub email: String,
@@ -93,7 +126,7 @@ pub struct ValidBudgetHolder {
     pub postcode: String,
     pub plan_start: NaiveDate,
     pub plan_end: NaiveDate,
-    pub family: ValidLogin,
+    pub family: ValidFamily,
     pub broker_organisation_id: Option<OrganisationId>,
     pub outcomes: Vec<ValidPlanOutcome>,
     pub allocations: Vec<ValidAllocation>,

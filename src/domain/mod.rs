@@ -11,6 +11,7 @@ pub mod geo;
 pub mod invoice;
 pub mod listing;
 pub mod money;
+pub mod notification;
 pub mod organisation;
 pub mod oruk;
 pub mod paging;

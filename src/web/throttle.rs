@@ -29,7 +29,23 @@ pub const LIMITED: &[&str] = &[
     "/api/v1/providers",
     "/login",
     "/provider/register",
+    "/api/v1/auth/password-reset",
+    "/api/v1/auth/password-reset/confirm",
+    "/api/v1/auth/confirm-email",
+    "/password-reset",
 ];
+
+/// As [`LIMITED`], for paths holding a mailed token: `/invitations/{token}`, and so on.
+pub const LIMITED_UNDER: &[&str] = &[
+    "/api/v1/invitations/",
+    "/invitations/",
+    "/password-reset/",
+    "/confirm-email/",
+];
+
+fn limited(path: &str) -> bool {
+    LIMITED.contains(&path) || LIMITED_UNDER.iter().any(|p| path.starts_with(p))
+}
 
 /// Addresses kept before the limiter forgets those that are back to a full allowance.
 const KEPT: usize = 100_000;
@@ -58,7 +74,7 @@ impl Clients {
     /// Seconds to wait, when this request is over its address's limit.
     fn refusal(&self, req: &ServiceRequest) -> Option<u64> {
         let limiter = self.limiter.as_ref()?;
-        if req.method() != Method::POST || !LIMITED.contains(&req.path()) {
+        if req.method() != Method::POST || !limited(req.path()) {
             return None;
         }
         let forwarded: Vec<&str> = req

@@ -20,7 +20,7 @@ use crate::db::reports::{OutcomeProgress, PricedBelowCost, QuarterlyReturn, Retu
 use crate::db::services::{PriceOptionView, ServiceView};
 use crate::db::sessions::{Seat, SessionView};
 use crate::domain::booking::{BookingInput, BookingStatus, LedgerKind};
-use crate::domain::budget::{AllocationInput, BudgetHolderInput, LoginInput, PlanOutcomeInput};
+use crate::domain::budget::{AllocationInput, BudgetHolderInput, FamilyInput, LoginInput, PlanOutcomeInput};
 use crate::domain::council::SettingsInput;
 use crate::domain::fcr::{FcrBreakdown, FcrInput, Occupancy};
 use crate::domain::organisation::{OrganisationInput, RegistrationInput};
@@ -85,6 +85,8 @@ word_schemas!(
     crate::domain::personal_budget::Permission,
     crate::domain::personal_budget::ReviewKind,
     crate::domain::personal_budget::DueKind,
+    crate::domain::notification::Event,
+    crate::domain::notification::MailStatus,
 );
 
 /// Database ids are 64-bit integers.
@@ -221,6 +223,27 @@ pub struct Login {
 impl From<Login> for LoginInput {
     fn from(l: Login) -> LoginInput {
         LoginInput {
+            email: l.email,
+            password: l.password,
+        }
+    }
+}
+
+/// A new plan's family login: the password is optional (the family is invited by email).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FamilyLogin {
+    pub email: String,
+    /// Given when the council hands the account over in person; left out, the family gets an
+    /// invitation link (single use, 7 days) to set its own.
+    #[serde(default)]
+    #[schema(required = false)]
+    pub password: Option<String>,
+}
+
+impl From<FamilyLogin> for FamilyInput {
+    fn from(l: FamilyLogin) -> FamilyInput {
+        FamilyInput {
             email: l.email,
             password: l.password,
         }
@@ -968,7 +991,8 @@ pub struct NewBudgetHolder {
     pub plan_start: NaiveDate,
     pub plan_end: NaiveDate,
     /// The family's login; an email that already has a family login adds this plan to it.
-    pub family: Login,
+    /// Without a password, the family is emailed an invitation to choose its own.
+    pub family: FamilyLogin,
     #[serde(default)]
     pub broker_organisation_id: Option<OrganisationId>,
     /// Section E outcomes, each mapped to outcome terms.

@@ -61,6 +61,7 @@ impl ApiError {
                 AppError::SecondFactor { code, .. } => code,
                 AppError::EnrolmentRequired => "totp_enrolment_required",
                 AppError::Conflict { code, .. } => code,
+                AppError::Gone { code, .. } => code,
                 AppError::Busy => "busy",
                 AppError::TooManyAttempts { .. } => "too_many_attempts",
                 AppError::Internal(_) => "internal",
@@ -75,6 +76,7 @@ impl ApiError {
         match self {
             ApiError::App(AppError::Conflict { field, .. }) | ApiError::BadRequest { field, .. } => field.as_deref(),
             ApiError::App(AppError::SecondFactor { .. }) => Some("totp"),
+            ApiError::App(AppError::Gone { .. }) => Some("token"),
             ApiError::App(AppError::UnknownReference { field, .. } | AppError::BadParameter { field, .. }) => {
                 Some(field.as_str()).filter(|f| !f.is_empty())
             }
@@ -106,6 +108,7 @@ impl ResponseError for ApiError {
                 AppError::Unauthorized(_) | AppError::SecondFactor { .. } => StatusCode::UNAUTHORIZED,
                 AppError::EnrolmentRequired => StatusCode::FORBIDDEN,
                 AppError::Conflict { .. } => StatusCode::CONFLICT,
+                AppError::Gone { .. } => StatusCode::GONE,
                 AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
                 AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
                 AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

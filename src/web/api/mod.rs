@@ -11,6 +11,7 @@ pub mod dto;
 pub mod error;
 pub mod extract;
 pub(crate) mod invoices;
+mod notifications;
 mod payment_runs;
 mod personal_budgets;
 mod plans;
@@ -49,6 +50,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .configure(invoices::routes)
         .configure(payment_runs::routes)
         .configure(personal_budgets::routes)
+        .configure(notifications::routes)
         .configure(spending::routes);
 }
 

@@ -5,7 +5,7 @@ use super::Form;
 use crate::app::AppError;
 use crate::db::services::ServiceView;
 use crate::domain::booking::BookingInput;
-use crate::domain::budget::{AllocationInput, BudgetHolderInput, LoginInput, PlanOutcomeInput};
+use crate::domain::budget::{AllocationInput, BudgetHolderInput, FamilyInput, LoginInput, PlanOutcomeInput};
 use crate::domain::fcr::FcrInput;
 use crate::domain::organisation::{OrganisationInput, RegistrationInput};
 use crate::domain::paging::PageRequest;
@@ -799,9 +799,9 @@ impl TryFrom<&Form> for BudgetHolderInput {
                 postcode: form.get("postcode").to_string(),
                 plan_start,
                 plan_end,
-                family: LoginInput {
+                family: FamilyInput {
                     email: form.get("family_email").to_string(),
-                    password: form.get("family_password").to_string(),
+                    password: Some(form.get("family_password").to_string()).filter(|p| !p.is_empty()),
                 },
                 broker_organisation_id: None,
                 outcomes,

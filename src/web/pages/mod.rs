@@ -176,6 +176,7 @@ struct Seen {
     role: Option<Role>,
     csrf: String,
     shortlisted: usize,
+    unread: i64,
 }
 
 /// A page's error shown with the visitor's own header and menus (the error itself is rendered
@@ -200,6 +201,7 @@ where
                 role: seen.role.map(Role::as_str),
                 csrf: &seen.csrf,
                 shortlisted: seen.shortlisted,
+                unread: seen.unread,
             })),
             _ => None,
         };
@@ -221,6 +223,8 @@ pub struct Visitor {
     pub csrf: String,
     /// Services kept while browsing (no login needed), newest first.
     pub shortlist: Vec<i64>,
+    /// The logged-in visitor's unread notices (the menu shows the count).
+    pub unread: i64,
     /// The pre-session token of the CSRF cookie (made now when the visitor had none).
     cookie_csrf: String,
     new_csrf: bool,
@@ -291,14 +295,20 @@ impl FromRequest for Visitor {
                 })
                 .unwrap_or_default();
             // Kept with the request so an error page shows the same header as the page would.
+            let unread = match (&actor, req.app_data::<Data>()) {
+                (Some(actor), Some(app)) if !must_enrol => app::notifications::unread(app, actor).await?,
+                _ => 0,
+            };
             req.extensions_mut().insert(Seen {
                 role: actor.as_ref().map(|a| a.role),
                 csrf: csrf.clone(),
                 shortlisted: shortlist.len(),
+                unread,
             });
             Ok(Visitor {
                 session,
                 actor,
+                unread,
                 must_enrol,
                 csrf,
                 shortlist,
@@ -317,6 +327,7 @@ impl Visitor {
             role: self.actor.as_ref().map(|a| a.role.as_str()),
             csrf: &self.csrf,
             shortlisted: self.shortlist.len(),
+            unread: self.unread,
         }
     }
 
@@ -526,6 +537,7 @@ impl ResponseError for PageError {
                 }
                 AppError::Invalid(_) | AppError::BadParameter { .. } => StatusCode::BAD_REQUEST,
                 AppError::Conflict { .. } => StatusCode::CONFLICT,
+                AppError::Gone { .. } => StatusCode::GONE,
                 AppError::Busy | AppError::Internal(_) => StatusCode::SERVICE_UNAVAILABLE,
                 AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             },
@@ -544,6 +556,7 @@ impl ResponseError for PageError {
             role: None,
             csrf: "",
             shortlisted: 0,
+            unread: 0,
         };
         self.page(&chrome)
     }
@@ -585,6 +598,9 @@ impl PageError {
                         wait_in_words(*retry_after_secs)
                     ),
                 );
+            }
+            PageError::App(AppError::Gone { message, .. }) => {
+                return self.respond(chrome, "This link no longer works", &format!("{}.", crate::templates::components::capitalise(message)));
             }
             PageError::App(AppError::Denied { message, .. }) => {
                 return self.respond(chrome, "That is for someone else to do", &format!("{message}."));
