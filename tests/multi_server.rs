@@ -15,7 +15,7 @@ use serde_json::json;
 struct Server {
     child: Child,
     base: String,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Drop for Server {
@@ -52,12 +52,20 @@ fn start(database_url: &str) -> Server {
         .strip_prefix("localoffer listening on ")
         .expect("address line")
         .to_string();
-    Server { child, base, _dir: dir }
+    Server { child, base, dir }
 }
 
 /// Drive a server process with the same helpers as the in-process tests.
 fn as_app(server: &Server) -> TestApp {
     TestApp::remote(&server.base)
+}
+
+/// As [`as_app`], reading mail from every server's outbox (whichever server's job runner claims
+/// a mail job writes it).
+fn as_app_among(server: &Server, all: &[&Server]) -> TestApp {
+    let mut app = as_app(server);
+    app.outboxes = all.iter().map(|s| s.dir.path().join("outbox")).collect();
+    app
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -69,7 +77,7 @@ async fn two_servers_share_one_postgresql_database() {
     let database = localoffer::db::create_scratch_postgres(&server_url, "localoffer_test").unwrap();
     let _cleanup = Scratch { url: database.clone() };
     let (a, b) = (start(&database), start(&database));
-    let (app_a, app_b) = (as_app(&a), as_app(&b));
+    let (app_a, app_b) = (as_app_among(&a, &[&a, &b]), as_app(&b));
 
     // Set-up through server A; a token issued by A works on B (sessions live in the database).
     let out = Command::new(env!("CARGO_BIN_EXE_localoffer"))
@@ -187,7 +195,7 @@ async fn an_offer_expires_once_whichever_of_several_servers_runs_the_job() {
     let database = localoffer::db::create_scratch_postgres(&server_url, "localoffer_test").unwrap();
     let _cleanup = Scratch { url: database.clone() };
     let servers = [start(&database), start(&database), start(&database)];
-    let app = as_app(&servers[0]);
+    let app = as_app_among(&servers[0], &servers.iter().collect::<Vec<_>>());
     let out = Command::new(env!("CARGO_BIN_EXE_localoffer"))
         .args([
             "council",

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod mail;
 
 use std::process::Command;
 
@@ -76,6 +77,8 @@ pub struct TestApp {
     pub scratch: Option<std::sync::Arc<Scratch>>,
     /// The second-factor secrets of the users the helpers enrolled, to compute their codes.
     pub authenticator: Authenticator,
+    /// Where the servers under test leave mail when no SMTP server is set.
+    pub outboxes: Vec<std::path::PathBuf>,
     handle: Option<actix_web::dev::ServerHandle>,
 }
 
@@ -163,6 +166,7 @@ pub async fn spawn_with(
     TestApp {
         base,
         client: Client::new(),
+        outboxes: vec![dir.path().join("outbox")],
         dir,
         scratch,
         authenticator: Authenticator::default(),
@@ -179,6 +183,7 @@ impl TestApp {
             dir: tempfile::tempdir().expect("temp dir"),
             scratch: None,
             authenticator: Authenticator::default(),
+            outboxes: Vec::new(),
             handle: None,
         }
     }
@@ -330,10 +335,23 @@ impl TestApp {
             .await;
         let body = expect(res, StatusCode::ACCEPTED).await;
         assert_eq!(body["status"], "received", "{body}");
+        self.confirm_email(email).await;
         // The answer never says what was created: the new user finds its organisation from /me.
         let token = self.login(email, PASSWORD).await;
         let me = expect(self.get("/me", Some(&token)).await, StatusCode::OK).await;
         (me["organisation_id"].as_i64().expect("organisation id"), token)
+    }
+
+    /// Wait for the mail to `to` that holds `containing`.
+    pub async fn mail_to(&self, to: &str, containing: &str) -> mail::Mail {
+        mail::wait_for(&self.outboxes, to, containing).await
+    }
+
+    /// Open the confirmation link mailed to a new provider (its services can then be published).
+    pub async fn confirm_email(&self, email: &str) {
+        let token = self.mail_to(email, "/confirm-email/").await.token("/confirm-email");
+        let res = self.post("/auth/confirm-email", None, &json!({"token": token})).await;
+        expect(res, StatusCode::NO_CONTENT).await;
     }
 
     pub async fn service(&self, token: &str, body: &Value) -> Value {
