@@ -8,6 +8,7 @@ pub mod council;
 pub mod family;
 pub mod invoices;
 pub mod mail;
+pub mod notifications;
 pub mod payment_runs;
 pub mod personal_budgets;
 pub mod provider;

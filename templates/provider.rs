@@ -57,9 +57,30 @@ pub fn register(chrome: &Chrome<'_>, errors: &FormErrors, form: &dyn Values) -> 
     }
 }
 
-pub fn services(chrome: &Chrome<'_>, list: &[ServiceView]) -> Markup {
+/// Where a provider's email confirmation stands, as its services page shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirmation {
+    Done,
+    Waiting,
+    Sent,
+}
+
+pub fn services(chrome: &Chrome<'_>, list: &[ServiceView], confirmation: Confirmation) -> Markup {
     html! {
         h1 { "Your services" }
+        @if confirmation != Confirmation::Done {
+            div.notice role="status" {
+                h2.heading-s { "Confirm your email address" }
+                @if confirmation == Confirmation::Sent {
+                    p { "We have sent a new link to your email address." }
+                }
+                p { "We emailed you a link when you registered. Until you open it, you can keep drafts, and the services you publish wait as drafts: they go live when you confirm." }
+                form method="post" action="/provider/confirm-email" {
+                    (c::csrf_field(chrome))
+                    button.button.button-secondary type="submit" { "Send me a new link" }
+                }
+            }
+        }
         p { a.button href="/provider/services/new" { "Add a service" } }
         p { a href="/my-calendar" { "Your sessions in your calendar app" } }
         (c::table("Services", &["Service", "Prices", "Status", ""], list.is_empty().then_some("You have not listed a service yet."), html! {

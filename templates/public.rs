@@ -516,6 +516,7 @@ pub fn login(chrome: &Chrome<'_>, errors: &FormErrors, email: &str, next: &str) 
                 "Council officers and brokers (and anyone who set one up): the 6-digit code, or one of your recovery codes. Leave it empty otherwise."))
             button.button type="submit" { "Log in" }
         }
+        p { a href="/password-reset" { "Forgotten your password?" } }
         p { "Providers: " a href="/provider/register" { "register your organisation" } "." }
     }
 }

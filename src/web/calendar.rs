@@ -24,12 +24,20 @@ pub fn address(req: &HttpRequest, token: &str) -> String {
     format!("{}://{}/calendar/{token}.ics", info.scheme(), info.host())
 }
 
-/// The path as request logs may show it: a feed's token is a password, so it is left out.
-pub fn loggable_path(path: &str) -> &str {
-    if path.starts_with("/calendar/") {
-        "/calendar/…"
-    } else {
-        path
+/// Paths that carry a secret after them: a calendar feed's token, a mailed link's token.
+const SECRET_AFTER: &[&str] = &[
+    "/calendar/",
+    "/invitations/",
+    "/password-reset/",
+    "/confirm-email/",
+    "/api/v1/invitations/",
+];
+
+/// The path as request logs may show it: a token in it is a password, so it is left out.
+pub fn loggable_path(path: &str) -> String {
+    match SECRET_AFTER.iter().find(|p| path.starts_with(*p)) {
+        Some(prefix) => format!("{prefix}…"),
+        None => path.to_string(),
     }
 }
 
@@ -46,5 +54,8 @@ mod tests {
         assert_eq!(loggable_path("/calendar/"), "/calendar/…");
         assert_eq!(loggable_path("/api/v1/me/calendar"), "/api/v1/me/calendar");
         assert_eq!(loggable_path("/search"), "/search");
+        assert_eq!(loggable_path("/api/v1/invitations/abc/accept"), "/api/v1/invitations/…");
+        assert_eq!(loggable_path("/password-reset/abc"), "/password-reset/…");
+        assert_eq!(loggable_path("/password-reset"), "/password-reset");
     }
 }

@@ -126,7 +126,7 @@ where
 {
     let started = Instant::now();
     let method = req.method().clone();
-    let path = calendar::loggable_path(req.path()).to_string();
+    let path = calendar::loggable_path(req.path());
     let fut = srv.call(req);
     async move {
         let res = fut.await?;

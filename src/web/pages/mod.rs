@@ -12,6 +12,7 @@ mod council_forms;
 mod family;
 mod forms;
 mod invoices;
+mod notifications;
 mod payment_runs;
 mod personal_budgets;
 mod provider;
@@ -54,6 +55,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/login", web::get().to(public::login_form))
         .route("/login", web::post().to(public::login))
         .route("/logout", web::post().to(public::logout))
+        .route("/notifications", web::get().to(notifications::list))
+        .route("/notifications/read", web::post().to(notifications::mark_read))
+        .route("/account/notifications", web::get().to(notifications::preferences))
+        .route("/account/notifications", web::post().to(notifications::set_preferences))
+        .route("/password-reset", web::get().to(notifications::reset_form))
+        .route("/password-reset", web::post().to(notifications::request_reset))
+        .route("/password-reset/{token}", web::get().to(notifications::reset))
+        .route("/password-reset/{token}", web::post().to(notifications::confirm_reset))
+        .route("/invitations/{token}", web::get().to(notifications::invitation))
+        .route("/invitations/{token}", web::post().to(notifications::accept_invitation))
+        .route("/confirm-email/{token}", web::get().to(notifications::confirm_email_form))
+        .route("/confirm-email/{token}", web::post().to(notifications::confirm_email))
+        .route("/provider/confirm-email", web::post().to(notifications::resend_confirmation))
         .route("/account", web::get().to(account::page))
         .route("/account/password", web::post().to(account::change_password))
         .route("/account/logout-everywhere", web::post().to(account::logout_everywhere))

@@ -40,11 +40,17 @@ pub async fn register(app: Data, visitor: Visitor, body: web::Bytes) -> Page {
     }
 }
 
-pub async fn services(app: Data, visitor: Visitor) -> Page {
+pub async fn services(app: Data, visitor: Visitor, req: actix_web::HttpRequest) -> Page {
     let actor = visitor.require(PROVIDER, "/provider/services")?;
     let organisation = actor.provider().ok_or(PageError::App(AppError::wrong_role(actor)))?;
     let list = services::of_organisation(&app, Some(actor.clone()), organisation).await?;
-    Ok(visitor.page("Your services", true, pages::services(&visitor.chrome(), &list)))
+    let confirmation = match crate::app::account_links::email_confirmed(&app, actor).await? {
+        true => pages::Confirmation::Done,
+        false if req.query_string() == "confirmation=sent" => pages::Confirmation::Sent,
+        false => pages::Confirmation::Waiting,
+    };
+    let body = pages::services(&visitor.chrome(), &list, confirmation);
+    Ok(visitor.page("Your services", true, body))
 }
 
 pub async fn new_service_form(app: Data, visitor: Visitor) -> Page {
