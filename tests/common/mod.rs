@@ -3,6 +3,7 @@
 
 pub mod browser;
 pub mod mail;
+pub mod smtp;
 
 use std::process::Command;
 
@@ -144,6 +145,11 @@ pub fn fresh_database() -> Option<std::sync::Arc<Scratch>> {
             Some(std::sync::Arc::new(Scratch { url }))
         }
     }
+}
+
+/// A fresh database on the given backend, whichever the test runs on.
+pub fn fresh_database_on(on: Backend) -> Option<std::sync::Arc<Scratch>> {
+    BACKEND.sync_scope(on, fresh_database)
 }
 
 pub async fn spawn() -> TestApp {
