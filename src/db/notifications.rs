@@ -167,6 +167,7 @@ pub fn mark_read(conn: &mut Conn, user: UserId, up_to: Option<i64>) -> DbResult<
     let q = notifications::table
         .filter(notifications::user_id.eq(user.0))
         .filter(notifications::read_at.is_null())
+        .filter(notifications::event.ne_all(account_events()))
         .filter(notifications::id.le(up_to.unwrap_or(i64::MAX)));
     Ok(diesel::update(q).set(notifications::read_at.eq(Some(now()))).execute(conn)?)
 }
