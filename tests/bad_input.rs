@@ -427,6 +427,52 @@ both_backends! {
     }
 
     #[tokio::test]
+    async fn mailed_links_and_email_choices_refuse_bad_fields_and_keep_what_is_stored() {
+        let app = spawn().await;
+        let family = {
+            let council = app.council("Merton", "officer@merton.example").await;
+            app.holder(&council, &sam("EHC-0001", "parent@family.example", "100.00")).await;
+            app.login("parent@family.example", PASSWORD).await
+        };
+        let token = "a".repeat(64);
+        for (path, body, status, expected) in [
+            ("/auth/password-reset", json!({}), 400, "email"),
+            ("/auth/password-reset", json!({"email": 7}), 400, "email"),
+            ("/auth/password-reset", json!({"email": "nope"}), 422, "email"),
+            ("/auth/password-reset", json!({"email": "a@b.example", "extra": 1}), 400, "extra"),
+            ("/auth/password-reset/confirm", json!({"token": token}), 400, "password"),
+            ("/auth/password-reset/confirm", json!({"token": token, "password": "short"}), 422, "password"),
+            ("/auth/password-reset/confirm", json!({"token": token, "password": PASSWORD}), 404, "token"),
+            ("/auth/confirm-email", json!({"token": ["x"]}), 400, "token"),
+            ("/auth/confirm-email", json!({"token": token}), 404, "token"),
+        ] {
+            let res = app.post(path, None, &body).await;
+            assert_eq!(res.status().as_u16(), status, "{path} {body}");
+            let answer = expect(res, reqwest::StatusCode::from_u16(status).unwrap()).await;
+            assert_eq!(field(&answer), expected, "{path} {body}: {answer}");
+        }
+        let res = app.post(&format!("/invitations/{token}/accept"), None, &json!({"password": 12})).await;
+        assert_eq!(field(&expect(res, StatusCode::BAD_REQUEST).await), "password");
+        let before = expect(app.get("/me/notification-preferences", Some(&family)).await, StatusCode::OK).await;
+        for (body, status, expected) in [
+            (json!({}), 400, "events"),
+            (json!({"events": []}), 400, "events"),
+            (json!({"events": {"session_reminder": 1}}), 400, "events.session_reminder"),
+            (json!({"events": {"no_such_event": false}}), 422, "events.no_such_event"),
+            (json!({"events": {"session_reminder": false, "invoice_paid": false}}), 422, "events.invoice_paid"),
+        ] {
+            let res = app.put("/me/notification-preferences", Some(&family), &body).await;
+            assert_eq!(res.status().as_u16(), status, "{body}");
+            let answer = expect(res, reqwest::StatusCode::from_u16(status).unwrap()).await;
+            assert_eq!(field(&answer), expected, "{body}: {answer}");
+        }
+        let after = expect(app.get("/me/notification-preferences", Some(&family)).await, StatusCode::OK).await;
+        assert_eq!(before, after, "a refused change keeps every choice");
+        let res = app.post("/notifications/read", Some(&family), &json!({"up_to": "all"})).await;
+        assert_eq!(field(&expect(res, StatusCode::BAD_REQUEST).await), "up_to");
+    }
+
+    #[tokio::test]
     async fn a_ras_and_a_request_refuse_every_kind_of_bad_field_and_keep_what_is_stored() {
         let app = spawn().await;
         let council = app.council("Merton", "officer@merton.example").await;

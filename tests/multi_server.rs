@@ -306,7 +306,7 @@ async fn an_offer_expires_once_whichever_of_several_servers_runs_the_job() {
         .read(|conn| {
             use diesel::RunQueryDsl;
             Ok(diesel::sql_query(
-                "SELECT subject_id, attempts, done_at IS NOT NULL AS done FROM jobs WHERE kind NOT IN ('purge', 'direct_payments', 'draft_invoices') ORDER BY id",
+                "SELECT subject_id, attempts, done_at IS NOT NULL AS done FROM jobs WHERE kind = 'waitlist_offer_expiry' ORDER BY id",
             )
             .load(conn)?)
         })

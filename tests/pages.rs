@@ -364,6 +364,8 @@ both_backends! {
         // A neutral page, the same whether or not the email was taken, and no automatic login.
         assert_eq!(ok.status, StatusCode::OK);
         assert!(ok.html.contains("Registration received") && ok.html.contains("If this email is not already registered"), "{}", ok.html);
+        // Its services are shown once the link mailed at registration is opened.
+        app.confirm_email("staff@kayak.example").await;
         assert_eq!(b.log_in("staff@kayak.example", PASSWORD).await.location.as_deref(), Some("/provider/services"));
         let csrf = b.get("/provider/services/new").await.csrf();
         let mut form = vec![
@@ -864,6 +866,7 @@ mod entering_everything {
                 ("email", "staff@mitchamswim.example"), ("password", PASSWORD),
             ]).await;
             assert!(registered.html.contains("Registration received"), "{}", registered.html);
+            app.confirm_email("staff@mitchamswim.example").await;
             b.log_in("staff@mitchamswim.example", PASSWORD).await;
             let page = b.get("/provider/services/new").await;
             assert!(page.html.contains("Making and keeping friends"), "specific outcomes grouped under broad ones");

@@ -11,7 +11,7 @@
 //   - saves a full-page screenshot in tests/browser/screenshots/NN-name.png.
 // Plain Node, no test framework. Exit code 0 when everything passed, 1 otherwise.
 
-import { existsSync, mkdirSync, readdirSync, rmSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, copyFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import http from 'node:http';
@@ -27,6 +27,8 @@ const AXE = path.join(HERE, 'node_modules', 'axe-core', 'axe.min.js');
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 const DESKTOP = { width: 1280, height: 900 };
+// Where the demo server writes mail (no SMTP server is set): run.sh passes its data directory's.
+const OUTBOX = process.env.OUTBOX || '';
 const NARROW = { width: 320, height: 800 };
 
 // The demo's published two-step login secrets (README), for officers and brokers.
@@ -385,6 +387,40 @@ async function clickAndWait(page, locator, urlPattern) {
   return before;
 }
 
+/** The plain-text part of a .eml file, its transfer encoding undone (quoted-printable or base64). */
+function mailText(raw) {
+  const parts = raw.split(/\r?\n--[^\r\n]+\r?\n/);
+  for (const part of parts) {
+    const [head, ...rest] = part.split(/\r?\n\r?\n/);
+    if (!/Content-Type: text\/plain/i.test(head)) continue;
+    const body = rest.join('\n\n');
+    if (/Content-Transfer-Encoding: base64/i.test(head)) return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+    if (/Content-Transfer-Encoding: quoted-printable/i.test(head)) {
+      return body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_, h) => String.fromCharCode(parseInt(h, 16)));
+    }
+    return body;
+  }
+  return raw;
+}
+
+/** Wait for a mail to `to` in the outbox whose text has a link under `linkPath`; its path. */
+async function mailedLink(to, linkPath) {
+  expect(OUTBOX !== '', 'the journeys know where the demo server writes mail (OUTBOX)');
+  const pattern = new RegExp(`${linkPath}/[0-9a-f]{64}`);
+  for (let i = 0; i < 100; i++) {
+    const files = existsSync(OUTBOX) ? readdirSync(OUTBOX).filter((f) => f.endsWith('.eml')) : [];
+    for (const f of files) {
+      const raw = readFileSync(path.join(OUTBOX, f), 'utf8');
+      if (!new RegExp(`^To: .*${to.replace(/[.]/g, '\\.')}`, 'mi').test(raw)) continue;
+      const found = mailText(raw).match(pattern);
+      if (found) return found[0];
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(false, `a mail to ${to} with a ${linkPath} link arrives in the outbox`);
+  return '';
+}
+
 async function loggedIn(page) {
   return (await page.getByRole('button', { name: 'Log out', exact: true }).count()) > 0;
 }
@@ -718,6 +754,20 @@ async function providerJourney(page) {
   );
   expect(!(await loggedIn(page)), 'registering does not log in by itself');
   await logIn(page, email, 'browser-test-pass', '/provider/services');
+  await checkPage(page, 'provider-services-unconfirmed');
+  expect(
+    /Confirm your email address/.test(await main(page).innerText()),
+    'before confirming its email, the services page asks the provider to',
+  );
+  // The link mailed at registration: a page with a button (a mail scanner opening it confirms nothing).
+  await goto(page, await mailedLink(email, '/confirm-email'));
+  await checkPage(page, 'confirm-email');
+  await clickAndWait(page, main(page).getByRole('button', { name: 'Confirm my email address', exact: true }));
+  await checkPage(page, 'email-confirmed');
+  expect(
+    (await main(page).getByRole('heading', { level: 1, name: 'Your email address is confirmed', exact: true }).count()) === 1,
+    'opening the mailed link confirms the email',
+  );
   // Two-step login is optional for providers: this one turns it on from the account page.
   await goto(page, '/account');
   await clickAndWait(page, main(page).getByRole('button', { name: 'Set up an authenticator app', exact: true }));
@@ -1295,6 +1345,51 @@ async function personalBudgetJourney(page) {
 
 // ---------------------------------------------------------------- main
 
+async function notificationsJourney(page) {
+  const family = 'family9@demo.example';
+  // A forgotten password, reset through the link mailed to the family.
+  await goto(page, '/login');
+  await clickAndWait(page, main(page).getByRole('link', { name: 'Forgotten your password?', exact: true }), /\/password-reset$/);
+  await checkPage(page, 'password-reset');
+  await clickAndWait(page, main(page).getByRole('button', { name: 'Send me a link', exact: true }));
+  await checkPage(page, 'password-reset-errors');
+  expect((await main(page).locator('.error-summary a[href="#email"]').count()) === 1, 'an empty email is named in the error summary');
+  await main(page).getByLabel('Email address', { exact: true }).fill(family);
+  await clickAndWait(page, main(page).getByRole('button', { name: 'Send me a link', exact: true }));
+  await checkPage(page, 'password-reset-sent');
+  expect(/has an account, we have emailed it a link/.test(await main(page).innerText()), 'the answer does not say whether the email has an account');
+  const link = await mailedLink(family, '/password-reset');
+  await goto(page, link);
+  await checkPage(page, 'password-reset-choose');
+  await main(page).getByLabel('New password', { exact: true }).fill('short');
+  await clickAndWait(page, main(page).getByRole('button', { name: 'Set my password', exact: true }));
+  await checkPage(page, 'password-reset-too-short');
+  expect((await main(page).locator('.error-summary a[href="#password"]').count()) === 1, 'a short password is named in the error summary');
+  await main(page).getByLabel('New password', { exact: true }).fill('a new family password');
+  await clickAndWait(page, main(page).getByRole('button', { name: 'Set my password', exact: true }));
+  await checkPage(page, 'password-set');
+  await goto(page, link);
+  expect(/This link no longer works/.test(await main(page).innerText()), 'a used reset link says it no longer works');
+  await checkPage(page, 'password-reset-used');
+  await logIn(page, family, 'a new family password', '/my-plan');
+
+  // Notices, with the unread count in the menu, and the choice of emails.
+  await goto(page, '/notifications');
+  await checkPage(page, 'notifications');
+  expect((await main(page).getByRole('heading', { level: 1, name: 'Notifications', exact: true }).count()) === 1, '/notifications is headed "Notifications"');
+  await goto(page, '/account/notifications');
+  await checkPage(page, 'notification-preferences');
+  const reminders = main(page).getByLabel('A reminder 48 hours before each booked session', { exact: true });
+  expect(await reminders.isChecked(), 'reminders are emailed unless turned off');
+  const confirmed = main(page).getByLabel('A booking is confirmed', { exact: true });
+  expect(await confirmed.isDisabled(), 'mail about money cannot be turned off');
+  await reminders.uncheck();
+  await clickAndWait(page, main(page).getByRole('button', { name: 'Save my choices', exact: true }));
+  await checkPage(page, 'notification-preferences-saved');
+  expect(/Your choices are saved/.test(await main(page).innerText()), 'saving says so');
+  expect(!(await main(page).getByLabel('A reminder 48 hours before each booked session', { exact: true }).isChecked()), 'reminders stay off once saved');
+}
+
 async function run() {
   rmSync(SHOTS, { recursive: true, force: true });
   mkdirSync(SHOTS, { recursive: true });
@@ -1329,6 +1424,7 @@ async function run() {
     ['Keyboard only: a family logs in and books a date', keyboardJourney],
     ['Invoices: a credit note, the family approves, the council records payment', invoiceJourney],
     ['Personal budgets: a RAS, a request, an assessment, the panel, the letter, a review decided by another officer', personalBudgetJourney],
+    ['Notifications: a forgotten password reset by email, notices, the choice of emails', notificationsJourney],
   ];
   const journeyResults = [];
   try {

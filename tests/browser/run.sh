@@ -31,7 +31,7 @@ start_demo_server "$bin" --map-tiles 'http://tiles.localoffer.test/{z}/{x}/{y}.p
 
 
 set +e
-node "$here/journeys.mjs" "$base"
+OUTBOX="$demo_tmp/data/outbox" node "$here/journeys.mjs" "$base"
 status=$?
 set -e
 exit "$status"
