@@ -14,6 +14,8 @@ pub struct Chrome<'a> {
     pub csrf: &'a str,
     /// How many services the visitor has shortlisted.
     pub shortlisted: usize,
+    /// Messages the logged-in visitor has not read, in all its conversations.
+    pub unread_messages: u64,
 }
 
 /// Pounds for people: "£1,200.00".

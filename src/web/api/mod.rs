@@ -19,6 +19,7 @@ mod search;
 mod services;
 mod sessions;
 pub(crate) mod spending;
+mod threads;
 
 use actix_web::{HttpResponse, get, web};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -49,7 +50,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .configure(invoices::routes)
         .configure(payment_runs::routes)
         .configure(personal_budgets::routes)
-        .configure(spending::routes);
+        .configure(spending::routes)
+        .configure(threads::routes);
 }
 
 /// The document as served: the collected paths and schemas, with what every operation shares.

@@ -18,6 +18,7 @@ mod provider;
 mod public;
 mod shortlist;
 mod spending;
+mod threads;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -160,7 +161,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(invoices::routes)
         .configure(payment_runs::routes)
         .configure(personal_budgets::routes)
-        .configure(spending::routes);
+        .configure(spending::routes)
+        .configure(threads::routes);
 }
 
 async fn stylesheet() -> HttpResponse {
@@ -176,6 +178,7 @@ struct Seen {
     role: Option<Role>,
     csrf: String,
     shortlisted: usize,
+    unread_messages: u64,
 }
 
 /// A page's error shown with the visitor's own header and menus (the error itself is rendered
@@ -200,6 +203,7 @@ where
                 role: seen.role.map(Role::as_str),
                 csrf: &seen.csrf,
                 shortlisted: seen.shortlisted,
+                unread_messages: seen.unread_messages,
             })),
             _ => None,
         };
@@ -221,6 +225,8 @@ pub struct Visitor {
     pub csrf: String,
     /// Services kept while browsing (no login needed), newest first.
     pub shortlist: Vec<i64>,
+    /// Messages the logged-in visitor has not read (the menu's count).
+    pub unread_messages: u64,
     /// The pre-session token of the CSRF cookie (made now when the visitor had none).
     cookie_csrf: String,
     new_csrf: bool,
@@ -280,6 +286,15 @@ impl FromRequest for Visitor {
             };
             let must_enrol = caller.as_ref().is_some_and(|c| c.must_enrol);
             let actor = caller.map(|c| c.actor);
+            let unread_messages = match (&actor, req.app_data::<Data>()) {
+                (Some(actor), Some(app)) if !must_enrol => app::threads::unread_total(app, actor)
+                    .await
+                    .unwrap_or_else(|e| {
+                        tracing::warn!(error = %e, "unread messages not counted");
+                        0
+                    }),
+                _ => 0,
+            };
             let session = actor.as_ref().and(session);
             let csrf = session.as_deref().map_or_else(|| cookie_csrf.clone(), session_csrf);
             let shortlist: Vec<i64> = cookie(SHORTLIST_COOKIE)
@@ -295,6 +310,7 @@ impl FromRequest for Visitor {
                 role: actor.as_ref().map(|a| a.role),
                 csrf: csrf.clone(),
                 shortlisted: shortlist.len(),
+                unread_messages,
             });
             Ok(Visitor {
                 session,
@@ -302,6 +318,7 @@ impl FromRequest for Visitor {
                 must_enrol,
                 csrf,
                 shortlist,
+                unread_messages,
                 cookie_csrf,
                 new_csrf,
                 secure,
@@ -317,6 +334,7 @@ impl Visitor {
             role: self.actor.as_ref().map(|a| a.role.as_str()),
             csrf: &self.csrf,
             shortlisted: self.shortlist.len(),
+            unread_messages: self.unread_messages,
         }
     }
 
@@ -544,6 +562,7 @@ impl ResponseError for PageError {
             role: None,
             csrf: "",
             shortlisted: 0,
+            unread_messages: 0,
         };
         self.page(&chrome)
     }
