@@ -69,7 +69,9 @@ pub fn list(list: &ThreadList) -> Markup {
 pub fn thread(chrome: &Chrome<'_>, t: &ThreadView, errors: &FormErrors, reply: &str) -> Markup {
     let about = match t.about {
         About::Service(s) => html! { a href={ "/services/" (s) } { (t.subject) } },
-        About::Booking(_) if chrome.role == Some("provider") => html! { (t.subject) " (see " a href="/provider/bookings" { "Bookings" } ")" },
+        About::Booking(_) if chrome.role == Some("provider") => {
+            html! { (t.subject) " (see " a href="/provider/bookings" { "Bookings" } ")" }
+        }
         About::Booking(b) => html! { a href={ "/bookings/" (b) } { (t.subject) } },
     };
     let hint = body_hint();

@@ -9,7 +9,10 @@ use common::*;
 use reqwest::StatusCode;
 
 fn thread_id(page: &Page) -> String {
-    let to = page.location.as_deref().unwrap_or_else(|| panic!("a redirect, got {}: {}", page.status, page.html));
+    let to = page
+        .location
+        .as_deref()
+        .unwrap_or_else(|| panic!("a redirect, got {}: {}", page.status, page.html));
     to.strip_prefix("/messages/")
         .map(|rest| rest.trim_end_matches("#latest").to_string())
         .unwrap_or_else(|| panic!("a redirect to a conversation, got {to}"))

@@ -24,13 +24,28 @@ struct Cast {
 async fn cast(app: &TestApp) -> Cast {
     let w = world(app, "1000.00").await;
     let id = w.holder["id"].as_i64().unwrap();
-    let broker = json!({"name": "Wandle Brokerage", "user": {"email": "staff@brokerage.example", "password": PASSWORD}});
-    let made = expect(app.post("/council/brokers", Some(&w.council), &broker).await, StatusCode::CREATED).await;
+    let broker =
+        json!({"name": "Wandle Brokerage", "user": {"email": "staff@brokerage.example", "password": PASSWORD}});
+    let made = expect(
+        app.post("/council/brokers", Some(&w.council), &broker).await,
+        StatusCode::CREATED,
+    )
+    .await;
     let given = json!({"broker_organisation_id": made["organisation_id"]});
-    expect(app.put(&format!("/budget-holders/{id}/broker"), Some(&w.council), &given).await, StatusCode::OK).await;
+    expect(
+        app.put(&format!("/budget-holders/{id}/broker"), Some(&w.council), &given)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
     let broker = app.broker_login("staff@brokerage.example").await;
-    let other = json!({"name": "Other Brokerage", "user": {"email": "staff@other-brokerage.example", "password": PASSWORD}});
-    expect(app.post("/council/brokers", Some(&w.council), &other).await, StatusCode::CREATED).await;
+    let other =
+        json!({"name": "Other Brokerage", "user": {"email": "staff@other-brokerage.example", "password": PASSWORD}});
+    expect(
+        app.post("/council/brokers", Some(&w.council), &other).await,
+        StatusCode::CREATED,
+    )
+    .await;
     let other_broker = app.broker_login("staff@other-brokerage.example").await;
     let (_, other_provider) = app.provider("Other Club", "staff@other.example").await;
     let other_holder = app

@@ -66,6 +66,8 @@ pub struct ThreadView {
     /// Whether the caller may add the council (a party to it, and the council not yet added).
     pub can_add_council: bool,
     pub messages: Vec<MessageView>,
+    /// How many of them the caller had not read before this reading (the menu's count falls by it).
+    pub unread_before: u64,
 }
 
 /// What the question form about a service needs: the service and which plans may ask.
@@ -142,7 +144,8 @@ fn between(conn: &mut Conn, actor: &Actor, new: &ValidNewThread) -> AppResult<(H
     let spends = |holder: &HolderRow| holder.erased_at.is_none() && actor.spends_from(&holder.owners());
     match new.about {
         About::Booking(id) => {
-            let booking = bookings::load(conn, id)?.ok_or_else(|| AppError::unknown("booking_id", "no such booking"))?;
+            let booking =
+                bookings::load(conn, id)?.ok_or_else(|| AppError::unknown("booking_id", "no such booking"))?;
             let holder = budget_holders::load(conn, booking.budget_holder_id)?
                 .filter(spends)
                 .ok_or_else(|| AppError::unknown("booking_id", "no such booking"))?;
@@ -274,6 +277,7 @@ fn view(conn: &mut Conn, actor: &Actor, thread: ThreadRow) -> AppResult<ThreadVi
         council_added_at: thread.council_added_at,
         can_add_council: thread.council_added_at.is_none() && thread.parties().may_add_council(actor),
         messages,
+        unread_before: 0,
     })
 }
 
@@ -285,7 +289,10 @@ pub async fn get(app: &App, actor: &Actor, id: ThreadId) -> AppResult<ThreadView
         .read(move |conn| {
             let thread = readable(conn, &reader, id)?;
             let newest = store::last_message(conn, id)?;
-            Ok((view(conn, &reader, thread)?, newest))
+            let unread = store::unread_in(conn, reader.user_id, &[id])?;
+            let mut view = view(conn, &reader, thread)?;
+            view.unread_before = unread.get(&id).copied().unwrap_or(0);
+            Ok((view, newest))
         })
         .await?;
     let reader = actor.clone();

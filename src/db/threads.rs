@@ -248,13 +248,7 @@ pub fn last_message(conn: &mut Conn, id: ThreadId) -> DbResult<Option<MessageId>
 
 /// `user` has read the thread up to `message`: a mark only ever moves forward. Fails with a unique
 /// violation when another request made the first mark meanwhile (the caller tries again).
-pub fn mark_read(
-    conn: &mut Conn,
-    id: ThreadId,
-    user: UserId,
-    message: MessageId,
-    at: NaiveDateTime,
-) -> DbResult<()> {
+pub fn mark_read(conn: &mut Conn, id: ThreadId, user: UserId, message: MessageId, at: NaiveDateTime) -> DbResult<()> {
     let mine = || {
         thread_reads::table
             .filter(thread_reads::thread_id.eq(id.0))

@@ -74,7 +74,10 @@ impl NewThreadInput {
             (Some(s), None) => Some(About::Service(s)),
             (None, Some(b)) => Some(About::Booking(b)),
             (None, None) => {
-                check.add("service_id", "give the service (service_id) or the booking (booking_id) the message is about");
+                check.add(
+                    "service_id",
+                    "give the service (service_id) or the booking (booking_id) the message is about",
+                );
                 None
             }
             (Some(_), Some(_)) => {
@@ -176,7 +179,9 @@ pub fn rate_limit(recent: &[NaiveDateTime], now: NaiveDateTime) -> Result<(), u6
     let leaving = inside.len() + 1 - MAX_PER_HOUR;
     let free_at = inside[leaving - 1] + hour;
     let wait = (free_at - now).num_milliseconds().max(0);
-    Err(u64::try_from(wait.div_euclid(1000) + i64::from(wait % 1000 != 0)).unwrap_or(1).max(1))
+    Err(u64::try_from(wait.div_euclid(1000) + i64::from(wait % 1000 != 0))
+        .unwrap_or(1)
+        .max(1))
 }
 
 /// How an author is named on a thread: the provider's organisation, the broker's organisation,
@@ -354,7 +359,10 @@ mod tests {
         );
         assert_eq!(other_party(Role::Family, "Wandle Club", "Family"), "Wandle Club");
         assert_eq!(other_party(Role::Provider, "Wandle Club", "Family"), "Family");
-        assert_eq!(other_party(Role::Council, "Wandle Club", "Family"), "Family and Wandle Club");
+        assert_eq!(
+            other_party(Role::Council, "Wandle Club", "Family"),
+            "Family and Wandle Club"
+        );
     }
 
     #[test]

@@ -287,12 +287,12 @@ impl FromRequest for Visitor {
             let must_enrol = caller.as_ref().is_some_and(|c| c.must_enrol);
             let actor = caller.map(|c| c.actor);
             let unread_messages = match (&actor, req.app_data::<Data>()) {
-                (Some(actor), Some(app)) if !must_enrol => app::threads::unread_total(app, actor)
-                    .await
-                    .unwrap_or_else(|e| {
+                (Some(actor), Some(app)) if !must_enrol => {
+                    app::threads::unread_total(app, actor).await.unwrap_or_else(|e| {
                         tracing::warn!(error = %e, "unread messages not counted");
                         0
-                    }),
+                    })
+                }
                 _ => 0,
             };
             let session = actor.as_ref().and(session);

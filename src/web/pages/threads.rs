@@ -33,15 +33,17 @@ pub async fn list(app: Data, visitor: Visitor, req: HttpRequest) -> Page {
 }
 
 /// A conversation, or (with errors) its reply form again.
-async fn show(app: &Data, visitor: &Visitor, id: ThreadId, errors: FormErrors, reply: &str) -> Page {
+async fn show(app: &Data, mut visitor: Visitor, id: ThreadId, errors: FormErrors, reply: &str) -> Page {
     let actor = visitor.require(EVERYONE, &format!("/messages/{id}"))?;
     let thread = threads::get(app, actor, id).await?;
+    // Read now: the menu counts what is still unread.
+    visitor.unread_messages = visitor.unread_messages.saturating_sub(thread.unread_before);
     let body = pages::thread(&visitor.chrome(), &thread, &errors, reply);
     Ok(visitor.form_or_page(&thread.subject, errors.is_empty(), body))
 }
 
 pub async fn one(app: Data, visitor: Visitor, id: web::Path<i64>) -> Page {
-    show(&app, &visitor, ThreadId(id.into_inner()), FormErrors::default(), "").await
+    show(&app, visitor, ThreadId(id.into_inner()), FormErrors::default(), "").await
 }
 
 pub async fn reply(app: Data, visitor: Visitor, id: web::Path<i64>, body: web::Bytes) -> Page {
@@ -50,13 +52,19 @@ pub async fn reply(app: Data, visitor: Visitor, id: web::Path<i64>, body: web::B
     let form = Form::read(&visitor, &body)?;
     match outcome(threads::post(&app, actor, id, form.get("body")).await, str::to_string)? {
         Ok(_) => Ok(see_other(&format!("/messages/{id}#latest"))),
-        Err(errors) => show(&app, &visitor, id, errors, form.get("body")).await,
+        Err(errors) => {
+            let typed = form.get("body").to_string();
+            show(&app, visitor, id, errors, &typed).await
+        }
     }
 }
 
 pub async fn add_council(app: Data, visitor: Visitor, id: web::Path<i64>, body: web::Bytes) -> Page {
     let id = ThreadId(id.into_inner());
-    let actor = visitor.require(&[Role::Family, Role::Broker, Role::Provider], &format!("/messages/{id}"))?;
+    let actor = visitor.require(
+        &[Role::Family, Role::Broker, Role::Provider],
+        &format!("/messages/{id}"),
+    )?;
     Form::read(&visitor, &body)?;
     threads::add_council(&app, actor, id).await?;
     Ok(see_other(&format!("/messages/{id}")))
