@@ -92,7 +92,11 @@ pub fn thread(chrome: &Chrome<'_>, t: &ThreadView, errors: &FormErrors, reply: &
             @for (i, m) in t.messages.iter().enumerate() {
                 li.message id=[(i + 1 == t.messages.len()).then_some("latest")] {
                     p.message-meta { strong { (m.author_name) } " wrote on " (at(m.created_at)) ":" }
-                    div.message-body { (paragraphs(&m.body)) }
+                    @if m.body.is_empty() {
+                        p.hint { "Erased with the child's record." }
+                    } @else {
+                        div.message-body { (paragraphs(&m.body)) }
+                    }
                 }
             }
         }

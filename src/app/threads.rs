@@ -81,9 +81,11 @@ pub struct AskForm {
 }
 
 /// A thread `actor` may read: 404 for one it may not (its existence is nobody else's business).
+/// The threads of an erased record keep who wrote when, without their words, for the provider and
+/// the council as its bookings are kept.
 fn readable(conn: &mut Conn, actor: &Actor, id: ThreadId) -> AppResult<ThreadRow> {
     store::load(conn, id)?
-        .filter(|t| !t.erased || actor.role == Role::Council)
+        .filter(|t| !t.erased || matches!(actor.role, Role::Council | Role::Provider))
         .filter(|t| t.parties().may_read(actor))
         .ok_or_else(|| AppError::not_found("thread"))
 }
@@ -91,7 +93,13 @@ fn readable(conn: &mut Conn, actor: &Actor, id: ThreadId) -> AppResult<ThreadRow
 /// The thread `actor` may write to, or why not.
 fn writable(conn: &mut Conn, actor: &Actor, id: ThreadId) -> AppResult<ThreadRow> {
     let thread = readable(conn, actor, id)?;
-    if thread.parties().may_write(actor) {
+    if thread.erased {
+        Err(AppError::conflict(
+            "already_erased",
+            "this child's record was erased: nothing more can be written about it",
+            None,
+        ))
+    } else if thread.parties().may_write(actor) {
         Ok(thread)
     } else {
         Err(AppError::not_found("thread"))
@@ -316,7 +324,7 @@ pub async fn get(app: &App, actor: &Actor, id: ThreadId) -> AppResult<ThreadView
 pub async fn add_council(app: &App, actor: &Actor, id: ThreadId) -> AppResult<ThreadView> {
     let adder = actor.clone();
     app.write(move |conn| {
-        let thread = readable(conn, &adder, id)?;
+        let thread = writable(conn, &adder, id)?;
         if !thread.parties().may_add_council(&adder) {
             return Err(AppError::forbidden("the council cannot add itself to a conversation"));
         }

@@ -551,3 +551,15 @@ pub fn readers(conn: &mut Conn, thread: &ThreadRow) -> DbResult<Vec<UserId>> {
     all.dedup();
     Ok(all)
 }
+
+/// Erase the words of every message on a plan whose record is erased: the threads stay (who wrote
+/// to whom, and when), their text does not.
+pub fn erase_of(conn: &mut Conn, holder: BudgetHolderId) -> DbResult<()> {
+    let on_plan = threads::table
+        .filter(threads::budget_holder_id.eq(holder.0))
+        .select(threads::id);
+    diesel::update(thread_messages::table.filter(thread_messages::thread_id.eq_any(on_plan)))
+        .set(thread_messages::body.eq(""))
+        .execute(conn)?;
+    Ok(())
+}
