@@ -256,5 +256,13 @@ both_backends! {
         assert_eq!(kept["messages"].as_array().unwrap().len(), 4);
         let list = expect(app.get("/threads", Some(&w.provider)).await, StatusCode::OK).await;
         assert_eq!((list["total"].as_u64(), list["threads"][0]["about"]["booking_id"].clone()), (Some(1), booking));
+
+        // Two first messages about another booking at once: one thread, both messages in it.
+        let second = expect(app.book(&w.family, &w.holder, 0, option_id(&w.service, 0), 1).await, StatusCode::CREATED).await;
+        let (a, b) = (json!({"booking_id": second["id"], "body": "From the family"}), json!({"booking_id": second["id"], "body": "From the broker"}));
+        let (one, two) = tokio::join!(start(&app, &w.family, &a), start(&app, &c.broker, &b));
+        assert_eq!(one, two);
+        let both = expect(app.get(&format!("/threads/{one}"), Some(&w.provider)).await, StatusCode::OK).await;
+        assert_eq!(both["messages"].as_array().unwrap().len(), 2, "{both}");
     }
 }
