@@ -449,6 +449,11 @@ pub fn load_if_empty(db: &Db, taxonomy: &Taxonomy, receipts: &ReceiptStore, key:
         book_sessions(db, service, plan, booking)?;
         bar.inc(1);
     }
+    if let Some(first) = file.session_bookings.first()
+        && let Some(plan) = plans_by_reference.get(&first.family)
+    {
+        conversation(db, *plan)?;
+    }
     let mut deliveries = Vec::new();
     for d in &file.delivered {
         let (service, _) = *services_by_name
@@ -675,6 +680,35 @@ fn book_sessions(db: &Db, service: ServiceId, plan: BudgetHolderId, b: &DemoSess
             contact,
         };
         crate::app::bookings::book_within(conn, &family, &input).map(|_| ())
+    })
+}
+
+/// The family of the first booked plan writes to its provider about the booking, and the
+/// provider answers, as they would on the messages pages.
+fn conversation(db: &Db, plan: BudgetHolderId) -> AppResult<()> {
+    db.write_as(move |conn| {
+        use diesel::prelude::*;
+        let holder = budget_holders::load(conn, plan)?.ok_or_else(|| AppError::not_found("budget holder"))?;
+        let family = users::find_by_id(conn, crate::domain::UserId(holder.family_user_id))?
+            .ok_or_else(|| AppError::not_found("family"))?
+            .actor();
+        use crate::db::schema::bookings as b;
+        let (booking, organisation): (i64, i64) = b::table
+            .filter(b::budget_holder_id.eq(plan.0))
+            .order(b::id)
+            .select((b::id, b::organisation_id))
+            .first(conn)?;
+        let staff = crate::db::notifications::organisation_users(conn, crate::domain::OrganisationId(organisation))?;
+        let provider = users::actor(conn, *staff.first().ok_or_else(|| AppError::not_found("provider staff"))?)?
+            .ok_or_else(|| AppError::not_found("provider staff"))?;
+        let input = crate::domain::threads::NewThreadInput {
+            service_id: None,
+            booking_id: Some(crate::domain::BookingId(booking)),
+            budget_holder_id: None,
+            body: "Hello, could the staff know that loud music upsets him? He is fine once he is settled. Thank you.".into(),
+        };
+        let reply = "Thank you for telling us. We will keep the music low in his group and the key worker will meet him at the door.";
+        crate::app::threads::converse_within(conn, &family, input, &[(provider, reply.into())]).map(|_| ())
     })
 }
 

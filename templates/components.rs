@@ -16,6 +16,8 @@ pub struct Chrome<'a> {
     pub shortlisted: usize,
     /// The logged-in visitor's unread notices.
     pub unread: i64,
+    /// Messages the logged-in visitor has not read, in all its conversations.
+    pub unread_messages: u64,
 }
 
 /// Pounds for people: "£1,200.00".

@@ -248,6 +248,8 @@ pub fn booking(b: &BookingView) -> Markup {
                 button.button.button-secondary type="submit" { "See what cancelling costs" }
             }
         }
+        h2 { "Messages" }
+        p { a href={ "/bookings/" (b.id) "/write" } { "Write to the provider about this booking" } }
         p { a href="/my-plan" { "Back to my plan" } }
     }
 }

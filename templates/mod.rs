@@ -14,6 +14,7 @@ pub mod personal_budgets;
 pub mod provider;
 pub mod public;
 pub mod spending;
+pub mod threads;
 
 use maud::{DOCTYPE, Markup, html};
 
@@ -70,12 +71,8 @@ pub fn layout(title: &str, chrome: &Chrome<'_>, body: Markup) -> Markup {
                                     _ => {}
                                 }
                                 @if chrome.role.is_some() {
-                                    li {
-                                        a href="/notifications" {
-                                            "Notifications"
-                                            @if chrome.unread > 0 { " (" (chrome.unread) " new)" }
-                                        }
-                                    }
+                                    li { a href="/notifications" { "Notifications" @if chrome.unread > 0 { span.nav-count { (chrome.unread) span.visually-hidden { " new" } } } } }
+                                    li { a href="/messages" { "Messages" @if chrome.unread_messages > 0 { span.nav-count { (chrome.unread_messages) span.visually-hidden { " unread" } } } } }
                                     li { a href="/account" { "Account" } }
                                     li {
                                         form method="post" action="/logout" {

@@ -241,6 +241,8 @@ pub struct ServicePage<'a> {
     pub sessions: &'a [SessionView],
     pub series: &'a [(SeriesId, Weekly)],
     pub logged_in: bool,
+    /// A family or broker may ask the provider a question through the site.
+    pub can_ask: bool,
     pub shortlisted: bool,
     /// A fresh request id for the booking form: a double-clicked Book books once.
     pub request_id: &'a str,
@@ -455,6 +457,9 @@ pub fn service(chrome: &Chrome<'_>, taxonomy: &Taxonomy, page: &ServicePage<'_>)
             }),
             ("Contact", contact(page)),
         ]))
+        @if page.can_ask {
+            p { a href={ "/services/" (view.id) "/ask" } { "Ask the provider a question" } }
+        }
         (price_table(view))
         @if !page.sessions.is_empty() {
             h2 { "Dates and places" }

@@ -547,4 +547,54 @@ both_backends! {
         let ras_after = expect(app.get(&format!("/ras/{}", stored["id"]), Some(&council)).await, StatusCode::OK).await;
         assert_eq!(ras_after["in_use"], false, "a refused assessment does not freeze the RAS");
     }
+
+    #[tokio::test]
+    async fn threads_and_messages_name_each_bad_field_and_store_nothing() {
+        let app = spawn().await;
+        let w = world(&app, "500.00").await;
+        let good = json!({"service_id": w.service["id"], "body": "Is there parking?"});
+        for (expected, status, edit) in [
+            ("body", StatusCode::UNPROCESSABLE_ENTITY, json!({"body": ""})),
+            ("body", StatusCode::UNPROCESSABLE_ENTITY, json!({"body": "x".repeat(2001)})),
+            ("body", StatusCode::UNPROCESSABLE_ENTITY, json!({"body": "bell\u{7}"})),
+            ("body", StatusCode::BAD_REQUEST, json!({"body": 42})),
+            ("body", StatusCode::BAD_REQUEST, json!({"body": null})),
+            ("service_id", StatusCode::BAD_REQUEST, json!({"service_id": "one"})),
+            ("service_id", StatusCode::BAD_REQUEST, json!({"service_id": 1.5})),
+            ("service_id", StatusCode::NOT_FOUND, json!({"service_id": 999999})),
+            ("booking_id", StatusCode::BAD_REQUEST, json!({"booking_id": []})),
+            ("booking_id", StatusCode::UNPROCESSABLE_ENTITY, json!({"booking_id": 1})),
+            ("budget_holder_id", StatusCode::BAD_REQUEST, json!({"budget_holder_id": "x"})),
+            ("budget_holder_id", StatusCode::NOT_FOUND, json!({"budget_holder_id": 999999})),
+            ("subject", StatusCode::BAD_REQUEST, json!({"subject": "Parking"})),
+        ] {
+            let mut body = good.clone();
+            for (k, v) in edit.as_object().unwrap() {
+                body[k] = v.clone();
+            }
+            let res = app.post("/threads", Some(&w.family), &body).await;
+            let body = expect(res, status).await;
+            assert_eq!(field(&body), expected, "{body}");
+        }
+        expect_error(app.post("/threads", Some(&w.family), &json!("Is there parking?")).await, StatusCode::BAD_REQUEST, "invalid_field", None).await;
+        let made = expect(app.post("/threads", Some(&w.family), &good).await, StatusCode::CREATED).await;
+        let path = format!("/threads/{}/messages", made["id"]);
+        for (expected, status, body) in [
+            ("body", StatusCode::UNPROCESSABLE_ENTITY, json!({})),
+            ("body", StatusCode::UNPROCESSABLE_ENTITY, json!({"body": "  "})),
+            ("body", StatusCode::BAD_REQUEST, json!({"body": ["a"]})),
+            ("text", StatusCode::BAD_REQUEST, json!({"body": "Hi", "text": "Hi"})),
+        ] {
+            let res = app.post(&path, Some(&w.family), &body).await;
+            let body = expect(res, status).await;
+            assert_eq!(field(&body), expected, "{body}");
+        }
+        let res = app.client.post(app.url(&path)).bearer_auth(&w.family).header("Content-Type", "text/plain").body("Hi").send().await.unwrap();
+        expect_error(res, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", None).await;
+        expect_error(app.get("/threads/abc", Some(&w.family)).await, StatusCode::NOT_FOUND, "not_found", None).await;
+        let list = expect(app.get("/threads", Some(&w.family)).await, StatusCode::OK).await;
+        assert_eq!(list["total"], 1);
+        let thread = expect(app.get(&format!("/threads/{}", made["id"]), Some(&w.family)).await, StatusCode::OK).await;
+        assert_eq!(thread["messages"].as_array().unwrap().len(), 1, "{thread}");
+    }
 }

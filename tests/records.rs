@@ -271,6 +271,8 @@ both_backends! {
         let w = world(&app, "1000.00").await;
         let id = w.holder["id"].as_i64().unwrap();
         expect(app.book(&w.family, &w.holder, 0, option_id(&w.service, 0), 2).await, StatusCode::CREATED).await;
+        let asked = json!({"service_id": w.service["id"], "body": "Sam's inhaler is in the front pocket of his bag"});
+        let thread = expect(app.post("/threads", Some(&w.family), &asked).await, StatusCode::CREATED).await;
         let erase = format!("/budget-holders/{id}/erase");
         expect_error(app.post(&erase, Some(&w.council), &json!({})).await, StatusCode::CONFLICT, "retention_not_over", None).await;
         let other = app.council("Sutton", "officer@sutton.example").await;
@@ -297,6 +299,11 @@ both_backends! {
         // The provider's booking keeps its money and loses the child's details.
         let bookings = expect(app.get("/bookings", Some(&w.provider)).await, StatusCode::OK).await;
         assert_eq!(bookings["bookings"][0]["total"], "90.00", "{bookings}");
+        // Its messages lose their words too.
+        let kept = expect(app.get(&format!("/threads/{}", thread["id"]), Some(&w.provider)).await, StatusCode::OK).await;
+        assert_eq!(kept["messages"][0]["body"], "", "{kept}");
+        let more = app.post(&format!("/threads/{}/messages", thread["id"]), Some(&w.provider), &json!({"body": "Hello?"})).await;
+        expect_error(more, StatusCode::CONFLICT, "already_erased", None).await;
         // Matching an erased record finds nothing rather than failing.
         let matches = expect(app.get(&format!("/budget-holders/{id}/matches"), Some(&w.council)).await, StatusCode::OK).await;
         assert_eq!(matches["outcomes"], json!([]), "{matches}");

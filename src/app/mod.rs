@@ -32,6 +32,7 @@ pub mod sealing;
 pub mod search;
 pub mod services;
 pub mod sessions;
+pub mod threads;
 pub mod totp;
 pub mod waitlist;
 

@@ -374,3 +374,21 @@ pub(crate) fn send_reviews_due(conn: &mut Conn, today: NaiveDate) -> AppResult<u
     }
     Ok(due.len())
 }
+
+/// A message was posted in a conversation: everyone else in it. The mail does not carry the
+/// message: it is read on the site, behind the reader's login.
+pub(crate) fn new_message(conn: &mut Conn, to: &[UserId], thread: crate::domain::threads::ThreadId, by: crate::domain::Role) -> AppResult<()> {
+    let who = match by {
+        crate::domain::Role::Family => "the family",
+        crate::domain::Role::Broker => "the family's broker",
+        crate::domain::Role::Provider => "the provider",
+        crate::domain::Role::Council => "the council",
+    };
+    let letter = Letter::new(
+        Event::NewMessage,
+        "A new message for you",
+        vec![format!("You have a new message from {who} in a conversation on the Local Offer.")],
+        format!("/messages/{thread}"),
+    );
+    tell(conn, to, &letter)
+}

@@ -207,6 +207,7 @@ fn erase_in(conn: &mut Conn, row: HolderRow, retention: Retention, who: Who<'_>,
     retention.check_erasable(row.plan_end, row.erased_at.is_some(), App::today())?;
     let id = BudgetHolderId(row.id);
     budget_holders::erase(conn, id)?;
+    crate::db::threads::erase_of(conn, id)?;
     let family = row.owners().family;
     if budget_holders::live_of_family(conn, family)? == 0 {
         users::disable(conn, family)?;

@@ -32,6 +32,7 @@ pub mod search_log;
 pub mod services;
 pub mod sessions;
 pub mod site;
+pub mod threads;
 pub mod totp;
 pub mod users;
 pub mod waitlist;

@@ -341,6 +341,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     plan_reviews,
     notifications,
     account_tokens,
+    threads,
+    thread_messages,
+    thread_reads,
 );
 
 diesel::table! {
@@ -775,3 +778,44 @@ diesel::joinable!(pb_decision_lines -> pb_decisions (decision_id));
 diesel::joinable!(plan_reviews -> budget_holders (budget_holder_id));
 diesel::joinable!(notifications -> users (user_id));
 diesel::joinable!(account_tokens -> users (user_id));
+
+diesel::table! {
+    threads (id) {
+        id -> BigInt,
+        budget_holder_id -> BigInt,
+        organisation_id -> BigInt,
+        service_id -> Nullable<BigInt>,
+        booking_id -> Nullable<BigInt>,
+        started_by -> BigInt,
+        started_by_role -> Text,
+        council_added_at -> Nullable<Timestamp>,
+        council_added_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        last_message_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    thread_messages (id) {
+        id -> BigInt,
+        thread_id -> BigInt,
+        author_id -> BigInt,
+        author_role -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    thread_reads (thread_id, user_id) {
+        thread_id -> BigInt,
+        user_id -> BigInt,
+        last_read_message_id -> BigInt,
+        read_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(threads -> budget_holders (budget_holder_id));
+diesel::joinable!(threads -> organisations (organisation_id));
+diesel::joinable!(thread_messages -> threads (thread_id));
+diesel::joinable!(thread_reads -> threads (thread_id));

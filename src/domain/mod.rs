@@ -26,6 +26,7 @@ pub mod service;
 pub mod sessions;
 pub mod spending;
 pub mod taxonomy;
+pub mod threads;
 pub mod throttle;
 pub mod totp;
 pub mod validate;

@@ -20,6 +20,7 @@ mod search;
 mod services;
 mod sessions;
 pub(crate) mod spending;
+mod threads;
 
 use actix_web::{HttpResponse, get, web};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -51,7 +52,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .configure(payment_runs::routes)
         .configure(personal_budgets::routes)
         .configure(notifications::routes)
-        .configure(spending::routes);
+        .configure(spending::routes)
+        .configure(threads::routes);
 }
 
 /// The document as served: the collected paths and schemas, with what every operation shares.

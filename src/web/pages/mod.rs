@@ -19,6 +19,7 @@ mod provider;
 mod public;
 mod shortlist;
 mod spending;
+mod threads;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -174,7 +175,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(invoices::routes)
         .configure(payment_runs::routes)
         .configure(personal_budgets::routes)
-        .configure(spending::routes);
+        .configure(spending::routes)
+        .configure(threads::routes);
 }
 
 async fn stylesheet() -> HttpResponse {
@@ -191,6 +193,7 @@ struct Seen {
     csrf: String,
     shortlisted: usize,
     unread: i64,
+    unread_messages: u64,
 }
 
 /// A page's error shown with the visitor's own header and menus (the error itself is rendered
@@ -216,6 +219,7 @@ where
                 csrf: &seen.csrf,
                 shortlisted: seen.shortlisted,
                 unread: seen.unread,
+                unread_messages: seen.unread_messages,
             })),
             _ => None,
         };
@@ -239,6 +243,8 @@ pub struct Visitor {
     pub shortlist: Vec<i64>,
     /// The logged-in visitor's unread notices (the menu shows the count).
     pub unread: i64,
+    /// Messages the logged-in visitor has not read (the menu's count).
+    pub unread_messages: u64,
     /// The pre-session token of the CSRF cookie (made now when the visitor had none).
     cookie_csrf: String,
     new_csrf: bool,
@@ -298,6 +304,15 @@ impl FromRequest for Visitor {
             };
             let must_enrol = caller.as_ref().is_some_and(|c| c.must_enrol);
             let actor = caller.map(|c| c.actor);
+            let unread_messages = match (&actor, req.app_data::<Data>()) {
+                (Some(actor), Some(app)) if !must_enrol => {
+                    app::threads::unread_total(app, actor).await.unwrap_or_else(|e| {
+                        tracing::warn!(error = %e, "unread messages not counted");
+                        0
+                    })
+                }
+                _ => 0,
+            };
             let session = actor.as_ref().and(session);
             let csrf = session.as_deref().map_or_else(|| cookie_csrf.clone(), session_csrf);
             let shortlist: Vec<i64> = cookie(SHORTLIST_COOKIE)
@@ -318,6 +333,7 @@ impl FromRequest for Visitor {
                 csrf: csrf.clone(),
                 shortlisted: shortlist.len(),
                 unread,
+                unread_messages,
             });
             Ok(Visitor {
                 session,
@@ -326,6 +342,7 @@ impl FromRequest for Visitor {
                 must_enrol,
                 csrf,
                 shortlist,
+                unread_messages,
                 cookie_csrf,
                 new_csrf,
                 secure,
@@ -342,6 +359,7 @@ impl Visitor {
             csrf: &self.csrf,
             shortlisted: self.shortlist.len(),
             unread: self.unread,
+            unread_messages: self.unread_messages,
         }
     }
 
@@ -571,6 +589,7 @@ impl ResponseError for PageError {
             csrf: "",
             shortlisted: 0,
             unread: 0,
+            unread_messages: 0,
         };
         self.page(&chrome)
     }

@@ -62,6 +62,10 @@ pub async fn service(app: Data, visitor: Visitor, id: web::Path<i64>) -> Page {
         sessions: &d.sessions,
         series: &d.series,
         logged_in: visitor.actor.is_some(),
+        can_ask: visitor
+            .actor
+            .as_ref()
+            .is_some_and(|a| matches!(a.role, Role::Family | Role::Broker)),
         shortlisted: visitor.shortlist.contains(&d.service.id.0),
         request_id: &random_hex(),
     };

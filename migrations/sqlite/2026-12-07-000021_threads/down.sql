@@ -1,0 +1,3 @@
+DROP TABLE thread_reads;
+DROP TABLE thread_messages;
+DROP TABLE threads;
