@@ -26,6 +26,15 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     result.map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
+        // A field left out is named too (`user.email`): serde's path stops at its parent.
+        if let Some(named) = field_in_message(&inner.to_string()) {
+            let field = if path == "." { named.to_string() } else { format!("{path}.{named}") };
+            return ApiError::bad_request(
+                "invalid_field",
+                format!("{field}: {}", strip_position(&inner.to_string())),
+                Some(&field),
+            );
+        }
         if inner.is_syntax() || inner.is_eof() || path == "." {
             let code = if inner.is_data() {
                 "invalid_field"
@@ -41,6 +50,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             )
         }
     })
+}
+
+/// The field serde names in "missing field `email`".
+fn field_in_message(message: &str) -> Option<&str> {
+    let start = "missing field `";
+    let rest = &message[message.find(start)? + start.len()..];
+    rest.find('`').map(|end| &rest[..end])
 }
 
 /// serde_json appends " at line 1 column 42"; the field path already says where.
