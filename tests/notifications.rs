@@ -136,4 +136,27 @@ both_backends! {
             assert_eq!(theirs["total"], 0, "{theirs}");
         }
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_new_message_tells_the_other_side_without_carrying_its_words() {
+        let app = spawn().await;
+        let w = world(&app, "300.00").await;
+        let body = json!({"service_id": w.service["id"], "body": "Is there step-free access to the hall?"});
+        let made = expect(app.post("/threads", Some(&w.family), &body).await, StatusCode::CREATED).await;
+        let id = made["id"].as_i64().expect("thread id");
+        let mail = app.mail_to("staff@wandle.example", "You have a new message from the family").await;
+        assert_eq!(mail.subject, "A new message for you");
+        assert!(mail.text.contains(&format!("/messages/{id}")), "{}", mail.text);
+        assert!(!mail.text.contains("step-free"), "the message is read on the site, not in the mail");
+        // Reading the conversation reads its notice; the author is not told of its own message.
+        let unread = expect(app.get("/notifications", Some(&w.provider)).await, StatusCode::OK).await["unread"].as_i64();
+        assert_eq!(unread, Some(1));
+        expect(app.get(&format!("/threads/{id}"), Some(&w.provider)).await, StatusCode::OK).await;
+        let unread = expect(app.get("/notifications", Some(&w.provider)).await, StatusCode::OK).await["unread"].as_i64();
+        assert_eq!(unread, Some(0));
+        expect(app.post(&format!("/threads/{id}/messages"), Some(&w.provider), &json!({"body": "Yes, through the side door."})).await, StatusCode::CREATED).await;
+        app.mail_to("parent@family.example", "You have a new message from the provider").await;
+        let family = expect(app.get("/notifications", Some(&w.family)).await, StatusCode::OK).await;
+        assert_eq!(family["total"], 1, "{family}");
+    }
 }

@@ -19,9 +19,12 @@ fn thread_id(page: &Page) -> String {
 }
 
 /// The menu's unread count, if it shows one.
+/// The unread count beside the menu's "Messages" link.
 fn menu_count(html: &str) -> Option<String> {
-    let at = html.find("class=\"nav-count\">")? + 18;
-    Some(html[at..].split('<').next().unwrap_or_default().to_string())
+    let link = &html[html.find("<a href=\"/messages\">")?..];
+    let link = &link[..link.find("</a>")?];
+    let at = link.find("class=\"nav-count\">")? + 18;
+    Some(link[at..].split('<').next().unwrap_or_default().to_string())
 }
 
 both_backends! {

@@ -326,6 +326,8 @@ pub async fn get(app: &App, actor: &Actor, id: ThreadId) -> AppResult<ThreadView
         if let Some(newest) = newest {
             store::mark_read(conn, id, reader.user_id, newest, now()).map_err(raced)?;
         }
+        // Its "new message" notices are read with it.
+        crate::db::notifications::mark_read_at(conn, reader.user_id, &format!("/messages/{id}"))?;
         if row.parties().is_recorded(&reader) {
             record(conn, &reader, &row, READ_MESSAGES)?;
         }

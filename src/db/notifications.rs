@@ -172,6 +172,15 @@ pub fn mark_read(conn: &mut Conn, user: UserId, up_to: Option<i64>) -> DbResult<
     Ok(diesel::update(q).set(notifications::read_at.eq(Some(now()))).execute(conn)?)
 }
 
+/// The person opened the page a notice links to: that notice is read.
+pub fn mark_read_at(conn: &mut Conn, user: UserId, link: &str) -> DbResult<usize> {
+    let q = notifications::table
+        .filter(notifications::user_id.eq(user.0))
+        .filter(notifications::read_at.is_null())
+        .filter(notifications::link.eq(link));
+    Ok(diesel::update(q).set(notifications::read_at.eq(Some(now()))).execute(conn)?)
+}
+
 /// What the mail job needs to send one notice.
 #[derive(Debug, Clone, Queryable)]
 pub struct Outgoing {
