@@ -1368,7 +1368,8 @@ async function notificationsJourney(page) {
   await main(page).getByLabel('New password', { exact: true }).fill('a new family password');
   await clickAndWait(page, main(page).getByRole('button', { name: 'Set my password', exact: true }));
   await checkPage(page, 'password-set');
-  await goto(page, link);
+  const used = await page.goto(new URL(link, page.url()).href);
+  expect(used.status() === 410, 'a used reset link answers 410 Gone', `got ${used.status()}`);
   expect(/This link no longer works/.test(await main(page).innerText()), 'a used reset link says it no longer works');
   await checkPage(page, 'password-reset-used');
   await logIn(page, family, 'a new family password', '/my-plan');
@@ -1388,6 +1389,34 @@ async function notificationsJourney(page) {
   await checkPage(page, 'notification-preferences-saved');
   expect(/Your choices are saved/.test(await main(page).innerText()), 'saving says so');
   expect(!(await main(page).getByLabel('A reminder 48 hours before each booked session', { exact: true }).isChecked()), 'reminders stay off once saved');
+}
+
+async function messagesJourney(page) {
+  // The demo family wrote to its provider about a booking, and the provider answered.
+  await logIn(page, 'family2@demo.example', 'demo-family-pass', '/my-plan');
+  await goto(page, '/messages');
+  await checkPage(page, 'messages');
+  const m = main(page);
+  expect((await m.getByRole('heading', { level: 1, name: 'Messages', exact: true }).count()) === 1, '/messages is headed "Messages"');
+  const first = m.locator('table a[href^="/messages/"]').first();
+  expect((await first.count()) === 1, 'the family\'s conversation is listed');
+  await clickAndWait(page, first, /\/messages\/\d+$/);
+  await checkPage(page, 'messages-thread');
+  expect(/We will keep the music low/.test(await main(page).innerText()), "the provider's answer is in the conversation");
+  await clickAndWait(page, main(page).getByRole('button', { name: 'Send message', exact: true }));
+  await checkPage(page, 'messages-empty-reply');
+  expect((await main(page).locator('.error-summary a[href="#body"]').count()) === 1, 'an empty reply is named in the error summary');
+  await main(page).getByLabel('Your message', { exact: true }).fill('Thank you, that is reassuring.');
+  await clickAndWait(page, main(page).getByRole('button', { name: 'Send message', exact: true }));
+  expect(/Thank you, that is reassuring\./.test(await main(page).innerText()), 'the reply is shown in the conversation');
+  await logOut(page, 'messages-logged-out');
+  // The provider sees it unread, in its menu and its list, and the notice of it.
+  await logIn(page, 'manager@wandlevalleyshortbreaks.example', 'demo-provider-pass', '/provider/services');
+  const menu = await page.locator('header a[href="/messages"]').innerText();
+  expect(/1/.test(menu), 'the menu counts the unread message', menu);
+  await goto(page, '/notifications');
+  expect(/A new message for you/.test(await main(page).innerText()), 'the new message is among the provider\'s notifications');
+  await checkPage(page, 'notifications-provider');
 }
 
 async function run() {
@@ -1425,6 +1454,7 @@ async function run() {
     ['Invoices: a credit note, the family approves, the council records payment', invoiceJourney],
     ['Personal budgets: a RAS, a request, an assessment, the panel, the letter, a review decided by another officer', personalBudgetJourney],
     ['Notifications: a forgotten password reset by email, notices, the choice of emails', notificationsJourney],
+    ['Messages: a family replies to its provider, the provider is told', messagesJourney],
   ];
   const journeyResults = [];
   try {
