@@ -399,9 +399,11 @@ pub fn load_if_empty(db: &Db, taxonomy: &Taxonomy, receipts: &ReceiptStore, key:
     let mut plans_by_reference = std::collections::HashMap::new();
     for holder in &file.budget_holders {
         let valid = holder.validate(taxonomy, today)?;
-        let password = valid.family.password.clone().ok_or_else(|| {
-            AppError::Internal(format!("demo plan {} has no family password", holder.reference))
-        })?;
+        let password = valid
+            .family
+            .password
+            .clone()
+            .ok_or_else(|| AppError::Internal(format!("demo plan {} has no family password", holder.reference)))?;
         let hash = accounts::hash_password(&password)?;
         let (id, _, _) = db.write_as(move |conn| plans::store(conn, council, &valid, &hash))?;
         plans_by_reference.insert(holder.reference.clone(), id);

@@ -13,7 +13,8 @@ fn expire_tokens(app: &TestApp) {
     use diesel::RunQueryDsl;
     app.db()
         .write(|conn| {
-            diesel::sql_query("UPDATE account_tokens SET expires_at = created_at WHERE used_at IS NULL").execute(conn)?;
+            diesel::sql_query("UPDATE account_tokens SET expires_at = created_at WHERE used_at IS NULL")
+                .execute(conn)?;
             Ok(())
         })
         .expect("tokens expired");

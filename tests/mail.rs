@@ -128,7 +128,15 @@ impl Drop for Process {
 
 fn serve(dir: &std::path::Path, smtp_url: &str) -> (Process, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_localoffer"))
-        .args(["serve", "--bind", "127.0.0.1:0", "--smtp-url", smtp_url, "--mail-retry-seconds", "1"])
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--smtp-url",
+            smtp_url,
+            "--mail-retry-seconds",
+            "1",
+        ])
         .arg("--data-dir")
         .arg(dir)
         .env_remove("DATABASE_URL")
@@ -141,7 +149,11 @@ fn serve(dir: &std::path::Path, smtp_url: &str) -> (Process, String) {
     BufReader::new(child.stdout.take().expect("stdout"))
         .read_line(&mut line)
         .expect("server prints its address");
-    let base = line.trim().strip_prefix("localoffer listening on ").expect("address line").to_string();
+    let base = line
+        .trim()
+        .strip_prefix("localoffer listening on ")
+        .expect("address line")
+        .to_string();
     (Process(child), base.trim_end_matches("/api/v1").to_string())
 }
 
@@ -149,7 +161,16 @@ fn serve(dir: &std::path::Path, smtp_url: &str) -> (Process, String) {
 async fn a_crash_between_the_commit_and_the_send_still_sends_once() {
     let dir = tempfile::tempdir().expect("temp dir");
     let out = Command::new(env!("CARGO_BIN_EXE_localoffer"))
-        .args(["council", "create", "--name", "Merton", "--email", "officer@merton.example", "--password", PASSWORD])
+        .args([
+            "council",
+            "create",
+            "--name",
+            "Merton",
+            "--email",
+            "officer@merton.example",
+            "--password",
+            PASSWORD,
+        ])
         .arg("--data-dir")
         .arg(dir.path())
         .env_remove("DATABASE_URL")
@@ -162,7 +183,16 @@ async fn a_crash_between_the_commit_and_the_send_still_sends_once() {
     drop(dead);
     let (first, base) = serve(dir.path(), &dead_url);
     let api = TestApp::remote(&base);
-    expect(api.post("/auth/password-reset", None, &json!({"email": "officer@merton.example"})).await, StatusCode::ACCEPTED).await;
+    expect(
+        api.post(
+            "/auth/password-reset",
+            None,
+            &json!({"email": "officer@merton.example"}),
+        )
+        .await,
+        StatusCode::ACCEPTED,
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     drop(first); // SIGKILL: no goodbye, nothing flushed.
 
@@ -170,7 +200,12 @@ async fn a_crash_between_the_commit_and_the_send_still_sends_once() {
     let (_second, _) = serve(dir.path(), &smtp.url());
     let mail = smtp.wait_for("officer@merton.example", "/password-reset/").await;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(smtp.received().len(), 1, "the committed mail is sent once: {:?}", smtp.received());
+    assert_eq!(
+        smtp.received().len(),
+        1,
+        "the committed mail is sent once: {:?}",
+        smtp.received()
+    );
     assert_eq!(mail.subject, "Reset your Local Offer password");
 }
 
@@ -182,15 +217,27 @@ async fn two_servers_on_one_postgresql_send_each_message_exactly_once() {
     };
     let smtp = SmtpServer::start();
     let scratch = fresh_database_on(Backend::Postgres);
-    let a = spawn_with(tempfile::tempdir().expect("dir"), scratch.clone(), |s| s.smtp_url = Some(smtp.url())).await;
-    let b = spawn_with(tempfile::tempdir().expect("dir"), scratch.clone(), |s| s.smtp_url = Some(smtp.url())).await;
+    let a = spawn_with(tempfile::tempdir().expect("dir"), scratch.clone(), |s| {
+        s.smtp_url = Some(smtp.url())
+    })
+    .await;
+    let b = spawn_with(tempfile::tempdir().expect("dir"), scratch.clone(), |s| {
+        s.smtp_url = Some(smtp.url())
+    })
+    .await;
     let officer = a.council("Merton", "officer@merton.example").await;
     // Officers added without a password are each sent an invitation: 24 mails, written through
     // both servers, claimed by whichever job runner gets there first.
     let mut wanted = HashSet::new();
     for i in 0..24 {
         let (app, email) = (if i % 2 == 0 { &a } else { &b }, format!("officer{i}@merton.example"));
-        let res = app.post("/council/users", Some(&officer), &json!({"email": email, "permissions": ["assess"]})).await;
+        let res = app
+            .post(
+                "/council/users",
+                Some(&officer),
+                &json!({"email": email, "permissions": ["assess"]}),
+            )
+            .await;
         expect(res, StatusCode::CREATED).await;
         wanted.insert(email);
     }

@@ -18,8 +18,15 @@ fn london_in(hours: i64) -> String {
 }
 
 async fn session(app: &TestApp, w: &World, from_now_hours: i64, places: i64) -> Value {
-    let body = json!({"starts_at": london_in(from_now_hours), "ends_at": london_in(from_now_hours + 3), "places": places});
-    let made = app.post(&format!("/services/{}/sessions", w.service["id"]), Some(&w.provider), &body).await;
+    let body =
+        json!({"starts_at": london_in(from_now_hours), "ends_at": london_in(from_now_hours + 3), "places": places});
+    let made = app
+        .post(
+            &format!("/services/{}/sessions", w.service["id"]),
+            Some(&w.provider),
+            &body,
+        )
+        .await;
     expect(made, StatusCode::CREATED).await["sessions"][0].clone()
 }
 
@@ -29,7 +36,10 @@ async fn book(app: &TestApp, token: &str, holder: &Value, option: i64, session: 
         "price_option_id": option, "session_ids": [session["id"]],
     });
     let made = expect(app.post("/bookings", Some(token), &body).await, StatusCode::CREATED).await;
-    made["booking"]["id"].as_i64().or(made["id"].as_i64()).expect("booking id")
+    made["booking"]["id"]
+        .as_i64()
+        .or(made["id"].as_i64())
+        .expect("booking id")
 }
 
 /// Make the recurring job of this kind due now (as if its 15 minutes had passed).

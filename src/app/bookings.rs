@@ -6,7 +6,6 @@
 use chrono::NaiveDateTime;
 
 use super::{App, AppError, AppResult, notices, records, waitlist};
-use crate::domain::notification::Event;
 use crate::db::bookings::{self, BookingKind, BookingView, NewBooking};
 use crate::db::budget_holders::{self, AllocationView, HolderRow};
 use crate::db::ledger::{self, Movement};
@@ -16,6 +15,7 @@ use crate::domain::booking::{
     self as rules, BookingAction, BookingInput, BookingStatus, Buys, Idempotency, LedgerKind, Offer,
 };
 use crate::domain::invoice::item_key;
+use crate::domain::notification::Event;
 use crate::domain::paging::{Page, PageRequest};
 use crate::domain::sessions::{self, SeatStatus, SessionPolicy, SessionStatus};
 use crate::domain::validate::{FieldError, Invalid};

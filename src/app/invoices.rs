@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use chrono::{NaiveDate, NaiveDateTime};
 
 use super::reports::{Csv, spreadsheet_safe};
-use crate::domain::notification::Event;
 use super::{App, AppError, AppResult, records};
 use crate::db::budget_holders::{self, HolderRow};
 use crate::db::invoices::{self, InvoiceScope, InvoiceView, Issued, Item, NewDraft};
@@ -15,6 +14,7 @@ use crate::db::ledger::{self, Movement};
 use crate::db::{Conn, councils, now};
 use crate::domain::booking::LedgerKind;
 use crate::domain::invoice::{CreditAsk, InvoiceStatus, MAX_REASON_CHARS, Payer, check_credit};
+use crate::domain::notification::Event;
 use crate::domain::paging::{Page, PageRequest};
 use crate::domain::validate::{FieldError, Invalid, text};
 use crate::domain::{Actor, BudgetHolderId, InvoiceId, InvoiceLineId, OrganisationId, Pence, Role};

@@ -6,10 +6,10 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::Duration;
 
 use super::direct_payments::{self, DIRECT_PAYMENTS};
-use super::{invoices, notices};
 use super::notifications::MAIL;
 use super::outbox::Outbox;
 use super::{AppError, AppResult, records, waitlist};
+use super::{invoices, notices};
 use crate::db::{Conn, Db, jobs, now};
 use crate::domain::WaitlistId;
 use crate::domain::retention::Retention;

@@ -18,9 +18,7 @@ use crate::domain::invoice::Payer;
 use crate::domain::notification::{Event, Letter};
 use crate::domain::personal_budget::{DueKind, Permission};
 use crate::domain::sessions::SeatStatus;
-use crate::domain::{
-    BudgetHolderId, CouncilId, OrganisationId, PbRequestId, ServiceId, SessionId, UserId,
-};
+use crate::domain::{BudgetHolderId, CouncilId, OrganisationId, PbRequestId, ServiceId, SessionId, UserId};
 
 /// A session's start on England's clock: "Saturday 9 January 2027 at 10:00".
 fn when(at: NaiveDateTime) -> String {
@@ -267,7 +265,10 @@ pub(crate) fn invoice(conn: &mut Conn, inv: &InvoiceView, event: Event) -> AppRe
         ),
         _ => (
             "An invoice was paid",
-            format!("Invoice {number} for {total} was recorded as paid by {}.", inv.payer_name),
+            format!(
+                "Invoice {number} for {total} was recorded as paid by {}.",
+                inv.payer_name
+            ),
             organisation_users(conn, inv.provider)?,
         ),
     };
@@ -279,7 +280,10 @@ pub(crate) fn request_received(conn: &mut Conn, council: CouncilId, request: PbR
     let letter = Letter::new(
         Event::RequestReceived,
         "A new personal-budget request",
-        vec!["A family asked for a personal budget. The request page says what was asked and when a decision is due.".into()],
+        vec![
+            "A family asked for a personal budget. The request page says what was asked and when a decision is due."
+                .into(),
+        ],
         format!("/council/requests/{request}"),
     );
     let to = except(council_officers(conn, council, Some(Permission::Assess))?, by);
@@ -306,7 +310,9 @@ pub(crate) fn listing(conn: &mut Conn, org: OrganisationId, council_name: &str, 
     let (title, paragraph) = match event {
         Event::ProviderVerified => (
             "Your organisation is verified",
-            format!("{council_name} verified your organisation: families with its personal budgets can now book your services."),
+            format!(
+                "{council_name} verified your organisation: families with its personal budgets can now book your services."
+            ),
         ),
         _ => (
             "Your organisation is suspended",
@@ -377,7 +383,12 @@ pub(crate) fn send_reviews_due(conn: &mut Conn, today: NaiveDate) -> AppResult<u
 
 /// A message was posted in a conversation: everyone else in it. The mail does not carry the
 /// message: it is read on the site, behind the reader's login.
-pub(crate) fn new_message(conn: &mut Conn, to: &[UserId], thread: crate::domain::threads::ThreadId, by: crate::domain::Role) -> AppResult<()> {
+pub(crate) fn new_message(
+    conn: &mut Conn,
+    to: &[UserId],
+    thread: crate::domain::threads::ThreadId,
+    by: crate::domain::Role,
+) -> AppResult<()> {
     let who = match by {
         crate::domain::Role::Family => "the family",
         crate::domain::Role::Broker => "the family's broker",
@@ -387,7 +398,9 @@ pub(crate) fn new_message(conn: &mut Conn, to: &[UserId], thread: crate::domain:
     let letter = Letter::new(
         Event::NewMessage,
         "A new message for you",
-        vec![format!("You have a new message from {who} in a conversation on the Local Offer.")],
+        vec![format!(
+            "You have a new message from {who} in a conversation on the Local Offer."
+        )],
         format!("/messages/{thread}"),
     );
     tell(conn, to, &letter)

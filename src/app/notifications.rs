@@ -90,7 +90,8 @@ pub async fn unread(app: &App, actor: &Actor) -> AppResult<i64> {
 /// Mark the caller's notices read, up to `up_to` (all when absent); how many were marked.
 pub async fn mark_read(app: &App, actor: &Actor, up_to: Option<i64>) -> AppResult<usize> {
     let user = actor.user_id;
-    app.write(move |conn| Ok(notifications::mark_read(conn, user, up_to)?)).await
+    app.write(move |conn| Ok(notifications::mark_read(conn, user, up_to)?))
+        .await
 }
 
 /// Each event the caller can hear of: whether it is emailed, and whether that can be changed.

@@ -54,7 +54,10 @@ fn scrub(why: &str) -> String {
 /// The SMTP address with our defaults: STARTTLS unless said otherwise, `tls=none` for plain.
 fn smtp_transport(url: &str) -> Result<SmtpTransport, String> {
     let mut parsed = url::Url::parse(url).map_err(|e| format!("--smtp-url is not an address: {e}"))?;
-    let tls: Option<String> = parsed.query_pairs().find(|(k, _)| k == "tls").map(|(_, v)| v.into_owned());
+    let tls: Option<String> = parsed
+        .query_pairs()
+        .find(|(k, _)| k == "tls")
+        .map(|(_, v)| v.into_owned());
     match (parsed.scheme(), tls.as_deref()) {
         ("smtp", None) => {
             parsed.query_pairs_mut().append_pair("tls", "required");
@@ -94,7 +97,8 @@ impl Outbox {
             carrier,
             from,
             public_url: settings.public_url.trim_end_matches('/').to_string(),
-            retry_base: chrono::Duration::from_std(settings.retry_base).unwrap_or_else(|_| chrono::Duration::minutes(1)),
+            retry_base: chrono::Duration::from_std(settings.retry_base)
+                .unwrap_or_else(|_| chrono::Duration::minutes(1)),
             host,
         })
     }
@@ -129,7 +133,10 @@ impl Outbox {
     /// Send: `Err((why, permanent))` when it did not go.
     fn send(&self, message: &Message) -> Result<(), (String, bool)> {
         match &self.carrier {
-            Carrier::Smtp(smtp) => smtp.send(message).map(|_| ()).map_err(|e| (e.to_string(), e.is_permanent())),
+            Carrier::Smtp(smtp) => smtp
+                .send(message)
+                .map(|_| ())
+                .map_err(|e| (e.to_string(), e.is_permanent())),
             Carrier::Files(files) => files.send(message).map(|_| ()).map_err(|e| (e.to_string(), false)),
         }
     }
@@ -155,7 +162,11 @@ impl Outbox {
                 Ok(true)
             }
             Err((why, permanent)) => {
-                let retry = if permanent { None } else { retry_after(attempts, self.retry_base) };
+                let retry = if permanent {
+                    None
+                } else {
+                    retry_after(attempts, self.retry_base)
+                };
                 tracing::warn!(notice, attempts, permanent, error = %scrub(&why), gives_up = retry.is_none(), "mail not sent");
                 db.write(move |conn| {
                     notifications::mark_attempt_failed(conn, notice, attempts, &why, retry.is_none())?;

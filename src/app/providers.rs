@@ -1,11 +1,11 @@
 //! The council's side of providers: checking them and, when it must, suspending them, each
 //! council in its own Local Offer listing (`domain::listing`).
 
-use crate::domain::notification::Event;
 use super::{App, AppError, AppResult};
 use crate::db::council_listings;
 use crate::db::organisations::{self, OrganisationView};
 use crate::domain::listing::{self, ListingAction};
+use crate::domain::notification::Event;
 use crate::domain::{Actor, CouncilId, OrganisationId};
 
 fn officer(actor: &Actor) -> AppResult<CouncilId> {

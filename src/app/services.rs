@@ -91,13 +91,11 @@ pub async fn create(app: &App, actor: &Actor, input: ServiceInput) -> AppResult<
     let viewer = actor.clone();
     let view = app
         .blocking(move |app| {
-            let id = app
-                .db
-                .write_as(move |conn| {
-                    let id = services::create(conn, organisation, &service)?;
-                    services::settle_publication(conn, id, organisation)?;
-                    Ok::<_, AppError>(id)
-                })?;
+            let id = app.db.write_as(move |conn| {
+                let id = services::create(conn, organisation, &service)?;
+                services::settle_publication(conn, id, organisation)?;
+                Ok::<_, AppError>(id)
+            })?;
             app.db.read_as(|conn| {
                 let view = services::get(conn, id)?.ok_or_else(|| AppError::not_found("service"))?;
                 visible(Some(&viewer), view)

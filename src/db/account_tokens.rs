@@ -74,7 +74,11 @@ pub fn redeem(conn: &mut Conn, token: &str, purpose: TokenPurpose) -> DbResult<R
     )
     .set(account_tokens::used_at.eq(Some(at)))
     .execute(conn)?;
-    Ok(if taken == 1 { Ok(UserId(user)) } else { Err(TokenFault::Used) })
+    Ok(if taken == 1 {
+        Ok(UserId(user))
+    } else {
+        Err(TokenFault::Used)
+    })
 }
 
 /// Whether a token would work now, without using it (the page that asks for a new password).
@@ -82,7 +86,11 @@ pub fn peek(conn: &mut Conn, token: &str, purpose: TokenPurpose) -> DbResult<Res
     let row: Option<(i64, NaiveDateTime, Option<NaiveDateTime>)> = account_tokens::table
         .filter(account_tokens::token_hash.eq(token_hash(token.trim())))
         .filter(account_tokens::purpose.eq(purpose.as_str()))
-        .select((account_tokens::user_id, account_tokens::expires_at, account_tokens::used_at))
+        .select((
+            account_tokens::user_id,
+            account_tokens::expires_at,
+            account_tokens::used_at,
+        ))
         .get_result(conn)
         .optional()?;
     Ok(match row {

@@ -169,7 +169,9 @@ pub fn mark_read(conn: &mut Conn, user: UserId, up_to: Option<i64>) -> DbResult<
         .filter(notifications::read_at.is_null())
         .filter(notifications::event.ne_all(account_events()))
         .filter(notifications::id.le(up_to.unwrap_or(i64::MAX)));
-    Ok(diesel::update(q).set(notifications::read_at.eq(Some(now()))).execute(conn)?)
+    Ok(diesel::update(q)
+        .set(notifications::read_at.eq(Some(now())))
+        .execute(conn)?)
 }
 
 /// The person opened the page a notice links to: that notice is read.
@@ -178,7 +180,9 @@ pub fn mark_read_at(conn: &mut Conn, user: UserId, link: &str) -> DbResult<usize
         .filter(notifications::user_id.eq(user.0))
         .filter(notifications::read_at.is_null())
         .filter(notifications::link.eq(link));
-    Ok(diesel::update(q).set(notifications::read_at.eq(Some(now()))).execute(conn)?)
+    Ok(diesel::update(q)
+        .set(notifications::read_at.eq(Some(now())))
+        .execute(conn)?)
 }
 
 /// What the mail job needs to send one notice.
@@ -246,7 +250,11 @@ pub fn mark_sent(conn: &mut Conn, id: i64, attempts: i32, forget_link: bool) -> 
 
 /// An attempt that failed: why; `give_up` when it will not be tried again.
 pub fn mark_attempt_failed(conn: &mut Conn, id: i64, attempts: i32, error: &str, give_up: bool) -> DbResult<()> {
-    let status = if give_up { MailStatus::Failed } else { MailStatus::Pending };
+    let status = if give_up {
+        MailStatus::Failed
+    } else {
+        MailStatus::Pending
+    };
     diesel::update(notifications::table.find(id))
         .set((
             notifications::mail_status.eq(status.as_str()),

@@ -194,7 +194,7 @@ impl MailOff {
                     continue;
                 }
                 Err(e) => {
-                    faults.push(FieldError::new(&field, &format!("is not an event: {e}")));
+                    faults.push(FieldError::new(&field, format!("is not an event: {e}")));
                     continue;
                 }
             };

@@ -60,7 +60,12 @@ pub fn read(dirs: &[PathBuf]) -> Vec<Mail> {
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "eml"))
-        .map(|p| (p.metadata().and_then(|m| m.modified()).unwrap_or(std::time::UNIX_EPOCH), p))
+        .map(|p| {
+            (
+                p.metadata().and_then(|m| m.modified()).unwrap_or(std::time::UNIX_EPOCH),
+                p,
+            )
+        })
         .collect();
     files.sort();
     files
@@ -82,5 +87,8 @@ pub async fn wait_for(dirs: &[PathBuf], to: &str, containing: &str) -> Mail {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("no mail to {to} containing {containing:?} arrived; have: {:#?}", read(dirs).iter().map(|m| (&m.to, &m.subject)).collect::<Vec<_>>());
+    panic!(
+        "no mail to {to} containing {containing:?} arrived; have: {:#?}",
+        read(dirs).iter().map(|m| (&m.to, &m.subject)).collect::<Vec<_>>()
+    );
 }

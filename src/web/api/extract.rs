@@ -28,7 +28,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let inner = e.into_inner();
         // A field left out is named too (`user.email`): serde's path stops at its parent.
         if let Some(named) = field_in_message(&inner.to_string()) {
-            let field = if path == "." { named.to_string() } else { format!("{path}.{named}") };
+            let field = if path == "." {
+                named.to_string()
+            } else {
+                format!("{path}.{named}")
+            };
             return ApiError::bad_request(
                 "invalid_field",
                 format!("{field}: {}", strip_position(&inner.to_string())),

@@ -66,9 +66,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/password-reset/{token}", web::post().to(notifications::confirm_reset))
         .route("/invitations/{token}", web::get().to(notifications::invitation))
         .route("/invitations/{token}", web::post().to(notifications::accept_invitation))
-        .route("/confirm-email/{token}", web::get().to(notifications::confirm_email_form))
+        .route(
+            "/confirm-email/{token}",
+            web::get().to(notifications::confirm_email_form),
+        )
         .route("/confirm-email/{token}", web::post().to(notifications::confirm_email))
-        .route("/provider/confirm-email", web::post().to(notifications::resend_confirmation))
+        .route(
+            "/provider/confirm-email",
+            web::post().to(notifications::resend_confirmation),
+        )
         .route("/account", web::get().to(account::page))
         .route("/account/password", web::post().to(account::change_password))
         .route("/account/logout-everywhere", web::post().to(account::logout_everywhere))
@@ -633,7 +639,11 @@ impl PageError {
                 );
             }
             PageError::App(AppError::Gone { message, .. }) => {
-                return self.respond(chrome, "This link no longer works", &format!("{}.", crate::templates::components::capitalise(message)));
+                return self.respond(
+                    chrome,
+                    "This link no longer works",
+                    &format!("{}.", crate::templates::components::capitalise(message)),
+                );
             }
             PageError::App(AppError::Denied { message, .. }) => {
                 return self.respond(chrome, "That is for someone else to do", &format!("{message}."));

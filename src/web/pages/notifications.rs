@@ -47,7 +47,9 @@ pub async fn set_preferences(app: Data, visitor: Visitor, body: web::Bytes) -> P
         .filter(|p| !p.required)
         .map(|p| (p.event.as_str().to_string(), on.iter().any(|e| e == p.event.as_str())))
         .collect();
-    match outcome(notifications::set_preferences(&app, actor, choices).await, |_| "events".into())? {
+    match outcome(notifications::set_preferences(&app, actor, choices).await, |_| {
+        "events".into()
+    })? {
         Ok(_) => Ok(see_other("/account/notifications?saved=1")),
         Err(errors) => {
             let all = notifications::preferences(&app, actor).await?;
@@ -133,7 +135,11 @@ pub async fn confirm_email_form(app: Data, visitor: Visitor, token: web::Path<St
     let token = token.into_inner();
     account_links::check(&app, token.clone(), TokenPurpose::ConfirmEmail).await?;
     let action = format!("{}/{token}", TokenPurpose::ConfirmEmail.path());
-    Ok(visitor.page("Confirm your email address", true, pages::confirm_email(&visitor.chrome(), &action)))
+    Ok(visitor.page(
+        "Confirm your email address",
+        true,
+        pages::confirm_email(&visitor.chrome(), &action),
+    ))
 }
 
 pub async fn confirm_email(app: Data, visitor: Visitor, token: web::Path<String>, body: web::Bytes) -> Page {
