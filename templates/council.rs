@@ -69,7 +69,7 @@ pub fn holder_form(chrome: &Chrome<'_>, taxonomy: &Taxonomy, errors: &FormErrors
             (input(errors, "plan_end", "Plan ends", form.get("plan_end"), "date", None))
             h2 { "Family login" }
             (input(errors, "family_email", "Family email address", form.get("family_email"), "email", Some("If the family already has a login with your council (a brother or sister's plan), the plan is added to it")))
-            (input(errors, "family_password", "Family password", "", "password", Some("At least 10 characters; give it to the family safely")))
+            (input(errors, "family_password", "Family password", "", "password", Some("At least 10 characters; give it to the family safely. Leave it empty to email the family an invitation to choose its own")))
             h2 { "Outcomes (Section E)" }
             @for i in 0..OUTCOME_ROWS {
                 @let text = format!("outcome_text_{i}");
@@ -533,6 +533,9 @@ fn holder_sessions(chrome: &Chrome<'_>, id: impl std::fmt::Display) -> Markup {
         h2 #sessions { "Family login sessions" }
         p { "If the family has lost a phone or used a shared computer, end every session of its login: it must log in again everywhere." }
         (c::action_button(chrome, &format!("/council/budget-holders/{id}/end-sessions"), "End the family's sessions", "End the family's sessions: every login session of this family", true))
+        h2 #invitation { "Invitation" }
+        p { "A family whose plan was made without a password is emailed a link to choose one. If it has lost the email or the link has run out, send a new one: the earlier link stops working." }
+        (c::action_button(chrome, &format!("/council/budget-holders/{id}/invitation"), "Send a new invitation", "Send the family a new invitation email", false))
     }
 }
 

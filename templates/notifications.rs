@@ -154,3 +154,17 @@ pub fn email_confirmed() -> Markup {
         p { a.button href="/provider/services" { "Go to your services" } }
     }
 }
+
+/// What re-sending a family's invitation did.
+pub fn invitation_sent(sent: bool, back: &str) -> Markup {
+    html! {
+        @if sent {
+            h1 { "Invitation sent" }
+            p { "We have emailed the family a new link to choose its password. It works once, for 7 days; the earlier link no longer works." }
+        } @else {
+            h1 { "The family has already chosen a password" }
+            p { "No invitation was sent. If the family has forgotten its password, it can reset it from the login page: \"Forgotten your password?\"." }
+        }
+        p { a href=(back) { "Back to the plan" } }
+    }
+}

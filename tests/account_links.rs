@@ -213,4 +213,42 @@ both_backends! {
         assert_eq!(mail.subject, "Your booking was declined");
         assert!(mail.text.contains("is back in your budget"), "{}", mail.text);
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn the_council_re_sends_an_invitation_from_the_plans_page() {
+        let app = spawn().await;
+        let council = app.council("Merton", "officer@merton.example").await;
+        let plan = app.holder(&council, &invited_family("paper.parent@family.example")).await;
+        let first = app.mail_to("paper.parent@family.example", "/invitations/").await.token("/invitations");
+        let mut officer = common::browser::Browser::new(&app);
+        officer.log_in("officer@merton.example", PASSWORD).await;
+        let page = officer.get(&format!("/council/budget-holders/{}", plan["id"])).await;
+        assert!(page.html.contains("Send a new invitation"), "{}", page.html);
+        let csrf = page.csrf();
+        let sent = officer.post(&format!("/council/budget-holders/{}/invitation", plan["id"]), &[("csrf_token", &csrf)]).await;
+        assert!(sent.html.contains("Invitation sent"), "{}", sent.html);
+        let res = app.post(&format!("/invitations/{first}/accept"), None, &json!({"password": PASSWORD})).await;
+        expect_error(res, StatusCode::GONE, "token_expired", Some("token")).await;
+        let second = loop {
+            let t = app.mail_to("paper.parent@family.example", "/invitations/").await.token("/invitations");
+            if t != first { break t; }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
+        // The family chooses its password on the link's page.
+        let mut family = common::browser::Browser::new(&app);
+        let form = family.get(&format!("/invitations/{second}")).await;
+        let csrf = form.csrf();
+        let done = family.post(&format!("/invitations/{second}"), &[("csrf_token", &csrf), ("password", PASSWORD)]).await;
+        assert!(done.html.contains("Your password is set"), "{}", done.html);
+        app.login("paper.parent@family.example", PASSWORD).await;
+        let csrf = csrf_of(&mut officer, &plan).await;
+        let again = officer
+            .post(&format!("/council/budget-holders/{}/invitation", plan["id"]), &[("csrf_token", &csrf)])
+            .await;
+        assert!(again.html.contains("The family has already chosen a password"), "{}", again.html);
+    }
+}
+
+async fn csrf_of(b: &mut common::browser::Browser, plan: &serde_json::Value) -> String {
+    b.get(&format!("/council/budget-holders/{}", plan["id"])).await.csrf()
 }

@@ -125,11 +125,12 @@ impl Actor {
     }
 }
 
+/// An actor to test rules with: no permissions, reached by no route.
 #[cfg(test)]
-mod tests {
+pub(crate) mod testing {
     use super::*;
 
-    fn actor(role: Role, user: i64, organisation: Option<i64>, council: Option<i64>) -> Actor {
+    pub(crate) fn actor(role: Role, user: i64, organisation: Option<i64>, council: Option<i64>) -> Actor {
         Actor {
             user_id: UserId(user),
             role,
@@ -139,6 +140,13 @@ mod tests {
             via: None,
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use super::testing::actor;
 
     const PLAN: PlanOwners = PlanOwners {
         council: CouncilId(1),

@@ -199,18 +199,8 @@ pub fn author_name(role: Role, organisation: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::personal_budget::Permissions;
 
-    fn actor(role: Role, user: i64, organisation: Option<i64>, council: Option<i64>) -> Actor {
-        Actor {
-            user_id: UserId(user),
-            role,
-            organisation_id: organisation.map(OrganisationId),
-            council_id: council.map(CouncilId),
-            permissions: Permissions::default(),
-            via: None,
-        }
-    }
+    use crate::domain::access::testing::actor;
 
     const PARTIES: Parties = Parties {
         plan: PlanOwners {

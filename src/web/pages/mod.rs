@@ -158,6 +158,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/council/budget-holders/{id}/erase", web::post().to(council::erase))
         .route(
+            "/council/budget-holders/{id}/invitation",
+            web::post().to(notifications::reinvite_family),
+        )
+        .route(
             "/council/budget-holders/{id}/end-sessions",
             web::post().to(account::end_family_sessions),
         )

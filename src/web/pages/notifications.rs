@@ -155,3 +155,24 @@ pub async fn resend_confirmation(app: Data, visitor: Visitor, body: web::Bytes) 
     account_links::resend_confirmation(&app, actor).await?;
     Ok(see_other("/provider/services?confirmation=sent"))
 }
+
+/// A council officer re-sends a family's invitation from the plan's page.
+pub async fn reinvite_family(app: Data, visitor: Visitor, id: web::Path<i64>, body: web::Bytes) -> Page {
+    let id = crate::domain::BudgetHolderId(id.into_inner());
+    let back = format!("/council/budget-holders/{id}");
+    let actor = visitor.require(&[Role::Council], &back)?;
+    Form::read(&visitor, &body)?;
+    let sent = match account_links::reinvite_family(&app, actor, id).await {
+        Ok(()) => true,
+        Err(crate::app::AppError::Conflict {
+            code: "password_set", ..
+        }) => false,
+        Err(e) => return Err(e.into()),
+    };
+    let title = if sent {
+        "Invitation sent"
+    } else {
+        "The family has already chosen a password"
+    };
+    Ok(visitor.page(title, true, pages::invitation_sent(sent, &back)))
+}
