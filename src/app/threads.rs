@@ -1,6 +1,6 @@
 //! Messages: a family (or its broker) asks a provider about a service or writes about a booking;
 //! the provider answers; the council reads and writes only once one of them adds it. Each message
-//! is posted in one transaction (where a notification of it can be written too), after the
+//! is posted in one transaction with the notices it gives everyone else in it, after the
 //! author's rate limit is counted in the database, so it holds across servers.
 
 use chrono::{Duration, NaiveDateTime};
