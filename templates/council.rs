@@ -535,7 +535,7 @@ fn holder_sessions(chrome: &Chrome<'_>, id: impl std::fmt::Display) -> Markup {
         (c::action_button(chrome, &format!("/council/budget-holders/{id}/end-sessions"), "End the family's sessions", "End the family's sessions: every login session of this family", true))
         h2 #invitation { "Invitation" }
         p { "A family whose plan was made without a password is emailed a link to choose one. If it has lost the email or the link has run out, send a new one: the earlier link stops working." }
-        (c::action_button(chrome, &format!("/council/budget-holders/{id}/invitation"), "Send a new invitation", "Send the family a new invitation email", false))
+        (c::action_button(chrome, &format!("/council/budget-holders/{id}/invitation"), "Send a new invitation", "Send a new invitation to the family", false))
     }
 }
 
