@@ -81,10 +81,26 @@ pub async fn list(app: &App, actor: &Actor, page: PageRequest) -> AppResult<Noti
     .await
 }
 
-/// How many of the caller's notices are unread (the menu's count).
-pub async fn unread(app: &App, actor: &Actor) -> AppResult<i64> {
-    let user = actor.user_id;
-    app.read(move |conn| Ok(notifications::unread(conn, user)?)).await
+/// What the menu counts for a logged-in person: unread notices and unread messages.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MenuCounts {
+    pub notices: i64,
+    pub messages: u64,
+}
+
+/// Both of the menu's counts in one read (every page asks for them).
+pub async fn menu_counts(app: &App, actor: &Actor) -> AppResult<MenuCounts> {
+    let (user, scope) = (actor.user_id, crate::domain::threads::scope(actor));
+    app.read(move |conn| {
+        Ok(MenuCounts {
+            notices: notifications::unread(conn, user)?,
+            messages: match scope {
+                Some(scope) => crate::db::threads::unread_total(conn, scope, user)?,
+                None => 0,
+            },
+        })
+    })
+    .await
 }
 
 /// Mark the caller's notices read, up to `up_to` (all when absent); how many were marked.

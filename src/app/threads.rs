@@ -396,16 +396,6 @@ pub async fn list(app: &App, actor: &Actor, page: PageRequest) -> AppResult<Thre
     Ok(list)
 }
 
-/// The caller's unread messages in all its threads (the menu's count); none for a caller with
-/// no threads.
-pub async fn unread_total(app: &App, actor: &Actor) -> AppResult<u64> {
-    let Some(scope) = rules::scope(actor) else {
-        return Ok(0);
-    };
-    let user = actor.user_id;
-    app.read(move |conn| Ok(store::unread_total(conn, scope, user)?)).await
-}
-
 /// The question form about a service: for a family or broker with a plan to ask for.
 pub async fn ask_form(app: &App, actor: &Actor, service: ServiceId) -> AppResult<AskForm> {
     let scope = match actor.role {

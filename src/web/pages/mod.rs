@@ -314,14 +314,15 @@ impl FromRequest for Visitor {
             };
             let must_enrol = caller.as_ref().is_some_and(|c| c.must_enrol);
             let actor = caller.map(|c| c.actor);
-            let unread_messages = match (&actor, req.app_data::<Data>()) {
+            // A count that cannot be read shows none rather than failing the page.
+            let counts = match (&actor, req.app_data::<Data>()) {
                 (Some(actor), Some(app)) if !must_enrol => {
-                    app::threads::unread_total(app, actor).await.unwrap_or_else(|e| {
-                        tracing::warn!(error = %e, "unread messages not counted");
-                        0
+                    app::notifications::menu_counts(app, actor).await.unwrap_or_else(|e| {
+                        tracing::warn!(error = %e, "the menu's counts could not be read");
+                        app::notifications::MenuCounts::default()
                     })
                 }
-                _ => 0,
+                _ => app::notifications::MenuCounts::default(),
             };
             let session = actor.as_ref().and(session);
             let csrf = session.as_deref().map_or_else(|| cookie_csrf.clone(), session_csrf);
@@ -334,25 +335,21 @@ impl FromRequest for Visitor {
                 })
                 .unwrap_or_default();
             // Kept with the request so an error page shows the same header as the page would.
-            let unread = match (&actor, req.app_data::<Data>()) {
-                (Some(actor), Some(app)) if !must_enrol => app::notifications::unread(app, actor).await?,
-                _ => 0,
-            };
             req.extensions_mut().insert(Seen {
                 role: actor.as_ref().map(|a| a.role),
                 csrf: csrf.clone(),
                 shortlisted: shortlist.len(),
-                unread,
-                unread_messages,
+                unread: counts.notices,
+                unread_messages: counts.messages,
             });
             Ok(Visitor {
                 session,
                 actor,
-                unread,
+                unread: counts.notices,
                 must_enrol,
                 csrf,
                 shortlist,
-                unread_messages,
+                unread_messages: counts.messages,
                 cookie_csrf,
                 new_csrf,
                 secure,
