@@ -4,21 +4,18 @@
 //! the page where the recipient sees the rest.
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
-use diesel::prelude::*;
 
 use super::AppResult;
 use super::notifications::{tell, tell_once};
 use crate::db::bookings::BookingView;
 use crate::db::invoices::InvoiceView;
 use crate::db::notifications::{council_officers, organisation_users, plan_people};
-use crate::db::schema::services;
 use crate::db::sessions::SessionView;
-use crate::db::{Conn, bookings, sessions as session_db};
+use crate::db::{Conn, sessions as session_db};
 use crate::domain::invoice::Payer;
 use crate::domain::notification::{Event, Letter};
 use crate::domain::personal_budget::{DueKind, Permission};
-use crate::domain::sessions::SeatStatus;
-use crate::domain::{BudgetHolderId, CouncilId, OrganisationId, PbRequestId, ServiceId, SessionId, UserId};
+use crate::domain::{BookingId, BudgetHolderId, CouncilId, OrganisationId, PbRequestId, ServiceId, SessionId, UserId};
 
 /// A session's start on England's clock: "Saturday 9 January 2027 at 10:00".
 fn when(at: NaiveDateTime) -> String {
@@ -28,12 +25,7 @@ fn when(at: NaiveDateTime) -> String {
 }
 
 fn service_name(conn: &mut Conn, id: ServiceId) -> AppResult<String> {
-    Ok(services::table
-        .find(id.0)
-        .select(services::name)
-        .get_result::<String>(conn)
-        .optional()?
-        .unwrap_or_else(|| "a service".into()))
+    Ok(crate::db::services::name(conn, id)?.unwrap_or_else(|| "a service".into()))
 }
 
 fn except(mut people: Vec<UserId>, who: UserId) -> Vec<UserId> {
@@ -114,34 +106,16 @@ pub(crate) fn booking_cancelled(conn: &mut Conn, b: &BookingView, by: UserId, se
 }
 
 fn provider_name(conn: &mut Conn, id: OrganisationId) -> AppResult<String> {
-    use crate::db::schema::organisations;
-    Ok(organisations::table
-        .find(id.0)
-        .select(organisations::name)
-        .get_result::<String>(conn)
-        .optional()?
-        .unwrap_or_else(|| "The provider".into()))
-}
-
-/// The plans with a place on a session, each once.
-fn booked_on(conn: &mut Conn, session: SessionId) -> AppResult<Vec<(BudgetHolderId, i64)>> {
-    let mut plans: Vec<(BudgetHolderId, i64)> = Vec::new();
-    for (seat, _) in session_db::seats_on(conn, session)? {
-        if !matches!(seat.status, SeatStatus::Booked | SeatStatus::Charged) {
-            continue;
-        }
-        if let Some(b) = bookings::load(conn, seat.booking_id)?
-            && !plans.iter().any(|(h, _)| *h == b.budget_holder_id)
-        {
-            plans.push((b.budget_holder_id, b.id.0));
-        }
-    }
-    Ok(plans)
+    Ok(crate::db::organisations::name(conn, id)?.unwrap_or_else(|| "The provider".into()))
 }
 
 /// The provider cancelled a session: every family with a place on it (`plans`, collected before
 /// the seats moved).
-pub(crate) fn session_cancelled(conn: &mut Conn, s: &SessionView, plans: &[(BudgetHolderId, i64)]) -> AppResult<()> {
+pub(crate) fn session_cancelled(
+    conn: &mut Conn,
+    s: &SessionView,
+    plans: &[(BudgetHolderId, BookingId)],
+) -> AppResult<()> {
     let name = service_name(conn, s.service_id)?;
     for (holder, booking) in plans {
         let letter = Letter::new(
@@ -159,15 +133,16 @@ pub(crate) fn session_cancelled(conn: &mut Conn, s: &SessionView, plans: &[(Budg
     Ok(())
 }
 
-/// The plans booked on a session, for [`session_cancelled`] (read before the seats move).
-pub(crate) fn plans_on(conn: &mut Conn, session: SessionId) -> AppResult<Vec<(BudgetHolderId, i64)>> {
-    booked_on(conn, session)
+/// The plans with a place on a session (each once, with its booking), for
+/// [`session_cancelled`]: read before the seats move.
+pub(crate) fn plans_on(conn: &mut Conn, session: SessionId) -> AppResult<Vec<(BudgetHolderId, BookingId)>> {
+    Ok(session_db::plans_booked_on(conn, session)?)
 }
 
 /// The provider moved a session: every family with a place on it.
 pub(crate) fn session_moved(conn: &mut Conn, before: &SessionView, after: &SessionView) -> AppResult<()> {
     let name = service_name(conn, after.service_id)?;
-    for (holder, booking) in booked_on(conn, after.id)? {
+    for (holder, booking) in plans_on(conn, after.id)? {
         let letter = Letter::new(
             Event::SessionMoved,
             "A session you booked has moved",

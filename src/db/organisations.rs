@@ -293,3 +293,12 @@ pub fn set_invoicing(
         .execute(conn)?;
     Ok(())
 }
+
+/// An organisation's name.
+pub fn name(conn: &mut Conn, id: OrganisationId) -> DbResult<Option<String>> {
+    Ok(organisations::table
+        .find(id.0)
+        .select(organisations::name)
+        .get_result(conn)
+        .optional()?)
+}

@@ -542,6 +542,15 @@ pub fn set_status(conn: &mut Conn, id: ServiceId, status: ServiceStatus) -> DbRe
     Ok(())
 }
 
+/// A service's name, whatever its status.
+pub fn name(conn: &mut Conn, id: ServiceId) -> DbResult<Option<String>> {
+    Ok(services::table
+        .find(id.0)
+        .select(services::name)
+        .get_result(conn)
+        .optional()?)
+}
+
 /// Whether anyone at an organisation has confirmed their email (its services may be published).
 pub fn organisation_confirmed(conn: &mut Conn, organisation: OrganisationId) -> DbResult<bool> {
     use super::schema::users;

@@ -557,3 +557,23 @@ pub fn booked_seats_starting(conn: &mut Conn, from: NaiveDateTime, to: NaiveDate
         .map(|(b, s, svc, h, at)| (BookingId(b), SessionId(s), ServiceId(svc), BudgetHolderId(h), at))
         .collect())
 }
+
+/// The plans holding a place on a session (booked, or kept and charged), each once with the
+/// first of its bookings there: whom a change to the session concerns.
+pub fn plans_booked_on(conn: &mut Conn, session: SessionId) -> DbResult<Vec<(BudgetHolderId, BookingId)>> {
+    let held = [SeatStatus::Booked.as_str(), SeatStatus::Charged.as_str()];
+    let rows: Vec<(i64, i64)> = booking_sessions::table
+        .inner_join(bookings::table)
+        .filter(booking_sessions::session_id.eq(session.0))
+        .filter(booking_sessions::status.eq_any(held))
+        .order(booking_sessions::booking_id)
+        .select((bookings::budget_holder_id, booking_sessions::booking_id))
+        .load(conn)?;
+    let mut plans: Vec<(BudgetHolderId, BookingId)> = Vec::new();
+    for (holder, booking) in rows {
+        if !plans.iter().any(|(h, _)| h.0 == holder) {
+            plans.push((BudgetHolderId(holder), BookingId(booking)));
+        }
+    }
+    Ok(plans)
+}
