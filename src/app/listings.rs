@@ -3,6 +3,7 @@
 
 use crate::db::{Db, DbError, changes, services};
 use crate::domain::ServiceId;
+use crate::domain::geo::Coordinates;
 use crate::domain::service::Listing;
 use crate::search::{SearchError, Source};
 
@@ -25,9 +26,13 @@ impl Source for Listings {
         self.0.read(services::count_published).map_err(source)
     }
 
-    fn published_ids_after(&self, after: i64, limit: i64) -> Result<Vec<ServiceId>, SearchError> {
+    fn published_places_after(
+        &self,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<(ServiceId, Option<Coordinates>)>, SearchError> {
         self.0
-            .read(|conn| services::published_ids_after(conn, after, limit))
+            .read(|conn| services::published_places_after(conn, after, limit))
             .map_err(source)
     }
 

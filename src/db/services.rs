@@ -795,16 +795,24 @@ pub fn offer(
     )))
 }
 
-/// Published service ids after `after`, in id order (for rebuilding the index in chunks).
-pub fn published_ids_after(conn: &mut Conn, after: i64, limit: i64) -> DbResult<Vec<ServiceId>> {
-    let ids: Vec<i64> = services::table
+/// Published services after `after`, in id order, with where they are (for rebuilding the index
+/// in chunks, in an order that keeps near places together).
+pub fn published_places_after(
+    conn: &mut Conn,
+    after: i64,
+    limit: i64,
+) -> DbResult<Vec<(ServiceId, Option<Coordinates>)>> {
+    let rows: Vec<(i64, Option<f64>, Option<f64>)> = services::table
         .filter(services::id.gt(after))
         .filter(services::status.eq(ServiceStatus::Published.as_str()))
         .order(services::id)
         .limit(limit)
-        .select(services::id)
+        .select((services::id, services::lat, services::lon))
         .load(conn)?;
-    Ok(ids.into_iter().map(ServiceId).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(id, lat, lon)| (ServiceId(id), lat.zip(lon).map(|(lat, lon)| Coordinates { lat, lon })))
+        .collect())
 }
 
 pub fn count_published(conn: &mut Conn) -> DbResult<i64> {

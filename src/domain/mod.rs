@@ -5,6 +5,7 @@ pub mod access;
 pub mod booking;
 pub mod budget;
 pub mod calendar;
+pub mod cells;
 pub mod council;
 pub mod fcr;
 pub mod geo;

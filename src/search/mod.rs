@@ -20,18 +20,24 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 
 pub use query::{Facets, Hit, OrganisationRef, SearchRequest, SearchResults};
 
-use crate::domain::ServiceId;
 use crate::domain::service::Listing;
 use crate::domain::taxonomy::Taxonomy;
+use crate::domain::{ServiceId, Stream, cells};
 
 /// Bump when the schema or what is indexed changes: an index of another version is rebuilt.
-const SCHEMA_VERSION: u32 = 7;
+const SCHEMA_VERSION: u32 = 8;
 const CHUNK: i64 = 2000;
 /// The tokenizer of every text field: English words, stemmed, without the taxonomy's stop words.
 const WORDS: &str = "en_words";
 /// Names keep every word: "We Are With You" is a charity, and its name is all stop words.
 const NAME_WORDS: &str = "en_names";
-const WRITER_MEMORY: usize = 100_000_000;
+/// Single edits need little: one indexing thread with tantivy's smallest arena (the arena is held
+/// for the writer's life, so a large one would sit in every server's memory).
+const EDIT_THREADS: usize = 1;
+const EDIT_MEMORY: usize = 15_000_000;
+/// A rebuild indexes every service at once, on two threads with room for many documents.
+const REBUILD_THREADS: usize = 2;
+const REBUILD_MEMORY: usize = 200_000_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
@@ -53,8 +59,12 @@ pub trait Source: Send + Sync {
     /// The last log entry made before `at` (0 if none).
     fn last_change_before(&self, at: chrono::NaiveDateTime) -> Result<i64, SearchError>;
     fn count_published(&self) -> Result<i64, SearchError>;
-    /// Published service ids after `after`, in id order.
-    fn published_ids_after(&self, after: i64, limit: i64) -> Result<Vec<ServiceId>, SearchError>;
+    /// Published services after `after`, in id order, with where they are.
+    fn published_places_after(
+        &self,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<(ServiceId, Option<crate::domain::geo::Coordinates>)>, SearchError>;
     /// What to index for these services; ids missing or no longer listed are left out.
     fn listings(&self, ids: &[ServiceId]) -> Result<Vec<Listing>, SearchError>;
 }
@@ -104,6 +114,15 @@ pub(crate) struct Fields {
     open_day: Field,
     /// Ids of the councils that suspended the provider (one term each).
     suspended_by: Field,
+    /// The cells holding the service, one per level ([`crate::domain::cells`]).
+    cell: Field,
+    /// The cells covering the service's reach, when it travels.
+    reach_cell: Field,
+    /// Every word of the service in one field, to tell a known word from a typo in one look-up
+    /// and to match a typo once rather than in every field.
+    all_text: Field,
+    /// The funding streams it takes, one bit each (in [`crate::domain::Stream::ALL`] order).
+    stream_mask: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -146,6 +165,17 @@ fn schema() -> (Schema, Fields) {
         // Days since 1970 (in England) with a session to come that has a place left, one value each.
         open_day: b.add_u64_field("open_day", INDEXED),
         suspended_by: b.add_u64_field("suspended_by", INDEXED),
+        cell: b.add_u64_field("cell", INDEXED),
+        reach_cell: b.add_u64_field("reach_cell", INDEXED),
+        all_text: b.add_text_field(
+            "all_text",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(NAME_WORDS)
+                    .set_index_option(IndexRecordOption::WithFreqs),
+            ),
+        ),
+        stream_mask: b.add_u64_field("stream_mask", FAST),
     };
     (b.build(), fields)
 }
@@ -153,7 +183,8 @@ fn schema() -> (Schema, Fields) {
 pub struct SearchIndex {
     index: Index,
     reader: IndexReader,
-    writer: Mutex<IndexWriter>,
+    /// `None` only for the moment a rebuild swaps the edit writer for a larger one.
+    writer: Mutex<Option<IndexWriter>>,
     fields: Fields,
     taxonomy: Arc<Taxonomy>,
     /// The last change-log entry the searchable index reflects.
@@ -192,9 +223,9 @@ fn analyzer(dropped: &[String]) -> TextAnalyzer {
 
 /// The index's one writer. Another process (or a server still shutting down) may hold it for a
 /// moment, so wait a little before giving up with a clear message.
-fn acquire_writer(index: &Index, tries: u32) -> Result<IndexWriter, SearchError> {
+fn acquire_writer(index: &Index, tries: u32, threads: usize, memory: usize) -> Result<IndexWriter, SearchError> {
     for _ in 0..tries {
-        match index.writer(WRITER_MEMORY) {
+        match index.writer_with_num_threads(threads, memory) {
             Err(tantivy::TantivyError::LockFailure(..)) => std::thread::sleep(Duration::from_millis(50)),
             other => return Ok(other?),
         }
@@ -294,7 +325,7 @@ impl SearchIndex {
         index.tokenizers().register(NAME_WORDS, analyzer(&[]));
         let stop_stems = stems(&taxonomy.stop_words);
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        let writer = acquire_writer(&index, tries)?;
+        let writer = acquire_writer(&index, tries, EDIT_THREADS, EDIT_MEMORY)?;
         let phrase_words = analyzer(&taxonomy.filler_words);
         let phrases = taxonomy_phrases(&fields, &taxonomy, &phrase_words);
         Ok(SearchIndex {
@@ -303,7 +334,7 @@ impl SearchIndex {
             stop_stems,
             index,
             reader,
-            writer: Mutex::new(writer),
+            writer: Mutex::new(Some(writer)),
             fields,
             taxonomy,
             applied: AtomicI64::new(applied),
@@ -339,11 +370,26 @@ impl SearchIndex {
             f.price_from => s.price_from.map_or(u64::MAX, |p| p.pence().max(0) as u64),
             f.modified => s.updated_at.and_utc().timestamp().max(0) as u64,
         );
-        // A service that did not say where it is has no coordinates: radius searches pass it by.
+        // A service that did not say where it is has no coordinates and no cells: radius searches
+        // pass it by.
         if let Some(at) = s.at {
             d.add_f64(f.lat, at.lat);
             d.add_f64(f.lon, at.lon);
+            for cell in cells::cells_of(at) {
+                d.add_u64(f.cell, cell.0);
+            }
+            if let Some(reach) = s.reach_miles.filter(|r| *r > 0.0) {
+                for cell in cells::reach_cells(at, reach) {
+                    d.add_u64(f.reach_cell, cell.0);
+                }
+            }
         }
+        let mask = s
+            .streams
+            .iter()
+            .filter_map(|name| Stream::ALL.iter().position(|s| s.as_str() == name))
+            .fold(0u64, |mask, bit| mask | (1 << bit));
+        d.add_u64(f.stream_mask, mask);
         if let Some(pc) = &s.postcode {
             d.add_text(f.postcode, pc);
         }
@@ -367,7 +413,12 @@ impl SearchIndex {
                 }
             }
         }
-        d.add_text(f.taxonomy_text, words.join(" \n "));
+        let taxonomy_text = words.join(" \n ");
+        d.add_text(
+            f.all_text,
+            [s.name.as_str(), &s.organisation_name, &s.description, &taxonomy_text].join(" \n "),
+        );
+        d.add_text(f.taxonomy_text, taxonomy_text);
         for stream in &s.streams {
             d.add_text(f.stream, stream);
         }
@@ -385,26 +436,45 @@ impl SearchIndex {
 
     fn commit(&self, writer: &mut IndexWriter, seq: i64) -> Result<(), SearchError> {
         let mut prepared = writer.prepare_commit()?;
-        prepared.set_payload(
-            &serde_json::json!(Payload {
-                schema: SCHEMA_VERSION,
-                seq
-            })
-            .to_string(),
-        );
+        prepared.set_payload(&payload(seq));
         prepared.commit()?;
         self.reader.reload()?;
         self.applied.store(seq, Ordering::SeqCst);
         Ok(())
     }
 
-    /// Rebuild from the database, with a progress bar when `progress` is set.
+    fn edit_writer<'a>(
+        guard: &'a mut std::sync::MutexGuard<'_, Option<IndexWriter>>,
+    ) -> Result<&'a mut IndexWriter, SearchError> {
+        guard
+            .as_mut()
+            .ok_or_else(|| SearchError::Directory("the index writer could not be reopened after a rebuild".into()))
+    }
+
+    /// The last change the database holds for certain: entries younger than [`SETTLE`] count only
+    /// while the log has no gap, so a rebuild does not replay what it has already read.
+    fn settled_now(source: &dyn Source) -> Result<i64, SearchError> {
+        let mut seq = source.last_change_before(now() - SETTLE)?;
+        loop {
+            let changes = source.changes_after(seq, CHUNK)?;
+            let Some((last, _, _)) = changes.last() else {
+                return Ok(seq);
+            };
+            let settled = settled_through(seq, &changes, now());
+            if settled < *last {
+                return Ok(settled);
+            }
+            seq = settled;
+        }
+    }
+
+    /// Rebuild from the database, with a progress bar when `progress` is set. Services are indexed
+    /// in an order that keeps near places together, and the index is merged into one segment.
     pub fn rebuild(&self, source: &dyn Source, progress: bool) -> Result<usize, SearchError> {
-        let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        // Replay what changed shortly before and during the rebuild with the next catch-up
-        // (indexing is idempotent): a PostgreSQL transaction may commit a change log entry after
-        // later entries are already visible.
-        let seq = source.last_change_before(now() - SETTLE)?;
+        let mut guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        // What changed after this point (while the rebuild reads) is applied by the next catch-up;
+        // indexing is idempotent.
+        let seq = Self::settled_now(source)?;
         let total = source.count_published()?;
         let bar = if progress {
             let bar = indicatif::ProgressBar::new(total.max(0) as u64);
@@ -418,23 +488,54 @@ impl SearchIndex {
         } else {
             indicatif::ProgressBar::hidden()
         };
-        writer.delete_all_documents()?;
+        let mut places = Vec::with_capacity(total.max(0) as usize);
         let mut after = 0;
-        let mut indexed = 0;
         loop {
-            let ids = source.published_ids_after(after, CHUNK)?;
-            let Some(last) = ids.last() else { break };
+            let chunk = source.published_places_after(after, CHUNK * 10)?;
+            let Some((last, _)) = chunk.last() else { break };
             after = last.0;
-            for s in source.listings(&ids)? {
-                writer.add_document(self.document(&s))?;
-                indexed += 1;
-            }
-            bar.set_position(indexed as u64);
+            places.extend(chunk);
         }
-        self.commit(&mut writer, seq)?;
+        places.sort_by_key(|(id, at)| (cells::order_key(*at), *id));
+        // The edit writer's small arena would cut a rebuild into many segments: swap in a larger
+        // writer for it (there is only ever one writer), then put the small one back.
+        drop(guard.take());
+        let rebuilt = (|| -> Result<usize, SearchError> {
+            let mut writer = acquire_writer(&self.index, 100, REBUILD_THREADS, REBUILD_MEMORY)?;
+            writer.delete_all_documents()?;
+            let mut indexed = 0;
+            for chunk in places.chunks(CHUNK as usize) {
+                let ids: Vec<ServiceId> = chunk.iter().map(|(id, _)| *id).collect();
+                let mut listings: std::collections::HashMap<ServiceId, Listing> =
+                    source.listings(&ids)?.into_iter().map(|s| (s.id, s)).collect();
+                for id in &ids {
+                    if let Some(s) = listings.remove(id) {
+                        writer.add_document(self.document(&s))?;
+                        indexed += 1;
+                    }
+                }
+                bar.set_position(indexed as u64);
+            }
+            self.commit(&mut writer, seq)?;
+            let segments = self.index.searchable_segment_ids()?;
+            if segments.len() > 1 {
+                bar.set_message("merging");
+                writer.merge(&segments).wait()?;
+            }
+            writer.wait_merging_threads()?;
+            self.reader.reload()?;
+            Ok(indexed)
+        })();
+        *guard = Some(acquire_writer(&self.index, 100, EDIT_THREADS, EDIT_MEMORY)?);
+        let indexed = rebuilt?;
         bar.finish_and_clear();
         tracing::info!(services = indexed, seq, "search index rebuilt");
         Ok(indexed)
+    }
+
+    /// How many segments the index is in (a rebuild leaves one).
+    pub fn segments(&self) -> usize {
+        self.reader.searcher().segment_readers().len()
     }
 
     /// Apply every change logged since the index's last commit. A fresh (or wiped) index is rebuilt.
@@ -444,7 +545,8 @@ impl SearchIndex {
         }
         let mut applied = 0;
         loop {
-            let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+            let mut guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+            let writer = Self::edit_writer(&mut guard)?;
             let from = self.applied_seq();
             let changes = source.changes_after(from, CHUNK)?;
             if changes.is_empty() {
@@ -460,7 +562,7 @@ impl SearchIndex {
             for s in source.listings(&ids)? {
                 writer.add_document(self.document(&s))?;
             }
-            self.commit(&mut writer, settled)?;
+            self.commit(writer, settled)?;
             applied += ids.len();
             if changes.last().is_some_and(|(seq, _, _)| *seq > settled) {
                 // A gap: wait for the missing entry (or for it to be old enough to be a rollback).
@@ -468,6 +570,14 @@ impl SearchIndex {
             }
         }
     }
+}
+
+fn payload(seq: i64) -> String {
+    serde_json::json!(Payload {
+        schema: SCHEMA_VERSION,
+        seq
+    })
+    .to_string()
 }
 
 /// How long a gap in the change log may be an uncommitted transaction rather than a rollback.

@@ -6,9 +6,7 @@ use std::ops::Bound;
 
 use chrono::NaiveDateTime;
 use serde::Serialize;
-use tantivy::aggregation::agg_req::Aggregations;
-use tantivy::aggregation::{AggContextParams, AggregationCollector};
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::query::doc_predicate_query::{DocPredicateQuery, FunctionPredicate};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, RangeQuery, TermQuery,
@@ -17,9 +15,10 @@ use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::{DocAddress, DocId, Score, SegmentReader, TantivyDocument, Term};
 
 use super::{Fields, SearchError, SearchIndex};
+use crate::domain::cells;
 use crate::domain::geo::Coordinates;
 use crate::domain::search::{Available, SearchParams, Sort};
-use crate::domain::service::{Day, MAX_REACH_MILES};
+use crate::domain::service::Day;
 use crate::domain::taxonomy::{TermId, Vocabulary};
 use crate::domain::{CouncilId, Pence, Stream};
 
@@ -144,6 +143,9 @@ pub struct SearchResults {
 
 const MAX_TOKENS: usize = 12;
 
+/// What a typo's one-edit neighbour scores: about what the word itself would in a name.
+const TYPO_WEIGHT: Score = 8.0;
+
 /// What a term the free text names adds for a service tagged with it: more than the words
 /// alone usually score, so a service that is what the question names ("a carer" names personal
 /// assistants) outranks one that only shares a word with it ("Young carers breaks").
@@ -205,6 +207,75 @@ fn nearness(miles: f64) -> f64 {
     1.0 / (1.0 + miles / 5.0)
 }
 
+/// The tests read from each candidate's columns, in one pass: the exact distance (within the
+/// radius, or within the service's own reach), the age, the price and what it can be paid from.
+/// Only candidates reach it: it never leads a search through the whole index when another clause
+/// (the place's cells, an outcome, a word) narrows it first.
+#[derive(Debug, Clone, Default)]
+struct Exact {
+    place: Option<(Coordinates, f64)>,
+    age: Option<u64>,
+    max_price: Option<u64>,
+    /// (stream bit, pence left): payable from one of these.
+    payable_from: Vec<(u64, u64)>,
+}
+
+impl Exact {
+    /// `None` when there is nothing to test. `payable_asked` with nothing payable matches nothing.
+    fn query(self, payable_asked: bool) -> Option<Box<dyn Query>> {
+        if self.place.is_none() && self.age.is_none() && self.max_price.is_none() && !payable_asked {
+            return None;
+        }
+        let exact = FunctionPredicate::from(move |segment: &SegmentReader| {
+            let ff = segment.fast_fields();
+            let lat = ff.f64("lat")?;
+            let lon = ff.f64("lon")?;
+            let reach = ff.f64("reach_miles")?.first_or_default_col(0.0);
+            let min_age = ff.u64("min_age")?.first_or_default_col(0);
+            let max_age = ff.u64("max_age")?.first_or_default_col(0);
+            let price = ff.u64("price_from")?.first_or_default_col(u64::MAX);
+            let streams = ff.u64("stream_mask")?.first_or_default_col(0);
+            let this = self.clone();
+            Ok(move |doc: DocId| {
+                if let Some(age) = this.age
+                    && !(min_age.get_val(doc) <= age && age <= max_age.get_val(doc))
+                {
+                    return false;
+                }
+                if this.max_price.is_some() || payable_asked {
+                    let price = price.get_val(doc);
+                    if this.max_price.is_some_and(|max| price > max) {
+                        return false;
+                    }
+                    if payable_asked {
+                        let mask = streams.get_val(doc);
+                        if !this
+                            .payable_from
+                            .iter()
+                            .any(|(bit, left)| mask & bit != 0 && price <= *left)
+                        {
+                            return false;
+                        }
+                    }
+                }
+                match this.place {
+                    None => true,
+                    // Services that did not say where they are are never within a radius.
+                    Some((origin, radius)) => match lat.first(doc).zip(lon.first(doc)) {
+                        None => false,
+                        Some((lat, lon)) => {
+                            let miles = origin.miles_to(Coordinates { lat, lon });
+                            miles <= radius || miles <= reach.get_val(doc)
+                        }
+                    },
+                }
+            })
+        });
+        let exact: DocPredicateQuery = exact.into();
+        Some(Box::new(exact))
+    }
+}
+
 impl SearchIndex {
     fn text_query(&self, text: &str) -> Result<Option<Box<dyn Query>>, SearchError> {
         let f = &self.fields;
@@ -236,27 +307,22 @@ impl SearchIndex {
         ];
         let mut per_token: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(tokens.len());
         for token in &tokens {
-            // A word no service uses is most likely a typo: let its one-edit neighbours score like
-            // a real match. A word that exists keeps fuzzy matches as a faint extra.
-            let mut known = false;
-            for (field, _) in text_fields {
-                known |= searcher.doc_freq(&Term::from_field_text(field, token))? > 0;
-            }
-            let fuzzy_weight = if known { 0.4 } else { 4.0 };
-            let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-            for (field, boost) in text_fields {
-                alternatives.push((
-                    Occur::Should,
-                    Box::new(BoostQuery::new(term_query(field, token), boost)),
-                ));
-                // Typo tolerance: one edit, on words long enough for that to be safe.
-                if token.chars().count() >= 4 {
-                    let fuzzy = FuzzyTermQuery::new(Term::from_field_text(field, token), 1, true);
-                    alternatives.push((
+            let mut alternatives: Vec<(Occur, Box<dyn Query>)> = text_fields
+                .iter()
+                .map(|(field, boost)| {
+                    (
                         Occur::Should,
-                        Box::new(BoostQuery::new(Box::new(fuzzy), boost * fuzzy_weight)),
-                    ));
-                }
+                        Box::new(BoostQuery::new(term_query(*field, token), *boost)) as Box<dyn Query>,
+                    )
+                })
+                .collect();
+            // A word no service uses is most likely a typo: its one-edit neighbours score like a
+            // real match. Words the index knows are taken as written (a fuzzy look-up walks the
+            // whole dictionary and every service it finds, wherever it is).
+            let known = searcher.doc_freq(&Term::from_field_text(f.all_text, token))? > 0;
+            if !known && token.chars().count() >= 4 {
+                let fuzzy = FuzzyTermQuery::new(Term::from_field_text(f.all_text, token), 1, true);
+                alternatives.push((Occur::Should, Box::new(BoostQuery::new(Box::new(fuzzy), TYPO_WEIGHT))));
             }
             per_token.push((Occur::Should, Box::new(BooleanQuery::new(alternatives))));
         }
@@ -361,62 +427,30 @@ impl SearchIndex {
         ]
     }
 
-    /// The longest reach of any service in the index (0 when none travels).
-    fn longest_reach(searcher: &tantivy::Searcher) -> f64 {
-        searcher
-            .segment_readers()
-            .iter()
-            .filter_map(|segment| segment.fast_fields().f64("reach_miles").ok())
-            .map(|column| column.max_value())
-            .fold(0.0, f64::max)
-            .min(MAX_REACH_MILES)
-    }
-
-    /// Candidates from boxes (inside the radius's box, or a travelling service inside the box of
-    /// the longest reach in the index), then the exact haversine test on each candidate.
-    fn geo_filter(&self, origin: Coordinates, radius: f64, longest_reach: f64) -> Box<dyn Query> {
+    /// Candidates for a place from the index's cells: services in the cells covering the circle,
+    /// and travelling services filed under a cell holding the origin. `None` when the circle is
+    /// too large for few cells: then the exact test looks at every service.
+    fn place_candidates(&self, origin: Coordinates, radius: f64) -> Option<Box<dyn Query>> {
         let f = self.fields;
-        let near = origin.bounding_box(radius);
-        let mut candidates: Vec<Clause> = vec![(
-            Occur::Should,
-            Box::new(BooleanQuery::new(vec![
-                (Occur::Must, f64_range(f.lat, near.min_lat, near.max_lat)),
-                (Occur::Must, f64_range(f.lon, near.min_lon, near.max_lon)),
-            ])),
-        )];
-        // A reach shorter than the radius adds nothing the radius's box does not already hold.
-        if longest_reach > radius {
-            let reachable = origin.bounding_box(longest_reach);
-            candidates.push((
-                Occur::Should,
-                Box::new(BooleanQuery::new(vec![
-                    (Occur::Must, f64_range(f.reach_miles, radius, longest_reach)),
-                    (Occur::Must, f64_range(f.lat, reachable.min_lat, reachable.max_lat)),
-                    (Occur::Must, f64_range(f.lon, reachable.min_lon, reachable.max_lon)),
-                ])),
-            ));
-        }
-        let exact = FunctionPredicate::from(move |segment: &SegmentReader| {
-            let ff = segment.fast_fields();
-            let lat = ff.f64("lat")?.first_or_default_col(0.0);
-            let lon = ff.f64("lon")?.first_or_default_col(0.0);
-            let reach = ff.f64("reach_miles")?.first_or_default_col(0.0);
-            Ok(move |doc: DocId| {
-                let miles = origin.miles_to(Coordinates {
-                    lat: lat.get_val(doc),
-                    lon: lon.get_val(doc),
-                });
-                miles <= radius || miles <= reach.get_val(doc)
+        let cover = cells::cover(origin, radius, cells::MAX_CELLS)?;
+        let near = cover.into_iter().map(|cell| (f.cell, cell));
+        let reaching = cells::cells_of(origin)
+            .chain([cells::EVERYWHERE])
+            .map(|cell| (f.reach_cell, cell));
+        let clauses: Vec<Clause> = near
+            .chain(reaching)
+            .map(|(field, cell)| {
+                let term = Term::from_field_u64(field, cell.0);
+                (
+                    Occur::Should,
+                    Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>,
+                )
             })
-        });
-        let exact: DocPredicateQuery = exact.into();
-        Box::new(BooleanQuery::new(vec![
-            (Occur::Must, Box::new(BooleanQuery::new(candidates))),
-            (Occur::Must, Box::new(exact)),
-        ]))
+            .collect();
+        Some(Box::new(BooleanQuery::new(clauses)))
     }
 
-    fn build(&self, r: &SearchRequest, searcher: &tantivy::Searcher) -> Result<Box<dyn Query>, SearchError> {
+    fn build(&self, r: &SearchRequest) -> Result<Box<dyn Query>, SearchError> {
         let f = self.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         if let Some(text) = r.text.as_deref() {
@@ -444,44 +478,28 @@ impl SearchIndex {
         if !r.child_needs.is_empty() {
             clauses.extend(self.child_needs_clauses(&r.child_needs));
         }
-        if let (Some(origin), Some(radius)) = (r.origin, r.radius_miles) {
-            clauses.push(filter(self.geo_filter(origin, radius, Self::longest_reach(searcher))));
+        let place = r.origin.zip(r.radius_miles);
+        if let Some(candidates) = place.and_then(|(origin, radius)| self.place_candidates(origin, radius)) {
+            clauses.push(filter(candidates));
         }
-        if let Some(age) = r.age {
-            let age = age.max(0) as u64;
-            clauses.push(filter(u64_range(f.min_age, Bound::Unbounded, Bound::Included(age))));
-            clauses.push(filter(u64_range(f.max_age, Bound::Included(age), Bound::Unbounded)));
+        let exact = Exact {
+            place,
+            age: r.age.map(|a| a.max(0) as u64),
+            max_price: r.max_price.map(|p| p.pence().max(0) as u64),
+            payable_from: r
+                .payable_from
+                .iter()
+                .filter_map(|(stream, left)| {
+                    let bit = Stream::ALL.iter().position(|s| s == stream)?;
+                    Some((1u64 << bit, left.pence().max(0) as u64))
+                })
+                .collect(),
+        };
+        if let Some(exact) = exact.query(!r.payable_from.is_empty()) {
+            clauses.push(filter(exact));
         }
         if let Some(stream) = r.stream {
             clauses.push(filter(term_query(f.stream, stream.as_str())));
-        }
-        if let Some(max) = r.max_price {
-            clauses.push(filter(u64_range(
-                f.price_from,
-                Bound::Unbounded,
-                Bound::Included(max.pence().max(0) as u64),
-            )));
-        }
-        if !r.payable_from.is_empty() {
-            let any: Vec<(Occur, Box<dyn Query>)> = r
-                .payable_from
-                .iter()
-                .map(|(stream, left)| {
-                    let both = BooleanQuery::new(vec![
-                        (Occur::Must, term_query(f.stream, stream.as_str())),
-                        (
-                            Occur::Must,
-                            u64_range(
-                                f.price_from,
-                                Bound::Unbounded,
-                                Bound::Included(left.pence().max(0) as u64),
-                            ),
-                        ),
-                    ]);
-                    (Occur::Should, Box::new(both) as Box<dyn Query>)
-                })
-                .collect();
-            clauses.push(filter(Box::new(BooleanQuery::new(any))));
         }
         if let Some(day) = r.day {
             clauses.push(filter(term_query(f.day, day.as_str())));
@@ -543,7 +561,7 @@ impl SearchIndex {
 
     pub fn search(&self, r: &SearchRequest) -> Result<SearchResults, SearchError> {
         let searcher = self.reader.searcher();
-        let query = self.build(r, &searcher)?;
+        let query = self.build(r)?;
         let origin = r.origin;
         let sort = r.sort.unwrap_or(Sort::Relevance);
         // With words, BM25 leads and nearness scales it. Without, the score counts outcomes met
@@ -583,44 +601,16 @@ impl SearchIndex {
                         }
                     }
                 });
-        let (total, top) = searcher.search(&query, &(Count, top))?;
-        let facets = if r.facets {
-            self.facets(&searcher, query.as_ref())?
-        } else {
-            Facets::default()
-        };
+        // One pass: the page, the total and (when asked) the facet counts from one collection.
+        let facet_counts = r.facets.then_some(FacetCounts);
+        let (total, top, facets) = searcher.search(&query, &(Count, top, facet_counts))?;
+        let facets = facets.unwrap_or_default();
         let wanted: Vec<&TermId> = r.outcomes.iter().chain(r.prefer_outcomes.iter()).collect();
         let mut results = Vec::with_capacity(top.len());
         for (score, address) in top {
             results.push(self.hit(&searcher, address, score, origin, &wanted, sort)?);
         }
         Ok(SearchResults { total, results, facets })
-    }
-
-    fn facets(&self, searcher: &tantivy::Searcher, query: &dyn Query) -> Result<Facets, SearchError> {
-        let request: Aggregations = serde_json::from_value(serde_json::json!({
-            "outcomes": {"terms": {"field": "outcome", "size": 1000}},
-            "service_types": {"terms": {"field": "service_type", "size": 1000}},
-        }))
-        .map_err(|e| SearchError::Directory(format!("facet request: {e}")))?;
-        let collector = AggregationCollector::from_aggs(request, AggContextParams::default());
-        let results = searcher.search(query, &collector)?;
-        let json = serde_json::to_value(&results).map_err(|e| SearchError::Directory(format!("facet results: {e}")))?;
-        let counts = |name: &str| -> HashMap<String, u64> {
-            json[name]["buckets"]
-                .as_array()
-                .map(|buckets| {
-                    buckets
-                        .iter()
-                        .filter_map(|b| Some((b["key"].as_str()?.to_string(), b["doc_count"].as_u64()?)))
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        Ok(Facets {
-            outcomes: counts("outcomes"),
-            service_types: counts("service_types"),
-        })
     }
 
     fn hit(
@@ -734,6 +724,80 @@ impl SearchIndex {
             per_outcome.push(hits);
         }
         Ok(per_outcome)
+    }
+}
+
+/// Counts of services per outcome and per service type among everything a search matches, read
+/// from the term fields' columns as the matches are collected.
+struct FacetCounts;
+
+struct SegmentFacets {
+    columns: [Option<tantivy::columnar::StrColumn>; 2],
+    counts: [Vec<u64>; 2],
+}
+
+const FACET_FIELDS: [&str; 2] = ["outcome", "service_type"];
+
+impl Collector for FacetCounts {
+    type Fruit = Facets;
+    type Child = SegmentFacets;
+
+    fn for_segment(&self, _: u32, segment: &SegmentReader) -> tantivy::Result<SegmentFacets> {
+        let ff = segment.fast_fields();
+        let columns = [ff.str(FACET_FIELDS[0])?, ff.str(FACET_FIELDS[1])?];
+        let counts = [0, 1].map(|i| vec![0; columns[i].as_ref().map_or(0, |c| c.num_terms())]);
+        Ok(SegmentFacets { columns, counts })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, segments: Vec<Facets>) -> tantivy::Result<Facets> {
+        let mut all = Facets::default();
+        for segment in segments {
+            for (name, n) in segment.outcomes {
+                *all.outcomes.entry(name).or_default() += n;
+            }
+            for (name, n) in segment.service_types {
+                *all.service_types.entry(name).or_default() += n;
+            }
+        }
+        Ok(all)
+    }
+}
+
+impl SegmentCollector for SegmentFacets {
+    type Fruit = Facets;
+
+    fn collect(&mut self, doc: DocId, _: Score) {
+        for (column, counts) in self.columns.iter().zip(self.counts.iter_mut()) {
+            if let Some(column) = column {
+                for ord in column.term_ords(doc) {
+                    if let Some(n) = counts.get_mut(ord as usize) {
+                        *n += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    fn harvest(self) -> Facets {
+        let mut named: [HashMap<String, u64>; 2] = Default::default();
+        for ((column, counts), out) in self.columns.iter().zip(&self.counts).zip(named.iter_mut()) {
+            let Some(column) = column else { continue };
+            for (ord, n) in counts.iter().enumerate().filter(|(_, n)| **n > 0) {
+                let mut name = String::new();
+                if column.ord_to_str(ord as u64, &mut name).unwrap_or(false) {
+                    out.insert(name, *n);
+                }
+            }
+        }
+        let [outcomes, service_types] = named;
+        Facets {
+            outcomes,
+            service_types,
+        }
     }
 }
 
