@@ -223,10 +223,14 @@ enum BenchCommand {
     /// Index build time and query latency on a generated England-wide data set, through the
     /// tantivy index and through a plain SQLite FTS5 + haversine baseline.
     Search {
-        #[arg(long, default_value_t = 100_000)]
-        services: usize,
+        /// How many services to generate; several sizes, comma-separated, run one after another.
+        #[arg(long, value_delimiter = ',', default_value = "100000")]
+        services: Vec<usize>,
         #[arg(long, default_value_t = 600)]
         queries: usize,
+        /// Keep the generated data (database and index) in this new directory, to serve it.
+        #[arg(long)]
+        keep: Option<PathBuf>,
     },
     /// How long the council's gap and spending reports take on a large generated council.
     Reports {
@@ -439,10 +443,15 @@ fn main() -> ExitCode {
             bench::invoices(holders, sessions).map_err(|e| e.to_string())
         }
         Command::Bench {
-            command: BenchCommand::Search { services, queries },
+            command:
+                BenchCommand::Search {
+                    services,
+                    queries,
+                    keep,
+                },
         } => {
             init_tracing("warn");
-            bench::search(services, queries).map_err(|e| e.to_string())
+            bench::search(&services, queries, keep.as_deref()).map_err(|e| e.to_string())
         }
     };
     match result {

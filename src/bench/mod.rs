@@ -6,6 +6,7 @@ mod invoices;
 mod login_flood;
 mod reports;
 mod search;
+mod search_sqlite;
 
 pub use bookings::{Mode, bookings};
 pub use invoices::invoices;
@@ -45,7 +46,21 @@ struct Generated {
 impl Generated {
     fn fresh() -> Result<Generated, BenchError> {
         let dir = tempfile::tempdir().map_err(setup_err)?;
-        let data = crate::DataDir::prepare(dir.path()).map_err(setup_err)?;
+        Generated::in_dir(dir, None)
+    }
+
+    /// In `path`, which must not exist yet (or be empty), and is left in place afterwards.
+    fn at(path: &std::path::Path) -> Result<Generated, BenchError> {
+        if std::fs::read_dir(path).is_ok_and(|mut entries| entries.next().is_some()) {
+            return Err(BenchError::Setup(format!("{} is not empty", path.display())));
+        }
+        std::fs::create_dir_all(path).map_err(setup_err)?;
+        let dir = tempfile::tempdir().map_err(setup_err)?;
+        Generated::in_dir(dir, Some(path))
+    }
+
+    fn in_dir(dir: tempfile::TempDir, keep: Option<&std::path::Path>) -> Result<Generated, BenchError> {
+        let data = crate::DataDir::prepare(keep.unwrap_or(dir.path())).map_err(setup_err)?;
         let db = data.open_db(None).map_err(setup_err)?;
         let taxonomy = std::sync::Arc::new(crate::domain::taxonomy::Taxonomy::builtin().map_err(setup_err)?);
         let table = crate::domain::geo::OutcodeTable::builtin().map_err(setup_err)?;

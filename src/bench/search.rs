@@ -1,18 +1,18 @@
-//! `localoffer bench search`: a generated England-wide data set, the index build time, and query
-//! latency through the tantivy index against a plain SQLite FTS5 + bounding box + haversine
-//! baseline on the same data.
+//! `localoffer bench search`: a generated England-wide data set (services described in 30 to 60
+//! words from sentence templates), the index build time, and query latency through the tantivy
+//! index against tuned baselines on the same data ([`super::search_sqlite`]), run interleaved, with
+//! a check that both return the same totals.
 
 use std::time::{Duration, Instant};
 
-use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Double, Integer, Text};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use super::search_sqlite::{Sqlite, content_words};
 use super::{BenchError, percentile_ms, setup_err};
 use crate::db::schema::{organisations, price_options, service_changes, service_streams, service_terms, services};
-use crate::db::{AnyConnection, Db, DbResult, now, sqlite};
+use crate::db::{Db, now, sqlite};
 use crate::domain::geo::{Coordinates, OutcodeTable};
 use crate::domain::search::Sort;
 use crate::domain::taxonomy::{Taxonomy, TermId, Vocabulary};
@@ -23,52 +23,225 @@ const SCOTLAND_AND_WALES: &[&str] = &[
     "AB", "DD", "DG", "EH", "FK", "G", "HS", "IV", "KA", "KW", "KY", "ML", "PA", "PH", "ZE", "CF", "LD", "LL", "NP",
     "SA",
 ];
-const WORDS: &[&str] = &[
-    "club",
-    "group",
-    "sessions",
-    "support",
-    "activities",
-    "trips",
-    "games",
+/// What generated services are written from: how a provider describes a service, in sentences.
+const PLACES: &[&str] = &[
+    "Wandle",
+    "Riverside",
+    "Oakfield",
+    "Meadow",
+    "Hillside",
+    "Brookside",
+    "Castle",
+    "Parkway",
+    "Willow",
+    "Harbour",
+    "Millbrook",
+    "Greenway",
+    "Ashdown",
+    "Kingsway",
+    "Fernhill",
+    "Beacon",
+    "Elmstead",
+    "Northgate",
+    "Southfields",
+    "Westbury",
+];
+const ACTIVITIES: &[&str] = &[
     "swimming",
-    "music",
+    "football",
     "drama",
     "art",
+    "music",
     "cooking",
-    "sensory",
-    "calm",
-    "outdoor",
-    "football",
+    "climbing",
     "dance",
-    "youth",
-    "family",
-    "respite",
-    "overnight",
-    "weekend",
+    "gardening",
+    "cycling",
+    "trampolining",
+    "yoga",
+    "gaming",
+    "baking",
+    "crafts",
+    "singing",
+    "karate",
+    "riding",
+    "bowling",
+    "boccia",
+    "photography",
+    "film",
+    "coding",
+    "lego",
+    "camping",
+    "fishing",
+    "tennis",
+    "basketball",
+    "gymnastics",
+    "archery",
+];
+const KINDS: &[&str] = &[
+    "club",
+    "group",
+    "scheme",
+    "sessions",
+    "service",
+    "project",
+    "programme",
+    "workshop",
+    "camp",
+    "academy",
+];
+const DAYS: &[&str] = &[
+    "saturday",
+    "sunday",
+    "weekday",
+    "friday",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
     "holiday",
-    "therapy",
-    "speech",
-    "language",
-    "communication",
-    "independence",
-    "travel",
-    "skills",
-    "friendship",
-    "confidence",
 ];
+const NEED_WORDS: &[&str] = &[
+    "autism",
+    "adhd",
+    "anxiety",
+    "learning disabilities",
+    "physical disabilities",
+    "sensory needs",
+    "complex health needs",
+    "down syndrome",
+    "hearing impairment",
+    "visual impairment",
+];
+const GOALS: &[&str] = &[
+    "make friends",
+    "build confidence",
+    "learn new skills",
+    "try new activities",
+    "travel independently",
+    "stay active",
+    "enjoy time with others",
+    "gain independence",
+];
+const VENUES: &[&str] = &[
+    "community centre",
+    "leisure centre",
+    "youth centre",
+    "school hall",
+    "sports hall",
+    "farm",
+    "studio",
+    "church hall",
+    "park",
+    "library",
+];
+const ADJECTIVES: &[&str] = &[
+    "friendly",
+    "inclusive",
+    "calm",
+    "lively",
+    "welcoming",
+    "small",
+    "supportive",
+    "accessible",
+    "safe",
+    "fun",
+];
+const TEMPLATES: &[&str] = &[
+    "A {adj} {activity} {kind} for young people aged {min} to {max}.",
+    "Sessions run every {day} at our {venue} with {adj} staff.",
+    "Our team is trained to support children and young people with {need} and {need}.",
+    "We offer {activity}, {activity} and {activity} in a {adj} setting.",
+    "Young people can {goal} and {goal} at their own pace.",
+    "Parents and carers get a break while their child enjoys {activity}.",
+    "Places can be paid for from a personal budget or privately.",
+    "Every session has a quiet room and a {adj} space for sensory breaks.",
+    "Staff ratios are one to three, or one to one where a child needs it.",
+    "We have run {activity} in {place} for over ten years.",
+    "Transport can be arranged from home or school on {day} afternoons.",
+    "Families say their children {goal} and look forward to every visit.",
+];
+/// Free text asked near a place (words both stemmers read alike; none are typos, so neither system
+/// needs fuzzy matching and the totals can be compared).
 const TEXT_QUERIES: &[&str] = &[
-    "respite",
-    "speech therapy",
-    "swimming club",
-    "autism social group",
-    "overnight short breaks",
-    "travel training",
+    "saturday club autism",
+    "swimming",
+    "drama group",
+    "climbing",
     "music sessions",
-    "personal assistant",
-    "holiday club",
-    "sensory play",
+    "cooking workshop",
+    "football club",
+    "sensory breaks",
+    "holiday scheme",
+    "archery",
 ];
+
+fn pick<'a>(rng: &mut StdRng, from: &[&'a str]) -> &'a str {
+    from[rng.random_range(0..from.len())]
+}
+
+/// A description of 30 to 60 words, from the sentence templates.
+fn describe(rng: &mut StdRng, min_age: i32, max_age: i32) -> String {
+    let mut sentences: Vec<String> = Vec::new();
+    let mut words = 0;
+    let mut order: Vec<usize> = (0..TEMPLATES.len()).collect();
+    for i in (1..order.len()).rev() {
+        order.swap(i, rng.random_range(0..=i));
+    }
+    for i in order {
+        if words >= 30 {
+            break;
+        }
+        let mut sentence = TEMPLATES[i].to_string();
+        for (slot, from) in [
+            ("{adj}", ADJECTIVES),
+            ("{activity}", ACTIVITIES),
+            ("{kind}", KINDS),
+            ("{day}", DAYS),
+            ("{venue}", VENUES),
+            ("{need}", NEED_WORDS),
+            ("{goal}", GOALS),
+            ("{place}", PLACES),
+        ] {
+            while let Some(at) = sentence.find(slot) {
+                sentence.replace_range(at..at + slot.len(), pick(rng, from));
+            }
+        }
+        sentence = sentence
+            .replace("{min}", &min_age.to_string())
+            .replace("{max}", &max_age.to_string());
+        let n = sentence.split_whitespace().count();
+        if words + n > 60 {
+            continue;
+        }
+        words += n;
+        sentences.push(sentence);
+    }
+    sentences.join(" ")
+}
+
+/// Which vocabulary a generated service's term is from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Outcome,
+    ServiceType,
+    Need,
+}
+
+/// A generated service as the baselines load it.
+pub(super) struct GeneratedService {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub organisation: String,
+    pub at: Coordinates,
+    pub reach: Option<f64>,
+    pub min_age: i32,
+    pub max_age: i32,
+    pub price: i64,
+    pub education: bool,
+    pub terms: Vec<(String, Kind)>,
+}
 
 pub(super) fn england_outcodes(table: &OutcodeTable) -> Vec<(String, Coordinates)> {
     let mut out: Vec<(String, Coordinates)> = table
@@ -98,7 +271,7 @@ pub(super) fn generate(
     taxonomy: &Taxonomy,
     places: &[(String, Coordinates)],
     count: usize,
-) -> Result<(), BenchError> {
+) -> Result<Vec<GeneratedService>, BenchError> {
     let outcomes = leaves(taxonomy, Vocabulary::Outcome);
     let types = leaves(taxonomy, Vocabulary::ServiceType);
     let needs = leaves(taxonomy, Vocabulary::Need);
@@ -108,7 +281,7 @@ pub(super) fn generate(
     let org_rows: Vec<_> = (0..organisations_count)
         .map(|i| {
             (
-                organisations::name.eq(format!("Provider {i}")),
+                organisations::name.eq(organisation_name(i)),
                 organisations::kind.eq(if i % 3 == 0 { "private" } else { "vcs" }),
                 organisations::description.eq(""),
                 organisations::status.eq("verified"),
@@ -131,6 +304,7 @@ pub(super) fn generate(
     );
     let batch = 1000;
     let mut next_id = 1i64;
+    let mut generated = Vec::with_capacity(count);
     while (next_id as usize) <= count {
         let n = batch.min(count + 1 - next_id as usize);
         let (mut rows, mut terms, mut streams, mut options, mut changes) = (vec![], vec![], vec![], vec![], vec![]);
@@ -142,18 +316,29 @@ pub(super) fn generate(
             let max_age = rng.random_range(min_age..26);
             let name = format!(
                 "{} {} {}",
-                WORDS[rng.random_range(0..WORDS.len())],
-                WORDS[rng.random_range(0..WORDS.len())],
-                id
+                pick(&mut rng, PLACES),
+                pick(&mut rng, ACTIVITIES),
+                pick(&mut rng, KINDS)
             );
-            let description = (0..12)
-                .map(|_| WORDS[rng.random_range(0..WORDS.len())])
-                .collect::<Vec<_>>()
-                .join(" ");
+            let description = describe(&mut rng, min_age, max_age);
             let reach = (rng.random_range(0..5) == 0).then(|| f64::from(rng.random_range(3..15)));
+            let organisation = 1 + (id % organisations_count as i64);
+            let mut record = GeneratedService {
+                id,
+                name: name.clone(),
+                description: description.clone(),
+                organisation: organisation_name((organisation - 1) as usize),
+                at: Coordinates { lat, lon },
+                reach,
+                min_age,
+                max_age,
+                price: 0,
+                education: false,
+                terms: Vec::new(),
+            };
             rows.push((
                 services::id.eq(id),
-                services::organisation_id.eq(1 + (id % organisations_count as i64)),
+                services::organisation_id.eq(organisation),
                 services::name.eq(name),
                 services::description.eq(description),
                 services::min_age.eq(min_age),
@@ -178,6 +363,12 @@ pub(super) fn generate(
             own.sort();
             own.dedup_by(|a, b| a.0 == b.0);
             for (term, vocabulary) in own {
+                let kind = match vocabulary {
+                    "outcome" => Kind::Outcome,
+                    "service_type" => Kind::ServiceType,
+                    _ => Kind::Need,
+                };
+                record.terms.push((term.clone(), kind));
                 terms.push((
                     service_terms::service_id.eq(id),
                     service_terms::term_id.eq(term),
@@ -189,6 +380,7 @@ pub(super) fn generate(
                 .iter()
                 .filter(|s| **s == Stream::SocialCare || rng.random_range(0..2) == 0)
             {
+                record.education |= *stream == Stream::Education;
                 streams.push((
                     service_streams::service_id.eq(id),
                     service_streams::stream.eq(stream.as_str()),
@@ -199,10 +391,14 @@ pub(super) fn generate(
                 price_options::position.eq(0),
                 price_options::label.eq("Session"),
                 price_options::unit.eq("session"),
-                price_options::price_pence.eq(rng.random_range(800..30_000i64)),
+                price_options::price_pence.eq({
+                    record.price = rng.random_range(800..30_000i64);
+                    record.price
+                }),
                 price_options::active.eq(true),
             ));
             changes.push((service_changes::service_id.eq(id), service_changes::changed_at.eq(at)));
+            generated.push(record);
         }
         db.write(move |conn| {
             let conn = sqlite(conn)?;
@@ -228,160 +424,22 @@ pub(super) fn generate(
         bar.inc(n as u64);
     }
     bar.finish_and_clear();
-    Ok(())
+    Ok(generated)
 }
 
-/// The baseline a council IT team would write: FTS5 for words, a lat/lon index for the box,
-/// haversine in code for the circle.
-fn build_baseline(db: &Db, taxonomy: &Taxonomy) -> Result<Duration, BenchError> {
-    let started = Instant::now();
-    let lineage: Vec<(String, String)> = taxonomy
-        .terms
-        .iter()
-        .flat_map(|t| {
-            taxonomy
-                .lineage(t.id.as_str())
-                .map(|a| (t.id.0.clone(), a.id.0.clone()))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    let labels: Vec<(String, String)> = taxonomy
-        .terms
-        .iter()
-        .map(|t| (t.id.0.clone(), format!("{} {}", t.label, t.synonyms.join(" "))))
-        .collect();
-    db.write(move |conn| {
-        let conn = sqlite(conn)?;
-        conn.batch_execute(
-            "CREATE TABLE baseline_lineage (term_id TEXT NOT NULL, ancestor TEXT NOT NULL);
-             CREATE TABLE baseline_labels (term_id TEXT PRIMARY KEY, words TEXT NOT NULL);",
-        )?;
-        for (term, ancestor) in &lineage {
-            diesel::sql_query("INSERT INTO baseline_lineage VALUES (?, ?)").bind::<Text, _>(term).bind::<Text, _>(ancestor).execute(conn)?;
-        }
-        for (term, words) in &labels {
-            diesel::sql_query("INSERT INTO baseline_labels VALUES (?, ?)").bind::<Text, _>(term).bind::<Text, _>(words).execute(conn)?;
-        }
-        conn.batch_execute(
-            "CREATE TABLE baseline_terms AS SELECT DISTINCT st.service_id, l.ancestor AS term_id
-                FROM service_terms st JOIN baseline_lineage l ON l.term_id = st.term_id;
-             CREATE INDEX baseline_terms_term ON baseline_terms (term_id, service_id);
-             CREATE INDEX baseline_services_lat ON services (lat, lon);
-             CREATE INDEX baseline_streams ON service_streams (stream, service_id);
-             CREATE VIRTUAL TABLE baseline_fts USING fts5(name, description, terms, tokenize = 'porter');
-             INSERT INTO baseline_fts (rowid, name, description, terms)
-                SELECT s.id, s.name, s.description,
-                       (SELECT group_concat(bl.words, ' ') FROM service_terms st JOIN baseline_labels bl ON bl.term_id = st.term_id
-                        WHERE st.service_id = s.id)
-                FROM services s WHERE s.status = 'published';",
-        )?;
-        Ok(())
-    })
-    .map_err(setup_err)?;
-    Ok(started.elapsed())
+fn organisation_name(i: usize) -> String {
+    format!("{} Community Trust {i}", PLACES[i % PLACES.len()])
 }
 
-#[derive(QueryableByName)]
-struct Candidate {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-    #[diesel(sql_type = Double)]
-    lat: f64,
-    #[diesel(sql_type = Double)]
-    lon: f64,
-    #[diesel(sql_type = Double)]
-    reach: f64,
-}
-
-/// Baseline: services meeting any of `terms`, inside the radius (or their reach), right for the
-/// age; nearest 20 and the total.
-fn baseline_outcome(
-    conn: &mut AnyConnection,
-    terms: &[TermId],
-    origin: Coordinates,
-    radius: f64,
-    age: i32,
-) -> DbResult<(usize, Vec<i64>)> {
-    let conn = sqlite(conn)?;
-    let near = origin.bounding_box(radius);
-    let wide = origin.bounding_box(crate::domain::service::MAX_REACH_MILES);
-    let placeholders = vec!["?"; terms.len()].join(",");
-    let sql = format!(
-        "SELECT DISTINCT s.id, s.lat, s.lon, COALESCE(s.reach_miles, 0) AS reach FROM services s
-           JOIN baseline_terms t ON t.service_id = s.id AND t.term_id IN ({placeholders})
-          WHERE s.status = 'published' AND s.min_age <= ? AND s.max_age >= ?
-            AND ((s.lat BETWEEN ? AND ? AND s.lon BETWEEN ? AND ?)
-              OR (s.reach_miles > 0 AND s.lat BETWEEN ? AND ? AND s.lon BETWEEN ? AND ?))"
-    );
-    let mut q = diesel::sql_query(sql).into_boxed();
-    for t in terms {
-        q = q.bind::<Text, _>(t.0.clone());
-    }
-    let rows: Vec<Candidate> = q
-        .bind::<Integer, _>(age)
-        .bind::<Integer, _>(age)
-        .bind::<Double, _>(near.min_lat)
-        .bind::<Double, _>(near.max_lat)
-        .bind::<Double, _>(near.min_lon)
-        .bind::<Double, _>(near.max_lon)
-        .bind::<Double, _>(wide.min_lat)
-        .bind::<Double, _>(wide.max_lat)
-        .bind::<Double, _>(wide.min_lon)
-        .bind::<Double, _>(wide.max_lon)
-        .load(conn)?;
-    let mut hits: Vec<(f64, i64)> = rows
-        .into_iter()
-        .filter_map(|c| {
-            let d = origin.miles_to(Coordinates { lat: c.lat, lon: c.lon });
-            (d <= radius || d <= c.reach).then_some((d, c.id))
-        })
-        .collect();
-    let total = hits.len();
-    hits.sort_by(|a, b| a.0.total_cmp(&b.0));
-    Ok((total, hits.into_iter().take(20).map(|(_, id)| id).collect()))
-}
-
-#[derive(QueryableByName)]
-struct TextHit {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-}
-
-#[derive(QueryableByName)]
-struct Total {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-/// Baseline: FTS5 with BM25, top 20 and the total.
-fn baseline_text(conn: &mut AnyConnection, text: &str) -> DbResult<(usize, Vec<i64>)> {
-    let conn = sqlite(conn)?;
-    let query = text
-        .split_whitespace()
-        .map(|w| format!("\"{w}\""))
-        .collect::<Vec<_>>()
-        .join(" OR ");
-    let top: Vec<TextHit> =
-        diesel::sql_query("SELECT rowid AS id FROM baseline_fts WHERE baseline_fts MATCH ? ORDER BY bm25(baseline_fts, 3.0, 1.0, 2.5) LIMIT 20")
-            .bind::<Text, _>(&query)
-            .load(conn)?;
-    let total: Total = diesel::sql_query("SELECT count(*) AS n FROM baseline_fts WHERE baseline_fts MATCH ?")
-        .bind::<Text, _>(&query)
-        .get_result(conn)?;
-    Ok((total.n as usize, top.into_iter().map(|t| t.id).collect()))
-}
-
+/// Durations of one kind of query on one system.
+#[derive(Default)]
 struct Timings(Vec<Duration>);
 
 impl Timings {
-    fn line(mut self, label: &str) -> (f64, f64) {
-        self.0.sort();
-        let (p50, p99) = (percentile_ms(&self.0, 0.5), percentile_ms(&self.0, 0.99));
-        println!(
-            "  {label:<46} p50 {p50:>8.3} ms   p99 {p99:>8.3} ms   ({} queries)",
-            self.0.len()
-        );
-        (p50, p99)
+    fn p(&self, q: f64) -> f64 {
+        let mut sorted = self.0.clone();
+        sorted.sort();
+        percentile_ms(&sorted, q)
     }
 }
 
@@ -391,7 +449,61 @@ fn time<T>(f: impl FnOnce() -> T) -> (Duration, T) {
     (started.elapsed(), out)
 }
 
-pub fn search(count: usize, queries: usize) -> Result<(), BenchError> {
+/// One kind of query: localoffer's times, the baseline's, and how often their answers agreed.
+struct Kind3 {
+    label: &'static str,
+    index: Timings,
+    baseline: Timings,
+    agreed: usize,
+    asked: usize,
+}
+
+impl Kind3 {
+    fn new(label: &'static str) -> Kind3 {
+        Kind3 {
+            label,
+            index: Timings::default(),
+            baseline: Timings::default(),
+            agreed: 0,
+            asked: 0,
+        }
+    }
+
+    fn print(&self) {
+        let (i50, i99, b50, b99) = (
+            self.index.p(0.5),
+            self.index.p(0.99),
+            self.baseline.p(0.5),
+            self.baseline.p(0.99),
+        );
+        println!(
+            "  {:<34} {i50:>8.3} {i99:>8.3}   {b50:>8.3} {b99:>8.3}   {:>6.1}x {:>6.1}x   {}/{}",
+            self.label,
+            b50 / i50.max(1e-9),
+            b99 / i99.max(1e-9),
+            self.agreed,
+            self.asked
+        );
+    }
+}
+
+/// Where the benchmark keeps its data: a fresh temporary directory, or `keep` (left in place, to
+/// serve the same services over HTTP afterwards).
+fn data_dir(keep: Option<&std::path::Path>) -> Result<super::Generated, BenchError> {
+    match keep {
+        None => super::Generated::fresh(),
+        Some(dir) => super::Generated::at(dir),
+    }
+}
+
+pub fn search(sizes: &[usize], queries: usize, keep: Option<&std::path::Path>) -> Result<(), BenchError> {
+    for &count in sizes {
+        search_at(count, queries, keep)?;
+    }
+    Ok(())
+}
+
+fn search_at(count: usize, queries: usize, keep: Option<&std::path::Path>) -> Result<(), BenchError> {
     let super::Generated {
         dir: _dir,
         data,
@@ -399,15 +511,15 @@ pub fn search(count: usize, queries: usize) -> Result<(), BenchError> {
         taxonomy,
         table: _,
         places,
-    } = super::Generated::fresh()?;
+    } = data_dir(keep)?;
     println!(
         "search benchmark: {count} services over {} English postcode districts",
         places.len()
     );
     let (took, generated) = time(|| generate(&db, &taxonomy, &places, count));
-    generated?;
+    let generated = generated?;
     println!(
-        "  generated and stored in SQLite                 {:>8.2} s",
+        "  generated and stored in SQLite              {:>8.2} s",
         took.as_secs_f64()
     );
 
@@ -415,130 +527,151 @@ pub fn search(count: usize, queries: usize) -> Result<(), BenchError> {
     let (took, built) = time(|| index.rebuild(&crate::app::listings::Listings(db.clone()), true));
     let built = built.map_err(setup_err)?;
     println!(
-        "  tantivy full rebuild from the database         {:>8.2} s ({built} documents)",
-        took.as_secs_f64()
+        "  localoffer index rebuilt from the database  {:>8.2} s ({built} services, {} segment(s))",
+        took.as_secs_f64(),
+        index.segments()
     );
-    let took = build_baseline(&db, &taxonomy)?;
+    let baseline_file = data.0.join("baseline.sqlite3");
+    let (took, sqlite) = time(|| Sqlite::build(&baseline_file, &generated, &taxonomy));
+    let mut sqlite = sqlite?;
     println!(
-        "  baseline FTS5 + indexes built                  {:>8.2} s",
+        "  SQLite baseline built                       {:>8.2} s",
         took.as_secs_f64()
     );
+    drop(generated);
 
     let outcomes = leaves(&taxonomy, Vocabulary::Outcome);
     let mut rng = StdRng::seed_from_u64(7);
+    let place = |rng: &mut StdRng| places[rng.random_range(0..places.len())].1;
+    let radius = 10.0;
     let cases: Vec<(TermId, Coordinates, i32)> = (0..queries)
         .map(|_| {
             (
                 TermId(outcomes[rng.random_range(0..outcomes.len())].clone()),
-                places[rng.random_range(0..places.len())].1,
+                place(&mut rng),
                 rng.random_range(0..26),
             )
         })
         .collect();
-    let plans: Vec<(Vec<TermId>, Coordinates, i32)> = (0..queries / 3)
+    let texts: Vec<(&str, Coordinates)> = (0..queries)
+        .map(|i| (TEXT_QUERIES[i % TEXT_QUERIES.len()], place(&mut rng)))
+        .collect();
+    let plans: Vec<([TermId; 3], Coordinates, i32)> = (0..queries)
         .map(|_| {
-            let terms = (0..3)
-                .map(|_| TermId(outcomes[rng.random_range(0..outcomes.len())].clone()))
-                .collect();
-            (
-                terms,
-                places[rng.random_range(0..places.len())].1,
-                rng.random_range(0..26),
-            )
+            let mut term = || TermId(outcomes[rng.random_range(0..outcomes.len())].clone());
+            let terms = [term(), term(), term()];
+            (terms, place(&mut rng), rng.random_range(0..26))
         })
         .collect();
-    let radius = 5.0;
-    let outcome_request = |(term, at, age): &(TermId, Coordinates, i32), facets: bool| SearchRequest {
+    let outcome_request = |(term, at, age): &(TermId, Coordinates, i32)| SearchRequest {
         outcomes: vec![term.clone()],
         origin: Some(*at),
         radius_miles: Some(radius),
         age: Some(*age),
         sort: Some(Sort::Relevance),
         limit: 20,
-        facets,
         ..SearchRequest::default()
     };
-    // Warm both up so neither pays for cold caches.
-    for case in cases.iter().take(20) {
-        index.search(&outcome_request(case, true)).map_err(setup_err)?;
-        db.read(|conn| baseline_outcome(conn, std::slice::from_ref(&case.0), case.1, radius, case.2))
-            .map_err(setup_err)?;
+    let text_request = |(text, at): &(&str, Coordinates)| SearchRequest {
+        text: Some(text.to_string()),
+        origin: Some(*at),
+        radius_miles: Some(radius),
+        sort: Some(Sort::Relevance),
+        limit: 20,
+        ..SearchRequest::default()
+    };
+    let left = (50_000i64, 20_000i64);
+    let plan_request = |at: Coordinates, age: i32| SearchRequest {
+        origin: Some(at),
+        radius_miles: Some(radius),
+        age: Some(age),
+        payable_from: vec![
+            (Stream::SocialCare, Pence::from_stored(left.0)),
+            (Stream::Education, Pence::from_stored(left.1)),
+        ],
+        ..SearchRequest::default()
+    };
+    let mut kinds = [
+        Kind3::new("outcome + 10 miles + age"),
+        Kind3::new("free text + 10 miles"),
+        Kind3::new("3-outcome plan + 10 miles"),
+    ];
+    // Warm both up so neither pays for cold caches, then interleave: each query runs on both
+    // systems back to back, the order alternating, so a busy moment of the machine hits both.
+    let rounds = 2;
+    for round in 0..rounds {
+        let timed = round == rounds - 1;
+        for (i, case) in cases.iter().enumerate() {
+            let run_index = || time(|| index.search(&outcome_request(case)));
+            let mut run_base = || time(|| sqlite.outcome(&case.0, case.1, radius, case.2));
+            let ((ti, found), (tb, base)) = if i % 2 == 0 {
+                let a = run_index();
+                (a, run_base())
+            } else {
+                let b = run_base();
+                (run_index(), b)
+            };
+            let (found, (base_total, _)) = (found.map_err(setup_err)?, base.map_err(setup_err)?);
+            if timed {
+                let k = &mut kinds[0];
+                k.index.0.push(ti);
+                k.baseline.0.push(tb);
+                k.asked += 1;
+                k.agreed += usize::from(base_total == found.total);
+            }
+        }
+        for (i, case) in texts.iter().enumerate() {
+            let (named, broader) = index.named_term_ids(case.0);
+            let words = content_words(case.0, &taxonomy);
+            let run_index = || time(|| index.search(&text_request(case)));
+            let mut run_base = || time(|| sqlite.text(&words, &named, &broader, &taxonomy, case.1, radius));
+            let ((ti, found), (tb, base)) = if i % 2 == 0 {
+                let a = run_index();
+                (a, run_base())
+            } else {
+                let b = run_base();
+                (run_index(), b)
+            };
+            let (found, (base_total, _)) = (found.map_err(setup_err)?, base.map_err(setup_err)?);
+            if timed {
+                let k = &mut kinds[1];
+                k.index.0.push(ti);
+                k.baseline.0.push(tb);
+                k.asked += 1;
+                k.agreed += usize::from(base_total == found.total);
+            }
+        }
+        for (i, (terms, at, age)) in plans.iter().enumerate() {
+            let per_outcome: Vec<Vec<TermId>> = terms.iter().map(|t| vec![t.clone()]).collect();
+            let base_request = plan_request(*at, *age);
+            let run_index = || time(|| index.plan_matches(&per_outcome, &base_request, 5));
+            let mut run_base = || time(|| sqlite.plan(terms, *at, radius, *age, left, 5));
+            let ((ti, found), (tb, base)) = if i % 2 == 0 {
+                let a = run_index();
+                (a, run_base())
+            } else {
+                let b = run_base();
+                (run_index(), b)
+            };
+            let (found, base) = (found.map_err(setup_err)?, base.map_err(setup_err)?);
+            if timed {
+                let k = &mut kinds[2];
+                k.index.0.push(ti);
+                k.baseline.0.push(tb);
+                k.asked += 1;
+                let counts: Vec<usize> = found.iter().map(Vec::len).collect();
+                k.agreed += usize::from(counts == base);
+            }
+        }
     }
-
-    println!("query latency (release build, one thread, {queries} queries each, radius {radius} miles):");
-    let mut index_times = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let mut baseline_times = (Vec::new(), Vec::new(), Vec::new());
-    let mut agree = 0;
-    for case in &cases {
-        let (t, found) = time(|| index.search(&outcome_request(case, false)));
-        let found = found.map_err(setup_err)?;
-        index_times.0.push(t);
-        let (t, _) = time(|| index.search(&outcome_request(case, true)));
-        index_times.1.push(t);
-        let (t, base) =
-            time(|| db.read(|conn| baseline_outcome(conn, std::slice::from_ref(&case.0), case.1, radius, case.2)));
-        let (base_total, _) = base.map_err(setup_err)?;
-        baseline_times.0.push(t);
-        agree += usize::from(base_total == found.total);
-    }
-    for i in 0..queries {
-        let text = TEXT_QUERIES[i % TEXT_QUERIES.len()];
-        let request = SearchRequest {
-            text: Some(text.into()),
-            sort: Some(Sort::Relevance),
-            limit: 20,
-            ..SearchRequest::default()
-        };
-        let (t, found) = time(|| index.search(&request));
-        found.map_err(setup_err)?;
-        index_times.2.push(t);
-        let (t, base) = time(|| db.read(|conn| baseline_text(conn, text)));
-        base.map_err(setup_err)?;
-        baseline_times.1.push(t);
-    }
-    for (terms, at, age) in &plans {
-        let payable_from = vec![
-            (Stream::SocialCare, Pence::from_stored(50_000)),
-            (Stream::Education, Pence::from_stored(20_000)),
-        ];
-        let base = SearchRequest {
-            origin: Some(*at),
-            radius_miles: Some(10.0),
-            age: Some(*age),
-            payable_from: payable_from.clone(),
-            ..SearchRequest::default()
-        };
-        let outcomes: Vec<Vec<TermId>> = terms.iter().map(|t| vec![t.clone()]).collect();
-        let (t, found) = time(|| index.plan_matches(&outcomes, &base, 5));
-        found.map_err(setup_err)?;
-        index_times.3.push(t);
-        let (t, base) = time(|| {
-            db.read(|conn| {
-                for term in terms {
-                    baseline_outcome(conn, std::slice::from_ref(term), *at, 10.0, *age)?;
-                }
-                Ok(())
-            })
-        });
-        base.map_err(setup_err)?;
-        baseline_times.2.push(t);
-    }
-    let (_, i_outcome) = Timings(index_times.0).line("index: outcome + place + radius + age");
-    Timings(index_times.1).line("index: same, with facet counts");
-    let (_, i_text) = Timings(index_times.2).line("index: free text (typo-tolerant, synonyms)");
-    let (_, i_plan) = Timings(index_times.3).line("index: matches for a 3-outcome plan");
-    let (_, b_outcome) = Timings(baseline_times.0).line("baseline: outcome + place + radius + age");
-    let (_, b_text) = Timings(baseline_times.1).line("baseline: free text (FTS5 bm25)");
-    let (_, b_plan) = Timings(baseline_times.2).line("baseline: matches for a 3-outcome plan");
+    println!("query latency at {count} services (ms, release build, one thread, {queries} of each, interleaved):");
     println!(
-        "speed-up at p99: outcome+radius {:.1}x, text {:.1}x, plan {:.1}x",
-        b_outcome / i_outcome.max(1e-9),
-        b_text / i_text.max(1e-9),
-        b_plan / i_plan.max(1e-9)
+        "  {:<34} {:>8} {:>8}   {:>8} {:>8}   {:>7} {:>7}   same totals",
+        "", "index", "p99", "SQLite", "p99", "p50", "p99"
     );
-    println!(
-        "index and baseline agree on the result count for {agree} of {} outcome+radius queries",
-        cases.len()
-    );
+    for k in &kinds {
+        k.print();
+    }
+    println!("  (ratio = SQLite / localoffer; above 1 means localoffer is faster)");
     Ok(())
 }

@@ -333,7 +333,8 @@ impl SearchIndex {
     /// as scoring clauses on the term fields: meeting an outcome beats mentioning a word. A
     /// phrase inside a longer one named is not counted: "so I can go to work" is about a break
     /// for the parent, not the child's employment.
-    fn named_terms(&self, text: &str) -> Vec<Clause> {
+    /// The taxonomy terms `text` names, with the field of each (see [`Self::named_terms`]).
+    fn named(&self, text: &str) -> Vec<(Field, &str)> {
         let words = super::words(&self.phrase_words, text);
         let mut found: Vec<(usize, usize, Field, &str)> = Vec::new();
         for (phrase, field, id) in &self.phrases {
@@ -354,6 +355,23 @@ impl SearchIndex {
                 named.push((m.2, m.3));
             }
         }
+        named
+    }
+
+    /// The terms free text names, and the broader outcomes that meet a named outcome less
+    /// exactly: what a search for `text` matches besides its words (for the benchmark's baselines).
+    pub fn named_term_ids(&self, text: &str) -> (Vec<String>, Vec<String>) {
+        let named = self.named(text);
+        let broader = named
+            .iter()
+            .filter(|(field, _)| *field == self.fields.outcome)
+            .flat_map(|(_, id)| self.taxonomy.broader(id).map(|t| t.id.0.clone()))
+            .collect();
+        (named.into_iter().map(|(_, id)| id.to_string()).collect(), broader)
+    }
+
+    fn named_terms(&self, text: &str) -> Vec<Clause> {
+        let named = self.named(text);
         let mut clauses: Vec<Clause> = Vec::new();
         for (field, id) in named {
             clauses.push((
