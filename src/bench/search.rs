@@ -469,6 +469,15 @@ impl Kind3 {
         }
     }
 
+    fn record(&mut self, timed: bool, index: Duration, baseline: Duration, agreed: bool) {
+        if timed {
+            self.index.0.push(index);
+            self.baseline.0.push(baseline);
+            self.asked += 1;
+            self.agreed += usize::from(agreed);
+        }
+    }
+
     fn print(&self) {
         let (i50, i99, b50, b99) = (
             self.index.p(0.5),
@@ -484,6 +493,17 @@ impl Kind3 {
             self.agreed,
             self.asked
         );
+    }
+}
+
+/// Runs the query on both systems back to back, each timed, which first alternating with `i`.
+fn both<A, B>(i: usize, index: impl FnOnce() -> A, baseline: impl FnOnce() -> B) -> ((Duration, A), (Duration, B)) {
+    if i.is_multiple_of(2) {
+        let a = time(index);
+        (a, time(baseline))
+    } else {
+        let b = time(baseline);
+        (time(index), b)
     }
 }
 
@@ -602,66 +622,36 @@ fn search_at(count: usize, queries: usize, keep: Option<&std::path::Path>) -> Re
     for round in 0..rounds {
         let timed = round == rounds - 1;
         for (i, case) in cases.iter().enumerate() {
-            let run_index = || time(|| index.search(&outcome_request(case)));
-            let mut run_base = || time(|| sqlite.outcome(&case.0, case.1, radius, case.2));
-            let ((ti, found), (tb, base)) = if i % 2 == 0 {
-                let a = run_index();
-                (a, run_base())
-            } else {
-                let b = run_base();
-                (run_index(), b)
-            };
+            let ((ti, found), (tb, base)) = both(
+                i,
+                || index.search(&outcome_request(case)),
+                || sqlite.outcome(&case.0, case.1, radius, case.2),
+            );
             let (found, (base_total, _)) = (found.map_err(setup_err)?, base.map_err(setup_err)?);
-            if timed {
-                let k = &mut kinds[0];
-                k.index.0.push(ti);
-                k.baseline.0.push(tb);
-                k.asked += 1;
-                k.agreed += usize::from(base_total == found.total);
-            }
+            kinds[0].record(timed, ti, tb, base_total == found.total);
         }
         for (i, case) in texts.iter().enumerate() {
             let (named, broader) = index.named_term_ids(case.0);
             let words = content_words(case.0, &taxonomy);
-            let run_index = || time(|| index.search(&text_request(case)));
-            let mut run_base = || time(|| sqlite.text(&words, &named, &broader, &taxonomy, case.1, radius));
-            let ((ti, found), (tb, base)) = if i % 2 == 0 {
-                let a = run_index();
-                (a, run_base())
-            } else {
-                let b = run_base();
-                (run_index(), b)
-            };
+            let ((ti, found), (tb, base)) = both(
+                i,
+                || index.search(&text_request(case)),
+                || sqlite.text(&words, &named, &broader, &taxonomy, case.1, radius),
+            );
             let (found, (base_total, _)) = (found.map_err(setup_err)?, base.map_err(setup_err)?);
-            if timed {
-                let k = &mut kinds[1];
-                k.index.0.push(ti);
-                k.baseline.0.push(tb);
-                k.asked += 1;
-                k.agreed += usize::from(base_total == found.total);
-            }
+            kinds[1].record(timed, ti, tb, base_total == found.total);
         }
         for (i, (terms, at, age)) in plans.iter().enumerate() {
             let per_outcome: Vec<Vec<TermId>> = terms.iter().map(|t| vec![t.clone()]).collect();
             let base_request = plan_request(*at, *age);
-            let run_index = || time(|| index.plan_matches(&per_outcome, &base_request, 5));
-            let mut run_base = || time(|| sqlite.plan(terms, *at, radius, *age, left, 5));
-            let ((ti, found), (tb, base)) = if i % 2 == 0 {
-                let a = run_index();
-                (a, run_base())
-            } else {
-                let b = run_base();
-                (run_index(), b)
-            };
+            let ((ti, found), (tb, base)) = both(
+                i,
+                || index.plan_matches(&per_outcome, &base_request, 5),
+                || sqlite.plan(terms, *at, radius, *age, left, 5),
+            );
             let (found, base) = (found.map_err(setup_err)?, base.map_err(setup_err)?);
-            if timed {
-                let k = &mut kinds[2];
-                k.index.0.push(ti);
-                k.baseline.0.push(tb);
-                k.asked += 1;
-                let counts: Vec<usize> = found.iter().map(Vec::len).collect();
-                k.agreed += usize::from(counts == base);
-            }
+            let counts: Vec<usize> = found.iter().map(Vec::len).collect();
+            kinds[2].record(timed, ti, tb, counts == base);
         }
     }
     println!("query latency at {count} services (ms, release build, one thread, {queries} of each, interleaved):");

@@ -100,6 +100,25 @@ fn err(e: impl std::fmt::Display) -> super::BenchError {
     super::BenchError::Setup(e.to_string())
 }
 
+/// Services whose place box overlaps `$b` and whose ages take in `$age`, joined with the outcomes
+/// they meet: what the outcome and plan queries share (the R*Tree leads, the rest are lookups).
+macro_rules! near_and_meeting {
+    ($b:expr, $age:expr) => {
+        baseline_place::table
+            .inner_join(baseline_meets::table.on(baseline_meets::service_id.eq(baseline_place::id)))
+            .inner_join(baseline_service::table.on(baseline_service::id.eq(baseline_place::id)))
+            .filter(baseline_place::min_lat.le($b.max_lat))
+            .filter(baseline_place::max_lat.ge($b.min_lat))
+            .filter(baseline_place::min_lon.le($b.max_lon))
+            .filter(baseline_place::max_lon.ge($b.min_lon))
+            .filter(baseline_service::min_age.le($age))
+            .filter(baseline_service::max_age.ge($age))
+    };
+}
+
+/// The plan outcomes a service meets, each exactly or not.
+type Met = Vec<(String, bool)>;
+
 /// Rows of the outcome and plan queries: a service, where it is, and the term it meets.
 type MeetRow = (i64, f64, f64, f64, String, bool);
 
@@ -233,16 +252,8 @@ impl Sqlite {
         age: i32,
     ) -> QueryResult<(usize, Vec<i64>)> {
         let b = origin.bounding_box(radius);
-        let rows: Vec<(i64, f64, f64, f64, bool)> = baseline_place::table
-            .inner_join(baseline_meets::table.on(baseline_meets::service_id.eq(baseline_place::id)))
-            .inner_join(baseline_service::table.on(baseline_service::id.eq(baseline_place::id)))
+        let rows: Vec<(i64, f64, f64, f64, bool)> = near_and_meeting!(b, age)
             .filter(baseline_meets::term.eq(term.as_str()))
-            .filter(baseline_place::min_lat.le(b.max_lat))
-            .filter(baseline_place::max_lat.ge(b.min_lat))
-            .filter(baseline_place::min_lon.le(b.max_lon))
-            .filter(baseline_place::max_lon.ge(b.min_lon))
-            .filter(baseline_service::min_age.le(age))
-            .filter(baseline_service::max_age.ge(age))
             .select((
                 baseline_service::id,
                 baseline_service::lat,
@@ -334,21 +345,13 @@ impl Sqlite {
         limit: usize,
     ) -> QueryResult<Vec<usize>> {
         let b = origin.bounding_box(radius);
-        let rows: Vec<MeetRow> = baseline_place::table
-            .inner_join(baseline_meets::table.on(baseline_meets::service_id.eq(baseline_place::id)))
-            .inner_join(baseline_service::table.on(baseline_service::id.eq(baseline_place::id)))
+        let rows: Vec<MeetRow> = near_and_meeting!(b, age)
             .filter(
                 baseline_meets::term
                     .eq(terms[0].as_str())
                     .or(baseline_meets::term.eq(terms[1].as_str()))
                     .or(baseline_meets::term.eq(terms[2].as_str())),
             )
-            .filter(baseline_place::min_lat.le(b.max_lat))
-            .filter(baseline_place::max_lat.ge(b.min_lat))
-            .filter(baseline_place::min_lon.le(b.max_lon))
-            .filter(baseline_place::max_lon.ge(b.min_lon))
-            .filter(baseline_service::min_age.le(age))
-            .filter(baseline_service::max_age.ge(age))
             .filter(
                 baseline_service::pays_social_care
                     .and(baseline_service::price.le(left.0))
@@ -371,7 +374,7 @@ impl Sqlite {
                 by_service.entry(id).or_insert((d, Vec::new())).1.push((term, exact));
             }
         }
-        let mut ranked: Vec<(f64, i64, Vec<(String, bool)>)> = by_service
+        let mut ranked: Vec<(f64, i64, Met)> = by_service
             .into_iter()
             .map(|(id, (d, met))| {
                 let score: f64 = met.iter().map(|(_, exact)| if *exact { 2.0 } else { 0.25 }).sum();

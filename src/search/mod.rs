@@ -387,8 +387,8 @@ impl SearchIndex {
         let mask = s
             .streams
             .iter()
-            .filter_map(|name| Stream::ALL.iter().position(|s| s.as_str() == name))
-            .fold(0u64, |mask, bit| mask | (1 << bit));
+            .filter_map(|name| name.parse::<Stream>().ok().and_then(stream_bit))
+            .fold(0u64, |mask, bit| mask | bit);
         d.add_u64(f.stream_mask, mask);
         if let Some(pc) = &s.postcode {
             d.add_text(f.postcode, pc);
@@ -570,6 +570,11 @@ impl SearchIndex {
             }
         }
     }
+}
+
+/// A funding stream's bit in the index's `stream_mask`.
+fn stream_bit(stream: Stream) -> Option<u64> {
+    Stream::ALL.iter().position(|s| *s == stream).map(|i| 1u64 << i)
 }
 
 fn payload(seq: i64) -> String {

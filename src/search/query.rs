@@ -211,19 +211,19 @@ fn nearness(miles: f64) -> f64 {
 /// radius, or within the service's own reach), the age, the price and what it can be paid from.
 /// Only candidates reach it: it never leads a search through the whole index when another clause
 /// (the place's cells, an outcome, a word) narrows it first.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 struct Exact {
     place: Option<(Coordinates, f64)>,
     age: Option<u64>,
     max_price: Option<u64>,
-    /// (stream bit, pence left): payable from one of these.
-    payable_from: Vec<(u64, u64)>,
+    /// (stream bit, pence left): payable from one of these (none of them: nothing is payable).
+    payable_from: Option<Vec<(u64, u64)>>,
 }
 
 impl Exact {
-    /// `None` when there is nothing to test. `payable_asked` with nothing payable matches nothing.
-    fn query(self, payable_asked: bool) -> Option<Box<dyn Query>> {
-        if self.place.is_none() && self.age.is_none() && self.max_price.is_none() && !payable_asked {
+    /// `None` when there is nothing to test.
+    fn query(self) -> Option<Box<dyn Query>> {
+        if self.place.is_none() && self.age.is_none() && self.max_price.is_none() && self.payable_from.is_none() {
             return None;
         }
         let exact = FunctionPredicate::from(move |segment: &SegmentReader| {
@@ -242,18 +242,14 @@ impl Exact {
                 {
                     return false;
                 }
-                if this.max_price.is_some() || payable_asked {
+                if this.max_price.is_some() || this.payable_from.is_some() {
                     let price = price.get_val(doc);
                     if this.max_price.is_some_and(|max| price > max) {
                         return false;
                     }
-                    if payable_asked {
+                    if let Some(payable) = &this.payable_from {
                         let mask = streams.get_val(doc);
-                        if !this
-                            .payable_from
-                            .iter()
-                            .any(|(bit, left)| mask & bit != 0 && price <= *left)
-                        {
+                        if !payable.iter().any(|(bit, left)| mask & bit != 0 && price <= *left) {
                             return false;
                         }
                     }
@@ -330,10 +326,8 @@ impl SearchIndex {
     }
 
     /// Taxonomy terms the text names outright ("make friends" names the friendships outcome),
-    /// as scoring clauses on the term fields: meeting an outcome beats mentioning a word. A
-    /// phrase inside a longer one named is not counted: "so I can go to work" is about a break
-    /// for the parent, not the child's employment.
-    /// The taxonomy terms `text` names, with the field of each (see [`Self::named_terms`]).
+    /// with the field of each. A phrase inside a longer one named is not counted: "so I can go to
+    /// work" is about a break for the parent, not the child's employment.
     fn named(&self, text: &str) -> Vec<(Field, &str)> {
         let words = super::words(&self.phrase_words, text);
         let mut found: Vec<(usize, usize, Field, &str)> = Vec::new();
@@ -370,6 +364,8 @@ impl SearchIndex {
         (named.into_iter().map(|(_, id)| id.to_string()).collect(), broader)
     }
 
+    /// The terms the text names as scoring clauses on the term fields: meeting an outcome beats
+    /// mentioning a word.
     fn named_terms(&self, text: &str) -> Vec<Clause> {
         let named = self.named(text);
         let mut clauses: Vec<Clause> = Vec::new();
@@ -504,16 +500,14 @@ impl SearchIndex {
             place,
             age: r.age.map(|a| a.max(0) as u64),
             max_price: r.max_price.map(|p| p.pence().max(0) as u64),
-            payable_from: r
-                .payable_from
-                .iter()
-                .filter_map(|(stream, left)| {
-                    let bit = Stream::ALL.iter().position(|s| s == stream)?;
-                    Some((1u64 << bit, left.pence().max(0) as u64))
-                })
-                .collect(),
+            payable_from: (!r.payable_from.is_empty()).then(|| {
+                r.payable_from
+                    .iter()
+                    .filter_map(|(stream, left)| Some((super::stream_bit(*stream)?, left.pence().max(0) as u64)))
+                    .collect()
+            }),
         };
-        if let Some(exact) = exact.query(!r.payable_from.is_empty()) {
+        if let Some(exact) = exact.query() {
             clauses.push(filter(exact));
         }
         if let Some(stream) = r.stream {
