@@ -221,7 +221,7 @@ enum BenchCommand {
         database_url: Option<String>,
     },
     /// Index build time and query latency on a generated England-wide data set, through the
-    /// tantivy index and through a plain SQLite FTS5 + haversine baseline.
+    /// tantivy index and through a tuned SQLite baseline (R*Tree, FTS5 with geo-cell tokens).
     Search {
         /// How many services to generate; several sizes, comma-separated, run one after another.
         #[arg(long, value_delimiter = ',', default_value = "100000")]
