@@ -270,8 +270,28 @@ pub struct Login {
     pub totp_secret: Option<String>,
 }
 
+/// The day `demo.json` was written for: its plan periods and birthdays are as of this day.
+const WRITTEN_ON: (i32, u32, u32) = (2026, 11, 23);
+
 fn parse() -> AppResult<DemoFile> {
     serde_json::from_str(DEMO).map_err(|e| AppError::Internal(format!("demo data does not parse: {e}")))
+}
+
+/// The demo as it would have been written on `today`: sessions, deliveries and invoices are
+/// already relative to today, so the plans' fixed dates move with them. Otherwise a plan would
+/// end before the sessions the demo books on it (and a child would age out of the services).
+fn parse_as_of(today: chrono::NaiveDate) -> AppResult<DemoFile> {
+    let mut file = parse()?;
+    let (y, m, d) = WRITTEN_ON;
+    let written = chrono::NaiveDate::from_ymd_opt(y, m, d)
+        .ok_or_else(|| AppError::Internal("the demo's written-on date is not a date".into()))?;
+    let shift = today - written;
+    for h in &mut file.budget_holders {
+        h.date_of_birth += shift;
+        h.plan_start += shift;
+        h.plan_end += shift;
+    }
+    Ok(file)
 }
 
 fn logins(file: &DemoFile) -> Vec<Login> {
@@ -317,7 +337,8 @@ fn logins(file: &DemoFile) -> Vec<Login> {
 /// database holds the demo data (loaded now or earlier), nothing otherwise.
 pub fn load_if_empty(db: &Db, taxonomy: &Taxonomy, receipts: &ReceiptStore, key: &DataKey) -> AppResult<Vec<Login>> {
     use crate::db::schema::councils::dsl as c;
-    let file = parse()?;
+    let today = chrono::Utc::now().date_naive();
+    let file = parse_as_of(today)?;
     let has_council: i64 = db.read(|conn| Ok(c::councils.count().get_result(conn)?))?;
     if has_council > 0 {
         let is_demo = db
@@ -325,7 +346,6 @@ pub fn load_if_empty(db: &Db, taxonomy: &Taxonomy, receipts: &ReceiptStore, key:
             .is_some();
         return Ok(if is_demo { logins(&file) } else { Vec::new() });
     }
-    let today = chrono::Utc::now().date_naive();
     let total = 1
         + file.council.officers.len()
         + file.organisations.iter().map(|o| 1 + o.services.len()).sum::<usize>()
@@ -930,6 +950,30 @@ fn record_spending(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_demo_plans_move_with_the_day_it_is_loaded() {
+        let taxonomy = Taxonomy::builtin().unwrap();
+        let written = parse().unwrap();
+        let (y, m, d) = WRITTEN_ON;
+        let written_on = chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        for later in [0, 11, 400, 1500] {
+            let today = written_on + chrono::Duration::days(later);
+            let file = parse_as_of(today).unwrap();
+            for (was, is) in written.budget_holders.iter().zip(&file.budget_holders) {
+                is.validate(&taxonomy, today)
+                    .unwrap_or_else(|e| panic!("{} as of {today}: {e}", is.reference));
+                // Days left in the plan, and the child's age in days, are as the demo was written.
+                assert_eq!(is.plan_end - today, was.plan_end - written_on, "{}", is.reference);
+                assert_eq!(
+                    today - is.date_of_birth,
+                    written_on - was.date_of_birth,
+                    "{}",
+                    is.reference
+                );
+            }
+        }
+    }
 
     #[test]
     fn every_demo_record_passes_the_api_validation() {

@@ -2,7 +2,8 @@
 //! it on the same generated services: an R*Tree of each service's place (its reach's box when it
 //! travels), FTS5 (porter stemming) over its words, taxonomy tags and the geo-cells it serves, so
 //! that MATCH intersects words with nearby cells, a table of which services meet each outcome
-//! (exactly or through a broader claim), statements prepared once and cached (diesel's query
+//! (exactly or through a broader claim) keyed by service, so that the R*Tree leads and each
+//! candidate costs one lookup, statements prepared once and cached (diesel's query
 //! builder), a 1 GB mmap and a 256 MB page cache, ANALYZE run after loading. The exact circle test
 //! is haversine in Rust on the rows SQLite returns.
 
@@ -38,7 +39,7 @@ mod tables {
         }
     }
     diesel::table! {
-        baseline_meets (term, service_id) {
+        baseline_meets (service_id, term) {
             term -> Text,
             service_id -> BigInt,
             exact -> Bool,
@@ -137,7 +138,7 @@ impl Sqlite {
                 pays_social_care INTEGER NOT NULL, pays_education INTEGER NOT NULL);
              CREATE VIRTUAL TABLE baseline_place USING rtree(id, min_lat, max_lat, min_lon, max_lon);
              CREATE TABLE baseline_meets (term TEXT NOT NULL, service_id INTEGER NOT NULL, exact INTEGER NOT NULL,
-                PRIMARY KEY (term, service_id)) WITHOUT ROWID;
+                PRIMARY KEY (service_id, term)) WITHOUT ROWID;
              CREATE VIRTUAL TABLE baseline_fts USING fts5(name, description, terms, org, tags, cells,
                 tokenize = 'porter unicode61');",
         )

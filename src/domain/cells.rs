@@ -153,62 +153,46 @@ pub fn order_key(at: Option<Coordinates>) -> u64 {
     (spread(row_of(at.lat, 0)) << 1) | spread(col_of(at.lon, 0))
 }
 
+/// Places a cell cover is easily wrong about (cell edges at every level, the poles, 180 degrees)
+/// and some random ones, for tests here and of the index.
+#[cfg(test)]
+pub(crate) fn awkward_places() -> Vec<Coordinates> {
+    let mut out = vec![
+        Coordinates { lat: 51.42, lon: -0.21 },
+        // On cell edges at every level (multiples of 3.2 degrees from -90 and -180).
+        Coordinates {
+            lat: -90.0 + 3.2 * 44.0,
+            lon: -180.0 + 3.2 * 56.0,
+        },
+        Coordinates { lat: 51.4, lon: 0.0 },
+        Coordinates { lat: 89.99, lon: 10.0 },
+        Coordinates { lat: 89.7, lon: -120.0 },
+        Coordinates {
+            lat: -89.95,
+            lon: 179.9,
+        },
+        Coordinates { lat: 0.0, lon: 179.999 },
+        Coordinates { lat: 10.0, lon: -180.0 },
+        Coordinates { lat: 90.0, lon: 0.0 },
+    ];
+    let mut seed = 7u64;
+    for _ in 0..40 {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let lat = ((seed >> 11) as f64 / (1u64 << 53) as f64) * 180.0 - 90.0;
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let lon = ((seed >> 11) as f64 / (1u64 << 53) as f64) * 360.0 - 180.0;
+        out.push(Coordinates { lat, lon });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The point `miles` from `from` on `bearing` degrees (great-circle destination).
-    fn destination(from: Coordinates, bearing: f64, miles: f64) -> Coordinates {
-        let d = miles / EARTH_RADIUS_MILES;
-        let (lat, lon, b) = (from.lat.to_radians(), from.lon.to_radians(), bearing.to_radians());
-        let lat2 = (lat.sin() * d.cos() + lat.cos() * d.sin() * b.cos()).asin();
-        let lon2 = lon + (b.sin() * d.sin() * lat.cos()).atan2(d.cos() - lat.sin() * lat2.sin());
-        let mut lon2 = lon2.to_degrees();
-        while lon2 > 180.0 {
-            lon2 -= 360.0;
-        }
-        while lon2 < -180.0 {
-            lon2 += 360.0;
-        }
-        Coordinates {
-            lat: lat2.to_degrees(),
-            lon: lon2,
-        }
-    }
-
-    fn origins() -> Vec<Coordinates> {
-        let mut out = vec![
-            Coordinates { lat: 51.42, lon: -0.21 },
-            // On cell edges at every level (multiples of 3.2 degrees from -90 and -180).
-            Coordinates {
-                lat: -90.0 + 3.2 * 44.0,
-                lon: -180.0 + 3.2 * 56.0,
-            },
-            Coordinates { lat: 51.4, lon: 0.0 },
-            Coordinates { lat: 89.99, lon: 10.0 },
-            Coordinates { lat: 89.7, lon: -120.0 },
-            Coordinates {
-                lat: -89.95,
-                lon: 179.9,
-            },
-            Coordinates { lat: 0.0, lon: 179.999 },
-            Coordinates { lat: 10.0, lon: -180.0 },
-            Coordinates { lat: 90.0, lon: 0.0 },
-        ];
-        let mut seed = 7u64;
-        for _ in 0..40 {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            let lat = ((seed >> 11) as f64 / (1u64 << 53) as f64) * 180.0 - 90.0;
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            let lon = ((seed >> 11) as f64 / (1u64 << 53) as f64) * 360.0 - 180.0;
-            out.push(Coordinates { lat, lon });
-        }
-        out
-    }
-
     #[test]
     fn the_cover_holds_every_point_inside_the_circle() {
-        for origin in origins() {
+        for origin in awkward_places() {
             for miles in [0.3, 1.0, 5.0, 10.0, 14.0, 37.0, 100.0] {
                 let Some(cover) = cover(origin, miles, MAX_CELLS) else {
                     continue;
@@ -217,7 +201,7 @@ mod tests {
                 for step in 0..720 {
                     let bearing = f64::from(step) / 2.0;
                     for fraction in [1.0, 0.999_999, 0.75, 0.5, 0.1, 0.0] {
-                        let p = destination(origin, bearing, miles * fraction);
+                        let p = origin.towards(bearing, miles * fraction);
                         if origin.miles_to(p) > miles {
                             continue;
                         }
@@ -235,12 +219,12 @@ mod tests {
 
     #[test]
     fn a_reach_is_found_from_every_point_it_reaches() {
-        for service in origins() {
+        for service in awkward_places() {
             for reach in [2.0, 14.0, 100.0] {
                 let filed = reach_cells(service, reach);
                 for step in 0..360 {
                     for fraction in [1.0, 0.5, 0.0] {
-                        let family = destination(service, f64::from(step), reach * fraction);
+                        let family = service.towards(f64::from(step), reach * fraction);
                         if service.miles_to(family) > reach {
                             continue;
                         }

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use geo::{Distance, Haversine, Point};
+use geo::{Destination, Distance, Haversine, Point};
 use serde::Serialize;
 
 use super::validate::{self, FieldError};
@@ -35,6 +35,12 @@ impl Coordinates {
     /// Great-circle distance in miles (haversine on the mean Earth radius).
     pub fn miles_to(self, other: Coordinates) -> f64 {
         Haversine.distance(Point::new(self.lon, self.lat), Point::new(other.lon, other.lat)) / METRES_PER_MILE
+    }
+
+    /// The point `miles` away on a great circle, `bearing` degrees clockwise from north.
+    pub fn towards(self, bearing: f64, miles: f64) -> Coordinates {
+        let p = Haversine.destination(Point::new(self.lon, self.lat), bearing, miles * METRES_PER_MILE);
+        Coordinates { lat: p.y(), lon: p.x() }
     }
 
     /// A latitude/longitude box that contains every point within `miles` (a cheap pre-filter; the

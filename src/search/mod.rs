@@ -1,6 +1,8 @@
 //! Everything tantivy: the schema, keeping the index in step with the database (the source of
 //! truth) through its change log, and outcome-driven, location-aware queries.
 
+#[cfg(test)]
+mod place_tests;
 mod query;
 
 use std::collections::HashSet;
