@@ -231,6 +231,10 @@ enum BenchCommand {
         /// Keep the generated data (database and index) in this new directory, to serve it.
         #[arg(long)]
         keep: Option<PathBuf>,
+        /// A PostgreSQL server (postgres://...) for a second baseline (tsvector + GIN, box +
+        /// GiST): the benchmark creates and drops its own database there.
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: Option<String>,
     },
     /// How long the council's gap and spending reports take on a large generated council.
     Reports {
@@ -448,10 +452,11 @@ fn main() -> ExitCode {
                     services,
                     queries,
                     keep,
+                    database_url,
                 },
         } => {
             init_tracing("warn");
-            bench::search(&services, queries, keep.as_deref()).map_err(|e| e.to_string())
+            bench::search(&services, queries, keep.as_deref(), database_url.as_deref()).map_err(|e| e.to_string())
         }
     };
     match result {

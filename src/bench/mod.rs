@@ -1,11 +1,13 @@
 //! Benchmarks that print figures: `localoffer bench bookings`, `bench search`, `bench reports`,
 //! `bench invoices` and `bench login-flood`.
 
+mod baseline;
 mod bookings;
 mod invoices;
 mod login_flood;
 mod reports;
 mod search;
+mod search_postgres;
 mod search_sqlite;
 
 pub use bookings::{Mode, bookings};

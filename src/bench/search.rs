@@ -1,7 +1,8 @@
 //! `localoffer bench search`: a generated England-wide data set (services described in 30 to 60
 //! words from sentence templates), the index build time, and query latency through the tantivy
-//! index against tuned baselines on the same data ([`super::search_sqlite`]), run interleaved, with
-//! a check that both return the same totals.
+//! index against tuned baselines on the same data ([`super::search_sqlite`], and
+//! [`super::search_postgres`] when a server is given), run interleaved, with a check that every
+//! system returns the same totals.
 
 use std::time::{Duration, Instant};
 
@@ -9,7 +10,9 @@ use diesel::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::search_sqlite::{Sqlite, content_words};
+use super::baseline::{Baseline, Plan, TextQuery};
+use super::search_postgres::Postgres;
+use super::search_sqlite::Sqlite;
 use super::{BenchError, percentile_ms, setup_err};
 use crate::db::schema::{organisations, price_options, service_changes, service_streams, service_terms, services};
 use crate::db::{Db, now, sqlite};
@@ -449,62 +452,94 @@ fn time<T>(f: impl FnOnce() -> T) -> (Duration, T) {
     (started.elapsed(), out)
 }
 
-/// One kind of query: localoffer's times, the baseline's, and how often their answers agreed.
-struct Kind3 {
+/// One kind of query: each system's times (the index first, then each baseline), and how often
+/// each baseline's answer was the index's.
+struct QueryKind {
     label: &'static str,
-    index: Timings,
-    baseline: Timings,
-    agreed: usize,
+    times: Vec<Timings>,
+    agreed: Vec<usize>,
     asked: usize,
 }
 
-impl Kind3 {
-    fn new(label: &'static str) -> Kind3 {
-        Kind3 {
+impl QueryKind {
+    fn new(label: &'static str, systems: usize) -> QueryKind {
+        QueryKind {
             label,
-            index: Timings::default(),
-            baseline: Timings::default(),
-            agreed: 0,
+            times: (0..systems).map(|_| Timings::default()).collect(),
+            agreed: vec![0; systems],
             asked: 0,
         }
     }
 
-    fn record(&mut self, timed: bool, index: Duration, baseline: Duration, agreed: bool) {
-        if timed {
-            self.index.0.push(index);
-            self.baseline.0.push(baseline);
-            self.asked += 1;
-            self.agreed += usize::from(agreed);
+    /// One query's run on every system: its time and its answer (totals, or counts per outcome).
+    fn record(&mut self, timed: bool, runs: Vec<(Duration, Vec<usize>)>) {
+        if !timed {
+            return;
+        }
+        self.asked += 1;
+        for (system, (took, answer)) in runs.iter().enumerate() {
+            self.times[system].0.push(*took);
+            self.agreed[system] += usize::from(*answer == runs[0].1);
         }
     }
 
-    fn print(&self) {
-        let (i50, i99, b50, b99) = (
-            self.index.p(0.5),
-            self.index.p(0.99),
-            self.baseline.p(0.5),
-            self.baseline.p(0.99),
-        );
-        println!(
-            "  {:<34} {i50:>8.3} {i99:>8.3}   {b50:>8.3} {b99:>8.3}   {:>6.1}x {:>6.1}x   {}/{}",
-            self.label,
-            b50 / i50.max(1e-9),
-            b99 / i99.max(1e-9),
-            self.agreed,
-            self.asked
-        );
+    fn print(&self, names: &[&str]) {
+        println!("  {}", self.label);
+        let (i50, i99) = (self.times[0].p(0.5), self.times[0].p(0.99));
+        for (system, name) in names.iter().enumerate() {
+            let (p50, p99) = (self.times[system].p(0.5), self.times[system].p(0.99));
+            if system == 0 {
+                println!("    {name:<22} {p50:>8.3} {p99:>8.3}");
+            } else {
+                println!(
+                    "    {name:<22} {p50:>8.3} {p99:>8.3}   {:>6.1}x {:>6.1}x   {}/{}",
+                    p50 / i50.max(1e-9),
+                    p99 / i99.max(1e-9),
+                    self.agreed[system],
+                    self.asked
+                );
+            }
+        }
     }
 }
 
-/// Runs the query on both systems back to back, each timed, which first alternating with `i`.
-fn both<A, B>(i: usize, index: impl FnOnce() -> A, baseline: impl FnOnce() -> B) -> ((Duration, A), (Duration, B)) {
-    if i.is_multiple_of(2) {
-        let a = time(index);
-        (a, time(baseline))
-    } else {
-        let b = time(baseline);
-        (time(index), b)
+/// Runs one query on every system back to back, each timed, the first to run turning with `i`
+/// so that a busy moment of the machine falls on each alike; the runs in system order.
+fn interleaved(
+    i: usize,
+    systems: usize,
+    mut run: impl FnMut(usize) -> Result<Vec<usize>, BenchError>,
+) -> Result<Vec<(Duration, Vec<usize>)>, BenchError> {
+    let mut runs = vec![(Duration::ZERO, Vec::new()); systems];
+    for turn in 0..systems {
+        let system = (i + turn) % systems;
+        let (took, answer) = time(|| run(system));
+        runs[system] = (took, answer?);
     }
+    Ok(runs)
+}
+
+/// The same queries as API addresses, one per line, for a load generator against `serve` on the
+/// kept data (`scripts/wrk-paths.lua` reads them): `http-outcome.txt` and `http-text.txt`.
+fn write_http_queries(
+    dir: &std::path::Path,
+    cases: &[(TermId, Coordinates, i32)],
+    texts: &[(&str, Coordinates)],
+    radius: f64,
+) -> Result<(), BenchError> {
+    let place = |at: &Coordinates| format!("lat={:.5}&lon={:.5}&radius_miles={radius}", at.lat, at.lon);
+    let outcome: Vec<String> = cases
+        .iter()
+        .map(|(term, at, age)| format!("/api/v1/search?outcome={}&{}&age={age}", term.0, place(at)))
+        .collect();
+    let text: Vec<String> = texts
+        .iter()
+        .map(|(q, at)| format!("/api/v1/search?q={}&{}", q.replace(' ', "+"), place(at)))
+        .collect();
+    for (name, lines) in [("http-outcome.txt", outcome), ("http-text.txt", text)] {
+        std::fs::write(dir.join(name), lines.join("\n") + "\n").map_err(setup_err)?;
+    }
+    Ok(())
 }
 
 /// Where the benchmark keeps its data: a fresh temporary directory, or `keep` (left in place, to
@@ -516,14 +551,35 @@ fn data_dir(keep: Option<&std::path::Path>) -> Result<super::Generated, BenchErr
     }
 }
 
-pub fn search(sizes: &[usize], queries: usize, keep: Option<&std::path::Path>) -> Result<(), BenchError> {
+/// `postgres`: a PostgreSQL server to build the PostgreSQL baseline on (a scratch database is
+/// created and dropped for each size); without it, SQLite is the only baseline.
+pub fn search(
+    sizes: &[usize],
+    queries: usize,
+    keep: Option<&std::path::Path>,
+    postgres: Option<&str>,
+) -> Result<(), BenchError> {
+    let postgres = postgres.filter(|u| crate::db::DatabaseUrl::parse(u).is_postgres());
     for &count in sizes {
-        search_at(count, queries, keep)?;
+        let scratch = postgres
+            .map(|server| crate::db::create_scratch_postgres(server, "localoffer_bench_search"))
+            .transpose()
+            .map_err(setup_err)?;
+        let result = search_at(count, queries, keep, scratch.as_deref());
+        if let (Some(server), Some(scratch)) = (postgres, scratch) {
+            crate::db::drop_scratch_postgres(server, &scratch).map_err(setup_err)?;
+        }
+        result?;
     }
     Ok(())
 }
 
-fn search_at(count: usize, queries: usize, keep: Option<&std::path::Path>) -> Result<(), BenchError> {
+fn search_at(
+    count: usize,
+    queries: usize,
+    keep: Option<&std::path::Path>,
+    postgres: Option<&str>,
+) -> Result<(), BenchError> {
     let super::Generated {
         dir: _dir,
         data,
@@ -553,11 +609,19 @@ fn search_at(count: usize, queries: usize, keep: Option<&std::path::Path>) -> Re
     );
     let baseline_file = data.0.join("baseline.sqlite3");
     let (took, sqlite) = time(|| Sqlite::build(&baseline_file, &generated, &taxonomy));
-    let mut sqlite = sqlite?;
+    let mut baselines: Vec<Box<dyn Baseline>> = vec![Box::new(sqlite?)];
     println!(
         "  SQLite baseline built                       {:>8.2} s",
         took.as_secs_f64()
     );
+    if let Some(url) = postgres {
+        let (took, pg) = time(|| Postgres::build(url, &generated, &taxonomy));
+        baselines.push(Box::new(pg?));
+        println!(
+            "  PostgreSQL baseline built                   {:>8.2} s",
+            took.as_secs_f64()
+        );
+    }
     drop(generated);
 
     let outcomes = leaves(&taxonomy, Vocabulary::Outcome);
@@ -583,6 +647,9 @@ fn search_at(count: usize, queries: usize, keep: Option<&std::path::Path>) -> Re
             (terms, place(&mut rng), rng.random_range(0..26))
         })
         .collect();
+    if keep.is_some() {
+        write_http_queries(&data.0, &cases, &texts, radius)?;
+    }
     let outcome_request = |(term, at, age): &(TermId, Coordinates, i32)| SearchRequest {
         outcomes: vec![term.clone()],
         origin: Some(*at),
@@ -611,57 +678,70 @@ fn search_at(count: usize, queries: usize, keep: Option<&std::path::Path>) -> Re
         ],
         ..SearchRequest::default()
     };
+    let systems = 1 + baselines.len();
     let mut kinds = [
-        Kind3::new("outcome + 10 miles + age"),
-        Kind3::new("free text + 10 miles"),
-        Kind3::new("3-outcome plan + 10 miles"),
+        QueryKind::new("outcome + 10 miles + age", systems),
+        QueryKind::new("free text + 10 miles", systems),
+        QueryKind::new("3-outcome plan + 10 miles", systems),
     ];
-    // Warm both up so neither pays for cold caches, then interleave: each query runs on both
-    // systems back to back, the order alternating, so a busy moment of the machine hits both.
+    let text_queries: Vec<TextQuery> = texts
+        .iter()
+        .map(|(text, _)| {
+            let (named, broader) = index.named_term_ids(text);
+            TextQuery::new(text, &named, &broader, &taxonomy)
+        })
+        .collect();
+    // Warm every system up so none pays for cold caches, then interleave: each query runs on all
+    // of them back to back, the order turning.
     let rounds = 2;
     for round in 0..rounds {
         let timed = round == rounds - 1;
         for (i, case) in cases.iter().enumerate() {
-            let ((ti, found), (tb, base)) = both(
-                i,
-                || index.search(&outcome_request(case)),
-                || sqlite.outcome(&case.0, case.1, radius, case.2),
-            );
-            let (found, (base_total, _)) = (found.map_err(setup_err)?, base.map_err(setup_err)?);
-            kinds[0].record(timed, ti, tb, base_total == found.total);
+            let runs = interleaved(i, systems, |system| match system {
+                0 => Ok(vec![index.search(&outcome_request(case)).map_err(setup_err)?.total]),
+                b => Ok(vec![baselines[b - 1].outcome(&case.0, case.1, radius, case.2)?.0]),
+            })?;
+            kinds[0].record(timed, runs);
         }
-        for (i, case) in texts.iter().enumerate() {
-            let (named, broader) = index.named_term_ids(case.0);
-            let words = content_words(case.0, &taxonomy);
-            let ((ti, found), (tb, base)) = both(
-                i,
-                || index.search(&text_request(case)),
-                || sqlite.text(&words, &named, &broader, &taxonomy, case.1, radius),
-            );
-            let (found, (base_total, _)) = (found.map_err(setup_err)?, base.map_err(setup_err)?);
-            kinds[1].record(timed, ti, tb, base_total == found.total);
+        for (i, (case, query)) in texts.iter().zip(&text_queries).enumerate() {
+            let runs = interleaved(i, systems, |system| match system {
+                0 => Ok(vec![index.search(&text_request(case)).map_err(setup_err)?.total]),
+                b => Ok(vec![baselines[b - 1].text(query, case.1, radius)?.0]),
+            })?;
+            kinds[1].record(timed, runs);
         }
         for (i, (terms, at, age)) in plans.iter().enumerate() {
             let per_outcome: Vec<Vec<TermId>> = terms.iter().map(|t| vec![t.clone()]).collect();
             let base_request = plan_request(*at, *age);
-            let ((ti, found), (tb, base)) = both(
-                i,
-                || index.plan_matches(&per_outcome, &base_request, 5),
-                || sqlite.plan(terms, *at, radius, *age, left, 5),
-            );
-            let (found, base) = (found.map_err(setup_err)?, base.map_err(setup_err)?);
-            let counts: Vec<usize> = found.iter().map(Vec::len).collect();
-            kinds[2].record(timed, ti, tb, counts == base);
+            let plan = Plan {
+                terms: terms.clone(),
+                origin: *at,
+                radius,
+                age: *age,
+                left,
+            };
+            let runs = interleaved(i, systems, |system| match system {
+                0 => Ok(index
+                    .plan_matches(&per_outcome, &base_request, 5)
+                    .map_err(setup_err)?
+                    .iter()
+                    .map(Vec::len)
+                    .collect()),
+                b => baselines[b - 1].plan(&plan, 5),
+            })?;
+            kinds[2].record(timed, runs);
         }
     }
     println!("query latency at {count} services (ms, release build, one thread, {queries} of each, interleaved):");
+    let mut names = vec!["localoffer index"];
+    names.extend(baselines.iter().map(|b| b.name()));
     println!(
-        "  {:<34} {:>8} {:>8}   {:>8} {:>8}   {:>7} {:>7}   same totals",
-        "", "index", "p99", "SQLite", "p99", "p50", "p99"
+        "    {:<22} {:>8} {:>8}   {:>7} {:>7}   same totals",
+        "", "p50", "p99", "p50", "p99"
     );
     for k in &kinds {
-        k.print();
+        k.print(&names);
     }
-    println!("  (ratio = SQLite / localoffer; above 1 means localoffer is faster)");
+    println!("  (ratio = baseline / localoffer; above 1 means localoffer is faster)");
     Ok(())
 }

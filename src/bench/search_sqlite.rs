@@ -2,18 +2,21 @@
 //! it on the same generated services: an R*Tree of each service's place (its reach's box when it
 //! travels), FTS5 (porter stemming) over its words, taxonomy tags and the geo-cells it serves, so
 //! that MATCH intersects words with nearby cells, a table of which services meet each outcome
-//! (exactly or through a broader claim) keyed by service, so that the R*Tree leads and each
-//! candidate costs one lookup, statements prepared once and cached (diesel's query
-//! builder), a 1 GB mmap and a 256 MB page cache, ANALYZE run after loading. The exact circle test
-//! is haversine in Rust on the rows SQLite returns.
+//! (exactly or through a broader claim) keyed by service and by term (the planner picks; the
+//! R*Tree leads, each candidate costing one lookup in a covering index), statements prepared once
+//! and cached (diesel's query builder), a 1 GB mmap and a 256 MB page cache, ANALYZE run and the
+//! WAL checkpointed into the file after loading. The exact circle test is haversine in Rust on the
+//! rows SQLite returns.
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Double, Text};
 
-use super::search::{GeneratedService as Service, Kind};
+use super::BenchError;
+use super::baseline::{self, Answer, Baseline, Plan, TextQuery};
+use super::search::GeneratedService as Service;
 use crate::domain::geo::Coordinates;
-use crate::domain::taxonomy::{Taxonomy, TermId, Vocabulary};
+use crate::domain::taxonomy::{Taxonomy, TermId};
 
 mod tables {
     diesel::table! {
@@ -83,22 +86,12 @@ fn cells_over(at: Coordinates, miles: f64) -> Vec<String> {
     out
 }
 
-/// Tags as FTS tokens: "zl7" for a term in a service's lineage, "zo7" for one it claims itself.
-fn tag(prefix: &str, taxonomy: &Taxonomy, id: &str) -> String {
-    let n = taxonomy
-        .terms
-        .iter()
-        .position(|t| t.id.as_str() == id)
-        .unwrap_or(usize::MAX);
-    format!("z{prefix}{n}")
-}
-
 pub(super) struct Sqlite {
     conn: SqliteConnection,
 }
 
-fn err(e: impl std::fmt::Display) -> super::BenchError {
-    super::BenchError::Setup(e.to_string())
+fn err(e: impl std::fmt::Display) -> BenchError {
+    BenchError::Setup(e.to_string())
 }
 
 /// Services whose place box overlaps `$b` and whose ages take in `$age`, joined with the outcomes
@@ -117,18 +110,12 @@ macro_rules! near_and_meeting {
     };
 }
 
-/// The plan outcomes a service meets, each exactly or not.
-type Met = Vec<(String, bool)>;
-
-/// Rows of the outcome and plan queries: a service, where it is, and the term it meets.
-type MeetRow = (i64, f64, f64, f64, String, bool);
-
 impl Sqlite {
     pub(super) fn build(
         path: &std::path::Path,
         services: &[Service],
         taxonomy: &Taxonomy,
-    ) -> Result<Sqlite, super::BenchError> {
+    ) -> Result<Sqlite, BenchError> {
         let mut conn = SqliteConnection::establish(&path.to_string_lossy()).map_err(err)?;
         conn.batch_execute(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA mmap_size = 1073741824;
@@ -143,12 +130,6 @@ impl Sqlite {
                 tokenize = 'porter unicode61');",
         )
         .map_err(err)?;
-        let outcomes: Vec<&str> = taxonomy
-            .terms
-            .iter()
-            .filter(|t| t.vocabulary == Vocabulary::Outcome)
-            .map(|t| t.id.as_str())
-            .collect();
         conn.transaction(|conn| {
             for s in services {
                 let reach = s.reach.unwrap_or(0.0);
@@ -179,25 +160,7 @@ impl Sqlite {
                         baseline_place::max_lon.eq(b.max_lon),
                     ))
                     .execute(conn)?;
-                // Which outcomes the service meets: each term in its outcomes' lineage exactly,
-                // and each narrower term of an outcome it claims less exactly.
-                let mut meets: std::collections::BTreeMap<&str, bool> = std::collections::BTreeMap::new();
-                for own in s
-                    .terms
-                    .iter()
-                    .filter(|(_, k)| *k == Kind::Outcome)
-                    .map(|(t, _)| t.as_str())
-                {
-                    for term in taxonomy.lineage(own) {
-                        meets.insert(term.id.as_str(), true);
-                    }
-                    for narrower in &outcomes {
-                        if taxonomy.broader(narrower).any(|t| t.id.as_str() == own) {
-                            meets.entry(narrower).or_insert(false);
-                        }
-                    }
-                }
-                for (term, exact) in meets {
+                for (term, exact) in baseline::meets(s, taxonomy) {
                     diesel::insert_into(baseline_meets::table)
                         .values((
                             baseline_meets::term.eq(term),
@@ -206,16 +169,7 @@ impl Sqlite {
                         ))
                         .execute(conn)?;
                 }
-                let mut words: Vec<&str> = Vec::new();
-                let mut tags: Vec<String> = Vec::new();
-                for (own, _) in &s.terms {
-                    tags.push(tag("o", taxonomy, own));
-                    for term in taxonomy.lineage(own) {
-                        words.push(&term.label);
-                        words.extend(term.synonyms.iter().map(String::as_str));
-                        tags.push(tag("l", taxonomy, term.id.as_str()));
-                    }
-                }
+                let (words, tags) = baseline::term_words_and_tags(s, taxonomy);
                 let mut cells = cells_over(s.at, 0.0);
                 if reach > 0.0 {
                     cells.extend(cells_over(s.at, reach));
@@ -229,31 +183,34 @@ impl Sqlite {
                 .bind::<BigInt, _>(s.id)
                 .bind::<Text, _>(&s.name)
                 .bind::<Text, _>(&s.description)
-                .bind::<Text, _>(words.join(" "))
+                .bind::<Text, _>(words)
                 .bind::<Text, _>(&s.organisation)
-                .bind::<Text, _>(tags.join(" "))
+                .bind::<Text, _>(tags)
                 .bind::<Text, _>(cells.join(" "))
                 .execute(conn)?;
             }
             diesel::QueryResult::Ok(())
         })
         .map_err(err)?;
-        conn.batch_execute("INSERT INTO baseline_fts (baseline_fts) VALUES ('optimize'); ANALYZE;")
-            .map_err(err)?;
+        // The index by term after loading; then every page moved from the WAL into the database file
+        // (pages read from the WAL are copied, not mapped).
+        conn.batch_execute(
+            "CREATE INDEX baseline_meets_term ON baseline_meets (term, service_id, exact);
+             INSERT INTO baseline_fts (baseline_fts) VALUES ('optimize'); ANALYZE; PRAGMA wal_checkpoint(TRUNCATE);",
+        )
+        .map_err(err)?;
         Ok(Sqlite { conn })
     }
+}
 
-    /// Services meeting `term` (exactly or through a broader claim) within `radius` of `origin`
-    /// (or their own reach), right for `age`: the total and the nearest 20, exact matches first.
-    pub(super) fn outcome(
-        &mut self,
-        term: &TermId,
-        origin: Coordinates,
-        radius: f64,
-        age: i32,
-    ) -> QueryResult<(usize, Vec<i64>)> {
+impl Baseline for Sqlite {
+    fn name(&self) -> &'static str {
+        "SQLite"
+    }
+
+    fn outcome(&mut self, term: &TermId, origin: Coordinates, radius: f64, age: i32) -> Result<Answer, BenchError> {
         let b = origin.bounding_box(radius);
-        let rows: Vec<(i64, f64, f64, f64, bool)> = near_and_meeting!(b, age)
+        let rows = near_and_meeting!(b, age)
             .filter(baseline_meets::term.eq(term.as_str()))
             .select((
                 baseline_service::id,
@@ -262,46 +219,25 @@ impl Sqlite {
                 baseline_service::reach,
                 baseline_meets::exact,
             ))
-            .load(&mut self.conn)?;
-        let mut hits: Vec<(bool, f64, i64)> = rows
-            .into_iter()
-            .filter_map(|(id, lat, lon, reach, exact)| {
-                let d = origin.miles_to(Coordinates { lat, lon });
-                (d <= radius || d <= reach).then_some((exact, d, id))
-            })
-            .collect();
-        let total = hits.len();
-        hits.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.total_cmp(&b.1)));
-        Ok((total, hits.into_iter().take(20).map(|h| h.2).collect()))
+            .load(&mut self.conn)
+            .map_err(err)?;
+        Ok(baseline::nearest_first(rows, origin, radius))
     }
 
-    /// Free text near a place: FTS5 intersects the words (or the terms they name) with the cells
-    /// round the place, haversine keeps the circle; the total and the best 20 by BM25.
-    pub(super) fn text(
-        &mut self,
-        words: &[String],
-        named: &[String],
-        broader: &[String],
-        taxonomy: &Taxonomy,
-        origin: Coordinates,
-        radius: f64,
-    ) -> QueryResult<(usize, Vec<i64>)> {
-        let quoted: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
+    /// FTS5 intersects the words (or the tags of the terms they name) with the cells round the
+    /// place; haversine keeps the circle; best by BM25.
+    fn text(&mut self, text: &TextQuery, origin: Coordinates, radius: f64) -> Result<Answer, BenchError> {
+        let quoted: Vec<String> = text.words.iter().map(|w| format!("\"{w}\"")).collect();
         let mut any = vec![format!("{{name description terms org}} : ({})", quoted.join(" OR "))];
-        let tags: Vec<String> = named
-            .iter()
-            .map(|id| tag("l", taxonomy, id))
-            .chain(broader.iter().map(|id| tag("o", taxonomy, id)))
-            .collect();
-        if !tags.is_empty() {
-            any.push(format!("tags : ({})", tags.join(" OR ")));
+        if !text.tags.is_empty() {
+            any.push(format!("tags : ({})", text.tags.join(" OR ")));
         }
         let expression = format!(
             "({}) AND cells : ({})",
             any.join(" OR "),
             cells_over(origin, radius).join(" OR ")
         );
-        let rows: Vec<(i64, f64, f64, f64, f64)> = baseline_fts::table
+        let rows = baseline_fts::table
             .inner_join(baseline_service::table.on(baseline_service::id.eq(baseline_fts::rowid)))
             .filter(Matches::new(baseline_fts::whole, expression.into_sql::<Text>()))
             .select((
@@ -319,34 +255,16 @@ impl Sqlite {
                 baseline_service::lon,
                 baseline_service::reach,
             ))
-            .load(&mut self.conn)?;
-        let mut hits: Vec<(f64, i64)> = rows
-            .into_iter()
-            .filter_map(|(id, score, lat, lon, reach)| {
-                let d = origin.miles_to(Coordinates { lat, lon });
-                (d <= radius || d <= reach).then_some((score, id))
-            })
-            .collect();
-        let total = hits.len();
+            .load(&mut self.conn)
+            .map_err(err)?;
         // bm25() is lower for better matches.
-        hits.sort_by(|a, b| a.0.total_cmp(&b.0));
-        Ok((total, hits.into_iter().take(20).map(|h| h.1).collect()))
+        Ok(baseline::best_first(rows, origin, radius, |a, b| a.total_cmp(&b)))
     }
 
-    /// A three-outcome plan: services meeting any of them near the place, right for the age and
-    /// payable from what is left; ranked by outcomes met, then nearness; up to `limit` for each
-    /// outcome (exact matches before broad ones). Returns how many each outcome got.
-    pub(super) fn plan(
-        &mut self,
-        terms: &[TermId; 3],
-        origin: Coordinates,
-        radius: f64,
-        age: i32,
-        left: (i64, i64),
-        limit: usize,
-    ) -> QueryResult<Vec<usize>> {
-        let b = origin.bounding_box(radius);
-        let rows: Vec<MeetRow> = near_and_meeting!(b, age)
+    fn plan(&mut self, plan: &Plan, limit: usize) -> Result<Vec<usize>, BenchError> {
+        let b = plan.origin.bounding_box(plan.radius);
+        let (terms, left) = (&plan.terms, plan.left);
+        let rows = near_and_meeting!(b, plan.age)
             .filter(
                 baseline_meets::term
                     .eq(terms[0].as_str())
@@ -366,51 +284,8 @@ impl Sqlite {
                 baseline_meets::term,
                 baseline_meets::exact,
             ))
-            .load(&mut self.conn)?;
-        let mut by_service: std::collections::HashMap<i64, (f64, Vec<(String, bool)>)> =
-            std::collections::HashMap::new();
-        for (id, lat, lon, reach, term, exact) in rows {
-            let d = origin.miles_to(Coordinates { lat, lon });
-            if d <= radius || d <= reach {
-                by_service.entry(id).or_insert((d, Vec::new())).1.push((term, exact));
-            }
-        }
-        let mut ranked: Vec<(f64, i64, Met)> = by_service
-            .into_iter()
-            .map(|(id, (d, met))| {
-                let score: f64 = met.iter().map(|(_, exact)| if *exact { 2.0 } else { 0.25 }).sum();
-                (score + 1.0 / (1.0 + d / 5.0), id, met)
-            })
-            .collect();
-        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
-        Ok(terms
-            .iter()
-            .map(|term| {
-                let exact = ranked
-                    .iter()
-                    .filter(|r| r.2.iter().any(|(t, e)| t == term.as_str() && *e))
-                    .count();
-                let broadly = ranked
-                    .iter()
-                    .filter(|r| r.2.iter().any(|(t, e)| t == term.as_str() && !*e))
-                    .count();
-                (exact + broadly).min(limit)
-            })
-            .collect())
+            .load(&mut self.conn)
+            .map_err(err)?;
+        Ok(baseline::plan_counts(rows, plan, limit))
     }
-}
-
-/// The words of free text a baseline searches for: lower case, without the taxonomy's stop words.
-pub(super) fn content_words(text: &str, taxonomy: &Taxonomy) -> Vec<String> {
-    let words: Vec<String> = text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
-    let content: Vec<String> = words
-        .iter()
-        .filter(|w| !taxonomy.stop_words.contains(w))
-        .cloned()
-        .collect();
-    if content.is_empty() { words } else { content }
 }

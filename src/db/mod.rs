@@ -383,7 +383,7 @@ pub fn create_scratch_postgres(server_url: &str, prefix: &str) -> DbResult<Strin
 /// One connection to PostgreSQL. OpenSSL is initialised first without its exit handler: that
 /// handler frees OpenSSL's state while the pool's threads may still use it, which crashed about
 /// one command in four as it exited.
-fn pg_connect(url: &str) -> DbResult<PgConnection> {
+pub fn pg_connect(url: &str) -> DbResult<PgConnection> {
     openssl_sys::init();
     PgConnection::establish(url).map_err(|e| DbError::Open(format!("PostgreSQL: {e}")))
 }
