@@ -220,8 +220,9 @@ enum BenchCommand {
         #[arg(long, env = "DATABASE_URL")]
         database_url: Option<String>,
     },
-    /// Index build time and query latency on a generated England-wide data set, through the
-    /// tantivy index and through a tuned SQLite baseline (R*Tree, FTS5 with geo-cell tokens).
+    /// Index build time, query latency and edit -> searchable time on a generated England-wide
+    /// data set, through the tantivy index and tuned baselines: SQLite (FTS5 with outcome tags
+    /// and geo-cell tokens) and, given a server, PostgreSQL (tsvector + GIN, box + GiST).
     Search {
         /// How many services to generate; several sizes, comma-separated, run one after another.
         #[arg(long, value_delimiter = ',', default_value = "100000")]
