@@ -35,7 +35,11 @@ fn every_baseline_returns_the_index_totals_and_edits_are_found() {
         })
         .collect();
     let systems = if postgres.is_some() { 2 } else { 1 };
-    assert_eq!(baseline_lines.len(), 3 * systems, "three kinds of query per baseline:\n{stdout}");
+    assert_eq!(
+        baseline_lines.len(),
+        3 * systems,
+        "three kinds of query per baseline:\n{stdout}"
+    );
     for line in baseline_lines {
         let (agreed, asked) = fraction(line).unwrap_or_else(|| panic!("no totals in {line:?}:\n{stdout}"));
         assert_eq!((agreed, asked), (40, 40), "{line}\n{stdout}");
