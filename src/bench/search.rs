@@ -768,7 +768,8 @@ fn edits_until_searchable(
     let mut found = 0;
     for i in 0..edits {
         let id = (i * 7919 % count) as i64 + 1;
-        let name = format!("Renamed quokka club {i}");
+        // A word no other service has, so the service is the best match for its new name.
+        let name = format!("Renamed quokka{i} club");
         let started = Instant::now();
         let written = name.clone();
         db.write(move |conn| {
