@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::db::{self, DatabaseUrl, budget_holders, councils, organisations, services};
+use crate::db::{self, budget_holders, councils, organisations, services};
 use crate::domain::budget::BudgetHolderInput;
 use crate::domain::organisation::RegistrationInput;
 use crate::domain::service::ServiceInput;
@@ -40,16 +40,9 @@ const SESSION_PLACES: usize = 32;
 /// `server`: a PostgreSQL server to run against (a scratch database is created and dropped);
 /// without it, a fresh SQLite file.
 pub fn bookings(requests: usize, concurrency: usize, mode: Mode, server: Option<&str>) -> Result<(), BenchError> {
-    let server = server.filter(|u| DatabaseUrl::parse(u).is_postgres());
-    let scratch = server
-        .map(|s| db::create_scratch_postgres(s, "localoffer_bench"))
-        .transpose()
-        .map_err(setup_err)?;
-    let result = run(requests, concurrency, mode, scratch.clone());
-    if let (Some(server), Some(scratch)) = (server, scratch) {
-        db::drop_scratch_postgres(server, &scratch).map_err(setup_err)?;
-    }
-    result
+    super::with_scratch_postgres(server, "localoffer_bench", |scratch| {
+        run(requests, concurrency, mode, scratch.map(str::to_string))
+    })
 }
 
 fn run(requests: usize, concurrency: usize, mode: Mode, database_url: Option<String>) -> Result<(), BenchError> {

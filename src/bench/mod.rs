@@ -28,6 +28,25 @@ fn setup_err(e: impl std::fmt::Display) -> BenchError {
     BenchError::Setup(e.to_string())
 }
 
+/// Runs `run` with the address of a scratch database on the PostgreSQL `server` (when it is one),
+/// dropped afterwards whatever `run` returned; with no PostgreSQL server, with `None`.
+fn with_scratch_postgres<T>(
+    server: Option<&str>,
+    prefix: &str,
+    run: impl FnOnce(Option<&str>) -> Result<T, BenchError>,
+) -> Result<T, BenchError> {
+    let server = server.filter(|u| crate::db::DatabaseUrl::parse(u).is_postgres());
+    let scratch = server
+        .map(|s| crate::db::create_scratch_postgres(s, prefix))
+        .transpose()
+        .map_err(setup_err)?;
+    let result = run(scratch.as_deref());
+    if let (Some(server), Some(scratch)) = (server, scratch) {
+        crate::db::drop_scratch_postgres(server, &scratch).map_err(setup_err)?;
+    }
+    result
+}
+
 /// The p-th percentile (0..=1) of sorted durations, in milliseconds.
 fn percentile_ms(sorted: &[std::time::Duration], p: f64) -> f64 {
     let i = ((sorted.len() as f64 * p).ceil() as usize).saturating_sub(1);

@@ -559,17 +559,10 @@ pub fn search(
     keep: Option<&std::path::Path>,
     postgres: Option<&str>,
 ) -> Result<(), BenchError> {
-    let postgres = postgres.filter(|u| crate::db::DatabaseUrl::parse(u).is_postgres());
     for &count in sizes {
-        let scratch = postgres
-            .map(|server| crate::db::create_scratch_postgres(server, "localoffer_bench_search"))
-            .transpose()
-            .map_err(setup_err)?;
-        let result = search_at(count, queries, keep, scratch.as_deref());
-        if let (Some(server), Some(scratch)) = (postgres, scratch) {
-            crate::db::drop_scratch_postgres(server, &scratch).map_err(setup_err)?;
-        }
-        result?;
+        super::with_scratch_postgres(postgres, "localoffer_bench_search", |scratch| {
+            search_at(count, queries, keep, scratch)
+        })?;
     }
     Ok(())
 }
@@ -756,7 +749,7 @@ fn search_at(
 
 /// Renames services one at a time as a provider's edit does (the row and a change-log entry in
 /// one transaction), each followed by the catch-up the same server's follower runs when nudged;
-/// times each until the index answers with the new name, and counts those a search then finds.
+/// times each until that catch-up has committed, and counts those a search then finds by name.
 fn edits_until_searchable(
     db: &Db,
     index: &SearchIndex,
